@@ -1,0 +1,126 @@
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import { spawn } from 'node:child_process';
+
+/** Starts a long-running server detached from this process, its output appended to `logFile`. */
+export function spawnDaemon(command: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; logFile: string }): number {
+  const fd = fs.openSync(opts.logFile, 'a');
+  try {
+    const child = spawn(command, args, { cwd: opts.cwd, env: opts.env, detached: true, stdio: ['ignore', fd, fd] });
+    if (child.pid === undefined) throw new Error(`could not start ${command}`);
+    child.unref();
+    return child.pid;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** True when `pid` is alive and its command line contains `marker` (so a reused pid is not mistaken for ours). */
+export function isRunning(pid: number | undefined, marker?: string): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  if (!marker) return true;
+  try {
+    const state = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+    if (state === 'Z') return false;
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker);
+  } catch {
+    return true; // no /proc (not Linux): trust the signal check
+  }
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`. Resolves once the process is gone. */
+export async function stopProcess(pid: number, marker: string, graceMs = 20_000): Promise<'stopped' | 'killed' | 'not-running'> {
+  if (!isRunning(pid, marker)) return 'not-running';
+  signal(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!isRunning(pid, marker)) return 'stopped';
+    await sleep(100);
+  }
+  signal(pid, 'SIGKILL');
+  for (let i = 0; i < 100 && isRunning(pid, marker); i++) await sleep(100);
+  return 'killed';
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    // The daemon leads its own process group: signal the group so helpers it forked go too.
+    process.kill(-pid, sig);
+  } catch {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+/** True when nothing listens on host:port. */
+export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.once('listening', () => server.close(() => resolve(true)));
+    server.listen(port, host);
+  });
+}
+
+/** The last `lines` lines of a file, for error messages. */
+export function tail(file: string, lines = 30): string {
+  try {
+    const text = fs.readFileSync(file, 'utf8');
+    return text.split('\n').slice(-lines - 1).join('\n').trimEnd();
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** Resident set size of a process in bytes, from /proc, or undefined when it cannot be read. */
+export function rssBytes(pid: number): number | undefined {
+  try {
+    const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writePrivateJson(file: string, value: unknown): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });
+  fs.renameSync(tmp, file);
+}
+
+export function readJson<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export class RuntimeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RuntimeError';
+  }
+}
+
+/** Java 17+ on the PATH, or a clear error saying what to install. */
+export function checkJava(): void {
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+  const r = spawnSync('java', ['-XshowSettings:properties', '-version'], { encoding: 'utf8' });
+  if (r.error) throw new RuntimeError('java not found on PATH: install a JDK 17 or newer (for example: apt-get install openjdk-17-jdk-headless)');
+  const m = (r.stderr ?? '').match(/java\.specification\.version = (\d+)/);
+  const major = m ? Number(m[1]) : 0;
+  if (major < 17) throw new RuntimeError(`java ${major || 'of unknown version'} is too old: Spark 4 needs Java 17 or newer`);
+}

@@ -1,0 +1,217 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { CONF_DIR, JARS_DIR, LOG_DIR, ROOT, RUN_DIR, SPARK_STATE_FILE } from './paths';
+import { readPropertiesFile, splitSettings } from './conf';
+import {
+  RuntimeError,
+  checkJava,
+  isPortFree,
+  isRunning,
+  readJson,
+  sleep,
+  spawnDaemon,
+  stopProcess,
+  tail,
+  writePrivateJson,
+} from './process';
+import { SparkConnectClient } from '../connect/client';
+
+export const SPARK_MAIN_CLASS = 'org.apache.spark.sql.connect.service.SparkConnectServer';
+export const DEFAULT_SPARK_PORT = Number(process.env.SPARK_TS_SPARK_PORT ?? 15002);
+
+/** What `.run/spark.json` holds (mode 0600: it carries the token). */
+export interface SparkState {
+  url: string;
+  token: string;
+  pid: number;
+  ui_url: string | null;
+  port: number;
+  master: string;
+  /** Static settings the server was started with, so a job can tell when its own differ. */
+  static_conf: Record<string, string>;
+  started_at: string;
+  log: string;
+}
+
+export interface SparkStartOptions {
+  port?: number;
+  /** Settings on top of spark-conf/spark-defaults.conf (static ones are used; session ones are ignored here). */
+  conf?: Record<string, string>;
+  propertiesFile?: string;
+  readyTimeoutMs?: number;
+}
+
+export interface StartResult<S> {
+  state: S;
+  /** False when a healthy server was already running and was reused. */
+  started: boolean;
+}
+
+// The module options Spark's own launcher passes on Java 17 (org.apache.spark.launcher.JavaModuleOptions).
+const JAVA_MODULE_OPTIONS = [
+  '-XX:+IgnoreUnrecognizedVMOptions',
+  '--add-modules=jdk.incubator.vector',
+  '--add-opens=java.base/java.lang=ALL-UNNAMED',
+  '--add-opens=java.base/java.lang.invoke=ALL-UNNAMED',
+  '--add-opens=java.base/java.lang.reflect=ALL-UNNAMED',
+  '--add-opens=java.base/java.io=ALL-UNNAMED',
+  '--add-opens=java.base/java.net=ALL-UNNAMED',
+  '--add-opens=java.base/java.nio=ALL-UNNAMED',
+  '--add-opens=java.base/java.util=ALL-UNNAMED',
+  '--add-opens=java.base/java.util.concurrent=ALL-UNNAMED',
+  '--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED',
+  '--add-opens=java.base/jdk.internal.ref=ALL-UNNAMED',
+  '--add-opens=java.base/sun.nio.ch=ALL-UNNAMED',
+  '--add-opens=java.base/sun.nio.cs=ALL-UNNAMED',
+  '--add-opens=java.base/sun.security.action=ALL-UNNAMED',
+  '--add-opens=java.base/sun.util.calendar=ALL-UNNAMED',
+  '--add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED',
+  '-Djdk.reflect.useDirectMethodHandle=false',
+  '-Dio.netty.tryReflectionSetAccessible=true',
+];
+
+/** The static settings a start would use: defaults file, then `propertiesFile`, then `conf`. */
+export function sparkStaticSettings(opts: SparkStartOptions = {}): Record<string, string> {
+  const merged = {
+    ...readPropertiesFile(path.join(CONF_DIR, 'spark-defaults.conf')),
+    ...(opts.propertiesFile ? readPropertiesFile(opts.propertiesFile) : {}),
+    ...(opts.conf ?? {}),
+  };
+  const st = splitSettings(merged).static;
+  st['spark.connect.grpc.binding.port'] = String(opts.port ?? st['spark.connect.grpc.binding.port'] ?? DEFAULT_SPARK_PORT);
+  return st;
+}
+
+export function readSparkState(): SparkState | undefined {
+  return readJson<SparkState>(SPARK_STATE_FILE);
+}
+
+/** The running embedded server, if its state file names a live process that answers with its token. */
+export async function sparkStatus(): Promise<{ running: boolean; healthy: boolean; state?: SparkState }> {
+  const state = readSparkState();
+  if (!state || !isRunning(state.pid, SPARK_MAIN_CLASS)) return { running: false, healthy: false };
+  return { running: true, healthy: await pingSpark(state.port, state.token, 5000), state };
+}
+
+/** Starts the Spark Connect server, or reuses the one already running and healthy. */
+export async function startSpark(opts: SparkStartOptions = {}): Promise<StartResult<SparkState>> {
+  const existing = await sparkStatus();
+  if (existing.running && existing.healthy && existing.state) return { state: existing.state, started: false };
+  if (existing.running && existing.state) {
+    // Alive but not answering: maybe still starting from another command; wait for it before giving up.
+    if (await waitForSpark(existing.state, opts.readyTimeoutMs ?? 180_000).then(() => true, () => false)) {
+      return { state: existing.state, started: false };
+    }
+    throw new RuntimeError(`the Spark Connect server (pid ${existing.state.pid}) is running but not answering; stop it with \`spark-ts down\`\n${tail(existing.state.log)}`);
+  }
+  checkJava();
+  const jars = path.join(JARS_DIR, 'spark');
+  if (!fs.existsSync(path.join(jars, '.complete'))) throw new RuntimeError(`Spark jars not found in ${jars}: run \`make setup\` first`);
+
+  const conf = sparkStaticSettings(opts);
+  const port = Number(conf['spark.connect.grpc.binding.port']);
+  if (!(await isPortFree(port))) {
+    throw new RuntimeError(
+      `port ${port} on 127.0.0.1 is already in use, so the Spark Connect server cannot listen there; ` +
+        `free it or choose another port with SPARK_TS_SPARK_PORT=<port> (or --conf spark.connect.grpc.binding.port=<port>)`,
+    );
+  }
+  fs.mkdirSync(LOG_DIR, { recursive: true });
+  const log = path.join(LOG_DIR, 'spark.log');
+  fs.writeFileSync(log, '');
+  const token = randomBytes(32).toString('hex');
+  const master = conf['spark.master'] ?? 'local[*]';
+  const sysProps: Record<string, string> = {
+    ...conf,
+    'spark.master': master,
+    'spark.app.name': conf['spark.app.name'] ?? 'spark-ts',
+    'spark.connect.grpc.binding.address': '127.0.0.1',
+    'spark.driver.host': '127.0.0.1',
+    'spark.driver.bindAddress': '127.0.0.1',
+    'spark.app.id': conf['spark.app.id'] ?? `spark-ts-${randomUUID().slice(0, 8)}`,
+  };
+  delete sysProps['spark.driver.memory'];
+  const args = [
+    ...JAVA_MODULE_OPTIONS,
+    `-Xmx${conf['spark.driver.memory'] ?? '2g'}`,
+    `-Dlog4j2.configurationFile=${path.join(CONF_DIR, 'log4j2.properties')}`,
+    ...Object.entries(sysProps).map(([k, v]) => `-D${k}=${v}`),
+    '-cp',
+    `${jars}/*`,
+    SPARK_MAIN_CLASS,
+  ];
+  // The token travels in the environment, never on the command line, so `ps` does not show it.
+  const env = { ...process.env, SPARK_CONNECT_AUTHENTICATE_TOKEN: token, SPARK_LOCAL_IP: '127.0.0.1' };
+  fs.mkdirSync(RUN_DIR, { recursive: true });
+  const pid = spawnDaemon('java', args, { env, cwd: ROOT, logFile: log });
+  const state: SparkState = {
+    url: `sc://127.0.0.1:${port}`,
+    token,
+    pid,
+    ui_url: null,
+    port,
+    master,
+    static_conf: conf,
+    started_at: new Date().toISOString(),
+    log,
+  };
+  writePrivateJson(SPARK_STATE_FILE, state);
+  try {
+    await waitForSpark(state, opts.readyTimeoutMs ?? 180_000);
+  } catch (err) {
+    await stopProcess(pid, SPARK_MAIN_CLASS, 5000);
+    fs.rmSync(SPARK_STATE_FILE, { force: true });
+    throw err;
+  }
+  state.ui_url = findUiUrl(log);
+  writePrivateJson(SPARK_STATE_FILE, state);
+  return { state, started: true };
+}
+
+async function waitForSpark(state: SparkState, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isRunning(state.pid, SPARK_MAIN_CLASS)) {
+      throw new RuntimeError(`the Spark Connect server exited during start; last lines of ${state.log}:\n${tail(state.log)}`);
+    }
+    if (await pingSpark(state.port, state.token, 3000)) return;
+    await sleep(500);
+  }
+  throw new RuntimeError(`the Spark Connect server was not ready after ${timeoutMs / 1000}s; last lines of ${state.log}:\n${tail(state.log)}`);
+}
+
+/** A real RPC with the token: the server's Spark version. */
+export async function pingSpark(port: number, token: string, timeoutMs: number): Promise<boolean> {
+  const client = new SparkConnectClient({
+    host: '127.0.0.1',
+    port,
+    token,
+    userId: 'spark-ts-runtime',
+    useSsl: false,
+    sessionId: randomUUID(),
+    userAgent: 'spark-ts-runtime',
+  });
+  try {
+    await Promise.race([client.analyze({ spark_version: {} }), sleep(timeoutMs).then(() => Promise.reject(new Error('timeout')))]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    client.transport.close();
+  }
+}
+
+function findUiUrl(log: string): string | null {
+  const m = tail(log, 400).match(/Start Jetty (\S+):(\d+) for SparkUI/);
+  return m ? `http://${m[1]}:${m[2]}` : null;
+}
+
+/** Stops the embedded server: graceful first, then killed after a timeout. */
+export async function stopSpark(): Promise<'stopped' | 'killed' | 'not-running'> {
+  const state = readSparkState();
+  if (!state) return 'not-running';
+  const result = await stopProcess(state.pid, SPARK_MAIN_CLASS, 30_000);
+  fs.rmSync(SPARK_STATE_FILE, { force: true });
+  return result;
+}

@@ -1,0 +1,2 @@
+import { stopSpark } from '../lib/runtime/spark-server';
+stopSpark().then(r => console.log('stop', r));

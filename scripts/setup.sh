@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# One-command setup: Node dependencies, server jars from Maven Central, and the Spark Connect protocol
+# (extracted from the pinned spark-connect jar and compiled to TypeScript). Each step writes a completion
+# marker last, keyed by the inputs that define it, so an interrupted step is redone and a finished one is
+# skipped without touching the network.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+CACHE=$ROOT/.cache
+MVN_SETTINGS=$ROOT/spark-conf/maven/settings.xml
+
+say() { printf 'setup: %s\n' "$*"; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+hash_of() { cat "$@" | sha256sum | cut -c1-16; }
+
+# --- prerequisites ---------------------------------------------------------------------------------
+command -v java >/dev/null || die "java not found: install a JDK 17 or newer (for example: apt-get install openjdk-17-jdk-headless)"
+java_major=$(java -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}' | cut -d. -f1)
+[ "${java_major:-0}" -ge 17 ] || die "java ${java_major:-unknown} is too old: Spark 4 needs Java 17 or newer"
+command -v node >/dev/null || die "node not found: install Node.js 20 or newer"
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 20 ] || die "node $node_major is too old: install Node.js 20 or newer"
+
+# --- npm -------------------------------------------------------------------------------------------
+mkdir -p "$CACHE"
+npm_stamp=$(hash_of package-lock.json)
+if [ "$(cat "$CACHE/npm.done" 2>/dev/null)" != "$npm_stamp" ] || [ ! -d node_modules ]; then
+  say "npm ci"
+  rm -f "$CACHE/npm.done"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$npm_stamp" > "$CACHE/npm.done"
+fi
+
+# --- jars ------------------------------------------------------------------------------------------
+fetch_jars() { # name: copies the runtime dependencies of spark-conf/maven/<name>/pom.xml to .cache/jars/<name>
+  local name=$1 pom=$ROOT/spark-conf/maven/$1/pom.xml dest=$CACHE/jars/$1
+  local stamp; stamp=$(hash_of "$pom" "$MVN_SETTINGS")
+  if [ "$(cat "$dest/.complete" 2>/dev/null)" = "$stamp" ]; then return; fi
+  command -v mvn >/dev/null || die "mvn not found: install Apache Maven (apt-get install maven)"
+  say "downloading $name jars from Maven Central into ${dest#$ROOT/}"
+  rm -rf "$dest" "$dest.tmp"
+  if ! mvn -q -B -s "$MVN_SETTINGS" -f "$pom" dependency:copy-dependencies \
+        -DincludeScope=runtime -DoutputDirectory="$dest.tmp"; then
+    rm -rf "$dest.tmp"
+    die "Maven could not fetch the $name jars (its message is above)"
+  fi
+  mv "$dest.tmp" "$dest"
+  echo "$stamp" > "$dest/.complete"
+}
+fetch_jars spark
+fetch_jars kafka
+
+# --- Spark Connect protocol ------------------------------------------------------------------------
+# The .proto files are loaded at run time from .cache/proto/<spark version>/ (see lib/connect/proto.ts);
+# lib/connect/gen/ holds the TypeScript message types generated from them.
+connect_jar=$(ls "$CACHE"/jars/spark/spark-connect_2.13-*.jar | head -n1)
+spark_version=$(basename "$connect_jar" .jar | sed 's/^spark-connect_2.13-//')
+proto_dir=$CACHE/proto/$spark_version
+gen=$ROOT/lib/connect/gen
+proto_stamp=$(hash_of <(echo "$spark_version") package-lock.json scripts/setup.sh)
+if [ "$(cat "$gen/.complete" 2>/dev/null)" != "$proto_stamp" ] || [ ! -f "$proto_dir/.complete" ]; then
+  say "extracting spark/connect/*.proto from $(basename "$connect_jar") and generating TypeScript types"
+  rm -rf "$proto_dir" "$gen"
+  mkdir -p "$proto_dir"
+  (cd "$proto_dir" && unzip -q -o "$connect_jar" 'spark/connect/*.proto' 'google/protobuf/*.proto' 'google/rpc/status.proto' 'google/rpc/error_details.proto')
+  echo "$spark_version" > "$proto_dir/.complete"
+  node_modules/.bin/proto-loader-gen-types --keepCase --longs=String --enums=String --defaults --oneofs \
+    --grpcLib=@grpc/grpc-js --inputTemplate='%s' --outputTemplate='%s__Output' \
+    -I "$proto_dir" -O "$gen" spark/connect/base.proto
+  echo "$proto_stamp" > "$gen/.complete"
+fi
+say "ready (spark $(basename "$connect_jar" .jar | sed 's/.*-//'), kafka $(ls "$CACHE"/jars/kafka/kafka_2.13-*.jar | sed 's/.*kafka_2.13-//; s/\.jar$//'))"
