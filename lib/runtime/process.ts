@@ -23,11 +23,10 @@ export function isRunning(pid: number | undefined, marker?: string): boolean {
   } catch {
     return false;
   }
-  if (!marker) return true;
   try {
-    const state = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
-    if (state === 'Z') return false;
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker);
+    // A zombie (exited, not yet reaped) still answers signal 0: it is not running.
+    if (fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] === 'Z') return false;
+    return marker ? fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker) : true;
   } catch {
     return true; // no /proc (not Linux): trust the signal check
   }

@@ -1,0 +1,42 @@
+# spark-ts: thin targets over scripts/setup.sh and the `spark-ts` command (bin/spark-ts).
+SHELL := /bin/bash
+SPARK_TS := ./bin/spark-ts
+MOCHA := node_modules/.bin/mocha
+TSC := node_modules/.bin/tsc
+
+.PHONY: setup up down status spark-up spark-down kafka-up kafka-down typecheck test test-unit run clean
+
+setup:
+	@bash scripts/setup.sh
+
+up: setup
+	@$(SPARK_TS) up
+down:
+	@$(SPARK_TS) down
+status:
+	@$(SPARK_TS) status
+spark-up: setup
+	@$(SPARK_TS) up spark
+spark-down:
+	@$(SPARK_TS) down spark
+kafka-up: setup
+	@$(SPARK_TS) up kafka
+kafka-down:
+	@$(SPARK_TS) down kafka
+
+typecheck: setup
+	@$(TSC) --noEmit -p .
+
+# The whole suite against real servers: it starts what is not running and stops what it started.
+test: setup typecheck
+	@$(MOCHA)
+
+test-unit: setup
+	@$(MOCHA) --grep @unit
+
+run: setup
+	@bash scripts/run.sh
+
+clean:
+	-@$(SPARK_TS) down 2>/dev/null
+	rm -rf .run data/processed/customers data/processed/*.json data/processed/*.csv data/processed/quarantine data/checkpoints reports models
