@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 CACHE=$ROOT/.cache
 MVN_SETTINGS=$ROOT/spark-conf/maven/settings.xml
+# SPARK_TS_MAVEN_REPO points Maven at another local repository (e.g. to measure a cold download).
+MVN_REPO_ARGS=()
+[ -n "${SPARK_TS_MAVEN_REPO:-}" ] && MVN_REPO_ARGS=("-Dmaven.repo.local=$SPARK_TS_MAVEN_REPO")
 
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
@@ -39,7 +42,7 @@ fetch_jars() { # name: copies the runtime dependencies of spark-conf/maven/<name
   command -v mvn >/dev/null || die "mvn not found: install Apache Maven (apt-get install maven)"
   say "downloading $name jars from Maven Central into ${dest#$ROOT/}"
   rm -rf "$dest" "$dest.tmp"
-  if ! mvn -q -B -s "$MVN_SETTINGS" -f "$pom" dependency:copy-dependencies \
+  if ! mvn -q -B -s "$MVN_SETTINGS" "${MVN_REPO_ARGS[@]}" -f "$pom" dependency:copy-dependencies \
         -DincludeScope=runtime -DoutputDirectory="$dest.tmp"; then
     rm -rf "$dest.tmp"
     die "Maven could not fetch the $name jars (its message is above)"
