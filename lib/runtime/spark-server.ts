@@ -202,9 +202,13 @@ export async function pingSpark(port: number, token: string, timeoutMs: number):
   }
 }
 
+/** The UI address from the server's log: Jetty's first port, or the last one Spark moved on to when it was taken. */
 function findUiUrl(log: string): string | null {
-  const m = tail(log, 400).match(/Start Jetty (\S+):(\d+) for SparkUI/);
-  return m ? `http://${m[1]}:${m[2]}` : null;
+  const text = tail(log, 400);
+  const start = [...text.matchAll(/Start Jetty (\S+):(\d+) for SparkUI/g)].at(-1);
+  if (!start) return null;
+  const moved = [...text.slice(start.index).matchAll(/Service 'SparkUI' could not bind on port \d+\. Attempting port (\d+)/g)].at(-1);
+  return `http://${start[1]}:${moved ? moved[1] : start[2]}`;
 }
 
 /** Stops the embedded server: graceful first, then killed after a timeout. */
