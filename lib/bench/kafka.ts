@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import { CompressionTypes } from 'kafkajs';
+import { createKafka } from '../kafka/config';
+
+export interface KafkaThroughput {
+  messages: number;
+  message_bytes: number;
+  produce_msgs_per_s: number;
+  consume_msgs_per_s: number;
+}
+
+/**
+ * Produces `messages` messages of `messageBytes` to a fresh topic (batches of 1,000, acks from all replicas,
+ * idempotent), then consumes them all back, and reports both rates. The topic is deleted afterwards.
+ */
+export async function measureKafkaThroughput(messages: number, messageBytes = 200, bootstrapServers?: string): Promise<KafkaThroughput> {
+  const kafka = createKafka('spark-ts-bench', bootstrapServers);
+  const topic = `bench-kafka-${randomUUID().slice(0, 8)}`;
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
+  try {
+    const payload = 'x'.repeat(Math.max(0, messageBytes - 20));
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const batch = 1000;
+    const t0 = performance.now();
+    for (let sent = 0; sent < messages; sent += batch) {
+      const n = Math.min(batch, messages - sent);
+      await producer.send({
+        topic,
+        acks: -1,
+        compression: CompressionTypes.None,
+        messages: Array.from({ length: n }, (_, i) => ({ key: String((sent + i) % 100), value: `${sent + i}|${payload}` })),
+      });
+    }
+    const produceSeconds = (performance.now() - t0) / 1000;
+    await producer.disconnect();
+
+    const consumer = kafka.consumer({ groupId: `${topic}-g`, maxBytes: 16 * 1024 * 1024 });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let received = 0;
+    let t1 = 0;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`consumed only ${received} of ${messages} messages in 120 s`)), 120_000);
+      void consumer.run({
+        eachBatch: async ({ batch: b }) => {
+          if (t1 === 0) t1 = performance.now();
+          received += b.messages.length;
+          if (received >= messages) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      });
+    });
+    const consumeSeconds = (performance.now() - t1) / 1000;
+    await consumer.disconnect();
+    return {
+      messages,
+      message_bytes: messageBytes,
+      produce_msgs_per_s: messages / produceSeconds,
+      consume_msgs_per_s: messages / Math.max(consumeSeconds, 1e-6),
+    };
+  } finally {
+    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await admin.disconnect();
+  }
+}

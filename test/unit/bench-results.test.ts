@@ -1,0 +1,42 @@
+import { expect } from 'chai';
+import { figure, validateResults, RESULTS_SCHEMA, summaryMarkdown, type BenchResults } from '../../lib/bench/results';
+import { compareResults } from '../../lib/bench/compare';
+import { quantile, spread } from '../../lib/bench/stats';
+
+const machine = { cores: 2, memory_bytes: 24 * 2 ** 30, cpu_model: 'cpu', os: 'Linux', java: '17', node: '20', spark: '4.0.0', kafka: '4.4.0' };
+
+function doc(figures: BenchResults['figures']): BenchResults {
+  return { schema: RESULTS_SCHEMA, created_at: new Date(0).toISOString(), quick: true, repetitions: 3, machine, figures };
+}
+
+describe('bench results @unit', () => {
+  it('computes quantiles by linear interpolation and spreads', () => {
+    expect(quantile([1, 2, 3, 4], 0.5)).to.equal(2.5);
+    expect(quantile([5], 0.95)).to.equal(5);
+    expect(spread([3, 1, 2])).to.deep.equal({ min: 1, median: 2, max: 3, n: 3 });
+  });
+
+  it('accepts a valid document and rejects non-positive or non-finite figures', () => {
+    const ok = figure({ id: 'latency.x', group: 'latency', title: 'x', unit: 'ms', better: 'lower', workload: 'w' }, [1, 2, 3]);
+    expect(validateResults(doc([ok]))).to.deep.equal([]);
+    const zero = figure({ id: 'throughput.y', group: 'throughput', title: 'y', unit: 'rows/s', better: 'higher', workload: 'w' }, [0, 1, 2]);
+    const inf = figure({ id: 'memory.z', group: 'memory', title: 'z', unit: 'bytes', better: 'lower', workload: 'w' }, [1, 2, Infinity]);
+    const errors = validateResults(doc([ok, zero, inf]));
+    expect(errors.join('\n')).to.include('throughput.y: min = 0');
+    expect(errors.join('\n')).to.include('memory.z: max = Infinity');
+    expect(validateResults({ ...doc([ok]), repetitions: 2 })).to.include('repetitions is not an integer >= 3');
+  });
+
+  it('compares two runs by the ratio of medians, in the direction of each figure', () => {
+    const meta = { group: 'latency' as const, title: 't', unit: 'ms', better: 'lower' as const, workload: 'w' };
+    const a = doc([figure({ ...meta, id: 'a' }, [10, 10, 10]), figure({ ...meta, id: 'only-a' }, [1, 1, 1])]);
+    const b = doc([figure({ ...meta, id: 'a' }, [5, 5, 5])]);
+    const { rows, onlyA, onlyB } = compareResults(a, b);
+    expect(rows).to.have.length(1);
+    expect(rows[0].ratio).to.equal(0.5);
+    expect(rows[0].improved).to.equal(true);
+    expect(onlyA).to.deep.equal(['only-a']);
+    expect(onlyB).to.deep.equal([]);
+    expect(summaryMarkdown(a)).to.include('| t | 10.0 |');
+  });
+});
