@@ -29,10 +29,10 @@ typecheck: setup
 
 # The whole suite against real servers: it starts what is not running and stops what it started.
 test: setup typecheck
-	@$(MOCHA)
+	@$(MOCHA) 'test/**/*.test.ts'
 
 test-unit: setup
-	@$(MOCHA) --grep @unit
+	@$(MOCHA) --grep @unit 'test/**/*.test.ts'
 
 run: setup
 	@bash scripts/run.sh
