@@ -1,0 +1,113 @@
+import { CompressionTypes, type Admin, type Kafka, type Message, type Producer } from 'kafkajs';
+import { createKafka, resolveBootstrapServers } from '../kafka/config';
+
+/** How long connecting to an unreachable broker may take before a clear error. */
+export const CONNECT_DEADLINE_MS = 10_000;
+
+export class BrokerUnreachableError extends Error {
+  constructor(readonly bootstrapServers: string, cause: unknown) {
+    super(`cannot reach Kafka at ${bootstrapServers} within ${CONNECT_DEADLINE_MS / 1000} s: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'BrokerUnreachableError';
+  }
+}
+
+/** A kafkajs client that gives up connecting quickly (the 10 s rule), with normal retries once connected. */
+export function streamKafka(clientId: string, bootstrapServers?: string): Kafka {
+  return createKafka(clientId, bootstrapServers, {
+    connectionTimeout: 3000,
+    retry: { initialRetryTime: 200, maxRetryTime: 2000, retries: 8 },
+  });
+}
+
+/** Runs `connect` with the connect deadline; an unreachable broker becomes a BrokerUnreachableError. */
+export async function connectWithin<T>(bootstrapServers: string | undefined, connect: () => Promise<T>): Promise<T> {
+  const servers = resolveBootstrapServers(bootstrapServers);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      connect(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timed out')), CONNECT_DEADLINE_MS);
+      }),
+    ]);
+  } catch (e) {
+    throw new BrokerUnreachableError(servers, e);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Creates the topics that do not exist yet (the broker's default partition count unless given). */
+export async function ensureTopics(admin: Admin, topics: string[], numPartitions = 3): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = topics.filter((t) => !existing.has(t));
+  if (missing.length === 0) return;
+  try {
+    await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor: 1 })), waitForLeaders: true });
+  } catch (e) {
+    // Another process may have created it meanwhile.
+    if (!/already exists/i.test(String((e as Error).message))) throw e;
+  }
+}
+
+/**
+ * An idempotent producer (acks from all in-sync replicas, one request in flight so retries cannot reorder
+ * or duplicate), connected within the deadline.
+ */
+export async function connectIdempotentProducer(kafka: Kafka, bootstrapServers?: string): Promise<Producer> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  await connectWithin(bootstrapServers, () => producer.connect());
+  return producer;
+}
+
+/** Sends one batch with acks=-1. */
+export async function sendBatch(producer: Producer, topic: string, messages: Message[]): Promise<void> {
+  await producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages });
+}
+
+/** Every message of a topic from the beginning (tests, small topics): waits until `expected` or `idleMs` of silence. */
+export async function readTopic(
+  kafka: Kafka,
+  topic: string,
+  opts: { expected?: number; idleMs?: number; timeoutMs?: number } = {},
+): Promise<Array<{ key: string | null; value: string; timestamp: number; partition: number; offset: string }>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let total = 0;
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    total = offsets.reduce((s, o) => s + Number(o.high) - Number(o.low), 0);
+  } finally {
+    await admin.disconnect();
+  }
+  const out: Array<{ key: string | null; value: string; timestamp: number; partition: number; offset: string }> = [];
+  if (total === 0) return out;
+  const consumer = kafka.consumer({ groupId: `spark-ts-read-${topic}-${process.pid}-${Date.now()}` });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timeout = setTimeout(() => reject(new Error(`read ${out.length} of ${total} messages of ${topic} in time`)), opts.timeoutMs ?? 30_000);
+      void consumer
+        .run({
+          eachMessage: async ({ message, partition }) => {
+            out.push({
+              key: message.key ? message.key.toString() : null,
+              value: message.value ? message.value.toString() : '',
+              timestamp: Number(message.timestamp),
+              partition,
+              offset: message.offset,
+            });
+            if (out.length >= total) {
+              clearTimeout(timeout);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return out;
+}
