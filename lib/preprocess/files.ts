@@ -1,0 +1,52 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** Spark's data files in a written directory, in partition order (part-00000-..., part-00001-...). */
+export function partFiles(dir: string, ext: string): string[] {
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.startsWith('part-') && f.endsWith(ext))
+    .sort()
+    .map((f) => path.join(dir, f));
+}
+
+/**
+ * Concatenates a Spark output directory's part files, in partition order, after an optional header, into
+ * one file (written to a temp name, then renamed), and removes the directory.
+ */
+export async function concatParts(dir: string, ext: string, dest: string, header?: string): Promise<number> {
+  const parts = partFiles(dir, ext);
+  const tmp = `${dest}.${process.pid}.tmp`;
+  const out = fs.createWriteStream(tmp);
+  const write = (chunk: string | Buffer): Promise<void> =>
+    new Promise((resolve, reject) => (out.write(chunk) ? resolve() : out.once('drain', resolve).once('error', reject)));
+  try {
+    if (header !== undefined) await write(header);
+    for (const p of parts) {
+      for await (const chunk of fs.createReadStream(p, { highWaterMark: 1 << 20 })) await write(chunk as Buffer);
+    }
+    await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  } catch (err) {
+    out.destroy();
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+  fs.renameSync(tmp, dest);
+  fs.rmSync(dir, { recursive: true, force: true });
+  return parts.length;
+}
+
+/** Moves the one part file of a `coalesce(1)` write to `dest` and removes the directory. */
+export function moveSinglePart(dir: string, ext: string, dest: string): void {
+  const parts = partFiles(dir, ext);
+  if (parts.length !== 1) throw new Error(`expected one ${ext} part file in ${dir}, found ${parts.length}`);
+  fs.renameSync(parts[0], dest);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** Writes JSON through a temp file and a rename, so a reader never sees half a file. */
+export function writeJsonAtomic(file: string, value: unknown): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+  fs.renameSync(tmp, file);
+}
