@@ -617,9 +617,19 @@ export function encodeColumn(dt: DataType, values: readonly unknown[], nullable:
       return makeData({ type: type as ArrowDecimal, ...common, data: new Uint32Array(words.buffer) });
     }
     case 'string':
-    case 'char':
-    case 'varchar':
       return utf8Data(type, values, common, path, false);
+    case 'char':
+    case 'varchar': {
+      // Spark refuses char/varchar in a LocalRelation schema (it is sent as string): check the length here,
+      // and pad char(n) as Spark does, rather than let a value change silently.
+      const limited = values.map((v, i) => {
+        if (typeof v !== 'string') return v;
+        const len = [...v].length;
+        if (len > dt.length) throw new EncodeError(`${path}[${i}]`, `${describe(v)} is longer than ${dt.type}(${dt.length})`);
+        return dt.type === 'char' ? v + ' '.repeat(dt.length - len) : v;
+      });
+      return utf8Data(type, limited, common, path, false);
+    }
     case 'binary':
       return utf8Data(type, values, common, path, true);
     case 'date': {
@@ -736,7 +746,20 @@ export function encodeLocalRelation(rows: Array<Record<string, unknown>> | unkno
 
 /** The LocalRelation proto fields for createDataFrame(rows, schema). */
 export function localRelation(rows: Array<Record<string, unknown>> | unknown[][], schema: StructType): { data: Uint8Array; schema: string } {
-  return { data: encodeLocalRelation(rows, schema), schema: dataTypeToJson(schema) };
+  return { data: encodeLocalRelation(rows, schema), schema: dataTypeToJson(charVarcharAsString(schema)) };
+}
+
+/** The schema with char(n)/varchar(n) replaced by string, which is what Spark accepts for a LocalRelation. */
+export function charVarcharAsString<T extends DataType>(dt: T): T;
+export function charVarcharAsString(dt: DataType): DataType {
+  switch (dt.type) {
+    case 'char':
+    case 'varchar': return { type: 'string' };
+    case 'array': return arrayType(charVarcharAsString(dt.elementType), dt.containsNull);
+    case 'map': return mapType(charVarcharAsString(dt.keyType), charVarcharAsString(dt.valueType), dt.valueContainsNull);
+    case 'struct': return structType(dt.fields.map((f) => ({ ...f, dataType: charVarcharAsString(f.dataType) })));
+    default: return dt;
+  }
 }
 
 /** Arrow IPC stream bytes of a Table (e.g. for LocalRelation from an existing Table). */

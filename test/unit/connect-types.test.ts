@@ -1,0 +1,409 @@
+import { expect } from 'chai';
+import * as path from 'node:path';
+import * as protobuf from 'protobufjs';
+import { tableFromIPC } from 'apache-arrow';
+import {
+  charVarcharAsString,
+  encodeLocalRelation,
+  inferSchema,
+  localRelation,
+  rowKeys,
+  rowsFromBatch,
+  rowsFromTable,
+  structTypeFromArrowSchema,
+  tableFromBatches,
+  type Row,
+} from '../../lib/connect/arrow';
+import { JsonNumber, jsonText, rowToJsonLine, shortestFloat32, toJsonValue } from '../../lib/connect/json';
+import { protoDir } from '../../lib/connect/proto';
+import {
+  arrayType,
+  dataTypeFromJson,
+  dataTypeFromProto,
+  dataTypeToJson,
+  dataTypeToProto,
+  mapType,
+  parseDDLSchema,
+  parseTypeString,
+  simpleString,
+  structField,
+  structType,
+  toDDL,
+  treeString,
+  type DataType,
+  type StructType,
+} from '../../lib/connect/types';
+import type { DataType__Output } from '../../lib/connect/gen/spark/connect/DataType';
+import { Decimal, SparkDate, SparkTimestamp, civilFromDays, daysFromCivil, type SparkValue } from '../../lib/connect/values';
+
+/** Every type string Spark prints, in its printed form (so parse -> print is the identity). */
+const TYPE_STRINGS = [
+  'void', 'boolean', 'tinyint', 'smallint', 'int', 'bigint', 'float', 'double', 'string', 'binary', 'date',
+  'timestamp', 'timestamp_ntz', 'variant', 'interval', 'decimal(10,0)', 'decimal(38,18)', 'char(3)', 'varchar(10)',
+  'interval day', 'interval day to second', 'interval hour to minute', 'interval year', 'interval year to month',
+  'array<int>', 'array<array<string>>', 'map<string,bigint>', 'map<int,array<map<string,double>>>',
+  'struct<a:int,b:string>', 'struct<a:struct<b:array<decimal(5,2)>>,`c d`:date>', 'struct<>',
+];
+
+/** Decode a DataType through the real .proto (keepCase, as lib/connect/proto.ts loads it). */
+function protoRoundTrip(dt: DataType): DataType {
+  const root = new protobuf.Root();
+  root.loadSync(path.join(protoDir(), 'spark', 'connect', 'types.proto'), { keepCase: true });
+  const T = root.lookupType('spark.connect.DataType');
+  const bytes = T.encode(T.fromObject(dataTypeToProto(dt))).finish();
+  const decoded = T.toObject(T.decode(bytes), { longs: String, enums: String, bytes: Buffer, oneofs: true, defaults: true }) as DataType__Output;
+  return dataTypeFromProto(decoded);
+}
+
+const EVERY_TYPE: StructType = parseDDLSchema(
+  [
+    'nul VOID', 'b BOOLEAN', 'y TINYINT', 's SMALLINT', 'i INT', 'l BIGINT', 'f FLOAT', 'd DOUBLE',
+    'dec DECIMAL(38,18)', 'dec0 DECIMAL(10,0)', 'str STRING', 'bin BINARY', 'dt DATE', 'ts TIMESTAMP', 'ntz TIMESTAMP_NTZ',
+    'dti INTERVAL DAY TO SECOND', 'ymi INTERVAL YEAR TO MONTH', 'ci INTERVAL',
+    'arr ARRAY<INT>', 'nested ARRAY<ARRAY<BIGINT>>', 'm MAP<STRING, DECIMAL(20,2)>', 'mk MAP<INT, ARRAY<DATE>>',
+    'st STRUCT<a: INT, b: ARRAY<STRING>, c: STRUCT<ts: TIMESTAMP, x: DOUBLE>>', 'req BIGINT NOT NULL',
+  ].join(', '),
+);
+
+function fullRow(): Record<string, unknown> {
+  return {
+    nul: null,
+    b: true,
+    y: -128,
+    s: 32767,
+    i: -2147483648,
+    l: 2n ** 63n - 1n,
+    f: Math.fround(1.1),
+    d: NaN,
+    dec: new Decimal(-(10n ** 38n - 1n), 18),
+    dec0: new Decimal(9999999999n, 0),
+    str: 'héllo ✓ \u0000 end',
+    bin: new Uint8Array([0, 1, 254, 255]),
+    dt: SparkDate.fromString('1950-01-02'),
+    ts: SparkTimestamp.fromString('1969-12-31T23:59:59.999999Z'),
+    ntz: SparkTimestamp.fromString('2024-02-29 23:59:59.123456', true),
+    dti: -90061000001n,
+    ymi: -14,
+    ci: { months: 13, days: -2, microseconds: 3_000_001n },
+    arr: [1, null, 3],
+    nested: [[9007199254740993n], [], null, [-(2n ** 63n)]],
+    m: new Map<SparkValue, SparkValue>([['a', new Decimal(12345n, 2)], ['n', null]]),
+    mk: new Map<SparkValue, SparkValue>([[1, [new SparkDate(-719162), new SparkDate(2932896)]]]),
+    st: { a: 7, b: ['x', null], c: { ts: new SparkTimestamp(-62135596800000000n), x: -Infinity } },
+    req: -(2n ** 63n),
+  };
+}
+
+function nullRow(): Record<string, unknown> {
+  const row: Record<string, unknown> = {};
+  for (const f of EVERY_TYPE.fields) row[f.name] = f.nullable ? null : 0n;
+  return row;
+}
+
+function roundTrip(rows: Array<Record<string, unknown>> | unknown[][], schema: StructType): Row[] {
+  const table = tableFromBatches([encodeLocalRelation(rows, schema)]);
+  return rowsFromTable(table, schema);
+}
+
+describe('connect types and exact values @unit', () => {
+  describe('type strings', () => {
+    for (const s of TYPE_STRINGS) {
+      it(`parses and prints ${s}`, () => {
+        const dt = parseTypeString(s);
+        expect(simpleString(dt)).to.equal(s);
+        expect(protoRoundTrip(dt)).to.deep.equal(dt);
+        expect(dataTypeFromJson(dataTypeToJson(dt))).to.deep.equal(dt);
+      });
+    }
+
+    it('reads aliases and spacing as Spark does', () => {
+      expect(simpleString(parseTypeString('INTEGER'))).to.equal('int');
+      expect(simpleString(parseTypeString('long'))).to.equal('bigint');
+      expect(simpleString(parseTypeString('short'))).to.equal('smallint');
+      expect(simpleString(parseTypeString('Decimal( 5 , 2 )'))).to.equal('decimal(5,2)');
+      expect(simpleString(parseTypeString('decimal'))).to.equal('decimal(10,0)');
+      expect(simpleString(parseTypeString('numeric(12)'))).to.equal('decimal(12,0)');
+      expect(simpleString(parseTypeString('timestamp_ltz'))).to.equal('timestamp');
+      expect(simpleString(parseTypeString('STRUCT<a INT, b: MAP<STRING, ARRAY<BIGINT>>>'))).to.equal('struct<a:int,b:map<string,array<bigint>>>');
+    });
+
+    it('parses DDL schemas with NOT NULL, COMMENT and quoted names', () => {
+      const schema = parseDDLSchema("id BIGINT NOT NULL, `first name` STRING COMMENT 'given name', tags ARRAY<STRING>");
+      expect(schema).to.deep.equal(
+        structType([
+          structField('id', { type: 'long' }, false),
+          structField('first name', { type: 'string' }, true, { comment: 'given name' }),
+          structField('tags', arrayType({ type: 'string' }), true),
+        ]),
+      );
+      expect(parseDDLSchema('struct<a:int,b:string>')).to.deep.equal(parseDDLSchema('a int, b string'));
+      expect(parseDDLSchema('')).to.deep.equal(structType([]));
+      expect(toDDL(schema)).to.equal('`id` bigint NOT NULL,`first name` string,`tags` array<string>');
+    });
+
+    it('names the position of a bad type string', () => {
+      expect(() => parseTypeString('array<int')).to.throw(SyntaxError, /expected '>' at the end/);
+      expect(() => parseTypeString('strin')).to.throw(SyntaxError, /unknown type "strin"/);
+      expect(() => parseDDLSchema('a INT b STRING')).to.throw(SyntaxError, /position 6/);
+      expect(() => parseTypeString('decimal(39,2)')).to.throw(RangeError, /precision/);
+      expect(() => parseTypeString('decimal(5,6)')).to.throw(RangeError, /scale/);
+    });
+
+    it('prints a schema tree like printSchema()', () => {
+      const tree = treeString(parseDDLSchema('a INT NOT NULL, b ARRAY<STRUCT<c: BIGINT>>, m MAP<STRING,DOUBLE>'));
+      expect(tree).to.equal(
+        [
+          'root',
+          ' |-- a: integer (nullable = false)',
+          ' |-- b: array (nullable = true)',
+          ' |    |-- element: struct (containsNull = true)',
+          ' |    |    |-- c: long (nullable = true)',
+          ' |-- m: map (nullable = true)',
+          ' |    |-- key: string',
+          ' |    |-- value: double (valueContainsNull = true)',
+          '',
+        ].join('\n'),
+      );
+    });
+
+    it('converts a whole schema to and from the proto and Spark JSON', () => {
+      expect(protoRoundTrip(EVERY_TYPE)).to.deep.equal(EVERY_TYPE);
+      expect(dataTypeFromJson(dataTypeToJson(EVERY_TYPE))).to.deep.equal(EVERY_TYPE);
+      expect(JSON.parse(dataTypeToJson(structType([structField('x', { type: 'long' }, false)])))).to.deep.equal({
+        type: 'struct',
+        fields: [{ name: 'x', type: 'long', nullable: false, metadata: {} }],
+      });
+    });
+
+    it('names UDTs as Spark does (VectorUDT -> vector) and decodes their SQL type', () => {
+      const udt: DataType = { type: 'udt', sqlType: parseTypeString('struct<type:tinyint,size:int,indices:array<int>,values:array<double>>'), jvmClass: 'org.apache.spark.ml.linalg.VectorUDT' };
+      expect(simpleString(udt)).to.equal('vector');
+      expect(protoRoundTrip(udt)).to.deep.equal(udt);
+    });
+  });
+
+  describe('Decimal', () => {
+    it('prints every digit at its scale', () => {
+      expect(new Decimal(-5n, 3).toString()).to.equal('-0.005');
+      expect(new Decimal(0n, 2).toString()).to.equal('0.00');
+      expect(new Decimal(123n, 0).toString()).to.equal('123');
+      expect(new Decimal(10n ** 38n - 1n, 18).toString()).to.equal('99999999999999999999.999999999999999999');
+      expect(new Decimal(1n, 18).toString()).to.equal('0.000000000000000001');
+    });
+
+    it('parses exactly and never rounds silently', () => {
+      expect(Decimal.fromString('-12.3400').unscaled).to.equal(-123400n);
+      expect(Decimal.fromString('-12.3400').scale).to.equal(4);
+      expect(Decimal.fromString('1E+3').toString()).to.equal('1000');
+      expect(Decimal.fromString('1.5e-3').toString()).to.equal('0.0015');
+      expect(Decimal.fromString('.5', 3).toString()).to.equal('0.500');
+      expect(Decimal.fromNumber(0.1, 18).toString()).to.equal('0.100000000000000000');
+      expect(() => Decimal.fromString('1.234', 2)).to.throw(RangeError, /rounded/);
+      expect(() => Decimal.fromString('abc')).to.throw(SyntaxError);
+      expect(Decimal.fromString('1.50').equals(Decimal.fromString('1.5'))).to.equal(true);
+    });
+  });
+
+  describe('SparkDate and SparkTimestamp', () => {
+    it('formats dates before 1970, across the Gregorian switch and at the extremes', () => {
+      expect(new SparkDate(-1).toString()).to.equal('1969-12-31');
+      expect(SparkDate.fromString('1950-01-02').days).to.equal(-7304);
+      expect(new SparkDate(-719162).toString()).to.equal('0001-01-01');
+      expect(SparkDate.fromString('1582-10-04').toString()).to.equal('1582-10-04');
+      expect(SparkDate.fromString('1582-10-10').days - SparkDate.fromString('1582-10-04').days).to.equal(6);
+      expect(new SparkDate(2932896).toString()).to.equal('9999-12-31');
+      expect(new SparkDate(2932897).toString()).to.equal('+10000-01-01');
+      expect(SparkDate.fromString('2024-02-29').toString()).to.equal('2024-02-29');
+      expect(() => SparkDate.fromString('2023-02-29')).to.throw(RangeError);
+      expect(() => SparkDate.fromString('29/02/2024')).to.throw(SyntaxError);
+    });
+
+    it('agrees with the JS calendar on days sampled across 1600..2400', () => {
+      for (let days = -135000; days < 157000; days += 97) {
+        const d = new Date(days * 86_400_000);
+        expect(civilFromDays(days)).to.deep.equal([d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate()]);
+        expect(daysFromCivil(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate())).to.equal(days);
+      }
+    });
+
+    it('formats timestamps with six fractional digits, Z for TIMESTAMP and none for NTZ', () => {
+      expect(new SparkTimestamp(-1n).toISOString()).to.equal('1969-12-31T23:59:59.999999Z');
+      expect(new SparkTimestamp(1709251199123456n).toISOString()).to.equal('2024-02-29T23:59:59.123456Z');
+      expect(new SparkTimestamp(0n, true).toISOString()).to.equal('1970-01-01T00:00:00.000000');
+      expect(new SparkTimestamp(-62135596800000000n).toISOString()).to.equal('0001-01-01T00:00:00.000000Z');
+    });
+
+    it('parses ISO text with offsets and microseconds', () => {
+      expect(SparkTimestamp.fromString('2024-02-29T23:59:59.123456Z').micros).to.equal(1709251199123456n);
+      expect(SparkTimestamp.fromString('2024-03-01T01:59:59.123456+02:00').micros).to.equal(1709251199123456n);
+      expect(SparkTimestamp.fromString('1969-12-31 23:59:59.999999').micros).to.equal(-1n);
+      expect(SparkTimestamp.fromString('2020-01-01').micros).to.equal(1577836800000000n);
+      expect(SparkTimestamp.fromString('2020-01-01 10:00', true).toISOString()).to.equal('2020-01-01T10:00:00.000000');
+      expect(() => SparkTimestamp.fromString('2020-01-01T00:00:00Z', true)).to.throw(SyntaxError, /no time zone/);
+      expect(() => SparkTimestamp.fromString('2020-01-01T00:00:00.0000001Z')).to.throw(RangeError, /sub-microsecond/);
+      expect(new SparkTimestamp(-1n).toDate().getTime()).to.equal(-1);
+      expect(SparkTimestamp.fromDate(new Date(Date.UTC(1960, 0, 1))).toISOString()).to.equal('1960-01-01T00:00:00.000000Z');
+    });
+  });
+
+  describe('Arrow encode -> decode without a server', () => {
+    it('round-trips every type, nulls, NaN and ±Infinity exactly', () => {
+      const rows = [fullRow(), nullRow(), { ...nullRow(), d: Infinity, f: -Infinity, req: 0n }];
+      const out = roundTrip(rows, EVERY_TYPE);
+      const expected = rows.map((r) => ({ ...r }));
+      (expected[0] as Record<string, unknown>).st = { a: 7, b: ['x', null], c: { ts: new SparkTimestamp(-62135596800000000n), x: -Infinity } };
+      expect(out).to.have.length(3);
+      expect(out[0]).to.deep.equal(expected[0]);
+      expect(out[1]).to.deep.equal(expected[1]);
+      expect(out[2]).to.deep.equal(expected[2]);
+      expect(Number.isNaN(out[0]!.d)).to.equal(true);
+      expect(typeof out[0]!.l).to.equal('bigint');
+      expect(out[0]!.bin).to.be.instanceOf(Uint8Array);
+    });
+
+    it('writes the Arrow types Spark reads back as each Spark type', () => {
+      const table = tableFromIPC(encodeLocalRelation([], EVERY_TYPE));
+      const types = Object.fromEntries(table.schema.fields.map((f) => [f.name, String(f.type)]));
+      expect(types).to.include({
+        l: 'Int64',
+        dec: 'Decimal[38e+18]',
+        dt: 'Date32<DAY>',
+        ts: 'Timestamp<MICROSECOND, UTC>',
+        ntz: 'Timestamp<MICROSECOND>',
+        bin: 'Binary',
+        dti: 'Duration<MICROSECOND>',
+        ymi: 'Interval<YEAR_MONTH>',
+      });
+      expect(table.schema.fields.find((f) => f.name === 'req')!.nullable).to.equal(false);
+      expect(structTypeFromArrowSchema(table.schema).fields.map((f) => simpleString(f.dataType))).to.deep.equal(
+        EVERY_TYPE.fields.map((f) => simpleString(f.dataType)),
+      );
+    });
+
+    it('accepts positional rows, JS Dates, ISO strings, digit strings and plain objects for maps', () => {
+      const schema = parseDDLSchema('l BIGINT, dt DATE, ts TIMESTAMP, dec DECIMAL(5,2), m MAP<STRING,INT>, st STRUCT<a:INT,b:STRING>');
+      const out = roundTrip([['9007199254740993', new Date(Date.UTC(1900, 1, 28)), '1900-01-01T00:00:00.5+01:00', 1.5, { k: 1 }, [1, 'x']]], schema);
+      expect(out).to.deep.equal([
+        {
+          l: 9007199254740993n,
+          dt: SparkDate.fromString('1900-02-28'),
+          ts: SparkTimestamp.fromString('1899-12-31T23:00:00.500000Z'),
+          dec: Decimal.fromString('1.50'),
+          m: new Map([['k', 1]]),
+          st: { a: 1, b: 'x' },
+        },
+      ]);
+    });
+
+    it('checks char/varchar lengths, pads char, and sends them to Spark as string', () => {
+      const schema = parseDDLSchema('c CHAR(3), v VARCHAR(2)');
+      expect(roundTrip([{ c: 'a', v: 'ab' }], schema)).to.deep.equal([{ c: 'a  ', v: 'ab' }]);
+      expect(() => encodeLocalRelation([{ c: 'abcd', v: null }], schema)).to.throw(TypeError, /c\[0\].*longer than char\(3\)/);
+      expect(JSON.parse(localRelation([], schema).schema).fields.map((f: { type: string }) => f.type)).to.deep.equal(['string', 'string']);
+      expect(simpleString(charVarcharAsString(parseTypeString('array<char(2)>')))).to.equal('array<string>');
+    });
+
+    it('rejects values that would lose information, naming column and row', () => {
+      const schema = parseDDLSchema('l BIGINT NOT NULL, i INT, dec DECIMAL(5,2), s STRING');
+      expect(() => encodeLocalRelation([{ l: 2 ** 53 + 2 }], schema)).to.throw(TypeError, /l\[0\].*not an exact integer/);
+      expect(() => encodeLocalRelation([{ l: 1n }, { l: null }], schema)).to.throw(TypeError, /l\[1\].*non-nullable/);
+      expect(() => encodeLocalRelation([{ l: 1n, i: 2 ** 31 }], schema)).to.throw(TypeError, /i\[0\].*out of range/);
+      expect(() => encodeLocalRelation([{ l: 1n, dec: '1.234' }], schema)).to.throw(TypeError, /dec\[0\].*rounded/);
+      expect(() => encodeLocalRelation([{ l: 1n, dec: '1234.5' }], schema)).to.throw(TypeError, /does not fit decimal\(5,2\)/);
+      expect(() => encodeLocalRelation([{ l: 1n, s: 5 }], schema)).to.throw(TypeError, /s\[0\].*expected a string/);
+      expect(() => encodeLocalRelation([{ l: 1n, x: 5 }], schema)).to.throw(TypeError, /row 0.*"x", not in the schema/);
+      expect(() => encodeLocalRelation([[1n, 2]], schema)).to.throw(TypeError, /positional row needs 4 values/);
+    });
+
+    it('decodes sliced batches (offsets into bitmaps and buffers) and empty results', () => {
+      const schema = parseDDLSchema('i INT, s STRING, b BOOLEAN, a ARRAY<BIGINT>');
+      const rows = Array.from({ length: 20 }, (_, k) => ({ i: k % 3 === 0 ? null : k, s: k % 4 === 0 ? null : `s${k}`, b: k % 5 === 0 ? null : k % 2 === 0, a: k % 6 === 0 ? null : [BigInt(k), null] }));
+      const table = tableFromBatches([encodeLocalRelation(rows, schema)]);
+      const sliced = table.slice(5, 17);
+      expect(rowsFromTable(sliced, schema)).to.deep.equal(rows.slice(5, 17));
+      const empty = tableFromBatches([], schema);
+      expect(empty.numRows).to.equal(0);
+      expect(empty.schema.fields.map((f) => f.name)).to.deep.equal(['i', 's', 'b', 'a']);
+      expect(rowsFromTable(empty)).to.deep.equal([]);
+    });
+
+    it('joins several IPC streams into one Table and streams rows batch by batch', () => {
+      const schema = parseDDLSchema('x BIGINT');
+      const a = encodeLocalRelation([{ x: 1n }, { x: 2n }], schema);
+      const b = encodeLocalRelation([{ x: 3n }], schema);
+      const table = tableFromBatches([a, b]);
+      expect(table.numRows).to.equal(3);
+      expect(rowsFromTable(table)).to.deep.equal([{ x: 1n }, { x: 2n }, { x: 3n }]);
+      expect(rowsFromBatch(b)).to.deep.equal([{ x: 3n }]);
+    });
+
+    it('keeps duplicate column names apart', () => {
+      expect(rowKeys(['a', 'a', 'b', 'a', 'a_2'])).to.deep.equal(['a', 'a_3', 'b', 'a_4', 'a_2']);
+    });
+
+    it('infers a schema as PySpark does', () => {
+      const schema = inferSchema([
+        { id: 1, x: 1, name: 'a', when: new Date(0), tags: ['t'], props: { k: 1n } },
+        { id: 2, x: 2.5, name: null, when: null, tags: [], props: null },
+      ]);
+      expect(simpleString(schema)).to.equal('struct<id:bigint,x:double,name:string,when:timestamp,tags:array<string>,props:struct<k:bigint>>');
+      expect(() => inferSchema([{ a: 1 }, { a: 'x' }])).to.throw(TypeError, /different types/);
+    });
+  });
+
+  describe('--json contract (issue 4)', () => {
+    it('prints 64-bit integers and decimals with exact digits', () => {
+      expect(rowToJsonLine({ l: 9007199254740993n, neg: -(2n ** 63n), d: Decimal.fromString('-12345678901234567890.123456789012345678') })).to.equal(
+        '{"l":9007199254740993,"neg":-9223372036854775808,"d":-12345678901234567890.123456789012345678}',
+      );
+      expect(rowToJsonLine({ d: new Decimal(5n, 3), z: new Decimal(0n, 2) })).to.equal('{"d":0.005,"z":0.00}');
+    });
+
+    it('prints timestamps, dates, binary and special doubles as the contract says', () => {
+      const line = rowToJsonLine({
+        ts: new SparkTimestamp(1709251199123456n),
+        old: new SparkTimestamp(-1n),
+        ntz: new SparkTimestamp(1709251199123456n, true),
+        dt: new SparkDate(-7304),
+        bin: new Uint8Array([0, 255, 16]),
+        nan: NaN,
+        inf: Infinity,
+        ninf: -Infinity,
+        n: null,
+        x: 1.5,
+        s: 'q"\n',
+        t: true,
+      });
+      expect(line).to.equal(
+        '{"ts":"2024-02-29T23:59:59.123456Z","old":"1969-12-31T23:59:59.999999Z","ntz":"2024-02-29T23:59:59.123456","dt":"1950-01-02",' +
+          '"bin":"AP8Q","nan":"NaN","inf":"Infinity","ninf":"-Infinity","n":null,"x":1.5,"s":"q\\"\\n","t":true}',
+      );
+    });
+
+    it('prints arrays as arrays, structs and maps as objects, recursively', () => {
+      const row = {
+        a: [1n, null, new Decimal(15n, 1)] as SparkValue[],
+        m: new Map<SparkValue, SparkValue>([[1, [NaN]], [new SparkDate(0), { x: 2n }]]),
+        st: { inner: { ts: new SparkTimestamp(0n) }, list: [] as SparkValue[] },
+      };
+      expect(rowToJsonLine(row)).to.equal('{"a":[1,null,1.5],"m":{"1":["NaN"],"1970-01-01":{"x":2}},"st":{"inner":{"ts":"1970-01-01T00:00:00.000000Z"},"list":[]}}');
+      const parsed = JSON.parse(rowToJsonLine(row)) as Record<string, unknown>;
+      expect(parsed.st).to.deep.equal({ inner: { ts: '1970-01-01T00:00:00.000000Z' }, list: [] });
+    });
+
+    it('prints floats as their shortest 32-bit text when the schema says float', () => {
+      const schema = parseDDLSchema('f FLOAT, d DOUBLE, fa ARRAY<FLOAT>');
+      const f = Math.fround(1.1);
+      expect(rowToJsonLine({ f, d: f, fa: [f, NaN] }, schema)).to.equal(`{"f":1.1,"d":${f},"fa":[1.1,"NaN"]}`);
+      expect(shortestFloat32(Math.fround(3.4028234663852886e38))).to.equal(3.4028235e38);
+    });
+
+    it('exposes JSON values with exact number text', () => {
+      const v = toJsonValue(2n ** 64n);
+      expect(v).to.be.instanceOf(JsonNumber);
+      expect(jsonText(v)).to.equal('18446744073709551616');
+      expect(jsonText(toJsonValue(new Decimal(-100n, 2)))).to.equal('-1.00');
+      expect(jsonText(toJsonValue(new Map<SparkValue, SparkValue>(), mapType({ type: 'string' }, { type: 'float' })))).to.equal('{}');
+    });
+  });
+});
