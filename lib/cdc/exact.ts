@@ -1,0 +1,52 @@
+/**
+ * Exact integer accumulators. Each slot is `hi + lo`: `lo` is a float64 that only ever holds a safe
+ * integer (|v| < 2^53, where float addition of integers is exact), `hi` a BigInt that takes over whenever
+ * a partial sum or a product would leave that range. So sums are exact at any size (millions of
+ * additions and retractions leave no drift) while the common case costs a float add.
+ */
+export class ExactSums {
+  private readonly lo: Float64Array;
+  private readonly hi: bigint[];
+
+  constructor(readonly size: number) {
+    this.lo = new Float64Array(size);
+    this.hi = new Array<bigint>(size).fill(0n);
+  }
+
+  /** Adds a safe integer term to slot i. */
+  add(i: number, term: number): void {
+    const s = this.lo[i] + term;
+    if (Number.isSafeInteger(s)) this.lo[i] = s;
+    else {
+      // The float sum may have rounded: redo it exactly.
+      this.hi[i] += BigInt(this.lo[i]) + BigInt(term);
+      this.lo[i] = 0;
+    }
+  }
+
+  /** Adds sign·a·b (a, b safe integers) to slot i, exactly. */
+  addProduct(i: number, a: number, b: number, sign: 1 | -1): void {
+    const p = a * b;
+    // A float product within the safe range is exact; one outside it may be rounded, so use BigInt.
+    if (Number.isSafeInteger(p)) this.add(i, sign * p);
+    else this.hi[i] += BigInt(sign) * BigInt(a) * BigInt(b);
+  }
+
+  get(i: number): bigint {
+    return this.hi[i] + BigInt(this.lo[i]);
+  }
+
+  toStrings(): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < this.size; i++) out.push(this.get(i).toString());
+    return out;
+  }
+
+  static fromStrings(values: string[]): ExactSums {
+    const s = new ExactSums(values.length);
+    values.forEach((v, i) => {
+      s.hi[i] = BigInt(v);
+    });
+    return s;
+  }
+}

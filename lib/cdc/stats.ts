@@ -1,0 +1,89 @@
+import { ExactSums } from './exact';
+
+/** One row as the model sees it: features as fixed-point integers (value · 10^decimals) and a 0/1 target. */
+export interface EncodedRow {
+  x: number[];
+  y: number;
+}
+
+/** Serialized statistics: every sum as an exact decimal string. */
+export interface StatsJson {
+  p: number;
+  n: number;
+  sums: string[];
+}
+
+/**
+ * Sufficient statistics of a ridge regression over the current rows, kept exact: n, Σx, Σy, Σxy and the
+ * upper triangle of Σxxᵀ. Adding then removing a row restores the exact previous state.
+ *
+ * Slot layout in `sums`: [0, p) Σx_j; p Σy; [p+1, 2p+1) Σx_j·y; then Σx_j·x_k for j ≤ k, row by row.
+ */
+export class SufficientStats {
+  n = 0;
+  readonly sums: ExactSums;
+
+  constructor(readonly p: number, sums?: ExactSums) {
+    this.sums = sums ?? new ExactSums(SufficientStats.slots(p));
+    if (this.sums.size !== SufficientStats.slots(p)) throw new Error(`statistics for ${p} features need ${SufficientStats.slots(p)} sums, got ${this.sums.size}`);
+  }
+
+  static slots(p: number): number {
+    return 2 * p + 1 + (p * (p + 1)) / 2;
+  }
+
+  add(row: EncodedRow): void {
+    this.update(row, 1);
+  }
+
+  remove(row: EncodedRow): void {
+    if (this.n <= 0) throw new Error('cannot remove a row from empty statistics');
+    this.update(row, -1);
+  }
+
+  private update({ x, y }: EncodedRow, sign: 1 | -1): void {
+    const p = this.p;
+    const s = this.sums;
+    this.n += sign;
+    for (let j = 0; j < p; j++) s.add(j, sign * x[j]);
+    s.add(p, sign * y);
+    if (y !== 0) for (let j = 0; j < p; j++) s.addProduct(p + 1 + j, x[j], y, sign);
+    let k = 2 * p + 1;
+    for (let j = 0; j < p; j++) {
+      const xj = x[j];
+      for (let l = j; l < p; l++, k++) if (xj !== 0 && x[l] !== 0) s.addProduct(k, xj, x[l], sign);
+    }
+  }
+
+  sumX(j: number): bigint {
+    return this.sums.get(j);
+  }
+  sumY(): bigint {
+    return this.sums.get(this.p);
+  }
+  sumXY(j: number): bigint {
+    return this.sums.get(this.p + 1 + j);
+  }
+  sumXX(j: number, l: number): bigint {
+    if (l < j) [j, l] = [l, j];
+    // Offset of row j in the packed upper triangle, then column l.
+    const rowStart = j * this.p - (j * (j - 1)) / 2;
+    return this.sums.get(2 * this.p + 1 + rowStart + (l - j));
+  }
+
+  equals(other: SufficientStats): boolean {
+    if (other.p !== this.p || other.n !== this.n) return false;
+    for (let i = 0; i < this.sums.size; i++) if (this.sums.get(i) !== other.sums.get(i)) return false;
+    return true;
+  }
+
+  toJSON(): StatsJson {
+    return { p: this.p, n: this.n, sums: this.sums.toStrings() };
+  }
+
+  static fromJSON(j: StatsJson): SufficientStats {
+    const s = new SufficientStats(j.p, ExactSums.fromStrings(j.sums));
+    s.n = j.n;
+    return s;
+  }
+}
