@@ -1,0 +1,214 @@
+// Issue 3 "Results are exact": every Spark SQL type goes out (sql literals and createDataFrame/LocalRelation),
+// comes back from the live server, and is equal with exact values.
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { ensureSpark } from '../support/servers';
+import { SparkConnectClient } from '../../lib/connect/client';
+import type { Relation } from '../../lib/connect/gen/spark/connect/Relation';
+import { localRelation, rowsFromTable, tableFromBatches, type Row } from '../../lib/connect/arrow';
+import { rowToJsonLine } from '../../lib/connect/json';
+import { dataTypeFromProto, parseDDLSchema, simpleString, type StructType } from '../../lib/connect/types';
+import { Decimal, SparkDate, SparkTimestamp, type SparkValue } from '../../lib/connect/values';
+import type { SparkState } from '../../lib/runtime/spark-server';
+
+interface Result { rows: Row[]; schema: StructType; batches: number }
+
+async function run(client: SparkConnectClient, root: Relation): Promise<Result> {
+  const batches: Uint8Array[] = [];
+  let schema: StructType | undefined;
+  for await (const r of client.execute({ root: { common: { plan_id: 0 }, ...root } })) {
+    if (r.arrow_batch) batches.push(r.arrow_batch.data);
+    if (r.schema) {
+      const dt = dataTypeFromProto(r.schema);
+      if (dt.type === 'struct') schema = dt;
+    }
+  }
+  if (!schema) throw new Error('the server sent no schema');
+  return { rows: rowsFromTable(tableFromBatches(batches, schema), schema), schema, batches: batches.length };
+}
+
+const sql = (client: SparkConnectClient, query: string) => run(client, { sql: { query } });
+
+/** Every type, with values at the edges: beyond 2^53, decimal(38,18) extremes, pre-1970, microseconds, nested, NaN. */
+const EVERY_TYPE = parseDDLSchema(
+  [
+    'nul VOID', 'b BOOLEAN', 'y TINYINT', 's SMALLINT', 'i INT', 'l BIGINT', 'lmin BIGINT NOT NULL', 'f FLOAT', 'd DOUBLE',
+    'nan DOUBLE', 'inf DOUBLE', 'ninf FLOAT', 'dec DECIMAL(38,18)', 'decmax DECIMAL(38,18)', 'str STRING', 'bin BINARY',
+    'dt DATE', 'dtmin DATE', 'ts TIMESTAMP', 'tsold TIMESTAMP', 'ntz TIMESTAMP_NTZ', 'dti INTERVAL DAY TO SECOND',
+    'ymi INTERVAL YEAR TO MONTH', 'arr ARRAY<INT>', 'nested ARRAY<ARRAY<BIGINT>>', 'm MAP<STRING, DECIMAL(20,2)>',
+    'mk MAP<INT, ARRAY<DATE>>', 'st STRUCT<a: INT, b: ARRAY<STRING>, c: STRUCT<ts: TIMESTAMP, x: DOUBLE>>',
+  ].join(', '),
+);
+
+const EXPECTED: Record<string, SparkValue> = {
+  nul: null,
+  b: true,
+  y: -128,
+  s: 32767,
+  i: -2147483648,
+  l: 9007199254740993n,
+  lmin: -9223372036854775808n,
+  f: Math.fround(1.1),
+  d: 0.1,
+  nan: NaN,
+  inf: Infinity,
+  ninf: -Infinity,
+  dec: Decimal.fromString('-12345678901234567890.123456789012345678'),
+  decmax: Decimal.fromString('99999999999999999999.999999999999999999'),
+  str: 'héllo ✓',
+  bin: new Uint8Array([0, 255, 16]),
+  dt: SparkDate.fromString('1950-01-02'),
+  dtmin: SparkDate.fromString('0001-01-01'),
+  ts: SparkTimestamp.fromString('2024-02-29T23:59:59.123456Z'),
+  tsold: SparkTimestamp.fromString('1969-12-31T23:59:59.999999Z'),
+  ntz: SparkTimestamp.fromString('1969-12-31 23:59:59.999999', true),
+  dti: 93784000005n,
+  ymi: -14,
+  arr: [1, null, 3],
+  nested: [[9007199254740993n], []],
+  m: new Map<SparkValue, SparkValue>([['a', Decimal.fromString('1.50')], ['n', null]]),
+  mk: new Map<SparkValue, SparkValue>([[1, [SparkDate.fromString('1950-01-02')]]]),
+  st: { a: 7, b: ['x', null], c: { ts: SparkTimestamp.fromString('0001-01-01T00:00:00Z'), x: -Infinity } },
+};
+
+const LITERALS = `SELECT
+  CAST(NULL AS VOID) AS nul, true AS b, CAST(-128 AS TINYINT) AS y, CAST(32767 AS SMALLINT) AS s,
+  CAST(-2147483648 AS INT) AS i, CAST('9007199254740993' AS BIGINT) AS l, CAST('-9223372036854775808' AS BIGINT) AS lmin,
+  CAST(1.1 AS FLOAT) AS f, 0.1D AS d, CAST('NaN' AS DOUBLE) AS nan, CAST('Infinity' AS DOUBLE) AS inf,
+  CAST('-Infinity' AS FLOAT) AS ninf,
+  CAST('-12345678901234567890.123456789012345678' AS DECIMAL(38,18)) AS dec,
+  CAST('99999999999999999999.999999999999999999' AS DECIMAL(38,18)) AS decmax,
+  'héllo ✓' AS str, X'00FF10' AS bin, DATE'1950-01-02' AS dt, DATE'0001-01-01' AS dtmin,
+  TIMESTAMP'2024-02-29 23:59:59.123456' AS ts, TIMESTAMP'1969-12-31 23:59:59.999999' AS tsold,
+  TIMESTAMP_NTZ'1969-12-31 23:59:59.999999' AS ntz,
+  INTERVAL '1 02:03:04.000005' DAY TO SECOND AS dti, INTERVAL '-1-2' YEAR TO MONTH AS ymi,
+  array(1, NULL, 3) AS arr, array(array(CAST('9007199254740993' AS BIGINT)), array()) AS nested,
+  map('a', CAST('1.50' AS DECIMAL(20,2)), 'n', NULL) AS m, map(1, array(DATE'1950-01-02')) AS mk,
+  named_struct('a', 7, 'b', array('x', NULL), 'c', named_struct('ts', TIMESTAMP'0001-01-01 00:00:00', 'x', CAST('-Infinity' AS DOUBLE))) AS st`;
+
+function nullsFor(schema: StructType): Record<string, unknown> {
+  return Object.fromEntries(schema.fields.map((f) => [f.name, f.nullable ? null : 0n]));
+}
+
+describe('connect types: exact round trip against the live server', function () {
+  let state: SparkState;
+  let client: SparkConnectClient;
+
+  before(async function () {
+    this.timeout(240_000);
+    state = await ensureSpark();
+    client = new SparkConnectClient({ host: '127.0.0.1', port: state.port, token: state.token, userId: 'types-test', useSsl: false, sessionId: randomUUID(), userAgent: 'spark-ts-test' });
+    await client.config({ set: { pairs: [{ key: 'spark.sql.session.timeZone', value: 'UTC' }] } });
+  });
+
+  after(async () => {
+    await client?.releaseSession();
+  });
+
+  it('sql: every type comes back with exact values', async () => {
+    const { rows, schema } = await sql(client, LITERALS);
+    expect(rows).to.have.length(1);
+    expect(Object.keys(rows[0]!)).to.deep.equal(Object.keys(EXPECTED));
+    for (const [k, v] of Object.entries(EXPECTED)) expect(rows[0]![k], k).to.deep.equal(v);
+    expect(typeof rows[0]!.l).to.equal('bigint');
+    expect(rows[0]!.bin).to.be.instanceOf(Uint8Array);
+    // The server's schema, printed as Spark prints it.
+    const types = Object.fromEntries(schema.fields.map((f) => [f.name, simpleString(f.dataType)]));
+    expect(types).to.include({
+      nul: 'void', l: 'bigint', dec: 'decimal(38,18)', ntz: 'timestamp_ntz', dti: 'interval day to second',
+      ymi: 'interval year to month', m: 'map<string,decimal(20,2)>', st: 'struct<a:int,b:array<string>,c:struct<ts:timestamp,x:double>>',
+    });
+  });
+
+  it('sql: nulls of every type come back as null', async () => {
+    const casts = EVERY_TYPE.fields.map((f) => `CAST(NULL AS ${simpleString(f.dataType)}) AS ${f.name}`).join(', ');
+    const { rows } = await sql(client, `SELECT ${casts}`);
+    expect(rows).to.deep.equal([Object.fromEntries(EVERY_TYPE.fields.map((f) => [f.name, null]))]);
+  });
+
+  it('createDataFrame: every type goes out as a LocalRelation and comes back equal', async () => {
+    const input = [EXPECTED as Record<string, unknown>, nullsFor(EVERY_TYPE)];
+    const { rows, schema } = await run(client, { local_relation: localRelation(input, EVERY_TYPE) });
+    expect(rows).to.have.length(2);
+    for (const [k, v] of Object.entries(EXPECTED)) expect(rows[0]![k], k).to.deep.equal(v);
+    expect(rows[1]).to.deep.equal(nullsFor(EVERY_TYPE));
+    expect(schema.fields.map((f) => [f.name, simpleString(f.dataType), f.nullable])).to.deep.equal(
+      EVERY_TYPE.fields.map((f) => [f.name, simpleString(f.dataType), f.nullable]),
+    );
+  });
+
+  it('createDataFrame: the server reads the exact values (Spark casts them to text)', async () => {
+    const texts = [
+      'CAST(l AS STRING)', 'CAST(lmin AS STRING)', 'CAST(dec AS STRING)', 'CAST(decmax AS STRING)', 'CAST(dt AS STRING)',
+      'CAST(dtmin AS STRING)', 'CAST(ts AS STRING)', 'CAST(tsold AS STRING)', 'CAST(ntz AS STRING)', 'hex(bin)',
+      'CAST(nan AS STRING)', 'CAST(ninf AS STRING)', 'CAST(f AS STRING)', 'CAST(dti AS STRING)', 'CAST(ymi AS STRING)',
+      'to_json(st)', 'CAST(nested AS STRING)', 'l + 1 = 9007199254740994',
+    ];
+    const { rows } = await run(client, {
+      project: {
+        input: { common: { plan_id: 1 }, local_relation: localRelation([EXPECTED as Record<string, unknown>], EVERY_TYPE) },
+        expressions: texts.map((expression, k) => ({ alias: { expr: { expression_string: { expression } }, name: [`c${k}`] } })),
+      },
+    });
+    expect(Object.values(rows[0]!)).to.deep.equal([
+      '9007199254740993', '-9223372036854775808', '-12345678901234567890.123456789012345678',
+      '99999999999999999999.999999999999999999', '1950-01-02', '0001-01-01', '2024-02-29 23:59:59.123456',
+      '1969-12-31 23:59:59.999999', '1969-12-31 23:59:59.999999', '00FF10', 'NaN', '-Infinity', '1.1',
+      "INTERVAL '1 02:03:04.000005' DAY TO SECOND", "INTERVAL '-1-2' YEAR TO MONTH",
+      '{"a":7,"b":["x",null],"c":{"ts":"0001-01-01T00:00:00.000Z","x":"-Infinity"}}', '[[9007199254740993], []]', true,
+    ]);
+  });
+
+  it('timestamps keep the instant under a non-UTC session time zone; TIMESTAMP_NTZ keeps the wall clock', async () => {
+    const other = new SparkConnectClient({ ...client.options, sessionId: randomUUID() });
+    try {
+      await other.config({ set: { pairs: [{ key: 'spark.sql.session.timeZone', value: 'America/Los_Angeles' }] } });
+      const { rows } = await sql(other, "SELECT TIMESTAMP'1960-07-01 12:00:00.000001' AS ts, TIMESTAMP_NTZ'1960-07-01 12:00:00.000001' AS ntz");
+      // 12:00 in Los Angeles on 1960-07-01 (PDT, UTC-7) is 19:00Z.
+      expect((rows[0]!.ts as SparkTimestamp).toISOString()).to.equal('1960-07-01T19:00:00.000001Z');
+      expect((rows[0]!.ntz as SparkTimestamp).toISOString()).to.equal('1960-07-01T12:00:00.000001');
+      // and an instant sent in goes back out as the same instant, printed in that zone by the server
+      const schema = parseDDLSchema('ts TIMESTAMP');
+      const back = await run(other, {
+        project: {
+          input: { common: { plan_id: 1 }, local_relation: localRelation([{ ts: SparkTimestamp.fromString('1960-07-01T19:00:00.000001Z') }], schema) },
+          expressions: [{ alias: { expr: { expression_string: { expression: 'CAST(ts AS STRING)' } }, name: ['text'] } }, { expression_string: { expression: 'ts' } }],
+        },
+      });
+      expect(back.rows[0]!.text).to.equal('1960-07-01 12:00:00.000001');
+      expect((back.rows[0]!.ts as SparkTimestamp).micros).to.equal(SparkTimestamp.fromString('1960-07-01T19:00:00.000001Z').micros);
+    } finally {
+      await other.releaseSession();
+    }
+  });
+
+  it('decodes results that arrive in many Arrow batches, exactly', async () => {
+    const { rows, batches } = await sql(
+      client,
+      "SELECT id, id * 1000003 + 9007199254740000 AS big, CAST(id AS DECIMAL(38,18)) / 7 AS q, date_add(DATE'1900-01-01', CAST(id % 50000 AS INT)) AS d FROM range(0, 60000)",
+    );
+    expect(rows).to.have.length(60000);
+    expect(batches).to.be.greaterThan(1);
+    const last = rows[59999]!;
+    expect(last.big).to.equal(59999n * 1000003n + 9007199254740000n);
+    expect((last.q as Decimal).toString()).to.equal('8571.285714285714285714');
+    expect((last.d as SparkDate).toString()).to.equal(new Date(Date.UTC(1900, 0, 1) + 9999 * 86_400_000).toISOString().slice(0, 10));
+    for (let k = 0; k < rows.length; k += 997) expect(rows[k]!.id).to.equal(BigInt(k));
+  });
+
+  it('returns the schema and no rows for an empty result; keeps duplicate column names apart', async () => {
+    const empty = await sql(client, 'SELECT CAST(1 AS BIGINT) AS a, DATE\'2000-01-01\' AS d WHERE false');
+    expect(empty.rows).to.deep.equal([]);
+    expect(empty.schema.fields.map((f) => simpleString(f.dataType))).to.deep.equal(['bigint', 'date']);
+    const dup = await sql(client, 'SELECT 1 AS a, 2 AS a');
+    expect(dup.rows).to.deep.equal([{ a: 1, a_2: 2 }]);
+  });
+
+  it('prints a collected row in the --json contract form', async () => {
+    const { rows, schema } = await sql(client, LITERALS);
+    const parsed = JSON.parse(rowToJsonLine(rows[0]!, schema)) as Record<string, unknown>;
+    expect(parsed).to.include({ ts: '2024-02-29T23:59:59.123456Z', dt: '1950-01-02', bin: 'AP8Q', nan: 'NaN', inf: 'Infinity', ninf: '-Infinity', f: 1.1 });
+    const line = rowToJsonLine(rows[0]!, schema);
+    expect(line).to.contain('"l":9007199254740993,').and.to.contain('"dec":-12345678901234567890.123456789012345678,');
+  });
+});
