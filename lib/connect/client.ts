@@ -39,6 +39,19 @@ export interface SparkConnectClientEvents {
 }
 
 /**
+ * What a SparkSession needs from a client. The real SparkConnectClient and the recording fake client of
+ * unit tests (lib/connect/testing/recording-client.ts) both provide it.
+ */
+export interface ExecutionClient
+  extends Pick<
+    SparkConnectClient,
+    'sessionId' | 'endpoint' | 'execute' | 'analyze' | 'config' | 'interruptAll' | 'interruptTag' | 'interruptOperation' | 'releaseSession'
+  > {
+  on<K extends keyof SparkConnectClientEvents>(event: K, listener: (...args: SparkConnectClientEvents[K]) => void): unknown;
+  off<K extends keyof SparkConnectClientEvents>(event: K, listener: (...args: SparkConnectClientEvents[K]) => void): unknown;
+}
+
+/**
  * One Spark Connect session over a transport: reattachable execution, analysis, config and the
  * session's lifetime. DataFrames sit on top of it; tests may swap in a recording client.
  */

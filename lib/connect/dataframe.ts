@@ -1,0 +1,766 @@
+import type * as arrow from 'apache-arrow';
+import type { Relation } from './gen/spark/connect/Relation';
+import type { Expression } from './gen/spark/connect/Expression';
+import type { _spark_connect_Expression_Literal as Literal } from './gen/spark/connect/Expression';
+import type { _spark_connect_Join_JoinType as JoinTypeProto } from './gen/spark/connect/Join';
+import { Column, type ColumnOrName, colExpr, toColumnExpr, toSortOrder } from './column';
+import { literalExpr, literalProto, planIdOf, rootPlan, sqlExpression, type LiteralValue, type PlanProto } from './plan';
+import { type DataType, type StructType, dataTypeFromProto, simpleString, treeString } from './types';
+import { rowsFromBatch, rowsFromTable, tableFromBatches, type Row } from './arrow';
+import { StorageLevel } from './storage-level';
+import { DataFrameWriter, DataStreamWriter } from './writer';
+import type { SparkSession } from './session';
+import type { SparkValue } from './values';
+
+/** Options every action takes: an AbortSignal interrupts the running operation on the server. */
+export interface ActionOptions {
+  signal?: AbortSignal;
+  /** Operation tags, for `spark.interruptTag(tag)`. */
+  tags?: string[];
+}
+
+export type ExplainMode = 'simple' | 'extended' | 'codegen' | 'cost' | 'formatted';
+
+/** Join types as PySpark spells them. */
+export type JoinType =
+  | 'inner'
+  | 'cross'
+  | 'outer'
+  | 'full'
+  | 'fullouter'
+  | 'full_outer'
+  | 'left'
+  | 'leftouter'
+  | 'left_outer'
+  | 'right'
+  | 'rightouter'
+  | 'right_outer'
+  | 'semi'
+  | 'leftsemi'
+  | 'left_semi'
+  | 'anti'
+  | 'leftanti'
+  | 'left_anti';
+
+const JOIN_TYPES: Record<JoinType, JoinTypeProto> = {
+  inner: 'JOIN_TYPE_INNER',
+  cross: 'JOIN_TYPE_CROSS',
+  outer: 'JOIN_TYPE_FULL_OUTER',
+  full: 'JOIN_TYPE_FULL_OUTER',
+  fullouter: 'JOIN_TYPE_FULL_OUTER',
+  full_outer: 'JOIN_TYPE_FULL_OUTER',
+  left: 'JOIN_TYPE_LEFT_OUTER',
+  leftouter: 'JOIN_TYPE_LEFT_OUTER',
+  left_outer: 'JOIN_TYPE_LEFT_OUTER',
+  right: 'JOIN_TYPE_RIGHT_OUTER',
+  rightouter: 'JOIN_TYPE_RIGHT_OUTER',
+  right_outer: 'JOIN_TYPE_RIGHT_OUTER',
+  semi: 'JOIN_TYPE_LEFT_SEMI',
+  leftsemi: 'JOIN_TYPE_LEFT_SEMI',
+  left_semi: 'JOIN_TYPE_LEFT_SEMI',
+  anti: 'JOIN_TYPE_LEFT_ANTI',
+  leftanti: 'JOIN_TYPE_LEFT_ANTI',
+  left_anti: 'JOIN_TYPE_LEFT_ANTI',
+};
+
+const EXPLAIN_MODES = {
+  simple: 'EXPLAIN_MODE_SIMPLE',
+  extended: 'EXPLAIN_MODE_EXTENDED',
+  codegen: 'EXPLAIN_MODE_CODEGEN',
+  cost: 'EXPLAIN_MODE_COST',
+  formatted: 'EXPLAIN_MODE_FORMATTED',
+} as const;
+
+type Cols = Array<ColumnOrName | ColumnOrName[]>;
+function flat<T>(items: Array<T | T[]>): T[] {
+  return items.flatMap((i) => (Array.isArray(i) ? i : [i]));
+}
+
+/**
+ * A lazily evaluated relation, as in PySpark. Transformations return new DataFrames and never touch the
+ * server; actions (collect, count, show, write...) execute the plan. `relation` is the plan proto.
+ */
+export class DataFrame {
+  constructor(readonly session: SparkSession, readonly relation: Relation) {}
+
+  /** The plan that executes this DataFrame. */
+  get plan(): PlanProto {
+    return rootPlan(this.relation);
+  }
+
+  /** A new DataFrame over a relation body; the session gives it a fresh plan id. */
+  private derive(body: Relation): DataFrame {
+    return new DataFrame(this.session, this.session.newRelation(body));
+  }
+
+  // ------------------------------------------------------------------ columns
+
+  /** A column bound to this DataFrame (unambiguous in joins), PySpark's `df['x']` / `df.x`. */
+  col(name: string): Column {
+    return new Column(colExpr(name, planIdOf(this.relation)));
+  }
+
+  // ------------------------------------------------------------------ projection and filtering
+
+  select(...cols: Cols): DataFrame {
+    return this.derive({ project: { input: this.relation, expressions: flat(cols).map(toColumnExpr) } });
+  }
+
+  selectExpr(...exprs: Array<string | string[]>): DataFrame {
+    return this.derive({ project: { input: this.relation, expressions: flat(exprs).map(sqlExpression) } });
+  }
+
+  /** A Column condition, or a SQL condition string. */
+  filter(condition: Column | string): DataFrame {
+    const e = typeof condition === 'string' ? sqlExpression(condition) : condition.expr;
+    return this.derive({ filter: { input: this.relation, condition: e } });
+  }
+
+  where(condition: Column | string): DataFrame {
+    return this.filter(condition);
+  }
+
+  withColumn(name: string, col: Column): DataFrame {
+    return this.withColumns({ [name]: col });
+  }
+
+  withColumns(columns: Record<string, Column>): DataFrame {
+    const aliases = Object.entries(columns).map(([name, c]) => ({ expr: c.expr, name: [name] }));
+    return this.derive({ with_columns: { input: this.relation, aliases } });
+  }
+
+  withColumnRenamed(existing: string, renamed: string): DataFrame {
+    return this.withColumnsRenamed({ [existing]: renamed });
+  }
+
+  withColumnsRenamed(renames: Record<string, string>): DataFrame {
+    return this.derive({
+      with_columns_renamed: { input: this.relation, renames: Object.entries(renames).map(([col_name, new_col_name]) => ({ col_name, new_col_name })) },
+    });
+  }
+
+  drop(...cols: Cols): DataFrame {
+    const all = flat(cols);
+    const names = all.filter((c): c is string => typeof c === 'string');
+    const columns = all.filter((c): c is Column => c instanceof Column).map((c) => c.expr);
+    return this.derive({ drop: { input: this.relation, column_names: names, columns } });
+  }
+
+  /** Renames all columns, in order. */
+  toDF(...names: string[]): DataFrame {
+    return this.derive({ to_df: { input: this.relation, column_names: names } });
+  }
+
+  alias(name: string): DataFrame {
+    return this.derive({ subquery_alias: { input: this.relation, alias: name } });
+  }
+
+  hint(name: string, ...parameters: LiteralValue[]): DataFrame {
+    return this.derive({ hint: { input: this.relation, name, parameters: parameters.map(literalExpr) } });
+  }
+
+  /** Applies `f` to this DataFrame (PySpark's `transform`), for chaining reusable steps. */
+  transform<A extends unknown[]>(f: (df: DataFrame, ...args: A) => DataFrame, ...args: A): DataFrame {
+    return f(this, ...args);
+  }
+
+  distinct(): DataFrame {
+    return this.derive({ deduplicate: { input: this.relation, all_columns_as_keys: true } });
+  }
+
+  /** Removes duplicate rows, considering only `subset` when given. */
+  dropDuplicates(subset?: string[]): DataFrame {
+    if (!subset) return this.distinct();
+    return this.derive({ deduplicate: { input: this.relation, column_names: subset } });
+  }
+
+  drop_duplicates(subset?: string[]): DataFrame {
+    return this.dropDuplicates(subset);
+  }
+
+  dropDuplicatesWithinWatermark(subset?: string[]): DataFrame {
+    return this.derive({
+      deduplicate: { input: this.relation, ...(subset ? { column_names: subset } : { all_columns_as_keys: true }), within_watermark: true },
+    });
+  }
+
+  // ------------------------------------------------------------------ aggregation
+
+  groupBy(...cols: Cols): GroupedData {
+    return new GroupedData(this, 'GROUP_TYPE_GROUPBY', flat(cols).map(toColumnExpr));
+  }
+
+  groupby(...cols: Cols): GroupedData {
+    return this.groupBy(...cols);
+  }
+
+  rollup(...cols: Cols): GroupedData {
+    return new GroupedData(this, 'GROUP_TYPE_ROLLUP', flat(cols).map(toColumnExpr));
+  }
+
+  cube(...cols: Cols): GroupedData {
+    return new GroupedData(this, 'GROUP_TYPE_CUBE', flat(cols).map(toColumnExpr));
+  }
+
+  /** Aggregates without groups: `df.agg(F.max('x'))` or `df.agg({ x: 'max' })`. */
+  agg(...exprs: Array<Column | Record<string, string>>): DataFrame {
+    return this.groupBy().agg(...exprs);
+  }
+
+  // ------------------------------------------------------------------ ordering and combining
+
+  orderBy(...cols: Cols): DataFrame {
+    return this.derive({ sort: { input: this.relation, order: flat(cols).map((c) => toSortOrder(c).sort_order!), is_global: true } });
+  }
+
+  sort(...cols: Cols): DataFrame {
+    return this.orderBy(...cols);
+  }
+
+  sortWithinPartitions(...cols: Cols): DataFrame {
+    return this.derive({ sort: { input: this.relation, order: flat(cols).map((c) => toSortOrder(c).sort_order!), is_global: false } });
+  }
+
+  limit(n: number): DataFrame {
+    return this.derive({ limit: { input: this.relation, limit: checkCount('limit', n) } });
+  }
+
+  offset(n: number): DataFrame {
+    return this.derive({ offset: { input: this.relation, offset: checkCount('offset', n) } });
+  }
+
+  /** UNION ALL by position (PySpark's union keeps duplicates). */
+  union(other: DataFrame): DataFrame {
+    return this.setOp(other, 'SET_OP_TYPE_UNION', { is_all: true });
+  }
+
+  unionAll(other: DataFrame): DataFrame {
+    return this.union(other);
+  }
+
+  unionByName(other: DataFrame, allowMissingColumns = false): DataFrame {
+    return this.setOp(other, 'SET_OP_TYPE_UNION', { is_all: true, by_name: true, allow_missing_columns: allowMissingColumns });
+  }
+
+  intersect(other: DataFrame): DataFrame {
+    return this.setOp(other, 'SET_OP_TYPE_INTERSECT', { is_all: false });
+  }
+
+  intersectAll(other: DataFrame): DataFrame {
+    return this.setOp(other, 'SET_OP_TYPE_INTERSECT', { is_all: true });
+  }
+
+  subtract(other: DataFrame): DataFrame {
+    return this.setOp(other, 'SET_OP_TYPE_EXCEPT', { is_all: false });
+  }
+
+  exceptAll(other: DataFrame): DataFrame {
+    return this.setOp(other, 'SET_OP_TYPE_EXCEPT', { is_all: true });
+  }
+
+  private setOp(
+    other: DataFrame,
+    type: 'SET_OP_TYPE_UNION' | 'SET_OP_TYPE_INTERSECT' | 'SET_OP_TYPE_EXCEPT',
+    flags: { is_all: boolean; by_name?: boolean; allow_missing_columns?: boolean },
+  ): DataFrame {
+    return this.derive({ set_op: { left_input: this.relation, right_input: other.relation, set_op_type: type, ...flags } });
+  }
+
+  /**
+   * Joins with `other` on column names (a USING join: the key columns appear once) or on a Column condition.
+   * `how` is any of PySpark's join type names; the default is an inner join.
+   */
+  join(other: DataFrame, on?: string | string[] | Column, how: JoinType = 'inner'): DataFrame {
+    const joinType = JOIN_TYPES[how];
+    if (!joinType) throw new TypeError(`unknown join type "${how}"; expected one of ${Object.keys(JOIN_TYPES).join(', ')}`);
+    const keys =
+      on === undefined ? {} : on instanceof Column ? { join_condition: on.expr } : { using_columns: typeof on === 'string' ? [on] : on };
+    return this.derive({ join: { left: this.relation, right: other.relation, join_type: joinType, ...keys } });
+  }
+
+  crossJoin(other: DataFrame): DataFrame {
+    return this.derive({ join: { left: this.relation, right: other.relation, join_type: 'JOIN_TYPE_CROSS' } });
+  }
+
+  // ------------------------------------------------------------------ partitioning and sampling
+
+  /** `repartition(8)`, `repartition(8, 'k')` or `repartition('k')` (hash partitioning by expressions). */
+  repartition(numPartitionsOrCol?: number | ColumnOrName, ...cols: ColumnOrName[]): DataFrame {
+    const n = typeof numPartitionsOrCol === 'number' ? numPartitionsOrCol : undefined;
+    const exprs = [...(typeof numPartitionsOrCol === 'number' || numPartitionsOrCol === undefined ? [] : [numPartitionsOrCol]), ...cols];
+    if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw new RangeError(`repartition: numPartitions must be a positive integer, got ${n}`);
+    if (exprs.length === 0) {
+      if (n === undefined) throw new TypeError('repartition: give a number of partitions or columns');
+      return this.derive({ repartition: { input: this.relation, num_partitions: n, shuffle: true } });
+    }
+    return this.derive({
+      repartition_by_expression: { input: this.relation, partition_exprs: exprs.map(toColumnExpr), ...(n !== undefined ? { num_partitions: n } : {}) },
+    });
+  }
+
+  coalesce(numPartitions: number): DataFrame {
+    if (!Number.isInteger(numPartitions) || numPartitions < 1) throw new RangeError(`coalesce: numPartitions must be a positive integer, got ${numPartitions}`);
+    return this.derive({ repartition: { input: this.relation, num_partitions: numPartitions, shuffle: false } });
+  }
+
+  /** `sample(fraction, seed?)` or `sample(withReplacement, fraction, seed?)`, as in PySpark. */
+  sample(fractionOrWithReplacement: number | boolean, fractionOrSeed?: number, seed?: number): DataFrame {
+    let withReplacement = false;
+    let fraction: number;
+    if (typeof fractionOrWithReplacement === 'boolean') {
+      withReplacement = fractionOrWithReplacement;
+      if (fractionOrSeed === undefined) throw new TypeError('sample: fraction is required');
+      fraction = fractionOrSeed;
+    } else {
+      fraction = fractionOrWithReplacement;
+      seed = fractionOrSeed;
+    }
+    if (!(fraction >= 0)) throw new RangeError(`sample: fraction must be >= 0, got ${fraction}`);
+    return this.derive({
+      sample: {
+        input: this.relation,
+        lower_bound: 0,
+        upper_bound: fraction,
+        with_replacement: withReplacement,
+        seed: String(seed ?? randomSeed()),
+        deterministic_order: false,
+      },
+    });
+  }
+
+  /** Splits by normalized weights; each split is a deterministic sample over the same seed, as PySpark does. */
+  randomSplit(weights: number[], seed?: number): DataFrame[] {
+    if (weights.some((w) => !(w >= 0))) throw new RangeError(`randomSplit: weights must be >= 0, got ${weights.join(', ')}`);
+    const total = weights.reduce((a, b) => a + b, 0);
+    if (!(total > 0)) throw new RangeError('randomSplit: the sum of weights must be > 0');
+    const s = String(seed ?? randomSeed());
+    const out: DataFrame[] = [];
+    let lower = 0;
+    for (const w of weights) {
+      const upper = lower + w / total;
+      out.push(
+        this.derive({ sample: { input: this.relation, lower_bound: lower, upper_bound: Math.min(upper, 1), with_replacement: false, seed: s, deterministic_order: true } }),
+      );
+      lower = upper;
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ statistics
+
+  describe(...cols: Array<string | string[]>): DataFrame {
+    return this.derive({ describe: { input: this.relation, cols: flat(cols) } });
+  }
+
+  summary(...statistics: Array<string | string[]>): DataFrame {
+    return this.derive({ summary: { input: this.relation, statistics: flat(statistics) } });
+  }
+
+  get na(): DataFrameNaFunctions {
+    return new DataFrameNaFunctions(this);
+  }
+
+  get stat(): DataFrameStatFunctions {
+    return new DataFrameStatFunctions(this);
+  }
+
+  fillna(value: FillValue | Record<string, FillValue>, subset?: string | string[]): DataFrame {
+    return this.na.fill(value, subset);
+  }
+
+  dropna(how: 'any' | 'all' = 'any', thresh?: number, subset?: string | string[]): DataFrame {
+    return this.na.drop(how, thresh, subset);
+  }
+
+  approxQuantile(col: string, probabilities: number[], relativeError: number, opts?: ActionOptions): Promise<number[]>;
+  approxQuantile(col: string[], probabilities: number[], relativeError: number, opts?: ActionOptions): Promise<number[][]>;
+  approxQuantile(col: string | string[], probabilities: number[], relativeError: number, opts?: ActionOptions): Promise<number[] | number[][]> {
+    return typeof col === 'string'
+      ? this.stat.approxQuantile(col, probabilities, relativeError, opts)
+      : this.stat.approxQuantile(col, probabilities, relativeError, opts);
+  }
+
+  // ------------------------------------------------------------------ streaming and caching
+
+  withWatermark(eventTime: string, delayThreshold: string): DataFrame {
+    return this.derive({ with_watermark: { input: this.relation, event_time: eventTime, delay_threshold: delayThreshold } });
+  }
+
+  /** Persists at MEMORY_AND_DISK_DESER, PySpark's default for DataFrames. */
+  async cache(): Promise<DataFrame> {
+    return this.persist(StorageLevel.MEMORY_AND_DISK_DESER);
+  }
+
+  async persist(level: StorageLevel = StorageLevel.MEMORY_AND_DISK_DESER): Promise<DataFrame> {
+    await this.session.client.analyze({ persist: { relation: this.relation, storage_level: level.toProto() } });
+    return this;
+  }
+
+  async unpersist(blocking = false): Promise<DataFrame> {
+    await this.session.client.analyze({ unpersist: { relation: this.relation, blocking } });
+    return this;
+  }
+
+  /** The storage level this DataFrame is persisted at (StorageLevel.NONE when it is not). */
+  async storageLevel(): Promise<StorageLevel> {
+    const res = await this.session.client.analyze({ get_storage_level: { relation: this.relation } });
+    return StorageLevel.fromProto(res.get_storage_level?.storage_level ?? null);
+  }
+
+  // ------------------------------------------------------------------ inspection
+
+  async schema(): Promise<StructType> {
+    const res = await this.session.client.analyze({ schema: { plan: this.plan } });
+    if (!res.schema?.schema) throw new Error('the server returned no schema');
+    const dt = dataTypeFromProto(res.schema.schema);
+    if (dt.type !== 'struct') throw new Error(`expected a struct schema, got ${simpleString(dt)}`);
+    return dt;
+  }
+
+  async columns(): Promise<string[]> {
+    return (await this.schema()).fields.map((f) => f.name);
+  }
+
+  /** [name, simple type string] pairs, as PySpark's `dtypes`. */
+  async dtypes(): Promise<Array<[string, string]>> {
+    return (await this.schema()).fields.map((f) => [f.name, simpleString(f.dataType)]);
+  }
+
+  /** The schema as a tree (PySpark's printSchema); printed to stdout and returned. */
+  async printSchema(level?: number): Promise<string> {
+    const res = await this.session.client.analyze({ tree_string: { plan: this.plan, ...(level !== undefined ? { level } : {}) } });
+    const text = res.tree_string?.tree_string ?? treeString(await this.schema());
+    process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    return text;
+  }
+
+  /** The query plan as text (`mode`: simple, extended, codegen, cost, formatted). */
+  async explain(mode: ExplainMode | boolean = 'simple'): Promise<string> {
+    const m = typeof mode === 'boolean' ? (mode ? 'extended' : 'simple') : mode;
+    const res = await this.session.client.analyze({ explain: { plan: this.plan, explain_mode: EXPLAIN_MODES[m] } });
+    return res.explain?.explain_string ?? '';
+  }
+
+  async isStreaming(): Promise<boolean> {
+    const res = await this.session.client.analyze({ is_streaming: { plan: this.plan } });
+    return res.is_streaming?.is_streaming ?? false;
+  }
+
+  async isLocal(): Promise<boolean> {
+    const res = await this.session.client.analyze({ is_local: { plan: this.plan } });
+    return res.is_local?.is_local ?? false;
+  }
+
+  async inputFiles(): Promise<string[]> {
+    const res = await this.session.client.analyze({ input_files: { plan: this.plan } });
+    return res.input_files?.files ?? [];
+  }
+
+  async createOrReplaceTempView(name: string): Promise<void> {
+    await this.createView(name, false, true);
+  }
+
+  async createTempView(name: string): Promise<void> {
+    await this.createView(name, false, false);
+  }
+
+  async createOrReplaceGlobalTempView(name: string): Promise<void> {
+    await this.createView(name, true, true);
+  }
+
+  private async createView(name: string, isGlobal: boolean, replace: boolean): Promise<void> {
+    await this.session.executeCommand({ create_dataframe_view: { input: this.relation, name, is_global: isGlobal, replace } });
+  }
+
+  // ------------------------------------------------------------------ actions
+
+  /** Arrow IPC record batches as they arrive from the server (nothing is held in memory). */
+  arrowBatches(opts: ActionOptions = {}): AsyncGenerator<Uint8Array> {
+    return this.session.executeArrow(this.plan, opts);
+  }
+
+  /** The whole result as an apache-arrow Table. */
+  async toArrow(opts: ActionOptions = {}): Promise<arrow.Table> {
+    return (await this.fetchAll(opts)).table;
+  }
+
+  /** Every row, with exact values (bigint, Decimal, SparkDate, SparkTimestamp, Uint8Array, ...). */
+  async collect(opts: ActionOptions = {}): Promise<Row[]> {
+    const { table, schema } = await this.fetchAll(opts);
+    return rowsFromTable(table, schema);
+  }
+
+  private async fetchAll(opts: ActionOptions): Promise<{ table: arrow.Table; schema?: StructType }> {
+    const batches: Uint8Array[] = [];
+    let schema: StructType | undefined;
+    for await (const b of this.session.executeArrow(this.plan, opts, (s) => (schema = s))) batches.push(b);
+    return { table: tableFromBatches(batches, schema), schema };
+  }
+
+  /** Rows one at a time, decoding each Arrow batch as it arrives. */
+  async *toLocalIterator(opts: ActionOptions = {}): AsyncGenerator<Row> {
+    let schema: StructType | undefined;
+    for await (const batch of this.session.executeArrow(this.plan, opts, (s) => (schema = s))) {
+      for (const row of rowsFromBatch(batch, schema)) yield row;
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncGenerator<Row> {
+    return this.toLocalIterator();
+  }
+
+  async take(n: number, opts: ActionOptions = {}): Promise<Row[]> {
+    return this.limit(n).collect(opts);
+  }
+
+  /** The first `n` rows; `head()` with no argument is the first row (or null), as in PySpark. */
+  head(opts?: ActionOptions): Promise<Row | null>;
+  head(n: number, opts?: ActionOptions): Promise<Row[]>;
+  async head(nOrOpts?: number | ActionOptions, opts: ActionOptions = {}): Promise<Row[] | Row | null> {
+    if (typeof nOrOpts === 'number') return this.take(nOrOpts, opts);
+    return this.first(nOrOpts ?? {});
+  }
+
+  async first(opts: ActionOptions = {}): Promise<Row | null> {
+    const rows = await this.take(1, opts);
+    return rows[0] ?? null;
+  }
+
+  /** The tail: the last `n` rows. */
+  async tail(n: number, opts: ActionOptions = {}): Promise<Row[]> {
+    return new DataFrame(this.session, this.session.newRelation({ tail: { input: this.relation, limit: checkCount('tail', n) } })).collect(opts);
+  }
+
+  async isEmpty(opts: ActionOptions = {}): Promise<boolean> {
+    return (await this.take(1, opts)).length === 0;
+  }
+
+  /** The number of rows. A number: an exact count up to 2^53. */
+  async count(opts: ActionOptions = {}): Promise<number> {
+    const row = await this.groupBy().count().first(opts);
+    return Number(row?.count ?? 0);
+  }
+
+  /** The table text Spark renders (server-side ShowString). */
+  async showString(n = 20, truncate: boolean | number = true, vertical = false, opts: ActionOptions = {}): Promise<string> {
+    const t = typeof truncate === 'number' ? truncate : truncate ? 20 : 0;
+    const df = new DataFrame(this.session, this.session.newRelation({ show_string: { input: this.relation, num_rows: n, truncate: t, vertical } }));
+    const row = await df.first(opts);
+    return String(row?.show_string ?? '');
+  }
+
+  /** Prints the first `n` rows as a table on stdout (and returns the text). */
+  async show(n = 20, truncate: boolean | number = true, vertical = false, opts: ActionOptions = {}): Promise<string> {
+    const text = await this.showString(n, truncate, vertical, opts);
+    process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    return text;
+  }
+
+  get write(): DataFrameWriter {
+    return new DataFrameWriter(this);
+  }
+
+  get writeStream(): DataStreamWriter {
+    return new DataStreamWriter(this);
+  }
+}
+
+function checkCount(what: string, n: number): number {
+  if (!Number.isInteger(n) || n < 0 || n > 2 ** 31 - 1) throw new RangeError(`${what}: expected a non-negative 32-bit integer, got ${n}`);
+  return n;
+}
+
+function randomSeed(): number {
+  return Math.floor(Math.random() * 2 ** 31);
+}
+
+// ==================================================================== GroupedData
+
+type GroupType = 'GROUP_TYPE_GROUPBY' | 'GROUP_TYPE_ROLLUP' | 'GROUP_TYPE_CUBE' | 'GROUP_TYPE_PIVOT';
+
+/** The result of `groupBy`: aggregate it with `agg`, `count`, `sum`, ... or `pivot` it first. */
+export class GroupedData {
+  constructor(
+    private readonly df: DataFrame,
+    private readonly groupType: GroupType,
+    private readonly grouping: Expression[],
+    private readonly pivotSpec?: { col: Expression; values: Literal[] },
+  ) {}
+
+  /** `agg(F.sum('x').alias('s'), F.max('y'))` or `agg({ x: 'sum', y: 'max' })`. */
+  agg(...exprs: Array<Column | Record<string, string>>): DataFrame {
+    const aggregates: Expression[] = [];
+    for (const e of exprs) {
+      if (e instanceof Column) aggregates.push(e.expr);
+      else for (const [colName, fnName] of Object.entries(e)) aggregates.push({ unresolved_function: { function_name: fnName, arguments: [colExpr(colName)] } });
+    }
+    if (aggregates.length === 0) throw new TypeError('agg() needs at least one aggregate expression');
+    return this.build(aggregates);
+  }
+
+  count(): DataFrame {
+    return this.build([new Column({ unresolved_function: { function_name: 'count', arguments: [literalExpr(1)] } }).alias('count').expr]);
+  }
+
+  sum(...cols: string[]): DataFrame {
+    return this.simple('sum', cols);
+  }
+  avg(...cols: string[]): DataFrame {
+    return this.simple('avg', cols);
+  }
+  mean(...cols: string[]): DataFrame {
+    return this.simple('avg', cols);
+  }
+  min(...cols: string[]): DataFrame {
+    return this.simple('min', cols);
+  }
+  max(...cols: string[]): DataFrame {
+    return this.simple('max', cols);
+  }
+
+  /** Pivots on `col`; with `values` the server need not compute the distinct values first. */
+  pivot(col: ColumnOrName, values?: LiteralValue[]): GroupedData {
+    if (this.groupType !== 'GROUP_TYPE_GROUPBY') throw new TypeError('pivot() comes right after groupBy()');
+    return new GroupedData(this.df, 'GROUP_TYPE_PIVOT', this.grouping, { col: toColumnExpr(col), values: (values ?? []).map(literalProto) });
+  }
+
+  private simple(fnName: string, cols: string[]): DataFrame {
+    if (cols.length === 0) throw new TypeError(`${fnName}() needs column names (Spark Connect cannot list numeric columns without a round trip)`);
+    return this.build(cols.map((c) => ({ unresolved_function: { function_name: fnName, arguments: [colExpr(c)] } })));
+  }
+
+  private build(aggregates: Expression[]): DataFrame {
+    return new DataFrame(
+      this.df.session,
+      this.df.session.newRelation({
+        aggregate: {
+          input: this.df.relation,
+          group_type: this.groupType,
+          grouping_expressions: this.grouping,
+          aggregate_expressions: aggregates,
+          ...(this.pivotSpec ? { pivot: this.pivotSpec } : {}),
+        },
+      }),
+    );
+  }
+}
+
+// ==================================================================== na and stat
+
+export type FillValue = number | bigint | string | boolean;
+
+/** `df.na`: missing-value handling. */
+export class DataFrameNaFunctions {
+  constructor(private readonly df: DataFrame) {}
+
+  private derive(body: Relation): DataFrame {
+    return new DataFrame(this.df.session, this.df.session.newRelation(body));
+  }
+
+  /**
+   * Fills nulls: `fill(0)`, `fill('x', ['a', 'b'])`, or per column `fill({ a: 0, b: 'unknown' })`. As in
+   * Spark, a value only fills columns of a matching type.
+   */
+  fill(value: FillValue | Record<string, FillValue>, subset?: string | string[]): DataFrame {
+    if (typeof value === 'object') {
+      const entries = Object.entries(value);
+      if (entries.length === 0) throw new TypeError('na.fill: the value map is empty');
+      return this.derive({ fill_na: { input: this.df.relation, cols: entries.map(([k]) => k), values: entries.map(([, v]) => fillLiteral(v)) } });
+    }
+    const cols = subset === undefined ? [] : typeof subset === 'string' ? [subset] : subset;
+    return this.derive({ fill_na: { input: this.df.relation, cols, values: [fillLiteral(value)] } });
+  }
+
+  /** Drops rows with nulls: `how` any/all, or keep rows with at least `thresh` non-null values. */
+  drop(how: 'any' | 'all' = 'any', thresh?: number, subset?: string | string[]): DataFrame {
+    const cols = subset === undefined ? [] : typeof subset === 'string' ? [subset] : subset;
+    if (how !== 'any' && how !== 'all') throw new TypeError(`na.drop: how must be "any" or "all", got "${String(how)}"`);
+    const minNonNulls = thresh !== undefined ? thresh : how === 'all' ? 1 : undefined;
+    return this.derive({ drop_na: { input: this.df.relation, cols, ...(minNonNulls !== undefined ? { min_non_nulls: minNonNulls } : {}) } });
+  }
+
+  /** Replaces values: `replace(['Alone'], ['Single'], 'Marital_Status')` or `replace({ Alone: 'Single' })`. */
+  replace(
+    toReplace: FillValue | null | Array<FillValue | null> | Record<string, FillValue | null>,
+    value?: FillValue | null | Array<FillValue | null>,
+    subset?: string | string[],
+  ): DataFrame {
+    let pairs: Array<[FillValue | null, FillValue | null]>;
+    if (toReplace !== null && typeof toReplace === 'object' && !Array.isArray(toReplace)) {
+      pairs = Object.entries(toReplace);
+    } else {
+      const olds = Array.isArray(toReplace) ? toReplace : [toReplace];
+      const news = Array.isArray(value) ? value : olds.map(() => (value === undefined ? null : value));
+      if (olds.length !== news.length) throw new TypeError(`na.replace: ${olds.length} values to replace but ${news.length} replacements`);
+      pairs = olds.map((o, i) => [o, news[i]]);
+    }
+    const cols = subset === undefined ? [] : typeof subset === 'string' ? [subset] : subset;
+    return this.derive({
+      replace: { input: this.df.relation, cols, replacements: pairs.map(([o, n]) => ({ old_value: fillLiteral(o), new_value: fillLiteral(n) })) },
+    });
+  }
+}
+
+function fillLiteral(v: FillValue | null): Literal {
+  // Whole numbers go as longs/doubles like PySpark does (int → long, float → double) so they fill any numeric column.
+  if (typeof v === 'number') return Number.isInteger(v) ? { long: String(v) } : { double: v };
+  return literalProto(v);
+}
+
+/** `df.stat`: statistics that come back as numbers or small DataFrames. */
+export class DataFrameStatFunctions {
+  constructor(private readonly df: DataFrame) {}
+
+  private derive(body: Relation): DataFrame {
+    return new DataFrame(this.df.session, this.df.session.newRelation(body));
+  }
+
+  /**
+   * Approximate quantiles (Greenwald-Khanna; `relativeError` 0 is exact). One column gives number[], a list
+   * of columns gives number[][] — numbers, not a DataFrame.
+   */
+  approxQuantile(col: string, probabilities: number[], relativeError: number, opts?: ActionOptions): Promise<number[]>;
+  approxQuantile(col: string[], probabilities: number[], relativeError: number, opts?: ActionOptions): Promise<number[][]>;
+  async approxQuantile(col: string | string[], probabilities: number[], relativeError: number, opts: ActionOptions = {}): Promise<number[] | number[][]> {
+    for (const p of probabilities) if (!(p >= 0 && p <= 1)) throw new RangeError(`approxQuantile: probabilities must be in [0, 1], got ${p}`);
+    if (!(relativeError >= 0)) throw new RangeError(`approxQuantile: relativeError must be >= 0, got ${relativeError}`);
+    const cols = typeof col === 'string' ? [col] : col;
+    const df = this.derive({ approx_quantile: { input: this.df.relation, cols, probabilities, relative_error: relativeError } });
+    const row = await df.first(opts);
+    const value = row ? (Object.values(row)[0] as SparkValue) : null;
+    const result = (Array.isArray(value) ? value : []).map((qs) => (Array.isArray(qs) ? qs.map((q) => Number(q)) : []));
+    return typeof col === 'string' ? (result[0] ?? []) : result;
+  }
+
+  async corr(col1: string, col2: string, method = 'pearson', opts: ActionOptions = {}): Promise<number> {
+    const row = await this.derive({ corr: { input: this.df.relation, col1, col2, method } }).first(opts);
+    return Number(row ? Object.values(row)[0] : NaN);
+  }
+
+  async cov(col1: string, col2: string, opts: ActionOptions = {}): Promise<number> {
+    const row = await this.derive({ cov: { input: this.df.relation, col1, col2 } }).first(opts);
+    return Number(row ? Object.values(row)[0] : NaN);
+  }
+
+  crosstab(col1: string, col2: string): DataFrame {
+    return this.derive({ crosstab: { input: this.df.relation, col1, col2 } });
+  }
+
+  freqItems(cols: string[], support?: number): DataFrame {
+    return this.derive({ freq_items: { input: this.df.relation, cols, ...(support !== undefined ? { support } : {}) } });
+  }
+
+  sampleBy(col: ColumnOrName, fractions: Record<string, number> | Array<[LiteralValue, number]>, seed?: number): DataFrame {
+    const entries: Array<[LiteralValue, number]> = Array.isArray(fractions) ? fractions : Object.entries(fractions);
+    return this.derive({
+      sample_by: {
+        input: this.df.relation,
+        col: toColumnExpr(col),
+        fractions: entries.map(([stratum, fraction]) => ({ stratum: literalProto(stratum), fraction })),
+        seed: String(seed ?? randomSeed()),
+      },
+    });
+  }
+}
+
+export type { Row, DataType };

@@ -1,0 +1,302 @@
+/**
+ * Spark SQL functions, named exactly as in PySpark (`pyspark.sql.functions`). Import as a namespace:
+ * `import { functions as F } from './lib/connect'` then `F.col('x')`, `F.when(...)`, `F.to_date(...)`.
+ * Arguments named `col` take a Column or a column name; value arguments take a Column or a literal.
+ */
+import { Column, type ColumnOrLiteral, type ColumnOrName, colExpr, toColumnExpr, toExpr } from './column';
+import { fn, literalExpr, sqlExpression, type LiteralValue } from './plan';
+import type { DataType } from './types';
+import { simpleString } from './types';
+
+function call(name: string, ...args: ColumnOrName[]): Column {
+  return new Column(fn(name, args.map(toColumnExpr)));
+}
+
+function flat<T>(items: Array<T | T[]>): T[] {
+  return items.flatMap((i) => (Array.isArray(i) ? i : [i]));
+}
+
+// ---- basics ----
+export function col(name: string): Column {
+  return new Column(colExpr(name));
+}
+export const column = col;
+export function lit(value: LiteralValue | Column): Column {
+  return value instanceof Column ? value : new Column(literalExpr(value));
+}
+/** A SQL expression string, parsed by the server (`expr('a + 1 AS b')`). */
+export function expr(sql: string): Column {
+  return new Column(sqlExpression(sql));
+}
+export function when(condition: Column, value: ColumnOrLiteral): Column {
+  return new Column(fn('when', [condition.expr, toExpr(value)]));
+}
+export function asc(c: ColumnOrName): Column {
+  return new Column(toColumnExpr(c)).asc();
+}
+export function desc(c: ColumnOrName): Column {
+  return new Column(toColumnExpr(c)).desc();
+}
+export function asc_nulls_last(c: ColumnOrName): Column {
+  return new Column(toColumnExpr(c)).asc_nulls_last();
+}
+export function desc_nulls_first(c: ColumnOrName): Column {
+  return new Column(toColumnExpr(c)).desc_nulls_first();
+}
+export function broadcast<T>(df: T): T {
+  // A hint on the DataFrame; kept for API shape (DataFrame.hint('broadcast') is the real thing).
+  return (df as unknown as { hint(name: string): T }).hint('broadcast');
+}
+
+// ---- strings ----
+export const lower = (c: ColumnOrName): Column => call('lower', c);
+export const upper = (c: ColumnOrName): Column => call('upper', c);
+export const trim = (c: ColumnOrName): Column => call('trim', c);
+export const ltrim = (c: ColumnOrName): Column => call('ltrim', c);
+export const rtrim = (c: ColumnOrName): Column => call('rtrim', c);
+export const length = (c: ColumnOrName): Column => call('length', c);
+export const initcap = (c: ColumnOrName): Column => call('initcap', c);
+/** 1-based `pos`, as in SQL. */
+export function substring(c: ColumnOrName, pos: number | Column, len: number | Column): Column {
+  return new Column(fn('substring', [toColumnExpr(c), toExpr(pos), toExpr(len)]));
+}
+export function concat(...cols: Array<ColumnOrName | ColumnOrName[]>): Column {
+  return call('concat', ...flat(cols));
+}
+export function concat_ws(sep: string, ...cols: Array<ColumnOrName | ColumnOrName[]>): Column {
+  return new Column(fn('concat_ws', [literalExpr(sep), ...flat(cols).map(toColumnExpr)]));
+}
+export function regexp_replace(c: ColumnOrName, pattern: string | Column, replacement: string | Column): Column {
+  return new Column(fn('regexp_replace', [toColumnExpr(c), toExpr(pattern), toExpr(replacement)]));
+}
+export function regexp_extract(c: ColumnOrName, pattern: string, idx: number): Column {
+  return new Column(fn('regexp_extract', [toColumnExpr(c), literalExpr(pattern), literalExpr(idx)]));
+}
+export function split(c: ColumnOrName, pattern: string, limit = -1): Column {
+  return new Column(fn('split', [toColumnExpr(c), literalExpr(pattern), literalExpr(limit)]));
+}
+export function format_string(format: string, ...cols: ColumnOrName[]): Column {
+  return new Column(fn('format_string', [literalExpr(format), ...cols.map(toColumnExpr)]));
+}
+export function lpad(c: ColumnOrName, len: number, pad: string): Column {
+  return new Column(fn('lpad', [toColumnExpr(c), literalExpr(len), literalExpr(pad)]));
+}
+export function rpad(c: ColumnOrName, len: number, pad: string): Column {
+  return new Column(fn('rpad', [toColumnExpr(c), literalExpr(len), literalExpr(pad)]));
+}
+export const sha2 = (c: ColumnOrName, numBits: number): Column => new Column(fn('sha2', [toColumnExpr(c), literalExpr(numBits)]));
+export const md5 = (c: ColumnOrName): Column => call('md5', c);
+export const hash = (...cols: ColumnOrName[]): Column => call('hash', ...cols);
+export const xxhash64 = (...cols: ColumnOrName[]): Column => call('xxhash64', ...cols);
+
+// ---- dates and times ----
+export function to_date(c: ColumnOrName, format?: string): Column {
+  return new Column(fn('to_date', format === undefined ? [toColumnExpr(c)] : [toColumnExpr(c), literalExpr(format)]));
+}
+export function to_timestamp(c: ColumnOrName, format?: string): Column {
+  return new Column(fn('to_timestamp', format === undefined ? [toColumnExpr(c)] : [toColumnExpr(c), literalExpr(format)]));
+}
+export function date_format(c: ColumnOrName, format: string): Column {
+  return new Column(fn('date_format', [toColumnExpr(c), literalExpr(format)]));
+}
+export const datediff = (end: ColumnOrName, start: ColumnOrName): Column => call('datediff', end, start);
+export function months_between(date1: ColumnOrName, date2: ColumnOrName, roundOff = true): Column {
+  return new Column(fn('months_between', [toColumnExpr(date1), toColumnExpr(date2), literalExpr(roundOff)]));
+}
+export function date_add(start: ColumnOrName, days: number | Column): Column {
+  return new Column(fn('date_add', [toColumnExpr(start), toExpr(days)]));
+}
+export function date_sub(start: ColumnOrName, days: number | Column): Column {
+  return new Column(fn('date_sub', [toColumnExpr(start), toExpr(days)]));
+}
+export function add_months(start: ColumnOrName, months: number | Column): Column {
+  return new Column(fn('add_months', [toColumnExpr(start), toExpr(months)]));
+}
+export const year = (c: ColumnOrName): Column => call('year', c);
+export const month = (c: ColumnOrName): Column => call('month', c);
+export const dayofmonth = (c: ColumnOrName): Column => call('dayofmonth', c);
+export const dayofweek = (c: ColumnOrName): Column => call('dayofweek', c);
+export const dayofyear = (c: ColumnOrName): Column => call('dayofyear', c);
+export const hour = (c: ColumnOrName): Column => call('hour', c);
+export const minute = (c: ColumnOrName): Column => call('minute', c);
+export const second = (c: ColumnOrName): Column => call('second', c);
+export const current_date = (): Column => call('current_date');
+export const current_timestamp = (): Column => call('current_timestamp');
+export const unix_timestamp = (c: ColumnOrName, format = 'yyyy-MM-dd HH:mm:ss'): Column =>
+  new Column(fn('unix_timestamp', [toColumnExpr(c), literalExpr(format)]));
+export const timestamp_millis = (c: ColumnOrName): Column => call('timestamp_millis', c);
+export const timestamp_seconds = (c: ColumnOrName): Column => call('timestamp_seconds', c);
+export const unix_millis = (c: ColumnOrName): Column => call('unix_millis', c);
+export function date_trunc(format: string, c: ColumnOrName): Column {
+  return new Column(fn('date_trunc', [literalExpr(format), toColumnExpr(c)]));
+}
+/** Tumbling (`slideDuration` omitted) or sliding event-time windows: a struct column `{start, end}`. */
+export function window(timeColumn: ColumnOrName, windowDuration: string, slideDuration?: string, startTime?: string): Column {
+  const args = [toColumnExpr(timeColumn), literalExpr(windowDuration)];
+  if (slideDuration !== undefined || startTime !== undefined) args.push(literalExpr(slideDuration ?? windowDuration));
+  if (startTime !== undefined) args.push(literalExpr(startTime));
+  return new Column(fn('window', args));
+}
+
+// ---- math ----
+export function round(c: ColumnOrName, scale = 0): Column {
+  return new Column(fn('round', [toColumnExpr(c), literalExpr(scale)]));
+}
+export function bround(c: ColumnOrName, scale = 0): Column {
+  return new Column(fn('bround', [toColumnExpr(c), literalExpr(scale)]));
+}
+export const abs = (c: ColumnOrName): Column => call('abs', c);
+export const sqrt = (c: ColumnOrName): Column => call('sqrt', c);
+export const exp = (c: ColumnOrName): Column => call('exp', c);
+export const floor = (c: ColumnOrName): Column => call('floor', c);
+export const ceil = (c: ColumnOrName): Column => call('ceil', c);
+export const signum = (c: ColumnOrName): Column => call('signum', c);
+export const log10 = (c: ColumnOrName): Column => call('log10', c);
+export const log1p = (c: ColumnOrName): Column => call('log1p', c);
+/** `log(col)` is the natural log; `log(base, col)` as in PySpark. */
+export function log(arg1: ColumnOrName | number, arg2?: ColumnOrName): Column {
+  if (arg2 === undefined) return call('ln', arg1 as ColumnOrName);
+  return new Column(fn('log', [literalExpr(arg1 as number), toColumnExpr(arg2)]));
+}
+export function pow(base: ColumnOrName | number, exponent: ColumnOrName | number): Column {
+  const e = (v: ColumnOrName | number) => (typeof v === 'number' ? literalExpr(v) : toColumnExpr(v));
+  return new Column(fn('power', [e(base), e(exponent)]));
+}
+export const greatest = (...cols: ColumnOrName[]): Column => call('greatest', ...cols);
+export const least = (...cols: ColumnOrName[]): Column => call('least', ...cols);
+export function rand(seed?: number): Column {
+  return new Column(fn('rand', seed === undefined ? [] : [literalExpr(seed)]));
+}
+export function randn(seed?: number): Column {
+  return new Column(fn('randn', seed === undefined ? [] : [literalExpr(seed)]));
+}
+export const monotonically_increasing_id = (): Column => call('monotonically_increasing_id');
+export const spark_partition_id = (): Column => call('spark_partition_id');
+
+// ---- aggregates ----
+export const count = (c: ColumnOrName): Column => call('count', c === '*' ? lit(1) : c);
+export function countDistinct(c: ColumnOrName, ...cols: ColumnOrName[]): Column {
+  return new Column(fn('count', [c, ...cols].map(toColumnExpr), true));
+}
+export const count_distinct = countDistinct;
+export function approx_count_distinct(c: ColumnOrName, rsd?: number): Column {
+  return new Column(fn('approx_count_distinct', rsd === undefined ? [toColumnExpr(c)] : [toColumnExpr(c), literalExpr(rsd)]));
+}
+export const sum = (c: ColumnOrName): Column => call('sum', c);
+export function sum_distinct(c: ColumnOrName): Column {
+  return new Column(fn('sum', [toColumnExpr(c)], true));
+}
+export const avg = (c: ColumnOrName): Column => call('avg', c);
+export const mean = (c: ColumnOrName): Column => call('avg', c);
+export const min = (c: ColumnOrName): Column => call('min', c);
+export const max = (c: ColumnOrName): Column => call('max', c);
+export const stddev = (c: ColumnOrName): Column => call('stddev', c);
+export const stddev_samp = (c: ColumnOrName): Column => call('stddev_samp', c);
+export const stddev_pop = (c: ColumnOrName): Column => call('stddev_pop', c);
+export const variance = (c: ColumnOrName): Column => call('variance', c);
+export const var_samp = (c: ColumnOrName): Column => call('var_samp', c);
+export const var_pop = (c: ColumnOrName): Column => call('var_pop', c);
+export const corr = (a: ColumnOrName, b: ColumnOrName): Column => call('corr', a, b);
+export const covar_samp = (a: ColumnOrName, b: ColumnOrName): Column => call('covar_samp', a, b);
+export const skewness = (c: ColumnOrName): Column => call('skewness', c);
+export const kurtosis = (c: ColumnOrName): Column => call('kurtosis', c);
+export function percentile_approx(c: ColumnOrName, percentage: number | number[], accuracy = 10000): Column {
+  const p = Array.isArray(percentage) ? fn('array', percentage.map((v) => literalExpr(v))) : literalExpr(percentage);
+  return new Column(fn('percentile_approx', [toColumnExpr(c), p, literalExpr(accuracy)]));
+}
+export function percentile(c: ColumnOrName, percentage: number | number[]): Column {
+  const p = Array.isArray(percentage) ? fn('array', percentage.map((v) => literalExpr(v))) : literalExpr(percentage);
+  return new Column(fn('percentile', [toColumnExpr(c), p]));
+}
+export const median = (c: ColumnOrName): Column => call('median', c);
+export const mode = (c: ColumnOrName): Column => call('mode', c);
+export function first(c: ColumnOrName, ignorenulls = false): Column {
+  return new Column(fn('first', [toColumnExpr(c), literalExpr(ignorenulls)]));
+}
+export function last(c: ColumnOrName, ignorenulls = false): Column {
+  return new Column(fn('last', [toColumnExpr(c), literalExpr(ignorenulls)]));
+}
+export const collect_list = (c: ColumnOrName): Column => call('collect_list', c);
+export const collect_set = (c: ColumnOrName): Column => call('collect_set', c);
+export const any_value = (c: ColumnOrName): Column => call('any_value', c);
+export const max_by = (c: ColumnOrName, ord: ColumnOrName): Column => call('max_by', c, ord);
+export const min_by = (c: ColumnOrName, ord: ColumnOrName): Column => call('min_by', c, ord);
+export const bool_and = (c: ColumnOrName): Column => call('bool_and', c);
+export const bool_or = (c: ColumnOrName): Column => call('bool_or', c);
+
+// ---- windows ----
+export const row_number = (): Column => call('row_number');
+export const rank = (): Column => call('rank');
+export const dense_rank = (): Column => call('dense_rank');
+export const percent_rank = (): Column => call('percent_rank');
+export const cume_dist = (): Column => call('cume_dist');
+export const ntile = (n: number): Column => new Column(fn('ntile', [literalExpr(n)]));
+export function lag(c: ColumnOrName, offset = 1, defaultValue?: LiteralValue): Column {
+  const args = [toColumnExpr(c), literalExpr(offset)];
+  if (defaultValue !== undefined) args.push(literalExpr(defaultValue));
+  return new Column(fn('lag', args));
+}
+export function lead(c: ColumnOrName, offset = 1, defaultValue?: LiteralValue): Column {
+  const args = [toColumnExpr(c), literalExpr(offset)];
+  if (defaultValue !== undefined) args.push(literalExpr(defaultValue));
+  return new Column(fn('lead', args));
+}
+
+// ---- JSON and structs ----
+/** Parses a JSON string column with a schema given as DDL (`'a INT, b STRING'`) or a DataType. */
+export function from_json(c: ColumnOrName, schema: string | DataType | Column, options?: Record<string, string>): Column {
+  const schemaExpr = schema instanceof Column ? schema.expr : literalExpr(typeof schema === 'string' ? schema : ddlOf(schema));
+  const args = [toColumnExpr(c), schemaExpr];
+  if (options && Object.keys(options).length) args.push(optionsMap(options));
+  return new Column(fn('from_json', args));
+}
+export function to_json(c: ColumnOrName, options?: Record<string, string>): Column {
+  const args = [toColumnExpr(c)];
+  if (options && Object.keys(options).length) args.push(optionsMap(options));
+  return new Column(fn('to_json', args));
+}
+export function get_json_object(c: ColumnOrName, path: string): Column {
+  return new Column(fn('get_json_object', [toColumnExpr(c), literalExpr(path)]));
+}
+export function json_tuple(c: ColumnOrName, ...fields: string[]): Column {
+  return new Column(fn('json_tuple', [toColumnExpr(c), ...fields.map((f) => literalExpr(f))]));
+}
+export function struct(...cols: Array<ColumnOrName | ColumnOrName[]>): Column {
+  return call('struct', ...flat(cols));
+}
+/** `named_struct('a', col('x'), 'b', lit(1))`: names are strings, values are columns or literals. */
+export function named_struct(...namesAndValues: Array<string | Column>): Column {
+  if (namesAndValues.length % 2 !== 0) throw new TypeError('named_struct() takes name/value pairs');
+  const args = namesAndValues.map((v, i) => (i % 2 === 0 ? literalExpr(v as string) : toColumnExpr(v)));
+  return new Column(fn('named_struct', args));
+}
+export function array(...cols: Array<ColumnOrName | ColumnOrName[]>): Column {
+  return call('array', ...flat(cols));
+}
+export const create_map = (...cols: ColumnOrName[]): Column => call('map', ...cols);
+export const explode = (c: ColumnOrName): Column => call('explode', c);
+export const explode_outer = (c: ColumnOrName): Column => call('explode_outer', c);
+export const size = (c: ColumnOrName): Column => call('size', c);
+export function array_contains(c: ColumnOrName, value: ColumnOrLiteral): Column {
+  return new Column(fn('array_contains', [toColumnExpr(c), toExpr(value)]));
+}
+export function element_at(c: ColumnOrName, extraction: ColumnOrLiteral): Column {
+  return new Column(fn('element_at', [toColumnExpr(c), toExpr(extraction)]));
+}
+
+// ---- nulls and NaN ----
+export const coalesce = (...cols: ColumnOrName[]): Column => call('coalesce', ...cols);
+export const isnan = (c: ColumnOrName): Column => call('isnan', c);
+export const isnull = (c: ColumnOrName): Column => call('isnull', c);
+export const isnotnull = (c: ColumnOrName): Column => call('isnotnull', c);
+export const nanvl = (a: ColumnOrName, b: ColumnOrName): Column => call('nanvl', a, b);
+export const ifnull = (a: ColumnOrName, b: ColumnOrName): Column => call('ifnull', a, b);
+export const nullif = (a: ColumnOrName, b: ColumnOrName): Column => call('nullif', a, b);
+
+function optionsMap(options: Record<string, string>): Column['expr'] {
+  return fn('map', Object.entries(options).flatMap(([k, v]) => [literalExpr(k), literalExpr(v)]));
+}
+
+function ddlOf(dt: DataType): string {
+  return simpleString(dt);
+}

@@ -1,0 +1,368 @@
+import { SparkConnectClient, type ExecutionClient, type ExecuteOptions, type SparkConnectClientEvents } from './client';
+import { parseConnectUrl, DEFAULT_USER_AGENT, type ConnectionOptions } from './url';
+import type { Relation } from './gen/spark/connect/Relation';
+import type { Command } from './gen/spark/connect/Command';
+import type { Plan } from './gen/spark/connect/Plan';
+import type { Expression } from './gen/spark/connect/Expression';
+import type { ExecutePlanResponse__Output } from './gen/spark/connect/ExecutePlanResponse';
+import { PlanIdGenerator, commandPlan, literalExpr, withPlanId, type LiteralValue } from './plan';
+import { Column } from './column';
+import { DataFrame, type ActionOptions } from './dataframe';
+import { DataFrameReader, DataStreamReader } from './reader';
+import { StreamingQueryManager } from './streaming';
+import { type StructType, dataTypeFromProto, dataTypeToJson, parseDDLSchema } from './types';
+import { encodeLocalRelation, inferSchema } from './arrow';
+import { readSparkState } from '../runtime/spark-server';
+import { isStaticSetting } from '../runtime/conf';
+
+/** Where a session connects when `remote()` is not given. */
+export function defaultRemote(): string {
+  if (process.env.SPARK_REMOTE) return process.env.SPARK_REMOTE;
+  const state = readSparkState();
+  if (state) return state.token ? `${state.url.replace(/\/$/, '')}/;token=${encodeURIComponent(state.token)}` : state.url;
+  throw new Error('no Spark Connect server: pass remote("sc://host:port"), set SPARK_REMOTE, or start the embedded server (`spark-ts up`)');
+}
+
+/** `SparkSession.builder()`: where to connect and the session settings to apply. */
+export class SparkSessionBuilder {
+  private url?: string;
+  private name?: string;
+  private readonly settings: Record<string, string> = {};
+  private client?: ExecutionClient;
+
+  /** An `sc://` URL; default: SPARK_REMOTE, then the embedded server's .run/spark.json. */
+  remote(url: string): this {
+    this.url = url;
+    return this;
+  }
+
+  /** Over Connect the application belongs to the server; the name goes into the user agent. */
+  appName(name: string): this {
+    this.name = name;
+    return this;
+  }
+
+  config(key: string, value: string | number | boolean): this;
+  config(settings: Record<string, string | number | boolean>): this;
+  config(keyOrSettings: string | Record<string, string | number | boolean>, value?: string | number | boolean): this {
+    if (typeof keyOrSettings === 'string') this.settings[keyOrSettings] = String(value);
+    else for (const [k, v] of Object.entries(keyOrSettings)) this.settings[k] = String(v);
+    return this;
+  }
+
+  /** Uses a ready client (the recording client of unit tests, or a client with its own retry policy). */
+  withClient(client: ExecutionClient): this {
+    this.client = client;
+    return this;
+  }
+
+  /** The connection options this builder resolves to (the token included: do not print). */
+  connectionOptions(): ConnectionOptions {
+    const opts = parseConnectUrl(this.url ?? defaultRemote());
+    if (this.name && opts.userAgent === DEFAULT_USER_AGENT) opts.userAgent = `${DEFAULT_USER_AGENT} app/${this.name.replace(/\s+/g, '_')}`;
+    return opts;
+  }
+
+  /**
+   * A new session with this builder's settings applied. Static settings (master, memory, ...) cannot
+   * change on a running server: they are refused with an error that names them.
+   */
+  async create(): Promise<SparkSession> {
+    const statics = Object.keys(this.settings).filter(isStaticSetting);
+    if (statics.length) {
+      throw new Error(`static Spark settings cannot be set on a session (they apply when the server starts): ${statics.join(', ')}`);
+    }
+    const client = this.client ?? new SparkConnectClient(this.connectionOptions());
+    const session = new SparkSession(client);
+    if (Object.keys(this.settings).length) await session.conf.setAll(this.settings);
+    return session;
+  }
+
+  /** The active session for the same endpoint if there is one (settings are applied to it), else a new one. */
+  async getOrCreate(): Promise<SparkSession> {
+    if (!this.client) {
+      const endpoint = this.connectionOptions();
+      const key = `${endpoint.host}:${endpoint.port}`;
+      const active = SparkSession.active.get(key);
+      if (active && !active.stopped) {
+        if (Object.keys(this.settings).length) await active.conf.setAll(this.settings);
+        return active;
+      }
+      const session = await this.create();
+      SparkSession.active.set(key, session);
+      return session;
+    }
+    return this.create();
+  }
+}
+
+/** The entry point, shaped like PySpark's SparkSession: `await SparkSession.builder().getOrCreate()`. */
+export class SparkSession {
+  /** Sessions returned by getOrCreate, by endpoint. */
+  static readonly active = new Map<string, SparkSession>();
+
+  static builder(): SparkSessionBuilder {
+    return new SparkSessionBuilder();
+  }
+
+  readonly conf: RuntimeConfig;
+  readonly catalog: Catalog;
+  readonly streams: StreamingQueryManager;
+  private readonly planIds = new PlanIdGenerator();
+  private closed = false;
+
+  constructor(readonly client: ExecutionClient) {
+    this.conf = new RuntimeConfig(client);
+    this.catalog = new Catalog(this);
+    this.streams = new StreamingQueryManager(this);
+  }
+
+  get sessionId(): string {
+    return this.client.sessionId;
+  }
+
+  get stopped(): boolean {
+    return this.closed;
+  }
+
+  /** Execution events: `progress` (for progress bars) and `reattach` (a broken result stream was resumed). */
+  on<K extends keyof SparkConnectClientEvents>(event: K, listener: (...args: SparkConnectClientEvents[K]) => void): this {
+    this.client.on(event, listener);
+    return this;
+  }
+
+  off<K extends keyof SparkConnectClientEvents>(event: K, listener: (...args: SparkConnectClientEvents[K]) => void): this {
+    this.client.off(event, listener);
+    return this;
+  }
+
+  // ------------------------------------------------------------------ plan building
+
+  /** A relation with a fresh plan id (used by DataFrame; plan ids make columns unambiguous in joins). */
+  newRelation(body: Relation): Relation {
+    return withPlanId(body, this.planIds.next());
+  }
+
+  private dataFrame(body: Relation): DataFrame {
+    return new DataFrame(this, this.newRelation(body));
+  }
+
+  // ------------------------------------------------------------------ execution layer
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error('this SparkSession was stopped');
+  }
+
+  private executeOptions(opts: ActionOptions): ExecuteOptions {
+    return { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.tags ? { tags: opts.tags } : {}) };
+  }
+
+  /**
+   * Runs a query plan and yields its Arrow IPC batches as they arrive. `onSchema` receives the result
+   * schema the server sends first.
+   */
+  async *executeArrow(plan: Plan, opts: ActionOptions = {}, onSchema?: (schema: StructType) => void): AsyncGenerator<Uint8Array> {
+    this.checkOpen();
+    for await (const response of this.client.execute(plan, this.executeOptions(opts))) {
+      if (response.schema && onSchema) {
+        const dt = dataTypeFromProto(response.schema);
+        if (dt.type === 'struct') onSchema(dt);
+      }
+      if (response.arrow_batch?.data?.length) yield response.arrow_batch.data;
+    }
+  }
+
+  /** Runs a command and returns the server's non-Arrow responses (command results). */
+  async executeCommand(command: Command, opts: ActionOptions = {}): Promise<ExecutePlanResponse__Output[]> {
+    this.checkOpen();
+    const out: ExecutePlanResponse__Output[] = [];
+    for await (const response of this.client.execute(commandPlan(command), this.executeOptions(opts))) {
+      if (!response.arrow_batch && !response.execution_progress && !response.result_complete) out.push(response);
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ DataFrames
+
+  /**
+   * Runs SQL. As in PySpark, the statement executes now (so DDL and SET take effect), and a query comes
+   * back as a DataFrame. `args` binds `:name` (object) or `?` (array) parameters.
+   */
+  async sql(query: string, args?: Record<string, LiteralValue | Column> | Array<LiteralValue | Column>, opts: ActionOptions = {}): Promise<DataFrame> {
+    const relation = this.newRelation({ sql: sqlRelationBody(query, args) });
+    const responses = await this.executeCommand({ sql_command: { input: relation } }, opts);
+    const result = responses.find((r) => r.sql_command_result)?.sql_command_result?.relation;
+    return new DataFrame(this, result ? (result as Relation) : relation);
+  }
+
+  /** `range(end)` or `range(start, end, step, numPartitions)`; the column is `id` (bigint). */
+  range(startOrEnd: number | bigint, end?: number | bigint, step: number | bigint = 1, numPartitions?: number): DataFrame {
+    const [start, stop] = end === undefined ? [0, startOrEnd] : [startOrEnd, end];
+    if (BigInt(step) === 0n) throw new RangeError('range: step must not be 0');
+    return this.dataFrame({
+      range: { start: String(start), end: String(stop), step: String(step), ...(numPartitions !== undefined ? { num_partitions: numPartitions } : {}) },
+    });
+  }
+
+  table(name: string): DataFrame {
+    return this.read.table(name);
+  }
+
+  get read(): DataFrameReader {
+    return new DataFrameReader(this);
+  }
+
+  get readStream(): DataStreamReader {
+    return new DataStreamReader(this);
+  }
+
+  /**
+   * A DataFrame from local rows, sent as an Arrow IPC LocalRelation. `schema` is a StructType, a DDL
+   * string (`'id BIGINT, name STRING'`), or omitted to infer it from row objects as PySpark does.
+   * Rows are objects keyed by column name, or arrays in schema order.
+   */
+  createDataFrame(rows: Array<Record<string, unknown>> | unknown[][], schema?: StructType | string): DataFrame {
+    let struct: StructType;
+    if (schema === undefined) {
+      if (rows.length === 0) throw new TypeError('createDataFrame: cannot infer a schema from no rows; pass a schema');
+      struct = inferSchema(rows as Array<Record<string, unknown>>);
+    } else {
+      struct = typeof schema === 'string' ? parseDDLSchema(schema) : schema;
+    }
+    return this.dataFrame({ local_relation: { data: Buffer.from(encodeLocalRelation(rows, struct)), schema: dataTypeToJson(struct) } });
+  }
+
+  // ------------------------------------------------------------------ session
+
+  async version(): Promise<string> {
+    const res = await this.client.analyze({ spark_version: {} });
+    return res.spark_version?.version ?? '';
+  }
+
+  /** Interrupts every running operation of this session; returns the interrupted operation ids. */
+  async interruptAll(): Promise<string[]> {
+    return this.client.interruptAll();
+  }
+
+  async interruptTag(tag: string): Promise<string[]> {
+    return this.client.interruptTag(tag);
+  }
+
+  /** Releases the server-side session (ReleaseSession). The session is unusable afterwards. */
+  async stop(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const [k, s] of SparkSession.active) if (s === this) SparkSession.active.delete(k);
+    await this.client.releaseSession();
+  }
+}
+
+function sqlRelationBody(query: string, args?: Record<string, LiteralValue | Column> | Array<LiteralValue | Column>): NonNullable<Relation['sql']> {
+  const toArg = (v: LiteralValue | Column): Expression => (v instanceof Column ? v.expr : literalExpr(v));
+  if (args === undefined) return { query };
+  if (Array.isArray(args)) return { query, pos_arguments: args.map(toArg) };
+  return { query, named_arguments: Object.fromEntries(Object.entries(args).map(([k, v]) => [k, toArg(v)])) };
+}
+
+/** `spark.conf`: the session's SQL settings. */
+export class RuntimeConfig {
+  constructor(private readonly client: ExecutionClient) {}
+
+  /** The value; with no default, an unset key without a default in Spark is an error (as in PySpark). */
+  async get(key: string, defaultValue?: string): Promise<string | null> {
+    const res =
+      defaultValue === undefined
+        ? await this.client.config({ get: { keys: [key] } })
+        : await this.client.config({ get_with_default: { pairs: [{ key, value: defaultValue }] } });
+    return res.pairs[0]?.value ?? null;
+  }
+
+  /** The value or null when unset (no error). */
+  async getOption(key: string): Promise<string | null> {
+    const res = await this.client.config({ get_option: { keys: [key] } });
+    return res.pairs[0]?.value ?? null;
+  }
+
+  async set(key: string, value: string | number | boolean): Promise<void> {
+    await this.client.config({ set: { pairs: [{ key, value: String(value) }] } });
+  }
+
+  async setAll(settings: Record<string, string>): Promise<void> {
+    await this.client.config({ set: { pairs: Object.entries(settings).map(([key, value]) => ({ key, value })) } });
+  }
+
+  async unset(key: string): Promise<void> {
+    await this.client.config({ unset: { keys: [key] } });
+  }
+
+  /** Every setting that is set (optionally under a prefix), as an object. */
+  async getAll(prefix?: string): Promise<Record<string, string>> {
+    const res = await this.client.config({ get_all: prefix === undefined ? {} : { prefix } });
+    return Object.fromEntries(res.pairs.map((p) => [p.key, p.value ?? '']));
+  }
+
+  async isModifiable(key: string): Promise<boolean> {
+    const res = await this.client.config({ is_modifiable: { keys: [key] } });
+    return res.pairs[0]?.value === 'true';
+  }
+}
+
+export interface CatalogTable {
+  name: string;
+  catalog: string | null;
+  namespace: string[] | null;
+  description: string | null;
+  tableType: string;
+  isTemporary: boolean;
+}
+
+/** `spark.catalog`: tables and views. */
+export class Catalog {
+  constructor(private readonly session: SparkSession) {}
+
+  private run(body: NonNullable<Relation['catalog']>, opts: ActionOptions = {}) {
+    return new DataFrame(this.session, this.session.newRelation({ catalog: body })).collect(opts);
+  }
+
+  async listTables(dbName?: string, pattern?: string): Promise<CatalogTable[]> {
+    const rows = await this.run({ list_tables: { ...(dbName ? { db_name: dbName } : {}), ...(pattern ? { pattern } : {}) } });
+    return rows.map((r) => ({
+      name: String(r.name),
+      catalog: r.catalog === null || r.catalog === undefined ? null : String(r.catalog),
+      namespace: Array.isArray(r.namespace) ? r.namespace.map(String) : null,
+      description: r.description === null || r.description === undefined ? null : String(r.description),
+      tableType: String(r.tableType),
+      isTemporary: r.isTemporary === true,
+    }));
+  }
+
+  /** Drops a temporary view; true if it existed. */
+  async dropTempView(name: string): Promise<boolean> {
+    const rows = await this.run({ drop_temp_view: { view_name: name } });
+    return rows[0] ? Object.values(rows[0])[0] === true : false;
+  }
+
+  async dropGlobalTempView(name: string): Promise<boolean> {
+    const rows = await this.run({ drop_global_temp_view: { view_name: name } });
+    return rows[0] ? Object.values(rows[0])[0] === true : false;
+  }
+
+  async tableExists(name: string): Promise<boolean> {
+    const rows = await this.run({ table_exists: { table_name: name } });
+    return rows[0] ? Object.values(rows[0])[0] === true : false;
+  }
+
+  async currentDatabase(): Promise<string> {
+    const rows = await this.run({ current_database: {} });
+    return String(rows[0] ? Object.values(rows[0])[0] : '');
+  }
+
+  async isCached(name: string): Promise<boolean> {
+    const rows = await this.run({ is_cached: { table_name: name } });
+    return rows[0] ? Object.values(rows[0])[0] === true : false;
+  }
+
+  async clearCache(): Promise<void> {
+    await this.run({ clear_cache: {} });
+  }
+}

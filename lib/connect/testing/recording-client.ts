@@ -1,0 +1,86 @@
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import type { ExecuteOptions, ExecutionClient, SparkConnectClientEvents } from '../client';
+import type { Plan } from '../gen/spark/connect/Plan';
+import type { ExecutePlanResponse__Output } from '../gen/spark/connect/ExecutePlanResponse';
+import type { AnalyzePlanRequest } from '../gen/spark/connect/AnalyzePlanRequest';
+import type { AnalyzePlanResponse__Output } from '../gen/spark/connect/AnalyzePlanResponse';
+import type { ConfigRequest } from '../gen/spark/connect/ConfigRequest';
+import type { ConfigResponse__Output } from '../gen/spark/connect/ConfigResponse';
+
+type AnalyzeRequest = Parameters<ExecutionClient['analyze']>[0];
+
+/**
+ * A fake client that records what a session sends and answers with canned responses, so DataFrames can
+ * build and "run" plans with no server. Unit tests assert on `plans`, `analyzed` and `configs`.
+ */
+export class RecordingClient extends EventEmitter<SparkConnectClientEvents> implements ExecutionClient {
+  readonly sessionId = randomUUID();
+  readonly endpoint = 'sc://recording:0';
+  readonly plans: Plan[] = [];
+  readonly analyzed: AnalyzeRequest[] = [];
+  readonly configs: NonNullable<ConfigRequest['operation']>[] = [];
+  released = false;
+  interrupted: string[] = [];
+  /** What ExecutePlan answers for a plan (default: just ResultComplete). */
+  respond: (plan: Plan) => Array<Partial<ExecutePlanResponse__Output>> = () => [];
+  /** What AnalyzePlan answers (default: an empty response). */
+  respondAnalyze: (request: AnalyzeRequest) => Partial<AnalyzePlanResponse__Output> = () => ({});
+  /** What Config answers (default: no pairs). */
+  respondConfig: (operation: NonNullable<ConfigRequest['operation']>) => Partial<ConfigResponse__Output> = () => ({ pairs: [] });
+
+  get lastPlan(): Plan {
+    const p = this.plans.at(-1);
+    if (!p) throw new Error('no plan was executed');
+    return p;
+  }
+
+  async *execute(plan: Plan, opts: ExecuteOptions = {}): AsyncGenerator<ExecutePlanResponse__Output> {
+    this.plans.push(plan);
+    const operationId = opts.operationId ?? randomUUID();
+    for (const r of this.respond(plan)) yield response({ operation_id: operationId, ...r });
+    yield response({ operation_id: operationId, result_complete: {}, response_type: 'result_complete' });
+  }
+
+  async analyze(request: Omit<AnalyzePlanRequest, 'session_id' | 'user_context' | 'client_type'>): Promise<AnalyzePlanResponse__Output> {
+    this.analyzed.push(request);
+    return { session_id: this.sessionId, server_side_session_id: '', ...this.respondAnalyze(request) } as AnalyzePlanResponse__Output;
+  }
+
+  async config(operation: ConfigRequest['operation']): Promise<ConfigResponse__Output> {
+    if (operation) this.configs.push(operation);
+    return { session_id: this.sessionId, server_side_session_id: '', pairs: [], warnings: [], ...this.respondConfig(operation ?? {}) } as ConfigResponse__Output;
+  }
+
+  async interruptOperation(operationId: string): Promise<string[]> {
+    this.interrupted.push(operationId);
+    return [operationId];
+  }
+
+  async interruptAll(): Promise<string[]> {
+    this.interrupted.push('*');
+    return [];
+  }
+
+  async interruptTag(tag: string): Promise<string[]> {
+    this.interrupted.push(`tag:${tag}`);
+    return [];
+  }
+
+  async releaseSession(): Promise<void> {
+    this.released = true;
+  }
+}
+
+function response(r: Partial<ExecutePlanResponse__Output>): ExecutePlanResponse__Output {
+  return {
+    session_id: '',
+    server_side_session_id: '',
+    operation_id: '',
+    response_id: randomUUID(),
+    metrics: null,
+    observed_metrics: [],
+    schema: null,
+    ...r,
+  } as ExecutePlanResponse__Output;
+}

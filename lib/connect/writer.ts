@@ -1,0 +1,216 @@
+import type { WriteOperation } from './gen/spark/connect/WriteOperation';
+import type { WriteStreamOperationStart } from './gen/spark/connect/WriteStreamOperationStart';
+import { stringOptions } from './plan';
+import type { ActionOptions, DataFrame } from './dataframe';
+import { StreamingQuery } from './streaming';
+
+export type SaveMode = 'append' | 'overwrite' | 'error' | 'errorifexists' | 'ignore';
+type OptionValue = string | number | boolean;
+
+const SAVE_MODES: Record<SaveMode, NonNullable<WriteOperation['mode']>> = {
+  append: 'SAVE_MODE_APPEND',
+  overwrite: 'SAVE_MODE_OVERWRITE',
+  error: 'SAVE_MODE_ERROR_IF_EXISTS',
+  errorifexists: 'SAVE_MODE_ERROR_IF_EXISTS',
+  ignore: 'SAVE_MODE_IGNORE',
+};
+
+/** `df.write`: batch output. Settings chain; `save`/`parquet`/`csv`/`json`/`saveAsTable` run the write. */
+export class DataFrameWriter {
+  private source?: string;
+  private saveMode: SaveMode = 'error';
+  private readonly opts: Record<string, string> = {};
+  private partitionCols: string[] = [];
+  private sortCols: string[] = [];
+  private bucket?: { numBuckets: number; cols: string[] };
+
+  constructor(private readonly df: DataFrame) {}
+
+  mode(mode: SaveMode): this {
+    const m = mode.toLowerCase() as SaveMode;
+    if (!SAVE_MODES[m]) throw new TypeError(`unknown save mode "${mode}"; expected ${Object.keys(SAVE_MODES).join(', ')}`);
+    this.saveMode = m;
+    return this;
+  }
+
+  format(source: string): this {
+    this.source = source;
+    return this;
+  }
+
+  option(key: string, value: OptionValue): this {
+    this.opts[key] = String(value);
+    return this;
+  }
+
+  options(options: Record<string, OptionValue | undefined>): this {
+    Object.assign(this.opts, stringOptions(options));
+    return this;
+  }
+
+  partitionBy(...cols: Array<string | string[]>): this {
+    this.partitionCols = cols.flat();
+    return this;
+  }
+
+  sortBy(...cols: Array<string | string[]>): this {
+    this.sortCols = cols.flat();
+    return this;
+  }
+
+  bucketBy(numBuckets: number, ...cols: Array<string | string[]>): this {
+    this.bucket = { numBuckets, cols: cols.flat() };
+    return this;
+  }
+
+  /** The WriteOperation proto this writer would run (pure; for tests and inspection). */
+  toProto(target: { path?: string; table?: string; insert?: boolean }): WriteOperation {
+    return {
+      input: this.df.relation,
+      ...(this.source ? { source: this.source } : {}),
+      ...(target.path !== undefined ? { path: target.path } : {}),
+      ...(target.table !== undefined
+        ? { table: { table_name: target.table, save_method: target.insert ? 'TABLE_SAVE_METHOD_INSERT_INTO' : 'TABLE_SAVE_METHOD_SAVE_AS_TABLE' } }
+        : {}),
+      mode: SAVE_MODES[this.saveMode],
+      options: { ...this.opts },
+      partitioning_columns: this.partitionCols,
+      sort_column_names: this.sortCols,
+      ...(this.bucket ? { bucket_by: { bucket_column_names: this.bucket.cols, num_buckets: this.bucket.numBuckets } } : {}),
+    };
+  }
+
+  async save(path?: string, opts: ActionOptions = {}): Promise<void> {
+    await this.df.session.executeCommand({ write_operation: this.toProto({ path }) }, opts);
+  }
+
+  async parquet(path: string, opts: ActionOptions = {}): Promise<void> {
+    this.source = 'parquet';
+    await this.save(path, opts);
+  }
+
+  async csv(path: string, opts: ActionOptions = {}): Promise<void> {
+    this.source = 'csv';
+    await this.save(path, opts);
+  }
+
+  async json(path: string, opts: ActionOptions = {}): Promise<void> {
+    this.source = 'json';
+    await this.save(path, opts);
+  }
+
+  async text(path: string, opts: ActionOptions = {}): Promise<void> {
+    this.source = 'text';
+    await this.save(path, opts);
+  }
+
+  async orc(path: string, opts: ActionOptions = {}): Promise<void> {
+    this.source = 'orc';
+    await this.save(path, opts);
+  }
+
+  async saveAsTable(name: string, opts: ActionOptions = {}): Promise<void> {
+    await this.df.session.executeCommand({ write_operation: this.toProto({ table: name }) }, opts);
+  }
+
+  async insertInto(name: string, overwrite = false, opts: ActionOptions = {}): Promise<void> {
+    if (overwrite) this.saveMode = 'overwrite';
+    await this.df.session.executeCommand({ write_operation: this.toProto({ table: name, insert: true }) }, opts);
+  }
+}
+
+export type OutputMode = 'append' | 'complete' | 'update';
+
+/** A trigger: `{ processingTime: '1 second' }`, `{ availableNow: true }`, `{ once: true }` or `{ continuous: '1 second' }`. */
+export type Trigger = { processingTime: string } | { availableNow: true } | { once: true } | { continuous: string };
+
+/** `df.writeStream`: starts a streaming query. */
+export class DataStreamWriter {
+  private source?: string;
+  private outMode?: OutputMode;
+  private readonly opts: Record<string, string> = {};
+  private partitionCols: string[] = [];
+  private trig?: Trigger;
+  private name?: string;
+
+  constructor(private readonly df: DataFrame) {}
+
+  format(source: string): this {
+    this.source = source;
+    return this;
+  }
+
+  outputMode(mode: OutputMode): this {
+    if (!['append', 'complete', 'update'].includes(mode)) throw new TypeError(`unknown output mode "${mode}"; expected append, complete or update`);
+    this.outMode = mode;
+    return this;
+  }
+
+  option(key: string, value: OptionValue): this {
+    this.opts[key] = String(value);
+    return this;
+  }
+
+  options(options: Record<string, OptionValue | undefined>): this {
+    Object.assign(this.opts, stringOptions(options));
+    return this;
+  }
+
+  partitionBy(...cols: Array<string | string[]>): this {
+    this.partitionCols = cols.flat();
+    return this;
+  }
+
+  trigger(trigger: Trigger): this {
+    const keys = Object.keys(trigger);
+    if (keys.length !== 1) throw new TypeError('trigger: give exactly one of processingTime, availableNow, once, continuous');
+    this.trig = trigger;
+    return this;
+  }
+
+  queryName(name: string): this {
+    this.name = name;
+    return this;
+  }
+
+  /** The WriteStreamOperationStart proto this writer would run (pure). */
+  toProto(target: { path?: string; table?: string } = {}): WriteStreamOperationStart {
+    const t = this.trig;
+    const trigger =
+      t === undefined
+        ? {}
+        : 'processingTime' in t
+          ? { processing_time_interval: t.processingTime }
+          : 'availableNow' in t
+            ? { available_now: true }
+            : 'once' in t
+              ? { once: true }
+              : { continuous_checkpoint_interval: t.continuous };
+    return {
+      input: this.df.relation,
+      format: this.source ?? '',
+      options: { ...this.opts },
+      partitioning_column_names: this.partitionCols,
+      ...trigger,
+      output_mode: this.outMode ?? '',
+      query_name: this.name ?? '',
+      ...(target.path !== undefined ? { path: target.path } : {}),
+      ...(target.table !== undefined ? { table_name: target.table } : {}),
+    };
+  }
+
+  async start(path?: string, opts: ActionOptions = {}): Promise<StreamingQuery> {
+    return this.run(this.toProto({ path }), opts);
+  }
+
+  async toTable(tableName: string, opts: ActionOptions = {}): Promise<StreamingQuery> {
+    return this.run(this.toProto({ table: tableName }), opts);
+  }
+
+  private async run(op: WriteStreamOperationStart, opts: ActionOptions): Promise<StreamingQuery> {
+    const responses = await this.df.session.executeCommand({ write_stream_operation_start: op }, opts);
+    const result = responses.find((r) => r.write_stream_operation_start_result)?.write_stream_operation_start_result;
+    if (!result?.query_id) throw new Error('the server did not return a streaming query id');
+    return new StreamingQuery(this.df.session, result.query_id.id, result.query_id.run_id, result.name || null);
+  }
+}
