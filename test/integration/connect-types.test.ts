@@ -10,6 +10,7 @@ import { rowToJsonLine } from '../../lib/connect/json';
 import { dataTypeFromProto, parseDDLSchema, simpleString, type StructType } from '../../lib/connect/types';
 import { Decimal, SparkDate, SparkTimestamp, type SparkValue } from '../../lib/connect/values';
 import type { SparkState } from '../../lib/runtime/spark-server';
+import { SparkSession } from '../../lib/connect';
 
 interface Result { rows: Row[]; schema: StructType; batches: number }
 
@@ -210,5 +211,56 @@ describe('connect types: exact round trip against the live server', function () 
     expect(parsed).to.include({ ts: '2024-02-29T23:59:59.123456Z', dt: '1950-01-02', bin: 'AP8Q', nan: 'NaN', inf: 'Infinity', ninf: '-Infinity', f: 1.1 });
     const line = rowToJsonLine(rows[0]!, schema);
     expect(line).to.contain('"l":9007199254740993,').and.to.contain('"dec":-12345678901234567890.123456789012345678,');
+  });
+});
+
+describe('connect types: exact round trip through SparkSession (sql, createDataFrame, collect, toArrow)', function () {
+  let spark: SparkSession;
+
+  before(async function () {
+    this.timeout(240_000);
+    await ensureSpark();
+    spark = await SparkSession.builder().appName('connect-types-test').create();
+    await spark.conf.set('spark.sql.session.timeZone', 'UTC');
+  });
+
+  after(async () => {
+    await spark?.stop();
+  });
+
+  it('spark.sql(...).collect(): every type exact', async () => {
+    const rows = await (await spark.sql(LITERALS)).collect();
+    expect(rows).to.have.length(1);
+    for (const [k, v] of Object.entries(EXPECTED)) expect(rows[0]![k], k).to.deep.equal(v);
+  });
+
+  it('spark.createDataFrame(rows, schema).collect(): every type goes out and comes back equal', async () => {
+    const rows = await spark.createDataFrame([EXPECTED as Record<string, unknown>, nullsFor(EVERY_TYPE)], EVERY_TYPE).collect();
+    expect(rows).to.have.length(2);
+    for (const [k, v] of Object.entries(EXPECTED)) expect(rows[0]![k], k).to.deep.equal(v);
+    expect(rows[1]).to.deep.equal(nullsFor(EVERY_TYPE));
+  });
+
+  it('createDataFrame with a DDL schema string and positional rows; the server computes on exact values', async () => {
+    const df = spark.createDataFrame(
+      [
+        [9007199254740993n, '0.000000000000000001', '1950-01-02'],
+        [-9007199254740993n, '-99999999999999999999.999999999999999999', '1969-12-31'],
+      ],
+      'l BIGINT, dec DECIMAL(38,18), dt DATE',
+    );
+    const rows = await df.selectExpr('l + 1 AS l1', 'dec', 'CAST(dec AS STRING) AS text', 'date_add(dt, 1) AS next').collect();
+    expect(rows).to.deep.equal([
+      { l1: 9007199254740994n, dec: Decimal.fromString('0.000000000000000001'), text: '0.000000000000000001', next: SparkDate.fromString('1950-01-03') },
+      { l1: -9007199254740992n, dec: Decimal.fromString('-99999999999999999999.999999999999999999'), text: '-99999999999999999999.999999999999999999', next: SparkDate.fromString('1970-01-01') },
+    ]);
+  });
+
+  it('toArrow() returns an apache-arrow Table whose raw values are exact', async () => {
+    const table = await (await spark.sql("SELECT CAST('9007199254740993' AS BIGINT) AS l, TIMESTAMP'1969-12-31 23:59:59.999999' AS ts")).toArrow();
+    expect(table.numRows).to.equal(1);
+    expect(table.getChild('l')!.data[0]!.values[0]).to.equal(9007199254740993n);
+    expect(table.getChild('ts')!.data[0]!.values[0]).to.equal(-1n);
+    expect(rowsFromTable(table)).to.deep.equal([{ l: 9007199254740993n, ts: new SparkTimestamp(-1n) }]);
   });
 });
