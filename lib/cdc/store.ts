@@ -1,0 +1,197 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Database from 'better-sqlite3';
+import { CdcState, type Counters, type KeyState, type ModelConfig } from './state';
+import { SufficientStats, type StatsJson } from './stats';
+import type { CustomerRow } from './features';
+
+const SCHEMA_VERSION = '1';
+export const STORE_FILE = 'state.db';
+export const MODEL_FILE = 'model.json';
+
+/** A missing, corrupt or mismatched state store: the consumer refuses to start (exit 1) unless --reset. */
+export class StateStoreError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StateStoreError';
+  }
+}
+
+export interface OpenOptions {
+  /** Delete the store and model.json first and start empty. */
+  reset?: boolean;
+  /** The model configuration asked for; parts left undefined are taken from an existing store. */
+  config: Partial<ModelConfig>;
+  /** The configuration of a new store (the defaults merged with what was asked). */
+  defaults: ModelConfig;
+  topic: string;
+}
+
+export interface LoadedState {
+  store: StateStore;
+  state: CdcState;
+  /** Next offset to consume, per partition, as committed with the state. */
+  offsets: Map<number, number>;
+  /** True when the store was created now (first run or --reset). */
+  created: boolean;
+}
+
+/**
+ * The consumer's durable state in one SQLite database (WAL, synchronous=FULL): the table (one row per key
+ * with its last lsn; the row is NULL once deleted), the exact statistics, the counters and the consumed
+ * offsets. Each batch is one transaction that writes only the keys it touched, so state and offsets
+ * always move together and a crash at any moment leaves the last committed batch.
+ */
+export class StateStore {
+  private readonly upsertRow: Database.Statement;
+  private readonly putMeta: Database.Statement;
+  private readonly putOffset: Database.Statement;
+  private readonly commitTx: (dirty: Map<number, KeyState>, stats: StatsJson, counters: Counters, offsets: Array<[number, number]>) => void;
+
+  private constructor(private readonly db: Database.Database, readonly file: string, readonly topic: string) {
+    this.upsertRow = db.prepare('INSERT INTO rows (id, lsn, row) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET lsn = excluded.lsn, row = excluded.row');
+    this.putMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+    this.putOffset = db.prepare('INSERT INTO offsets (topic, partition, next_offset) VALUES (?, ?, ?) ON CONFLICT(topic, partition) DO UPDATE SET next_offset = excluded.next_offset');
+    this.commitTx = db.transaction((dirty, stats, counters, offsets) => {
+      for (const [id, k] of dirty) this.upsertRow.run(id, k.lsn, k.row ? JSON.stringify(k.row) : null);
+      this.putMeta.run('stats', JSON.stringify(stats));
+      this.putMeta.run('counters', JSON.stringify(counters));
+      for (const [partition, next] of offsets) this.putOffset.run(this.topic, partition, next);
+    });
+  }
+
+  static open(dir: string, opts: OpenOptions): LoadedState {
+    const file = path.join(dir, STORE_FILE);
+    const modelFile = path.join(dir, MODEL_FILE);
+    if (opts.reset) {
+      for (const f of [file, `${file}-wal`, `${file}-shm`, modelFile]) fs.rmSync(f, { force: true });
+    }
+    fs.mkdirSync(dir, { recursive: true });
+    if (!fs.existsSync(file)) {
+      if (fs.existsSync(modelFile)) {
+        throw new StateStoreError(`state store ${file} is missing but ${modelFile} exists: refusing to start over existing data (pass --reset to start from the beginning of the topic)`);
+      }
+      return StateStore.create(file, opts);
+    }
+    return StateStore.load(file, opts);
+  }
+
+  private static pragmas(db: Database.Database): void {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+  }
+
+  private static create(file: string, opts: OpenOptions): LoadedState {
+    const config: ModelConfig = { ...opts.defaults, ...definedOnly(opts.config) };
+    const tmp = `${file}.creating`;
+    fs.rmSync(tmp, { force: true });
+    // Built under a temporary name and renamed, so a crash during creation leaves no half-made store.
+    const init = new Database(tmp);
+    init.exec(`
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE rows (id INTEGER PRIMARY KEY, lsn INTEGER NOT NULL, row TEXT);
+      CREATE TABLE offsets (topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL, PRIMARY KEY (topic, partition));
+    `);
+    const state = new CdcState(config);
+    const put = init.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
+    init.transaction(() => {
+      put.run('schema_version', SCHEMA_VERSION);
+      put.run('config', JSON.stringify(config));
+      put.run('topic', opts.topic);
+      put.run('created_at', new Date().toISOString());
+      put.run('stats', JSON.stringify(state.stats.toJSON()));
+      put.run('counters', JSON.stringify(state.counters));
+    })();
+    init.close();
+    fs.renameSync(tmp, file);
+    const db = new Database(file, { fileMustExist: true });
+    StateStore.pragmas(db);
+    return { store: new StateStore(db, file, opts.topic), state, offsets: new Map(), created: true };
+  }
+
+  private static load(file: string, opts: OpenOptions): LoadedState {
+    const corrupt = (why: string) =>
+      new StateStoreError(`state store ${file} is unreadable or corrupt (${why}): refusing to start over it; move it aside or pass --reset to rebuild from the beginning of the topic`);
+    let db: Database.Database;
+    try {
+      db = new Database(file, { fileMustExist: true });
+      const check = db.pragma('quick_check', { simple: true });
+      if (check !== 'ok') throw new Error(`quick_check: ${String(check)}`);
+    } catch (e) {
+      throw corrupt((e as Error).message);
+    }
+    try {
+      const meta = new Map((db.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: string }>).map((r) => [r.key, r.value]));
+      if (meta.get('schema_version') !== SCHEMA_VERSION) throw corrupt(`schema version ${meta.get('schema_version') ?? 'missing'}, expected ${SCHEMA_VERSION}`);
+      const config = JSON.parse(meta.get('config') ?? 'null') as ModelConfig | null;
+      if (!config || !Array.isArray(config.features)) throw corrupt('no model configuration');
+      const topic = meta.get('topic');
+      if (topic !== opts.topic) throw new StateStoreError(`state store ${file} belongs to topic ${topic}, not ${opts.topic}: use another --state-dir or pass --reset`);
+      const asked = definedOnly(opts.config);
+      for (const [k, v] of Object.entries(asked) as Array<[keyof ModelConfig, unknown]>) {
+        if (JSON.stringify(config[k]) !== JSON.stringify(v)) {
+          throw new StateStoreError(`state store ${file} was built with ${k} = ${JSON.stringify(config[k])}, not ${JSON.stringify(v)}: pass --reset to rebuild with the new setting`);
+        }
+      }
+      const stats = SufficientStats.fromJSON(JSON.parse(meta.get('stats') ?? 'null') as StatsJson);
+      if (stats.p !== config.features.length) throw corrupt('statistics do not match the feature list');
+      const state = new CdcState(config, stats);
+      Object.assign(state.counters, JSON.parse(meta.get('counters') ?? '{}') as Counters);
+      for (const r of db.prepare('SELECT id, lsn, row FROM rows').iterate() as IterableIterator<{ id: number; lsn: number; row: string | null }>) {
+        state.keys.set(r.id, { lsn: r.lsn, row: r.row === null ? null : (JSON.parse(r.row) as CustomerRow) });
+      }
+      // The statistics must be exactly those of the stored table; anything else is corruption.
+      if (!state.recomputeStats().equals(state.stats)) throw corrupt('statistics do not match the stored table');
+      const offsets = new Map(
+        (db.prepare('SELECT partition, next_offset FROM offsets WHERE topic = ?').all(opts.topic) as Array<{ partition: number; next_offset: number }>).map((r) => [r.partition, r.next_offset]),
+      );
+      StateStore.pragmas(db);
+      return { store: new StateStore(db, file, opts.topic), state, offsets, created: false };
+    } catch (e) {
+      db.close();
+      if (e instanceof StateStoreError) throw e;
+      throw corrupt((e as Error).message);
+    }
+  }
+
+  /** Commits one batch: the touched keys, the statistics, the counters and the partition offsets, atomically. */
+  commit(dirty: Map<number, KeyState>, state: CdcState, offsets: Array<[number, number]>): void {
+    this.commitTx(dirty, state.stats.toJSON(), state.counters, offsets);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+function definedOnly<T extends object>(o: Partial<T>): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Reads a store without touching it (cdc-verify): the table and the configuration. */
+export function readStoreReadOnly(dir: string): { state: CdcState; offsets: Map<number, number>; topic: string } {
+  const file = path.join(dir, STORE_FILE);
+  if (!fs.existsSync(file)) throw new StateStoreError(`no state store at ${file}: run cdc-consume first (or give --state-dir)`);
+  let db: Database.Database;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+  } catch (e) {
+    throw new StateStoreError(`cannot open state store ${file}: ${(e as Error).message}`);
+  }
+  try {
+    const meta = new Map((db.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: string }>).map((r) => [r.key, r.value]));
+    const config = JSON.parse(meta.get('config') ?? 'null') as ModelConfig;
+    const topic = meta.get('topic') ?? '';
+    const state = new CdcState(config, SufficientStats.fromJSON(JSON.parse(meta.get('stats') ?? 'null') as StatsJson));
+    Object.assign(state.counters, JSON.parse(meta.get('counters') ?? '{}') as Counters);
+    for (const r of db.prepare('SELECT id, lsn, row FROM rows').iterate() as IterableIterator<{ id: number; lsn: number; row: string | null }>) {
+      state.keys.set(r.id, { lsn: r.lsn, row: r.row === null ? null : (JSON.parse(r.row) as CustomerRow) });
+    }
+    const offsets = new Map((db.prepare('SELECT partition, next_offset FROM offsets WHERE topic = ?').all(topic) as Array<{ partition: number; next_offset: number }>).map((r) => [r.partition, r.next_offset]));
+    return { state, offsets, topic };
+  } catch (e) {
+    throw new StateStoreError(`state store ${file} is unreadable or corrupt: ${(e as Error).message}`);
+  } finally {
+    db.close();
+  }
+}
