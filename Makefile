@@ -4,7 +4,7 @@ SPARK_TS := ./bin/spark-ts
 MOCHA := node_modules/.bin/mocha
 TSC := node_modules/.bin/tsc
 
-.PHONY: setup up down status spark-up spark-down kafka-up kafka-down typecheck test test-unit run clean
+.PHONY: preprocess setup up down status spark-up spark-down kafka-up kafka-down typecheck test test-unit run clean
 
 setup:
 	@bash scripts/setup.sh
@@ -33,6 +33,10 @@ test: setup typecheck
 
 test-unit: setup
 	@$(MOCHA) --grep @unit 'test/**/*.test.ts'
+
+# Challenge 1: clean, impute, de-duplicate, scale (ARGS='--input PATH --output DIR').
+preprocess: setup
+	@$(SPARK_TS) submit preprocess $(ARGS)
 
 run: setup
 	@bash scripts/run.sh

@@ -1,0 +1,45 @@
+import * as path from 'node:path';
+import { defineJob } from '../lib/cli/job';
+import { parseDelimiterOption } from '../lib/preprocess/header';
+import { runPreprocess } from '../lib/preprocess/pipeline';
+import { formatSummary } from '../lib/preprocess/report';
+
+interface PreprocessArgs extends Record<string, unknown> {
+  input: string;
+  output: string;
+  delimiter?: string;
+}
+
+export const DEFAULT_INPUT = 'data/raw/marketing_campaign.csv';
+export const DEFAULT_OUTPUT = 'data/processed';
+
+export default defineJob<PreprocessArgs>({
+  name: 'preprocess',
+  description: 'clean, quarantine, de-duplicate, impute, engineer and scale the customer file in Spark',
+  options: {
+    input: { type: 'string', default: DEFAULT_INPUT, describe: 'the marketing_campaign.csv file' },
+    output: { type: 'string', default: DEFAULT_OUTPUT, describe: 'output directory (customers/, customers.csv, quarantine/, scaler.json, quality-report.json)' },
+    delimiter: { type: 'string', describe: 'field delimiter (a character, or tab/comma/semicolon/pipe); detected from the header when absent' },
+  },
+  validate(a) {
+    if (a.delimiter !== undefined) {
+      try {
+        parseDelimiterOption(a.delimiter);
+      } catch (e) {
+        return (e as Error).message;
+      }
+    }
+    return undefined;
+  },
+  async run(spark, a, ctx) {
+    // Defaults are project paths; paths given on the command line are relative to where it was typed.
+    const input = path.resolve(a.input === DEFAULT_INPUT ? ctx.root : process.cwd(), a.input);
+    const output = path.resolve(a.output === DEFAULT_OUTPUT ? ctx.root : process.cwd(), a.output);
+    const delimiter = a.delimiter === undefined ? undefined : parseDelimiterOption(a.delimiter);
+    const t0 = Date.now();
+    const { report, timings } = await runPreprocess(spark, { input, output, delimiter, log: ctx.log });
+    console.log(formatSummary(report, output));
+    const s = (Date.now() - t0) / 1000;
+    ctx.log(`preprocess: done in ${s.toFixed(1)} s` + (ctx.verbose ? ` (${Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')})` : ''));
+  },
+});

@@ -1,0 +1,396 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { DataFrame, SparkSession } from '../connect';
+import { Column } from '../connect/column';
+import * as F from '../connect/functions';
+import { Window } from '../connect/window';
+import { fn } from '../connect/plan';
+import { JobInputError } from '../cli/job';
+import { inspectInput, describeDelimiter, type InputLayout } from './header';
+import {
+  CAMPAIGN_COLUMNS,
+  CONSTANT_COLUMNS,
+  CORRUPT_COLUMN,
+  DATE_FORMAT,
+  INPUT_COLUMN_NAMES,
+  INPUT_COLUMNS,
+  MNT_COLUMNS,
+  NON_NEGATIVE_COLUMNS,
+  NUMERIC_IMPUTED_COLUMNS,
+  PURCHASE_COLUMNS,
+  inputSchemaDDL,
+} from './schema';
+import {
+  AGE_GROUPS,
+  COUPLE_STATUSES,
+  EDUCATION_LEVELS,
+  INCOME_FENCE_K,
+  MARITAL_STATUS_MAP,
+  MEDIAN_RELATIVE_ERROR,
+  PLAUSIBLE_AGE,
+  QUARANTINE_REASONS,
+  SCALED_COLUMNS,
+  UNKNOWN_STATUS,
+} from './rules';
+import { assertInvariant, type QualityReport } from './report';
+import { buildScaler, type ColumnScale, type ScalerFile } from './scaler';
+import { moveSinglePart, writeJsonAtomic } from './files';
+
+export interface PreprocessParams {
+  /** Absolute path of the input file (read by Spark and, for its header, by Node). */
+  input: string;
+  /** Absolute output directory. */
+  output: string;
+  /** The delimiter character; detected from the header when absent. */
+  delimiter?: string;
+  log?: (message: string) => void;
+}
+
+export interface PreprocessResult {
+  report: QualityReport;
+  scaler: ScalerFile;
+  /** Seconds per step, for the benchmark and --verbose. */
+  timings: Record<string, number>;
+}
+
+const { col, lit } = F;
+const num = (v: unknown): number => (v === null || v === undefined ? NaN : Number(v));
+const INT_COLUMNS = new Set(INPUT_COLUMNS.filter((c) => c.type === 'int').map((c) => c.name));
+const regexEscape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Parses the text date; null (not an error) when it does not parse. Spark 4.0 has no try_to_date, and
+ * to_date fails under ANSI mode, so: try_to_timestamp, then the date of it (the session time zone is used
+ * both ways, so the day is unchanged).
+ */
+function tryToDate(c: Column): Column {
+  return callFunction('try_to_timestamp', c, lit(DATE_FORMAT)).cast('date');
+}
+
+/** A Spark SQL function by name (for the few the functions module does not wrap). */
+function callFunction(name: string, ...args: Column[]): Column {
+  return new Column(fn(name, args.map((a) => a.expr)));
+}
+
+/** The rows Spark reads: explicit schema, PERMISSIVE, the raw line kept for malformed records. */
+function readInput(spark: SparkSession, file: string, layout: InputLayout): DataFrame {
+  return spark.read
+    .schema(inputSchemaDDL(layout.columns))
+    .option('header', true)
+    .option('sep', layout.delimiter)
+    .option('mode', 'PERMISSIVE')
+    .option('columnNameOfCorruptRecord', CORRUPT_COLUMN)
+    .option('enforceSchema', true)
+    .csv(file);
+}
+
+/**
+ * Why a row is set aside (null when it is not): a wrong number of fields, a date or a number that does not
+ * parse, or no ID. The raw line is split again to tell them apart, because Spark only says "malformed".
+ */
+function quarantineReason(delimiter: string): Column {
+  const rawLine = F.regexp_replace(col(CORRUPT_COLUMN), '\r$', '');
+  const fields = F.split(rawLine, regexEscape(delimiter), -1);
+  const dateIndex = INPUT_COLUMN_NAMES.indexOf('Dt_Customer') + 1;
+  const dateText = F.coalesce(F.when(col(CORRUPT_COLUMN).isNotNull(), F.element_at(fields, dateIndex)), col('Dt_Customer'));
+  const emptyDate = dateText.isNull().or(F.trim(dateText).eq(''));
+  const [wrongCount, badDate, badNumber, missingId] = QUARANTINE_REASONS;
+  return F.when(col(CORRUPT_COLUMN).isNotNull().and(F.size(fields).ne(INPUT_COLUMN_NAMES.length)), wrongCount)
+    .when(emptyDate.not().and(tryToDate(F.trim(dateText)).isNull()), badDate)
+    .when(col(CORRUPT_COLUMN).isNotNull(), badNumber)
+    .when(col('ID').isNull(), missingId);
+}
+
+function maritalExpr(c: Column): Column {
+  let e: Column | undefined;
+  for (const [from, to] of Object.entries(MARITAL_STATUS_MAP)) e = e ? e.when(c.eq(from), to) : F.when(c.eq(from), to);
+  return e!.otherwise(UNKNOWN_STATUS);
+}
+
+function educationLevelExpr(c: Column): Column {
+  let e: Column | undefined;
+  for (const [name, level] of Object.entries(EDUCATION_LEVELS)) e = e ? e.when(c.eq(name), level) : F.when(c.eq(name), level);
+  return e!;
+}
+
+function ageGroupExpr(age: Column): Column {
+  let e: Column | undefined;
+  for (const g of AGE_GROUPS) {
+    if (g.maxAge === undefined) return (e ? e.otherwise(g.label) : lit(g.label));
+    e = e ? e.when(age.le(g.maxAge), g.label) : F.when(age.le(g.maxAge), g.label);
+  }
+  return e!;
+}
+
+const sumOf = (cols: readonly string[]): Column => cols.map((c) => col(c)).reduce((a, b) => a.plus(b));
+
+async function rowsOf(df: DataFrame): Promise<Array<Record<string, unknown>>> {
+  return (await df.collect()) as unknown as Array<Record<string, unknown>>;
+}
+
+/**
+ * The preprocess job. Every pass over the data runs in Spark; Node reads the header, a handful of
+ * statistics, and moves one file. Two intermediate Parquet sets (parsed rows with their quarantine reason,
+ * and de-duplicated rows) live under DIR/_work while it runs, so the CSV is parsed once.
+ */
+export async function runPreprocess(spark: SparkSession, params: PreprocessParams): Promise<PreprocessResult> {
+  const log = params.log ?? (() => undefined);
+  const timings: Record<string, number> = {};
+  let t0 = Date.now();
+  const lap = (name: string): void => {
+    timings[name] = (Date.now() - t0) / 1000;
+    t0 = Date.now();
+  };
+  const layout = inspectInput(params.input, params.delimiter);
+  const out = params.output;
+  const work = path.join(out, '_work');
+  fs.mkdirSync(out, { recursive: true });
+  fs.rmSync(work, { recursive: true, force: true });
+  log(`preprocess: ${params.input} (${describeDelimiter(layout.delimiter)}-separated, ${layout.lineEnding}) -> ${out}`);
+  // Strict, predictable datetime parsing: a date that does not fit the pattern is null, never an upgrade error.
+  await spark.conf.set('spark.sql.legacy.timeParserPolicy', 'CORRECTED');
+
+  // 1. Parse once, tag each row with its quarantine reason (or null), keep it as Parquet.
+  const parsedDir = path.join(work, 'parsed');
+  await readInput(spark, params.input, layout)
+    .select(
+      ...INPUT_COLUMN_NAMES.map((c) => col(c)),
+      F.regexp_replace(col(CORRUPT_COLUMN), '\r$', '').alias('raw_record'),
+      quarantineReason(layout.delimiter).alias('reason'),
+    )
+    .write.mode('overwrite')
+    .parquet(parsedDir);
+  const parsed = spark.read.parquet(parsedDir);
+  lap('parse');
+
+  const reasonRows = await rowsOf(parsed.groupBy('reason').count());
+  let rowsRead = 0;
+  let goodRows = 0;
+  const quarantineByReason: Record<string, number> = {};
+  for (const r of reasonRows) {
+    const n = num(r.count);
+    rowsRead += n;
+    if (r.reason === null || r.reason === undefined) goodRows += n;
+    else quarantineByReason[String(r.reason)] = n;
+  }
+  const rowsQuarantined = rowsRead - goodRows;
+  if (rowsRead === 0) throw new JobInputError(`input file has no data rows: ${params.input}`);
+  await parsed
+    .filter(col('reason').isNotNull())
+    .select(col('reason'), col('raw_record'), ...INPUT_COLUMN_NAMES.map((c) => col(c)))
+    .orderBy('reason', 'raw_record', 'ID')
+    .write.mode('overwrite')
+    .parquet(path.join(out, 'quarantine'));
+  lap('quarantine');
+
+  // 2. De-duplicate: rows equal in everything but ID keep the lowest ID; then an ID seen more than once
+  //    keeps its latest Dt_Customer (ties broken by every other column, so the choice is deterministic).
+  const contentColumns = INPUT_COLUMN_NAMES.filter((c) => c !== 'ID');
+  const good = parsed.filter(col('reason').isNull()).drop('reason', 'raw_record').withColumn('Dt_Customer', tryToDate(F.trim(col('Dt_Customer'))));
+  const byContent = Window.partitionBy(...contentColumns).orderBy(col('ID').asc());
+  const byId = Window.partitionBy('ID').orderBy(
+    col('Dt_Customer').desc_nulls_last(),
+    ...contentColumns.filter((c) => c !== 'Dt_Customer').map((c) => col(c).asc_nulls_first()),
+  );
+  const dedupDir = path.join(work, 'deduped');
+  await good
+    .withColumn('_content_rank', F.row_number().over(byContent))
+    .filter(col('_content_rank').eq(1))
+    .drop('_content_rank')
+    .withColumn('_id_rank', F.row_number().over(byId))
+    .write.mode('overwrite')
+    .parquet(dedupDir);
+  const deduped = spark.read.parquet(dedupDir);
+  const [dd] = await rowsOf(
+    deduped.agg(
+      F.count(lit(1)).alias('n'),
+      F.sum(F.when(col('_id_rank').gt(1), 1).otherwise(0)).alias('dup_ids'),
+      F.date_format(F.max(F.when(col('_id_rank').eq(1), col('Dt_Customer'))), 'yyyy-MM-dd').alias('ref_date'),
+    ),
+  );
+  const afterContent = num(dd.n);
+  const duplicatesRemoved = goodRows - afterContent;
+  const duplicateIdsRemoved = num(dd.dup_ids);
+  if (dd.ref_date === null || dd.ref_date === undefined) {
+    throw new JobInputError(`no row has a valid Dt_Customer (${DATE_FORMAT}), so there is no reference date: ${params.input}`);
+  }
+  const referenceDate = String(dd.ref_date);
+  const refYear = Number(referenceDate.slice(0, 4));
+  const base = deduped.filter(col('_id_rank').eq(1)).drop('_id_rank');
+  lap('dedup');
+
+  // 3. Validity: implausible Year_Birth, Income beyond the far-out fences, negative counts, unknown
+  //    Education become null (then imputed); Marital_Status is mapped.
+  const quartiles = await base.filter(col('Income').gt(0)).stat.approxQuantile('Income', [0.25, 0.75], MEDIAN_RELATIVE_ERROR);
+  const [q1, q3] = quartiles.length === 2 ? quartiles : [NaN, NaN];
+  const fences: [number, number] = Number.isFinite(q1) ? [q1 - INCOME_FENCE_K * (q3 - q1), q3 + INCOME_FENCE_K * (q3 - q1)] : [0, Number.MAX_VALUE];
+  const age = lit(refYear).minus(col('Year_Birth'));
+  const outlierTests: Record<string, Column> = {
+    Year_Birth: col('Year_Birth').isNotNull().and(age.lt(PLAUSIBLE_AGE.min).or(age.gt(PLAUSIBLE_AGE.max))),
+    Income: col('Income').isNotNull().and(col('Income').le(0).or(col('Income').lt(fences[0])).or(col('Income').gt(fences[1]))),
+    Education: col('Education').isNotNull().and(col('Education').isin(...Object.keys(EDUCATION_LEVELS)).not()),
+  };
+  for (const c of NON_NEGATIVE_COLUMNS) outlierTests[c] = col(c).isNotNull().and(col(c).lt(0));
+  // Few, wide projections: a long withColumn chain nests the plan deeper than protobuf allows.
+  const flags: Record<string, Column> = { _marital_raw: col('Marital_Status') };
+  for (const [c, test] of Object.entries(outlierTests)) flags[`_out_${c}`] = test;
+  const nulled: Record<string, Column> = { Marital_Status: maritalExpr(F.trim(col('Marital_Status'))) };
+  for (const c of Object.keys(outlierTests)) nulled[c] = F.when(col(`_out_${c}`), lit(null)).otherwise(col(c));
+  const validated = base.withColumns(flags).withColumns(nulled);
+
+  const imputable = [...NUMERIC_IMPUTED_COLUMNS, 'Dt_Customer', 'Education'];
+  const [st] = await rowsOf(
+    validated.agg(
+      ...imputable.map((c) => F.sum(F.when(col(c).isNull(), 1).otherwise(0)).alias(`null_${c}`)),
+      ...Object.keys(outlierTests).map((c) => F.sum(F.when(col(`_out_${c}`), 1).otherwise(0)).alias(`out_${c}`)),
+      F.sum(F.when(col('_marital_raw').isNull(), 1).otherwise(0)).alias('null_Marital_Status'),
+    ),
+  );
+  const maritalRows = await rowsOf(base.groupBy('Marital_Status').count());
+  const educationRows = await rowsOf(validated.filter(col('Education').isNotNull()).groupBy('Education').count());
+  lap('validate');
+
+  // 4. Impute: medians for numbers (and the date), the mode for Education, "Unknown" for Marital_Status.
+  const nullsImputed: Record<string, number> = {};
+  for (const c of [...imputable, 'Marital_Status']) {
+    const n = num(st[`null_${c}`]);
+    if (n > 0) nullsImputed[c] = n;
+  }
+  const outliersHandled: Record<string, number> = { Year_Birth: num(st.out_Year_Birth), Income: num(st.out_Income) };
+  for (const c of Object.keys(outlierTests)) if (!(c in outliersHandled) && num(st[`out_${c}`]) > 0) outliersHandled[c] = num(st[`out_${c}`]);
+
+  const numericToImpute = NUMERIC_IMPUTED_COLUMNS.filter((c) => nullsImputed[c]);
+  const withDays = validated.withColumn('_dt_days', callFunction('unix_date', col('Dt_Customer')));
+  const medianColumns = [...numericToImpute, ...(nullsImputed.Dt_Customer ? ['_dt_days'] : [])];
+  const medians = medianColumns.length ? await withDays.stat.approxQuantile(medianColumns, [0.5], MEDIAN_RELATIVE_ERROR) : [];
+  const imputationValues: Record<string, number | string> = {};
+  const fills: Record<string, Column> = {};
+  medianColumns.forEach((c, i) => {
+    const m = (medians[i] as number[] | undefined)?.[0];
+    if (m === undefined || !Number.isFinite(m)) throw new JobInputError(`column ${c} has no valid value to take a median of: ${params.input}`);
+    if (c === '_dt_days') {
+      const date = new Date(m * 86_400_000).toISOString().slice(0, 10);
+      imputationValues.Dt_Customer = date;
+      fills.Dt_Customer = F.coalesce(col('Dt_Customer'), F.to_date(lit(date), 'yyyy-MM-dd'));
+    } else {
+      const v = INT_COLUMNS.has(c) ? Math.round(m) : m;
+      imputationValues[c] = v;
+      fills[c] = F.coalesce(col(c), lit(v).cast(INT_COLUMNS.has(c) ? 'int' : 'double'));
+    }
+  });
+  const validEducation = educationRows
+    .map((r) => ({ value: String(r.Education), n: num(r.count) }))
+    .sort((a, b) => b.n - a.n || (a.value < b.value ? -1 : 1));
+  const educationMode = validEducation[0]?.value ?? 'Graduation';
+  if (nullsImputed.Education) {
+    imputationValues.Education = educationMode;
+    fills.Education = F.coalesce(col('Education'), lit(educationMode));
+  }
+  if (nullsImputed.Marital_Status) imputationValues.Marital_Status = UNKNOWN_STATUS;
+  const maritalNormalized: Record<string, number> = {};
+  for (const r of maritalRows) {
+    if (r.Marital_Status === null || r.Marital_Status === undefined) continue;
+    const from = String(r.Marital_Status);
+    const to = MARITAL_STATUS_MAP[from.trim()] ?? UNKNOWN_STATUS;
+    if (to !== from) maritalNormalized[`${from} -> ${to}`] = num(r.count);
+  }
+  const imputed = Object.keys(fills).length ? withDays.withColumns(fills) : withDays;
+
+  // 5. Features, measured at the reference date (the latest Dt_Customer), never today's clock.
+  const keep = INPUT_COLUMN_NAMES.filter((c) => !(CONSTANT_COLUMNS as readonly string[]).includes(c));
+  const refDate = F.to_date(lit(referenceDate), 'yyyy-MM-dd');
+  const features = imputed
+    .select(...keep.map((c) => col(c)))
+    .withColumns({
+      Age: lit(refYear).minus(col('Year_Birth')),
+      Tenure_Days: F.datediff(refDate, col('Dt_Customer')),
+      Children: col('Kidhome').plus(col('Teenhome')),
+    })
+    .withColumns({
+      Family_Size: col('Children').plus(F.when(col('Marital_Status').isin(...COUPLE_STATUSES), 2).otherwise(1)),
+      Is_Parent: col('Children').gt(0).cast('int'),
+      Total_Spend: sumOf(MNT_COLUMNS),
+      Total_Purchases: sumOf(PURCHASE_COLUMNS),
+      Total_Accepted_Campaigns: sumOf(CAMPAIGN_COLUMNS),
+    })
+    .withColumns({
+      // Null-safe: no purchases recorded counts as one, so the spend is never divided by zero.
+      Spend_per_Purchase: col('Total_Spend').cast('double').divide(F.greatest(col('Total_Purchases'), lit(1))),
+      Income_per_Capita: col('Income').divide(col('Family_Size')),
+      Education_Level: educationLevelExpr(col('Education')),
+      Age_Group: ageGroupExpr(col('Age')),
+    });
+
+  // 6. Scaling parameters over the output rows, then <col>_norm and <col>_std.
+  const [fs_] = await rowsOf(
+    features.agg(
+      ...SCALED_COLUMNS.flatMap((c) => [
+        F.min(col(c)).cast('double').alias(`min_${c}`),
+        F.max(col(c)).cast('double').alias(`max_${c}`),
+        F.avg(col(c)).alias(`mean_${c}`),
+        F.stddev_pop(col(c)).alias(`sd_${c}`),
+      ]),
+    ),
+  );
+  const featureStats: Record<string, ColumnScale> = {};
+  for (const c of SCALED_COLUMNS) {
+    featureStats[c] = { min: num(fs_[`min_${c}`]), max: num(fs_[`max_${c}`]), mean: num(fs_[`mean_${c}`]), sd: num(fs_[`sd_${c}`]) };
+  }
+  const scaledColumns: Record<string, Column> = {};
+  for (const c of SCALED_COLUMNS) {
+    const p = featureStats[c];
+    const x = col(c).cast('double');
+    scaledColumns[`${c}_norm`] = p.max === p.min ? lit(0.0).cast('double') : x.minus(lit(p.min)).divide(lit(p.max - p.min));
+    scaledColumns[`${c}_std`] = p.sd === 0 ? lit(0.0).cast('double') : x.minus(lit(p.mean)).divide(lit(p.sd));
+  }
+  const scaled = features.withColumns(scaledColumns);
+  lap('features');
+
+  // 7. Outputs, sorted by ID so the same input always gives the same files.
+  const customersDir = path.join(out, 'customers');
+  await scaled.orderBy('ID').write.mode('overwrite').parquet(customersDir);
+  const written = spark.read.parquet(customersDir);
+  const csvDir = path.join(work, 'csv');
+  await written.orderBy('ID').coalesce(1).write.mode('overwrite').option('header', true).csv(csvDir);
+  moveSinglePart(csvDir, '.csv', path.join(out, 'customers.csv'));
+  lap('write');
+
+  // 8. The job checks itself: count what was written, and that no imputed column kept a null.
+  const checked = [...imputable, 'Marital_Status'];
+  const [w] = await rowsOf(written.agg(F.count(lit(1)).alias('n'), ...checked.map((c) => F.sum(F.when(col(c).isNull(), 1).otherwise(0)).alias(`null_${c}`))));
+  const leftNulls = checked.filter((c) => num(w[`null_${c}`]) > 0);
+  if (leftNulls.length) throw new Error(`nulls remain after imputation in: ${leftNulls.join(', ')}`);
+  const rowsWritten = num(w.n);
+
+  const report: QualityReport = {
+    rows_read: rowsRead,
+    rows_quarantined: rowsQuarantined,
+    quarantine_by_reason: quarantineByReason,
+    duplicates_removed: duplicatesRemoved,
+    duplicate_ids_removed: duplicateIdsRemoved,
+    rows_written: rowsWritten,
+    nulls_imputed: nullsImputed,
+    outliers_handled: outliersHandled,
+    columns_dropped: [...CONSTANT_COLUMNS],
+    feature_stats: featureStats,
+    imputation_values: imputationValues,
+    values_normalized: { Marital_Status: maritalNormalized },
+    reference_date: referenceDate,
+    rules: {
+      median: `approxQuantile, relative error ${MEDIAN_RELATIVE_ERROR}`,
+      year_birth: `null then median when the age at ${referenceDate} is outside ${PLAUSIBLE_AGE.min}..${PLAUSIBLE_AGE.max}`,
+      income: `null then median when <= 0 or outside Q1 - ${INCOME_FENCE_K}*IQR .. Q3 + ${INCOME_FENCE_K}*IQR`,
+      income_fences: fences,
+      marital_status: { ...MARITAL_STATUS_MAP, '(other or empty)': UNKNOWN_STATUS },
+      education_level: { ...EDUCATION_LEVELS },
+    },
+    input: { path: params.input, delimiter: layout.delimiter, line_ending: layout.lineEnding, columns: layout.columns },
+  };
+  assertInvariant(report);
+  const scaler = buildScaler(referenceDate, rowsWritten, featureStats);
+  writeJsonAtomic(path.join(out, 'scaler.json'), scaler);
+  writeJsonAtomic(path.join(out, 'quality-report.json'), report);
+  fs.rmSync(work, { recursive: true, force: true });
+  lap('verify');
+  return { report, scaler, timings };
+}
