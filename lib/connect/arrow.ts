@@ -47,6 +47,7 @@ import {
   type StructType,
 } from './types';
 import { Decimal, SparkDate, SparkTimestamp, type CalendarInterval, type SparkValue } from './values';
+import { decodeVariant } from './variant';
 
 export { Decimal, SparkDate, SparkTimestamp } from './values';
 export type { CalendarInterval, SparkValue } from './values';
@@ -202,7 +203,9 @@ export function dataTypeFromArrowType(t: ArrowDataType): DataType {
       const [k, v] = entries.children;
       return mapType(dataTypeFromArrowType(k!.type), dataTypeFromArrowType(v!.type), v!.nullable);
     }
-    case Type.Struct: return structType(t.children.map((f: Field) => structField(f.name, dataTypeFromArrowType(f.type), f.nullable)));
+    case Type.Struct:
+      if (isArrowVariant(t as Struct)) return { type: 'variant' };
+      return structType(t.children.map((f: Field) => structField(f.name, dataTypeFromArrowType(f.type), f.nullable)));
     case Type.Dictionary: return dataTypeFromArrowType((t as unknown as { dictionary: ArrowDataType }).dictionary);
     default: throw new Error(`Arrow type ${String(t)} has no Spark equivalent`);
   }
@@ -388,6 +391,14 @@ export function decodeData(data: Data, spark?: DataType): SparkValue[] {
       });
     }
     case Type.Struct: {
+      if (spark?.type === 'variant' || isArrowVariant(t as Struct)) {
+        const fields = (t as Struct).children;
+        const valueIdx = fields.findIndex((f: Field) => f.name === 'value');
+        const metaIdx = fields.findIndex((f: Field) => f.name === 'metadata');
+        const values = decodeData(data.children[valueIdx]!) as Array<Uint8Array | null>;
+        const metas = decodeData(data.children[metaIdx]!) as Array<Uint8Array | null>;
+        return mapValues(data, (i) => (values[i] && metas[i] ? decodeVariant(values[i]!, metas[i]!) : null));
+      }
       const sparkStruct = spark?.type === 'udt' ? spark.sqlType : spark;
       const sparkFields = sparkStruct?.type === 'struct' ? sparkStruct.fields : undefined;
       const fields = (t as Struct).children;
@@ -404,6 +415,12 @@ export function decodeData(data: Data, spark?: DataType): SparkValue[] {
       return Array.from({ length: n }, (_, i) => toSparkValueLoose(vector.get(i)));
     }
   }
+}
+
+/** Spark marks the metadata child of a VARIANT's struct<value, metadata> with field metadata variant=true. */
+function isArrowVariant(t: Struct): boolean {
+  const fields = t.children;
+  return fields.length === 2 && fields.some((f: Field) => f.name === 'value') && fields.some((f: Field) => f.name === 'metadata' && f.metadata.get('variant') === 'true');
 }
 
 function toSparkValueLoose(v: unknown): SparkValue {

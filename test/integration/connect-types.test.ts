@@ -197,6 +197,28 @@ describe('connect types: exact round trip against the live server', function () 
     for (let k = 0; k < rows.length; k += 997) expect(rows[k]!.id).to.equal(BigInt(k));
   });
 
+  it('sql: VARIANT values come back as exact documents', async () => {
+    const { rows, schema } = await sql(
+      client,
+      `SELECT parse_json('{"a":1,"big":9007199254740993,"c":1.5,"l":[true,null,"x"],"o":{"k":-1e300}}') AS doc,
+              CAST(DATE'1950-01-02' AS VARIANT) AS d, CAST(TIMESTAMP'1969-12-31 23:59:59.999999' AS VARIANT) AS ts,
+              CAST(CAST('-12345678901234567890.123456789012345678' AS DECIMAL(38,18)) AS VARIANT) AS dec, CAST(NULL AS VARIANT) AS n`,
+    );
+    expect(schema.fields.map((f) => simpleString(f.dataType))).to.deep.equal(['variant', 'variant', 'variant', 'variant', 'variant']);
+    expect(rows).to.deep.equal([
+      {
+        doc: { a: 1, big: 9007199254740993n, c: Decimal.fromString('1.5'), l: [true, null, 'x'], o: { k: -1e300 } },
+        d: SparkDate.fromString('1950-01-02'),
+        ts: new SparkTimestamp(-1n),
+        dec: Decimal.fromString('-12345678901234567890.123456789012345678'),
+        n: null,
+      },
+    ]);
+    expect(rowToJsonLine(rows[0]!, schema)).to.equal(
+      '{"doc":{"a":1,"big":9007199254740993,"c":1.5,"l":[true,null,"x"],"o":{"k":-1e+300}},"d":"1950-01-02","ts":"1969-12-31T23:59:59.999999Z","dec":-12345678901234567890.123456789012345678,"n":null}',
+    );
+  });
+
   it('returns the schema and no rows for an empty result; keeps duplicate column names apart', async () => {
     const empty = await sql(client, 'SELECT CAST(1 AS BIGINT) AS a, DATE\'2000-01-01\' AS d WHERE false');
     expect(empty.rows).to.deep.equal([]);

@@ -34,6 +34,7 @@ import {
   type StructType,
 } from '../../lib/connect/types';
 import type { DataType__Output } from '../../lib/connect/gen/spark/connect/DataType';
+import { decodeVariant, VariantFormatError } from '../../lib/connect/variant';
 import { Decimal, SparkDate, SparkTimestamp, civilFromDays, daysFromCivil, type SparkValue } from '../../lib/connect/values';
 
 /** Every type string Spark prints, in its printed form (so parse -> print is the identity). */
@@ -348,6 +349,24 @@ describe('connect types and exact values @unit', () => {
       ]);
       expect(simpleString(schema)).to.equal('struct<id:bigint,x:double,name:string,when:timestamp,tags:array<string>,props:struct<k:bigint>>');
       expect(() => inferSchema([{ a: 1 }, { a: 'x' }])).to.throw(TypeError, /different types/);
+    });
+  });
+
+  describe('VARIANT', () => {
+    // parse_json('{"a":1,"b":[true,null,"x"],"c":1.5}') as Spark 4.0 encodes it
+    const value = new Uint8Array([2, 3, 0, 1, 2, 0, 2, 12, 18, 12, 1, 3, 3, 0, 1, 2, 4, 4, 0, 5, 120, 32, 1, 15, 0, 0, 0]);
+    const metadata = new Uint8Array([1, 3, 0, 1, 2, 3, 97, 98, 99]);
+
+    it('decodes Spark\'s variant binary encoding into exact values', () => {
+      expect(decodeVariant(value, metadata)).to.deep.equal({ a: 1, b: [true, null, 'x'], c: new Decimal(15n, 1) });
+      expect(decodeVariant(new Uint8Array([12, 1]), new Uint8Array([1, 0, 0]))).to.equal(1);
+      expect(rowToJsonLine({ v: decodeVariant(value, metadata) })).to.equal('{"v":{"a":1,"b":[true,null,"x"],"c":1.5}}');
+    });
+
+    it('rejects truncated or unknown encodings with a clear error', () => {
+      expect(() => decodeVariant(value.slice(0, 10), metadata)).to.throw(VariantFormatError, /past the end/);
+      expect(() => decodeVariant(new Uint8Array([0xfc]), new Uint8Array([1, 0, 0]))).to.throw(VariantFormatError, /unknown primitive type id 63/);
+      expect(() => decodeVariant(new Uint8Array([12, 1]), new Uint8Array([2, 0, 0]))).to.throw(VariantFormatError, /metadata version 2/);
     });
   });
 
