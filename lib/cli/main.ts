@@ -1,26 +1,89 @@
 import yargs from 'yargs';
 import { up, down, status, type ServerName } from './servers';
+import { submit, SUBMIT_OPTIONS } from './submit';
+import { sql } from './sql';
+import { listJobs } from '../../jobs';
+import { EXIT, describeFailure, exitCodeFor, processIo, type Io } from './output';
 
 const SERVERS = ['spark', 'kafka'] as const;
 
-/** Entry point of the `spark-ts` command. */
-export async function main(argv: string[]): Promise<void> {
-  const which = (s?: string): ServerName[] => (s ? [s as ServerName] : [...SERVERS]);
-  await yargs(argv)
-    .scriptName('spark-ts')
-    .command('up [server]', 'start the embedded Spark Connect server and Kafka broker (reuses running ones)', (y) =>
-      y.positional('server', { choices: SERVERS }), async (a) => up(which(a.server)))
-    .command('down [server]', 'stop the embedded servers', (y) => y.positional('server', { choices: SERVERS }), async (a) => down(which(a.server)))
-    .command('status', 'show what runs, where, with which pid', () => undefined, async () => status())
-    .demandCommand(1)
-    .strict()
-    .fail((msg, err) => {
-      if (err) {
-        console.error(`spark-ts: ${err.message}`);
-        process.exit(1);
-      }
-      console.error(`spark-ts: ${msg}`);
-      process.exit(2);
-    })
-    .parseAsync();
+/** `spark-ts jobs`: the registered jobs, one line each. */
+export function printJobs(io: Io = processIo): number {
+  const jobs = listJobs();
+  if (!jobs.length) {
+    io.err('spark-ts: no jobs are registered (jobs/*.ts)');
+    return EXIT.ok;
+  }
+  const width = Math.max(...jobs.map((j) => j.name.length));
+  for (const j of jobs) io.out(`${j.name.padEnd(width)}  ${j.description}`);
+  return EXIT.ok;
 }
+
+/** Entry point of the `spark-ts` command; resolves the exit code. */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  // submit parses its own arguments: the runner's options, then the job's own (unknown to this parser).
+  if (argv[0] === 'submit') return submit(argv.slice(1), io);
+  const which = (s?: string): ServerName[] => (s ? [s as ServerName] : [...SERVERS]);
+  let code: number = EXIT.ok;
+  try {
+    await yargs(argv)
+      .scriptName('spark-ts')
+      .usage('$0 <command> [options]')
+      .command('submit [options] <job>', 'run a job, spark-submit style (`spark-ts submit --help`)', (y) => y.options(SUBMIT_OPTIONS))
+      .command(
+        'sql <query>',
+        'run one SQL query and print the result (a table, --json Lines or --csv)',
+        (y) =>
+          y
+            .positional('query', { type: 'string', demandOption: true, describe: 'the SQL text (quote it)' })
+            .option('json', { type: 'boolean', describe: 'JSON Lines: one object per row (exact numbers, ISO-8601 UTC timestamps, base64 binary)' })
+            .option('csv', { type: 'boolean', describe: 'CSV with a header row' })
+            .conflicts('json', 'csv')
+            .option('max-rows', { type: 'number', describe: 'print at most this many rows' })
+            .option('remote', { type: 'string', describe: 'use this Spark Connect server: sc://host:15002/;token=... (default: SPARK_REMOTE, else the embedded server)' })
+            .option('conf', { type: 'string', array: true, describe: 'a session setting key=value (repeatable)' })
+            .option('properties-file', { type: 'string', describe: 'Spark properties layered over spark-conf/spark-defaults.conf' })
+            .option('verbose', { type: 'boolean', default: false, describe: 'JS stacks on failure' }),
+        async (a) => {
+          code = await sql(
+            {
+              query: a.query,
+              format: a.json ? 'json' : a.csv ? 'csv' : 'table',
+              maxRows: a['max-rows'],
+              remote: a.remote,
+              conf: (a.conf ?? []).map(String),
+              propertiesFile: a['properties-file'],
+              verbose: a.verbose,
+            },
+            io,
+          );
+        },
+      )
+      .command('jobs', 'list the registered jobs', () => undefined, () => {
+        code = printJobs(io);
+      })
+      .command('up [server]', 'start the embedded Spark Connect server and Kafka broker (reuses running ones)', (y) =>
+        y.positional('server', { choices: SERVERS }), async (a) => up(which(a.server)))
+      .command('down [server]', 'stop the embedded servers', (y) => y.positional('server', { choices: SERVERS }), async (a) => down(which(a.server)))
+      .command('status', 'show what runs, where, with which pid (never the token)', () => undefined, async () => status())
+      .demandCommand(1, 'spark-ts needs a command: submit, sql, jobs, up, down or status')
+      .recommendCommands()
+      .strict()
+      .version(false)
+      .exitProcess(false)
+      .fail((msg, err) => {
+        throw err ?? new UsageErrorFromYargs(msg);
+      })
+      .parseAsync();
+  } catch (err) {
+    if (err instanceof UsageErrorFromYargs) {
+      io.err(`spark-ts: ${err.message}\n(see \`spark-ts --help\`)`);
+      return EXIT.usage;
+    }
+    io.err(`spark-ts: ${describeFailure(err, argv.includes('--verbose'))}`);
+    return exitCodeFor(err);
+  }
+  return code;
+}
+
+class UsageErrorFromYargs extends Error {}
