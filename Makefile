@@ -4,7 +4,7 @@ SPARK_TS := ./bin/spark-ts
 MOCHA := node_modules/.bin/mocha
 TSC := node_modules/.bin/tsc
 
-.PHONY: preprocess setup up down status spark-up spark-down kafka-up kafka-down typecheck test test-unit run clean
+.PHONY: preprocess stream cdc cache-bench bench setup up down status spark-up spark-down kafka-up kafka-down typecheck test test-unit run clean
 
 setup:
 	@bash scripts/setup.sh
@@ -37,6 +37,16 @@ test-unit: setup
 # Challenge 1: clean, impute, de-duplicate, scale (ARGS='--input PATH --output DIR').
 preprocess: setup
 	@$(SPARK_TS) submit preprocess $(ARGS)
+
+# The other challenges, each a `spark-ts submit` of its job; their owners refine them (ARGS='--help' lists a job's options).
+stream: setup
+	@$(SPARK_TS) submit stream $(ARGS)
+cdc: setup
+	@$(SPARK_TS) submit cdc $(ARGS)
+cache-bench: setup
+	@$(SPARK_TS) submit cache-bench $(ARGS)
+bench: setup
+	@$(SPARK_TS) submit bench $(ARGS)
 
 run: setup
 	@bash scripts/run.sh
