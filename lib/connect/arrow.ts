@@ -475,7 +475,9 @@ export function toArrowType(dt: DataType): ArrowDataType {
     case 'map':
       return new Map_(new Field('entries', new Struct<{ key: ArrowDataType; value: ArrowDataType }>([new Field('key', toArrowType(dt.keyType), false), new Field('value', toArrowType(dt.valueType), dt.valueContainsNull)]), false));
     case 'struct': return new Struct(dt.fields.map((f) => new Field(f.name, toArrowType(f.dataType), f.nullable)));
-    case 'udt': return toArrowType(dt.sqlType);
+    case 'udt':
+      if (!dt.sqlType) throw new Error(`cannot send values of the user-defined type ${dt.jvmClass ?? dt.pythonClass ?? ''}: its SQL type is unknown`);
+      return toArrowType(dt.sqlType);
     case 'variant': throw new Error('sending VARIANT values to Spark is not supported; send a JSON string and use parse_json()');
   }
 }
@@ -753,7 +755,9 @@ export function encodeColumn(dt: DataType, values: readonly unknown[], nullable:
       return makeData({ type: mapT, ...common, valueOffsets: offsets, child });
     }
     case 'struct': return makeData({ type: type as Struct, ...common, children: structChildren(dt, values, path) });
-    case 'udt': return encodeColumn(dt.sqlType, values, nullable, path);
+    case 'udt':
+      if (!dt.sqlType) throw new EncodeError(path, `the user-defined type ${dt.jvmClass ?? dt.pythonClass ?? ''} has no known SQL type`);
+      return encodeColumn(dt.sqlType, values, nullable, path);
     case 'variant': throw new EncodeError(path, 'sending VARIANT values to Spark is not supported; send a JSON string and use parse_json()');
   }
 }

@@ -79,7 +79,7 @@ export function toJsonValue(v: SparkValue, dataType?: DataType): JsonValue {
     for (const [k, x] of v) o[keyText(k)] = toJsonValue(x, vt);
     return o;
   }
-  const struct = dataType?.type === 'struct' ? dataType : dataType?.type === 'udt' && dataType.sqlType.type === 'struct' ? dataType.sqlType : undefined;
+  const struct = dataType?.type === 'struct' ? dataType : dataType?.type === 'udt' && dataType.sqlType?.type === 'struct' ? dataType.sqlType : undefined;
   const o: { [key: string]: JsonValue } = {};
   for (const [k, x] of Object.entries(v)) o[k] = toJsonValue(x, struct?.fields.find((f) => f.name === k)?.dataType);
   return o;

@@ -28,8 +28,12 @@ export interface ArrayType { type: 'array'; elementType: DataType; containsNull:
 export interface MapType { type: 'map'; keyType: DataType; valueType: DataType; valueContainsNull: boolean }
 export interface StructField { name: string; dataType: DataType; nullable: boolean; metadata?: Record<string, unknown> }
 export interface StructType { type: 'struct'; fields: StructField[] }
-/** A user-defined type (e.g. Spark ML's VectorUDT): values travel as `sqlType`. */
-export interface UserDefinedType { type: 'udt'; sqlType: DataType; jvmClass?: string; pythonClass?: string }
+/**
+ * A user-defined type (e.g. Spark ML's VectorUDT): values travel as `sqlType`. The server names JVM UDTs by
+ * class only; `sqlType` is then filled in for the ones this client knows (ML vectors and matrices) and is
+ * absent otherwise (values are still decoded, from the Arrow data).
+ */
+export interface UserDefinedType { type: 'udt'; sqlType?: DataType; jvmClass?: string; pythonClass?: string }
 
 export type DataType = AtomicType | DecimalType | CharType | IntervalType | ArrayType | MapType | StructType | UserDefinedType;
 
@@ -130,7 +134,9 @@ export function dataTypeFromProto(proto: DataTypeProtoOutput): DataType {
       }));
     case 'udt': {
       const u = proto.udt!;
-      const out: UserDefinedType = { type: 'udt', sqlType: dataTypeFromProto(required(u.sql_type ?? null, 'udt.sql_type')) };
+      const out: UserDefinedType = { type: 'udt' };
+      const sqlType = u.sql_type ? dataTypeFromProto(u.sql_type) : u.jvm_class ? KNOWN_UDT_SQL_TYPES[u.jvm_class]?.() : undefined;
+      if (sqlType) out.sqlType = sqlType;
       if (u.jvm_class) out.jvmClass = u.jvm_class;
       if (u.python_class) out.pythonClass = u.python_class;
       return out;
@@ -139,6 +145,29 @@ export function dataTypeFromProto(proto: DataTypeProtoOutput): DataType {
     default: throw new Error(`unknown Spark Connect DataType: ${JSON.stringify(proto)}`);
   }
 }
+
+/** SQL types of the UDTs Spark ML sends (org.apache.spark.ml.linalg.VectorUDT / MatrixUDT). */
+const KNOWN_UDT_SQL_TYPES: Record<string, () => DataType> = {
+  'org.apache.spark.ml.linalg.VectorUDT': () =>
+    structType([
+      structField('type', ByteType, false),
+      structField('size', IntegerType, true),
+      structField('indices', arrayType(IntegerType, false), true),
+      structField('values', arrayType(DoubleType, false), true),
+    ]),
+  'org.apache.spark.ml.linalg.MatrixUDT': () =>
+    structType([
+      structField('type', ByteType, false),
+      structField('numRows', IntegerType, false),
+      structField('numCols', IntegerType, false),
+      structField('colPtrs', arrayType(IntegerType, false), true),
+      structField('rowIndices', arrayType(IntegerType, false), true),
+      structField('values', arrayType(DoubleType, false), true),
+      structField('isTransposed', BooleanType, false),
+    ]),
+};
+KNOWN_UDT_SQL_TYPES['org.apache.spark.mllib.linalg.VectorUDT'] = KNOWN_UDT_SQL_TYPES['org.apache.spark.ml.linalg.VectorUDT']!;
+KNOWN_UDT_SQL_TYPES['org.apache.spark.mllib.linalg.MatrixUDT'] = KNOWN_UDT_SQL_TYPES['org.apache.spark.ml.linalg.MatrixUDT']!;
 
 function required<T>(value: T | null | undefined, what: string): T {
   if (value == null) throw new Error(`malformed Spark Connect DataType: ${what} is missing`);
@@ -184,7 +213,7 @@ export function dataTypeToProto(dt: DataType): DataTypeProto {
       return {
         udt: {
           type: 'udt',
-          sql_type: dataTypeToProto(dt.sqlType),
+          ...(dt.sqlType ? { sql_type: dataTypeToProto(dt.sqlType) } : {}),
           ...(dt.jvmClass ? { jvm_class: dt.jvmClass } : {}),
           ...(dt.pythonClass ? { python_class: dt.pythonClass } : {}),
         },
@@ -246,7 +275,7 @@ export function simpleString(dt: DataType): string {
 function udtName(dt: UserDefinedType): string {
   // Spark's typeName: the class's simple name without a "UDT"/"Type" suffix, lower-cased (VectorUDT -> vector).
   const cls = dt.jvmClass ?? dt.pythonClass;
-  if (!cls) return simpleString(dt.sqlType);
+  if (!cls) return dt.sqlType ? simpleString(dt.sqlType) : 'udt';
   const simple = cls.split('.').pop()!.replace(/\$$/, '').replace(/Type$/, '').replace(/UDT$/, '');
   return simple.toLowerCase();
 }
@@ -306,7 +335,7 @@ export function dataTypeToJsonValue(dt: DataType): SparkJsonType {
         type: 'udt',
         ...(dt.jvmClass ? { class: dt.jvmClass } : {}),
         ...(dt.pythonClass ? { pyClass: dt.pythonClass } : {}),
-        sqlType: dataTypeToJsonValue(dt.sqlType),
+        ...(dt.sqlType ? { sqlType: dataTypeToJsonValue(dt.sqlType) } : {}),
       };
     case 'integer': return 'integer';
     case 'long': return 'long';
@@ -334,7 +363,8 @@ export function dataTypeFromJsonValue(value: unknown): DataType {
         return structField(String(f.name), dataTypeFromJsonValue(f.type), f.nullable !== false, meta && Object.keys(meta).length > 0 ? meta : undefined);
       }));
     case 'udt': {
-      const out: UserDefinedType = { type: 'udt', sqlType: dataTypeFromJsonValue(o.sqlType) };
+      const out: UserDefinedType = { type: 'udt' };
+      if (o.sqlType !== undefined) out.sqlType = dataTypeFromJsonValue(o.sqlType);
       if (typeof o.class === 'string') out.jvmClass = o.class;
       if (typeof o.pyClass === 'string') out.pythonClass = o.pyClass;
       return out;

@@ -10,7 +10,7 @@ import { rowToJsonLine } from '../../lib/connect/json';
 import { dataTypeFromProto, parseDDLSchema, simpleString, type StructType } from '../../lib/connect/types';
 import { Decimal, SparkDate, SparkTimestamp, type SparkValue } from '../../lib/connect/values';
 import type { SparkState } from '../../lib/runtime/spark-server';
-import { SparkSession } from '../../lib/connect';
+import { SparkSession, VectorAssembler } from '../../lib/connect';
 
 interface Result { rows: Row[]; schema: StructType; batches: number }
 
@@ -276,6 +276,18 @@ describe('connect types: exact round trip through SparkSession (sql, createDataF
       { l1: 9007199254740994n, dec: Decimal.fromString('0.000000000000000001'), text: '0.000000000000000001', next: SparkDate.fromString('1950-01-03') },
       { l1: -9007199254740992n, dec: Decimal.fromString('-99999999999999999999.999999999999999999'), text: '-99999999999999999999.999999999999999999', next: SparkDate.fromString('1970-01-01') },
     ]);
+  });
+
+  it('ML vectors (VectorUDT, named by class only) decode as their struct', async () => {
+    const input = spark.createDataFrame([{ a: 1.5, b: -2 }, { a: 0, b: 0 }], 'a DOUBLE, b DOUBLE');
+    const df = new VectorAssembler({ inputCols: ['a', 'b'], outputCol: 'features' }).transform(input);
+    const rows = await df.collect();
+    expect(rows.map((r) => r.features)).to.deep.equal([
+      { type: 1, size: null, indices: null, values: [1.5, -2] },
+      { type: 0, size: 2, indices: [], values: [] },
+    ]);
+    const dtypes = (await df.schema()).fields.map((f) => simpleString(f.dataType));
+    expect(dtypes).to.deep.equal(['double', 'double', 'vector']);
   });
 
   it('toArrow() returns an apache-arrow Table whose raw values are exact', async () => {

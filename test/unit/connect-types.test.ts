@@ -176,6 +176,17 @@ describe('connect types and exact values @unit', () => {
       });
     });
 
+    it('fills in the SQL type of ML UDTs the server names by class only', () => {
+      const fromServer = { udt: { type: 'udt', jvm_class: 'org.apache.spark.ml.linalg.VectorUDT', python_class: 'pyspark.ml.linalg.VectorUDT' }, kind: 'udt' } as unknown as DataType__Output;
+      const dt = dataTypeFromProto(fromServer);
+      expect(simpleString(dt)).to.equal('vector');
+      expect(dt.type === 'udt' && dt.sqlType && simpleString(dt.sqlType)).to.equal('struct<type:tinyint,size:int,indices:array<int>,values:array<double>>');
+      const unknown = dataTypeFromProto({ udt: { type: 'udt', jvm_class: 'com.example.PointUDT' }, kind: 'udt' } as unknown as DataType__Output);
+      expect(unknown).to.deep.equal({ type: 'udt', jvmClass: 'com.example.PointUDT' });
+      expect(simpleString(unknown)).to.equal('point');
+      expect(() => encodeLocalRelation([{ p: null }], structType([structField('p', unknown)]))).to.throw(/SQL type is unknown/);
+    });
+
     it('names UDTs as Spark does (VectorUDT -> vector) and decodes their SQL type', () => {
       const udt: DataType = { type: 'udt', sqlType: parseTypeString('struct<type:tinyint,size:int,indices:array<int>,values:array<double>>'), jvmClass: 'org.apache.spark.ml.linalg.VectorUDT' };
       expect(simpleString(udt)).to.equal('vector');
