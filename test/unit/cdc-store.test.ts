@@ -1,0 +1,66 @@
+import { expect } from 'chai';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { StateStore, StateStoreError, readStoreReadOnly } from '../../lib/cdc/store';
+import { writeFileAtomic } from '../../lib/cdc/atomic';
+import type { ModelConfig } from '../../lib/cdc/state';
+
+const defaults: ModelConfig = { features: ['a', 'b'], target: 'y', decimals: 0, holdoutPct: 0 };
+const ev = (lsn: number, after: Record<string, number> | null, op: 'c' | 'u' | 'd' = 'c') => ({ before: null, after, op, ts_ms: 0, source: { table: 't', lsn, snapshot: false } });
+
+describe('cdc state store @unit', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = path.join(os.tmpdir(), `cdc-store-${randomUUID()}`);
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('commits table, statistics, counters and offsets together and reloads them exactly', () => {
+    const a = StateStore.open(dir, { config: {}, defaults, topic: 't' });
+    expect(a.created).to.equal(true);
+    const st = a.state;
+    st.apply(1, ev(1, { ID: 1, a: 3, b: 4, y: 1 }));
+    st.apply(2, ev(2, { ID: 2, a: 5, b: 6, y: 0 }));
+    a.store.commit(new Map([[1, st.keys.get(1)!], [2, st.keys.get(2)!]]), st, [[0, 2]]);
+    st.apply(1, ev(3, null, 'd'));
+    a.store.commit(new Map([[1, st.keys.get(1)!]]), st, [[0, 3], [1, 7]]);
+    a.store.close();
+    const b = StateStore.open(dir, { config: {}, defaults, topic: 't' });
+    expect(b.created).to.equal(false);
+    expect(b.state.liveRows()).to.deep.equal([{ id: 2, row: { ID: 2, a: 5, b: 6, y: 0 } }]);
+    expect(b.state.keys.get(1)).to.deep.equal({ lsn: 3, row: null });
+    expect(b.state.stats.equals(st.stats)).to.equal(true);
+    expect(b.state.counters).to.deep.equal(st.counters);
+    expect([...b.offsets]).to.deep.equal([[0, 3], [1, 7]]);
+    b.store.close();
+    expect(readStoreReadOnly(dir).state.liveRows()).to.have.length(1);
+  });
+
+  it('refuses a corrupt store, a missing store next to model.json, and a changed feature list; --reset starts over', () => {
+    const a = StateStore.open(dir, { config: {}, defaults, topic: 't' });
+    a.store.close();
+    expect(() => StateStore.open(dir, { config: { features: ['a'] }, defaults, topic: 't' })).to.throw(StateStoreError, /built with features/);
+    expect(() => StateStore.open(dir, { config: {}, defaults, topic: 'other' })).to.throw(StateStoreError, /belongs to topic t/);
+    fs.writeFileSync(path.join(dir, 'state.db'), 'this is not a database, just some bytes '.repeat(200));
+    expect(() => StateStore.open(dir, { config: {}, defaults, topic: 't' })).to.throw(StateStoreError, /corrupt/);
+    fs.rmSync(path.join(dir, 'state.db'));
+    writeFileAtomic(path.join(dir, 'model.json'), '{}');
+    expect(() => StateStore.open(dir, { config: {}, defaults, topic: 't' })).to.throw(StateStoreError, /missing but .*model\.json exists/);
+    const r = StateStore.open(dir, { reset: true, config: { features: ['a'] }, defaults, topic: 't' });
+    expect(r.created).to.equal(true);
+    expect(r.state.config.features).to.deep.equal(['a']);
+    expect(fs.existsSync(path.join(dir, 'model.json'))).to.equal(false);
+    r.store.close();
+  });
+
+  it('detects statistics that do not match the stored table', () => {
+    const a = StateStore.open(dir, { config: {}, defaults, topic: 't' });
+    a.state.apply(1, ev(1, { ID: 1, a: 3, b: 4, y: 1 }));
+    // Commit the statistics without the row: an inconsistent store.
+    a.store.commit(new Map(), a.state, [[0, 1]]);
+    a.store.close();
+    expect(() => StateStore.open(dir, { config: {}, defaults, topic: 't' })).to.throw(StateStoreError, /statistics do not match the stored table/);
+  });
+});
