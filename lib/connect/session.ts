@@ -295,10 +295,11 @@ export class RuntimeConfig {
     await this.client.config({ unset: { keys: [key] } });
   }
 
-  /** Every setting that is set (optionally under a prefix), as an object. */
+  /** Every setting that is set (optionally only those under a prefix), keyed by full name. */
   async getAll(prefix?: string): Promise<Record<string, string>> {
     const res = await this.client.config({ get_all: prefix === undefined ? {} : { prefix } });
-    return Object.fromEntries(res.pairs.map((p) => [p.key, p.value ?? '']));
+    // The server strips the prefix from the keys it returns; put it back so keys are names one can set.
+    return Object.fromEntries(res.pairs.map((p) => [`${prefix ?? ''}${p.key}`, p.value ?? '']));
   }
 
   async isModifiable(key: string): Promise<boolean> {

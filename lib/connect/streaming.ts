@@ -34,6 +34,20 @@ export interface StreamingQueryProgress {
   [key: string]: unknown;
 }
 
+/**
+ * Parses a progress JSON. Spark 4 leaves the totals out of the JSON (PySpark derives them from the
+ * sources); they are derived here the same way, so `numInputRows` is always a number.
+ */
+export function parseProgress(json: string): StreamingQueryProgress {
+  const p = JSON.parse(json) as StreamingQueryProgress;
+  const sources = (p.sources ?? []) as Array<{ numInputRows?: number; inputRowsPerSecond?: number; processedRowsPerSecond?: number }>;
+  const total = (key: 'numInputRows' | 'inputRowsPerSecond' | 'processedRowsPerSecond') => sources.reduce((a, s) => a + (Number(s[key]) || 0), 0);
+  if (typeof p.numInputRows !== 'number') p.numInputRows = total('numInputRows');
+  if (typeof p.inputRowsPerSecond !== 'number') p.inputRowsPerSecond = total('inputRowsPerSecond');
+  if (typeof p.processedRowsPerSecond !== 'number') p.processedRowsPerSecond = total('processedRowsPerSecond');
+  return p;
+}
+
 /** A running streaming query on the server; every property is a round trip. */
 export class StreamingQuery {
   constructor(
@@ -70,12 +84,12 @@ export class StreamingQuery {
   /** The latest progress, or null before the first batch. */
   async lastProgress(): Promise<StreamingQueryProgress | null> {
     const json = (await this.command({ last_progress: true })).recent_progress?.recent_progress_json ?? [];
-    return json.length ? (JSON.parse(json[json.length - 1]) as StreamingQueryProgress) : null;
+    return json.length ? parseProgress(json[json.length - 1]!) : null;
   }
 
   async recentProgress(): Promise<StreamingQueryProgress[]> {
     const json = (await this.command({ recent_progress: true })).recent_progress?.recent_progress_json ?? [];
-    return json.map((j) => JSON.parse(j) as StreamingQueryProgress);
+    return json.map(parseProgress);
   }
 
   /** Blocks until every source's available data has been processed (for tests and bounded runs). */
