@@ -91,7 +91,9 @@ export function jsonText(v: JsonValue): string {
   if (v instanceof JsonNumber) return v.text;
   switch (typeof v) {
     case 'boolean': return v ? 'true' : 'false';
-    case 'number': return Number.isFinite(v) ? JSON.stringify(v) : JSON.stringify(nonFinite(v));
+    case 'number':
+      if (Object.is(v, -0)) return '-0.0'; // JSON.stringify(-0) is "0": keep the sign Spark keeps
+      return Number.isFinite(v) ? JSON.stringify(v) : JSON.stringify(nonFinite(v));
     case 'string': return JSON.stringify(v);
     default: break;
   }

@@ -433,6 +433,8 @@ describe('connect types and exact values @unit', () => {
       expect(v).to.be.instanceOf(JsonNumber);
       expect(jsonText(v)).to.equal('18446744073709551616');
       expect(jsonText(toJsonValue(new Decimal(-100n, 2)))).to.equal('-1.00');
+      expect(jsonText(toJsonValue(-0))).to.equal('-0.0');
+      expect(Object.is(JSON.parse(jsonText(toJsonValue(-0))), -0)).to.equal(true);
       expect(jsonText(toJsonValue(new Map<SparkValue, SparkValue>(), mapType({ type: 'string' }, { type: 'float' })))).to.equal('{}');
     });
   });

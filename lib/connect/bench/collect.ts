@@ -11,18 +11,10 @@ import Table from 'cli-table3';
 import { SparkSession, functions as F, type DataFrame } from '../index';
 import { rowsFromTable, tableFromBatches } from '../arrow';
 
-// Collecting 5M rows as JS objects needs several GB of heap: re-run with a bigger heap if needed.
-const HEAP_MB = 12_288;
-if (v8.getHeapStatistics().heap_size_limit < (HEAP_MB / 2) * 1024 * 1024 && !process.env.SPARK_TS_BENCH_CHILD) {
-  const res = spawnSync(process.execPath, [`--max-old-space-size=${HEAP_MB}`, '-r', 'ts-node/register/transpile-only', __filename, ...process.argv.slice(2)], {
-    stdio: 'inherit',
-    env: { ...process.env, SPARK_TS_BENCH_CHILD: '1' },
-  });
-  process.exit(res.status ?? 1);
-}
+// The measures are exported for `make bench` (issue 9); run as a script, this file prints and writes them.
 
-interface LatencyResult { name: string; runs: number; median_ms: number; p95_ms: number; min_ms: number; max_ms: number }
-interface ThroughputResult {
+export interface LatencyResult { name: string; runs: number; median_ms: number; p95_ms: number; min_ms: number; max_ms: number }
+export interface ThroughputResult {
   rows: number;
   columns: number;
   path: 'stream (Arrow IPC bytes only)' | 'toArrow()' | 'collect()';
@@ -37,7 +29,8 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
-async function latency(name: string, runs: number, fn: () => Promise<unknown>): Promise<LatencyResult> {
+/** Round-trip times of `fn` in ms (after up to 10 warm-up calls), with median and p95. */
+export async function latency(name: string, runs: number, fn: () => Promise<unknown>): Promise<LatencyResult & { samples_ms: number[] }> {
   for (let i = 0; i < Math.min(10, runs); i++) await fn(); // warm-up: plan caches, JIT, channel
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -45,13 +38,27 @@ async function latency(name: string, runs: number, fn: () => Promise<unknown>): 
     await fn();
     times.push(performance.now() - t0);
   }
+  const samples = [...times];
   times.sort((a, b) => a - b);
   const r = (x: number) => Math.round(x * 100) / 100;
-  return { name, runs, median_ms: r(quantile(times, 0.5)), p95_ms: r(quantile(times, 0.95)), min_ms: r(times[0]!), max_ms: r(times[times.length - 1]!) };
+  return { name, runs, median_ms: r(quantile(times, 0.5)), p95_ms: r(quantile(times, 0.95)), min_ms: r(times[0]!), max_ms: r(times[times.length - 1]!), samples_ms: samples };
+}
+
+/** `SELECT 1` and a three-operation DataFrame (filter, withColumn, groupBy-agg), each `runs` times. */
+export async function roundTrips(spark: SparkSession, runs: number): Promise<Array<LatencyResult & { samples_ms: number[] }>> {
+  const out = [await latency('SELECT 1 (sql + collect)', runs, async () => (await spark.sql('SELECT 1')).collect())];
+  const threeOps = spark
+    .range(10_000)
+    .filter(F.expr('id % 3 = 0'))
+    .withColumn('k', F.expr('id % 10'))
+    .groupBy('k')
+    .agg(F.sum('id').alias('total'));
+  out.push(await latency('range.filter.withColumn.groupBy.agg collect', runs, () => threeOps.collect()));
+  return out;
 }
 
 /** n rows × 10 mixed columns generated in the server. */
-function mixed(spark: SparkSession, n: number): DataFrame {
+export function mixed(spark: SparkSession, n: number): DataFrame {
   return spark.range(n).selectExpr(
     'id',
     'CAST(id % 1000 AS INT) AS i',
@@ -66,7 +73,8 @@ function mixed(spark: SparkSession, n: number): DataFrame {
   );
 }
 
-async function throughput(spark: SparkSession, n: number): Promise<ThroughputResult[]> {
+/** Collect throughput of n rows × 10 columns: raw Arrow stream, toArrow() and collect(). */
+export async function throughput(spark: SparkSession, n: number): Promise<ThroughputResult[]> {
   const df = mixed(spark, n);
   const out: ThroughputResult[] = [];
   const record = (p: ThroughputResult['path'], seconds: number, bytes: number) => {
@@ -107,15 +115,7 @@ async function main(): Promise<void> {
   const spark = await SparkSession.builder().appName('spark-ts-bench-collect').create();
   try {
     const version = await spark.version();
-    const lat: LatencyResult[] = [];
-    lat.push(await latency('SELECT 1 (sql + collect)', argv.runs, async () => (await spark.sql('SELECT 1')).collect()));
-    const threeOps = spark
-      .range(10_000)
-      .filter(F.expr('id % 3 = 0'))
-      .withColumn('k', F.expr('id % 10'))
-      .groupBy('k')
-      .agg(F.sum('id').alias('total'));
-    lat.push(await latency('range.filter.withColumn.groupBy.agg collect', argv.runs, () => threeOps.collect()));
+    const lat = await roundTrips(spark, argv.runs);
 
     const thr: ThroughputResult[] = [];
     for (const n of sizes) thr.push(...(await throughput(spark, n)));
@@ -152,7 +152,7 @@ async function main(): Promise<void> {
             spark_version: version,
             node: process.versions.node,
             measured_at: new Date().toISOString(),
-            latency: lat,
+            latency: lat.map(({ samples_ms: _samples, ...rest }) => rest),
             throughput: thr,
             decode_only: { rows: decodeN, ipc_to_table_s: ipcSeconds, table_to_rows_s: rowSeconds, rows_per_s: Math.round(decodeN / rowSeconds) },
           },
@@ -167,7 +167,19 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+// Collecting 5M rows as JS objects needs several GB of heap: re-run with a bigger heap if needed.
+const HEAP_MB = 12_288;
+
+if (require.main === module) {
+  if (v8.getHeapStatistics().heap_size_limit < (HEAP_MB / 2) * 1024 * 1024 && !process.env.SPARK_TS_BENCH_CHILD) {
+    const res = spawnSync(process.execPath, [`--max-old-space-size=${HEAP_MB}`, '-r', 'ts-node/register/transpile-only', __filename, ...process.argv.slice(2)], {
+      stdio: 'inherit',
+      env: { ...process.env, SPARK_TS_BENCH_CHILD: '1' },
+    });
+    process.exit(res.status ?? 1);
+  }
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}
