@@ -1,0 +1,78 @@
+import * as path from 'node:path';
+import { defineJob } from '../lib/cli/job';
+import { MODES, MODE_SPECS, parseModes } from '../lib/cachebench/modes';
+import { checkCounts } from '../lib/cachebench/measure';
+import { resolveUiUrl } from '../lib/cachebench/rest';
+import { runCacheBench } from '../lib/cachebench/run';
+import { renderReportTable, reportNotes, writeReport } from '../lib/cachebench/report';
+
+interface CacheBenchArgs extends Record<string, unknown> {
+  rows: number;
+  iterations: number;
+  modes: string;
+  output: string;
+  seed: number;
+  partitions?: number;
+  'work-dir'?: string;
+  'keep-files': boolean;
+  'ui-url'?: string;
+}
+
+export default defineJob<CacheBenchArgs>({
+  name: 'cache-bench',
+  description: 'Spark caching measured: every storage level vs no cache vs re-reading Parquet/CSV (time, memory, disk, digests)',
+  options: {
+    rows: { type: 'number', default: 10_000_000, describe: 'rows of generated workload' },
+    iterations: { type: 'number', default: 5, describe: 'query-mix iterations per mode (the first includes caching)' },
+    modes: { type: 'string', default: MODES.join(','), describe: `comma-separated modes: ${MODES.map((m) => `${m} (${MODE_SPECS[m].describe})`).join('; ')}` },
+    output: { type: 'string', default: 'reports/cache-bench.json', describe: 'JSON report; the CSV and SVG chart are written beside it' },
+    seed: { type: 'number', default: 42, describe: 'seed of the random expressions (same seed, same rows)' },
+    partitions: { type: 'number', describe: 'partitions of the generated workload (default: from --rows, 2..16)' },
+    'work-dir': { type: 'string', describe: 'directory for the Parquet/CSV baselines, visible to the Spark server (default: a fresh temp dir, removed afterwards)' },
+    'keep-files': { type: 'boolean', default: false, describe: 'keep the Parquet/CSV baselines after the run' },
+    'ui-url': { type: 'string', describe: "Spark UI address for the monitoring REST API (default: SPARK_TS_UI_URL, the embedded server's, http://127.0.0.1:4040)" },
+  },
+  validate(args) {
+    const counts = checkCounts(args.rows, args.iterations);
+    if (counts) return counts;
+    if (args.partitions !== undefined && !(Number.isSafeInteger(args.partitions) && args.partitions > 0)) {
+      return `--partitions must be a positive integer, got ${String(args.partitions)}`;
+    }
+    if (!Number.isSafeInteger(args.seed)) return `--seed must be an integer, got ${String(args.seed)}`;
+    if (!args.output || !String(args.output).trim()) return '--output must name a file';
+    try {
+      parseModes(args.modes);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return undefined;
+  },
+  async run(spark, args, ctx) {
+    const modes = parseModes(args.modes);
+    const output = path.resolve(ctx.root, args.output);
+    const uiUrl = resolveUiUrl(args['ui-url']);
+    ctx.log(`cache-bench: ${args.rows.toLocaleString('en-US')} rows, ${args.iterations} iterations, modes ${modes.join(', ')}`);
+    const report = await runCacheBench(spark, {
+      rows: args.rows,
+      iterations: args.iterations,
+      modes,
+      seed: args.seed,
+      partitions: args.partitions,
+      workDir: args['work-dir'] ? path.resolve(ctx.root, args['work-dir']) : undefined,
+      keepFiles: args['keep-files'],
+      uiUrl,
+      signal: ctx.signal,
+      log: ctx.log,
+    });
+    const written = await writeReport(report, output);
+    console.log(renderReportTable(report));
+    for (const note of reportNotes(report)) ctx.log(note);
+    ctx.log(`wrote ${path.relative(ctx.root, written.json)}, ${path.relative(ctx.root, written.csv)}, ${path.relative(ctx.root, written.svg)}`);
+    const failed = report.modes.filter((m) => m.error);
+    if (failed.length || !report.digests_equal || report.leftover_cached_rdds) {
+      ctx.log(`cache-bench: FAILED${failed.length ? `: ${failed.map((m) => m.mode).join(', ')} failed` : ''}${!report.digests_equal ? '; result digests differ' : ''}${report.leftover_cached_rdds ? '; cached data left on the server' : ''}`);
+      return 1;
+    }
+    return 0;
+  },
+});

@@ -1,0 +1,59 @@
+import { median, quantile } from '../bench/stats';
+
+/** Times of one mode: iteration 0 includes materialization (persist is lazy; the first query fills the cache). */
+export interface TimingSummary {
+  first_ms: number | null;
+  /** Over iterations 1..K-1; null when there was only one iteration. */
+  median_ms: number | null;
+  p95_ms: number | null;
+}
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
+export function summarizeIterations(iterationMs: readonly number[]): TimingSummary {
+  if (iterationMs.length === 0) return { first_ms: null, median_ms: null, p95_ms: null };
+  const later = iterationMs.slice(1);
+  return {
+    first_ms: round1(iterationMs[0]),
+    median_ms: later.length ? round1(median(later)) : null,
+    p95_ms: later.length ? round1(quantile(later, 0.95)) : null,
+  };
+}
+
+/**
+ * How many times faster than the baseline: baseline median / this median (the steady state, after the
+ * first iteration). With a single iteration, the first times are compared instead. null when either is missing.
+ */
+export function speedup(mode: TimingSummary, baseline: TimingSummary | undefined): number | null {
+  if (!baseline) return null;
+  const pick = (t: TimingSummary) => t.median_ms ?? t.first_ms;
+  const a = pick(baseline);
+  const b = pick(mode);
+  if (a === null || b === null || !(b > 0)) return null;
+  return Math.round((a / b) * 100) / 100;
+}
+
+/** A size per row; null stays null (not measured), never 0. */
+export function perRow(bytes: number | null, rows: number): number | null {
+  if (bytes === null || !(rows > 0)) return null;
+  return Math.round((bytes / rows) * 100) / 100;
+}
+
+/** a / b rounded to 3 decimals; null when either is missing or b is not positive. */
+export function ratio(a: number | null, b: number | null): number | null {
+  if (a === null || b === null || !(b > 0)) return null;
+  return Math.round((a / b) * 1000) / 1000;
+}
+
+export interface Validated {
+  rows: number;
+  iterations: number;
+}
+
+/** Checks --rows and --iterations; returns a usage message or undefined. */
+export function checkCounts(rows: unknown, iterations: unknown): string | undefined {
+  const isPositiveInt = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
+  if (!isPositiveInt(rows)) return `--rows must be a positive integer (at least 1), got ${String(rows)}`;
+  if (!isPositiveInt(iterations)) return `--iterations must be a positive integer (at least 1), got ${String(iterations)}`;
+  return undefined;
+}

@@ -1,0 +1,102 @@
+import { renderTable, seriesChartSpec, siblingPath, writeCsv, writeJson, writeSvg, type CsvValue, type TopLevelSpec } from '../report';
+import type { CacheBenchReport, ModeResult } from './run';
+import { fmtBytes } from './run';
+
+/** The CSV's columns: the JSON's per-mode fields, in this order (the per-iteration lists stay in the JSON). */
+export const CSV_COLUMNS = [
+  'mode',
+  'storage_level',
+  'first_ms',
+  'median_ms',
+  'p95_ms',
+  'speedup',
+  'memory_bytes',
+  'disk_bytes',
+  'bytes_per_row',
+  'result_digest',
+  'stored_in',
+  'stored_bytes',
+  'ratio_to_parquet',
+  'ratio_to_csv',
+  'off_heap_bytes',
+  'cached_partitions',
+  'total_partitions',
+  'storage_freed',
+  'digest_stable',
+  'skipped',
+  'error',
+] as const satisfies ReadonlyArray<keyof ModeResult>;
+
+export function csvRows(report: CacheBenchReport): Array<Record<string, CsvValue>> {
+  return report.modes.map((m) => Object.fromEntries(CSV_COLUMNS.map((c) => [c, m[c] as CsvValue])));
+}
+
+/** Per-iteration time by mode: one line per mode over iterations 1..K (iteration 1 includes materialization). */
+export function iterationChartSpec(report: CacheBenchReport): TopLevelSpec {
+  const points = report.modes.flatMap((m) => m.iterations_ms.map((ms, i) => ({ series: m.mode, x: i + 1, y: ms })));
+  return seriesChartSpec(points, {
+    title: `cache-bench: query-mix time per iteration, ${report.rows.toLocaleString('en-US')} rows (Spark ${report.machine.spark_version}, ${report.machine.cores} cores)`,
+    xTitle: 'iteration (1 = includes caching)',
+    yTitle: 'query mix time (ms)',
+    mark: 'line',
+    logY: true,
+    seriesOrder: report.modes.map((m) => m.mode),
+  });
+}
+
+const ms = (v: number | null) => (v === null ? null : Math.round(v).toLocaleString('en-US'));
+
+export function renderReportTable(report: CacheBenchReport, plain?: boolean): string {
+  const rows = report.modes.map((m) => [
+    m.mode,
+    m.skipped ? 'skipped' : m.error ? 'FAILED' : m.storage_level,
+    ms(m.first_ms),
+    ms(m.median_ms),
+    ms(m.p95_ms),
+    m.speedup === null ? null : `${m.speedup.toFixed(2)}×`,
+    m.memory_bytes === null ? null : fmtBytes(m.memory_bytes),
+    m.disk_bytes === null ? null : fmtBytes(m.disk_bytes),
+    m.bytes_per_row === null ? null : m.bytes_per_row.toFixed(1),
+    m.ratio_to_parquet === null ? null : m.ratio_to_parquet.toFixed(2),
+    m.result_digest ? m.result_digest.slice(0, 12) : null,
+  ]);
+  return renderTable(
+    ['mode', 'level', 'first ms', 'median ms', 'p95 ms', 'speedup', 'memory', 'disk', 'B/row', '× parquet', 'digest'],
+    rows,
+    { alignRight: [2, 3, 4, 5, 6, 7, 8, 9], plain },
+  );
+}
+
+export interface WrittenReport {
+  json: string;
+  csv: string;
+  svg: string;
+}
+
+/** Writes the JSON (the contract), the CSV beside it and the SVG chart beside it. */
+export async function writeReport(report: CacheBenchReport, jsonPath: string): Promise<WrittenReport> {
+  const out = { json: jsonPath, csv: siblingPath(jsonPath, 'csv'), svg: siblingPath(jsonPath, 'svg') };
+  writeJson(out.json, report);
+  writeCsv(out.csv, csvRows(report), CSV_COLUMNS);
+  await writeSvg(out.svg, iterationChartSpec(report));
+  return out;
+}
+
+/** The lines that explain the table: what was compared, and anything skipped, failed or not measured. */
+export function reportNotes(report: CacheBenchReport): string[] {
+  const notes: string[] = [];
+  const parquet = report.baselines.parquet_bytes;
+  notes.push(`${report.rows.toLocaleString('en-US')} rows × ${report.iterations} iterations; Parquet ${fmtBytes(parquet)}, CSV ${fmtBytes(report.baselines.csv_bytes)} on disk`);
+  notes.push(report.digests_equal ? 'result digests: equal in every mode' : 'result digests DIFFER between modes or iterations: the modes did not compute the same answers');
+  if (!report.rest_api.reachable) notes.push(`memory/disk not measured (null): ${report.rest_api.reason}`);
+  for (const m of report.modes) {
+    if (m.skipped) notes.push(`${m.mode} skipped: ${m.skipped}`);
+    if (m.error) notes.push(`${m.mode} failed: ${m.error}`);
+    if (m.cached_partitions !== null && m.total_partitions !== null && m.cached_partitions < m.total_partitions) {
+      notes.push(`${m.mode}: only ${m.cached_partitions} of ${m.total_partitions} partitions stayed cached (the rest is recomputed)`);
+    }
+    if (m.storage_freed === false) notes.push(`${m.mode}: storage still listed after unpersist`);
+  }
+  if (report.leftover_cached_rdds) notes.push(`${report.leftover_cached_rdds} cached RDD(s) of this run are still on the server`);
+  return notes;
+}

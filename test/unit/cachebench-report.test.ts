@@ -1,0 +1,205 @@
+import { expect } from 'chai';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { toCsv, toJson, renderTable, renderSvg, seriesChartSpec, siblingPath, writeJson } from '../../lib/report';
+import { parseApplications, parseStorageRdds, parseStorageCapacity, totals, SparkRestClient } from '../../lib/cachebench/rest';
+import { csvRows, CSV_COLUMNS, renderReportTable, reportNotes, writeReport, iterationChartSpec } from '../../lib/cachebench/report';
+import type { CacheBenchReport, ModeResult } from '../../lib/cachebench/run';
+
+function mode(m: Partial<ModeResult> & Pick<ModeResult, 'mode'>): ModeResult {
+  return {
+    storage_level: 'NONE',
+    storage_level_flags: 'Serialized 1x Replicated',
+    first_ms: 1000,
+    median_ms: 800,
+    p95_ms: 900,
+    speedup: 1,
+    memory_bytes: 0,
+    disk_bytes: 0,
+    off_heap_bytes: null,
+    stored_in: 'nothing',
+    stored_bytes: 0,
+    bytes_per_row: 0,
+    ratio_to_parquet: 0,
+    ratio_to_csv: 0,
+    cached_partitions: null,
+    total_partitions: null,
+    storage_freed: null,
+    result_digest: 'ab'.repeat(32),
+    digest_stable: true,
+    iterations_ms: [1000, 800, 900],
+    query_ms: { group_agg: [1, 2, 3] },
+    skipped: null,
+    error: null,
+    ...m,
+  };
+}
+
+function sampleReport(): CacheBenchReport {
+  return {
+    benchmark: 'cache-bench',
+    run_id: 'ab12cd34',
+    cache_marker: 'cachebench[ab12cd34/',
+    created_at: '2026-11-23T23:00:00.000Z',
+    rows: 1000,
+    iterations: 3,
+    seed: 42,
+    partitions: 2,
+    machine: {
+      cores: 2, memory_bytes: 1 << 30, cpu_model: 'cpu', os: 'Linux', java: '17', node: '20', spark: '4.0.0', kafka: '4.4.0',
+      spark_version: '4.0.0', spark_master: 'local[*]', off_heap: '1g', storage_memory_on_heap_bytes: 2e9, storage_memory_off_heap_bytes: 1 << 30,
+    },
+    rest_api: { url: 'http://127.0.0.1:4040', reachable: true, app_id: 'local-1', reason: null },
+    workload: { schema: 'id BIGINT', queries: [] },
+    baselines: { parquet_bytes: 20_000, csv_bytes: 70_000, parquet_write_ms: 10, csv_write_ms: 20, work_dir: '/tmp/x', kept: false },
+    modes: [
+      mode({ mode: 'none' }),
+      mode({ mode: 'MEMORY_ONLY', storage_level: 'MEMORY_ONLY', stored_in: 'cache', iterations_ms: [2000, 200, 210], first_ms: 2000, median_ms: 205, speedup: 3.9, memory_bytes: 29_000, stored_bytes: 29_000, bytes_per_row: 29, ratio_to_parquet: 1.45, cached_partitions: 1, total_partitions: 2, storage_freed: true }),
+      mode({ mode: 'OFF_HEAP', storage_level: null, iterations_ms: [], first_ms: null, median_ms: null, p95_ms: null, speedup: null, memory_bytes: null, disk_bytes: null, stored_bytes: null, bytes_per_row: null, ratio_to_parquet: null, result_digest: null, digest_stable: null, skipped: 'off-heap storage is disabled' }),
+    ],
+    digests_equal: true,
+    leftover_cached_rdds: 0,
+  };
+}
+
+describe('@unit cache-bench: REST reader, report files, chart and table', () => {
+  describe('Spark monitoring REST API parsing', () => {
+    it('puts the live application first', () => {
+      const apps = parseApplications([
+        { id: 'old', name: 'a', attempts: [{ completed: true, startTimeEpoch: 5, appSparkVersion: '4.0.0' }] },
+        { id: 'live', name: 'b', attempts: [{ completed: false, startTimeEpoch: 1, appSparkVersion: '4.0.0' }] },
+      ]);
+      expect(apps.map((a) => a.id)).to.deep.equal(['live', 'old']);
+      expect(apps[0].sparkVersion).to.equal('4.0.0');
+    });
+
+    it('reads cached RDDs with memory, disk and the on/off-heap split, and adds them up', () => {
+      const rdds = parseStorageRdds([
+        { id: 7, name: '*(1) Project [cachebench[x/OFF_HEAP] AS bench_run#1]', numPartitions: 2, numCachedPartitions: 2, storageLevel: 'Disk Memory OffHeap Serialized 1x Replicated', memoryUsed: 100, diskUsed: 0, dataDistribution: [{ onHeapMemoryUsed: 0, offHeapMemoryUsed: 100 }] },
+        { id: 8, name: 'other', numPartitions: 4, numCachedPartitions: 3, storageLevel: 'Disk Serialized 1x Replicated', memoryUsed: 0, diskUsed: 50 },
+      ]);
+      expect(rdds[0]).to.include({ id: 7, memoryUsed: 100, offHeapMemoryUsed: 100, onHeapMemoryUsed: 0 });
+      expect(rdds[1].offHeapMemoryUsed).to.equal(null);
+      expect(totals(rdds)).to.deep.equal({ rdds: 2, numPartitions: 6, numCachedPartitions: 5, memoryBytes: 100, diskBytes: 50, offHeapBytes: null });
+      expect(totals([])).to.deep.equal({ rdds: 0, numPartitions: 0, numCachedPartitions: 0, memoryBytes: 0, diskBytes: 0, offHeapBytes: 0 });
+    });
+
+    it('reads the storage capacity of the active executors', () => {
+      expect(parseStorageCapacity([{ id: 'driver', isActive: true, memoryMetrics: { totalOnHeapStorageMemory: 10, totalOffHeapStorageMemory: 4 } }])).to.deep.equal({ onHeapBytes: 10, offHeapBytes: 4 });
+      expect(parseStorageCapacity([{ id: 'driver' }])).to.deep.equal({ onHeapBytes: null, offHeapBytes: null });
+    });
+
+    it('rejects answers of the wrong shape', () => {
+      expect(() => parseStorageRdds({ message: 'no such app' })).to.throw(/unexpected \/storage\/rdd answer/);
+      expect(() => parseApplications('html')).to.throw(/unexpected \/applications answer/);
+    });
+
+    it('says an unreachable UI cannot be reached, naming the address (no server needed: a closed port)', async () => {
+      const probe = await new SparkRestClient('http://127.0.0.1:9', 2000).probe();
+      expect(probe.ok).to.equal(false);
+      if (!probe.ok) expect(probe.reason).to.match(/http:\/\/127\.0\.0\.1:9\/api\/v1\/applications cannot be reached/);
+    });
+  });
+
+  describe('lib/report helpers', () => {
+    it('writes CSV through csv-stringify: header, quoting, empty cells for null, exact bigints', () => {
+      const text = toCsv([{ a: 'x,y', b: null, c: 12345678901234567890n, d: true }, { a: 'line\nbreak', b: 1.5, c: undefined, d: false }]);
+      expect(text).to.equal('a,b,c,d\n"x,y",,12345678901234567890,true\n"line\nbreak",1.5,,false\n');
+      expect(toCsv([{ a: 1, b: 2 }], ['b'])).to.equal('b\n2\n');
+    });
+
+    it('writes JSON atomically with bigints as exact digits', () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), `report-${randomUUID()}-`));
+      try {
+        const file = path.join(dir, 'sub', 'r.json');
+        writeJson(file, { n: 9007199254740993n });
+        expect(JSON.parse(fs.readFileSync(file, 'utf8'))).to.deep.equal({ n: '9007199254740993' });
+        expect(fs.readdirSync(path.dirname(file))).to.deep.equal(['r.json']);
+        expect(toJson({ a: 1 }, 0)).to.equal('{"a":1}\n');
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('derives sibling paths', () => {
+      expect(siblingPath('reports/cache-bench.json', 'csv')).to.equal(path.join('reports', 'cache-bench.csv'));
+      expect(siblingPath('/a/b.c.json', '.svg')).to.equal('/a/b.c.svg');
+    });
+
+    it('prints a table where a missing value shows as — and never as 0', () => {
+      const text = renderTable(['mode', 'memory'], [['none', 0], ['OFF_HEAP', null]], { plain: true, alignRight: [1] });
+      expect(text).to.match(/none\s+│\s+0 │/);
+      expect(text).to.match(/OFF_HEAP\s+│\s+— │/);
+    });
+
+    it('renders a series chart to SVG in Node, leaving null points out and giving integer x ticks only', async () => {
+      const spec = seriesChartSpec(
+        [
+          { series: 'a', x: 1, y: 10 },
+          { series: 'a', x: 2, y: 5 },
+          { series: 'b', x: 1, y: 20 },
+          { series: 'b', x: 2, y: null },
+        ],
+        { title: 'T', xTitle: 'iteration', yTitle: 'ms' },
+      );
+      expect((spec as { data: { values: unknown[] } }).data.values).to.have.length(3);
+      const svg = await renderSvg(spec);
+      expect(svg.startsWith('<svg')).to.equal(true);
+      const texts = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+      expect(texts).to.include.members(['T', 'iteration', 'ms', 'a', 'b', '1', '2']);
+      expect(texts).to.not.include('1.5');
+      expect((svg.match(/class="mark-line/g) ?? []).length).to.equal(2);
+    });
+
+    it('renders grouped bars too', async () => {
+      const svg = await renderSvg(seriesChartSpec([{ series: 'a', x: 'p50', y: 1 }, { series: 'b', x: 'p50', y: 2 }], { title: 'B', xTitle: 'x', yTitle: 'y', mark: 'bar' }));
+      expect(svg).to.match(/class="mark-rect/);
+    });
+  });
+
+  describe('cache-bench report', () => {
+    it('has the issue’s fields first in the CSV, one row per mode, null as an empty cell', () => {
+      expect(CSV_COLUMNS.slice(0, 10)).to.deep.equal(['mode', 'storage_level', 'first_ms', 'median_ms', 'p95_ms', 'speedup', 'memory_bytes', 'disk_bytes', 'bytes_per_row', 'result_digest']);
+      const rows = csvRows(sampleReport());
+      expect(rows.map((r) => r.mode)).to.deep.equal(['none', 'MEMORY_ONLY', 'OFF_HEAP']);
+      expect(rows[2].memory_bytes).to.equal(null);
+    });
+
+    it('prints every mode, marks a skipped one, and shows unmeasured sizes as —', () => {
+      const text = renderReportTable(sampleReport(), true);
+      expect(text).to.match(/MEMORY_ONLY\s+│ MEMORY_ONLY\s+│\s+2,000 │\s+205 │/);
+      expect(text).to.match(/3\.90×/);
+      expect(text).to.match(/OFF_HEAP\s+│ skipped\s+│\s+— │/);
+    });
+
+    it('explains skips, partial caching and unreachable REST in the notes', () => {
+      const r = sampleReport();
+      r.rest_api = { ...r.rest_api, reachable: false, reason: 'cannot be reached (ECONNREFUSED)' };
+      const notes = reportNotes(r).join('\n');
+      expect(notes).to.match(/OFF_HEAP skipped: off-heap storage is disabled/);
+      expect(notes).to.match(/MEMORY_ONLY: only 1 of 2 partitions stayed cached/);
+      expect(notes).to.match(/memory\/disk not measured \(null\): cannot be reached/);
+      expect(notes).to.match(/digests: equal in every mode/);
+    });
+
+    it('writes JSON, CSV and SVG side by side; the chart has a line per mode that ran', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cb-report-${randomUUID()}-`));
+      try {
+        const out = await writeReport(sampleReport(), path.join(dir, 'cache-bench.json'));
+        expect(JSON.parse(fs.readFileSync(out.json, 'utf8')).modes).to.have.length(3);
+        const csvLines = fs.readFileSync(out.csv, 'utf8').trim().split('\n');
+        expect(csvLines).to.have.length(4);
+        expect(csvLines[0]).to.equal(CSV_COLUMNS.join(','));
+        expect(csvLines[3]).to.match(/^OFF_HEAP,,,,,,,,,,nothing,/);
+        const svg = fs.readFileSync(out.svg, 'utf8');
+        expect((svg.match(/class="mark-line/g) ?? []).length).to.equal(2);
+        expect(svg).to.include('none').and.to.include('MEMORY_ONLY');
+        expect((iterationChartSpec(sampleReport()) as { data: { values: unknown[] } }).data.values).to.have.length(6);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+});
