@@ -1,0 +1,181 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Consumer, Kafka } from 'kafkajs';
+import type { StreamingQueryProgress } from '../connect/streaming';
+import type { AggregateMessage } from './sensors';
+
+/** One micro-batch of one query, condensed from StreamingQuery.lastProgress. */
+export interface BatchMetrics {
+  query: string;
+  batchId: number;
+  timestamp: string;
+  numInputRows: number;
+  inputRowsPerSecond: number | null;
+  processedRowsPerSecond: number | null;
+  batchDurationMs: number | null;
+  watermark: string | null;
+  stateRows: number | null;
+  rowsDroppedByWatermark: number | null;
+}
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'string' && v !== '' && Number.isFinite(Number(v)) ? Number(v) : null);
+
+/**
+ * Condenses a progress report. Spark 4.0's progress JSON over Connect carries the row counts and rates per
+ * source only, so the query's figures are summed over its sources (the same numbers Spark derives).
+ */
+export function condenseProgress(query: string, p: StreamingQueryProgress): BatchMetrics {
+  const sources = (p.sources ?? []) as Array<Record<string, unknown>>;
+  const sum = (key: string): number | null => {
+    const direct = num(p[key]);
+    if (direct !== null) return direct;
+    const values = sources.map((s) => num(s[key])).filter((v): v is number => v !== null);
+    return values.length ? values.reduce((a, b) => a + b, 0) : null;
+  };
+  const states = (p.stateOperators ?? []) as Array<Record<string, unknown>>;
+  const stateSum = (key: string): number | null => (states.length ? states.reduce((a, s) => a + (num(s[key]) ?? 0), 0) : null);
+  return {
+    query,
+    batchId: p.batchId,
+    timestamp: p.timestamp,
+    numInputRows: sum('numInputRows') ?? 0,
+    inputRowsPerSecond: sum('inputRowsPerSecond'),
+    processedRowsPerSecond: sum('processedRowsPerSecond'),
+    batchDurationMs: num(p.batchDuration) ?? num(p.durationMs?.triggerExecution),
+    watermark: (p.eventTime?.watermark as string | undefined) ?? null,
+    stateRows: stateSum('numRowsTotal'),
+    rowsDroppedByWatermark: stateSum('numRowsDroppedByWatermark'),
+  };
+}
+
+/** Percentiles of a sample by linear interpolation between closest ranks. */
+export function percentiles(samples: readonly number[]): { count: number; p50: number | null; p95: number | null; p99: number | null; max: number | null } {
+  if (samples.length === 0) return { count: 0, p50: null, p95: null, p99: null, max: null };
+  const sorted = Float64Array.from(samples).sort();
+  const at = (q: number) => {
+    const pos = (sorted.length - 1) * q;
+    const lo = Math.floor(pos);
+    const hi = Math.ceil(pos);
+    return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+  };
+  return { count: sorted.length, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted[sorted.length - 1] };
+}
+
+/** Keeps each query's batches once (progress polling sees the same batch several times). */
+export class ProgressLog {
+  readonly batches: BatchMetrics[] = [];
+  private readonly seen = new Set<string>();
+
+  add(query: string, progress: StreamingQueryProgress | null): BatchMetrics | undefined {
+    if (!progress) return undefined;
+    const key = `${query}#${progress.runId}#${progress.batchId}`;
+    if (this.seen.has(key)) return undefined;
+    this.seen.add(key);
+    const b = condenseProgress(query, progress);
+    this.batches.push(b);
+    return b;
+  }
+
+  /** Per query: batches, rows, mean input and processing rates, and batch duration percentiles. */
+  summary(): Record<string, { batches: number; input_rows: number; input_rows_per_s_mean: number | null; processed_rows_per_s_mean: number | null; batch_duration_ms: ReturnType<typeof percentiles> }> {
+    const out: ReturnType<ProgressLog['summary']> = {};
+    const byQuery = new Map<string, BatchMetrics[]>();
+    for (const b of this.batches) byQuery.set(b.query, [...(byQuery.get(b.query) ?? []), b]);
+    for (const [query, bs] of byQuery) {
+      // Rates of batches that read rows (no-data batches report 0 and would drag the means down).
+      const withData = bs.filter((b) => b.numInputRows > 0);
+      const mean = (xs: Array<number | null>) => {
+        const v = xs.filter((x): x is number => x !== null);
+        return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+      };
+      out[query] = {
+        batches: bs.length,
+        input_rows: bs.reduce((a, b) => a + b.numInputRows, 0),
+        input_rows_per_s_mean: mean(withData.map((b) => b.inputRowsPerSecond)),
+        processed_rows_per_s_mean: mean(withData.map((b) => b.processedRowsPerSecond)),
+        batch_duration_ms: percentiles(bs.map((b) => b.batchDurationMs).filter((x): x is number => x !== null)),
+      };
+    }
+    return out;
+  }
+}
+
+export interface LatencySample {
+  sensor_id: string;
+  window_end: string;
+  /** Kafka record timestamp (when Spark wrote the aggregate) − the window's latest event time. */
+  latency_ms: number;
+  /** When this process received it − the window's latest event time. */
+  received_latency_ms: number;
+}
+
+/**
+ * End-to-end latency: consumes the aggregates topic from its end offsets at start (so only aggregates of
+ * this run count), and measures, per aggregate, from its latest reading's event time (`last_event_ts`) to
+ * the aggregate's arrival in the topic (its Kafka record timestamp) and to its receipt here.
+ */
+export class AggregateLatencyTracker {
+  readonly samples: LatencySample[] = [];
+  private consumer?: Consumer;
+  private lastMessageAt = 0;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly topic: string,
+    private readonly onSample?: (s: LatencySample, message: AggregateMessage) => void,
+  ) {}
+
+  async start(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    const offsets = await admin.fetchTopicOffsets(this.topic).finally(() => admin.disconnect());
+    this.consumer = this.kafka.consumer({ groupId: `spark-ts-stream-latency-${process.pid}-${Date.now()}` });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.topic, fromBeginning: false });
+    await this.consumer.run({
+      eachMessage: async ({ message }) => {
+        const received = Date.now();
+        this.lastMessageAt = received;
+        if (!message.value) return;
+        let m: AggregateMessage;
+        try {
+          m = JSON.parse(message.value.toString()) as AggregateMessage;
+        } catch {
+          return;
+        }
+        if (typeof m.last_event_ts !== 'number') return;
+        const s: LatencySample = { sensor_id: m.sensor_id, window_end: m.window_end, latency_ms: Number(message.timestamp) - m.last_event_ts, received_latency_ms: received - m.last_event_ts };
+        this.samples.push(s);
+        this.onSample?.(s, m);
+      },
+    });
+    for (const o of offsets) this.consumer.seek({ topic: this.topic, partition: o.partition, offset: o.high });
+  }
+
+  /** Waits until no message came for `idleMs` (at most `maxMs`), e.g. after the queries stopped. */
+  async drain(idleMs = 2000, maxMs = 15_000): Promise<void> {
+    const t0 = Date.now();
+    this.lastMessageAt = Math.max(this.lastMessageAt, Date.now());
+    while (Date.now() - this.lastMessageAt < idleMs && Date.now() - t0 < maxMs) await new Promise((r) => setTimeout(r, 200));
+  }
+
+  async stop(): Promise<void> {
+    const c = this.consumer;
+    this.consumer = undefined;
+    await c?.disconnect();
+  }
+
+  summary(): { basis: string; record_timestamp: ReturnType<typeof percentiles>; received: ReturnType<typeof percentiles> } {
+    return {
+      basis: 'per aggregate: from the latest event ts in its window to its arrival in the aggregates topic (Kafka record timestamp) and to its receipt by the job',
+      record_timestamp: percentiles(this.samples.map((s) => s.latency_ms)),
+      received: percentiles(this.samples.map((s) => s.received_latency_ms)),
+    };
+  }
+}
+
+/** Writes a JSON report, creating its directory. */
+export function writeReport(file: string, report: unknown): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+}
