@@ -81,6 +81,8 @@ function flat<T>(items: Array<T | T[]>): T[] {
  * server; actions (collect, count, show, write...) execute the plan. `relation` is the plan proto.
  */
 export class DataFrame {
+  private cachedSchema?: Promise<StructType>;
+
   constructor(readonly session: SparkSession, readonly relation: Relation) {}
 
   /** The plan that executes this DataFrame. */
@@ -409,7 +411,18 @@ export class DataFrame {
 
   // ------------------------------------------------------------------ inspection
 
+  /** The schema (one AnalyzePlan round trip, then remembered: a DataFrame's plan never changes). */
   async schema(): Promise<StructType> {
+    this.cachedSchema ??= this.fetchSchema();
+    try {
+      return await this.cachedSchema;
+    } catch (err) {
+      this.cachedSchema = undefined;
+      throw err;
+    }
+  }
+
+  private async fetchSchema(): Promise<StructType> {
     const res = await this.session.client.analyze({ schema: { plan: this.plan } });
     if (!res.schema?.schema) throw new Error('the server returned no schema');
     const dt = dataTypeFromProto(res.schema.schema);

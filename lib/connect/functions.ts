@@ -6,6 +6,7 @@
 import { Column, type ColumnOrLiteral, type ColumnOrName, colExpr, toColumnExpr, toExpr } from './column';
 import { fn, literalExpr, sqlExpression, type LiteralValue } from './plan';
 import type { DataType } from './types';
+import type { DataFrame } from './dataframe';
 import { simpleString } from './types';
 
 function call(name: string, ...args: ColumnOrName[]): Column {
@@ -43,9 +44,9 @@ export function asc_nulls_last(c: ColumnOrName): Column {
 export function desc_nulls_first(c: ColumnOrName): Column {
   return new Column(toColumnExpr(c)).desc_nulls_first();
 }
-export function broadcast<T>(df: T): T {
-  // A hint on the DataFrame; kept for API shape (DataFrame.hint('broadcast') is the real thing).
-  return (df as unknown as { hint(name: string): T }).hint('broadcast');
+/** Marks a DataFrame as small enough to broadcast in a join (the `broadcast` hint). */
+export function broadcast(df: DataFrame): DataFrame {
+  return df.hint('broadcast');
 }
 
 // ---- strings ----

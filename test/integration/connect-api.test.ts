@@ -229,6 +229,8 @@ describe('connect API (live server)', function () {
       expect(await keys(a.join(b, 'k', 'left_semi'))).to.deep.equal([2]);
       expect(await keys(a.join(b, 'k', 'anti'))).to.deep.equal([1]);
       expect(await a.crossJoin(b).count()).to.equal(4);
+      expect(await keys(a.join(F.broadcast(b), 'k'))).to.deep.equal([2]);
+      expect(await a.join(b.hint('broadcast'), 'k').explain()).to.match(/Broadcast/);
       expect(await a.join(b, undefined, 'cross').count()).to.equal(4);
       const onExpr = await a.join(b, a.col('k').eq(b.col('k')), 'inner').select(a.col('k'), 'v', 'w').collect();
       expect(onExpr).to.deep.equal([{ k: 2, v: 'y', w: 'z' }]);
