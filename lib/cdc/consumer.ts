@@ -38,6 +38,8 @@ export interface ConsumerOptions {
   onProgress?: (p: ProgressSample) => void;
   /** Partitions of the topic when the consumer has to create it. */
   partitions?: number;
+  /** Largest fetch per partition (bytes): bounds a batch, so one transaction (default 4 MiB). */
+  maxBytesPerPartition?: number;
 }
 
 export interface ProgressSample {
@@ -113,7 +115,7 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
 
     producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
-    consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, maxBytesPerPartition: 4 * 1024 * 1024 });
+    consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 * 1024 * 1024 });
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
 
