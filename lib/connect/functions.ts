@@ -22,8 +22,11 @@ export function col(name: string): Column {
   return new Column(colExpr(name));
 }
 export const column = col;
-export function lit(value: LiteralValue | Column): Column {
-  return value instanceof Column ? value : new Column(literalExpr(value));
+/** A literal; a JS array becomes an array column (`lit([1, 2])` is `array(lit(1), lit(2))`), as in PySpark. */
+export function lit(value: LiteralValue | Column | Array<LiteralValue | Column>): Column {
+  if (value instanceof Column) return value;
+  if (Array.isArray(value)) return new Column(fn('array', value.map((v) => lit(v).expr)));
+  return new Column(literalExpr(value));
 }
 /** A SQL expression string, parsed by the server (`expr('a + 1 AS b')`). */
 export function expr(sql: string): Column {

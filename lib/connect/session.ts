@@ -23,6 +23,8 @@ export function defaultRemote(): string {
   throw new Error('no Spark Connect server: pass remote("sc://host:port"), set SPARK_REMOTE, or start the embedded server (`spark-ts up`)');
 }
 
+const creating = new Map<string, Promise<SparkSession>>();
+
 /** `SparkSession.builder()`: where to connect and the session settings to apply. */
 export class SparkSessionBuilder {
   private url?: string;
@@ -80,19 +82,26 @@ export class SparkSessionBuilder {
 
   /** The active session for the same endpoint if there is one (settings are applied to it), else a new one. */
   async getOrCreate(): Promise<SparkSession> {
-    if (!this.client) {
-      const endpoint = this.connectionOptions();
-      const key = `${endpoint.host}:${endpoint.port}`;
-      const active = SparkSession.active.get(key);
-      if (active && !active.stopped) {
-        if (Object.keys(this.settings).length) await active.conf.setAll(this.settings);
-        return active;
-      }
-      const session = await this.create();
+    if (this.client) return this.create();
+    const endpoint = this.connectionOptions();
+    const key = `${endpoint.host}:${endpoint.port}`;
+    // Concurrent callers share one creation.
+    const pending = creating.get(key);
+    if (pending) await pending.catch(() => undefined);
+    const active = SparkSession.active.get(key);
+    if (active && !active.stopped) {
+      if (Object.keys(this.settings).length) await active.conf.setAll(this.settings);
+      return active;
+    }
+    const created = this.create();
+    creating.set(key, created);
+    try {
+      const session = await created;
       SparkSession.active.set(key, session);
       return session;
+    } finally {
+      creating.delete(key);
     }
-    return this.create();
   }
 }
 

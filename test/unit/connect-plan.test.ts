@@ -203,6 +203,7 @@ describe('connect plans @unit', () => {
     expect(F.from_json('j', 'a INT').expr).to.deep.equal(fn('from_json', attr('j'), { literal: { string: 'a INT' } }));
     expect(F.lit(2n ** 60n).expr).to.deep.equal({ literal: { long: String(2n ** 60n) } });
     expect(F.lit(1.5).expr).to.deep.equal({ literal: { double: 1.5 } });
+    expect(F.lit([1, 'a']).expr).to.deep.equal(fn('array', int(1), { literal: { string: 'a' } }));
     expect(F.lit(null).expr).to.deep.equal({ literal: { null: { null: {} } } });
     expect(F.lit(Decimal.fromString('12.340')).expr).to.deep.equal({ literal: { decimal: { value: '12.340', precision: 5, scale: 3 } } });
     expect(F.lit(SparkDate.fromString('1969-12-31')).expr).to.deep.equal({ literal: { date: -1 } });
