@@ -246,7 +246,7 @@ describe('connect plans @unit', () => {
     });
     expect(base.writeStream.trigger({ processingTime: '1 second' }).toProto().processing_time_interval).to.equal('1 second');
     expect(base.writeStream.trigger({ once: true }).toProto().once).to.equal(true);
-    client.respond = () => [{ write_stream_operation_start_result: { query_id: { id: 'q1', run_id: 'r1' }, name: 'q' } } as never];
+    client.respond = () => [{ write_stream_operation_start_result: { query_id: { id: 'q1', run_id: 'r1' }, name: 'q' } }];
     const q = await ws.toTable('sink');
     expect([q.id, q.runId, q.name]).to.deep.equal(['q1', 'r1', 'q']);
     expect(shape(client.lastPlan.command?.write_stream_operation_start)?.table_name).to.equal('sink');
@@ -278,6 +278,14 @@ describe('connect plans @unit', () => {
     expect(String(after)).to.match(/stopped/);
   });
 
+  it('the recording client can answer queries with rows, so code using collect/count runs without a server', async () => {
+    client.respondWithRows([{ id: 1n, name: 'a' }, { id: 2n, name: null }], 'id BIGINT, name STRING');
+    expect(await base.collect()).to.deep.equal([{ id: 1n, name: 'a' }, { id: 2n, name: null }]);
+    const seen = [];
+    for await (const row of base) seen.push(row);
+    expect(seen).to.have.length(2);
+  });
+
   it('StorageLevel constants carry PySpark’s flags', () => {
     const flags = (s: StorageLevel) => [s.useDisk, s.useMemory, s.useOffHeap, s.deserialized, s.replication];
     expect(flags(StorageLevel.MEMORY_ONLY)).to.deep.equal([false, true, false, false, 1]);
@@ -293,7 +301,7 @@ describe('connect plans @unit', () => {
     const t = shape(assembled.relation).ml_relation?.transform;
     expect(t?.transformer).to.deep.include({ name: 'org.apache.spark.ml.feature.VectorAssembler', type: 'OPERATOR_TYPE_TRANSFORMER' });
     expect(t?.params?.params?.inputCols).to.deep.equal({ array: { element_type: { string: {} }, elements: [{ string: 'a' }, { string: 'b' }] } });
-    client.respond = () => [{ ml_command_result: { operator_info: { obj_ref: { id: 'm1' }, uid: 'u' } } } as never];
+    client.respond = () => [{ ml_command_result: { operator_info: { obj_ref: { id: 'm1' }, uid: 'u' } } }];
     const model = await new LogisticRegression({ featuresCol: 'f', labelCol: 'y', maxIter: 10, regParam: 0 }).fit(assembled);
     const fit = shape(client.lastPlan.command?.ml_command?.fit);
     expect(fit?.estimator?.name).to.equal('org.apache.spark.ml.classification.LogisticRegression');

@@ -7,8 +7,13 @@ import type { AnalyzePlanRequest } from '../gen/spark/connect/AnalyzePlanRequest
 import type { AnalyzePlanResponse__Output } from '../gen/spark/connect/AnalyzePlanResponse';
 import type { ConfigRequest } from '../gen/spark/connect/ConfigRequest';
 import type { ConfigResponse__Output } from '../gen/spark/connect/ConfigResponse';
+import { encodeLocalRelation } from '../arrow';
+import { parseDDLSchema, type StructType } from '../types';
 
 type AnalyzeRequest = Parameters<ExecutionClient['analyze']>[0];
+
+/** Canned responses need only the fields a test cares about. */
+export type DeepPartial<T> = T extends Buffer | Uint8Array ? T : T extends Array<infer U> ? Array<DeepPartial<U>> : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
 
 /**
  * A fake client that records what a session sends and answers with canned responses, so DataFrames can
@@ -23,11 +28,22 @@ export class RecordingClient extends EventEmitter<SparkConnectClientEvents> impl
   released = false;
   interrupted: string[] = [];
   /** What ExecutePlan answers for a plan (default: just ResultComplete). */
-  respond: (plan: Plan) => Array<Partial<ExecutePlanResponse__Output>> = () => [];
+  respond: (plan: Plan) => Array<DeepPartial<ExecutePlanResponse__Output>> = () => [];
   /** What AnalyzePlan answers (default: an empty response). */
-  respondAnalyze: (request: AnalyzeRequest) => Partial<AnalyzePlanResponse__Output> = () => ({});
+  respondAnalyze: (request: AnalyzeRequest) => DeepPartial<AnalyzePlanResponse__Output> = () => ({});
   /** What Config answers (default: no pairs). */
-  respondConfig: (operation: NonNullable<ConfigRequest['operation']>) => Partial<ConfigResponse__Output> = () => ({ pairs: [] });
+  respondConfig: (operation: NonNullable<ConfigRequest['operation']>) => DeepPartial<ConfigResponse__Output> = () => ({ pairs: [] });
+
+  /**
+   * Makes every query answer with these rows (one Arrow batch), so code under test can `collect()`,
+   * `count()`... without a server. Rows are objects keyed by column name, or arrays in schema order.
+   */
+  respondWithRows(rows: Array<Record<string, unknown>> | unknown[][], schema: StructType | string): this {
+    const struct = typeof schema === 'string' ? parseDDLSchema(schema) : schema;
+    const data = Buffer.from(encodeLocalRelation(rows, struct));
+    this.respond = () => [{ arrow_batch: { row_count: String(rows.length), data }, response_type: 'arrow_batch' }];
+    return this;
+  }
 
   get lastPlan(): Plan {
     const p = this.plans.at(-1);
@@ -38,7 +54,7 @@ export class RecordingClient extends EventEmitter<SparkConnectClientEvents> impl
   async *execute(plan: Plan, opts: ExecuteOptions = {}): AsyncGenerator<ExecutePlanResponse__Output> {
     this.plans.push(plan);
     const operationId = opts.operationId ?? randomUUID();
-    for (const r of this.respond(plan)) yield response({ operation_id: operationId, ...r });
+    for (const r of this.respond(plan)) yield response({ operation_id: operationId, ...(r as Partial<ExecutePlanResponse__Output>) });
     yield response({ operation_id: operationId, result_complete: {}, response_type: 'result_complete' });
   }
 
