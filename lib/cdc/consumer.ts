@@ -57,6 +57,8 @@ export interface ConsumerSummary {
   events_processed: number;
   checkpoints: number;
   elapsed_ms: number;
+  /** Wall-clock span from the start of the first applied batch to the end of the last one (ms). */
+  busy_ms: number;
 }
 
 /**
@@ -125,6 +127,8 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
     let lastCheckpointAt = Date.now();
     let checkpoints = 0;
     let lastActivity = Date.now();
+    let firstBatchAt: number | undefined;
+    let lastBatchEnd = 0;
     let fatal: Error | undefined;
     let stopRequested = false;
     let wake: () => void = () => undefined;
@@ -139,6 +143,7 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
     const eachBatch = async ({ batch, heartbeat }: EachBatchPayload) => {
       if (fatal || stopRequested) return;
       try {
+        const batchStart = Date.now();
         const p = batch.partition;
         let expected = next.get(p) ?? 0;
         high.set(p, Number(batch.highWatermark));
@@ -172,6 +177,7 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
           }
         }
         if (count === 0) return;
+        firstBatchAt ??= batchStart;
         // The DLQ is written before the state commits: a crash in between re-sends (at least once), never loses.
         if (dlq.length) await producer!.send({ topic: dlqTopic, messages: dlq });
         store!.commit(dirty, state, [[p, expected]]);
@@ -181,6 +187,7 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
         lastActivity = Date.now();
         await consumer!.commitOffsets([{ topic, partition: p, offset: String(expected) }]);
         if (sinceCheckpoint >= opts.checkpointEvents || Date.now() - lastCheckpointAt >= opts.checkpointMs) checkpoint();
+        lastBatchEnd = Date.now();
         await heartbeat();
       } catch (e) {
         fatal = e as Error;
@@ -255,7 +262,7 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
     report(sample());
     checkpoint();
     const model = buildModelFile(state, opts.lambda, next, topic);
-    return { model, events_processed: processed, checkpoints, elapsed_ms: Date.now() - t0 };
+    return { model, events_processed: processed, checkpoints, elapsed_ms: Date.now() - t0, busy_ms: firstBatchAt === undefined ? 0 : lastBatchEnd - firstBatchAt };
   } finally {
     await consumer?.disconnect().catch(() => undefined);
     await producer?.disconnect().catch(() => undefined);

@@ -76,6 +76,17 @@ function bump(row: CustomerRow, col: string, delta: number, total?: string): voi
   if (total && num(row, total) !== undefined) row[total] = (row[total] as number) + delta;
 }
 
+/**
+ * How likely a customer is to respond to the latest campaign: higher for past acceptors, big wine
+ * spenders and recent buyers (the patterns of the real data), so updated responses stay learnable.
+ */
+function propensity(row: CustomerRow): number {
+  const accepted = CAMPAIGNS.reduce((s, c) => s + (num(row, c) ?? 0), 0);
+  const wines = num(row, 'MntWines') ?? 0;
+  const recency = num(row, 'Recency') ?? 50;
+  return Math.min(0.95, 0.04 + 0.2 * accepted + wines / 4000 + (recency < 20 ? 0.1 : 0));
+}
+
 /** Keeps the engineered ratio columns consistent with the changed sums. */
 function refreshRatios(row: CustomerRow): void {
   const spend = num(row, 'Total_Spend');
@@ -198,7 +209,8 @@ export function* generateChanges(rows: CustomerRow[], opts: GeneratorOptions): G
         if (v !== undefined) bump(row, c, Math.round(v * (0.5 + rand())) - v, 'Total_Spend');
       }
       if (num(row, 'Recency') !== undefined) row.Recency = int(0, 99);
-      if (num(row, 'Response') !== undefined) row.Response = rand() < 0.15 ? 1 : 0;
+      // A new customer tends to respond like the one it was modelled on.
+      if (num(row, 'Response') !== undefined && rand() < 0.2) row.Response = rand() < propensity(row) ? 1 : 0;
       refreshRatios(row);
       current.set(id, row);
       addLive(id);
@@ -226,7 +238,7 @@ export function* generateChanges(rows: CustomerRow[], opts: GeneratorOptions): G
         if (rand() < 0.5) {
           const c = CAMPAIGNS[int(0, CAMPAIGNS.length - 1)];
           if (num(row, c) === 0) bump(row, c, 1, 'Total_Accepted_Campaigns');
-        } else if (num(row, 'Response') !== undefined) row.Response = rand() < 0.3 ? 1 : 0;
+        } else if (num(row, 'Response') !== undefined) row.Response = rand() < propensity(row) ? 1 : 0;
       } else {
         if (num(row, 'NumWebVisitsMonth') !== undefined) row.NumWebVisitsMonth = int(0, 12);
         const rec = num(row, 'Recency');
