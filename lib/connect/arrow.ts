@@ -98,11 +98,9 @@ export function rowKeys(names: string[]): string[] {
 
 /** Decoded columns of a record batch, positionally: result[column][row]. */
 export function columnsFromBatch(batch: RecordBatch, schema?: StructType): SparkValue[][] {
-  const fields = batch.schema.fields;
-  return fields.map((field, i) => {
-    const child = batch.data.children[i]!;
-    return decodeData(child, schema?.fields[i]?.dataType ?? undefined);
-  });
+  // The Spark schema refines types only when it describes these very columns.
+  const sparkFields = schema && schema.fields.length === batch.schema.fields.length ? schema.fields : undefined;
+  return batch.data.children.map((child, i) => decodeData(child, sparkFields?.[i]?.dataType));
 }
 
 /** Positional rows of a record batch: result[row][column]. */
