@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { defineJob, UsageError } from '../lib/cli/job';
-import type { Trigger } from '../lib/connect/writer';
+import type { Trigger } from '../lib/connect';
 import { parseDuration, sparkInterval } from '../lib/stream/rate';
 import { runStreamJob } from '../lib/stream/run';
 import { TOPICS } from '../lib/stream/sensors';

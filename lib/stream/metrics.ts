@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Consumer, Kafka } from 'kafkajs';
-import type { StreamingQueryProgress } from '../connect/streaming';
+import type { StreamingQueryProgress } from '../connect';
 import type { AggregateMessage } from './sensors';
 
 /** One micro-batch of one query, condensed from StreamingQuery.lastProgress. */

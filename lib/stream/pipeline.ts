@@ -1,22 +1,27 @@
 import path from 'node:path';
-import type { SparkSession } from '../connect/session';
-import type { DataFrame } from '../connect/dataframe';
-import type { StreamingQuery } from '../connect/streaming';
-import type { Trigger } from '../connect/writer';
-import { col, expr, from_json, window } from '../connect/functions';
+import { functions, type DataFrame, type SparkSession, type StreamingQuery, type Trigger } from '../connect';
 import { PHYSICAL_BOUNDS, READING_FIELDS, READING_SCHEMA_DDL, TOPICS, ZSCORE_MIN_READINGS, ZSCORE_RULES, type Metric } from './sensors';
 import { sparkInterval } from './rate';
+
+const { col, expr, from_json, window } = functions;
 
 /**
  * The streaming pipeline, entirely in Spark: every transformation below is a Spark plan; Node only builds
  * the plans and starts the queries.
  *
  *   Kafka (sensor_data) ─► parse with the explicit schema ─► classify
- *     ├─ invalid (not_json, missing_field:<f>, wrong_type:<f>, out_of_bounds:<m>) ─► Kafka sensor_data_dlq
- *     └─ valid ─► watermark ─┬─ tumbling 10 s per sensor ─► Parquet aggregates_10s  +  Kafka sensor_aggregates
+ *     ├─ invalid (not_json, missing_field:<f>, wrong_type:<f>, out_of_bounds:<m>) ─► DLQ rows
+ *     └─ valid ─► watermark ─┬─ tumbling 10 s per sensor ─► Parquet aggregates_10s  +  aggregate rows
  *                            ├─ sliding 1 min / 10 s    ─► Parquet aggregates_1m
  *                            └─ 10 s window z-scores ─┐
- *     out_of_bounds readings (stateless) ─────────────┴─► Parquet alerts  +  Kafka sensor_alerts
+ *     out_of_bounds readings (stateless) ─────────────┴─► Parquet alerts  +  alert rows
+ *   DLQ rows + aggregate rows + alert rows ─► one Kafka query (each row names its topic:
+ *     sensor_data_dlq, sensor_aggregates, sensor_alerts)
+ *
+ * Four queries, each with its own checkpoint: kafka, aggregates_10s, aggregates_1m, alerts. The Parquet
+ * sinks are exactly once (the file sink's commit log); the Kafka sink is at least once (Spark's Kafka sink
+ * is not transactional): after a crash mid-batch, a batch may be written twice — the DLQ rows carry their
+ * source partition and offset, and aggregates their (sensor_id, window_start), so readers can deduplicate.
  *
  * Alerts. `out_of_bounds`: a reading outside PHYSICAL_BOUNDS (raised at once, late or not). `zscore`: for a
  * valid reading x of a sensor in its 10 s tumbling window with n ≥ 3 readings, z = (x − mean₋ₓ) /
@@ -44,7 +49,7 @@ export interface StreamPipelineOptions {
   queryPrefix?: string;
 }
 
-export const QUERY_NAMES = ['dlq', 'aggregates_10s', 'aggregates_10s_kafka', 'aggregates_1m', 'alerts', 'alerts_kafka'] as const;
+export const QUERY_NAMES = ['kafka', 'aggregates_10s', 'aggregates_1m', 'alerts'] as const;
 export type QueryName = (typeof QUERY_NAMES)[number];
 
 const METRICS = Object.keys(PHYSICAL_BOUNDS) as Metric[];
@@ -187,7 +192,7 @@ export interface StartedQueries {
   names: Map<string, QueryName>;
 }
 
-/** Builds the plans and starts the six queries (each with its own checkpoint directory under `checkpoint`). */
+/** Builds the plans and starts the four queries (each with its own checkpoint directory under `checkpoint`). */
 export async function startStreamPipeline(spark: SparkSession, o: StreamPipelineOptions): Promise<StartedQueries> {
   const topics = o.topics ?? { dlq: TOPICS.dlq, aggregates: TOPICS.aggregates, alerts: TOPICS.alerts };
   const classified = classifiedStream(spark, o);
@@ -203,13 +208,18 @@ export async function startStreamPipeline(spark: SparkSession, o: StreamPipeline
       "to_json(named_struct('raw', raw, 'reason', reason, 'source_topic', source_topic, 'source_partition', source_partition, 'source_offset', source_offset, 'source_timestamp', source_timestamp)) AS value",
     );
 
-  const plans: Array<{ name: QueryName; df: DataFrame; sink: { kafkaTopic: string } | { parquet: string } }> = [
-    { name: 'dlq', df: dlq, sink: { kafkaTopic: topics.dlq } },
+  // One query writes every Kafka output (DLQ, aggregates, alerts): each row names its topic. Four queries
+  // instead of six: each query reads the source and schedules its own micro-batches, and on a small
+  // machine that overhead, not the data, dominates.
+  const toKafka = dlq
+    .selectExpr('key', 'value', `${q(topics.dlq)} AS topic`)
+    .unionByName(asKafka(agg10, 'sensor_id', [...pinned, 'last_event_ts']).selectExpr('key', 'value', `${q(topics.aggregates)} AS topic`))
+    .unionByName(asKafka(alerts, 'sensor_id', ALERT_COLUMNS).selectExpr('key', 'value', `${q(topics.alerts)} AS topic`));
+  const plans: Array<{ name: QueryName; df: DataFrame; sink: 'kafka' | { parquet: string } }> = [
+    { name: 'kafka', df: toKafka, sink: 'kafka' },
     { name: 'aggregates_10s', df: agg10.selectExpr(...pinned), sink: { parquet: path.join(o.output, 'aggregates_10s') } },
-    { name: 'aggregates_10s_kafka', df: asKafka(agg10, 'sensor_id', [...pinned, 'last_event_ts']), sink: { kafkaTopic: topics.aggregates } },
     { name: 'aggregates_1m', df: agg1m.selectExpr(...pinned), sink: { parquet: path.join(o.output, 'aggregates_1m') } },
     { name: 'alerts', df: alerts, sink: { parquet: path.join(o.output, 'alerts') } },
-    { name: 'alerts_kafka', df: asKafka(alerts, 'sensor_id', ALERT_COLUMNS), sink: { kafkaTopic: topics.alerts } },
   ];
   const started: StartedQueries = { queries: new Map(), names: new Map() };
   try {
@@ -220,8 +230,8 @@ export async function startStreamPipeline(spark: SparkSession, o: StreamPipeline
         .outputMode('append')
         .trigger(o.trigger)
         .option('checkpointLocation', path.join(o.checkpoint, p.name));
-      if ('kafkaTopic' in p.sink) {
-        w = w.format('kafka').option('kafka.bootstrap.servers', o.bootstrapServers).option('topic', p.sink.kafkaTopic).option('kafka.acks', 'all');
+      if (p.sink === 'kafka') {
+        w = w.format('kafka').option('kafka.bootstrap.servers', o.bootstrapServers).option('kafka.acks', 'all');
       } else {
         w = w.format('parquet').option('path', p.sink.parquet);
       }

@@ -1,7 +1,5 @@
 import path from 'node:path';
-import type { SparkSession } from '../connect/session';
-import type { StreamingQuery } from '../connect/streaming';
-import type { Trigger } from '../connect/writer';
+import type { SparkSession, StreamingQuery, Trigger } from '../connect';
 import { connectWithin, ensureTopics, streamKafka } from './kafka';
 import { AggregateLatencyTracker, ProgressLog, writeReport } from './metrics';
 import { startStreamPipeline, type QueryName, type StreamPipelineOptions } from './pipeline';
@@ -45,7 +43,7 @@ export interface StreamMetricsReport {
 }
 
 /**
- * Runs the streaming job: checks Kafka, starts the six queries, polls their progress, measures the
+ * Runs the streaming job: checks Kafka, starts the queries, polls their progress, measures the
  * end-to-end latency, and stops every query on abort, after `durationMs`, or (available-now) when all have
  * finished. A query that fails stops the others and the error is rethrown. The metrics report is written
  * in every case.

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { ensureKafka, ensureSpark } from '../support/servers';
-import { SparkSession } from '../../lib/connect/session';
+import { SparkSession } from '../../lib/connect';
 import type { JobContext } from '../../lib/cli/job';
 import streamJob from '../../jobs/stream';
 import { connectIdempotentProducer, ensureTopics, readTopic, sendBatch, streamKafka } from '../../lib/stream/kafka';
@@ -266,7 +266,7 @@ describe('stream job (Kafka + Spark, available-now)', function () {
 
     // Metrics: progress of every query, batch durations.
     const metrics = JSON.parse(fs.readFileSync(path.join(dir, 'stream-metrics.json'), 'utf8'));
-    expect(Object.keys(metrics.queries).sort()).to.deep.equal(['aggregates_10s', 'aggregates_10s_kafka', 'aggregates_1m', 'alerts', 'alerts_kafka', 'dlq']);
+    expect(Object.keys(metrics.queries).sort()).to.deep.equal(['aggregates_10s', 'aggregates_1m', 'alerts', 'kafka']);
     expect(metrics.queries.aggregates_10s.input_rows).to.equal(all.length);
     expect(metrics.queries.aggregates_10s.batch_duration_ms.count).to.be.greaterThan(1);
     expect(metrics.end_to_end_latency_ms.record_timestamp.count).to.equal(expected10.length);
