@@ -7,7 +7,7 @@ import { SparkConnectClient } from '../../lib/connect/client';
 import type { Relation } from '../../lib/connect/gen/spark/connect/Relation';
 import { localRelation, rowsFromTable, tableFromBatches, type Row } from '../../lib/connect/arrow';
 import { rowToJsonLine } from '../../lib/connect/json';
-import { dataTypeFromProto, parseDDLSchema, simpleString, type StructType } from '../../lib/connect/types';
+import { dataTypeFromProto, parseDDLSchema, simpleString, treeString, type StructType } from '../../lib/connect/types';
 import { Decimal, SparkDate, SparkTimestamp, type SparkValue } from '../../lib/connect/values';
 import type { SparkState } from '../../lib/runtime/spark-server';
 import { SparkSession, VectorAssembler } from '../../lib/connect';
@@ -276,6 +276,12 @@ describe('connect types: exact round trip through SparkSession (sql, createDataF
       { l1: 9007199254740994n, dec: Decimal.fromString('0.000000000000000001'), text: '0.000000000000000001', next: SparkDate.fromString('1950-01-03') },
       { l1: -9007199254740992n, dec: Decimal.fromString('-99999999999999999999.999999999999999999'), text: '-99999999999999999999.999999999999999999', next: SparkDate.fromString('1970-01-01') },
     ]);
+  });
+
+  it('prints schemas exactly as the server does (treeString vs AnalyzePlan TreeString)', async () => {
+    const df = await spark.sql(LITERALS + ", parse_json('1') AS v, map(1, NULL) AS mn");
+    const server = await spark.client.analyze({ tree_string: { plan: df.plan } });
+    expect(treeString(await df.schema())).to.equal(server.tree_string!.tree_string);
   });
 
   it('ML vectors (VectorUDT, named by class only) decode as their struct', async () => {
