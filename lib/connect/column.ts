@@ -132,7 +132,7 @@ export class Column {
   alias(...names: string[]): Column {
     return new Column({ alias: { expr: this.expr, name: names } });
   }
-  /** Same as `alias` (PySpark's `name`/`as`; `as` is a keyword in TS call position, so both are offered). */
+  /** Same as `alias` (PySpark's `name`). */
   name(name: string): Column {
     return this.alias(name);
   }

@@ -392,7 +392,7 @@ describe('connect API (live server)', function () {
       ]);
     });
 
-    it('withWatermark on a stream; dropDuplicates and the AbortSignal of an action', async () => {
+    it('withWatermark on a stream; an AbortSignal interrupts a running action', async () => {
       const wm = spark.readStream.format('rate').load().withWatermark('timestamp', '10 seconds');
       expect(await wm.isStreaming()).to.equal(true);
       expect(await wm.explain('extended')).to.match(/EventTimeWatermark/);
