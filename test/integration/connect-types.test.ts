@@ -36,7 +36,7 @@ const EVERY_TYPE = parseDDLSchema(
     'nul VOID', 'b BOOLEAN', 'y TINYINT', 's SMALLINT', 'i INT', 'l BIGINT', 'lmin BIGINT NOT NULL', 'f FLOAT', 'd DOUBLE',
     'nan DOUBLE', 'inf DOUBLE', 'ninf FLOAT', 'dec DECIMAL(38,18)', 'decmax DECIMAL(38,18)', 'str STRING', 'bin BINARY',
     'dt DATE', 'dtmin DATE', 'ts TIMESTAMP', 'tsold TIMESTAMP', 'ntz TIMESTAMP_NTZ', 'dti INTERVAL DAY TO SECOND',
-    'ymi INTERVAL YEAR TO MONTH', 'arr ARRAY<INT>', 'nested ARRAY<ARRAY<BIGINT>>', 'm MAP<STRING, DECIMAL(20,2)>',
+    'ymi INTERVAL YEAR TO MONTH', 'ci INTERVAL', 'arr ARRAY<INT>', 'nested ARRAY<ARRAY<BIGINT>>', 'm MAP<STRING, DECIMAL(20,2)>',
     'mk MAP<INT, ARRAY<DATE>>', 'st STRUCT<a: INT, b: ARRAY<STRING>, c: STRUCT<ts: TIMESTAMP, x: DOUBLE>>',
   ].join(', '),
 );
@@ -65,6 +65,7 @@ const EXPECTED: Record<string, SparkValue> = {
   ntz: SparkTimestamp.fromString('1969-12-31 23:59:59.999999', true),
   dti: 93784000005n,
   ymi: -14,
+  ci: { months: 14, days: 3, microseconds: 14706000007n },
   arr: [1, null, 3],
   nested: [[9007199254740993n], []],
   m: new Map<SparkValue, SparkValue>([['a', Decimal.fromString('1.50')], ['n', null]]),
@@ -83,7 +84,7 @@ const LITERALS = `SELECT
   TIMESTAMP'2024-02-29 23:59:59.123456' AS ts, TIMESTAMP'1969-12-31 23:59:59.999999' AS tsold,
   TIMESTAMP_NTZ'1969-12-31 23:59:59.999999' AS ntz,
   INTERVAL '1 02:03:04.000005' DAY TO SECOND AS dti, INTERVAL '-1-2' YEAR TO MONTH AS ymi,
-  array(1, NULL, 3) AS arr, array(array(CAST('9007199254740993' AS BIGINT)), array()) AS nested,
+  make_interval(1, 2, 0, 3, 4, 5, 6.000007) AS ci, array(1, NULL, 3) AS arr, array(array(CAST('9007199254740993' AS BIGINT)), array()) AS nested,
   map('a', CAST('1.50' AS DECIMAL(20,2)), 'n', NULL) AS m, map(1, array(DATE'1950-01-02')) AS mk,
   named_struct('a', 7, 'b', array('x', NULL), 'c', named_struct('ts', TIMESTAMP'0001-01-01 00:00:00', 'x', CAST('-Infinity' AS DOUBLE))) AS st`;
 
