@@ -100,6 +100,7 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
     let lastResponseId: string | undefined;
     let complete = false;
     let attempt = 0;
+    const executeStarted = Date.now();
     let started = false;
     const onAbort = () => void this.interruptOperation(operationId).catch(() => undefined);
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -129,13 +130,19 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
           if (signal?.aborted) throw new OperationInterruptedError(`operation ${operationId} interrupted`, { endpoint: this.endpoint });
           const code = (err as grpc.ServiceError).code;
           const retry = this.transport.retryPolicy;
-          // Before the server has seen the operation there is nothing to reattach to: run it again.
-          if (lastResponseId === undefined && code === grpc.status.UNAVAILABLE && attempt < retry.maxRetries) {
+          const wait = backoffMs(retry, attempt);
+          if (lastResponseId === undefined && code === grpc.status.UNAVAILABLE) {
+            // Before the server has seen the operation there is nothing to reattach to: run it again, within
+            // the policy's time budget, so a closed port fails as fast for ExecutePlan as for unary calls.
+            if (attempt >= retry.maxRetries || Date.now() - executeStarted + wait > retry.maxElapsedMs) {
+              throw await this.transport.toSparkError(err, (id) => this.fetchErrorDetails(id));
+            }
             started = false;
           } else if (!isReattachable(err) || attempt >= retry.maxRetries) {
             throw await this.transport.toSparkError(err, (id) => this.fetchErrorDetails(id));
           }
-          await sleep(backoffMs(retry, attempt++));
+          await sleep(wait);
+          attempt++;
         }
         if (!complete) this.emit('reattach', { operationId, attempt, lastResponseId });
       }
