@@ -13,6 +13,7 @@ interface ProduceArgs extends Record<string, unknown> {
   updates: number;
   rate: number;
   seed: number;
+  'start-lsn': number;
   'insert-ratio': number;
   'delete-ratio': number;
   'replay-rate': number;
@@ -37,6 +38,7 @@ export default defineJob<ProduceArgs>({
     updates: { type: 'number', default: 10_000, describe: 'change events after the snapshot (inserts + updates + deletes)' },
     rate: { type: 'number', default: 0, describe: 'messages per second; 0 = as fast as possible' },
     seed: { type: 'number', default: 42, describe: 'seed: the same seed and input give the same events' },
+    'start-lsn': { type: 'number', default: 1, describe: 'first lsn; to append to a topic that already has events, start above its last lsn' },
     'insert-ratio': { type: 'number', default: 0.1, describe: 'share of inserts among the changes' },
     'delete-ratio': { type: 'number', default: 0.05, describe: 'share of deletes among the changes (each followed by a tombstone)' },
     'replay-rate': { type: 'number', default: 0, describe: 'for testing: probability of re-sending an already sent event (same lsn) after each event' },
@@ -53,6 +55,7 @@ export default defineJob<ProduceArgs>({
     }
     if (args['insert-ratio'] + args['delete-ratio'] > 1) return '--insert-ratio + --delete-ratio must not exceed 1';
     if (!Number.isInteger(args.seed)) return `--seed must be an integer, got ${args.seed}`;
+    if (!(Number.isSafeInteger(args['start-lsn']) && args['start-lsn'] >= 0)) return `--start-lsn must be a non-negative integer, got ${args['start-lsn']}`;
     return undefined;
   },
   async run(spark, args, ctx) {
@@ -64,6 +67,7 @@ export default defineJob<ProduceArgs>({
     if (bad) throw new JobInputError(`${input}: every row needs an integer ID; found ${JSON.stringify(bad.ID)}`);
     const messages = generateChanges(rows, {
       seed: args.seed,
+      startLsn: args['start-lsn'],
       updates: args.updates,
       insertRatio: args['insert-ratio'],
       deleteRatio: args['delete-ratio'],

@@ -46,7 +46,7 @@ describe('cdc jobs with Spark (produce from Parquet, consume, verify + Spark ML)
     expect(first.Income).to.equal(rows[0].Income);
 
     const topic = `cdc-spark-${randomUUID()}`;
-    const produceArgs = { input, updates: 800, rate: 0, seed: 3, 'insert-ratio': 0.1, 'delete-ratio': 0.05, 'replay-rate': 0.02, 'malformed-rate': 0, topic, partitions: 3 };
+    const produceArgs = { input, updates: 800, rate: 0, seed: 3, 'start-lsn': 1, 'insert-ratio': 0.1, 'delete-ratio': 0.05, 'replay-rate': 0.02, 'malformed-rate': 0, topic, partitions: 3 };
     expect(produceJob.validate?.(produceArgs)).to.equal(undefined);
     expect(await produceJob.run(spark, produceArgs, ctx)).to.equal(0);
     expect(logs.some((l) => /sent \d+ messages .* snapshot 400/.test(l))).to.equal(true);
