@@ -303,27 +303,35 @@ async function runJob(job: JobDefinition, args: Record<string, unknown>, runner:
   return outcome.kind === 'returned' ? outcome.code : 1;
 }
 
-/** Ctrl-C: interrupt what runs on the server and stop the session's streaming queries. */
+/**
+ * Ctrl-C: stop the session's streaming queries, then interrupt what still runs on the server. Queries go
+ * first: interrupting the session also cancels their micro-batch jobs, which would fail them rather than
+ * stop them cleanly.
+ */
 async function interruptSpark(spark: SparkSession | undefined, say: (line: string) => void): Promise<void> {
   if (!spark || spark.stopped) return;
+  try {
+    const queries = await withTimeout(spark.streams.active(), 10_000);
+    if (queries === TIMED_OUT) say('spark: listing the streaming queries did not answer within 10 s');
+    else {
+      await Promise.all(
+        queries.map(async (q) => {
+          const r = await withTimeout(q.stop(), 20_000).catch((err: Error) => err);
+          const label = q.name ? `"${q.name}" (${q.id})` : q.id;
+          if (r === TIMED_OUT) say(`spark: streaming query ${label} did not stop within 20 s`);
+          else if (r instanceof Error) say(`spark: could not stop streaming query ${label}: ${r.message}`);
+          else say(`spark: stopped streaming query ${label}`);
+        }),
+      );
+    }
+  } catch (err) {
+    say(`spark: could not list the streaming queries: ${(err as Error).message}`);
+  }
   try {
     const ops = await withTimeout(spark.interruptAll(), 10_000);
     if (ops === TIMED_OUT) say('spark: interrupting the running operations did not answer within 10 s');
     else if (ops.length) say(`spark: interrupted ${ops.length} running operation${ops.length > 1 ? 's' : ''}`);
   } catch (err) {
     say(`spark: could not interrupt the running operations: ${(err as Error).message}`);
-  }
-  try {
-    const queries = await withTimeout(spark.streams.active(), 10_000);
-    if (queries === TIMED_OUT) return say('spark: listing the streaming queries did not answer within 10 s');
-    for (const q of queries) {
-      const r = await withTimeout(q.stop(), 20_000).catch((err: Error) => err);
-      const label = q.name ? `"${q.name}" (${q.id})` : q.id;
-      if (r === TIMED_OUT) say(`spark: streaming query ${label} did not stop within 20 s`);
-      else if (r instanceof Error) say(`spark: could not stop streaming query ${label}: ${r.message}`);
-      else say(`spark: stopped streaming query ${label}`);
-    }
-  } catch (err) {
-    say(`spark: could not list the streaming queries: ${(err as Error).message}`);
   }
 }
