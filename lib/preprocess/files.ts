@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 
 /** Spark's data files in a written directory, in partition order (part-00000-..., part-00001-...). */
 export function partFiles(dir: string, ext: string): string[] {
@@ -18,13 +19,9 @@ export async function concatParts(dir: string, ext: string, dest: string, header
   const parts = partFiles(dir, ext);
   const tmp = `${dest}.${process.pid}.tmp`;
   const out = fs.createWriteStream(tmp);
-  const write = (chunk: string | Buffer): Promise<void> =>
-    new Promise((resolve, reject) => (out.write(chunk) ? resolve() : out.once('drain', resolve).once('error', reject)));
   try {
-    if (header !== undefined) await write(header);
-    for (const p of parts) {
-      for await (const chunk of fs.createReadStream(p, { highWaterMark: 1 << 20 })) await write(chunk as Buffer);
-    }
+    if (header !== undefined) await new Promise<void>((resolve, reject) => out.write(header, (err) => (err ? reject(err) : resolve())));
+    for (const p of parts) await pipeline(fs.createReadStream(p, { highWaterMark: 1 << 20 }), out, { end: false });
     await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
   } catch (err) {
     out.destroy();

@@ -34,7 +34,7 @@ import {
 } from './rules';
 import { assertInvariant, type QualityReport } from './report';
 import { buildScaler, type ColumnScale, type ScalerFile } from './scaler';
-import { moveSinglePart, writeJsonAtomic } from './files';
+import { concatParts, writeJsonAtomic } from './files';
 
 export interface PreprocessParams {
   /** Absolute path of the input file (read by Spark and, for its header, by Node). */
@@ -163,7 +163,8 @@ export async function runPreprocess(spark: SparkSession, params: PreprocessParam
   const parsed = spark.read.parquet(parsedDir);
   lap('parse');
 
-  const reasonRows = await rowsOf(parsed.groupBy('reason').count());
+  // Sorted, so the report's key order (and bytes) do not depend on the order groups come back in.
+  const reasonRows = await rowsOf(parsed.groupBy('reason').count().orderBy('reason'));
   let rowsRead = 0;
   let goodRows = 0;
   const quarantineByReason: Record<string, number> = {};
@@ -187,16 +188,17 @@ export async function runPreprocess(spark: SparkSession, params: PreprocessParam
   //    keeps its latest Dt_Customer (ties broken by every other column, so the choice is deterministic).
   const contentColumns = INPUT_COLUMN_NAMES.filter((c) => c !== 'ID');
   const good = parsed.filter(col('reason').isNull()).drop('reason', 'raw_record').withColumn('Dt_Customer', tryToDate(F.trim(col('Dt_Customer'))));
-  const byContent = Window.partitionBy(...contentColumns).orderBy(col('ID').asc());
   const byId = Window.partitionBy('ID').orderBy(
     col('Dt_Customer').desc_nulls_last(),
     ...contentColumns.filter((c) => c !== 'Dt_Customer').map((c) => col(c).asc_nulls_first()),
   );
   const dedupDir = path.join(work, 'deduped');
+  // Grouping by the content keeps one row per distinct content with its lowest ID (a hash aggregate: no
+  // sort over 28 columns); nulls group together, so rows that are empty in the same places are duplicates.
   await good
-    .withColumn('_content_rank', F.row_number().over(byContent))
-    .filter(col('_content_rank').eq(1))
-    .drop('_content_rank')
+    .groupBy(...contentColumns)
+    .agg(F.min(col('ID')).alias('ID'))
+    .select(...INPUT_COLUMN_NAMES.map((c) => col(c)))
     .withColumn('_id_rank', F.row_number().over(byId))
     .write.mode('overwrite')
     .parquet(dedupDir);
@@ -246,7 +248,7 @@ export async function runPreprocess(spark: SparkSession, params: PreprocessParam
       F.sum(F.when(col('_marital_raw').isNull(), 1).otherwise(0)).alias('null_Marital_Status'),
     ),
   );
-  const maritalRows = await rowsOf(base.groupBy('Marital_Status').count());
+  const maritalRows = await rowsOf(base.groupBy('Marital_Status').count().orderBy('Marital_Status'));
   const educationRows = await rowsOf(validated.filter(col('Education').isNotNull()).groupBy('Education').count());
   lap('validate');
 
@@ -350,9 +352,11 @@ export async function runPreprocess(spark: SparkSession, params: PreprocessParam
   const customersDir = path.join(out, 'customers');
   await scaled.orderBy('ID').write.mode('overwrite').parquet(customersDir);
   const written = spark.read.parquet(customersDir);
+  // One CSV file: Spark writes the sorted rows in parallel as range-partitioned parts (part-00000 holds
+  // the lowest IDs); Node puts the header first and joins the parts in order.
   const csvDir = path.join(work, 'csv');
-  await written.orderBy('ID').coalesce(1).write.mode('overwrite').option('header', true).csv(csvDir);
-  moveSinglePart(csvDir, '.csv', path.join(out, 'customers.csv'));
+  await written.orderBy('ID').write.mode('overwrite').option('header', false).csv(csvDir);
+  await concatParts(csvDir, '.csv', path.join(out, 'customers.csv'), (await written.columns()).join(',') + '\n');
   lap('write');
 
   // 8. The job checks itself: count what was written, and that no imputed column kept a null.

@@ -1,0 +1,140 @@
+// preprocess benchmark (issue 5): generate-data + preprocess at 1M and 10M rows; wall time, rows/s and
+// the Spark server's peak RSS while each step runs.
+//   node -r ts-node/register/transpile-only lib/preprocess/bench/preprocess.ts [--rows 1000000,10000000] [--seed 42] [--json-out FILE] [--keep DIR]
+// Needs the Spark Connect server (SPARK_REMOTE or .run/spark.json); RSS is read from /proc/<pid>/status of
+// the embedded server's pid (.run/spark.json), so it is reported only when that server runs on this machine.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import yargs from 'yargs';
+import Table from 'cli-table3';
+import { SparkSession } from '../../connect';
+import { readSparkState } from '../../runtime/spark-server';
+import { DEFAULT_DEFECT_RATES } from '../defects';
+import { runGenerate } from '../generate';
+import { runPreprocess } from '../pipeline';
+
+export interface PreprocessBenchResult {
+  rows: number;
+  input_bytes: number;
+  generate_s: number;
+  generate_rows_per_s: number;
+  preprocess_s: number;
+  preprocess_rows_per_s: number;
+  /** Highest VmRSS of the Spark server sampled (every 200 ms) during generate and during preprocess. */
+  generate_peak_rss_bytes: number | null;
+  preprocess_peak_rss_bytes: number | null;
+  /** The server's VmHWM (peak RSS since it started) after the run: an upper bound that includes earlier work. */
+  server_hwm_bytes: number | null;
+  rows_written: number;
+  rows_quarantined: number;
+  step_seconds: Record<string, number>;
+}
+
+function procStatusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number | null {
+  try {
+    const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Samples the server's RSS while `fn` runs; returns fn's result, the seconds it took and the peak seen. */
+async function sampled<T>(pid: number | undefined, fn: () => Promise<T>): Promise<{ value: T; seconds: number; peak: number | null }> {
+  let peak: number | null = null;
+  const sample = (): void => {
+    if (pid === undefined) return;
+    const rss = procStatusKb(pid, 'VmRSS');
+    if (rss !== null) peak = Math.max(peak ?? 0, rss);
+  };
+  sample();
+  const timer = setInterval(sample, 200);
+  const t0 = performance.now();
+  try {
+    const value = await fn();
+    return { value, seconds: (performance.now() - t0) / 1000, peak };
+  } finally {
+    clearInterval(timer);
+    sample();
+  }
+}
+
+/** One size: generate the file, preprocess it, measure both. The files live under `dir`. */
+export async function measurePreprocess(spark: SparkSession, rows: number, seed: number, dir: string): Promise<PreprocessBenchResult> {
+  const pid = readSparkState()?.pid;
+  const input = path.join(dir, `customers-${rows}.csv`);
+  const output = path.join(dir, `processed-${rows}`);
+  const gen = await sampled(pid, () => runGenerate(spark, { rows, seed, output: input, rates: DEFAULT_DEFECT_RATES }));
+  const pre = await sampled(pid, () => runPreprocess(spark, { input, output }));
+  return {
+    rows,
+    input_bytes: gen.value.bytes,
+    generate_s: gen.seconds,
+    generate_rows_per_s: rows / gen.seconds,
+    preprocess_s: pre.seconds,
+    preprocess_rows_per_s: rows / pre.seconds,
+    generate_peak_rss_bytes: gen.peak,
+    preprocess_peak_rss_bytes: pre.peak,
+    server_hwm_bytes: pid === undefined ? null : procStatusKb(pid, 'VmHWM'),
+    rows_written: pre.value.report.rows_written,
+    rows_quarantined: pre.value.report.rows_quarantined,
+    step_seconds: pre.value.timings,
+  };
+}
+
+const mib = (b: number | null): string => (b === null ? 'n/a' : `${(b / 2 ** 20).toFixed(0)} MiB`);
+
+async function main(): Promise<void> {
+  const argv = await yargs(process.argv.slice(2))
+    .option('rows', { type: 'string', default: '1000000,10000000', describe: 'comma-separated sizes' })
+    .option('seed', { type: 'number', default: 42 })
+    .option('json-out', { type: 'string', describe: 'write the results as JSON here' })
+    .option('keep', { type: 'string', describe: 'keep the generated and processed files in this directory' })
+    .strict()
+    .parseAsync();
+  const sizes = argv.rows.split(',').map((s) => Number(s.trim()));
+  if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--rows: whole numbers > 0, got ${argv.rows}`);
+  const dir = argv.keep ? path.resolve(argv.keep) : fs.mkdtempSync(path.join(os.tmpdir(), `preprocess-bench-${randomUUID()}-`));
+  fs.mkdirSync(dir, { recursive: true });
+  const spark = await SparkSession.builder().appName('preprocess-bench').getOrCreate();
+  const results: PreprocessBenchResult[] = [];
+  try {
+    for (const n of sizes) {
+      console.error(`bench: ${n} rows ...`);
+      const r = await measurePreprocess(spark, n, argv.seed, dir);
+      results.push(r);
+      console.error(`bench: ${n} rows: generate ${r.generate_s.toFixed(1)} s, preprocess ${r.preprocess_s.toFixed(1)} s`);
+    }
+  } finally {
+    await spark.stop();
+    if (!argv.keep) fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const table = new Table({ head: ['rows', 'input', 'generate', 'gen rows/s', 'gen peak RSS', 'preprocess', 'prep rows/s', 'prep peak RSS', 'server VmHWM'] });
+  for (const r of results) {
+    table.push([
+      r.rows.toLocaleString('en-US'),
+      mib(r.input_bytes),
+      `${r.generate_s.toFixed(1)} s`,
+      Math.round(r.generate_rows_per_s).toLocaleString('en-US'),
+      mib(r.generate_peak_rss_bytes),
+      `${r.preprocess_s.toFixed(1)} s`,
+      Math.round(r.preprocess_rows_per_s).toLocaleString('en-US'),
+      mib(r.preprocess_peak_rss_bytes),
+      mib(r.server_hwm_bytes),
+    ]);
+  }
+  console.log(table.toString());
+  for (const r of results) console.log(`  ${r.rows} rows, preprocess steps (s): ${Object.entries(r.step_seconds).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
+  console.log(`  machine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; the Spark server is shared, so other work can add to its RSS and time`);
+  if (argv['json-out']) fs.writeFileSync(argv['json-out'], JSON.stringify({ created_at: new Date().toISOString(), results }, null, 2) + '\n');
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(`bench: ${(err as Error).message}`);
+    process.exit(1);
+  });
+}
