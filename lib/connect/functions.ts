@@ -88,6 +88,17 @@ export function lpad(c: ColumnOrName, len: number, pad: string): Column {
 export function rpad(c: ColumnOrName, len: number, pad: string): Column {
   return new Column(fn('rpad', [toColumnExpr(c), literalExpr(len), literalExpr(pad)]));
 }
+export function instr(c: ColumnOrName, substr: string): Column {
+  return new Column(fn('instr', [toColumnExpr(c), literalExpr(substr)]));
+}
+export function translate(c: ColumnOrName, matching: string, replace: string): Column {
+  return new Column(fn('translate', [toColumnExpr(c), literalExpr(matching), literalExpr(replace)]));
+}
+export const base64 = (c: ColumnOrName): Column => call('base64', c);
+export const unbase64 = (c: ColumnOrName): Column => call('unbase64', c);
+export const levenshtein = (a: ColumnOrName, b: ColumnOrName): Column => call('levenshtein', a, b);
+export const sha1 = (c: ColumnOrName): Column => call('sha1', c);
+export const crc32 = (c: ColumnOrName): Column => call('crc32', c);
 export const sha2 = (c: ColumnOrName, numBits: number): Column => new Column(fn('sha2', [toColumnExpr(c), literalExpr(numBits)]));
 export const md5 = (c: ColumnOrName): Column => call('md5', c);
 export const hash = (...cols: ColumnOrName[]): Column => call('hash', ...cols);
@@ -140,6 +151,25 @@ export function window(timeColumn: ColumnOrName, windowDuration: string, slideDu
   if (slideDuration !== undefined || startTime !== undefined) args.push(literalExpr(slideDuration ?? windowDuration));
   if (startTime !== undefined) args.push(literalExpr(startTime));
   return new Column(fn('window', args));
+}
+
+export function from_unixtime(c: ColumnOrName, format = 'yyyy-MM-dd HH:mm:ss'): Column {
+  return new Column(fn('from_unixtime', [toColumnExpr(c), literalExpr(format)]));
+}
+export function to_utc_timestamp(c: ColumnOrName, tz: string | Column): Column {
+  return new Column(fn('to_utc_timestamp', [toColumnExpr(c), toExpr(tz)]));
+}
+export function from_utc_timestamp(c: ColumnOrName, tz: string | Column): Column {
+  return new Column(fn('from_utc_timestamp', [toColumnExpr(c), toExpr(tz)]));
+}
+export const weekofyear = (c: ColumnOrName): Column => call('weekofyear', c);
+export const quarter = (c: ColumnOrName): Column => call('quarter', c);
+export const last_day = (c: ColumnOrName): Column => call('last_day', c);
+export function trunc(c: ColumnOrName, format: string): Column {
+  return new Column(fn('trunc', [toColumnExpr(c), literalExpr(format)]));
+}
+export function make_date(year: ColumnOrName, month: ColumnOrName, day: ColumnOrName): Column {
+  return call('make_date', year, month, day);
 }
 
 // ---- math ----
@@ -281,6 +311,19 @@ export const create_map = (...cols: ColumnOrName[]): Column => call('map', ...co
 export const explode = (c: ColumnOrName): Column => call('explode', c);
 export const explode_outer = (c: ColumnOrName): Column => call('explode_outer', c);
 export const size = (c: ColumnOrName): Column => call('size', c);
+export const posexplode = (c: ColumnOrName): Column => call('posexplode', c);
+export const flatten = (c: ColumnOrName): Column => call('flatten', c);
+export const array_distinct = (c: ColumnOrName): Column => call('array_distinct', c);
+export const map_keys = (c: ColumnOrName): Column => call('map_keys', c);
+export const map_values = (c: ColumnOrName): Column => call('map_values', c);
+export function sort_array(c: ColumnOrName, asc = true): Column {
+  return new Column(fn('sort_array', [toColumnExpr(c), literalExpr(asc)]));
+}
+export function array_join(c: ColumnOrName, delimiter: string, nullReplacement?: string): Column {
+  const args = [toColumnExpr(c), literalExpr(delimiter)];
+  if (nullReplacement !== undefined) args.push(literalExpr(nullReplacement));
+  return new Column(fn('array_join', args));
+}
 export function array_contains(c: ColumnOrName, value: ColumnOrLiteral): Column {
   return new Column(fn('array_contains', [toColumnExpr(c), toExpr(value)]));
 }
@@ -296,6 +339,18 @@ export const isnotnull = (c: ColumnOrName): Column => call('isnotnull', c);
 export const nanvl = (a: ColumnOrName, b: ColumnOrName): Column => call('nanvl', a, b);
 export const ifnull = (a: ColumnOrName, b: ColumnOrName): Column => call('ifnull', a, b);
 export const nullif = (a: ColumnOrName, b: ColumnOrName): Column => call('nullif', a, b);
+export const nvl = (a: ColumnOrName, b: ColumnOrName): Column => call('nvl', a, b);
+
+// ---- misc ----
+export const count_if = (c: ColumnOrName): Column => call('count_if', c);
+export const input_file_name = (): Column => call('input_file_name');
+export const uuid = (): Column => call('uuid');
+const typeof_ = (c: ColumnOrName): Column => call('typeof', c);
+/** `F.typeof(col)`: the SQL type name of each value (`typeof` is a JS keyword, hence the export alias). */
+export { typeof_ as typeof };
+export function try_divide(a: ColumnOrName, b: ColumnOrName): Column {
+  return call('try_divide', a, b);
+}
 
 function optionsMap(options: Record<string, string>): Column['expr'] {
   return fn('map', Object.entries(options).flatMap(([k, v]) => [literalExpr(k), literalExpr(v)]));

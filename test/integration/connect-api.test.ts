@@ -465,6 +465,23 @@ describe('connect API (live server)', function () {
       });
     });
 
+    it('more functions: arrays, maps, hashing, unix time, typeof', async () => {
+      const r = await spark
+        .range(1)
+        .select(
+          F.array_join(F.sort_array(F.array_distinct(F.lit([3, 1, 3, 2])), false), '-').alias('arr'),
+          F.map_keys(F.create_map(F.lit('k'), F.lit(1))).alias('keys'),
+          F.from_unixtime(F.lit(0)).alias('epoch'),
+          F.quarter(F.lit('2024-05-01')).alias('q'),
+          F.instr(F.lit('spark'), 'ar').alias('instr'),
+          F.typeof(F.lit(1n)).alias('type'),
+          F.nvl(F.lit(null), F.lit('x')).alias('nvl'),
+          F.base64(F.lit('hi')).alias('b64'),
+        )
+        .first();
+      expect(r).to.deep.equal({ arr: '3-2-1', keys: ['k'], epoch: '1970-01-01 00:00:00', q: 2, instr: 3, type: 'bigint', nvl: 'x', b64: 'aGk=' });
+    });
+
     it('aggregates', async () => {
       const r = await people.agg(
         F.count('age').alias('count'),
