@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { assertInvariant, invariantViolations, InvariantError, type ReportCounts } from '../../lib/preprocess/report';
+import { assertInvariant, formatSummary, invariantViolations, InvariantError, type QualityReport, type ReportCounts } from '../../lib/preprocess/report';
 import { buildScaler, normalize, parseScaler, standardize } from '../../lib/preprocess/scaler';
 
 const ok: ReportCounts = {
@@ -27,6 +27,23 @@ describe('preprocess quality report and scaler.json @unit', () => {
   it('checks the reasons sum to the quarantine, and counts are whole and non-negative', () => {
     expect(invariantViolations({ ...ok, rows_written: 2057, rows_quarantined: 1, quarantine_by_reason: {} })[0]).to.contain('sums to 0');
     expect(invariantViolations({ ...ok, rows_written: 2058.5, rows_read: 2240.5 }).join()).to.contain('rows_written is not a count');
+  });
+
+  it('prints a short summary with the counts and where the files are', () => {
+    const report = {
+      ...ok,
+      rows_read: 2250,
+      rows_quarantined: 10,
+      quarantine_by_reason: { wrong_field_count: 4, unparseable_number: 6 },
+      nulls_imputed: { Income: 25 },
+      outliers_handled: { Year_Birth: 3, Income: 1 },
+      columns_dropped: ['Z_CostContact', 'Z_Revenue'],
+      reference_date: '2014-06-29',
+    } as unknown as QualityReport;
+    const s = formatSummary(report, '/out');
+    expect(s.split('\n')).to.have.length(7);
+    expect(s).to.contain('2250 rows read -> 2058 written, 10 quarantined, 182 duplicates');
+    expect(s).to.contain('wrong_field_count 4, unparseable_number 6').and.contain('Income 25').and.contain('2014-06-29').and.contain('/out/{customers/');
   });
 
   it('scales with min-max and population z-score, and 0 for a constant column', () => {
