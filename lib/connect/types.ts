@@ -251,13 +251,27 @@ const SIMPLE_NAMES: Record<AtomicTypeName, string> = {
   variant: 'variant',
 };
 
-/** Quote a field name the way Spark's catalogString does when it is not a plain identifier. */
+/** Quote a field name the way Spark's parseableTypeString does when it is not a plain identifier. */
 function fieldNameString(name: string): string {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : '`' + name.replace(/`/g, '``') + '`';
 }
 
-/** The type as Spark prints it in `dtypes` / `simpleString`: bigint, decimal(38,18), array<int>, struct<a:int,b:string>. */
+/**
+ * The type as Spark prints it in `dtypes` / `simpleString`: bigint, decimal(38,18), array<int>,
+ * struct<a:int,b:string>. Like Spark's, field names are not quoted (use `parseableTypeString` for parseable text).
+ */
 export function simpleString(dt: DataType): string {
+  return typeText(dt, false);
+}
+
+/** Like simpleString, with field names quoted where needed (struct<`a b`:int>) so parseTypeString reads it back. */
+export function parseableTypeString(dt: DataType): string {
+  return typeText(dt, true);
+}
+
+function typeText(dt: DataType, quote: boolean): string {
+  const name = quote ? fieldNameString : (n: string) => n;
+  const simpleString = (t: DataType) => typeText(t, quote);
   switch (dt.type) {
     case 'decimal': return `decimal(${dt.precision},${dt.scale})`;
     case 'char': return `char(${dt.length})`;
@@ -266,7 +280,7 @@ export function simpleString(dt: DataType): string {
     case 'year_month_interval': return intervalString(YEAR_MONTH_FIELDS, dt.startField, dt.endField);
     case 'array': return `array<${simpleString(dt.elementType)}>`;
     case 'map': return `map<${simpleString(dt.keyType)},${simpleString(dt.valueType)}>`;
-    case 'struct': return `struct<${dt.fields.map((f) => `${fieldNameString(f.name)}:${simpleString(f.dataType)}`).join(',')}>`;
+    case 'struct': return `struct<${dt.fields.map((f) => `${name(f.name)}:${simpleString(f.dataType)}`).join(',')}>`;
     case 'udt': return udtName(dt);
     default: return SIMPLE_NAMES[dt.type];
   }
@@ -341,7 +355,7 @@ export function dataTypeToJsonValue(dt: DataType): SparkJsonType {
     case 'long': return 'long';
     case 'short': return 'short';
     case 'byte': return 'byte';
-    default: return simpleString(dt);
+    default: return parseableTypeString(dt);
   }
 }
 
@@ -615,13 +629,13 @@ export function parseDDLSchema(ddl: string): StructType {
 /** DDL text for a schema, e.g. "a INT,b STRING NOT NULL" — what readers' .schema() accept. */
 export function toDDL(schema: StructType): string {
   return schema.fields
-    .map((f) => `${'`' + f.name.replace(/`/g, '``') + '`'} ${simpleString(f.dataType)}${f.nullable ? '' : ' NOT NULL'}`)
+    .map((f) => `${'`' + f.name.replace(/`/g, '``') + '`'} ${parseableTypeString(f.dataType)}${f.nullable ? '' : ' NOT NULL'}`)
     .join(',');
 }
 
 /** Structural equality of two data types (field names, nullability, nested types; metadata ignored). */
 export function sameType(a: DataType, b: DataType): boolean {
-  return simpleString(a) === simpleString(b) && nullabilityString(a) === nullabilityString(b);
+  return parseableTypeString(a) === parseableTypeString(b) && nullabilityString(a) === nullabilityString(b);
 }
 
 function nullabilityString(dt: DataType): string {

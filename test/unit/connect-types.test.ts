@@ -18,6 +18,7 @@ import { JsonNumber, jsonText, rowToJsonLine, shortestFloat32, toJsonValue } fro
 import { protoDir } from '../../lib/connect/proto';
 import {
   arrayType,
+  parseableTypeString,
   dataTypeFromJson,
   dataTypeFromProto,
   dataTypeToJson,
@@ -43,7 +44,7 @@ const TYPE_STRINGS = [
   'timestamp', 'timestamp_ntz', 'variant', 'interval', 'decimal(10,0)', 'decimal(38,18)', 'char(3)', 'varchar(10)',
   'interval day', 'interval day to second', 'interval hour to minute', 'interval year', 'interval year to month',
   'array<int>', 'array<array<string>>', 'map<string,bigint>', 'map<int,array<map<string,double>>>',
-  'struct<a:int,b:string>', 'struct<a:struct<b:array<decimal(5,2)>>,`c d`:date>', 'struct<>',
+  'struct<a:int,b:string>', 'struct<a:struct<b:array<decimal(5,2)>>,c_d:date>', 'struct<>',
 ];
 
 /** Decode a DataType through the real .proto (keepCase, as lib/connect/proto.ts loads it). */
@@ -116,6 +117,13 @@ describe('connect types and exact values @unit', () => {
         expect(dataTypeFromJson(dataTypeToJson(dt))).to.deep.equal(dt);
       });
     }
+
+    it('prints field names unquoted like Spark\'s simpleString, quoted in parseableTypeString (what parseTypeString reads back)', () => {
+      const dt = parseTypeString('struct<`c d`:date,`x``y`:int,ok:int>');
+      expect(simpleString(dt)).to.equal('struct<c d:date,x`y:int,ok:int>');
+      expect(parseableTypeString(dt)).to.equal('struct<`c d`:date,`x``y`:int,ok:int>');
+      expect(parseTypeString(parseableTypeString(dt))).to.deep.equal(dt);
+    });
 
     it('reads aliases and spacing as Spark does', () => {
       expect(simpleString(parseTypeString('INTEGER'))).to.equal('int');
