@@ -128,6 +128,24 @@ export class Column {
     return new Column({ unresolved_extract_value: { child: this.expr, extraction: literalExpr(name) } });
   }
 
+  /** A struct with one field added or replaced. */
+  withField(name: string, value: Column): Column {
+    return new Column({ update_fields: { struct_expression: this.expr, field_name: name, value_expression: value.expr } });
+  }
+  /** A struct without the named fields. */
+  dropFields(...names: string[]): Column {
+    return names.reduce<Column>((c, name) => new Column({ update_fields: { struct_expression: c.expr, field_name: name } }), this);
+  }
+  bitwiseAND(other: ColumnOrLiteral): Column {
+    return this.binary('&', other);
+  }
+  bitwiseOR(other: ColumnOrLiteral): Column {
+    return this.binary('|', other);
+  }
+  bitwiseXOR(other: ColumnOrLiteral): Column {
+    return this.binary('^', other);
+  }
+
   // ---- naming and types ----
   alias(...names: string[]): Column {
     return new Column({ alias: { expr: this.expr, name: names } });

@@ -409,6 +409,45 @@ export class DataFrame {
     return StorageLevel.fromProto(res.get_storage_level?.storage_level ?? null);
   }
 
+  /**
+   * Materializes this DataFrame and cuts its lineage: `localCheckpoint` keeps the data on executors,
+   * `checkpoint` in the checkpoint directory. The result refers to the server's copy.
+   */
+  async localCheckpoint(eager = true, storageLevel?: StorageLevel, opts: ActionOptions = {}): Promise<DataFrame> {
+    return this.checkpointed(true, eager, storageLevel, opts);
+  }
+
+  async checkpoint(eager = true, opts: ActionOptions = {}): Promise<DataFrame> {
+    return this.checkpointed(false, eager, undefined, opts);
+  }
+
+  private async checkpointed(local: boolean, eager: boolean, level: StorageLevel | undefined, opts: ActionOptions): Promise<DataFrame> {
+    const responses = await this.session.executeCommand(
+      { checkpoint_command: { relation: this.relation, local, eager, ...(level ? { storage_level: level.toProto() } : {}) } },
+      opts,
+    );
+    const id = responses.find((r) => r.checkpoint_command_result)?.checkpoint_command_result?.relation?.relation_id;
+    if (!id) throw new Error('the server returned no checkpointed relation');
+    return this.derive({ cached_remote_relation: { relation_id: id } });
+  }
+
+  /** Wide to long: keeps `ids`, turns the `values` columns (default: all others) into variable/value rows. */
+  unpivot(ids: ColumnOrName[], values: ColumnOrName[] | undefined, variableColumnName: string, valueColumnName: string): DataFrame {
+    return this.derive({
+      unpivot: {
+        input: this.relation,
+        ids: ids.map(toColumnExpr),
+        ...(values ? { values: { values: values.map(toColumnExpr) } } : {}),
+        variable_column_name: variableColumnName,
+        value_column_name: valueColumnName,
+      },
+    });
+  }
+
+  melt(ids: ColumnOrName[], values: ColumnOrName[] | undefined, variableColumnName: string, valueColumnName: string): DataFrame {
+    return this.unpivot(ids, values, variableColumnName, valueColumnName);
+  }
+
   // ------------------------------------------------------------------ inspection
 
   /** The schema (one AnalyzePlan round trip, then remembered: a DataFrame's plan never changes). */

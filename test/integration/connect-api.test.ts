@@ -300,6 +300,16 @@ describe('connect API (live server)', function () {
       await df.unpersist(true);
     });
 
+    it('localCheckpoint, unpivot, struct fields', async () => {
+      const cp = await spark.range(3).withColumn('x', F.col('id').multiply(10)).localCheckpoint();
+      expect((await cp.collect()).map((r) => r.x)).to.deep.equal([0n, 10n, 20n]);
+      expect(await cp.explain()).to.not.match(/Range/);
+      const long = await spark.createDataFrame([[1, 2, 3]], 'id INT, a INT, b INT').unpivot(['id'], ['a', 'b'], 'var', 'val').collect();
+      expect(long).to.deep.equal([{ id: 1, var: 'a', val: 2 }, { id: 1, var: 'b', val: 3 }]);
+      const st = await spark.range(1).select(F.struct(F.lit(1).alias('a'), F.lit(2).alias('b')).alias('s')).select(F.col('s').withField('c', F.lit(3)).dropFields('a').alias('s')).first();
+      expect(st).to.deep.equal({ s: { b: 2, c: 3 } });
+    });
+
     it('explain(mode) returns text; schema, columns, dtypes, printSchema, isEmpty, isStreaming', async () => {
       const df = people.where('age > 29');
       expect(await df.explain()).to.match(/== Physical Plan ==/);
