@@ -152,6 +152,21 @@ describe('connect plans @unit', () => {
     expect(body(base.withWatermark('ts', '10 seconds'))).to.deep.equal({ with_watermark: { input: input(), event_time: 'ts', delay_threshold: '10 seconds' } });
   });
 
+  it('unpivot, localCheckpoint, hint, toDF, tail', async () => {
+    expect(body(base.unpivot(['id'], ['a'], 'k', 'v'))).to.deep.equal({
+      unpivot: { input: input(), ids: [attr('id')], values: { values: [attr('a')] }, variable_column_name: 'k', value_column_name: 'v' },
+    });
+    expect(body(base.hint('broadcast'))).to.deep.equal({ hint: { input: input(), name: 'broadcast', parameters: [] } });
+    expect(body(base.toDF('x', 'y'))).to.deep.equal({ to_df: { input: input(), column_names: ['x', 'y'] } });
+    client.respond = () => [{ checkpoint_command_result: { relation: { relation_id: 'r-1' } } }];
+    const cp = await base.localCheckpoint();
+    expect(shape(client.lastPlan.command?.checkpoint_command)).to.deep.equal({ relation: input(), local: true, eager: true });
+    expect(body(cp)).to.deep.equal({ cached_remote_relation: { relation_id: 'r-1' } });
+    client.respond = () => [];
+    await base.tail(2);
+    expect(shape(client.lastPlan.root)).to.deep.equal({ tail: { input: input(), limit: 2 } });
+  });
+
   it('approxQuantile sends an approx_quantile relation and returns numbers', async () => {
     client.respond = () => [];
     // No server: the recording client returns no rows, so the result is empty — the plan is what matters here.
