@@ -15,6 +15,10 @@
  *   SparkTimestamp (microseconds), BinaryType → Uint8Array; `toArrow()` gives an apache-arrow Table;
  * - every action takes `{ signal }` (an AbortSignal interrupts the operation on the server);
  * - `spark.on('progress', e => ...)` reports execution progress, `spark.on('reattach', ...)` resumed streams.
+ *
+ * Plans are pure: a DataFrame's `relation` is the Spark Connect proto, built with no server. Unit tests
+ * use `SparkSession.builder().withClient(new RecordingClient()).create()` (lib/connect/testing) and
+ * assert on the recorded plans, or answer queries with `respondWithRows(rows, schema)`.
  */
 import * as functions from './functions';
 
