@@ -43,6 +43,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             .option('remote', { type: 'string', describe: 'use this Spark Connect server: sc://host:15002/;token=... (default: SPARK_REMOTE, else the embedded server)' })
             .option('conf', { type: 'string', array: true, describe: 'a session setting key=value (repeatable)' })
             .option('properties-file', { type: 'string', describe: 'Spark properties layered over spark-conf/spark-defaults.conf' })
+            .option('progress', { type: 'boolean', default: true, describe: 'show Spark execution progress on stderr; --no-progress hides it' })
             .option('verbose', { type: 'boolean', default: false, describe: 'JS stacks on failure' }),
         async (a) => {
           code = await sql(
@@ -54,6 +55,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
               conf: (a.conf ?? []).map(String),
               propertiesFile: a['properties-file'],
               verbose: a.verbose,
+              progress: a.progress,
             },
             io,
           );

@@ -117,8 +117,10 @@ export class ProgressReporter {
   /** A line for people, printed above any bar. */
   log(line: string): void {
     const text = line.endsWith('\n') ? line : `${line}\n`;
-    if (this.multibar?.isActive) this.multibar.log(text);
-    else this.opts.stream.write(text);
+    if (this.multibar?.isActive) {
+      this.multibar.log(text);
+      this.multibar.update(); // draws now: a buffered line would be lost if the bars stop before the next frame
+    } else this.opts.stream.write(text);
   }
 
   /** Ends the bars (call once, when the command is done). */

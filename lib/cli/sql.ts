@@ -8,6 +8,7 @@ import { acquireSpark, type SparkTarget } from './acquire';
 import { UsageError } from './job';
 import { describeFailure, exitCodeFor, processIo, type Io } from './output';
 import { resolveSettings } from './settings';
+import { ProgressReporter } from './progress';
 import { signalExitCode, trapSignals, withTimeout } from './shutdown';
 
 export interface SqlOptions {
@@ -18,6 +19,8 @@ export interface SqlOptions {
   conf: string[];
   propertiesFile?: string;
   verbose: boolean;
+  /** Show Spark execution progress on stderr (default true). */
+  progress?: boolean;
 }
 
 /** A value as one table or CSV cell: strings as they are, everything else in its --json form. */
@@ -31,7 +34,8 @@ export function cellText(v: SparkValue, dataType?: StructType['fields'][number][
 
 /** `spark-ts sql "<query>"`: the result as a table, JSON Lines (the --json contract) or CSV. */
 export async function sql(opts: SqlOptions, io: Io = processIo): Promise<number> {
-  const say = (line: string) => io.err(`spark-ts: ${line}`);
+  const progress = new ProgressReporter({ stream: process.stderr, interactive: Boolean(process.stderr.isTTY) });
+  const say = (line: string) => progress.log(`spark-ts: ${line}`);
   const controller = new AbortController();
   let spark: SparkSession | undefined;
   let target: SparkTarget | undefined;
@@ -50,6 +54,7 @@ export async function sql(opts: SqlOptions, io: Io = processIo): Promise<number>
     const settings = resolveSettings({ conf: opts.conf, propertiesFile: opts.propertiesFile });
     target = await acquireSpark({ remote: opts.remote ?? process.env.SPARK_REMOTE, settings, log: say, purpose: 'for the query' });
     spark = await SparkSession.builder().remote(target.url).appName('spark-ts-sql').config(settings.session).getOrCreate();
+    if (opts.progress !== false) spark.on('progress', progress.onProgress);
     const signal = controller.signal;
     const t0 = Date.now();
     const df = await spark.sql(opts.query, undefined, { signal });
@@ -62,6 +67,7 @@ export async function sql(opts: SqlOptions, io: Io = processIo): Promise<number>
     if (opts.format === 'csv' && columns.length) io.out(stringify([columns]).trimEnd());
     if (columns.length) {
       for await (const row of limited.toLocalIterator({ signal })) {
+        if (n === 0) progress.stop(); // rows are coming: the bar is done, and must not draw over them
         if (opts.maxRows !== undefined && n >= opts.maxRows) {
           truncated = true;
           break;
@@ -72,6 +78,7 @@ export async function sql(opts: SqlOptions, io: Io = processIo): Promise<number>
         else rows.push(row);
       }
     }
+    progress.stop();
     if (opts.format === 'table') {
       if (columns.length) {
         const table = new Table({ head: columns, style: { head: [], border: [] } });
@@ -88,6 +95,7 @@ export async function sql(opts: SqlOptions, io: Io = processIo): Promise<number>
     io.err(`spark-ts: ${describeFailure(err, opts.verbose)}`);
     return exitCodeFor(err);
   } finally {
+    progress.stop();
     trap.dispose();
     if (spark) await withTimeout(spark.stop().catch(() => undefined), 5000);
     await target?.release();
