@@ -53,7 +53,8 @@ export interface Validated {
 /** Checks --rows and --iterations; returns a usage message or undefined. */
 export function checkCounts(rows: unknown, iterations: unknown): string | undefined {
   const isPositiveInt = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
-  if (!isPositiveInt(rows)) return `--rows must be a positive integer (at least 1), got ${String(rows)}`;
-  if (!isPositiveInt(iterations)) return `--iterations must be a positive integer (at least 1), got ${String(iterations)}`;
+  const shown = (v: unknown) => (typeof v === 'number' && Number.isNaN(v) ? 'a value that is not a number' : String(v));
+  if (!isPositiveInt(rows)) return `--rows must be a positive integer (at least 1), got ${shown(rows)}`;
+  if (!isPositiveInt(iterations)) return `--iterations must be a positive integer (at least 1), got ${shown(iterations)}`;
   return undefined;
 }

@@ -119,7 +119,7 @@ describe('@unit cache-bench: modes, digest, measurement', () => {
       expect(checkCounts(0, 2)).to.match(/--rows must be a positive integer .* got 0/);
       expect(checkCounts(-5, 2)).to.match(/--rows .* got -5/);
       expect(checkCounts(1.5, 2)).to.match(/--rows .* got 1.5/);
-      expect(checkCounts(NaN, 2)).to.match(/--rows .* got NaN/);
+      expect(checkCounts(NaN, 2)).to.match(/--rows .* got a value that is not a number/);
       expect(checkCounts(10, 0)).to.match(/--iterations must be a positive integer .* got 0/);
     });
   });
