@@ -326,6 +326,19 @@ describe('cli: servers of its own (a separate run directory and ports; the share
     expect(fs.existsSync(path.join(runDir, 'spark.json'))).to.equal(false);
   });
 
+  it('a Kafka-only job gets the embedded broker started for it (and stopped after), and no Spark server', async function () {
+    this.timeout(200_000);
+    const r = await cli(['submit', 'fixture-kafka-only'], { env, timeoutMs: 180_000 });
+    expect(r.code, r.stderr).to.equal(0);
+    expect(JSON.parse(r.stdout.trim()).bootstrapServers).to.equal(`127.0.0.1:${env.SPARK_TS_KAFKA_PORT}`);
+    const pid = Number(r.stderr.match(/kafka: started the embedded broker in [\d.]+s at \S+ \(pid (\d+)\)/)?.[1]);
+    expect(pid, r.stderr).to.be.greaterThan(0);
+    pids.push(pid);
+    expect(r.stderr).to.match(/kafka: (stopped|killed) \(pid \d+\)/);
+    expect(r.stderr).to.not.include('Spark Connect server');
+    expect(isRunning(pid)).to.equal(false);
+  });
+
   it('`up` twice starts nothing new; `down` leaves no JVM', async function () {
     this.timeout(400_000);
     const first = await cli(['up'], { env, timeoutMs: 300_000 });
