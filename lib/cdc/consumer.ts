@@ -129,6 +129,7 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
     let lastActivity = Date.now();
     let firstBatchAt: number | undefined;
     let lastBatchEnd = 0;
+    let kafkaCommitWarned = false;
     let fatal: Error | undefined;
     let stopRequested = false;
     let wake: () => void = () => undefined;
@@ -185,7 +186,11 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
         processed += count;
         sinceCheckpoint += count;
         lastActivity = Date.now();
-        await consumer!.commitOffsets([{ topic, partition: p, offset: String(expected) }]);
+        // Kafka's copy of the offset is only for lag monitoring: a failure here (a rebalance) is not fatal.
+        await consumer!.commitOffsets([{ topic, partition: p, offset: String(expected) }]).catch((e: Error) => {
+          if (!kafkaCommitWarned) opts.log(`cdc-consume: could not commit offsets to Kafka (lag display only): ${e.message}`);
+          kafkaCommitWarned = true;
+        });
         if (sinceCheckpoint >= opts.checkpointEvents || Date.now() - lastCheckpointAt >= opts.checkpointMs) checkpoint();
         lastBatchEnd = Date.now();
         await heartbeat();
