@@ -208,14 +208,20 @@ export async function runCacheBench(spark: SparkSession, opts: CacheBenchOptions
   const workload = buildWorkload(spark, { rows: opts.rows, partitions, seed: opts.seed });
   const regions = buildRegions(spark);
 
-  log(`writing ${opts.rows.toLocaleString('en-US')} rows to Parquet and CSV under ${workDir}`);
-  fs.mkdirSync(workDir, { recursive: true });
-  const writes = await writeBaselines(workload, dirs);
-  const [parquetBytes, csvBytes] = [await dataBytes(spark, dirs.parquet, '.parquet'), await dataBytes(spark, dirs.csv, '.csv')];
-  log(`baselines: Parquet ${fmtBytes(parquetBytes)} (${writes.parquet_write_ms} ms), CSV ${fmtBytes(csvBytes)} (${writes.csv_write_ms} ms)`);
-
   const results: ModeResult[] = [];
+  let parquetBytes: number | null = null;
+  let csvBytes: number | null = null;
+  let writes = { parquet_write_ms: 0, csv_write_ms: 0 };
+  // Only what this run created is removed afterwards: never a --work-dir's other contents.
+  const createdWorkDir = !fs.existsSync(workDir);
   try {
+    log(`writing ${opts.rows.toLocaleString('en-US')} rows to Parquet and CSV under ${workDir}`);
+    fs.mkdirSync(workDir, { recursive: true });
+    writes = await writeBaselines(workload, dirs);
+    parquetBytes = await dataBytes(spark, dirs.parquet, '.parquet');
+    csvBytes = await dataBytes(spark, dirs.csv, '.csv');
+    log(`baselines: Parquet ${fmtBytes(parquetBytes)} (${writes.parquet_write_ms} ms), CSV ${fmtBytes(csvBytes)} (${writes.csv_write_ms} ms)`);
+
     for (const mode of opts.modes) {
       checkAbort();
       const spec = MODE_SPECS[mode];
@@ -296,7 +302,10 @@ export async function runCacheBench(spark: SparkSession, opts: CacheBenchOptions
       }
     }
   } finally {
-    if (!opts.keepFiles) fs.rmSync(workDir, { recursive: true, force: true });
+    if (!opts.keepFiles) {
+      for (const d of Object.values(dirs)) fs.rmSync(d, { recursive: true, force: true });
+      if (createdWorkDir) fs.rmSync(workDir, { recursive: true, force: true });
+    }
   }
 
   const baseline = results.find((m) => m.mode === 'none' && !m.error && !m.skipped);
