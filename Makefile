@@ -39,8 +39,10 @@ preprocess: setup
 	@$(SPARK_TS) submit preprocess $(ARGS)
 
 # The other challenges, each a `spark-ts submit` of its job; their owners refine them (ARGS='--help' lists a job's options).
+# Challenge 2 demo: producer + streaming job + live view for DURATION (default 60s, RATE, SENSORS), then all
+# stop. The job alone: ./bin/spark-ts submit stream -- --help
 stream: setup
-	@$(SPARK_TS) submit stream $(ARGS)
+	@node -r ts-node/register/transpile-only lib/stream/demo.ts $(ARGS)
 cdc: setup
 	@$(SPARK_TS) submit cdc $(ARGS)
 cache-bench: setup
