@@ -69,7 +69,6 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       .command('down [server]', 'stop the embedded servers', (y) => y.positional('server', { choices: SERVERS }), async (a) => down(which(a.server)))
       .command('status', 'show what runs, where, with which pid (never the token)', () => undefined, async () => status())
       .demandCommand(1, 'spark-ts needs a command: submit, sql, jobs, up, down or status')
-      .recommendCommands()
       .strict()
       .version(false)
       .exitProcess(false)

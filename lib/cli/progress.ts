@@ -66,7 +66,8 @@ export class ProgressReporter {
   private current?: Operation;
 
   constructor(private readonly opts: ProgressOptions) {
-    this.minDurationMs = opts.minDurationMs ?? 1500;
+    // A bar redraws in place, so it may show early; plain lines stay in logs, so only for really long actions.
+    this.minDurationMs = opts.minDurationMs ?? (opts.interactive ? 1500 : 5000);
     this.lineIntervalMs = opts.lineIntervalMs ?? 10_000;
     this.now = opts.now ?? Date.now;
   }
