@@ -1,6 +1,7 @@
 import yargs, { type Options } from 'yargs';
 import { SparkSession } from '../connect';
 import { ROOT } from '../runtime/paths';
+import { resolveBootstrapServers } from '../kafka/config';
 import { findJob, loadRegisteredJob, registeredJobs } from '../../jobs';
 import { acquireKafka, acquireSpark, type KafkaTarget, type SparkTarget } from './acquire';
 import { UsageError, type JobContext, type JobDefinition } from './job';
@@ -250,7 +251,7 @@ async function runJob(job: JobDefinition, args: Record<string, unknown>, runner:
         signal: controller.signal,
         verbose: runner.verbose,
         root: ROOT,
-        bootstrapServers: kafkaTarget?.bootstrapServers ?? runner.bootstrapServers ?? (process.env.KAFKA_BOOTSTRAP_SERVERS || ''),
+        bootstrapServers: kafkaTarget?.bootstrapServers ?? resolveBootstrapServers(runner.bootstrapServers),
         interactive: Boolean(process.stdout.isTTY),
         log,
         onShutdown: (fn) => handlers.add(fn),
