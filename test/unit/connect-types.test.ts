@@ -1,9 +1,27 @@
 import { expect } from 'chai';
 import * as path from 'node:path';
 import * as protobuf from 'protobufjs';
-import { tableFromIPC } from 'apache-arrow';
+import {
+  DateMillisecond,
+  Dictionary,
+  Field,
+  FixedSizeList,
+  Float64,
+  Int32,
+  Int64,
+  LargeUtf8,
+  TimestampMillisecond,
+  TimestampNanosecond,
+  TimestampSecond,
+  Utf8,
+  makeData,
+  Table,
+  tableFromIPC,
+  vectorFromArray,
+} from 'apache-arrow';
 import {
   charVarcharAsString,
+  decodeData,
   encodeLocalRelation,
   inferSchema,
   localRelation,
@@ -355,6 +373,26 @@ describe('connect types and exact values @unit', () => {
       expect(table.numRows).to.equal(3);
       expect(rowsFromTable(table)).to.deep.equal([{ x: 1n }, { x: 2n }, { x: 3n }]);
       expect(rowsFromBatch(b)).to.deep.equal([{ x: 3n }]);
+    });
+
+    it('decodes Arrow layouts Spark does not send but other producers do (date64, s/ms/ns timestamps, large utf8, fixed lists, dictionaries)', () => {
+      const ms = makeData({ type: new DateMillisecond(), length: 2, nullCount: 0, data: new BigInt64Array([-86_400_000n, 86_400_000n * 365n]) });
+      expect(decodeData(ms)).to.deep.equal([new SparkDate(-1), new SparkDate(365)]);
+      const sec = makeData({ type: new TimestampSecond('UTC'), length: 1, nullCount: 0, data: new BigInt64Array([-1n]) });
+      expect(decodeData(sec)).to.deep.equal([new SparkTimestamp(-1_000_000n)]);
+      const milli = makeData({ type: new TimestampMillisecond(null), length: 1, nullCount: 0, data: new BigInt64Array([1500n]) });
+      expect(decodeData(milli)).to.deep.equal([new SparkTimestamp(1_500_000n, true)]);
+      const nano = makeData({ type: new TimestampNanosecond('UTC'), length: 2, nullCount: 0, data: new BigInt64Array([-1n, 1_999n]) });
+      expect(decodeData(nano)).to.deep.equal([new SparkTimestamp(-1n), new SparkTimestamp(1n)]);
+      const large = vectorFromArray(['a', null, 'ünï'], new LargeUtf8());
+      expect(decodeData(large.data[0]!)).to.deep.equal(['a', null, 'ünï']);
+      const child = makeData({ type: new Int32(), length: 4, nullCount: 0, data: new Int32Array([1, 2, 3, 4]) });
+      const fixed = makeData({ type: new FixedSizeList(2, new Field('x', new Int32())), length: 2, nullCount: 0, child });
+      expect(decodeData(fixed)).to.deep.equal([[1, 2], [3, 4]]);
+      const dict = vectorFromArray(['x', 'y', 'x'], new Dictionary(new Utf8(), new Int32()));
+      expect(decodeData(dict.data[0]!)).to.deep.equal(['x', 'y', 'x']);
+      const table = new Table({ l: vectorFromArray([2n ** 63n - 1n, null], new Int64()), d: vectorFromArray([NaN, -0], new Float64()) });
+      expect(rowsFromTable(table)).to.deep.equal([{ l: 2n ** 63n - 1n, d: NaN }, { l: null, d: -0 }]);
     });
 
     it('keeps duplicate column names apart', () => {
