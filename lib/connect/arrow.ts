@@ -308,7 +308,15 @@ export function decodeData(data: Data, spark?: DataType): SparkValue[] {
     case Type.Date: {
       if ((t as DateDay).unit === DateUnit.DAY) {
         const days = data.values as Int32Array;
-        return mapValues(data, (i) => new SparkDate(days[i]!));
+        // SparkDate is immutable and dates repeat a lot: one instance per distinct day in this column
+        // saves most of the allocations (and the GC work) of collecting a date column.
+        const seen = new Map<number, SparkDate>();
+        return mapValues(data, (i) => {
+          const d = days[i]!;
+          let v = seen.get(d);
+          if (v === undefined) { v = new SparkDate(d); seen.set(d, v); }
+          return v;
+        });
       }
       const ms = data.values as BigInt64Array;
       return mapValues(data, (i) => new SparkDate(Number(floorDivBig(ms[i]!, 86_400_000n))));
