@@ -77,10 +77,7 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
     await latency.stop();
   });
   const poll = async () => {
-    for (const [name, q] of queries) {
-      const b = progress.add(name, await q.lastProgress().catch(() => null));
-      void b;
-    }
+    for (const [name, q] of queries) progress.add(name, await q.lastProgress().catch(() => null));
   };
   const writeMetrics = (): StreamMetricsReport => {
     const report: StreamMetricsReport = {

@@ -1,0 +1,44 @@
+import { expect } from 'chai';
+import streamJob, { parseTrigger } from '../../jobs/stream';
+import produceJob from '../../jobs/stream-produce';
+import watchJob from '../../jobs/stream-watch';
+
+const defaults = (options: Record<string, { default?: unknown }>) => Object.fromEntries(Object.entries(options).filter(([, o]) => o.default !== undefined).map(([k, o]) => [k, o.default]));
+
+describe('@unit stream jobs: options and validation', () => {
+  it('reads --trigger as a Spark trigger and names a bad one', () => {
+    expect(parseTrigger('available-now')).to.deep.equal({ availableNow: true });
+    expect(parseTrigger('processing-time=1 second')).to.deep.equal({ processingTime: '1 seconds' });
+    expect(parseTrigger('processing-time=500ms')).to.deep.equal({ processingTime: '500 milliseconds' });
+    expect(() => parseTrigger('continuous')).to.throw(/processing-time=<interval> or available-now.*continuous/);
+  });
+
+  it('keeps the option names and defaults the issue pins', () => {
+    const s = defaults(streamJob.options);
+    expect(s).to.include({ topic: 'sensor_data', trigger: 'processing-time=1 second', output: 'data/processed/stream/', checkpoint: 'data/checkpoints/stream/', watermark: '10s' });
+    expect(Object.keys(streamJob.options)).to.include.members(['starting-offsets', 'bootstrap-servers']);
+    const p = defaults(produceJob.options);
+    expect(p).to.include({ topic: 'sensor_data', sensors: 100 });
+    expect(Object.keys(produceJob.options)).to.include.members(['rate', 'count', 'duration', 'seed', 'anomaly-rate', 'late-rate', 'max-lateness', 'malformed-rate', 'bootstrap-servers']);
+    expect(streamJob.needs).to.deep.equal(['spark', 'kafka']);
+    expect(produceJob.needs).to.deep.equal(['kafka']);
+    expect(watchJob.needs).to.deep.equal(['kafka']);
+  });
+
+  it('refuses bad arguments with a message that names them', () => {
+    const s = defaults(streamJob.options) as Parameters<typeof streamJob.run>[1];
+    expect(streamJob.validate?.(s)).to.equal(undefined);
+    expect(streamJob.validate?.({ ...s, trigger: 'sometimes' })).to.match(/--trigger/);
+    expect(streamJob.validate?.({ ...s, watermark: 'soon' })).to.match(/--watermark/);
+    expect(streamJob.validate?.({ ...s, 'starting-offsets': 'middle' })).to.match(/--starting-offsets/);
+    const p = defaults(produceJob.options) as Parameters<typeof produceJob.run>[1];
+    expect(produceJob.validate?.(p)).to.equal(undefined);
+    expect(produceJob.validate?.({ ...p, rate: -1 })).to.match(/--rate/);
+    expect(produceJob.validate?.({ ...p, sensors: 0 })).to.match(/--sensors/);
+    expect(produceJob.validate?.({ ...p, 'late-rate': 0.7, 'malformed-rate': 0.5 })).to.match(/must not exceed 1/);
+    expect(produceJob.validate?.({ ...p, duration: 'forever' })).to.match(/--duration/);
+    const w = defaults(watchJob.options) as Parameters<typeof watchJob.run>[1];
+    expect(watchJob.validate?.(w)).to.equal(undefined);
+    expect(watchJob.validate?.({ ...w, rows: 0 })).to.match(/--rows/);
+  });
+});
