@@ -80,7 +80,11 @@ export class ProgressLog {
   summary(): Record<string, { batches: number; input_rows: number; input_rows_per_s_mean: number | null; processed_rows_per_s_mean: number | null; batch_duration_ms: ReturnType<typeof percentiles> }> {
     const out: ReturnType<ProgressLog['summary']> = {};
     const byQuery = new Map<string, BatchMetrics[]>();
-    for (const b of this.batches) byQuery.set(b.query, [...(byQuery.get(b.query) ?? []), b]);
+    for (const b of this.batches) {
+      const list = byQuery.get(b.query);
+      if (list) list.push(b);
+      else byQuery.set(b.query, [b]);
+    }
     for (const [query, bs] of byQuery) {
       // Rates of batches that read rows (no-data batches report 0 and would drag the means down).
       const withData = bs.filter((b) => b.numInputRows > 0);
