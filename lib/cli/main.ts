@@ -3,6 +3,7 @@ import { up, down, status, type ServerName } from './servers';
 import { submit, SUBMIT_OPTIONS } from './submit';
 import { sql } from './sql';
 import { listJobs } from '../../jobs';
+import { runCommand, benchCompare } from '../pipeline/cli';
 import { EXIT, describeFailure, exitCodeFor, processIo, type Io } from './output';
 
 const SERVERS = ['spark', 'kafka'] as const;
@@ -61,6 +62,21 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           );
         },
       )
+      .command(
+        'run',
+        'the whole pipeline end to end (make run): preprocess, streaming, CDC, cache-bench; summary in reports/run/',
+        (y) =>
+          y
+            .option('input', { type: 'string', describe: 'the marketing_campaign.csv (default data/raw/marketing_campaign.csv, else generated data)' })
+            .option('quick', { type: 'boolean', default: process.env.QUICK === '1', describe: 'small sizes (tests)' }),
+        async (a) => {
+          code = await runCommand({ input: a.input, quick: a.quick }, io.out);
+        },
+      )
+      .command('bench-compare <a> <b>', 'ratio of each figure between two `make bench` runs (directories or results.json)', (y) =>
+        y.positional('a', { type: 'string', demandOption: true }).positional('b', { type: 'string', demandOption: true }), (a) => {
+        code = benchCompare(a.a, a.b, io.out);
+      })
       .command('jobs', 'list the registered jobs', () => undefined, () => {
         code = printJobs(io);
       })

@@ -16,40 +16,12 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { createKafka } from '../../kafka/config';
 import { runCdcConsumer, type ProgressSample } from '../consumer';
-import { DEFAULT_FEATURES, type CustomerRow } from '../features';
-import { generateChanges, prng } from '../generator';
+import { generateChanges } from '../generator';
+import { snapshotRows } from './measure';
 import { produceChanges } from '../produce';
 import { writeFileAtomic } from '../atomic';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-
-function readKaggle(file: string): CustomerRow[] {
-  const lines = fs.readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.length);
-  const header = lines[0].split('\t');
-  const rows = lines.slice(1).map((l) => {
-    const cells = l.split('\t');
-    const row: CustomerRow = {};
-    header.forEach((h, i) => {
-      const v = cells[i] ?? '';
-      row[h] = /^-?\d+$/.test(v) ? Number(v) : v === '' ? null : v;
-    });
-    return row;
-  });
-  const incomes = rows.map((r) => r.Income).filter((v): v is number => typeof v === 'number').sort((a, b) => a - b);
-  const median = incomes[Math.floor(incomes.length / 2)];
-  for (const r of rows) if (r.Income === null) r.Income = median;
-  return rows;
-}
-
-function synthetic(count: number, seed: number): CustomerRow[] {
-  const r = prng(seed);
-  return Array.from({ length: count }, (_, i) => {
-    const row: CustomerRow = { ID: i + 1 };
-    for (const f of DEFAULT_FEATURES) row[f] = f === 'Income' ? 15_000 + Math.floor(r() * 100_000) : Math.floor(r() * 10);
-    row.Response = r() < 0.15 ? 1 : 0;
-    return row;
-  });
-}
 
 async function main(): Promise<void> {
   const args = yargs(hideBin(process.argv))
@@ -63,8 +35,7 @@ async function main(): Promise<void> {
     .option('out', { type: 'string', default: 'reports/cdc-bench.json' })
     .strict()
     .parseSync();
-  const rows = args['snapshot-rows'] !== undefined || !fs.existsSync(args.csv) ? synthetic(args['snapshot-rows'] ?? 2240, args.seed) : readKaggle(args.csv);
-  const source = args['snapshot-rows'] !== undefined || !fs.existsSync(args.csv) ? 'synthetic' : args.csv;
+  const { rows, source } = snapshotRows({ snapshotRows: args['snapshot-rows'], csv: args.csv, seed: args.seed });
   const topic = `cdc-bench-${randomUUID()}`;
   const stateDir = path.join(os.tmpdir(), topic);
   const log = (l: string) => process.stderr.write(l + '\n');

@@ -1,0 +1,182 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { SparkSession } from '../connect';
+import { roundTrips, throughput } from '../connect/bench/collect';
+import { measureStreamAtRate } from '../stream/bench/stream';
+import { measurePreprocess } from '../preprocess/bench/preprocess';
+import { runCacheBench } from '../cachebench/run';
+import { measureCdcApply } from '../cdc/bench/measure';
+import { readStoreReadOnly } from '../cdc/store';
+import { readModelFile } from '../cdc/verify';
+import { sparkLogisticRegression } from '../cdc/quality';
+import { readSparkState } from '../runtime/spark-server';
+import { readKafkaState } from '../runtime/kafka-broker';
+import { measureKafkaThroughput } from './kafka';
+import { machineInfo } from './machine';
+import { RssSampler } from './rss';
+import { figure, RESULTS_SCHEMA, type BenchResults, type Figure, type FigureGroup } from './results';
+
+/** Workload sizes: QUICK keeps the whole suite to a few minutes on 2 cores; full is the reference run. */
+export interface BenchSizes {
+  roundTrips: number;
+  collectRows: number;
+  kafkaMessages: number;
+  streamRate: number;
+  streamSeconds: number;
+  cdcUpdates: number;
+  preprocessRows: number;
+  cacheRows: number;
+}
+
+export const QUICK_SIZES: BenchSizes = {
+  roundTrips: 30,
+  collectRows: 100_000,
+  kafkaMessages: 20_000,
+  streamRate: 2_000,
+  streamSeconds: 5,
+  cdcUpdates: 10_000,
+  preprocessRows: 20_000,
+  cacheRows: 50_000,
+};
+
+export const FULL_SIZES: BenchSizes = {
+  roundTrips: 200,
+  collectRows: 1_000_000,
+  kafkaMessages: 200_000,
+  streamRate: 10_000,
+  streamSeconds: 30,
+  cdcUpdates: 200_000,
+  preprocessRows: 1_000_000,
+  cacheRows: 2_000_000,
+};
+
+/** Storage levels whose cached bytes per row the suite reports. */
+const CACHE_MODES = ['MEMORY_ONLY', 'MEMORY_ONLY_SER', 'MEMORY_AND_DISK', 'DISK_ONLY', 'OFF_HEAP'] as const;
+
+export interface SuiteOptions {
+  quick: boolean;
+  repetitions: number;
+  sizes: BenchSizes;
+  bootstrapServers: string;
+  uiUrl: string;
+  /** Called as each measurement starts: (done, total, label). */
+  onStep?: (done: number, total: number, label: string) => void;
+  log: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+type Meta = { group: FigureGroup; title: string; unit: string; better: 'lower' | 'higher'; workload: string };
+
+/** Runs every measurement `repetitions` times (outer loop), and returns the figures with their spread. */
+export async function runBenchSuite(spark: SparkSession, opts: SuiteOptions): Promise<BenchResults> {
+  const s = opts.sizes;
+  const samples = new Map<string, { meta: Meta; values: number[] }>();
+  const add = (id: string, meta: Meta, value: number | null | undefined) => {
+    if (value === null || value === undefined || !Number.isFinite(value)) {
+      opts.log(`bench: ${id} not measured this repetition (${value})`);
+      return;
+    }
+    const entry = samples.get(id) ?? { meta, values: [] };
+    entry.values.push(value);
+    samples.set(id, entry);
+  };
+  const sparkPid = readSparkState()?.pid;
+  const kafkaPid = readKafkaState()?.pid;
+  const rss = new RssSampler({ spark: sparkPid, kafka: kafkaPid });
+
+  // Idle memory: before any work of this run, sampled once a second.
+  for (let i = 0; i < opts.repetitions; i++) {
+    const now = rss.sample();
+    add('memory.spark_rss_idle', { group: 'memory', title: 'Spark Connect server RSS, idle', unit: 'bytes', better: 'lower', workload: 'before the suite' }, now.spark);
+    add('memory.kafka_rss_idle', { group: 'memory', title: 'Kafka broker RSS, idle', unit: 'bytes', better: 'lower', workload: 'before the suite' }, now.kafka);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  rss.start();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'spark-ts-bench-'));
+  const steps = ['connect round trips', 'collect throughput', 'kafka throughput', 'streaming', 'cdc apply + model', 'preprocess', 'cache storage levels'];
+  const total = steps.length * opts.repetitions;
+  let done = 0;
+  const step = async (label: string, fn: () => Promise<void>) => {
+    if (opts.signal?.aborted) throw new Error('bench interrupted');
+    opts.onStep?.(done, total, label);
+    await fn();
+    done++;
+    opts.onStep?.(done, total, label);
+  };
+  try {
+    for (let rep = 0; rep < opts.repetitions; rep++) {
+      const r = `repetition ${rep + 1}/${opts.repetitions}`;
+      await step(`${r}: connect round trips`, async () => {
+        const [select1, threeOps] = await roundTrips(spark, s.roundTrips);
+        const w = `${s.roundTrips} runs`;
+        add('latency.connect_select1_median_ms', { group: 'latency', title: 'Spark Connect round trip, SELECT 1 (median)', unit: 'ms', better: 'lower', workload: w }, select1.median_ms);
+        add('latency.connect_select1_p95_ms', { group: 'latency', title: 'Spark Connect round trip, SELECT 1 (p95)', unit: 'ms', better: 'lower', workload: w }, select1.p95_ms);
+        add('latency.connect_dataframe3_median_ms', { group: 'latency', title: 'Spark Connect round trip, 3-operation DataFrame (median)', unit: 'ms', better: 'lower', workload: w }, threeOps.median_ms);
+        add('latency.connect_dataframe3_p95_ms', { group: 'latency', title: 'Spark Connect round trip, 3-operation DataFrame (p95)', unit: 'ms', better: 'lower', workload: w }, threeOps.p95_ms);
+      });
+      await step(`${r}: collect throughput`, async () => {
+        const res = await throughput(spark, s.collectRows);
+        const w = `${s.collectRows.toLocaleString('en-US')} rows × 10 mixed columns`;
+        for (const t of res) {
+          const key = t.path === 'toArrow()' ? 'to_arrow' : t.path === 'collect()' ? 'collect' : undefined;
+          if (!key) continue;
+          add(`throughput.${key}_rows_per_s`, { group: 'throughput', title: `collect through ${t.path}`, unit: 'rows/s', better: 'higher', workload: w }, t.rows_per_s);
+        }
+      });
+      await step(`${r}: kafka throughput`, async () => {
+        const k = await measureKafkaThroughput(s.kafkaMessages, 200, opts.bootstrapServers);
+        const w = `${s.kafkaMessages.toLocaleString('en-US')} × 200 B, acks=all, idempotent`;
+        add('throughput.kafka_produce_msgs_per_s', { group: 'throughput', title: 'Kafka produce', unit: 'msg/s', better: 'higher', workload: w }, k.produce_msgs_per_s);
+        add('throughput.kafka_consume_msgs_per_s', { group: 'throughput', title: 'Kafka consume', unit: 'msg/s', better: 'higher', workload: w }, k.consume_msgs_per_s);
+      });
+      await step(`${r}: streaming`, async () => {
+        const st = await measureStreamAtRate(spark, s.streamRate, s.streamSeconds, 100, opts.bootstrapServers, () => undefined);
+        const w = `${s.streamRate.toLocaleString('en-US')} msg/s for ${s.streamSeconds} s, 100 sensors, 1 s trigger`;
+        add('throughput.stream_processed_rows_per_s', { group: 'throughput', title: 'streaming processed rows/s (Spark, batches with data)', unit: 'rows/s', better: 'higher', workload: w }, st.spark_processed_rows_per_s_mean);
+        add('latency.stream_e2e_p50_ms', { group: 'latency', title: 'streaming end to end, event → aggregate in Kafka (p50)', unit: 'ms', better: 'lower', workload: w }, st.e2e_latency_ms.p50);
+        add('latency.stream_e2e_p95_ms', { group: 'latency', title: 'streaming end to end (p95)', unit: 'ms', better: 'lower', workload: w }, st.e2e_latency_ms.p95);
+        add('latency.stream_e2e_p99_ms', { group: 'latency', title: 'streaming end to end (p99)', unit: 'ms', better: 'lower', workload: w }, st.e2e_latency_ms.p99);
+      });
+      await step(`${r}: cdc apply + model`, async () => {
+        const stateDir = path.join(tmp, `cdc-${randomUUID().slice(0, 8)}`);
+        const c = await measureCdcApply({ updates: s.cdcUpdates, stateDir, bootstrapServers: opts.bootstrapServers, log: () => undefined });
+        const w = `${c.snapshot_rows.toLocaleString('en-US')}-row snapshot + ${s.cdcUpdates.toLocaleString('en-US')} changes, checkpointing on`;
+        add('throughput.cdc_apply_events_per_s', { group: 'throughput', title: 'CDC apply (incremental model + state store)', unit: 'events/s', better: 'higher', workload: w }, c.events_per_s);
+        const loaded = readStoreReadOnly(stateDir);
+        const model = readModelFile(stateDir);
+        const ours = loaded.state.evaluate(loaded.state.model(model.lambda)).holdout;
+        const mw = `hold-out of ${ours.rows} customers (${c.snapshot_source})`;
+        const metric = (name: string, key: 'roc_auc' | 'accuracy' | 'precision' | 'recall', v: number | null) =>
+          add(`model.${name}_${key}`, { group: 'model', title: `${name === 'ridge' ? 'incremental ridge (ours)' : 'Spark ML LogisticRegression'}: ${key === 'roc_auc' ? 'ROC AUC' : key}`, unit: 'ratio', better: 'higher', workload: mw }, v);
+        for (const k of ['roc_auc', 'accuracy', 'precision', 'recall'] as const) metric('ridge', k, ours[k]);
+        const ml = await sparkLogisticRegression(spark, loaded.state, { regParam: 0, maxIter: 100 });
+        for (const k of ['roc_auc', 'accuracy', 'precision', 'recall'] as const) metric('spark_ml_lr', k, ml.holdout[k]);
+        fs.rmSync(stateDir, { recursive: true, force: true });
+      });
+      await step(`${r}: preprocess`, async () => {
+        const p = await measurePreprocess(spark, s.preprocessRows, 42 + rep, path.join(tmp, `pre-${rep}`));
+        const w = `${s.preprocessRows.toLocaleString('en-US')} generated rows`;
+        add('throughput.preprocess_rows_per_s', { group: 'throughput', title: 'preprocess', unit: 'rows/s', better: 'higher', workload: w }, p.preprocess_rows_per_s);
+        fs.rmSync(path.join(tmp, `pre-${rep}`), { recursive: true, force: true });
+      });
+      await step(`${r}: cache storage levels`, async () => {
+        const report = await runCacheBench(spark, { rows: s.cacheRows, iterations: 1, modes: [...CACHE_MODES], seed: 42, uiUrl: opts.uiUrl, log: () => undefined, signal: opts.signal });
+        const w = `${s.cacheRows.toLocaleString('en-US')} rows`;
+        for (const m of report.modes) {
+          if (m.skipped) continue;
+          add(`memory.cache_bytes_per_row_${m.mode.toLowerCase()}`, { group: 'memory', title: `cached bytes per row, ${m.mode}`, unit: 'bytes/row', better: 'lower', workload: w }, m.bytes_per_row);
+        }
+      });
+      const peaks = rss.takePeaks();
+      add('memory.spark_rss_peak', { group: 'memory', title: 'Spark Connect server RSS, peak', unit: 'bytes', better: 'lower', workload: 'during one repetition' }, peaks.spark);
+      add('memory.kafka_rss_peak', { group: 'memory', title: 'Kafka broker RSS, peak', unit: 'bytes', better: 'lower', workload: 'during one repetition' }, peaks.kafka);
+    }
+  } finally {
+    rss.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  const figures: Figure[] = [...samples.entries()].map(([id, { meta, values }]) => figure({ id, ...meta }, values));
+  return { schema: RESULTS_SCHEMA, created_at: new Date().toISOString(), quick: opts.quick, repetitions: opts.repetitions, machine: machineInfo(), figures };
+}

@@ -1,0 +1,215 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ROOT } from '../runtime/paths';
+import { startSpark, stopSpark } from '../runtime/spark-server';
+import { startKafka, stopKafka } from '../runtime/kafka-broker';
+import { runStep, StepFailed, type Step, type StepResult } from './steps';
+
+export interface PipelineOptions {
+  /** The input CSV; when absent and the default file is missing, synthetic data is generated. */
+  input?: string;
+  /** Rows of synthetic data when the real file is absent. */
+  syntheticRows: number;
+  streamEvents: number;
+  streamRate: number;
+  watchSeconds: number;
+  cdcUpdates: number;
+  cacheRows: number;
+  cacheIterations: number;
+  /** Where the run writes its summary, logs and per-run outputs (default reports/run). */
+  reportDir: string;
+  out: (line: string) => void;
+}
+
+export const DEFAULT_INPUT = path.join(ROOT, 'data', 'raw', 'marketing_campaign.csv');
+
+function readJson(file: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+function lastLine(log: string): string {
+  const lines = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : [];
+  return (lines.at(-1) ?? '').replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').trim();
+}
+
+const num = (v: unknown) => (typeof v === 'number' ? v.toLocaleString('en-US', { maximumFractionDigits: 3 }) : String(v ?? '?'));
+
+/** The steps of `make run`, in order, as data. */
+export function pipelineSteps(opts: PipelineOptions, runId: string): { steps: Step[]; notes: string[] } {
+  const notes: string[] = [];
+  const processed = path.join(ROOT, 'data', 'processed');
+  const reports = path.join(ROOT, 'reports');
+  const steps: Step[] = [];
+  let input = opts.input ?? DEFAULT_INPUT;
+  if (!opts.input && !fs.existsSync(DEFAULT_INPUT)) {
+    input = path.join(ROOT, 'data', 'raw', 'synthetic_marketing_campaign.csv');
+    notes.push(`data/raw/marketing_campaign.csv not found: using generated data (${opts.syntheticRows.toLocaleString('en-US')} rows, seed 42) at ${path.relative(ROOT, input)}`);
+    steps.push({
+      name: 'generate-data',
+      args: ['submit', 'generate-data', '--rows', String(opts.syntheticRows), '--seed', '42', '--output', input],
+      summarize: () => `wrote ${opts.syntheticRows.toLocaleString('en-US')} synthetic rows to ${path.relative(ROOT, input)}`,
+      outputs: [input],
+    });
+  }
+  const quality = path.join(processed, 'quality-report.json');
+  steps.push({
+    name: 'preprocess',
+    args: ['submit', 'preprocess', '--input', input, '--output', processed],
+    summarize: () => {
+      const q = readJson(quality) ?? {};
+      return `read ${num(q.rows_read)} rows: wrote ${num(q.rows_written)}, quarantined ${num(q.rows_quarantined)}, removed ${num(q.duplicates_removed)} duplicates and ${num(q.duplicate_ids_removed)} duplicate IDs`;
+    },
+    figures: () => {
+      const q = readJson(quality) ?? {};
+      return { rows_read: num(q.rows_read), rows_written: num(q.rows_written), rows_quarantined: num(q.rows_quarantined), duplicates_removed: num(q.duplicates_removed) };
+    },
+    outputs: [quality, path.join(processed, 'customers.csv'), path.join(processed, 'scaler.json')],
+  });
+
+  // Streaming: a per-run source topic and fresh output/checkpoint, so the run's figures are its own.
+  const streamTopic = `sensor_data.run-${runId}`;
+  const streamOut = path.join(opts.reportDir, 'stream');
+  const streamMetrics = path.join(opts.reportDir, 'stream-metrics.json');
+  steps.push({
+    name: 'stream-produce',
+    args: ['submit', 'stream-produce', '--topic', streamTopic, '--count', String(opts.streamEvents), '--rate', String(opts.streamRate), '--seed', '42'],
+    summarize: () => lastLine(path.join(opts.reportDir, 'logs', 'stream-produce.log')),
+  });
+  steps.push({
+    name: 'stream',
+    args: [
+      'submit', 'stream', '--topic', streamTopic, '--starting-offsets', 'earliest', '--trigger', 'available-now',
+      '--output', streamOut, '--checkpoint', path.join(opts.reportDir, 'checkpoints', 'stream'), '--metrics', streamMetrics,
+    ],
+    summarize: () => lastLine(path.join(opts.reportDir, 'logs', 'stream.log')),
+    figures: () => flattenNumbers(readJson(streamMetrics) ?? {}, ['latency', 'aggregates_10s']),
+    outputs: [streamMetrics, path.join(streamOut, 'aggregates_10s')],
+  });
+  steps.push({
+    name: 'stream-watch',
+    args: ['submit', 'stream-watch', '--duration', `${opts.watchSeconds}s`],
+    summarize: () => lastLine(path.join(opts.reportDir, 'logs', 'stream-watch.log')),
+  });
+
+  // CDC: a per-run topic and a fresh state store, then a batch refit must equal the incremental model.
+  const cdcTopic = `customer_updates.run-${runId}`;
+  const stateDir = path.join(ROOT, 'models');
+  const cdcReport = path.join(reports, 'cdc-model.json');
+  steps.push({
+    name: 'cdc-produce',
+    args: ['submit', 'cdc-produce', '--input', path.join(processed, 'customers'), '--topic', cdcTopic, '--updates', String(opts.cdcUpdates), '--seed', '42'],
+    summarize: () => lastLine(path.join(opts.reportDir, 'logs', 'cdc-produce.log')),
+  });
+  steps.push({
+    name: 'cdc-consume',
+    args: ['submit', 'cdc-consume', '--topic', cdcTopic, '--state-dir', stateDir, '--reset', '--until-idle', '5'],
+    summarize: () => {
+      const m = readJson(path.join(stateDir, 'model.json')) ?? {};
+      return `model over n=${num(m.n)} customers: ${num(m.events_applied)} events applied, ${num(m.events_skipped)} skipped`;
+    },
+    outputs: [path.join(stateDir, 'model.json')],
+  });
+  steps.push({
+    name: 'cdc-verify',
+    args: ['submit', 'cdc-verify', '--state-dir', stateDir, '--report', cdcReport],
+    summarize: () => lastLine(path.join(opts.reportDir, 'logs', 'cdc-verify.log')),
+    figures: () => flattenNumbers(readJson(cdcReport) ?? {}, []),
+    outputs: [cdcReport],
+  });
+
+  const cacheReport = path.join(opts.reportDir, 'cache-bench.json');
+  steps.push({
+    name: 'cache-bench',
+    args: ['submit', 'cache-bench', '--rows', String(opts.cacheRows), '--iterations', String(opts.cacheIterations), '--output', cacheReport],
+    summarize: () => {
+      const r = readJson(cacheReport);
+      const modes = (r?.modes as Array<Record<string, unknown>> | undefined) ?? [];
+      const mem = modes.find((m) => m.mode === 'MEMORY_ONLY');
+      const digests = new Set(modes.map((m) => m.result_digest).filter(Boolean));
+      return `${modes.length} modes on ${num(r?.rows)} rows: MEMORY_ONLY speedup ${num(mem?.speedup)}×, ${num(mem?.bytes_per_row)} bytes/row; ${digests.size === 1 ? 'equal result digests' : 'DIGESTS DIFFER'}`;
+    },
+    figures: () => {
+      const modes = ((readJson(cacheReport)?.modes as Array<Record<string, unknown>>) ?? []);
+      return Object.fromEntries(modes.map((m) => [`${m.mode} median ms / speedup`, `${num(m.median_ms)} / ${num(m.speedup)}`]));
+    },
+    outputs: [cacheReport],
+  });
+  return { steps, notes };
+}
+
+/** Numbers of a JSON report, flattened to `a.b.c` keys (only under `prefixes` when given), for summary.md. */
+function flattenNumbers(obj: Record<string, unknown>, prefixes: string[], base = ''): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(obj)) {
+    const key = base ? `${base}.${k}` : k;
+    if (!base && prefixes.length && !prefixes.some((p) => k.startsWith(p))) continue;
+    if (typeof v === 'number') out[key] = v;
+    else if (v && typeof v === 'object' && !Array.isArray(v)) Object.assign(out, flattenNumbers(v as Record<string, unknown>, [], key));
+  }
+  return out;
+}
+
+/** `make run`: servers up (or reused), every step in order, servers down if this run started them, summary.md. */
+export async function runPipeline(opts: PipelineOptions): Promise<number> {
+  const cli = path.join(ROOT, 'bin', 'spark-ts');
+  const runId = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+  fs.rmSync(opts.reportDir, { recursive: true, force: true });
+  const logDir = path.join(opts.reportDir, 'logs');
+  const { steps, notes } = pipelineSteps(opts, runId);
+  for (const n of notes) opts.out(`run: ${n}`);
+  const spark = await startSpark();
+  const kafka = await startKafka();
+  opts.out(`run: spark ${spark.started ? 'started' : 'reused'} at ${spark.state.url}; kafka ${kafka.started ? 'started' : 'reused'} at ${kafka.state.bootstrap_servers}`);
+  const results: StepResult[] = [];
+  const t0 = performance.now();
+  let failure: StepFailed | undefined;
+  try {
+    for (const [i, step] of steps.entries()) {
+      try {
+        const r = await runStep(step, cli, logDir);
+        results.push(r);
+        opts.out(`[${i + 1}/${steps.length}] ${step.name} ok (${r.seconds.toFixed(1)} s): ${r.line}`);
+      } catch (err) {
+        if (!(err instanceof StepFailed)) throw err;
+        failure = err;
+        opts.out(`[${i + 1}/${steps.length}] ${step.name} FAILED`);
+        break;
+      }
+    }
+  } finally {
+    if (spark.started) await stopSpark();
+    if (kafka.started) await stopKafka();
+  }
+  const total = (performance.now() - t0) / 1000;
+  fs.mkdirSync(opts.reportDir, { recursive: true });
+  fs.writeFileSync(path.join(opts.reportDir, 'summary.md'), summaryMarkdown(results, notes, total, failure));
+  if (failure) {
+    opts.out(failure.message);
+    return 1;
+  }
+  opts.out(`run: all ${steps.length} steps passed in ${total.toFixed(0)} s; summary in ${path.relative(ROOT, path.join(opts.reportDir, 'summary.md'))}`);
+  return 0;
+}
+
+function summaryMarkdown(results: StepResult[], notes: string[], seconds: number, failure?: StepFailed): string {
+  const rel = (p: string) => path.relative(path.join(ROOT, 'reports', 'run'), p);
+  const lines = ['# spark-ts: end-to-end run', '', `${new Date().toISOString()} · ${seconds.toFixed(0)} s in all${failure ? ` · FAILED at step ${failure.step}` : ''}`, ''];
+  for (const n of notes) lines.push(`> ${n}`, '');
+  lines.push('| step | seconds | result | log |', '| --- | ---: | --- | --- |');
+  for (const r of results) lines.push(`| ${r.name} | ${r.seconds.toFixed(1)} | ${r.line.replace(/\|/g, '\\|')} | [log](${rel(r.log)}) |`);
+  lines.push('');
+  for (const r of results) {
+    const figs = Object.entries(r.figures);
+    if (!figs.length && !r.outputs.length) continue;
+    lines.push(`## ${r.name}`, '');
+    for (const [k, v] of figs) lines.push(`- ${k}: ${typeof v === 'number' ? num(v) : v}`);
+    for (const o of r.outputs) lines.push(`- output: [${path.relative(ROOT, o)}](${rel(o)})`);
+    lines.push('');
+  }
+  if (failure) lines.push('## Failure', '', '```', failure.message, '```', '');
+  return lines.join('\n');
+}
