@@ -92,6 +92,8 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
     const storeExists = fs.existsSync(path.join(opts.stateDir, STORE_FILE));
     if (opts.reset) {
       await admin.resetOffsets({ groupId, topic, earliest: true }).catch(() => undefined);
+    } else if (!storeExists && fs.existsSync(modelPath)) {
+      throw new StateStoreError(`state store ${path.join(opts.stateDir, STORE_FILE)} is missing but ${modelPath} exists: refusing to start over existing data (pass --reset to start from the beginning of the topic)`);
     } else if (!storeExists) {
       // Kafka remembers that this group consumed the topic: the state that went with it is gone.
       const group = await admin.fetchOffsets({ groupId, topics: [topic] });
