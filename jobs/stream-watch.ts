@@ -80,6 +80,7 @@ export default defineJob<WatchArgs>({
     ctx.log(`watching ${args['aggregates-topic']} and ${args['alerts-topic']} at ${bootstrapServers}${durationMs !== undefined ? ` for ${durationMs / 1000} s` : ' (Ctrl-C to stop)'}`);
     const t0 = Date.now();
     let lastSummary = Date.now();
+    let watchedMs = 0;
     try {
       while (!ctx.signal.aborted && (durationMs === undefined || Date.now() - t0 < durationMs)) {
         await sleep(Math.min(refreshMs, durationMs === undefined ? refreshMs : Math.max(0, durationMs - (Date.now() - t0))), ctx.signal);
@@ -93,11 +94,12 @@ export default defineJob<WatchArgs>({
         }
       }
     } finally {
+      watchedMs = Date.now() - t0;
       await stop();
     }
     const l = state.latency();
     ctx.log(
-      `watched ${((Date.now() - t0) / 1000).toFixed(0)} s: ${state.aggregatesReceived} aggregates, ${state.alertsReceived} alerts` +
+      `watched ${(watchedMs / 1000).toFixed(0)} s: ${state.aggregatesReceived} aggregates, ${state.alertsReceived} alerts` +
         (l.count ? `, end-to-end latency p50 ${Math.round(l.p50 ?? 0)} ms, p95 ${Math.round(l.p95 ?? 0)} ms, p99 ${Math.round(l.p99 ?? 0)} ms` : ''),
     );
   },

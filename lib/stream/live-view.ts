@@ -62,13 +62,15 @@ export function parseAlert(value: string): AlertMessage | undefined {
 
 const f = (x: number | null | undefined, digits = 2) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits));
 const ms = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${Math.round(x)}`);
+/** No rule between rows: the view has to fit a terminal. */
+const COMPACT = { chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' }, style: { head: [], border: [] } };
 const hms = (iso: string | number | null) => (iso === null ? '-' : new Date(iso).toISOString().slice(11, 19));
 
 /** The full-screen view: a table of the latest aggregates per sensor, the recent alerts and the latency. */
 export function renderLiveView(state: LiveViewState, opts: { rows: number; now: number; title?: string }): string {
   const sensors = new Table({
     head: ['sensor', 'window (UTC)', 'readings', 'temp avg', 'min', 'max', 'stddev', 'humidity', 'pressure', 'e2e ms'],
-    style: { head: [], border: [] },
+    ...COMPACT,
   });
   const ids = [...state.latest.keys()].sort();
   for (const id of ids.slice(0, opts.rows)) {
@@ -86,7 +88,7 @@ export function renderLiveView(state: LiveViewState, opts: { rows: number; now: 
       ms(latencyMs),
     ]);
   }
-  const alerts = new Table({ head: ['event time', 'sensor', 'rule', 'metric', 'value', 'z'], style: { head: [], border: [] } });
+  const alerts = new Table({ head: ['event time', 'sensor', 'rule', 'metric', 'value', 'z'], ...COMPACT });
   for (const { alert: a } of [...state.alerts].reverse()) alerts.push([hms(a.ts), a.sensor_id, a.rule, a.metric, f(a.value), f(a.zscore)]);
   const l = state.latency();
   const lines = [
