@@ -79,9 +79,11 @@ export function errorTypeFor(classes: string[], errorClass?: string): ErrorType 
 /** Formats an error for people: `[ERROR_CLASS] message` (SQLSTATE when known). */
 export function formatSparkError(err: unknown): string {
   if (err instanceof SparkConnectError) {
-    const head = err.errorClass && !err.message.startsWith(`[${err.errorClass}]`) ? `[${err.errorClass}] ` : '';
+    // Spark's messages may start with a newline (ParseException) and usually carry the class already.
+    const message = err.message.trim();
+    const head = err.errorClass && !message.startsWith(`[${err.errorClass}]`) ? `[${err.errorClass}] ` : '';
     const state = err.sqlState ? ` SQLSTATE: ${err.sqlState}` : '';
-    return `${err.name}: ${head}${err.message}${state && !err.message.includes('SQLSTATE') ? state : ''}`;
+    return `${err.name}: ${head}${message}${state && !message.includes('SQLSTATE') ? state : ''}`;
   }
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

@@ -32,7 +32,7 @@ export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
   backoffMultiplier: 2,
   jitter: 0.2,
   // A closed port must fail within 5 s; a server that restarts takes longer and is the caller's business.
-  maxElapsedMs: 4000,
+  maxElapsedMs: 2500,
   retryableCodes: [grpc.status.UNAVAILABLE],
 });
 
