@@ -10,7 +10,7 @@ import { generateChanges, prng } from '../../lib/cdc/generator';
 import { produceChanges } from '../../lib/cdc/produce';
 import { readStoreReadOnly } from '../../lib/cdc/store';
 import { readModelFile } from '../../lib/cdc/verify';
-import { syntheticCustomers } from './cdc-support';
+import { deleteTopics, syntheticCustomers } from './cdc-support';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const ENTRY = path.join(ROOT, 'lib', 'cdc', 'consume-entry.ts');
@@ -51,10 +51,15 @@ describe('cdc crash safety against real Kafka', function () {
   before(async () => {
     await ensureKafka();
   });
-  after(() => fs.rmSync(root, { recursive: true, force: true }));
+  const topics: string[] = [];
+  after(async () => {
+    fs.rmSync(root, { recursive: true, force: true });
+    await deleteTopics(topics);
+  });
 
   it('SIGKILL at a random point then a restart ends in the same model and table as an uninterrupted run (5 trials)', async () => {
     const topic = `cdc-crash-${randomUUID()}`;
+    topics.push(topic);
     const produced = await produceChanges(generateChanges(syntheticCustomers(300, 21), { seed: 5, updates: 4000, replayRate: 0.03, malformedRate: 0.01 }), { topic, rate: 0, partitions: 3 });
     const total = produced.sent;
     const base: ChildOptions = { topic, stateDir: '', lambda: 1, untilIdleSec: 3, checkpointEvents: 200, checkpointMs: 300, progressMs: 50, maxBytesPerPartition: 16 * 1024 };

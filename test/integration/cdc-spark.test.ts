@@ -11,7 +11,7 @@ import produceJob, { loadCustomerRows } from '../../jobs/cdc-produce';
 import consumeJob from '../../jobs/cdc-consume';
 import verifyJob from '../../jobs/cdc-verify';
 import { readModelFile } from '../../lib/cdc/verify';
-import { syntheticCustomers } from './cdc-support';
+import { deleteTopics, syntheticCustomers } from './cdc-support';
 
 describe('cdc jobs with Spark (produce from Parquet, consume, verify + Spark ML)', function () {
   this.timeout(300_000);
@@ -26,7 +26,9 @@ describe('cdc jobs with Spark (produce from Parquet, consume, verify + Spark ML)
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), `cdc-spark-${randomUUID()}-`));
     ctx = { signal: new AbortController().signal, verbose: false, root: process.cwd(), bootstrapServers: kafka.bootstrap_servers, interactive: false, log: (l) => logs.push(l), onShutdown: () => undefined };
   });
+  const topics: string[] = [];
   after(async () => {
+    await deleteTopics(topics);
     await spark?.stop();
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
@@ -46,6 +48,7 @@ describe('cdc jobs with Spark (produce from Parquet, consume, verify + Spark ML)
     expect(first.Income).to.equal(rows[0].Income);
 
     const topic = `cdc-spark-${randomUUID()}`;
+    topics.push(topic);
     const produceArgs = { input, updates: 800, rate: 0, seed: 3, 'start-lsn': 1, 'insert-ratio': 0.1, 'delete-ratio': 0.05, 'replay-rate': 0.02, 'malformed-rate': 0, topic, partitions: 3 };
     expect(produceJob.validate?.(produceArgs)).to.equal(undefined);
     expect(await produceJob.run(spark, produceArgs, ctx)).to.equal(0);

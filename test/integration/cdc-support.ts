@@ -42,3 +42,16 @@ export async function readTopic(topic: string, expected: number, timeoutMs = 20_
   }
   return out;
 }
+
+/** Deletes the topics a test created (and their DLQs), so the shared broker does not accumulate them. */
+export async function deleteTopics(prefixes: string[]): Promise<void> {
+  if (!prefixes.length) return;
+  const admin = createKafka('cdc-test-cleanup').admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((t) => prefixes.some((p) => t === p || t === `${p}_dlq`));
+    if (topics.length) await admin.deleteTopics({ topics }).catch(() => undefined);
+  } finally {
+    await admin.disconnect();
+  }
+}

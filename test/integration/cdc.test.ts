@@ -15,7 +15,7 @@ import { readModelFile, verifyModel } from '../../lib/cdc/verify';
 import type { JobContext } from '../../lib/cli/job';
 import type { SparkSession } from '../../lib/connect';
 import consumeJob from '../../jobs/cdc-consume';
-import { readTopic, syntheticCustomers } from './cdc-support';
+import { deleteTopics, readTopic, syntheticCustomers } from './cdc-support';
 
 describe('cdc against real Kafka', function () {
   this.timeout(180_000);
@@ -28,10 +28,15 @@ describe('cdc against real Kafka', function () {
   before(async () => {
     await ensureKafka();
   });
-  after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+  const topics: string[] = [];
+  after(async () => {
+    dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true }));
+    await deleteTopics(topics);
+  });
 
   it('snapshot, inserts, updates, deletes, replays, stale and malformed events: the model equals a batch fit on the expected table', async () => {
     const topic = `cdc-seq-${randomUUID()}`;
+    topics.push(topic);
     const base = syntheticCustomers(60, 11);
     const messages: CdcMessage[] = [];
     // Every well-formed event the test sends, to compute the expected table independently.
@@ -133,6 +138,7 @@ describe('cdc against real Kafka', function () {
 
   it('the DLQ count equals the malformed events injected by the producer (through the cdc-consume job)', async () => {
     const topic = `cdc-dlq-${randomUUID()}`;
+    topics.push(topic);
     const summary = await produceChanges(generateChanges(syntheticCustomers(80, 5), { seed: 9, updates: 600, malformedRate: 0.04, replayRate: 0.05 }), { topic, rate: 0 });
     const injected = summary.by_kind.malformed;
     expect(injected).to.be.above(10);
