@@ -13,6 +13,8 @@ export interface BatchMetrics {
   inputRowsPerSecond: number | null;
   processedRowsPerSecond: number | null;
   batchDurationMs: number | null;
+  /** Spark's breakdown of the batch (addBatch, queryPlanning, walCommit, commitOffsets, ...), ms. */
+  durations: Record<string, number>;
   watermark: string | null;
   stateRows: number | null;
   rowsDroppedByWatermark: number | null;
@@ -42,6 +44,7 @@ export function condenseProgress(query: string, p: StreamingQueryProgress): Batc
     inputRowsPerSecond: sum('inputRowsPerSecond'),
     processedRowsPerSecond: sum('processedRowsPerSecond'),
     batchDurationMs: num(p.batchDuration) ?? num(p.durationMs?.triggerExecution),
+    durations: { ...(p.durationMs ?? {}) },
     watermark: (p.eventTime?.watermark as string | undefined) ?? null,
     stateRows: stateSum('numRowsTotal'),
     rowsDroppedByWatermark: stateSum('numRowsDroppedByWatermark'),
