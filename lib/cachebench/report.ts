@@ -1,4 +1,4 @@
-import { renderTable, seriesChartSpec, siblingPath, writeCsv, writeJson, writeSvg, type CsvValue, type TopLevelSpec } from '../report';
+import { renderTable, renderMarkdownTable, seriesChartSpec, siblingPath, writeCsv, writeJson, writeSvg, type CsvValue, type TopLevelSpec } from '../report';
 import type { CacheBenchReport, ModeResult } from './run';
 import { fmtBytes } from './run';
 
@@ -46,8 +46,11 @@ export function iterationChartSpec(report: CacheBenchReport): TopLevelSpec {
 
 const ms = (v: number | null) => (v === null ? null : Math.round(v).toLocaleString('en-US'));
 
-export function renderReportTable(report: CacheBenchReport, plain?: boolean): string {
-  const rows = report.modes.map((m) => [
+const TABLE_HEAD = ['mode', 'level', 'first ms', 'median ms', 'p95 ms', 'speedup', 'memory', 'disk', 'B/row', '× parquet', 'digest'];
+const TABLE_RIGHT = [2, 3, 4, 5, 6, 7, 8, 9];
+
+function tableRows(report: CacheBenchReport): Array<Array<string | null>> {
+  return report.modes.map((m) => [
     m.mode,
     m.skipped ? 'skipped' : m.error ? 'FAILED' : m.storage_level,
     ms(m.first_ms),
@@ -60,11 +63,15 @@ export function renderReportTable(report: CacheBenchReport, plain?: boolean): st
     m.ratio_to_parquet === null ? null : m.ratio_to_parquet.toFixed(2),
     m.result_digest ? m.result_digest.slice(0, 12) : null,
   ]);
-  return renderTable(
-    ['mode', 'level', 'first ms', 'median ms', 'p95 ms', 'speedup', 'memory', 'disk', 'B/row', '× parquet', 'digest'],
-    rows,
-    { alignRight: [2, 3, 4, 5, 6, 7, 8, 9], plain },
-  );
+}
+
+export function renderReportTable(report: CacheBenchReport, plain?: boolean): string {
+  return renderTable(TABLE_HEAD, tableRows(report), { alignRight: TABLE_RIGHT, plain });
+}
+
+/** The table as Markdown, for READMEs and summary files. */
+export function renderReportMarkdown(report: CacheBenchReport): string {
+  return renderMarkdownTable(TABLE_HEAD, tableRows(report), { alignRight: TABLE_RIGHT });
 }
 
 export interface WrittenReport {

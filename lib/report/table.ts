@@ -22,3 +22,11 @@ export function renderTable(head: readonly string[], rows: ReadonlyArray<readonl
   for (const row of rows) table.push(row.map((c) => (c === null || c === undefined ? '—' : String(c))));
   return table.toString();
 }
+
+/** The same table as Markdown (for summary.md files and READMEs); "|" in a cell is escaped, missing values are "—". */
+export function renderMarkdownTable(head: readonly string[], rows: ReadonlyArray<readonly TableCell[]>, opts: Pick<TableOptions, 'alignRight'> = {}): string {
+  const right = new Set(opts.alignRight ?? []);
+  const cell = (c: TableCell) => (c === null || c === undefined ? '—' : String(c).replace(/\|/g, '\\|').replace(/\n/g, ' '));
+  const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
+  return [line(head.map(cell)), line(head.map((_h, i) => (right.has(i) ? '---:' : '---'))), ...rows.map((r) => line(r.map(cell)))].join('\n') + '\n';
+}

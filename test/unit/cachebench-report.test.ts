@@ -3,9 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { toCsv, toJson, renderTable, renderSvg, seriesChartSpec, siblingPath, writeJson } from '../../lib/report';
+import { toCsv, toJson, renderTable, renderMarkdownTable, renderSvg, seriesChartSpec, siblingPath, writeJson } from '../../lib/report';
 import { parseApplications, parseStorageRdds, parseStorageCapacity, totals, SparkRestClient } from '../../lib/cachebench/rest';
-import { csvRows, CSV_COLUMNS, renderReportTable, reportNotes, writeReport, iterationChartSpec } from '../../lib/cachebench/report';
+import { csvRows, CSV_COLUMNS, renderReportTable, renderReportMarkdown, reportNotes, writeReport, iterationChartSpec } from '../../lib/cachebench/report';
 import type { CacheBenchReport, ModeResult } from '../../lib/cachebench/run';
 
 function mode(m: Partial<ModeResult> & Pick<ModeResult, 'mode'>): ModeResult {
@@ -134,6 +134,10 @@ describe('@unit cache-bench: REST reader, report files, chart and table', () => 
       expect(text).to.match(/OFF_HEAP\s+│\s+— │/);
     });
 
+    it('prints Markdown tables with right-aligned numbers, escaped pipes and — for missing values', () => {
+      expect(renderMarkdownTable(['a', 'n'], [['x|y', 1], ['z', null]], { alignRight: [1] })).to.equal('| a | n |\n| --- | ---: |\n| x\\|y | 1 |\n| z | — |\n');
+    });
+
     it('renders a series chart to SVG in Node, leaving null points out and giving integer x ticks only', async () => {
       const spec = seriesChartSpec(
         [
@@ -172,6 +176,13 @@ describe('@unit cache-bench: REST reader, report files, chart and table', () => 
       expect(text).to.match(/MEMORY_ONLY\s+│ MEMORY_ONLY\s+│\s+2,000 │\s+205 │/);
       expect(text).to.match(/3\.90×/);
       expect(text).to.match(/OFF_HEAP\s+│ skipped\s+│\s+— │/);
+    });
+
+    it('gives the same table in Markdown', () => {
+      const md = renderReportMarkdown(sampleReport()).split('\n');
+      expect(md[0]).to.equal('| mode | level | first ms | median ms | p95 ms | speedup | memory | disk | B/row | × parquet | digest |');
+      expect(md[3]).to.match(/^\| MEMORY_ONLY \| MEMORY_ONLY \| 2,000 \| 205 \| 900 \| 3\.90× \| 28\.3 KiB \| 0 B \| 29\.0 \| 1\.45 \| abababababab \|$/);
+      expect(md[4]).to.match(/^\| OFF_HEAP \| skipped \| — \|/);
     });
 
     it('explains skips, partial caching and unreachable REST in the notes', () => {
