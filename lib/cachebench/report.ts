@@ -104,6 +104,11 @@ export function reportNotes(report: CacheBenchReport): string[] {
     }
     if (m.storage_freed === false) notes.push(`${m.mode}: storage still listed after unpersist`);
   }
+  const loads = report.modes.flatMap((m) => m.load_average);
+  const cores = report.machine.cores;
+  if (loads.length && Math.max(...loads) > cores) {
+    notes.push(`the machine was shared: 1-minute load average up to ${Math.max(...loads).toFixed(1)} on ${cores} cores during the run (times include waiting for cores)`);
+  }
   if (report.leftover_cached_rdds) notes.push(`${report.leftover_cached_rdds} cached RDD(s) of this run are still on the server`);
   return notes;
 }

@@ -56,6 +56,8 @@ export interface ModeResult {
   /** Whether every iteration of this mode produced the same digest. */
   digest_stable: boolean | null;
   iterations_ms: number[];
+  /** The machine's 1-minute load average after each iteration: on a shared server, what the times competed with. */
+  load_average: number[];
   query_ms: Record<string, number[]>;
   skipped: string | null;
   error: string | null;
@@ -119,6 +121,7 @@ function emptyResult(mode: ModeName): ModeResult {
     result_digest: null,
     digest_stable: null,
     iterations_ms: [],
+    load_average: [],
     query_ms: Object.fromEntries(QUERIES.map((q) => [q.name, [] as number[]])),
     skipped: null,
     error: null,
@@ -261,6 +264,7 @@ export async function runCacheBench(spark: SparkSession, opts: CacheBenchOptions
           checkAbort();
           const mix = await runQueryMix(facts(), regions, { signal: opts.signal });
           r.iterations_ms.push(Math.round(mix.ms * 10) / 10);
+          r.load_average.push(Math.round(os.loadavg()[0] * 100) / 100);
           for (const t of mix.timings as QueryTiming[]) r.query_ms[t.query].push(Math.round(t.ms * 10) / 10);
           digests.push(resultDigest(mix.results));
           log(`${mode}: iteration ${i + 1}/${opts.iterations}: ${Math.round(mix.ms)} ms`);

@@ -30,6 +30,7 @@ function mode(m: Partial<ModeResult> & Pick<ModeResult, 'mode'>): ModeResult {
     result_digest: 'ab'.repeat(32),
     digest_stable: true,
     iterations_ms: [1000, 800, 900],
+    load_average: [0.5, 0.7, 0.6],
     query_ms: { group_agg: [1, 2, 3] },
     skipped: null,
     error: null,
@@ -193,6 +194,9 @@ describe('@unit cache-bench: REST reader, report files, chart and table', () => 
       expect(notes).to.match(/MEMORY_ONLY: only 1 of 2 partitions stayed cached/);
       expect(notes).to.match(/memory\/disk not measured \(null\): cannot be reached/);
       expect(notes).to.match(/digests: equal in every mode/);
+      expect(notes).to.not.match(/machine was shared/);
+      r.modes[0].load_average = [0.5, 9.25];
+      expect(reportNotes(r).join('\n')).to.match(/machine was shared: 1-minute load average up to 9\.3 on 2 cores/);
     });
 
     it('writes JSON, CSV and SVG side by side; the chart has a line per mode that ran', async () => {
