@@ -5,7 +5,7 @@ import type { _spark_connect_Expression_Literal as Literal } from './gen/spark/c
 import type { _spark_connect_Join_JoinType as JoinTypeProto } from './gen/spark/connect/Join';
 import { Column, type ColumnOrName, colExpr, toColumnExpr, toSortOrder } from './column';
 import { literalExpr, literalProto, planIdOf, rootPlan, sqlExpression, type LiteralValue, type PlanProto } from './plan';
-import { type DataType, type StructType, dataTypeFromProto, simpleString, treeString } from './types';
+import { type StructType, dataTypeFromProto, simpleString, treeString } from './types';
 import { rowsFromBatch, rowsFromTable, tableFromBatches, type Row } from './arrow';
 import { StorageLevel } from './storage-level';
 import { DataFrameWriter, DataStreamWriter } from './writer';
@@ -815,4 +815,3 @@ export class DataFrameStatFunctions {
   }
 }
 
-export type { Row, DataType };
