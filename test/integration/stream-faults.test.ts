@@ -39,6 +39,7 @@ describe('stream faults (Kafka + Spark)', function () {
   this.timeout(600_000);
   let spark: SparkSession;
   const dirs: string[] = [];
+  const createdTopics: string[] = [];
 
   before(async () => {
     await ensureSpark();
@@ -49,6 +50,10 @@ describe('stream faults (Kafka + Spark)', function () {
   after(async () => {
     await spark?.stop();
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+    const admin = streamKafka('stream-faults-cleanup').admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: createdTopics }).catch(() => undefined);
+    await admin.disconnect();
   });
 
   it('an unreachable broker fails the producer and the job with a clear error within 10 s', async () => {
@@ -84,6 +89,7 @@ describe('stream faults (Kafka + Spark)', function () {
   it('a job killed mid-run (SIGKILL) and restarted from its checkpoint loses and duplicates nothing in Parquet', async () => {
     const id = randomUUID().slice(0, 8);
     const topics = { data: `test-kill-data-${id}`, dlq: `test-kill-dlq-${id}`, aggregates: `test-kill-agg-${id}`, alerts: `test-kill-alerts-${id}` };
+    createdTopics.push(...Object.values(topics));
     const kafka = streamKafka('stream-kill-test');
     const admin = kafka.admin();
     await admin.connect();

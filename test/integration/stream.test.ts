@@ -126,6 +126,7 @@ describe('stream job (Kafka + Spark, available-now)', function () {
   let spark: SparkSession;
   let kafka: Kafka;
   const dirs: string[] = [];
+  const createdTopics: string[] = [];
 
   before(async () => {
     await ensureSpark();
@@ -136,12 +137,18 @@ describe('stream job (Kafka + Spark, available-now)', function () {
 
   after(async () => {
     await spark?.stop();
-    if (!process.env.KEEP_STREAM_TEST) for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+    if (process.env.KEEP_STREAM_TEST) return;
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: createdTopics }).catch(() => undefined);
+    await admin.disconnect();
   });
 
   async function setup(partitions: number): Promise<{ dir: string; topics: Topics }> {
     const id = randomUUID().slice(0, 8);
     const topics = { data: `test-stream-data-${id}`, dlq: `test-stream-dlq-${id}`, aggregates: `test-stream-agg-${id}`, alerts: `test-stream-alerts-${id}` };
+    createdTopics.push(...Object.values(topics));
     const admin = kafka.admin();
     await admin.connect();
     try {
