@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { functions, type DataFrame, type SparkSession, type StreamingQuery, type Trigger } from '../connect';
-import { PHYSICAL_BOUNDS, READING_FIELDS, READING_SCHEMA_DDL, TOPICS, ZSCORE_MIN_READINGS, ZSCORE_RULES, type Metric } from './sensors';
+import { AGGREGATE_COLUMNS, PHYSICAL_BOUNDS, READING_FIELDS, READING_SCHEMA_DDL, TOPICS, ZSCORE_MIN_READINGS, ZSCORE_RULES, type Metric } from './sensors';
 import { sparkInterval } from './rate';
 
 const { col, expr, from_json, window } = functions;
@@ -28,9 +28,9 @@ const { col, expr, from_json, window } = functions;
  * max(sd₋ₓ, floor), where mean₋ₓ and sd₋ₓ (sample) are those of the window's other n − 1 readings
  * (leave-one-out: with x included |z| can never exceed (n−1)/√n, so one spike among 10 readings could never
  * reach 3). The window is collected by a streaming aggregation (count, mean, variance and the list of
- * readings), and the leave-one-out statistics come from the window's own mean and variance with Welford's
- * removal formula, so each window is aggregated once: M2₋ₓ = M2 − (x − mean)(x − mean₋ₓ). An alert is
- * emitted when the window closes (the watermark passes its end), like the aggregates.
+ * readings); the leave-one-out statistics follow from the window's own mean and variance with Welford's
+ * removal formula, M2₋ₓ = M2 − (x − mean)(x − mean₋ₓ), so one aggregation gives every reading its z (no
+ * self-join). An alert is emitted when the window closes (the watermark passes its end), like the aggregates.
  */
 
 export interface StreamPipelineOptions {
@@ -200,7 +200,7 @@ export async function startStreamPipeline(spark: SparkSession, o: StreamPipeline
   const agg10 = windowAggregates(valid, '10 seconds');
   const agg1m = windowAggregates(valid, '1 minute', '10 seconds');
   const alerts = outOfBoundsAlerts(classified).unionByName(zscoreAlerts(valid));
-  const pinned = ['sensor_id', 'window_start', 'window_end', 'readings', 'temperature_avg', 'temperature_min', 'temperature_max', 'temperature_stddev', 'humidity_avg', 'pressure_avg'];
+  const pinned = [...AGGREGATE_COLUMNS];
   const dlq = classified
     .filter('reason IS NOT NULL')
     .selectExpr(
