@@ -45,6 +45,7 @@ stream: setup
 	@node -r ts-node/register/transpile-only lib/stream/demo.ts $(ARGS)
 cdc: setup
 	@$(SPARK_TS) submit cdc $(ARGS)
+# Challenge 4: caching measured; reports/cache-bench.{json,csv,svg} (ARGS='--rows 1000000 --iterations 3 --modes none,MEMORY_ONLY,parquet').
 cache-bench: setup
 	@$(SPARK_TS) submit cache-bench $(ARGS)
 bench: setup
