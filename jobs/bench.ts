@@ -41,12 +41,12 @@ export default defineJob<BenchArgs>({
       uiUrl: args['ui-url'] ?? readSparkState()?.ui_url ?? 'http://127.0.0.1:4040',
       signal: ctx.signal,
       log: ctx.log,
-      onStep: (done, total, label) => {
+      onStep: (done, total, label, phase) => {
         if (bar) {
           if (!started) bar.start(total, done, { label });
           started = true;
           bar.update(done, { label });
-        } else if (done < total) ctx.log(`bench: [${done + 1}/${total}] ${label} (${((Date.now() - t0) / 1000).toFixed(0)} s so far)`);
+        } else if (phase === 'start') ctx.log(`bench: [${done + 1}/${total}] ${label} (${((Date.now() - t0) / 1000).toFixed(0)} s so far)`);
       },
     });
     bar?.stop();

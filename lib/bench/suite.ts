@@ -62,7 +62,7 @@ export interface SuiteOptions {
   bootstrapServers: string;
   uiUrl: string;
   /** Called as each measurement starts: (done, total, label). */
-  onStep?: (done: number, total: number, label: string) => void;
+  onStep?: (done: number, total: number, label: string, phase: 'start' | 'end') => void;
   log: (line: string) => void;
   signal?: AbortSignal;
 }
@@ -100,10 +100,10 @@ export async function runBenchSuite(spark: SparkSession, opts: SuiteOptions): Pr
   let done = 0;
   const step = async (label: string, fn: () => Promise<void>) => {
     if (opts.signal?.aborted) throw new Error('bench interrupted');
-    opts.onStep?.(done, total, label);
+    opts.onStep?.(done, total, label, 'start');
     await fn();
     done++;
-    opts.onStep?.(done, total, label);
+    opts.onStep?.(done, total, label, 'end');
   };
   try {
     for (let rep = 0; rep < opts.repetitions; rep++) {
