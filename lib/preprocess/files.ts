@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { once } from 'node:events';
 
 /** Spark's data files in a written directory, in partition order (part-00000-..., part-00001-...). */
 export function partFiles(dir: string, ext: string): string[] {
@@ -21,7 +21,11 @@ export async function concatParts(dir: string, ext: string, dest: string, header
   const out = fs.createWriteStream(tmp);
   try {
     if (header !== undefined) await new Promise<void>((resolve, reject) => out.write(header, (err) => (err ? reject(err) : resolve())));
-    for (const p of parts) await pipeline(fs.createReadStream(p, { highWaterMark: 1 << 20 }), out, { end: false });
+    for (const p of parts) {
+      for await (const chunk of fs.createReadStream(p, { highWaterMark: 1 << 20 })) {
+        if (!out.write(chunk)) await once(out, 'drain'); // once() removes its listeners, unlike pipeline(end: false)
+      }
+    }
     await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
   } catch (err) {
     out.destroy();
