@@ -24,6 +24,11 @@ export interface ThroughputResult {
   arrow_bytes: number;
 }
 
+/** Phase lines on stderr, so a slow or stuck phase shows where it is. */
+function progress(line: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+}
+
 /** The value at quantile q of sorted numbers (nearest rank). */
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
@@ -31,6 +36,7 @@ function quantile(sorted: number[], q: number): number {
 
 /** Round-trip times of `fn` in ms (after up to 10 warm-up calls), with median and p95. */
 export async function latency(name: string, runs: number, fn: () => Promise<unknown>): Promise<LatencyResult & { samples_ms: number[] }> {
+  progress(`latency: ${name} × ${runs}`);
   for (let i = 0; i < Math.min(10, runs); i++) await fn(); // warm-up: plan caches, JIT, channel
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -82,6 +88,7 @@ export async function throughput(spark: SparkSession, n: number): Promise<Throug
   };
 
   // 1. The raw stream: bytes off the wire, no decoding (the ceiling for the two below).
+  progress(`throughput: ${n.toLocaleString('en-US')} rows: stream, toArrow(), collect()`);
   let bytes = 0;
   let t0 = performance.now();
   for await (const b of spark.executeArrow(df.plan)) bytes += b.byteLength;
