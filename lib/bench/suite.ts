@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { SparkSession } from '../connect';
 import { roundTrips, throughput } from '../connect/bench/collect';
-import { measureStreamAtRate } from '../stream/bench/stream';
+import { measureStreamAtRate, DEFAULT_STREAM_BENCH_TIMING, type StreamBenchTiming } from '../stream/bench/stream';
 import { measurePreprocess } from '../preprocess/bench/preprocess';
 import { runCacheBench } from '../cachebench/run';
 import { measureCdcApply } from '../cdc/bench/measure';
@@ -25,20 +25,23 @@ export interface BenchSizes {
   kafkaMessages: number;
   streamRate: number;
   streamSeconds: number;
+  streamTiming: StreamBenchTiming;
   cdcUpdates: number;
   preprocessRows: number;
   cacheRows: number;
 }
 
 export const QUICK_SIZES: BenchSizes = {
-  roundTrips: 30,
-  collectRows: 100_000,
-  kafkaMessages: 20_000,
-  streamRate: 2_000,
-  streamSeconds: 5,
-  cdcUpdates: 10_000,
-  preprocessRows: 20_000,
-  cacheRows: 50_000,
+  roundTrips: 20,
+  collectRows: 50_000,
+  kafkaMessages: 10_000,
+  streamRate: 1_000,
+  streamSeconds: 15,
+  // A 2 s watermark lets windows close within a short run; the full run keeps the job's 10 s.
+  streamTiming: { startDelayMs: 5000, tailMs: 8000, watermarkMs: 2000 },
+  cdcUpdates: 2_000,
+  preprocessRows: 5_000,
+  cacheRows: 20_000,
 };
 
 export const FULL_SIZES: BenchSizes = {
@@ -47,6 +50,7 @@ export const FULL_SIZES: BenchSizes = {
   kafkaMessages: 200_000,
   streamRate: 10_000,
   streamSeconds: 30,
+  streamTiming: DEFAULT_STREAM_BENCH_TIMING,
   cdcUpdates: 200_000,
   preprocessRows: 1_000_000,
   cacheRows: 2_000_000,
@@ -132,8 +136,8 @@ export async function runBenchSuite(spark: SparkSession, opts: SuiteOptions): Pr
         add('throughput.kafka_consume_msgs_per_s', { group: 'throughput', title: 'Kafka consume', unit: 'msg/s', better: 'higher', workload: w }, k.consume_msgs_per_s);
       });
       await step(`${r}: streaming`, async () => {
-        const st = await measureStreamAtRate(spark, s.streamRate, s.streamSeconds, 100, opts.bootstrapServers, () => undefined);
-        const w = `${s.streamRate.toLocaleString('en-US')} msg/s for ${s.streamSeconds} s, 100 sensors, 1 s trigger`;
+        const st = await measureStreamAtRate(spark, s.streamRate, s.streamSeconds, 100, opts.bootstrapServers, () => undefined, s.streamTiming);
+        const w = `${s.streamRate.toLocaleString('en-US')} msg/s for ${s.streamSeconds} s, 100 sensors, 1 s trigger, ${s.streamTiming.watermarkMs / 1000} s watermark`;
         add('throughput.stream_processed_rows_per_s', { group: 'throughput', title: 'streaming processed rows/s (Spark, batches with data)', unit: 'rows/s', better: 'higher', workload: w }, st.spark_processed_rows_per_s_mean);
         add('latency.stream_e2e_p50_ms', { group: 'latency', title: 'streaming end to end, event → aggregate in Kafka (p50)', unit: 'ms', better: 'lower', workload: w }, st.e2e_latency_ms.p50);
         add('latency.stream_e2e_p95_ms', { group: 'latency', title: 'streaming end to end (p95)', unit: 'ms', better: 'lower', workload: w }, st.e2e_latency_ms.p95);

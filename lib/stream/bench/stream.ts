@@ -64,7 +64,18 @@ export async function measureMaxProducerRate(messages: number, sensors: number, 
 }
 
 /** The job (processing-time trigger) fed live at `rate` for `durationS`, plus a tail to drain. */
-export async function measureStreamAtRate(spark: SparkSession, rate: number, durationS: number, sensors: number, bootstrap: string, log: (s: string) => void): Promise<StreamRateResult> {
+/** Waits of a measurement: the full bench keeps the job's defaults; `make bench QUICK=1` shortens them. */
+export interface StreamBenchTiming {
+  /** Before the producer starts, so the queries are up (the job creates the topic). */
+  startDelayMs: number;
+  /** After the producer stops: for the watermark to close the last windows and the job to drain. */
+  tailMs: number;
+  watermarkMs: number;
+}
+
+export const DEFAULT_STREAM_BENCH_TIMING: StreamBenchTiming = { startDelayMs: 8000, tailMs: 25_000, watermarkMs: 10_000 };
+
+export async function measureStreamAtRate(spark: SparkSession, rate: number, durationS: number, sensors: number, bootstrap: string, log: (s: string) => void, timing: StreamBenchTiming = DEFAULT_STREAM_BENCH_TIMING): Promise<StreamRateResult> {
   const id = randomUUID().slice(0, 8);
   const topics = { data: `bench-stream-data-${id}`, dlq: `bench-stream-dlq-${id}`, aggregates: `bench-stream-agg-${id}`, alerts: `bench-stream-alerts-${id}` };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-stream-${id}-`));
@@ -81,7 +92,7 @@ export async function measureStreamAtRate(spark: SparkSession, rate: number, dur
         checkpoint: path.join(dir, 'checkpoint'),
         bootstrapServers: bootstrap,
         localBootstrapServers: bootstrap,
-        watermarkMs: 10_000,
+        watermarkMs: timing.watermarkMs,
         topics,
         metricsFile: path.join(dir, 'stream-metrics.json'),
         queryPrefix: `bench_${id}`,
@@ -90,7 +101,7 @@ export async function measureStreamAtRate(spark: SparkSession, rate: number, dur
       { signal: ac.signal, log: (l) => log(`  job: ${l}`), onShutdown: (fn) => shutdown.push(fn) },
     );
     // Let the queries start before the producer (the topic is created by the job).
-    await sleep(8000);
+    await sleep(timing.startDelayMs);
     let produced: ProduceSummary | undefined;
     const producer = produceSensorData(
       { topic: topics.data, bootstrapServers: bootstrap, sensors, seed: 7, rate, durationMs: durationS * 1000, anomalyRate: 0.001, lateRate: 0.01, maxLatenessMs: 30_000, malformedRate: 0.001, maxBatch: 2000 },
@@ -98,8 +109,7 @@ export async function measureStreamAtRate(spark: SparkSession, rate: number, dur
     ).then((s) => (produced = s));
     await producer;
     // Tail: long enough for the watermark (10 s) to close the last windows and the job to drain.
-    const tailMs = 25_000;
-    await sleep(tailMs);
+    await sleep(timing.tailMs);
     ac.abort();
     const result = await job;
     const batches = result.batches.batches.filter((b) => b.query === 'aggregates_10s');
