@@ -499,7 +499,7 @@ class EncodeError extends TypeError {
   }
 }
 
-function describe(v: unknown): string {
+function describeValue(v: unknown): string {
   if (typeof v === 'bigint') return `${v}n`;
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
   if (v instanceof Uint8Array) return `bytes[${v.length}]`;
@@ -534,8 +534,8 @@ const LONG_MAX = 2n ** 63n - 1n;
 function toSmallInt(v: unknown, kind: 'byte' | 'short' | 'integer', at: () => string): number {
   const [lo, hi] = INT_RANGES[kind];
   const n = typeof v === 'bigint' ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n)) throw new EncodeError(at(), `expected an integer for ${kind}, got ${describe(v)}`);
-  if (n < lo || n > hi) throw new EncodeError(at(), `${describe(v)} is out of range for ${kind} (${lo}..${hi})`);
+  if (typeof n !== 'number' || !Number.isInteger(n)) throw new EncodeError(at(), `expected an integer for ${kind}, got ${describeValue(v)}`);
+  if (n < lo || n > hi) throw new EncodeError(at(), `${describeValue(v)} is out of range for ${kind} (${lo}..${hi})`);
   return n;
 }
 
@@ -543,11 +543,11 @@ function toLong(v: unknown, at: () => string): bigint {
   let b: bigint;
   if (typeof v === 'bigint') b = v;
   else if (typeof v === 'number') {
-    if (!Number.isSafeInteger(v)) throw new EncodeError(at(), `${describe(v)} is not an exact integer; pass a bigint for values beyond 2^53`);
+    if (!Number.isSafeInteger(v)) throw new EncodeError(at(), `${describeValue(v)} is not an exact integer; pass a bigint for values beyond 2^53`);
     b = BigInt(v);
   } else if (typeof v === 'string' && /^\s*[+-]?\d+\s*$/.test(v)) b = BigInt(v.trim());
-  else throw new EncodeError(at(), `expected a bigint for long, got ${describe(v)}`);
-  if (b < LONG_MIN || b > LONG_MAX) throw new EncodeError(at(), `${describe(v)} is out of range for long`);
+  else throw new EncodeError(at(), `expected a bigint for long, got ${describeValue(v)}`);
+  if (b < LONG_MIN || b > LONG_MAX) throw new EncodeError(at(), `${describeValue(v)} is out of range for long`);
   return b;
 }
 
@@ -558,14 +558,14 @@ function toDouble(v: unknown, at: () => string): number {
   if (v === 'NaN') return NaN;
   if (v === 'Infinity') return Infinity;
   if (v === '-Infinity') return -Infinity;
-  throw new EncodeError(at(), `expected a number, got ${describe(v)}`);
+  throw new EncodeError(at(), `expected a number, got ${describeValue(v)}`);
 }
 
 function toDecimal(v: unknown, precision: number, scale: number, at: () => string): bigint {
   let d: Decimal;
   try {
     if (v instanceof Decimal || typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint') d = Decimal.from(v, scale);
-    else throw new TypeError(`expected a Decimal, string, number or bigint, got ${describe(v)}`);
+    else throw new TypeError(`expected a Decimal, string, number or bigint, got ${describeValue(v)}`);
   } catch (err) {
     throw new EncodeError(at(), `decimal(${precision},${scale}): ${(err as Error).message}`);
   }
@@ -582,7 +582,7 @@ function toDays(v: unknown, at: () => string): number {
   } catch (err) {
     throw new EncodeError(at(), (err as Error).message);
   }
-  throw new EncodeError(at(), `expected a SparkDate, Date or 'YYYY-MM-DD' string, got ${describe(v)}`);
+  throw new EncodeError(at(), `expected a SparkDate, Date or 'YYYY-MM-DD' string, got ${describeValue(v)}`);
 }
 
 function toMicros(v: unknown, ntz: boolean, at: () => string): bigint {
@@ -594,7 +594,7 @@ function toMicros(v: unknown, ntz: boolean, at: () => string): bigint {
   } catch (err) {
     throw new EncodeError(at(), (err as Error).message);
   }
-  throw new EncodeError(at(), `expected a SparkTimestamp, Date, ISO-8601 string or bigint microseconds, got ${describe(v)}`);
+  throw new EncodeError(at(), `expected a SparkTimestamp, Date, ISO-8601 string or bigint microseconds, got ${describeValue(v)}`);
 }
 
 function utf8Data(type: ArrowDataType, strings: readonly unknown[], common: { length: number; nullCount: number; nullBitmap?: Uint8Array }, path: string, binary: boolean): Data {
@@ -609,9 +609,9 @@ function utf8Data(type: ArrowDataType, strings: readonly unknown[], common: { le
     else if (binary) {
       if (v instanceof Uint8Array) bytes = v;
       else if (v instanceof ArrayBuffer) bytes = new Uint8Array(v);
-      else throw new EncodeError(`${path}[${i}]`, `expected a Uint8Array for binary, got ${describe(v)}`);
+      else throw new EncodeError(`${path}[${i}]`, `expected a Uint8Array for binary, got ${describeValue(v)}`);
     } else {
-      if (typeof v !== 'string') throw new EncodeError(`${path}[${i}]`, `expected a string, got ${describe(v)}`);
+      if (typeof v !== 'string') throw new EncodeError(`${path}[${i}]`, `expected a string, got ${describeValue(v)}`);
       bytes = Buffer.from(v, 'utf8');
     }
     chunks[i] = bytes;
@@ -630,7 +630,7 @@ export function encodeColumn(dt: DataType, values: readonly unknown[], nullable:
   const n = values.length;
   if (dt.type === 'null') {
     const bad = values.findIndex((v) => v != null);
-    if (bad >= 0) throw new EncodeError(`${path}[${bad}]`, `a void (null type) column holds ${describe(values[bad])}`);
+    if (bad >= 0) throw new EncodeError(`${path}[${bad}]`, `a void (null type) column holds ${describeValue(values[bad])}`);
     return makeData({ type: type as Null, length: n });
   }
   const { bitmap, nullCount } = bitmapOf(values, path, nullable);
@@ -642,7 +642,7 @@ export function encodeColumn(dt: DataType, values: readonly unknown[], nullable:
       for (let i = 0; i < n; i++) {
         const v = values[i];
         if (v == null) continue;
-        if (typeof v !== 'boolean') throw new EncodeError(`${path}[${i}]`, `expected a boolean, got ${describe(v)}`);
+        if (typeof v !== 'boolean') throw new EncodeError(`${path}[${i}]`, `expected a boolean, got ${describeValue(v)}`);
         if (v) bits[i >> 3]! |= 1 << (i & 7);
       }
       return makeData({ type: type as Bool, ...common, data: bits });
@@ -684,7 +684,7 @@ export function encodeColumn(dt: DataType, values: readonly unknown[], nullable:
       const limited = values.map((v, i) => {
         if (typeof v !== 'string') return v;
         const len = [...v].length;
-        if (len > dt.length) throw new EncodeError(`${path}[${i}]`, `${describe(v)} is longer than ${dt.type}(${dt.length})`);
+        if (len > dt.length) throw new EncodeError(`${path}[${i}]`, `${describeValue(v)} is longer than ${dt.type}(${dt.length})`);
         return dt.type === 'char' ? v + ' '.repeat(dt.length - len) : v;
       });
       return utf8Data(type, limited, common, path, false);
@@ -718,7 +718,7 @@ export function encodeColumn(dt: DataType, values: readonly unknown[], nullable:
       for (let i = 0; i < n; i++) {
         const v = values[i] as Partial<CalendarInterval> | null | undefined;
         if (v == null) continue;
-        if (typeof v !== 'object') throw new EncodeError(`${path}[${i}]`, `expected {months, days, microseconds}, got ${describe(v)}`);
+        if (typeof v !== 'object') throw new EncodeError(`${path}[${i}]`, `expected {months, days, microseconds}, got ${describeValue(v)}`);
         arr[4 * i] = toSmallInt(v.months ?? 0, 'integer', at(i));
         arr[4 * i + 1] = toSmallInt(v.days ?? 0, 'integer', at(i));
         words[2 * i + 1] = toLong(v.microseconds ?? 0n, at(i)) * 1000n;
@@ -731,7 +731,7 @@ export function encodeColumn(dt: DataType, values: readonly unknown[], nullable:
       for (let i = 0; i < n; i++) {
         const v = values[i];
         if (v != null) {
-          if (!Array.isArray(v)) throw new EncodeError(`${path}[${i}]`, `expected an array, got ${describe(v)}`);
+          if (!Array.isArray(v)) throw new EncodeError(`${path}[${i}]`, `expected an array, got ${describeValue(v)}`);
           for (const item of v) items.push(item);
         }
         offsets[i + 1] = items.length;
@@ -749,7 +749,7 @@ export function encodeColumn(dt: DataType, values: readonly unknown[], nullable:
           if (v instanceof Map) for (const [k, val] of v) { keys.push(k); vals.push(val); }
           else if (typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array)) {
             for (const [k, val] of Object.entries(v as Record<string, unknown>)) { keys.push(k); vals.push(val); }
-          } else throw new EncodeError(`${path}[${i}]`, `expected a Map or a plain object, got ${describe(v)}`);
+          } else throw new EncodeError(`${path}[${i}]`, `expected a Map or a plain object, got ${describeValue(v)}`);
         }
         offsets[i + 1] = keys.length;
       }
@@ -777,7 +777,7 @@ function structChildren(dt: StructType, values: readonly unknown[], path: string
         return v[j];
       }
       if (typeof v === 'object' && !(v instanceof Uint8Array) && !(v instanceof Map)) return (v as Record<string, unknown>)[f.name];
-      throw new EncodeError(`${path}[${i}]`, `expected an object or an array for a struct, got ${describe(v)}`);
+      throw new EncodeError(`${path}[${i}]`, `expected an object or an array for a struct, got ${describeValue(v)}`);
     });
     return encodeColumn(f.dataType, column, f.nullable, path === '' ? f.name : `${path}.${f.name}`);
   });
@@ -787,7 +787,7 @@ function structChildren(dt: StructType, values: readonly unknown[], path: string
 export function recordBatchFromRows(rows: Array<Record<string, unknown>> | unknown[][], schema: StructType): RecordBatch {
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
-    if (r === null || typeof r !== 'object') throw new EncodeError(`row ${i}`, `expected an object or an array, got ${describe(r)}`);
+    if (r === null || typeof r !== 'object') throw new EncodeError(`row ${i}`, `expected an object or an array, got ${describeValue(r)}`);
     if (!Array.isArray(r)) {
       const unknown = Object.keys(r).filter((k) => !schema.fields.some((f) => f.name === k));
       if (unknown.length > 0) throw new EncodeError(`row ${i}`, `has ${unknown.map((k) => JSON.stringify(k)).join(', ')}, not in the schema (${schema.fields.map((f) => f.name).join(', ')})`);
@@ -860,7 +860,7 @@ function inferValueType(v: unknown, path: string): DataType | null {
   if (typeof v === 'object') {
     return structType(Object.entries(v as Record<string, unknown>).map(([k, x]) => structField(k, inferValueType(x, `${path}.${k}`) ?? { type: 'null' }, true)));
   }
-  throw new EncodeError(path, `cannot infer a Spark type for ${describe(v)}`);
+  throw new EncodeError(path, `cannot infer a Spark type for ${describeValue(v)}`);
 }
 
 function mergeTypes(a: DataType | null, b: DataType | null, path: string): DataType | null {
