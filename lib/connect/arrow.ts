@@ -46,7 +46,7 @@ import {
   type StructField,
   type StructType,
 } from './types';
-import { Decimal, SparkDate, SparkTimestamp, type CalendarInterval, type SparkValue } from './values';
+import { Decimal, SparkDate, SparkTimestamp, setOwn, type CalendarInterval, type SparkValue } from './values';
 import { decodeVariant } from './variant';
 
 export { Decimal, SparkDate, SparkTimestamp } from './values';
@@ -127,7 +127,7 @@ function objectsFromColumns(keys: string[]): ObjectsFromColumns {
   const id = JSON.stringify(keys);
   let make = objectFactories.get(id);
   if (make) return make;
-  if (keys.length > 0 && keys.length <= 256) {
+  if (keys.length > 0 && keys.length <= 256 && !keys.includes('__proto__')) {
     const vars = keys.map((_, c) => `c${c}`);
     const literal = keys.map((k, c) => `${JSON.stringify(k)}: ${vars[c]}[r]`).join(', ');
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
@@ -137,7 +137,7 @@ function objectsFromColumns(keys: string[]): ObjectsFromColumns {
       const out: Array<{ [key: string]: SparkValue }> = new Array(n);
       for (let r = 0; r < n; r++) {
         const row: { [key: string]: SparkValue } = {};
-        for (let c = 0; c < keys.length; c++) row[keys[c]!] = cols[c]![r]!;
+        for (let c = 0; c < keys.length; c++) setOwn(row, keys[c]!, cols[c]![r]!);
         out[r] = row;
       }
       return out;

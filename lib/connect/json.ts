@@ -4,7 +4,7 @@
 // - dates: YYYY-MM-DD; binary: base64; arrays: JSON arrays; structs and maps: JSON objects
 // - NaN / Infinity / -Infinity: the strings "NaN", "Infinity", "-Infinity"; null: null
 import type { DataType, StructType } from './types';
-import { Decimal, SparkDate, SparkTimestamp, type SparkValue } from './values';
+import { Decimal, SparkDate, SparkTimestamp, setOwn, type SparkValue } from './values';
 
 /** A JSON number given as its exact text (a bigint or a decimal), so no double ever rounds it. */
 export class JsonNumber {
@@ -76,12 +76,12 @@ export function toJsonValue(v: SparkValue, dataType?: DataType): JsonValue {
   if (v instanceof Map) {
     const vt = dataType?.type === 'map' ? dataType.valueType : undefined;
     const o: { [key: string]: JsonValue } = {};
-    for (const [k, x] of v) o[keyText(k)] = toJsonValue(x, vt);
+    for (const [k, x] of v) setOwn(o, keyText(k), toJsonValue(x, vt));
     return o;
   }
   const struct = dataType?.type === 'struct' ? dataType : dataType?.type === 'udt' && dataType.sqlType?.type === 'struct' ? dataType.sqlType : undefined;
   const o: { [key: string]: JsonValue } = {};
-  for (const [k, x] of Object.entries(v)) o[k] = toJsonValue(x, struct?.fields.find((f) => f.name === k)?.dataType);
+  for (const [k, x] of Object.entries(v)) setOwn(o, k, toJsonValue(x, struct?.fields.find((f) => f.name === k)?.dataType));
   return o;
 }
 

@@ -235,6 +235,15 @@ export class SparkTimestamp {
   equals(other: SparkTimestamp): boolean { return this.micros === other.micros && this.ntz === other.ntz; }
 }
 
+/**
+ * Set an own property, also for the key "__proto__" (which plain assignment would turn into a prototype
+ * change): Spark column names and JSON keys can be any string.
+ */
+export function setOwn<T>(o: { [key: string]: T }, key: string, value: T): void {
+  if (key === '__proto__') Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+  else o[key] = value;
+}
+
 /** A Spark CalendarInterval (INTERVAL without year-month/day-time qualifier). */
 export type CalendarInterval = { months: number; days: number; microseconds: bigint };
 

@@ -2,7 +2,7 @@
 // variant binary encoding (common/variant/README.md in Apache Spark). Decoded here into exact SparkValues:
 // objects -> plain objects, arrays -> arrays, int64 -> bigint, decimals -> Decimal, dates/timestamps -> SparkDate/
 // SparkTimestamp, binary -> Uint8Array, so `collect()` and `sql --json` show the document itself.
-import { Decimal, SparkDate, SparkTimestamp, type SparkValue } from './values';
+import { Decimal, SparkDate, SparkTimestamp, setOwn, type SparkValue } from './values';
 
 export class VariantFormatError extends Error {
   constructor(message: string) {
@@ -68,7 +68,7 @@ function decodeAt(value: Uint8Array, pos: number, keys: string[]): SparkValue {
         const id = readUnsigned(value, idsStart + i * idSize, idSize);
         const key = keys[id];
         if (key === undefined) throw new VariantFormatError(`field id ${id} not in the dictionary (${keys.length} keys)`);
-        o[key] = decodeAt(value, dataStart + readUnsigned(value, offsetsStart + i * offsetSize, offsetSize), keys);
+        setOwn(o, key, decodeAt(value, dataStart + readUnsigned(value, offsetsStart + i * offsetSize, offsetSize), keys));
       }
       return o;
     }

@@ -395,6 +395,15 @@ describe('connect types and exact values @unit', () => {
       expect(rowsFromTable(table)).to.deep.equal([{ l: 2n ** 63n - 1n, d: NaN }, { l: null, d: -0 }]);
     });
 
+    it('keeps a column named __proto__ as an own property (rows, structs, JSON)', () => {
+      const schema = parseDDLSchema('`__proto__` INT, s STRUCT<`__proto__`: STRING>');
+      const rows = roundTrip([[1, { ['__proto__']: 'x' }]], schema);
+      expect(Object.getPrototypeOf(rows[0])).to.equal(Object.prototype);
+      expect(Object.keys(rows[0]!)).to.deep.equal(['__proto__', 's']);
+      expect(Object.getOwnPropertyDescriptor(rows[0], '__proto__')!.value).to.equal(1);
+      expect(rowToJsonLine(rows[0]!)).to.equal('{"__proto__":1,"s":{"__proto__":"x"}}');
+    });
+
     it('keeps duplicate column names apart', () => {
       expect(rowKeys(['a', 'a', 'b', 'a', 'a_2'])).to.deep.equal(['a', 'a_3', 'b', 'a_4', 'a_2']);
     });
