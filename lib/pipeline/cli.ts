@@ -7,6 +7,9 @@ import { formatNumber } from '../bench/results';
 export interface RunCommandArgs {
   input?: string;
   quick: boolean;
+  synthetic: boolean;
+  /** Put every output under this directory instead of data/processed, models and reports/run. */
+  workDir?: string;
 }
 
 /** `spark-ts run`: the whole pipeline; QUICK sizes keep it to a couple of minutes (used by the tests). */
@@ -20,7 +23,10 @@ export function runCommand(a: RunCommandArgs, out: (line: string) => void): Prom
     cdcUpdates: a.quick ? 500 : 5_000,
     cacheRows: a.quick ? 20_000 : 1_000_000,
     cacheIterations: a.quick ? 1 : 3,
-    reportDir: path.join(ROOT, 'reports', 'run'),
+    reportDir: a.workDir ? path.resolve(a.workDir, 'reports', 'run') : path.join(ROOT, 'reports', 'run'),
+    processedDir: a.workDir ? path.resolve(a.workDir, 'processed') : path.join(ROOT, 'data', 'processed'),
+    stateDir: a.workDir ? path.resolve(a.workDir, 'models') : path.join(ROOT, 'models'),
+    synthetic: a.synthetic,
     out,
   });
 }

@@ -18,6 +18,12 @@ export interface PipelineOptions {
   cacheIterations: number;
   /** Where the run writes its summary, logs and per-run outputs (default reports/run). */
   reportDir: string;
+  /** The preprocess output directory (default data/processed). */
+  processedDir: string;
+  /** The CDC consumer's state directory (default models). */
+  stateDir: string;
+  /** Generate synthetic data even when the real file is present. */
+  synthetic: boolean;
   out: (line: string) => void;
 }
 
@@ -41,13 +47,13 @@ const num = (v: unknown) => (typeof v === 'number' ? v.toLocaleString('en-US', {
 /** The steps of `make run`, in order, as data. */
 export function pipelineSteps(opts: PipelineOptions, runId: string): { steps: Step[]; notes: string[] } {
   const notes: string[] = [];
-  const processed = path.join(ROOT, 'data', 'processed');
-  const reports = path.join(ROOT, 'reports');
+  const processed = opts.processedDir;
   const steps: Step[] = [];
   let input = opts.input ?? DEFAULT_INPUT;
-  if (!opts.input && !fs.existsSync(DEFAULT_INPUT)) {
-    input = path.join(ROOT, 'data', 'raw', 'synthetic_marketing_campaign.csv');
-    notes.push(`data/raw/marketing_campaign.csv not found: using generated data (${opts.syntheticRows.toLocaleString('en-US')} rows, seed 42) at ${path.relative(ROOT, input)}`);
+  if (!opts.input && (opts.synthetic || !fs.existsSync(DEFAULT_INPUT))) {
+    input = path.join(opts.reportDir, 'synthetic_marketing_campaign.csv');
+    const why = opts.synthetic ? 'synthetic data asked for' : 'data/raw/marketing_campaign.csv not found';
+    notes.push(`${why}: using generated data (${opts.syntheticRows.toLocaleString('en-US')} rows, seed 42) at ${path.relative(ROOT, input)}`);
     steps.push({
       name: 'generate-data',
       args: ['submit', 'generate-data', '--rows', String(opts.syntheticRows), '--seed', '42', '--output', input],
@@ -97,8 +103,8 @@ export function pipelineSteps(opts: PipelineOptions, runId: string): { steps: St
 
   // CDC: a per-run topic and a fresh state store, then a batch refit must equal the incremental model.
   const cdcTopic = `customer_updates.run-${runId}`;
-  const stateDir = path.join(ROOT, 'models');
-  const cdcReport = path.join(reports, 'cdc-model.json');
+  const stateDir = opts.stateDir;
+  const cdcReport = path.join(opts.reportDir, 'cdc-model.json');
   steps.push({
     name: 'cdc-produce',
     args: ['submit', 'cdc-produce', '--input', path.join(processed, 'customers'), '--topic', cdcTopic, '--updates', String(opts.cdcUpdates), '--seed', '42'],
@@ -186,7 +192,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<number> {
   }
   const total = (performance.now() - t0) / 1000;
   fs.mkdirSync(opts.reportDir, { recursive: true });
-  fs.writeFileSync(path.join(opts.reportDir, 'summary.md'), summaryMarkdown(results, notes, total, failure));
+  fs.writeFileSync(path.join(opts.reportDir, 'summary.md'), summaryMarkdown(opts.reportDir, results, notes, total, failure));
   if (failure) {
     opts.out(failure.message);
     return 1;
@@ -195,8 +201,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<number> {
   return 0;
 }
 
-function summaryMarkdown(results: StepResult[], notes: string[], seconds: number, failure?: StepFailed): string {
-  const rel = (p: string) => path.relative(path.join(ROOT, 'reports', 'run'), p);
+function summaryMarkdown(reportDir: string, results: StepResult[], notes: string[], seconds: number, failure?: StepFailed): string {
+  const rel = (p: string) => path.relative(reportDir, p);
   const lines = ['# spark-ts: end-to-end run', '', `${new Date().toISOString()} · ${seconds.toFixed(0)} s in all${failure ? ` · FAILED at step ${failure.step}` : ''}`, ''];
   for (const n of notes) lines.push(`> ${n}`, '');
   lines.push('| step | seconds | result | log |', '| --- | ---: | --- | --- |');
