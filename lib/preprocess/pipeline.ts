@@ -1,9 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { DataFrame, SparkSession } from '../connect';
-import { Column } from '../connect/column';
-import * as F from '../connect/functions';
-import { Window } from '../connect/window';
+import { Column, functions as F, Window, type DataFrame, type SparkSession } from '../connect';
 import { fn } from '../connect/plan';
 import { JobInputError } from '../cli/job';
 import { inspectInput, describeDelimiter, type InputLayout } from './header';

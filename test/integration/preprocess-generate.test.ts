@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
-import { SparkSession } from '../../lib/connect/session';
+import { SparkSession } from '../../lib/connect';
 import { runGenerate, type GenerateResult } from '../../lib/preprocess/generate';
 import { runPreprocess } from '../../lib/preprocess/pipeline';
 import { rowLayout, type DefectRates } from '../../lib/preprocess/defects';
