@@ -213,25 +213,35 @@ describe('connect API (live server)', function () {
       expect(await people.orderBy('id').limit(2).offset(1).select('name').collect()).to.deep.equal([{ name: 'Bob' }]);
     });
 
-    it('union, unionByName, joins of every type on names or an expression, alias', async () => {
-      const a = spark.createDataFrame([[1, 'x'], [2, 'y']], 'k INT, v STRING');
-      const b = spark.createDataFrame([['z', 2], ['w', 3]], 'w STRING, k INT');
+    const left = () => spark.createDataFrame([[1, 'x'], [2, 'y']], 'k INT, v STRING');
+    const right = () => spark.createDataFrame([['z', 2], ['w', 3]], 'w STRING, k INT');
+    const keys = async (df: DataFrame) => (await df.orderBy(F.asc_nulls_last('k')).select('k').collect()).map((r) => r.k);
+
+    it('union and unionByName', async () => {
+      const [a, b] = [left(), right()];
       expect(await a.union(a).count()).to.equal(4);
       expect(await a.unionByName(b.withColumnRenamed('w', 'v')).orderBy('k', 'v').collect()).to.deep.equal([
         { k: 1, v: 'x' }, { k: 2, v: 'y' }, { k: 2, v: 'z' }, { k: 3, v: 'w' },
       ]);
       expect(await a.unionByName(b.select('k'), true).where(F.col('v').isNull()).count()).to.equal(2);
-      const keys = async (df: DataFrame) => (await df.orderBy(F.asc_nulls_last('k')).select('k').collect()).map((r) => r.k);
+    });
+
+    it('joins of every type on column names', async () => {
+      const [a, b] = [left(), right()];
       expect(await keys(a.join(b, 'k'))).to.deep.equal([2]);
       expect(await keys(a.join(b, ['k'], 'left'))).to.deep.equal([1, 2]);
       expect(await keys(a.join(b, 'k', 'right'))).to.deep.equal([2, 3]);
       expect(await keys(a.join(b, 'k', 'full_outer'))).to.deep.equal([1, 2, 3]);
       expect(await keys(a.join(b, 'k', 'left_semi'))).to.deep.equal([2]);
       expect(await keys(a.join(b, 'k', 'anti'))).to.deep.equal([1]);
+    });
+
+    it('cross and broadcast joins, joins on an expression, self-joins through alias', async () => {
+      const [a, b] = [left(), right()];
       expect(await a.crossJoin(b).count()).to.equal(4);
+      expect(await a.join(b, undefined, 'cross').count()).to.equal(4);
       expect(await keys(a.join(F.broadcast(b), 'k'))).to.deep.equal([2]);
       expect(await a.join(b.hint('broadcast'), 'k').explain()).to.match(/Broadcast/);
-      expect(await a.join(b, undefined, 'cross').count()).to.equal(4);
       const onExpr = await a.join(b, a.col('k').eq(b.col('k')), 'inner').select(a.col('k'), 'v', 'w').collect();
       expect(onExpr).to.deep.equal([{ k: 2, v: 'y', w: 'z' }]);
       const l = a.alias('l');
