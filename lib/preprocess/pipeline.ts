@@ -131,6 +131,15 @@ async function rowsOf(df: DataFrame): Promise<Array<Record<string, unknown>>> {
  * and de-duplicated rows) live under DIR/_work while it runs, so the CSV is parsed once.
  */
 export async function runPreprocess(spark: SparkSession, params: PreprocessParams): Promise<PreprocessResult> {
+  try {
+    return await preprocessSteps(spark, params);
+  } finally {
+    // The intermediate Parquet goes, whether the run succeeded or not (a failed run's outputs stay as they were).
+    fs.rmSync(path.join(params.output, '_work'), { recursive: true, force: true });
+  }
+}
+
+async function preprocessSteps(spark: SparkSession, params: PreprocessParams): Promise<PreprocessResult> {
   const log = params.log ?? (() => undefined);
   const timings: Record<string, number> = {};
   let t0 = Date.now();
