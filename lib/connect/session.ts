@@ -118,6 +118,7 @@ export class SparkSession {
   readonly catalog: Catalog;
   readonly streams: StreamingQueryManager;
   private readonly planIds = new PlanIdGenerator();
+  private readonly tags = new Set<string>();
   private closed = false;
 
   constructor(readonly client: ExecutionClient) {
@@ -163,7 +164,26 @@ export class SparkSession {
   }
 
   private executeOptions(opts: ActionOptions): ExecuteOptions {
-    return { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.tags ? { tags: opts.tags } : {}) };
+    const tags = [...this.tags, ...(opts.tags ?? [])];
+    return { ...(opts.signal ? { signal: opts.signal } : {}), ...(tags.length ? { tags } : {}) };
+  }
+
+  /** Tags every later operation of this session (for `interruptTag`), as PySpark's `addTag`. */
+  addTag(tag: string): void {
+    if (!/^[^,]+$/.test(tag)) throw new TypeError(`a tag must be non-empty and contain no comma: "${tag}"`);
+    this.tags.add(tag);
+  }
+
+  removeTag(tag: string): void {
+    this.tags.delete(tag);
+  }
+
+  getTags(): string[] {
+    return [...this.tags];
+  }
+
+  clearTags(): void {
+    this.tags.clear();
   }
 
   /**

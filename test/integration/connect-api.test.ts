@@ -700,6 +700,14 @@ describe('connect API (live server)', function () {
         await s.stop();
       }
     });
+    it('interruptTag interrupts only the operations carrying the tag', async () => {
+      const tag = uniq('tag');
+      const running = spark.range(0, 2_000_000_000, 1, 2).select(F.sum(F.sqrt('id'))).collect({ tags: [tag] });
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(await spark.interruptTag(tag)).to.have.length(1);
+      expect(await failure(running)).to.be.instanceOf(SparkConnectError);
+      expect(await spark.range(1).count()).to.equal(1);
+    });
   });
 
   describe('bad input', () => {

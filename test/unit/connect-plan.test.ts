@@ -301,6 +301,23 @@ describe('connect plans @unit', () => {
     expect(seen).to.have.length(2);
   });
 
+  it('session tags and per-action tags go with every operation', async () => {
+    const seen: Array<string[] | undefined> = [];
+    const execute = client.execute.bind(client);
+    client.execute = (plan, opts = {}) => {
+      seen.push(opts.tags);
+      return execute(plan, opts);
+    };
+    spark.addTag('job-1');
+    await base.collect({ tags: ['step-a'] });
+    spark.removeTag('job-1');
+    await base.collect();
+    expect(seen).to.deep.equal([['job-1', 'step-a'], undefined]);
+    expect(() => spark.addTag('a,b')).to.throw(/comma/);
+    await spark.interruptTag('job-1');
+    expect(client.interrupted).to.deep.equal(['tag:job-1']);
+  });
+
   it('StorageLevel constants carry PySpark’s flags', () => {
     const flags = (s: StorageLevel) => [s.useDisk, s.useMemory, s.useOffHeap, s.deserialized, s.replication];
     expect(flags(StorageLevel.MEMORY_ONLY)).to.deep.equal([false, true, false, false, 1]);
