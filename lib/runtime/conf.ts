@@ -16,7 +16,7 @@ export function readPropertiesFile(file: string): Record<string, string> {
 /** Settings that only take effect when the JVM starts; everything else can be set on a session. */
 export function isStaticSetting(key: string): boolean {
   return (
-    /^spark\.(master|driver\.|executor\.|memory\.|ui\.|local\.dir|connect\.grpc|app\.name|serializer|eventLog|sql\.warehouse\.dir|sql\.extensions|jars|files|submit\.)/.test(key) ||
+    /^spark\.(master|driver\.|executor\.|memory\.|ui\.|local\.dir|connect\.grpc|app\.name|serializer|eventLog|scheduler\.|sql\.warehouse\.dir|sql\.extensions|jars|files|submit\.)/.test(key) ||
     key === 'spark.sql.catalogImplementation' ||
     key.startsWith('spark.connect.') ||
     key.startsWith('spark.hadoop.')
