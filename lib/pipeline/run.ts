@@ -78,6 +78,7 @@ export function pipelineSteps(opts: PipelineOptions, runId: string): { steps: St
 
   // Streaming: a per-run source topic and fresh output/checkpoint, so the run's figures are its own.
   const streamTopic = `sensor_data.run-${runId}`;
+  const streamTopics = ['--dlq-topic', `sensor_data_dlq.run-${runId}`, '--aggregates-topic', `sensor_aggregates.run-${runId}`, '--alerts-topic', `sensor_alerts.run-${runId}`];
   const streamOut = path.join(opts.reportDir, 'stream');
   const streamMetrics = path.join(opts.reportDir, 'stream-metrics.json');
   steps.push({
@@ -90,6 +91,7 @@ export function pipelineSteps(opts: PipelineOptions, runId: string): { steps: St
     args: [
       'submit', 'stream', '--topic', streamTopic, '--starting-offsets', 'earliest', '--trigger', 'available-now',
       '--output', streamOut, '--checkpoint', path.join(opts.reportDir, 'checkpoints', 'stream'), '--metrics', streamMetrics,
+      ...streamTopics,
     ],
     summarize: () => lastLine(path.join(opts.reportDir, 'logs', 'stream.log')),
     figures: () => flattenNumbers(readJson(streamMetrics) ?? {}, ['latency', 'aggregates_10s']),
@@ -97,7 +99,8 @@ export function pipelineSteps(opts: PipelineOptions, runId: string): { steps: St
   });
   steps.push({
     name: 'stream-watch',
-    args: ['submit', 'stream-watch', '--duration', `${opts.watchSeconds}s`],
+    // The live view over this run's aggregates and alerts, from their start, for a bounded time.
+    args: ['submit', 'stream-watch', '--duration', `${opts.watchSeconds}s`, '--from-beginning', '--aggregates-topic', streamTopics[3], '--alerts-topic', streamTopics[5]],
     summarize: () => lastLine(path.join(opts.reportDir, 'logs', 'stream-watch.log')),
   });
 
@@ -122,8 +125,12 @@ export function pipelineSteps(opts: PipelineOptions, runId: string): { steps: St
   steps.push({
     name: 'cdc-verify',
     args: ['submit', 'cdc-verify', '--state-dir', stateDir, '--report', cdcReport],
-    summarize: () => lastLine(path.join(opts.reportDir, 'logs', 'cdc-verify.log')),
-    figures: () => flattenNumbers(readJson(cdcReport) ?? {}, []),
+    summarize: () => {
+      const r = readJson(cdcReport) as { verification?: { max_rel_diff?: number; ok?: boolean }; ours?: { holdout?: Record<string, number> }; spark_ml?: { holdout?: Record<string, number> } | null } | undefined;
+      const auc = (m?: Record<string, number>) => (typeof m?.roc_auc === 'number' ? m.roc_auc.toFixed(3) : '-');
+      return `batch refit equals the incremental model (largest relative difference ${r?.verification?.max_rel_diff?.toExponential(1) ?? '?'}); hold-out ROC AUC ${auc(r?.ours?.holdout)} (ours) vs ${auc(r?.spark_ml?.holdout ?? undefined)} (Spark ML LogisticRegression)`;
+    },
+    figures: () => flattenNumbers(readJson(cdcReport) ?? {}, ['verification', 'ours', 'spark_ml']),
     outputs: [cdcReport],
   });
 
