@@ -6,17 +6,20 @@ export interface TimingSummary {
   /** Over iterations 1..K-1; null when there was only one iteration. */
   median_ms: number | null;
   p95_ms: number | null;
+  /** The best later iteration: on a shared machine, the least disturbed estimate. */
+  min_ms: number | null;
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
 export function summarizeIterations(iterationMs: readonly number[]): TimingSummary {
-  if (iterationMs.length === 0) return { first_ms: null, median_ms: null, p95_ms: null };
+  if (iterationMs.length === 0) return { first_ms: null, median_ms: null, p95_ms: null, min_ms: null };
   const later = iterationMs.slice(1);
   return {
     first_ms: round1(iterationMs[0]),
     median_ms: later.length ? round1(median(later)) : null,
     p95_ms: later.length ? round1(quantile(later, 0.95)) : null,
+    min_ms: later.length ? round1(Math.min(...later)) : null,
   };
 }
 
@@ -24,9 +27,9 @@ export function summarizeIterations(iterationMs: readonly number[]): TimingSumma
  * How many times faster than the baseline: baseline median / this median (the steady state, after the
  * first iteration). With a single iteration, the first times are compared instead. null when either is missing.
  */
-export function speedup(mode: TimingSummary, baseline: TimingSummary | undefined): number | null {
+export function speedup(mode: TimingSummary, baseline: TimingSummary | undefined, by: 'median' | 'min' = 'median'): number | null {
   if (!baseline) return null;
-  const pick = (t: TimingSummary) => t.median_ms ?? t.first_ms;
+  const pick = (t: TimingSummary) => (by === 'min' ? t.min_ms : t.median_ms) ?? t.first_ms;
   const a = pick(baseline);
   const b = pick(mode);
   if (a === null || b === null || !(b > 0)) return null;

@@ -14,6 +14,8 @@ export const CSV_COLUMNS = [
   'disk_bytes',
   'bytes_per_row',
   'result_digest',
+  'min_ms',
+  'speedup_min',
   'stored_in',
   'stored_bytes',
   'ratio_to_parquet',

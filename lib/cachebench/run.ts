@@ -36,8 +36,12 @@ export interface ModeResult {
   first_ms: number | null;
   median_ms: number | null;
   p95_ms: number | null;
+  /** The fastest later iteration. */
+  min_ms: number | null;
   /** none's median / this mode's median. */
   speedup: number | null;
+  /** none's fastest later iteration / this mode's: less sensitive to other load on a shared machine. */
+  speedup_min: number | null;
   /** Cache bytes from Spark's REST API (null: not measured). */
   memory_bytes: number | null;
   disk_bytes: number | null;
@@ -106,7 +110,9 @@ function emptyResult(mode: ModeName): ModeResult {
     first_ms: null,
     median_ms: null,
     p95_ms: null,
+    min_ms: null,
     speedup: null,
+    speedup_min: null,
     memory_bytes: null,
     disk_bytes: null,
     off_heap_bytes: null,
@@ -313,7 +319,10 @@ export async function runCacheBench(spark: SparkSession, opts: CacheBenchOptions
   }
 
   const baseline = results.find((m) => m.mode === 'none' && !m.error && !m.skipped);
-  for (const m of results) m.speedup = m.skipped || m.error ? null : speedup(m, baseline);
+  for (const m of results) {
+    m.speedup = m.skipped || m.error ? null : speedup(m, baseline);
+    m.speedup_min = m.skipped || m.error ? null : speedup(m, baseline, 'min');
+  }
   const leftover = probe.ok ? (await rest.cachedWith(`cachebench[${runId}/`)).length : null;
 
   return {

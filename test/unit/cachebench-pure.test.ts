@@ -91,17 +91,19 @@ describe('@unit cache-bench: modes, digest, measurement', () => {
 
   describe('measurement', () => {
     it('separates the first iteration (materialization) from median and p95 of the rest', () => {
-      expect(summarizeIterations([900, 100, 300, 200])).to.deep.equal({ first_ms: 900, median_ms: 200, p95_ms: 290 });
-      expect(summarizeIterations([123.456])).to.deep.equal({ first_ms: 123.5, median_ms: null, p95_ms: null });
-      expect(summarizeIterations([])).to.deep.equal({ first_ms: null, median_ms: null, p95_ms: null });
+      expect(summarizeIterations([900, 100, 300, 200])).to.deep.equal({ first_ms: 900, median_ms: 200, p95_ms: 290, min_ms: 100 });
+      expect(summarizeIterations([123.456])).to.deep.equal({ first_ms: 123.5, median_ms: null, p95_ms: null, min_ms: null });
+      expect(summarizeIterations([])).to.deep.equal({ first_ms: null, median_ms: null, p95_ms: null, min_ms: null });
     });
 
     it('speedup is baseline median over mode median; first times with one iteration; null without a baseline', () => {
-      const none = { first_ms: 1000, median_ms: 800, p95_ms: 900 };
-      expect(speedup({ first_ms: 2000, median_ms: 200, p95_ms: 250 }, none)).to.equal(4);
+      const none = { first_ms: 1000, median_ms: 800, p95_ms: 900, min_ms: 600 };
+      expect(speedup({ first_ms: 2000, median_ms: 200, p95_ms: 250, min_ms: 150 }, none)).to.equal(4);
+      expect(speedup({ first_ms: 2000, median_ms: 200, p95_ms: 250, min_ms: 150 }, none, 'min')).to.equal(4);
+      expect(speedup({ first_ms: 2000, median_ms: 400, p95_ms: 250, min_ms: 120 }, none, 'min')).to.equal(5);
       expect(speedup(none, none)).to.equal(1);
-      expect(speedup({ first_ms: 500, median_ms: null, p95_ms: null }, { first_ms: 1000, median_ms: null, p95_ms: null })).to.equal(2);
-      expect(speedup({ first_ms: 500, median_ms: 100, p95_ms: 100 }, undefined)).to.equal(null);
+      expect(speedup({ first_ms: 500, median_ms: null, p95_ms: null, min_ms: null }, { first_ms: 1000, median_ms: null, p95_ms: null, min_ms: null })).to.equal(2);
+      expect(speedup({ first_ms: 500, median_ms: 100, p95_ms: 100, min_ms: 100 }, undefined)).to.equal(null);
     });
 
     it('keeps null as null in sizes and ratios: never 0 for "not measured"', () => {

@@ -15,7 +15,9 @@ function mode(m: Partial<ModeResult> & Pick<ModeResult, 'mode'>): ModeResult {
     first_ms: 1000,
     median_ms: 800,
     p95_ms: 900,
+    min_ms: 800,
     speedup: 1,
+    speedup_min: 1,
     memory_bytes: 0,
     disk_bytes: 0,
     off_heap_bytes: null,
@@ -58,7 +60,7 @@ function sampleReport(): CacheBenchReport {
     modes: [
       mode({ mode: 'none' }),
       mode({ mode: 'MEMORY_ONLY', storage_level: 'MEMORY_ONLY', stored_in: 'cache', iterations_ms: [2000, 200, 210], first_ms: 2000, median_ms: 205, speedup: 3.9, memory_bytes: 29_000, stored_bytes: 29_000, bytes_per_row: 29, ratio_to_parquet: 1.45, cached_partitions: 1, total_partitions: 2, storage_freed: true }),
-      mode({ mode: 'OFF_HEAP', storage_level: null, iterations_ms: [], first_ms: null, median_ms: null, p95_ms: null, speedup: null, memory_bytes: null, disk_bytes: null, stored_bytes: null, bytes_per_row: null, ratio_to_parquet: null, result_digest: null, digest_stable: null, skipped: 'off-heap storage is disabled' }),
+      mode({ mode: 'OFF_HEAP', storage_level: null, iterations_ms: [], first_ms: null, median_ms: null, p95_ms: null, min_ms: null, speedup: null, speedup_min: null, memory_bytes: null, disk_bytes: null, stored_bytes: null, bytes_per_row: null, ratio_to_parquet: null, result_digest: null, digest_stable: null, skipped: 'off-heap storage is disabled' }),
     ],
     digests_equal: true,
     leftover_cached_rdds: 0,
@@ -207,7 +209,7 @@ describe('@unit cache-bench: REST reader, report files, chart and table', () => 
         const csvLines = fs.readFileSync(out.csv, 'utf8').trim().split('\n');
         expect(csvLines).to.have.length(4);
         expect(csvLines[0]).to.equal(CSV_COLUMNS.join(','));
-        expect(csvLines[3]).to.match(/^OFF_HEAP,,,,,,,,,,nothing,/);
+        expect(csvLines[3]).to.match(/^OFF_HEAP,,,,,,,,,,,,nothing,/);
         const svg = fs.readFileSync(out.svg, 'utf8');
         expect((svg.match(/class="mark-line/g) ?? []).length).to.equal(2);
         expect(svg).to.include('none').and.to.include('MEMORY_ONLY');
