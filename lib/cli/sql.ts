@@ -4,6 +4,7 @@ import { SparkSession } from '../connect';
 import { JsonNumber, jsonText, rowToJsonLine, toJsonValue } from '../connect/json';
 import type { StructType } from '../connect/types';
 import type { SparkValue } from '../connect/values';
+import { rowKeys } from '../connect/arrow';
 import { acquireSpark, type SparkTarget } from './acquire';
 import { UsageError } from './job';
 import { describeFailure, exitCodeFor, processIo, type Io } from './output';
@@ -64,6 +65,9 @@ export async function sql(opts: SqlOptions, io: Io = processIo): Promise<number>
     let truncated = false;
     const rows: Array<Record<string, SparkValue>> = [];
     const columns = schema.fields.map((f) => f.name);
+    // Rows key repeated column names apart (a, a_2, ...): read each field under its own key.
+    const keys = rowKeys(columns);
+    const cells = (row: Record<string, SparkValue>) => schema.fields.map((f, i) => cellText(row[keys[i]], f.dataType));
     if (opts.format === 'csv' && columns.length) io.out(stringify([columns]).trimEnd());
     if (columns.length) {
       for await (const row of limited.toLocalIterator({ signal })) {
@@ -74,7 +78,7 @@ export async function sql(opts: SqlOptions, io: Io = processIo): Promise<number>
         }
         n++;
         if (opts.format === 'json') io.out(rowToJsonLine(row, schema));
-        else if (opts.format === 'csv') io.out(stringify([schema.fields.map((f) => cellText(row[f.name], f.dataType))]).trimEnd());
+        else if (opts.format === 'csv') io.out(stringify([cells(row)]).trimEnd());
         else rows.push(row);
       }
     }
@@ -82,7 +86,7 @@ export async function sql(opts: SqlOptions, io: Io = processIo): Promise<number>
     if (opts.format === 'table') {
       if (columns.length) {
         const table = new Table({ head: columns, style: { head: [], border: [] } });
-        for (const row of rows) table.push(schema.fields.map((f) => cellText(row[f.name], f.dataType) ?? 'NULL'));
+        for (const row of rows) table.push(cells(row).map((c) => c ?? 'NULL'));
         io.out(table.toString());
       }
       say(`${n} row${n === 1 ? '' : 's'}${truncated ? ` (stopped at --max-rows ${opts.maxRows})` : ''} in ${((Date.now() - t0) / 1000).toFixed(2)}s`);

@@ -7,7 +7,7 @@ import { Column, type ColumnOrLiteral, type ColumnOrName, colExpr, toColumnExpr,
 import { fn, literalExpr, sqlExpression, type LiteralValue } from './plan';
 import type { DataType } from './types';
 import type { DataFrame } from './dataframe';
-import { simpleString } from './types';
+import { parseableTypeString } from './types';
 
 function call(name: string, ...args: ColumnOrName[]): Column {
   return new Column(fn(name, args.map(toColumnExpr)));
@@ -357,5 +357,6 @@ function optionsMap(options: Record<string, string>): Column['expr'] {
 }
 
 function ddlOf(dt: DataType): string {
-  return simpleString(dt);
+  // Quoted field names, so that names with spaces or keywords parse back on the server.
+  return parseableTypeString(dt);
 }

@@ -10,8 +10,8 @@ import { Column } from './column';
 import { DataFrame, type ActionOptions } from './dataframe';
 import { DataFrameReader, DataStreamReader } from './reader';
 import { StreamingQueryManager } from './streaming';
-import { type StructType, dataTypeFromProto, dataTypeToJson, parseDDLSchema } from './types';
-import { encodeLocalRelation, inferSchema } from './arrow';
+import { type StructType, dataTypeFromProto, parseDDLSchema } from './types';
+import { inferSchema, localRelation } from './arrow';
 import { readSparkState } from '../runtime/spark-server';
 import { isStaticSetting } from '../runtime/conf';
 
@@ -258,7 +258,9 @@ export class SparkSession {
     } else {
       struct = typeof schema === 'string' ? parseDDLSchema(schema) : schema;
     }
-    return this.dataFrame({ local_relation: { data: Buffer.from(encodeLocalRelation(rows, struct)), schema: dataTypeToJson(struct) } });
+    // char(n)/varchar(n) go as string (what Spark accepts in a LocalRelation), checked for length here.
+    const relation = localRelation(rows, struct);
+    return this.dataFrame({ local_relation: { data: Buffer.from(relation.data), schema: relation.schema } });
   }
 
   // ------------------------------------------------------------------ session
