@@ -97,6 +97,7 @@ export function reportNotes(report: CacheBenchReport): string[] {
   const parquet = report.baselines.parquet_bytes;
   notes.push(`${report.rows.toLocaleString('en-US')} rows × ${report.iterations} iterations; Parquet ${fmtBytes(parquet)}, CSV ${fmtBytes(report.baselines.csv_bytes)} on disk`);
   notes.push(report.digests_equal ? 'result digests: equal in every mode' : 'result digests DIFFER between modes or iterations: the modes did not compute the same answers');
+  if (!report.modes.some((m) => m.mode === 'none' && m.first_ms !== null)) notes.push('speedup is null: it is measured against the none mode, which did not run');
   if (!report.rest_api.reachable) notes.push(`memory/disk not measured (null): ${report.rest_api.reason}`);
   for (const m of report.modes) {
     if (m.skipped) notes.push(`${m.mode} skipped: ${m.skipped}`);

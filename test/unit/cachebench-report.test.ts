@@ -197,6 +197,8 @@ describe('@unit cache-bench: REST reader, report files, chart and table', () => 
       expect(notes).to.match(/memory\/disk not measured \(null\): cannot be reached/);
       expect(notes).to.match(/digests: equal in every mode/);
       expect(notes).to.not.match(/machine was shared/);
+      expect(notes).to.not.match(/speedup is null/);
+      expect(reportNotes({ ...r, modes: r.modes.slice(1) }).join('\n')).to.match(/speedup is null: it is measured against the none mode, which did not run/);
       r.modes[0].load_average = [0.5, 9.25];
       expect(reportNotes(r).join('\n')).to.match(/machine was shared: 1-minute load average up to 9\.3 on 2 cores/);
     });
