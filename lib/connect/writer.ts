@@ -16,22 +16,13 @@ const SAVE_MODES: Record<SaveMode, NonNullable<WriteOperation['mode']>> = {
 };
 
 /** `df.write`: batch output. Settings chain; `save`/`parquet`/`csv`/`json`/`saveAsTable` run the write. */
-export class DataFrameWriter {
-  private source?: string;
-  private saveMode: SaveMode = 'error';
-  private readonly opts: Record<string, string> = {};
-  private partitionCols: string[] = [];
-  private sortCols: string[] = [];
-  private bucket?: { numBuckets: number; cols: string[] };
+/** What both writers configure the same way: the data source, its options and the partition columns. */
+abstract class BaseWriter {
+  protected source?: string;
+  protected readonly opts: Record<string, string> = {};
+  protected partitionCols: string[] = [];
 
-  constructor(private readonly df: DataFrame) {}
-
-  mode(mode: SaveMode): this {
-    const m = mode.toLowerCase() as SaveMode;
-    if (!SAVE_MODES[m]) throw new TypeError(`unknown save mode "${mode}"; expected ${Object.keys(SAVE_MODES).join(', ')}`);
-    this.saveMode = m;
-    return this;
-  }
+  constructor(protected readonly df: DataFrame) {}
 
   format(source: string): this {
     this.source = source;
@@ -50,6 +41,19 @@ export class DataFrameWriter {
 
   partitionBy(...cols: Array<string | string[]>): this {
     this.partitionCols = cols.flat();
+    return this;
+  }
+}
+
+export class DataFrameWriter extends BaseWriter {
+  private saveMode: SaveMode = 'error';
+  private sortCols: string[] = [];
+  private bucket?: { numBuckets: number; cols: string[] };
+
+  mode(mode: SaveMode): this {
+    const m = mode.toLowerCase() as SaveMode;
+    if (!SAVE_MODES[m]) throw new TypeError(`unknown save mode "${mode}"; expected ${Object.keys(SAVE_MODES).join(', ')}`);
+    this.saveMode = m;
     return this;
   }
 
@@ -125,39 +129,14 @@ export type OutputMode = 'append' | 'complete' | 'update';
 export type Trigger = { processingTime: string } | { availableNow: true } | { once: true } | { continuous: string };
 
 /** `df.writeStream`: starts a streaming query. */
-export class DataStreamWriter {
-  private source?: string;
+export class DataStreamWriter extends BaseWriter {
   private outMode?: OutputMode;
-  private readonly opts: Record<string, string> = {};
-  private partitionCols: string[] = [];
   private trig?: Trigger;
   private name?: string;
-
-  constructor(private readonly df: DataFrame) {}
-
-  format(source: string): this {
-    this.source = source;
-    return this;
-  }
 
   outputMode(mode: OutputMode): this {
     if (!['append', 'complete', 'update'].includes(mode)) throw new TypeError(`unknown output mode "${mode}"; expected append, complete or update`);
     this.outMode = mode;
-    return this;
-  }
-
-  option(key: string, value: OptionValue): this {
-    this.opts[key] = String(value);
-    return this;
-  }
-
-  options(options: Record<string, OptionValue | undefined>): this {
-    Object.assign(this.opts, stringOptions(options));
-    return this;
-  }
-
-  partitionBy(...cols: Array<string | string[]>): this {
-    this.partitionCols = cols.flat();
     return this;
   }
 
