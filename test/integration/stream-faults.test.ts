@@ -6,6 +6,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { ensureKafka, ensureSpark } from '../support/servers';
+import { resolveBootstrapServers } from '../../lib/kafka/config';
 import { SparkSession } from '../../lib/connect';
 import { ROOT } from '../../lib/runtime/paths';
 import { produceSensorData } from '../../lib/stream/producer';
@@ -154,8 +155,8 @@ describe('stream faults (Kafka + Spark)', function () {
         trigger: { availableNow: true },
         output: path.join(dir, 'out'),
         checkpoint: path.join(dir, 'checkpoint'),
-        bootstrapServers: '127.0.0.1:9092',
-        localBootstrapServers: '127.0.0.1:9092',
+        bootstrapServers: resolveBootstrapServers(),
+        localBootstrapServers: resolveBootstrapServers(),
         watermarkMs: 10_000,
         topics,
         metricsFile: path.join(dir, 'm2.json'),

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { ensureKafka, ensureSpark } from '../support/servers';
+import { resolveBootstrapServers } from '../../lib/kafka/config';
 import { SparkSession } from '../../lib/connect';
 import type { JobContext } from '../../lib/cli/job';
 import streamJob from '../../jobs/stream';
@@ -48,7 +49,7 @@ function context(): JobContext & { lines: string[] } {
     signal: new AbortController().signal,
     verbose: false,
     root: process.cwd(),
-    bootstrapServers: '127.0.0.1:9092',
+    bootstrapServers: resolveBootstrapServers(),
     interactive: false,
     lines,
     log: (m: string) => lines.push(m),
