@@ -121,6 +121,21 @@ export interface LatencySample {
  * this run count), and measures, per aggregate, from its latest reading's event time (`last_event_ts`) to
  * the aggregate's arrival in the topic (its Kafka record timestamp) and to its receipt here.
  */
+/**
+ * A topic created a moment ago may not have its partition leaders yet (NOT_LEADER_FOR_PARTITION, which
+ * kafkajs marks retriable): ask again for a few seconds before giving up.
+ */
+async function fetchOffsetsWhenLed(admin: ReturnType<Kafka['admin']>, topic: string): Promise<Awaited<ReturnType<ReturnType<Kafka['admin']>['fetchTopicOffsets']>>> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } catch (err) {
+      if (!(err as { retriable?: boolean }).retriable || attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
 export class AggregateLatencyTracker {
   readonly samples: LatencySample[] = [];
   private consumer?: Consumer;
@@ -135,7 +150,7 @@ export class AggregateLatencyTracker {
   async start(): Promise<void> {
     const admin = this.kafka.admin();
     await admin.connect();
-    const offsets = await admin.fetchTopicOffsets(this.topic).finally(() => admin.disconnect());
+    const offsets = await fetchOffsetsWhenLed(admin, this.topic).finally(() => admin.disconnect());
     this.consumer = this.kafka.consumer({ groupId: `spark-ts-stream-latency-${process.pid}-${Date.now()}` });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: false });

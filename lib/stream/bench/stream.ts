@@ -100,6 +100,8 @@ export async function measureStreamAtRate(spark: SparkSession, rate: number, dur
       },
       { signal: ac.signal, log: (l) => log(`  job: ${l}`), onShutdown: (fn) => shutdown.push(fn) },
     );
+    // The job is awaited below; until then a failure must not be an unhandled rejection that kills the bench.
+    job.catch(() => undefined);
     // Let the queries start before the producer (the topic is created by the job).
     await sleep(timing.startDelayMs);
     let produced: ProduceSummary | undefined;
