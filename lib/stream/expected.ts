@@ -1,4 +1,4 @@
-import { ZSCORE_MIN_READINGS, ZSCORE_RULES, type SensorReading } from './sensors';
+import { ZSCORE_MIN_READINGS, ZSCORE_RULES, type AggregateFigures, type SensorReading } from './sensors';
 
 /**
  * An independent reference model of the streaming job's windowed results, in plain TypeScript, for tests:
@@ -44,17 +44,9 @@ export function expectedWindows(batches: SensorReading[][], opts: { windowMs: nu
   return [...windows.values()].filter((w) => w.window_end <= finalWatermark).sort((a, b) => a.sensor_id.localeCompare(b.sensor_id) || a.window_start - b.window_start);
 }
 
-export interface ExpectedAggregate {
-  sensor_id: string;
+export interface ExpectedAggregate extends AggregateFigures {
   window_start: number;
   window_end: number;
-  readings: number;
-  temperature_avg: number;
-  temperature_min: number;
-  temperature_max: number;
-  temperature_stddev: number | null;
-  humidity_avg: number;
-  pressure_avg: number;
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -86,11 +86,9 @@ export const AGGREGATE_COLUMNS = [
   'pressure_avg',
 ] as const;
 
-/** A sensor_aggregates message value (the pinned columns; timestamps as ISO strings, plus the latest event time). */
-export interface AggregateMessage {
+/** The figures of one sensor's window, shared by the Kafka messages and the tests' expected rows. */
+export interface AggregateFigures {
   sensor_id: string;
-  window_start: string;
-  window_end: string;
   readings: number;
   temperature_avg: number;
   temperature_min: number;
@@ -98,6 +96,12 @@ export interface AggregateMessage {
   temperature_stddev: number | null;
   humidity_avg: number;
   pressure_avg: number;
+}
+
+/** A sensor_aggregates message value (the pinned columns; timestamps as ISO strings, plus the latest event time). */
+export interface AggregateMessage extends AggregateFigures {
+  window_start: string;
+  window_end: string;
   /** Epoch ms of the latest reading in the window: the start of the end-to-end latency. */
   last_event_ts: number;
 }
