@@ -53,11 +53,12 @@ export default defineJob<BenchArgs>({
     const errors = validateResults(results);
     writeResults(dir, results);
     const charts = await writeBenchCharts(dir, results);
-    fs.writeFileSync(path.join(dir, 'summary.md'), summaryMarkdown(results, charts));
+    const summary = summaryMarkdown(results, charts);
+    fs.writeFileSync(path.join(dir, 'summary.md'), summary);
     const latest = path.join(base, 'latest');
     fs.rmSync(latest, { force: true });
     fs.symlinkSync(stamp, latest);
-    process.stdout.write(fs.readFileSync(path.join(dir, 'summary.md'), 'utf8'));
+    process.stdout.write(summary);
     ctx.log(`bench: ${results.figures.length} figures in ${((Date.now() - t0) / 1000).toFixed(0)} s → ${path.relative(ctx.root, dir)} (latest → ${stamp})`);
     if (errors.length) {
       ctx.log(`bench: results.json does not meet its schema:\n  ${errors.join('\n  ')}`);

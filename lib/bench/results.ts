@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { stringify } from 'csv-stringify/sync';
+import { writeCsv, writeJson } from '../report';
 import type { MachineInfo } from './machine';
 import { spread } from './stats';
 
@@ -76,7 +76,7 @@ export function validateResults(doc: unknown): string[] {
 
 export function writeResults(dir: string, results: BenchResults): void {
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  writeJson(path.join(dir, 'results.json'), results);
   const rows = results.figures.map((f) => ({
     id: f.id,
     group: f.group,
@@ -89,7 +89,7 @@ export function writeResults(dir: string, results: BenchResults): void {
     max: f.max,
     n: f.n,
   }));
-  fs.writeFileSync(path.join(dir, 'results.csv'), stringify(rows, { header: true }));
+  writeCsv(path.join(dir, 'results.csv'), rows);
 }
 
 export function formatNumber(v: number, unit: string): string {

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ROOT } from '../runtime/paths';
+import { readJson as readJsonFile } from '../runtime/process';
 import { startSpark, stopSpark } from '../runtime/spark-server';
 import { startKafka, stopKafka } from '../runtime/kafka-broker';
 import { runStep, StepFailed, type Step, type StepResult } from './steps';
@@ -30,11 +31,7 @@ export interface PipelineOptions {
 export const DEFAULT_INPUT = path.join(ROOT, 'data', 'raw', 'marketing_campaign.csv');
 
 function readJson(file: string): Record<string, unknown> | undefined {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
+  return readJsonFile<Record<string, unknown>>(file);
 }
 
 function lastLine(log: string): string {

@@ -79,14 +79,19 @@ export function tail(file: string, lines = 30): string {
   }
 }
 
-/** Resident set size of a process in bytes, from /proc, or undefined when it cannot be read. */
-export function rssBytes(pid: number): number | undefined {
+/** A memory figure of a process from /proc/<pid>/status (VmRSS: resident now; VmHWM: peak), in bytes. */
+export function procMemoryBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
   try {
-    const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
+    const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'));
     return m ? Number(m[1]) * 1024 : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** Resident set size of a process in bytes, from /proc, or undefined when it cannot be read. */
+export function rssBytes(pid: number): number | undefined {
+  return procMemoryBytes(pid, 'VmRSS');
 }
 
 export function writePrivateJson(file: string, value: unknown): void {

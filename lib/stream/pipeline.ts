@@ -116,19 +116,8 @@ export function windowAggregates(valid: DataFrame, windowDuration: string, slide
       expr('avg(pressure)').alias('pressure_avg'),
       expr('max(ts)').alias('last_event_ts'),
     )
-    .selectExpr(
-      'sensor_id',
-      'window.start AS window_start',
-      'window.end AS window_end',
-      'readings',
-      'temperature_avg',
-      'temperature_min',
-      'temperature_max',
-      'temperature_stddev',
-      'humidity_avg',
-      'pressure_avg',
-      'last_event_ts',
-    );
+    // The pinned columns in their pinned order; the window bounds come out of the window struct.
+    .selectExpr(...AGGREGATE_COLUMNS.map((c) => (c === 'window_start' ? 'window.start AS window_start' : c === 'window_end' ? 'window.end AS window_end' : c)), 'last_event_ts');
 }
 
 const ALERT_COLUMNS = ['sensor_id', 'rule', 'metric', 'value', 'ts', 'seq', 'zscore', 'window_start', 'window_end'];

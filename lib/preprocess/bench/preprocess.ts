@@ -12,6 +12,7 @@ import yargs from 'yargs';
 import Table from 'cli-table3';
 import { SparkSession } from '../../connect';
 import { readSparkState } from '../../runtime/spark-server';
+import { procMemoryBytes } from '../../runtime/process';
 import { DEFAULT_DEFECT_RATES } from '../defects';
 import { runGenerate } from '../generate';
 import { runPreprocess } from '../pipeline';
@@ -33,21 +34,13 @@ export interface PreprocessBenchResult {
   step_seconds: Record<string, number>;
 }
 
-function procStatusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number | null {
-  try {
-    const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'));
-    return m ? Number(m[1]) * 1024 : null;
-  } catch {
-    return null;
-  }
-}
 
 /** Samples the server's RSS while `fn` runs; returns fn's result, the seconds it took and the peak seen. */
 async function sampled<T>(pid: number | undefined, fn: () => Promise<T>): Promise<{ value: T; seconds: number; peak: number | null }> {
   let peak: number | null = null;
   const sample = (): void => {
     if (pid === undefined) return;
-    const rss = procStatusKb(pid, 'VmRSS');
+    const rss = procMemoryBytes(pid, 'VmRSS') ?? null;
     if (rss !== null) peak = Math.max(peak ?? 0, rss);
   };
   sample();
@@ -78,7 +71,7 @@ export async function measurePreprocess(spark: SparkSession, rows: number, seed:
     preprocess_rows_per_s: rows / pre.seconds,
     generate_peak_rss_bytes: gen.peak,
     preprocess_peak_rss_bytes: pre.peak,
-    server_hwm_bytes: pid === undefined ? null : procStatusKb(pid, 'VmHWM'),
+    server_hwm_bytes: pid === undefined ? null : procMemoryBytes(pid, 'VmHWM') ?? null,
     rows_written: pre.value.report.rows_written,
     rows_quarantined: pre.value.report.rows_quarantined,
     step_seconds: pre.value.timings,
