@@ -76,6 +76,8 @@ export function sparkStaticSettings(opts: SparkStartOptions = {}): Record<string
   const merged = {
     ...readPropertiesFile(path.join(CONF_DIR, 'spark-defaults.conf')),
     ...(opts.propertiesFile ? readPropertiesFile(opts.propertiesFile) : {}),
+    // A smaller (or larger) driver without a properties file, e.g. when several servers share one machine.
+    ...(process.env.SPARK_TS_DRIVER_MEMORY ? { 'spark.driver.memory': process.env.SPARK_TS_DRIVER_MEMORY } : {}),
     ...(opts.conf ?? {}),
   };
   const st = splitSettings(merged).static;
