@@ -52,6 +52,11 @@ fetch_jars() { # name: copies the runtime dependencies of spark-conf/maven/<name
 }
 fetch_jars spark
 fetch_jars kafka
+# One version per classpath: a changed pin replaces the whole folder (fetch_jars), and this proves it.
+for pair in spark:spark-core_2.13 kafka:kafka-clients; do
+  n=$(ls "$CACHE/jars/${pair%%:*}" | grep -c "^${pair#*:}-[0-9].*\.jar$" || true)
+  [ "$n" = 1 ] || die "$CACHE/jars/${pair%%:*} holds $n versions of ${pair#*:}: remove that folder and run make setup again"
+done
 
 # --- Spark Connect protocol ------------------------------------------------------------------------
 # The .proto files are loaded at run time from .cache/proto/<spark version>/ (see lib/connect/proto.ts);
