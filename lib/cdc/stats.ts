@@ -1,9 +1,9 @@
 import { ExactSums } from './exact';
 
-/** One row as the model sees it: features as fixed-point integers (value · 10^decimals) and a 0/1 target. */
+/** One row as the model sees it: features as fixed-point integers (value · 10^decimals) and a 0/1 target (null: no label). */
 export interface EncodedRow {
   x: number[];
-  y: number;
+  y: number | null;
 }
 
 /** Serialized statistics: every sum as an exact decimal string. */
@@ -42,6 +42,7 @@ export class SufficientStats {
   }
 
   private update({ x, y }: EncodedRow, sign: 1 | -1): void {
+    if (y === null) throw new Error('a row without a label cannot enter the statistics');
     const p = this.p;
     const s = this.sums;
     this.n += sign;
@@ -75,6 +76,10 @@ export class SufficientStats {
     if (other.p !== this.p || other.n !== this.n) return false;
     for (let i = 0; i < this.sums.size; i++) if (this.sums.get(i) !== other.sums.get(i)) return false;
     return true;
+  }
+
+  clone(): SufficientStats {
+    return SufficientStats.fromJSON(this.toJSON());
   }
 
   toJSON(): StatsJson {
