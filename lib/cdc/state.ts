@@ -230,11 +230,12 @@ export class CdcState {
   evaluate(model: RidgeModel): Evaluation {
     const tr = { s: [] as number[], y: [] as number[] };
     const ho = { s: [] as number[], y: [] as number[] };
-    for (const [id, k] of this.keys) {
-      if (!k.row || k.row.y === null) continue;
+    // In ID order, so float sums (the Brier score) do not depend on how the table was built.
+    for (const { id, row } of this.liveEncoded()) {
+      if (row.y === null) continue;
       const part = isHoldout(id, this.config.holdoutPct) ? ho : tr;
-      part.s.push(score(model, decodeFeatures(k.row, this.config)));
-      part.y.push(k.row.y);
+      part.s.push(score(model, decodeFeatures(row, this.config)));
+      part.y.push(row.y);
     }
     return evaluateScores(tr, ho);
   }
