@@ -11,8 +11,8 @@ import { MODEL_FILE, STORE_FILE, StateDirLock, StateStore, StateStoreError } fro
 
 export const DEFAULT_TOPIC = 'customer_updates';
 export const DEFAULT_HOLDOUT_PCT = 20;
-export const DEFAULT_COMMIT_EVENTS = 20_000;
-export const DEFAULT_COMMIT_MS = 500;
+export const DEFAULT_COMMIT_EVENTS = 50_000;
+export const DEFAULT_COMMIT_MS = 1_000;
 export const DEFAULT_DELETE_RETENTION = 100_000;
 
 export interface ConsumerOptions {
@@ -34,9 +34,9 @@ export interface ConsumerOptions {
   untilIdleSec?: number;
   checkpointEvents: number;
   checkpointMs: number;
-  /** Commit the state store after this many events (across partitions; default 20,000)... */
+  /** Commit the state store after this many events (across partitions; default 50,000)... */
   commitEvents?: number;
-  /** ...or this long after the last commit while events arrive (ms, default 500). */
+  /** ...or this long after the last commit while events arrive (ms, default 1,000). */
   commitMs?: number;
   /** Deleted keys are forgotten once this many further offsets of their partition are consumed (default 100,000). */
   deleteRetention?: number;

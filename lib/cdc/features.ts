@@ -22,10 +22,20 @@ export const TENURE_REFERENCE_DATE = '2015-01-01';
 const DAY_MS = 86_400_000;
 const TENURE_REFERENCE_DAYS = Date.parse(`${TENURE_REFERENCE_DATE}T00:00:00Z`) / DAY_MS;
 
+// Parsed date strings: a customer table has a few hundred distinct enrolment dates (bounded anyway).
+const dayCache = new Map<string, number | undefined>();
+
 /** Days since 1970-01-01 of a date given as Debezium's io.debezium.time.Date (an integer), ISO `YYYY-MM-DD[...]` or the Kaggle `DD-MM-YYYY`. */
 export function epochDays(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isSafeInteger(v) ? v : undefined;
   if (typeof v !== 'string') return undefined;
+  if (dayCache.has(v)) return dayCache.get(v);
+  const d = parseDays(v);
+  if (dayCache.size < 100_000) dayCache.set(v, d);
+  return d;
+}
+
+function parseDays(v: string): number | undefined {
   let m = /^(\d{4})-(\d{2})-(\d{2})(?:$|[T ])/.exec(v);
   let iso: string | undefined;
   if (m) iso = `${m[1]}-${m[2]}-${m[3]}`;
@@ -107,15 +117,13 @@ export function encodeRow(row: CustomerRow, spec: FeatureSpec): EncodeResult {
   const x = new Array<number>(spec.features.length);
   for (let j = 0; j < spec.features.length; j++) {
     const name = spec.features[j];
-    const derive = DERIVED_FEATURES[name];
-    let v: unknown;
-    if (derive && !(name in row)) {
+    let v: unknown = row[name];
+    // A column of that name wins; else a derived feature; else the column is missing.
+    const derive = v === undefined ? DERIVED_FEATURES[name] : undefined;
+    if (derive) {
       v = derive(row);
       if (typeof v === 'string') return { ok: false, reason: v };
-    } else {
-      v = row[name];
-      if (v === undefined) return { ok: false, reason: `missing feature ${name}` };
-    }
+    } else if (v === undefined) return { ok: false, reason: `missing feature ${name}` };
     if (typeof v !== 'number' || !Number.isFinite(v)) return { ok: false, reason: `non-numeric feature ${name}: ${JSON.stringify(v)}` };
     const q = Math.round(v * scale);
     if (q / scale !== v) {

@@ -49,11 +49,7 @@ export class SufficientStats {
     for (let j = 0; j < p; j++) s.add(j, sign * x[j]);
     s.add(p, sign * y);
     if (y !== 0) for (let j = 0; j < p; j++) s.addProduct(p + 1 + j, x[j], y, sign);
-    let k = 2 * p + 1;
-    for (let j = 0; j < p; j++) {
-      const xj = x[j];
-      for (let l = j; l < p; l++, k++) if (xj !== 0 && x[l] !== 0) s.addProduct(k, xj, x[l], sign);
-    }
+    s.addUpperOuter(2 * p + 1, x, sign);
   }
 
   sumX(j: number): bigint {
