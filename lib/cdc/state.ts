@@ -102,16 +102,22 @@ export class CdcState {
 
   private setRow(id: number, lsn: number, row: EncodedRow | null, at?: EventPosition): void {
     const prev = this.keys.get(id);
+    const training = this.isTraining(id);
+    const prevIn = Boolean(prev?.row && prev.row.y !== null && training);
+    const nextIn = Boolean(row && row.y !== null && training);
+    if (prevIn && nextIn) this.stats.replace(prev!.row!, row!);
+    else {
+      if (prevIn) this.stats.remove(prev!.row!);
+      if (nextIn) this.stats.add(row!);
+    }
     if (prev?.row) {
       this.live--;
       if (prev.row.y === null) this.unlabeled--;
-      else if (this.isTraining(id)) this.stats.remove(prev.row);
     }
     const k: KeyState = { lsn, row };
     if (row) {
       this.live++;
       if (row.y === null) this.unlabeled++;
-      else if (this.isTraining(id)) this.stats.add(row);
     } else if (at) {
       k.deletedAt = [at.partition, at.offset];
       this.queueDelete(id, lsn, k.deletedAt);

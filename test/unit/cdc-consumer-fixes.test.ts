@@ -9,6 +9,7 @@ import { brierScore, majorityBaseline, prAuc } from '../../lib/cdc/metrics';
 import { relativeDifference, ridgeFromRows } from '../../lib/cdc/ridge';
 import { CdcState } from '../../lib/cdc/state';
 import { SufficientStats } from '../../lib/cdc/stats';
+import { prng } from '../../lib/cdc/generator';
 import { StateStore, StateStoreError } from '../../lib/cdc/store';
 import { trainingData } from '../../lib/cdc/verify';
 import consumeJob from '../../jobs/cdc-consume';
@@ -139,6 +140,34 @@ describe('cdc consumer fixes @unit', () => {
     for (let j = 0; j < 3; j++) for (let l = j; l < 3; l++) expect(s.sumXX(j, l), `${j},${l}`).to.equal(ref(j, l));
     for (const r of rows) s.remove(r);
     expect(s.equals(new SufficientStats(3))).to.equal(true);
+  });
+
+  it('throughput: replace(old, new) touches only changed terms and equals remove + add exactly', () => {
+    const r = prng(7);
+    const p = 6;
+    const big = (j: number) => (j === 0 ? 2 ** 40 : 1000);
+    const rows = Array.from({ length: 50 }, () => ({ x: Array.from({ length: p }, (_, j) => Math.floor(r() * big(j)) * (r() < 0.2 ? 0 : 1)), y: r() < 0.3 ? 1 : 0 }));
+    const a = new SufficientStats(p);
+    const b = new SufficientStats(p);
+    rows.forEach((row) => (a.add(row), b.add(row)));
+    for (let i = 0; i < 2000; i++) {
+      const k = Math.floor(r() * rows.length);
+      const old = rows[k];
+      const x = old.x.slice();
+      for (let c = 0; c < 1 + Math.floor(r() * 3); c++) {
+        const j = Math.floor(r() * p);
+        x[j] = r() < 0.2 ? 0 : Math.floor(r() * big(j));
+      }
+      const row = { x, y: r() < 0.1 ? 1 - old.y : old.y };
+      a.replace(old, row);
+      b.remove(old);
+      b.add(row);
+      rows[k] = row;
+    }
+    expect(a.equals(b)).to.equal(true);
+    const fresh = new SufficientStats(p);
+    rows.forEach((row) => fresh.add(row));
+    expect(a.equals(fresh)).to.equal(true);
   });
 
   it('quality: integer encodings of date, education and marital status; PR AUC, Brier and the majority baseline', () => {
