@@ -138,6 +138,26 @@ export function encodeRow(row: CustomerRow, spec: FeatureSpec): EncodeResult {
   return { ok: true, row: { x, y } };
 }
 
+/** The columns each derived feature reads (a source that renames columns must map these too). */
+export const DERIVED_FEATURE_INPUTS: Readonly<Record<string, readonly string[]>> = {
+  Tenure_Days: ['Dt_Customer'],
+  Education_Level: ['Education'],
+  ...Object.fromEntries(MARITAL_STATUSES.map((s) => [`Marital_${s}`, ['Marital_Status']])),
+};
+
+/** The row columns a feature spec reads: raw feature columns, the inputs of derived ones, and the target. */
+export function sourceColumns(spec: FeatureSpec): string[] {
+  const cols = spec.features.flatMap((f) => DERIVED_FEATURE_INPUTS[f] ?? [f]);
+  return [...new Set([...cols, spec.target])];
+}
+
+/** The feature values of a row as plain numbers (batch refits from a source table); throws when it cannot be encoded. */
+export function featureValues(row: CustomerRow, spec: FeatureSpec): number[] {
+  const r = encodeRow(row, spec);
+  if (!r.ok) throw new Error(`row ${String(row.ID)} cannot be encoded: ${r.reason}`);
+  return decodeFeatures(r.row, spec);
+}
+
 /** The feature values of an encoded row as plain numbers (for batch fits and scoring). */
 export function decodeFeatures(row: EncodedRow, spec: FeatureSpec): number[] {
   const scale = 10 ** spec.decimals;

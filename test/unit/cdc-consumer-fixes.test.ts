@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { checkOffsets, lambdaProblem, runCdcConsumer } from '../../lib/cdc/consumer';
-import { DEFAULT_FEATURES, encodeRow, epochDays, type CustomerRow } from '../../lib/cdc/features';
+import { DEFAULT_FEATURES, defaultSpec, encodeRow, epochDays, featureValues, sourceColumns, type CustomerRow } from '../../lib/cdc/features';
 import { brierScore, majorityBaseline, prAuc } from '../../lib/cdc/metrics';
 import { relativeDifference, ridgeFromRows } from '../../lib/cdc/ridge';
 import { CdcState } from '../../lib/cdc/state';
@@ -181,6 +181,8 @@ describe('cdc consumer fixes @unit', () => {
     const x = (enc as { ok: true; row: { x: number[] } }).row.x;
     const at = (f: string) => x[DEFAULT_FEATURES.indexOf(f)];
     expect([at('Year_Birth'), at('Tenure_Days'), at('Education_Level'), at('Marital_Single'), at('Marital_Married')]).to.deep.equal([1957, 1, 4, 1, 0]);
+    expect(featureValues(row, defaultSpec())).to.deep.equal(x);
+    expect(sourceColumns(defaultSpec())).to.include.members(['Dt_Customer', 'Education', 'Marital_Status', 'Year_Birth', 'Income', 'Response']);
     expect((encodeRow({ ...row, Education: 'Kindergarten' }, { features: ['Education_Level'], target: 'Response', decimals: 0 }) as { reason: string }).reason).to.match(/unknown Education "Kindergarten"/);
     expect(prAuc([0.9, 0.8, 0.3, 0.1], [1, 0, 1, 0])).to.be.closeTo((1 / 2) * 1 + (1 / 2) * (2 / 3), 1e-12);
     expect(brierScore([1.4, 0.5, -1], [1, 0, 0])).to.be.closeTo(0.25 / 3, 1e-12);
