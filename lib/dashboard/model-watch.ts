@@ -17,16 +17,31 @@ export function readModelSummary(file: string): ModelSummary {
   }
 }
 
+/** What identifies one version of the file: a rewrite or a rename changes it. */
+function signature(file: string): string {
+  try {
+    const st = fs.statSync(file);
+    return `${st.ino}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return 'absent';
+  }
+}
+
 /**
  * Watches the CDC model.json and calls `onChange` with its summary at the start and on every change.
- * cdc-consume replaces the file by an atomic rename, which an inode watch (fs.watch) loses; stat polling
- * (fs.watchFile) follows the path, costs one stat per interval and sees a file that appears later.
+ * cdc-consume replaces the file by an atomic rename, which an inode watch (fs.watch) loses, so the path is
+ * polled: one stat per interval, comparing inode, size and mtime with the version last read (taken before
+ * the read, so a write during the read is seen at the next poll). A file that appears later is picked up.
  */
 export function watchModel(file: string, onChange: (m: ModelSummary) => void, intervalMs = 500): () => void {
+  let seen = signature(file);
   onChange(readModelSummary(file));
-  const listener = (curr: fs.Stats, prev: fs.Stats) => {
-    if (curr.mtimeMs !== prev.mtimeMs || curr.size !== prev.size || curr.ino !== prev.ino) onChange(readModelSummary(file));
-  };
-  fs.watchFile(file, { interval: intervalMs, persistent: false }, listener);
-  return () => fs.unwatchFile(file, listener);
+  const timer = setInterval(() => {
+    const now = signature(file);
+    if (now === seen) return;
+    seen = now;
+    onChange(readModelSummary(file));
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -120,7 +120,7 @@ describe('@unit dashboard model card', () => {
         fs.renameSync(`${file}.tmp`, file);
       };
       const until = async (n: number) => {
-        for (let i = 0; i < 200 && seen.at(-1) !== n; i++) await new Promise((r) => setTimeout(r, 10));
+        for (let i = 0; i < 500 && seen.at(-1) !== n; i++) await new Promise((r) => setTimeout(r, 10));
       };
       write(5);
       await until(5);
@@ -214,7 +214,7 @@ describe('@unit dashboard without a broker', function () {
       () => refusing,
     );
     feed.start();
-    for (let i = 0; i < 100 && attempts < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 500 && attempts < 3; i++) await new Promise((r) => setTimeout(r, 10));
     await feed.stop();
     expect(attempts).to.be.at.least(3);
     expect(statuses[0]).to.include({ state: 'reconnecting', failures: 1, bootstrap_servers: '127.0.0.1:1' });
