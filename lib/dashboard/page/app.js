@@ -53,6 +53,10 @@
     return Math.max(300, el.clientWidth || el.parentElement.clientWidth - 32);
   }
 
+  // Time-axis tick steps (seconds): whole seconds for the 1 s samples, whole windows for the 10 s windows.
+  const SECOND_STEPS = [1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600];
+  const WINDOW_STEPS = SECOND_STEPS.filter((s) => s >= 10);
+
   function makeChart(key, el, seriesDefs, data, yLabel) {
     if (charts[key]) charts[key].destroy();
     const opts = {
@@ -60,7 +64,7 @@
       height: 220,
       scales: { x: { time: true } },
       series: [{}].concat(seriesDefs),
-      axes: [{}, { label: yLabel, size: 60 }],
+      axes: [{ incrs: key === 'temp' ? WINDOW_STEPS : SECOND_STEPS }, { label: yLabel, size: 70 }],
       legend: { live: false },
     };
     charts[key] = new uPlot(opts, data, el);
@@ -138,8 +142,7 @@
       cell(tr, `${hms(latest.window_start)}–${hms(latest.window_end)}`);
       cell(tr, String(latest.readings), 'num', at('readings'));
       cell(tr, fmt(latest.temperature_avg), 'num', at('temperature_avg'));
-      cell(tr, fmt(latest.temperature_min), 'num', at('temperature_min'));
-      cell(tr, fmt(latest.temperature_max), 'num', at('temperature_max'));
+      cell(tr, `${fmt(latest.temperature_min)}–${fmt(latest.temperature_max)}`, 'num', at('temperature_range'));
       cell(tr, fmt(latest.humidity_avg, 1), 'num', at('humidity_avg'));
       cell(tr, fmt(latest.pressure_avg, 1), 'num', at('pressure_avg'));
       cell(tr, latest.final === false ? 'running' : 'final');
