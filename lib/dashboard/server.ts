@@ -151,13 +151,21 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
     res.writeHead(200, { 'Content-Type': asset.type, 'Cache-Control': 'no-cache', 'Content-Security-Policy': PAGE_CSP });
     fs.createReadStream(asset.file).pipe(res);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port, opts.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (e) {
+    clearInterval(ticker);
+    clearInterval(keepalive);
+    unwatch();
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`${opts.host}:${opts.port} is already in use (another dashboard?): pass --port`);
+    throw e;
+  }
   feed.start();
   const port = (server.address() as AddressInfo).port;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
