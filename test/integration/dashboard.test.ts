@@ -5,6 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { execFileSync, spawn } from 'node:child_process';
 import type { Kafka, Producer } from 'kafkajs';
 import type { Page } from 'playwright-core';
 import { ensureKafka } from '../support/servers';
@@ -13,6 +14,7 @@ import type { AggregateMessage, AlertMessage } from '../../lib/stream/sensors';
 import { writeFileAtomic, writeSvg, seriesChartSpec } from '../../lib/report';
 import { startDashboard, type DashboardOptions, type RunningDashboard } from '../../lib/dashboard/server';
 import { chromiumMissing, launchChromium } from '../../lib/dashboard/browser';
+import { ROOT } from '../../lib/runtime/paths';
 import type { FeedTopics } from '../../lib/dashboard/feed';
 
 /** Reads an SSE stream into parsed events (the test's own client, so /events is checked without a browser). */
@@ -270,5 +272,32 @@ describe('dashboard in a real browser (Kafka + Chromium) @integration', function
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => (relay ? relay.close(() => resolve()) : resolve()));
     }
+  });
+
+  it('`spark-ts dashboard` serves, announces itself to `make stream`, and stops cleanly on Ctrl-C', async function () {
+    const runDir = path.join(dir, 'run');
+    const env = { ...process.env, SPARK_TS_RUN_DIR: runDir };
+    const makeStreamLine = () => execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'lib', 'dashboard', 'running.ts')], { cwd: ROOT, env, encoding: 'utf8' }).trim();
+    expect(makeStreamLine()).to.match(/^dashboard: not running/);
+    const child = spawn(path.join(ROOT, 'bin', 'spark-ts'), ['dashboard', '--port', '0', '--bootstrap-servers', options.bootstrapServers!, '--reports-dir', options.reportsDir], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + 90_000;
+      while (!/dashboard: (http:\S+)/.test(stderr) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+      const url = /dashboard: (http:\S+)/.exec(stderr)?.[1];
+      expect(url, stderr).to.match(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+      expect(makeStreamLine()).to.equal(`dashboard: ${url} shows this stream live in the browser`);
+      const page = await browser!.context.newPage();
+      await page.goto(url!);
+      await page.locator('#kafka-status.ok').waitFor({ timeout: 30_000 });
+      await page.close();
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).to.equal(0);
+    expect(stderr).to.contain('dashboard: stopping (SIGINT)');
+    expect(fs.existsSync(path.join(runDir, 'dashboard.json'))).to.equal(false);
   });
 });
