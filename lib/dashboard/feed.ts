@@ -192,7 +192,8 @@ export class KafkaFeed {
     const t = this.opts.topics;
     if (topic === t.live || topic === t.aggregates) {
       const a = parseAggregate(value);
-      if (a) this.handlers.aggregate(a as DashboardAggregate, receivedAt);
+      // A window start that is not a time cannot be placed on the curves: unreadable, like bad JSON.
+      if (a && Number.isFinite(Date.parse(a.window_start))) this.handlers.aggregate(a as DashboardAggregate, receivedAt);
       else this.handlers.unreadable(topic);
     } else if (topic === t.alerts) {
       const a = parseAlert(value);
