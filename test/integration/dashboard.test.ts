@@ -149,12 +149,14 @@ describe('dashboard in a real browser (Kafka + Chromium) @integration', function
     try {
       await sse.waitFor((e) => e.type === 'kafka' && (e.data as { state: string; topics: string[] }).state === 'connected' && (e.data as { topics: string[] }).topics.includes(topics.aggregates), 30_000);
       const a = aggregate('probe-sensor', windowStart, 19.5);
+      // Timed from before the send: an upper bound of "reaching Kafka → event" (the event can arrive before
+      // this process has handled the produce acknowledgement).
+      const sent = Date.now();
       await sendAggregates(topics.aggregates, [a]);
-      const inKafka = Date.now();
       const got = await sse.waitFor((e) => e.type === 'aggregate' && (e.data as AggregateMessage).sensor_id === 'probe-sensor', 5_000);
       expect(got.data).to.deep.equal(a); // the aggregate JSON as in the topic
-      console.log(`      Kafka ack → /events aggregate: ${got.at - inKafka} ms`);
-      expect(got.at - inKafka).to.be.below(5_000);
+      console.log(`      send → /events aggregate: ${got.at - sent} ms`);
+      expect(got.at - sent).to.be.below(5_000);
     } finally {
       sse.close();
     }
@@ -173,10 +175,10 @@ describe('dashboard in a real browser (Kafka + Chromium) @integration', function
     await sendBatch(producer, topics.data, readings);
     const aggregates = [0, 1, 2].flatMap((s) => [0, 10_000].map((dt) => aggregate(`s-${s}`, windowStart + dt, 20 + s + dt / 40_000)));
     aggregates.push(aggregate('s-1', windowStart + 10_000, 23.25)); // a newer value of the same window replaces the previous one
+    const acked = Date.now(); // before the send, as above
     await sendAggregates(topics.aggregates, aggregates);
-    const acked = Date.now();
     await waitForText(page, '[data-sensor="s-1"][data-field="temperature_avg"]', '23.25');
-    console.log(`      Kafka ack → aggregate value on screen: ${Date.now() - acked} ms`);
+    console.log(`      send → aggregate value on screen: ${Date.now() - acked} ms`);
     expect(await text(page, '#sensor-count')).to.equal(String(sensorsSent.size));
     expect(await text(page, '[data-sensor="s-2"][data-field="temperature_avg"]')).to.equal('22.25');
     expect(await text(page, '[data-sensor="s-1"][data-field="readings"]')).to.equal('10');
