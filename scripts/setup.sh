@@ -77,4 +77,18 @@ if [ "$(cat "$gen/.complete" 2>/dev/null)" != "$proto_stamp" ] || [ ! -f "$proto
     -I "$proto_dir" -O "$gen" spark/connect/base.proto
   echo "$proto_stamp" > "$gen/.complete"
 fi
+
+# --- Chromium (the dashboard's browser tests) ------------------------------------------------------
+# Debian's package, driven by playwright-core: no browser download. Installed when missing and we may
+# (root with apt-get); otherwise say so clearly: the browser tests then fail with the same message.
+if [ ! -x "${SPARK_TS_CHROMIUM:-/usr/bin/chromium}" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing Debian's chromium for the browser tests (apt-get)"
+    if ! { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; }; then
+      say "WARNING: apt-get could not install chromium: the dashboard's browser tests will fail until it is installed"
+    fi
+  else
+    say "WARNING: Chromium is missing and cannot be installed here (needs root and apt-get: apt-get install chromium): the dashboard's browser tests will fail"
+  fi
+fi
 say "ready (spark $(basename "$connect_jar" .jar | sed 's/.*-//'), kafka $(ls "$CACHE"/jars/kafka/kafka_2.13-*.jar | sed 's/.*kafka_2.13-//; s/\.jar$//'))"
