@@ -1,5 +1,6 @@
-import { SparkConnectClient, type ExecutionClient, type ExecuteOptions, type SparkConnectClientEvents } from './client';
-import { parseConnectUrl, DEFAULT_USER_AGENT, type ConnectionOptions } from './url';
+import { SparkConnectClient, type ClientRetryOptions, type ExecutionClient, type ExecuteOptions, type SparkConnectClientEvents } from './client';
+import { parseConnectUrl, connectionIdentity, DEFAULT_USER_AGENT, type ConnectionOptions } from './url';
+import type { RetryPolicy } from './retry';
 import type { Relation } from './gen/spark/connect/Relation';
 import type { Command } from './gen/spark/connect/Command';
 import type { Plan } from './gen/spark/connect/Plan';
@@ -12,15 +13,14 @@ import { DataFrameReader, DataStreamReader } from './reader';
 import { StreamingQueryManager } from './streaming';
 import { type StructType, dataTypeFromProto, parseDDLSchema } from './types';
 import { inferSchema, localRelation } from './arrow';
-import { readSparkState } from '../runtime/spark-server';
-import { isStaticSetting } from '../runtime/conf';
+import { isStaticSetting } from './static-settings';
 
-/** Where a session connects when `remote()` is not given. */
+/** Where a session connects when `remote()` is not given: SPARK_REMOTE, as every Spark Connect client. */
 export function defaultRemote(): string {
   if (process.env.SPARK_REMOTE) return process.env.SPARK_REMOTE;
-  const state = readSparkState();
-  if (state) return state.token ? `${state.url.replace(/\/$/, '')}/;token=${encodeURIComponent(state.token)}` : state.url;
-  throw new Error('no Spark Connect server: pass remote("sc://host:port"), set SPARK_REMOTE, or start the embedded server (`spark-ts up`)');
+  throw new Error(
+    'no Spark Connect server: pass remote("sc://host:port"), or set SPARK_REMOTE (the embedded server\'s URL is `sparkRemote()` of lib/runtime/spark-server, or `spark-ts up spark` prints it)',
+  );
 }
 
 const creating = new Map<string, Promise<SparkSession>>();
@@ -31,8 +31,9 @@ export class SparkSessionBuilder {
   private name?: string;
   private readonly settings: Record<string, string> = {};
   private client?: ExecutionClient;
+  private retry: ClientRetryOptions = {};
 
-  /** An `sc://` URL; default: SPARK_REMOTE, then the embedded server's .run/spark.json. */
+  /** An `sc://` URL; default: SPARK_REMOTE. */
   remote(url: string): this {
     this.url = url;
     return this;
@@ -49,6 +50,15 @@ export class SparkSessionBuilder {
   config(keyOrSettings: string | Record<string, string | number | boolean>, value?: string | number | boolean): this {
     if (typeof keyOrSettings === 'string') this.settings[keyOrSettings] = String(value);
     else for (const [k, v] of Object.entries(keyOrSettings)) this.settings[k] = String(v);
+    return this;
+  }
+
+  /**
+   * How calls are retried once the server has answered (default: DEFAULT_RETRY_POLICY, ~10 minutes as
+   * PySpark); `firstConnect` bounds the wait for a server never reached (default: fails within 5 s).
+   */
+  retryPolicy(policy: RetryPolicy, firstConnect?: RetryPolicy): this {
+    this.retry = { retryPolicy: policy, ...(firstConnect ? { firstConnectRetryPolicy: firstConnect } : {}) };
     return this;
   }
 
@@ -74,17 +84,20 @@ export class SparkSessionBuilder {
     if (statics.length) {
       throw new Error(`static Spark settings cannot be set on a session (they apply when the server starts): ${statics.join(', ')}`);
     }
-    const client = this.client ?? new SparkConnectClient(this.connectionOptions());
+    const client = this.client ?? new SparkConnectClient(this.connectionOptions(), this.retry);
     const session = new SparkSession(client);
     if (Object.keys(this.settings).length) await session.conf.setAll(this.settings);
     return session;
   }
 
-  /** The active session for the same endpoint if there is one (settings are applied to it), else a new one. */
+  /**
+   * The active session for the same connection identity (endpoint, user, token, TLS, session id,
+   * metadata) if there is one (settings are applied to it), else a new one.
+   */
   async getOrCreate(): Promise<SparkSession> {
     if (this.client) return this.create();
-    const endpoint = this.connectionOptions();
-    const key = `${endpoint.host}:${endpoint.port}`;
+    const url = this.url ?? defaultRemote();
+    const key = connectionIdentity(this.connectionOptions(), /;session_id=/.test(url));
     // Concurrent callers share one creation.
     const pending = creating.get(key);
     if (pending) await pending.catch(() => undefined);

@@ -1,6 +1,7 @@
 // Spark Connect client benchmark (issue 3): round-trip latency and collect throughput.
-//   node -r ts-node/register/transpile-only lib/connect/bench/collect.ts [--runs 200] [--sizes 1000000,5000000] [--json-out FILE]
-// Needs the Spark Connect server (SPARK_REMOTE or .run/spark.json). Prints a table; --json-out writes the numbers.
+//   node -r ts-node/register/transpile-only lib/connect/bench/collect.ts [--remote sc://…] [--runs 200] [--sizes 1000000,5000000] [--json-out FILE]
+// Needs a Spark Connect server: --remote, else SPARK_REMOTE. For the embedded one (`./bin/spark-ts up spark`):
+//   SPARK_REMOTE="$(node -r ts-node/register/transpile-only -e "console.log(require('./lib/runtime/spark-server').sparkRemote())")"
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -111,6 +112,7 @@ export async function throughput(spark: SparkSession, n: number): Promise<Throug
 
 async function main(): Promise<void> {
   const argv = await yargs(process.argv.slice(2))
+    .option('remote', { type: 'string', describe: 'sc:// URL of the server (default: SPARK_REMOTE)' })
     .option('runs', { type: 'number', default: 200, describe: 'round trips per latency measure' })
     .option('sizes', { type: 'string', default: '1000000,5000000', describe: 'row counts for the throughput measure' })
     .option('json-out', { type: 'string', describe: 'write the results as JSON to this file' })
@@ -119,7 +121,8 @@ async function main(): Promise<void> {
   const sizes = argv.sizes.split(',').map((s) => Number(s.trim()));
   if (sizes.some((s) => !Number.isInteger(s) || s <= 0)) throw new Error(`--sizes must be positive integers, got ${argv.sizes}`);
 
-  const spark = await SparkSession.builder().appName('spark-ts-bench-collect').create();
+  const builder = SparkSession.builder().appName('spark-ts-bench-collect');
+  const spark = await (argv.remote ? builder.remote(argv.remote) : builder).create();
   try {
     const version = await spark.version();
     const lat = await roundTrips(spark, argv.runs);
