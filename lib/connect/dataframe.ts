@@ -6,7 +6,8 @@ import type { _spark_connect_Join_JoinType as JoinTypeProto } from './gen/spark/
 import { Column, type ColumnOrName, colExpr, toColumnExpr, toSortOrder } from './column';
 import { literalExpr, literalProto, planIdOf, rootPlan, sqlExpression, type LiteralValue, type PlanProto } from './plan';
 import { type StructType, dataTypeFromProto, simpleString, treeString } from './types';
-import { rowsFromBatch, rowsFromTable, tableFromBatches, type Row } from './arrow';
+import { recordBatchesFromIPC, rowsFromBatch, tableFromBatches, type Row } from './arrow';
+import { columnsFromTable, lazyRowsFromBatch, type LazyRow, type ResultColumns } from './results';
 import { StorageLevel } from './storage-level';
 import { DataFrameWriter, DataStreamWriter } from './writer';
 import type { SparkSession } from './session';
@@ -536,10 +537,33 @@ export class DataFrame {
     return (await this.fetchAll(opts)).table;
   }
 
-  /** Every row, with exact values (bigint, Decimal, SparkDate, SparkTimestamp, Uint8Array, ...). */
-  async collect(opts: ActionOptions = {}): Promise<Row[]> {
+  /**
+   * Every row, with exact values (bigint, Decimal, SparkDate, SparkTimestamp, Uint8Array, ...). Each Arrow
+   * batch is decoded as it arrives (its bytes dropped), so decoding overlaps the server's work.
+   * `{ rows: 'lazy' }` gives LazyRows instead: one small object per row, a column decoded only when read.
+   */
+  async collect(opts?: ActionOptions & { rows?: 'objects' }): Promise<Row[]>;
+  async collect(opts: ActionOptions & { rows: 'lazy' }): Promise<LazyRow[]>;
+  async collect(opts: ActionOptions & { rows?: 'objects' | 'lazy' } = {}): Promise<Row[] | LazyRow[]> {
+    let schema: StructType | undefined;
+    const lazy = opts.rows === 'lazy';
+    const out: Array<Row | LazyRow> = [];
+    for await (const bytes of this.session.executeArrow(this.plan, opts, (s) => (schema = s))) {
+      for (const batch of recordBatchesFromIPC(bytes)) {
+        const rows = lazy ? lazyRowsFromBatch(batch, schema) : rowsFromBatch(batch, schema);
+        for (let i = 0; i < rows.length; i++) out.push(rows[i]!);
+      }
+    }
+    return out as Row[] | LazyRow[];
+  }
+
+  /**
+   * The whole result as columns: a typed array per fixed-width column plus a validity array, exact values
+   * for the rest; no object per row. The fastest way to numbers in bulk.
+   */
+  async toColumns(opts: ActionOptions = {}): Promise<ResultColumns> {
     const { table, schema } = await this.fetchAll(opts);
-    return rowsFromTable(table, schema);
+    return columnsFromTable(table, schema);
   }
 
   private async fetchAll(opts: ActionOptions): Promise<{ table: arrow.Table; schema?: StructType }> {

@@ -18,7 +18,7 @@ export interface LatencyResult { name: string; runs: number; median_ms: number; 
 export interface ThroughputResult {
   rows: number;
   columns: number;
-  path: 'stream (Arrow IPC bytes only)' | 'toArrow()' | 'collect()';
+  path: 'stream (Arrow IPC bytes only)' | 'toArrow()' | 'collect()' | "collect({ rows: 'lazy' })" | 'toColumns()';
   seconds: number;
   rows_per_s: number;
   mb_per_s: number;
@@ -80,7 +80,7 @@ export function mixed(spark: SparkSession, n: number): DataFrame {
   );
 }
 
-/** Collect throughput of n rows × 10 columns: raw Arrow stream, toArrow() and collect(). */
+/** Collect throughput of n rows × 10 columns: raw Arrow stream, toArrow(), collect(), lazy rows and toColumns(). */
 export async function throughput(spark: SparkSession, n: number): Promise<ThroughputResult[]> {
   const df = mixed(spark, n);
   const out: ThroughputResult[] = [];
@@ -107,6 +107,22 @@ export async function throughput(spark: SparkSession, n: number): Promise<Throug
   record('collect()', (performance.now() - t0) / 1000, bytes);
   if (rows.length !== n) throw new Error(`collect returned ${rows.length} rows, expected ${n}`);
   rows = null;
+
+  // 4. Lazy rows: one object per row, columns decoded when read (here: every value of every row is read,
+  // so this is the worst case for them).
+  t0 = performance.now();
+  const lazy = await df.collect({ rows: 'lazy' });
+  const names = ['id', 'i', 'd', 's', 'b', 'dt', 'ts', 'dec', 'f', 'sh'];
+  let touched = 0;
+  for (const row of lazy) for (const k of names) if (row[k] !== undefined) touched++;
+  record("collect({ rows: 'lazy' })", (performance.now() - t0) / 1000, bytes);
+  if (lazy.length !== n || touched !== n * names.length) throw new Error(`lazy collect returned ${lazy.length} rows, ${touched} values`);
+
+  // 5. toColumns(): typed arrays + validity, no per-row objects.
+  t0 = performance.now();
+  const cols = await df.toColumns();
+  record('toColumns()', (performance.now() - t0) / 1000, bytes);
+  if (cols.numRows !== n) throw new Error(`toColumns returned ${cols.numRows} rows, expected ${n}`);
   return out;
 }
 
@@ -149,6 +165,13 @@ async function main(): Promise<void> {
     console.log(`Spark ${version} · node ${process.versions.node} ${process.execArgv.filter((a) => a.startsWith('--max')).join(' ')} · ${new Date().toISOString()}`);
     console.log(latTable.toString());
     console.log(thrTable.toString());
+    for (const n of sizes) {
+      const rate = (p: ThroughputResult['path']) => thr.find((t) => t.rows === n && t.path === p)?.rows_per_s ?? NaN;
+      const base = rate('toArrow()');
+      console.log(
+        `${n.toLocaleString('en-US')} rows, rate relative to toArrow(): collect() ${(rate('collect()') / base).toFixed(2)}×, lazy rows ${(rate("collect({ rows: 'lazy' })") / base).toFixed(2)}×, toColumns() ${(rate('toColumns()') / base).toFixed(2)}×`,
+      );
+    }
     console.log(`client-side decode of ${decodeN.toLocaleString('en-US')} rows: IPC -> Table ${ipcSeconds.toFixed(3)} s, Table -> rows ${rowSeconds.toFixed(3)} s (${Math.round(decodeN / rowSeconds).toLocaleString('en-US')} rows/s)`);
 
     if (argv['json-out']) {
