@@ -11,6 +11,7 @@ import yargs from 'yargs';
 import Table from 'cli-table3';
 import { SparkSession, functions as F, type DataFrame } from '../index';
 import { rowsFromTable, tableFromBatches } from '../arrow';
+import type { StructType } from '../types';
 
 // The measures are exported for `make bench` (issue 9); run as a script, this file prints and writes them.
 
@@ -18,7 +19,7 @@ export interface LatencyResult { name: string; runs: number; median_ms: number; 
 export interface ThroughputResult {
   rows: number;
   columns: number;
-  path: 'stream (Arrow IPC bytes only)' | 'toArrow()' | 'collect()' | "collect({ rows: 'lazy' })" | 'toColumns()';
+  path: 'stream (Arrow IPC bytes only)' | 'toArrow()' | 'collect()' | "collect({ rows: 'lazy' })" | 'toColumns()' | 'baseline: whole stream, then rows';
   seconds: number;
   rows_per_s: number;
   mb_per_s: number;
@@ -81,7 +82,7 @@ export function mixed(spark: SparkSession, n: number): DataFrame {
 }
 
 /** Collect throughput of n rows × 10 columns: raw Arrow stream, toArrow(), collect(), lazy rows and toColumns(). */
-export async function throughput(spark: SparkSession, n: number): Promise<ThroughputResult[]> {
+export async function throughput(spark: SparkSession, n: number, opts: { baseline?: boolean } = {}): Promise<ThroughputResult[]> {
   const df = mixed(spark, n);
   const out: ThroughputResult[] = [];
   const record = (p: ThroughputResult['path'], seconds: number, bytes: number) => {
@@ -108,6 +109,17 @@ export async function throughput(spark: SparkSession, n: number): Promise<Throug
   if (rows.length !== n) throw new Error(`collect returned ${rows.length} rows, expected ${n}`);
   rows = null;
 
+  // 3b. The collect() before issue 15, for a side-by-side baseline: the whole stream first, then rows.
+  if (opts.baseline) {
+    t0 = performance.now();
+    const all: Uint8Array[] = [];
+    let schema: StructType | undefined;
+    for await (const b of spark.executeArrow(df.plan, {}, (s) => (schema = s))) all.push(b);
+    const before = rowsFromTable(tableFromBatches(all, schema), schema);
+    record('baseline: whole stream, then rows', (performance.now() - t0) / 1000, bytes);
+    if (before.length !== n) throw new Error(`baseline returned ${before.length} rows, expected ${n}`);
+  }
+
   // 4. Lazy rows: one object per row, columns decoded when read (here: every value of every row is read,
   // so this is the worst case for them).
   t0 = performance.now();
@@ -130,6 +142,7 @@ async function main(): Promise<void> {
   const argv = await yargs(process.argv.slice(2))
     .option('remote', { type: 'string', describe: 'sc:// URL of the server (default: SPARK_REMOTE)' })
     .option('runs', { type: 'number', default: 200, describe: 'round trips per latency measure' })
+    .option('rounds', { type: 'number', default: 1, describe: 'measure every path this many times (ratios per round)' })
     .option('sizes', { type: 'string', default: '1000000,5000000', describe: 'row counts for the throughput measure' })
     .option('json-out', { type: 'string', describe: 'write the results as JSON to this file' })
     .strict()
@@ -144,7 +157,7 @@ async function main(): Promise<void> {
     const lat = await roundTrips(spark, argv.runs);
 
     const thr: ThroughputResult[] = [];
-    for (const n of sizes) thr.push(...(await throughput(spark, n)));
+    for (let round = 0; round < argv.rounds; round++) for (const n of sizes) thr.push(...(await throughput(spark, n, { baseline: true })));
 
     // Decoding alone, from bytes already in memory (separates client CPU from server time).
     const decodeN = sizes[0]!;
@@ -165,11 +178,13 @@ async function main(): Promise<void> {
     console.log(`Spark ${version} · node ${process.versions.node} ${process.execArgv.filter((a) => a.startsWith('--max')).join(' ')} · ${new Date().toISOString()}`);
     console.log(latTable.toString());
     console.log(thrTable.toString());
-    for (const n of sizes) {
-      const rate = (p: ThroughputResult['path']) => thr.find((t) => t.rows === n && t.path === p)?.rows_per_s ?? NaN;
+    const perRound = thr.length / argv.rounds / sizes.length;
+    for (let i = 0; i < thr.length; i += perRound) {
+      const set = thr.slice(i, i + perRound);
+      const rate = (p: ThroughputResult['path']) => set.find((t) => t.path === p)?.rows_per_s ?? NaN;
       const base = rate('toArrow()');
       console.log(
-        `${n.toLocaleString('en-US')} rows, rate relative to toArrow(): collect() ${(rate('collect()') / base).toFixed(2)}×, lazy rows ${(rate("collect({ rows: 'lazy' })") / base).toFixed(2)}×, toColumns() ${(rate('toColumns()') / base).toFixed(2)}×`,
+        `${set[0]!.rows.toLocaleString('en-US')} rows, round ${Math.floor(i / perRound / sizes.length) + 1}, rate relative to toArrow(): collect() ${(rate('collect()') / base).toFixed(2)}×, baseline (old collect) ${(rate('baseline: whole stream, then rows') / base).toFixed(2)}×, lazy rows ${(rate("collect({ rows: 'lazy' })") / base).toFixed(2)}×, toColumns() ${(rate('toColumns()') / base).toFixed(2)}×`,
       );
     }
     console.log(`client-side decode of ${decodeN.toLocaleString('en-US')} rows: IPC -> Table ${ipcSeconds.toFixed(3)} s, Table -> rows ${rowSeconds.toFixed(3)} s (${Math.round(decodeN / rowSeconds).toLocaleString('en-US')} rows/s)`);
