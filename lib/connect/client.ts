@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { GrpcTransport } from './transport';
 import {
   CLEANUP_RETRY_POLICY,
@@ -22,6 +23,11 @@ import type { AnalyzePlanResponse__Output } from './gen/spark/connect/AnalyzePla
 import type { ConfigRequest } from './gen/spark/connect/ConfigRequest';
 import type { ConfigResponse__Output } from './gen/spark/connect/ConfigResponse';
 import type { UserContext } from './gen/spark/connect/UserContext';
+import type { ArtifactStatusesResponse__Output } from './gen/spark/connect/ArtifactStatusesResponse';
+import type { AddArtifactsResponse__Output } from './gen/spark/connect/AddArtifactsResponse';
+
+/** Artifact upload chunk: far below any server's message limit (128 MiB by default). */
+const ARTIFACT_CHUNK_BYTES = 4 * 1024 * 1024;
 
 export const CLIENT_TYPE = 'spark-ts';
 
@@ -63,9 +69,10 @@ export interface ClientRetryOptions {
  */
 export interface ExecutionClient
   extends Pick<
-    SparkConnectClient,
-    'sessionId' | 'endpoint' | 'execute' | 'analyze' | 'config' | 'interruptAll' | 'interruptTag' | 'interruptOperation' | 'releaseSession'
-  > {
+      SparkConnectClient,
+      'sessionId' | 'endpoint' | 'execute' | 'analyze' | 'config' | 'interruptAll' | 'interruptTag' | 'interruptOperation' | 'releaseSession'
+    >,
+    Partial<Pick<SparkConnectClient, 'cacheArtifact'>> {
   on<K extends keyof SparkConnectClientEvents>(event: K, listener: (...args: SparkConnectClientEvents[K]) => void): unknown;
   off<K extends keyof SparkConnectClientEvents>(event: K, listener: (...args: SparkConnectClientEvents[K]) => void): unknown;
 }
@@ -79,6 +86,8 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
   readonly userContext: UserContext;
   readonly transport: GrpcTransport;
   private serverSideSessionId?: string;
+  /** Background uploads of cached artifacts, by hash. */
+  private readonly uploads = new Map<string, Promise<void>>();
   /** Set when the server lost the session: every later call fails with it. */
   private closedBecause?: SessionChangedError;
   /** Test hook: end each ExecutePlan/Reattach stream after this many responses, as a server's stream limit would. */
@@ -126,6 +135,7 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
     const interrupted = () => new OperationInterruptedError(`operation ${operationId} interrupted`, { endpoint: this.endpoint });
     if (signal?.aborted) throw interrupted();
     this.checkOpen();
+    await this.uploadsDone();
     let lastResponseId: string | undefined;
     let complete = false;
     let executeSent = false;
@@ -232,6 +242,53 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
     }
   }
 
+  /**
+   * Caches `bytes` on the server as the artifact `cache/<sha256>` (as PySpark does for local data above
+   * 64 MB), unless the server has it already; returns the hash at once and uploads in the background.
+   * Every later execute/analyze waits for the upload, so a plan naming the hash never arrives first.
+   */
+  cacheArtifact(bytes: Uint8Array): string {
+    const hash = createHash('sha256').update(bytes).digest('hex');
+    if (!this.uploads.has(hash)) {
+      const upload = this.uploadArtifact(`cache/${hash}`, bytes);
+      upload.catch(() => this.uploads.delete(hash)); // a failed upload is reported by the action, then may be tried again
+      this.uploads.set(hash, upload);
+    }
+    return hash;
+  }
+
+  private async uploadArtifact(name: string, bytes: Uint8Array): Promise<void> {
+    const status = await this.transport.unary<object, ArtifactStatusesResponse__Output>('ArtifactStatus', { ...this.common(), names: [name] });
+    if (status.statuses[name]?.exists) return;
+    const chunk = (data: Uint8Array) => ({ data: Buffer.from(data.buffer, data.byteOffset, data.byteLength), crc: String(crc32(data)) });
+    const requests: object[] = [];
+    if (bytes.byteLength <= ARTIFACT_CHUNK_BYTES) {
+      requests.push({ ...this.common(), batch: { artifacts: [{ name, data: chunk(bytes) }] } });
+    } else {
+      const numChunks = Math.ceil(bytes.byteLength / ARTIFACT_CHUNK_BYTES);
+      for (let i = 0; i < numChunks; i++) {
+        const part = chunk(bytes.subarray(i * ARTIFACT_CHUNK_BYTES, (i + 1) * ARTIFACT_CHUNK_BYTES));
+        requests.push(
+          i === 0
+            ? { ...this.common(), begin_chunk: { name, total_bytes: String(bytes.byteLength), num_chunks: String(numChunks), initial_chunk: part } }
+            : { ...this.common(), chunk: part },
+        );
+      }
+    }
+    try {
+      const res = await withRetries(() => this.transport.currentPolicy(), () => this.transport.clientStream<object, AddArtifactsResponse__Output>('AddArtifacts', requests));
+      const summary = res.artifacts.find((a) => a.name === name);
+      if (summary && !summary.is_crc_successful) throw new SparkConnectError(`the server received artifact ${name} corrupted (CRC mismatch)`, { endpoint: this.endpoint });
+    } catch (err) {
+      throw await this.transport.toSparkError(err, (id) => this.fetchErrorDetails(id));
+    }
+  }
+
+  /** Waits for background uploads (cached local relations) so the plans that name them can run. */
+  private async uploadsDone(): Promise<void> {
+    if (this.uploads.size) await Promise.all(this.uploads.values());
+  }
+
   /** A changed server-side session id means the server lost this session: fail and close, never continue silently. */
   private checkServerSession(observed: string | undefined): void {
     if (!observed) return;
@@ -316,6 +373,7 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
 
   private async call<Res extends { server_side_session_id?: string }>(method: 'AnalyzePlan' | 'Config' | 'Interrupt', request: object): Promise<Res> {
     this.checkOpen();
+    if (method === 'AnalyzePlan') await this.uploadsDone();
     const res = await this.transport.unary<object, Res>(method, request);
     this.checkServerSession(res.server_side_session_id);
     return res;

@@ -14,6 +14,7 @@ import { StreamingQueryManager } from './streaming';
 import { type StructType, dataTypeFromProto, parseDDLSchema } from './types';
 import { inferSchema, localRelation } from './arrow';
 import { isStaticSetting } from './static-settings';
+import { encodeMessage } from './proto';
 
 /** Where a session connects when `remote()` is not given: SPARK_REMOTE, as every Spark Connect client. */
 export function defaultRemote(): string {
@@ -130,6 +131,8 @@ export class SparkSession {
   readonly conf: RuntimeConfig;
   readonly catalog: Catalog;
   readonly streams: StreamingQueryManager;
+  /** createDataFrame data larger than this (bytes of Arrow) is uploaded once as an artifact; PySpark's default. */
+  localRelationCacheThreshold = 64 * 1024 * 1024;
   private readonly planIds = new PlanIdGenerator();
   private readonly tags = new Set<string>();
   private closed = false;
@@ -273,7 +276,14 @@ export class SparkSession {
     }
     // char(n)/varchar(n) go as string (what Spark accepts in a LocalRelation), checked for length here.
     const relation = localRelation(rows, struct);
-    return this.dataFrame({ local_relation: { data: Buffer.from(relation.data), schema: relation.schema } });
+    const body = { data: Buffer.from(relation.data), schema: relation.schema };
+    // Large data goes to the server once, as a cached artifact the plan names by hash (as PySpark does):
+    // not inlined in every plan, and not bound by the gRPC message limit.
+    if (relation.data.byteLength > this.localRelationCacheThreshold && this.client.cacheArtifact) {
+      const hash = this.client.cacheArtifact(encodeMessage('spark.connect.LocalRelation', body));
+      return this.dataFrame({ cached_local_relation: { hash } });
+    }
+    return this.dataFrame({ local_relation: body });
   }
 
   // ------------------------------------------------------------------ session

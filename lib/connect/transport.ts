@@ -159,6 +159,32 @@ export class GrpcTransport {
     }
   }
 
+  /**
+   * A client-streaming call (AddArtifacts): sends every request, then resolves with the server's one
+   * response. Not retried as a whole here: the caller re-sends from the start.
+   */
+  clientStream<Req, Res>(method: 'AddArtifacts', requests: Iterable<Req>, timeoutMs = 600_000): Promise<Res> {
+    return new Promise<Res>((resolve, reject) => {
+      const fn = (this.client as unknown as Record<string, Function>)[method].bind(this.client);
+      const call: grpc.ClientWritableStream<Req> = fn(this.metadata, { deadline: Date.now() + timeoutMs }, (err: grpc.ServiceError | null, res: Res) => {
+        if (err) return reject(err);
+        this.established = true;
+        resolve(res);
+      });
+      const it = requests[Symbol.iterator]();
+      const pump = () => {
+        for (let next = it.next(); !next.done; next = it.next()) {
+          if (!call.write(next.value)) {
+            call.once('drain', pump);
+            return;
+          }
+        }
+        call.end();
+      };
+      pump();
+    });
+  }
+
   /** Runs `attempt` under the current policy (kept for callers of the old API). Errors are converted. */
   async withRetries<T>(attempt: () => Promise<T>): Promise<T> {
     try {

@@ -87,6 +87,25 @@ describe('connect client: errors, functions, createDataFrame (live server)', fun
     });
   });
 
+  it('createDataFrame above the threshold uploads the data once as an artifact and names it by hash', async () => {
+    const s = await SparkSession.builder().remote(embeddedSparkRemote(await ensureSpark())).appName('connect-client-cache-test').create();
+    try {
+      s.localRelationCacheThreshold = 1024;
+      const rows = Array.from({ length: 20_000 }, (_, i) => ({ id: i, name: `n${i % 97}` }));
+      const df = s.createDataFrame(rows, 'id INT, name STRING');
+      expect(df.relation.cached_local_relation?.hash).to.match(/^[0-9a-f]{64}$/);
+      expect(df.relation.local_relation).to.equal(undefined);
+      expect(await df.count()).to.equal(20_000);
+      const [agg] = await df.agg(F.sum('id').alias('total'), F.countDistinct('name').alias('names')).collect();
+      expect(agg).to.deep.equal({ total: 199_990_000n, names: 97n });
+      // The same data again is the same artifact: the plan stays a hash, the server already has it.
+      expect(s.createDataFrame(rows, 'id INT, name STRING').relation.cached_local_relation?.hash).to.equal(df.relation.cached_local_relation?.hash);
+      expect((await df.schema()).fields.map((f) => f.name)).to.deep.equal(['id', 'name']);
+    } finally {
+      await s.stop();
+    }
+  });
+
   it('createDataFrame: a null struct with NOT NULL fields round-trips through the server', async () => {
     const df = spark.createDataFrame([{ id: 1, p: null }, { id: 2, p: { x: 5 } }], 'id INT, p STRUCT<x: INT NOT NULL>');
     expect(await df.orderBy('id').collect()).to.deep.equal([{ id: 1, p: null }, { id: 2, p: { x: 5 } }]);
