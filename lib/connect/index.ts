@@ -22,7 +22,17 @@
  */
 import * as functions from './functions';
 
-export { SparkSession, SparkSessionBuilder, RuntimeConfig, Catalog, defaultRemote, type CatalogTable } from './session';
+export {
+  SparkSession,
+  SparkSessionBuilder,
+  RuntimeConfig,
+  Catalog,
+  defaultRemote,
+  type CatalogTable,
+  type CatalogDatabase,
+  type CatalogColumn,
+  type CatalogFunction,
+} from './session';
 export {
   DataFrame,
   GroupedData,

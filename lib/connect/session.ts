@@ -11,7 +11,8 @@ import { Column } from './column';
 import { DataFrame, type ActionOptions } from './dataframe';
 import { DataFrameReader, DataStreamReader } from './reader';
 import { StreamingQueryManager } from './streaming';
-import { type StructType, dataTypeFromProto, parseDDLSchema } from './types';
+import { type StructType, dataTypeFromProto, dataTypeToProto, parseDDLSchema } from './types';
+import type { StorageLevel } from './storage-level';
 import { inferSchema, localRelation } from './arrow';
 import { isStaticSetting } from './static-settings';
 import { encodeMessage } from './proto';
@@ -381,14 +382,7 @@ export class Catalog {
 
   async listTables(dbName?: string, pattern?: string): Promise<CatalogTable[]> {
     const rows = await this.run({ list_tables: { ...(dbName ? { db_name: dbName } : {}), ...(pattern ? { pattern } : {}) } });
-    return rows.map((r) => ({
-      name: String(r.name),
-      catalog: r.catalog === null || r.catalog === undefined ? null : String(r.catalog),
-      namespace: Array.isArray(r.namespace) ? r.namespace.map(String) : null,
-      description: r.description === null || r.description === undefined ? null : String(r.description),
-      tableType: String(r.tableType),
-      isTemporary: r.isTemporary === true,
-    }));
+    return rows.map(catalogTable);
   }
 
   /** Drops a temporary view; true if it existed. */
@@ -420,4 +414,116 @@ export class Catalog {
   async clearCache(): Promise<void> {
     await this.run({ clear_cache: {} });
   }
+
+  async listDatabases(pattern?: string): Promise<CatalogDatabase[]> {
+    const rows = await this.run({ list_databases: pattern ? { pattern } : {} });
+    return rows.map((r) => ({ name: String(r.name), catalog: str(r.catalog), description: str(r.description), locationUri: String(r.locationUri ?? '') }));
+  }
+
+  async listColumns(tableName: string, dbName?: string): Promise<CatalogColumn[]> {
+    const rows = await this.run({ list_columns: { table_name: tableName, ...(dbName ? { db_name: dbName } : {}) } });
+    return rows.map((r) => ({
+      name: String(r.name),
+      description: str(r.description),
+      dataType: String(r.dataType),
+      nullable: r.nullable === true,
+      isPartition: r.isPartition === true,
+      isBucket: r.isBucket === true,
+      isCluster: r.isCluster === true,
+    }));
+  }
+
+  async listFunctions(dbName?: string, pattern?: string): Promise<CatalogFunction[]> {
+    const rows = await this.run({ list_functions: { ...(dbName ? { db_name: dbName } : {}), ...(pattern ? { pattern } : {}) } });
+    return rows.map((r) => ({
+      name: String(r.name),
+      catalog: str(r.catalog),
+      namespace: Array.isArray(r.namespace) ? r.namespace.map(String) : null,
+      description: str(r.description),
+      className: String(r.className ?? ''),
+      isTemporary: r.isTemporary === true,
+    }));
+  }
+
+  async setCurrentDatabase(dbName: string): Promise<void> {
+    await this.run({ set_current_database: { db_name: dbName } });
+  }
+
+  async getTable(tableName: string, dbName?: string): Promise<CatalogTable> {
+    const rows = await this.run({ get_table: { table_name: tableName, ...(dbName ? { db_name: dbName } : {}) } });
+    return catalogTable(rows[0]!);
+  }
+
+  /** Creates a table (managed, or external with `path`) and returns it as a DataFrame, as PySpark. */
+  async createTable(
+    tableName: string,
+    opts: { path?: string; source?: string; schema?: StructType | string; description?: string; options?: Record<string, string> } = {},
+  ): Promise<DataFrame> {
+    const schema = opts.schema === undefined ? undefined : typeof opts.schema === 'string' ? parseDDLSchema(opts.schema) : opts.schema;
+    const body: NonNullable<Relation['catalog']> = {
+      create_table: {
+        table_name: tableName,
+        ...(opts.path ? { path: opts.path } : {}),
+        ...(opts.source ? { source: opts.source } : {}),
+        ...(opts.description ? { description: opts.description } : {}),
+        ...(schema ? { schema: dataTypeToProto(schema) } : {}),
+        options: opts.options ?? {},
+      },
+    };
+    await this.run(body);
+    return this.session.table(tableName);
+  }
+
+  async cacheTable(tableName: string, storageLevel?: StorageLevel): Promise<void> {
+    await this.run({ cache_table: { table_name: tableName, ...(storageLevel ? { storage_level: storageLevel.toProto() } : {}) } });
+  }
+
+  async uncacheTable(tableName: string): Promise<void> {
+    await this.run({ uncache_table: { table_name: tableName } });
+  }
+
+  async refreshTable(tableName: string): Promise<void> {
+    await this.run({ refresh_table: { table_name: tableName } });
+  }
+}
+
+export interface CatalogDatabase {
+  name: string;
+  catalog: string | null;
+  description: string | null;
+  locationUri: string;
+}
+
+export interface CatalogColumn {
+  name: string;
+  description: string | null;
+  dataType: string;
+  nullable: boolean;
+  isPartition: boolean;
+  isBucket: boolean;
+  isCluster: boolean;
+}
+
+export interface CatalogFunction {
+  name: string;
+  catalog: string | null;
+  namespace: string[] | null;
+  description: string | null;
+  className: string;
+  isTemporary: boolean;
+}
+
+function str(v: unknown): string | null {
+  return v === null || v === undefined ? null : String(v);
+}
+
+function catalogTable(r: Record<string, unknown>): CatalogTable {
+  return {
+    name: String(r.name),
+    catalog: str(r.catalog),
+    namespace: Array.isArray(r.namespace) ? r.namespace.map(String) : null,
+    description: str(r.description),
+    tableType: String(r.tableType),
+    isTemporary: r.isTemporary === true,
+  };
 }
