@@ -106,6 +106,34 @@ describe('connect client: errors, functions, createDataFrame (live server)', fun
     }
   });
 
+  it('catalog: databases, tables, columns, functions, create/cache/uncache/refresh', async () => {
+    const run = Math.random().toString(36).slice(2, 8);
+    const db = `cat_db_${run}`;
+    const table = `cat_t_${run}`;
+    await spark.sql(`CREATE DATABASE ${db}`);
+    try {
+      expect((await spark.catalog.listDatabases(`cat_db_${run}*`)).map((d) => d.name)).to.deep.equal([db]);
+      await spark.catalog.setCurrentDatabase(db);
+      expect(await spark.catalog.currentDatabase()).to.equal(db);
+      const created = await spark.catalog.createTable(table, { schema: 'id BIGINT, name STRING', source: 'parquet', description: 'made by a test' });
+      expect(await created.count()).to.equal(0);
+      const t = await spark.catalog.getTable(table);
+      expect(t).to.include({ name: table, tableType: 'MANAGED', isTemporary: false });
+      const cols = await spark.catalog.listColumns(table);
+      expect(cols.map((c) => [c.name, c.dataType, c.nullable])).to.deep.equal([['id', 'bigint', true], ['name', 'string', true]]);
+      await spark.catalog.cacheTable(table);
+      expect(await spark.catalog.isCached(table)).to.equal(true);
+      await spark.catalog.uncacheTable(table);
+      expect(await spark.catalog.isCached(table)).to.equal(false);
+      await spark.catalog.refreshTable(table);
+      const fns = await spark.catalog.listFunctions(undefined, 'levensh*');
+      expect(fns.map((f) => f.name)).to.include('levenshtein');
+    } finally {
+      await spark.catalog.setCurrentDatabase('default');
+      await spark.sql(`DROP DATABASE ${db} CASCADE`);
+    }
+  });
+
   it('createDataFrame: a null struct with NOT NULL fields round-trips through the server', async () => {
     const df = spark.createDataFrame([{ id: 1, p: null }, { id: 2, p: { x: 5 } }], 'id INT, p STRUCT<x: INT NOT NULL>');
     expect(await df.orderBy('id').collect()).to.deep.equal([{ id: 1, p: null }, { id: 2, p: { x: 5 } }]);
