@@ -50,6 +50,7 @@ export { DataFrameReader, DataStreamReader } from './reader';
 export { DataFrameWriter, DataStreamWriter, type SaveMode, type OutputMode, type Trigger } from './writer';
 export { StreamingQuery, StreamingQueryManager, type StreamingQueryStatus, type StreamingQueryProgress } from './streaming';
 export { StorageLevel } from './storage-level';
+export { Observation } from './observation';
 export { LogisticRegression, LogisticRegressionModel, VectorAssembler, type LogisticRegressionParams } from './ml';
 export type { LiteralValue } from './plan';
 

@@ -16,6 +16,7 @@ import type { StorageLevel } from './storage-level';
 import { inferSchema, localRelation } from './arrow';
 import { isStaticSetting } from './static-settings';
 import { encodeMessage } from './proto';
+import type { Observation } from './observation';
 
 /** Where a session connects when `remote()` is not given: SPARK_REMOTE, as every Spark Connect client. */
 export function defaultRemote(): string {
@@ -185,6 +186,13 @@ export class SparkSession {
     return { ...(opts.signal ? { signal: opts.signal } : {}), ...(tags.length ? { tags } : {}) };
   }
 
+  /** Observations by name, registered by `DataFrame.observe`, filled from responses' observed metrics. */
+  readonly observations = new Map<string, Observation>();
+
+  private deliverObservations(response: ExecutePlanResponse__Output): void {
+    for (const m of response.observed_metrics ?? []) this.observations.get(m.name)?.deliver(m.keys, m.values);
+  }
+
   /** Tags every later operation of this session (for `interruptTag`), as PySpark's `addTag`. */
   addTag(tag: string): void {
     if (!/^[^,]+$/.test(tag)) throw new TypeError(`a tag must be non-empty and contain no comma: "${tag}"`);
@@ -210,6 +218,7 @@ export class SparkSession {
   async *executeArrow(plan: Plan, opts: ActionOptions = {}, onSchema?: (schema: StructType) => void): AsyncGenerator<Uint8Array> {
     this.checkOpen();
     for await (const response of this.client.execute(plan, this.executeOptions(opts))) {
+      this.deliverObservations(response);
       if (response.schema && onSchema) {
         const dt = dataTypeFromProto(response.schema);
         if (dt.type === 'struct') onSchema(dt);
@@ -223,6 +232,7 @@ export class SparkSession {
     this.checkOpen();
     const out: ExecutePlanResponse__Output[] = [];
     for await (const response of this.client.execute(commandPlan(command), this.executeOptions(opts))) {
+      this.deliverObservations(response);
       if (!response.arrow_batch && !response.execution_progress && !response.result_complete) out.push(response);
     }
     return out;

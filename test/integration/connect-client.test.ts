@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ensureSpark } from '../support/servers';
-import { SparkSession, AnalysisException, DateTimeException, SparkConnectError, functions as F } from '../../lib/connect';
+import { SparkSession, AnalysisException, DateTimeException, Observation, SparkConnectError, functions as F } from '../../lib/connect';
 import { embeddedSparkRemote } from '../../lib/runtime/spark-server';
 
 async function failure(p: Promise<unknown>): Promise<SparkConnectError> {
@@ -132,6 +132,27 @@ describe('connect client: errors, functions, createDataFrame (live server)', fun
       await spark.catalog.setCurrentDatabase('default');
       await spark.sql(`DROP DATABASE ${db} CASCADE`);
     }
+  });
+
+  it('observe: metrics observed during an action are readable from the Observation', async () => {
+    const obs = new Observation();
+    const df = spark.range(0, 1000).observe(obs, F.count(F.lit(1)).alias('rows'), F.max('id').alias('max_id'), F.sum('id').alias('total'));
+    expect(await df.filter(F.col('id').lt(10)).count()).to.equal(10);
+    expect(await obs.get()).to.deep.equal({ rows: 1000n, max_id: 999n, total: 499_500n });
+  });
+
+  it('repartitionByRange, toJSON and createGlobalTempView', async () => {
+    const df = spark.range(0, 100).repartitionByRange(4, 'id');
+    const parts = await df.select(F.spark_partition_id().alias('p'), 'id').groupBy('p').agg(F.min('id').alias('lo'), F.max('id').alias('hi')).orderBy('p').collect();
+    expect(parts).to.have.length(4);
+    for (let i = 1; i < parts.length; i++) expect(Number(parts[i]!.lo)).to.be.greaterThan(Number(parts[i - 1]!.hi));
+    expect(await spark.createDataFrame([{ a: 1, b: 'x' }], 'a INT, b STRING').toJSON().collect()).to.deep.equal([{ value: '{"a":1,"b":"x"}' }]);
+    const view = `gv_${Math.random().toString(36).slice(2, 8)}`;
+    await spark.range(3).createGlobalTempView(view);
+    expect(await spark.table(`global_temp.${view}`).count()).to.equal(3);
+    const again = await failure(spark.range(3).createGlobalTempView(view));
+    expect(again).to.be.instanceOf(AnalysisException);
+    await spark.catalog.dropGlobalTempView(view);
   });
 
   it('createDataFrame: a null struct with NOT NULL fields round-trips through the server', async () => {

@@ -36,3 +36,29 @@ describe('connect callFunction and higher-order function plans @unit', () => {
     expect(() => F.transform('xs', ((a: unknown, b: unknown, c: unknown) => a) as never)).to.throw(TypeError, /1 or 2 arguments/);
   });
 });
+
+describe('connect observe, repartitionByRange, toJSON plans @unit', () => {
+  it('observe registers the Observation and plans CollectMetrics; metrics are delivered by name', async () => {
+    const { Observation } = await import('../../lib/connect');
+    const spark = await SparkSession.builder().withClient(new RecordingClient()).create();
+    const obs = new Observation('q');
+    const df = spark.range(10).observe(obs, F.count(F.lit(1)).alias('n'));
+    expect(df.relation.collect_metrics!.name).to.equal('q');
+    expect(df.relation.collect_metrics!.metrics).to.have.length(1);
+    expect(spark.observations.get('q')).to.equal(obs);
+    expect(() => spark.range(1).observe(new Observation('q'), F.count(F.lit(1)))).to.throw(/already named/);
+    obs.deliver(['n'], [{ long: '10', literal_type: 'long' } as never]);
+    expect(await obs.get()).to.deep.equal({ n: 10n });
+  });
+
+  it('repartitionByRange sorts ascending unless told; toJSON is to_json(struct(*))', async () => {
+    const spark = await SparkSession.builder().withClient(new RecordingClient()).create();
+    const r = spark.range(10).repartitionByRange(3, 'id', F.col('id').desc()).relation.repartition_by_expression!;
+    expect(r.num_partitions).to.equal(3);
+    expect(r.partition_exprs!.map((e) => e.sort_order!.direction)).to.deep.equal(['SORT_DIRECTION_ASCENDING', 'SORT_DIRECTION_DESCENDING']);
+    expect(() => spark.range(1).repartitionByRange(2)).to.throw(TypeError);
+    const j = spark.range(1).toJSON().relation.project!.expressions![0]!;
+    expect(j.alias!.name).to.deep.equal(['value']);
+    expect(j.alias!.expr!.unresolved_function!.function_name).to.equal('to_json');
+  });
+});
