@@ -201,7 +201,12 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
       yieldedOnStream++;
       return r.value;
     };
-    const onAbort = () => void this.interruptOperation(operationId).catch(() => undefined);
+    // Cleanup calls use the short policy: an abort must not keep the process busy retrying for minutes.
+    const interrupt = () =>
+      this.transport
+        .unary('Interrupt', { ...this.common(), interrupt_type: 'INTERRUPT_TYPE_OPERATION_ID', operation_id: operationId }, { timeoutMs: 5000, policy: CLEANUP_RETRY_POLICY })
+        .catch(() => undefined);
+    const onAbort = () => void interrupt();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       while (!complete) {
@@ -235,7 +240,7 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
         // Aborted before the server answered: the ExecutePlan may still be on its way, so interrupt and
         // release once more after it had time to register.
         setTimeout(() => {
-          void this.interruptOperation(operationId).catch(() => undefined);
+          void interrupt();
           void releaseAll();
         }, 1000).unref();
       }
@@ -303,6 +308,11 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
       );
       throw this.closedBecause;
     }
+  }
+
+  /** True once the server lost this session (see SessionChangedError): every call fails. */
+  get closed(): boolean {
+    return this.closedBecause !== undefined;
   }
 
   private checkOpen(): void {

@@ -105,7 +105,7 @@ export class SparkSessionBuilder {
     const pending = creating.get(key);
     if (pending) await pending.catch(() => undefined);
     const active = SparkSession.active.get(key);
-    if (active && !active.stopped) {
+    if (active && !active.stopped && !(active.client as { closed?: boolean }).closed) {
       if (Object.keys(this.settings).length) await active.conf.setAll(this.settings);
       return active;
     }
