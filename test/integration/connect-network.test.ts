@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { ensureSpark } from '../support/servers';
 import { FaultProxy } from '../support/fault-proxy';
-import { SparkSession, ConnectionError, SparkConnectError, SparkRuntimeException, functions as F } from '../../lib/connect';
+import { SparkSession, ConnectionError, DEFAULT_RETRY_POLICY, SparkConnectError, SparkRuntimeException, functions as F } from '../../lib/connect';
 import type { SparkState } from '../../lib/runtime/spark-server';
 
 async function failure(p: Promise<unknown>): Promise<Error> {
@@ -25,7 +25,12 @@ describe('connect client over a faulty network (live server)', function () {
     state = await ensureSpark();
     proxy = new FaultProxy('127.0.0.1', state.port);
     const port = await proxy.start();
-    spark = await SparkSession.builder().remote(`sc://127.0.0.1:${port}/;token=${state.token}`).appName('connect-network-test').create();
+    // The builder's retry policy, with backoffs capped at 1 s so the test does not wait out PySpark's ×4 growth.
+    spark = await SparkSession.builder()
+      .remote(`sc://127.0.0.1:${port}/;token=${state.token}`)
+      .retryPolicy({ ...DEFAULT_RETRY_POLICY, backoffMultiplier: 2, maxBackoffMs: 1000 })
+      .appName('connect-network-test')
+      .create();
     spark.on('request', (e) => events.push({ kind: 'request', ...e }));
     spark.on('retry', (e) => events.push({ kind: 'retry', method: e.method }));
     spark.on('reattach', (e) => events.push({ kind: 'reattach', operationId: e.operationId }));
