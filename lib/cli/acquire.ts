@@ -1,7 +1,7 @@
 import * as net from 'node:net';
 import { parseConnectUrl, describeEndpoint, InvalidUrlError } from '../connect/url';
 import { ConnectionError } from '../connect/errors';
-import { startSpark, stopSpark, sparkStatus } from '../runtime/spark-server';
+import { startSpark, stopSpark, sparkStatus, embeddedSparkRemote } from '../runtime/spark-server';
 import { startKafka, stopKafka } from '../runtime/kafka-broker';
 import { resolveBootstrapServers } from '../kafka/config';
 import { UsageError } from './job';
@@ -73,7 +73,7 @@ export async function acquireSpark(opts: AcquireSparkOptions): Promise<SparkTarg
         ),
       );
     }
-    return { url: withToken(state.url, state.token), endpoint: state.url, started: false, release: async () => undefined };
+    return { url: embeddedSparkRemote(state), endpoint: state.url, started: false, release: async () => undefined };
   }
 
   const t0 = Date.now();
@@ -82,7 +82,7 @@ export async function acquireSpark(opts: AcquireSparkOptions): Promise<SparkTarg
   if (started) log(`spark: started in ${((Date.now() - t0) / 1000).toFixed(1)}s at ${state.url} (pid ${state.pid}, UI ${state.ui_url ?? 'unknown'})`);
   let released = false;
   return {
-    url: withToken(state.url, state.token),
+    url: embeddedSparkRemote(state),
     endpoint: state.url,
     started,
     release: async () => {
@@ -92,10 +92,6 @@ export async function acquireSpark(opts: AcquireSparkOptions): Promise<SparkTarg
       log(`spark: ${how} (pid ${state.pid})`);
     },
   };
-}
-
-function withToken(url: string, token: string | undefined): string {
-  return token ? `${url.replace(/\/$/, '')}/;token=${encodeURIComponent(token)}` : url;
 }
 
 /** Fails fast (naming the endpoint) when nothing accepts a connection there. */

@@ -510,13 +510,17 @@ function describeValue(v: unknown): string {
   return String(v);
 }
 
-function bitmapOf(values: readonly unknown[], path: string, nullable: boolean): { bitmap: Uint8Array | undefined; nullCount: number } {
+/**
+ * The validity bitmap of a column. `parentNull` marks rows whose enclosing struct is null: a NOT NULL field
+ * is null there too (Spark never reads it), so only a null under a present parent is an error.
+ */
+function bitmapOf(values: readonly unknown[], path: string, nullable: boolean, parentNull?: Uint8Array): { bitmap: Uint8Array | undefined; nullCount: number } {
   let nullCount = 0;
   for (let i = 0; i < values.length; i++) if (values[i] == null) nullCount++;
   if (nullCount === 0) return { bitmap: undefined, nullCount: 0 };
   if (!nullable) {
-    const at = values.findIndex((v) => v == null);
-    throw new EncodeError(`${path}[${at}]`, 'null in a non-nullable field');
+    const at = values.findIndex((v, i) => v == null && !parentNull?.[i]);
+    if (at >= 0) throw new EncodeError(`${path}[${at}]`, 'null in a non-nullable field');
   }
   const bitmap = new Uint8Array(Math.ceil(values.length / 8));
   for (let i = 0; i < values.length; i++) if (values[i] != null) bitmap[i >> 3]! |= 1 << (i & 7);
@@ -529,6 +533,7 @@ const INT_RANGES: Record<'byte' | 'short' | 'integer', [number, number]> = {
   integer: [-2147483648, 2147483647],
 };
 const LONG_MIN = -(2n ** 63n);
+const MAX_INTERVAL_MICROS = (2n ** 63n - 1n) / 1000n;
 const LONG_MAX = 2n ** 63n - 1n;
 
 function toSmallInt(v: unknown, kind: 'byte' | 'short' | 'integer', at: () => string): number {
@@ -625,7 +630,7 @@ function utf8Data(type: ArrowDataType, strings: readonly unknown[], common: { le
 }
 
 /** Build the Arrow Data for one column of values of Spark type `dt`. `path` names the column in errors. */
-export function encodeColumn(dt: DataType, values: readonly unknown[], nullable: boolean, path: string): Data {
+export function encodeColumn(dt: DataType, values: readonly unknown[], nullable: boolean, path: string, parentNull?: Uint8Array): Data {
   const type = toArrowType(dt);
   const n = values.length;
   if (dt.type === 'null') {
@@ -633,7 +638,7 @@ export function encodeColumn(dt: DataType, values: readonly unknown[], nullable:
     if (bad >= 0) throw new EncodeError(`${path}[${bad}]`, `a void (null type) column holds ${describeValue(values[bad])}`);
     return makeData({ type: type as Null, length: n });
   }
-  const { bitmap, nullCount } = bitmapOf(values, path, nullable);
+  const { bitmap, nullCount } = bitmapOf(values, path, nullable, parentNull);
   const common = { length: n, nullCount, ...(bitmap ? { nullBitmap: bitmap } : {}) };
   const at = (i: number) => () => `${path}[${i}]`;
   switch (dt.type) {
@@ -721,7 +726,12 @@ export function encodeColumn(dt: DataType, values: readonly unknown[], nullable:
         if (typeof v !== 'object') throw new EncodeError(`${path}[${i}]`, `expected {months, days, microseconds}, got ${describeValue(v)}`);
         arr[4 * i] = toSmallInt(v.months ?? 0, 'integer', at(i));
         arr[4 * i + 1] = toSmallInt(v.days ?? 0, 'integer', at(i));
-        words[2 * i + 1] = toLong(v.microseconds ?? 0n, at(i)) * 1000n;
+        const micros = toLong(v.microseconds ?? 0n, at(i));
+        // Arrow carries nanoseconds in an int64: beyond ±2^63/1000 µs (about 106 days) it would wrap.
+        if (micros > MAX_INTERVAL_MICROS || micros < -MAX_INTERVAL_MICROS) {
+          throw new EncodeError(`${path}[${i}]`, `a calendar interval's microseconds (${micros}) must be within ±${MAX_INTERVAL_MICROS} to be sent as Arrow nanoseconds; move whole days into "days"`);
+        }
+        words[2 * i + 1] = micros * 1000n;
       }
       return makeData({ type: type as IntervalMonthDayNano, ...common, data: arr });
     }
@@ -760,7 +770,11 @@ export function encodeColumn(dt: DataType, values: readonly unknown[], nullable:
       const child = makeData({ type: entriesType, length: keys.length, nullCount: 0, children: [keyData, valueData] });
       return makeData({ type: mapT, ...common, valueOffsets: offsets, child });
     }
-    case 'struct': return makeData({ type: type as Struct, ...common, children: structChildren(dt, values, path) });
+    case 'struct': {
+      const nulls = new Uint8Array(n);
+      for (let i = 0; i < n; i++) if (values[i] == null || parentNull?.[i]) nulls[i] = 1;
+      return makeData({ type: type as Struct, ...common, children: structChildren(dt, values, path, nulls) });
+    }
     case 'udt':
       if (!dt.sqlType) throw new EncodeError(path, `the user-defined type ${dt.jvmClass ?? dt.pythonClass ?? ''} has no known SQL type`);
       return encodeColumn(dt.sqlType, values, nullable, path);
@@ -768,7 +782,7 @@ export function encodeColumn(dt: DataType, values: readonly unknown[], nullable:
   }
 }
 
-function structChildren(dt: StructType, values: readonly unknown[], path: string): Data[] {
+function structChildren(dt: StructType, values: readonly unknown[], path: string, parentNull?: Uint8Array): Data[] {
   return dt.fields.map((f: StructField, j) => {
     const column = values.map((v, i) => {
       if (v == null) return null;
@@ -779,7 +793,7 @@ function structChildren(dt: StructType, values: readonly unknown[], path: string
       if (typeof v === 'object' && !(v instanceof Uint8Array) && !(v instanceof Map)) return (v as Record<string, unknown>)[f.name];
       throw new EncodeError(`${path}[${i}]`, `expected an object or an array for a struct, got ${describeValue(v)}`);
     });
-    return encodeColumn(f.dataType, column, f.nullable, path === '' ? f.name : `${path}.${f.name}`);
+    return encodeColumn(f.dataType, column, f.nullable, path === '' ? f.name : `${path}.${f.name}`, parentNull);
   });
 }
 

@@ -1,8 +1,18 @@
 import { EventEmitter } from 'node:events';
-import { randomUUID } from 'node:crypto';
-import * as grpc from '@grpc/grpc-js';
-import { GrpcTransport, DEFAULT_RETRY_POLICY, backoffMs, sleep, type RetryPolicy } from './transport';
-import { OperationInterruptedError, type SparkErrorDetails } from './errors';
+import { createHash, randomUUID } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+import { GrpcTransport } from './transport';
+import {
+  CLEANUP_RETRY_POLICY,
+  DEFAULT_RETRY_POLICY,
+  FIRST_CONNECT_RETRY_POLICY,
+  RetryableStreamEnd,
+  sparkErrorClass,
+  withRetries,
+  type RetryEvent,
+  type RetryPolicy,
+} from './retry';
+import { ConnectionError, OperationInterruptedError, SessionChangedError, SparkConnectError, type SparkErrorDetails } from './errors';
 import type { ConnectionOptions } from './url';
 import type { Plan } from './gen/spark/connect/Plan';
 import type { ExecutePlanRequest } from './gen/spark/connect/ExecutePlanRequest';
@@ -12,8 +22,12 @@ import type { AnalyzePlanRequest } from './gen/spark/connect/AnalyzePlanRequest'
 import type { AnalyzePlanResponse__Output } from './gen/spark/connect/AnalyzePlanResponse';
 import type { ConfigRequest } from './gen/spark/connect/ConfigRequest';
 import type { ConfigResponse__Output } from './gen/spark/connect/ConfigResponse';
-import type { FetchErrorDetailsResponse__Output } from './gen/spark/connect/FetchErrorDetailsResponse';
 import type { UserContext } from './gen/spark/connect/UserContext';
+import type { ArtifactStatusesResponse__Output } from './gen/spark/connect/ArtifactStatusesResponse';
+import type { AddArtifactsResponse__Output } from './gen/spark/connect/AddArtifactsResponse';
+
+/** Artifact upload chunk: far below any server's message limit (128 MiB by default). */
+const ARTIFACT_CHUNK_BYTES = 4 * 1024 * 1024;
 
 export const CLIENT_TYPE = 'spark-ts';
 
@@ -32,10 +46,21 @@ export interface ExecuteOptions {
   tags?: string[];
 }
 
-/** Events: `progress` (ExecutionProgressEvent), `reattach` ({operationId, attempt, lastResponseId}). */
+/**
+ * Events: `progress` (ExecutionProgressEvent), `reattach` ({operationId, attempt, lastResponseId}),
+ * `retry` (a failed try about to be repeated after `delayMs`), `request` (each ExecutePlan / ReattachExecute sent).
+ */
 export interface SparkConnectClientEvents {
   progress: [ExecutionProgressEvent];
   reattach: [{ operationId: string; attempt: number; lastResponseId?: string }];
+  retry: [RetryEvent & { method: string; operationId?: string }];
+  request: [{ method: 'ExecutePlan' | 'ReattachExecute'; operationId: string }];
+}
+
+/** How a client retries: `retryPolicy` for established connections, `firstConnectRetryPolicy` until the server first answers. */
+export interface ClientRetryOptions {
+  retryPolicy?: RetryPolicy;
+  firstConnectRetryPolicy?: RetryPolicy;
 }
 
 /**
@@ -44,9 +69,10 @@ export interface SparkConnectClientEvents {
  */
 export interface ExecutionClient
   extends Pick<
-    SparkConnectClient,
-    'sessionId' | 'endpoint' | 'execute' | 'analyze' | 'config' | 'interruptAll' | 'interruptTag' | 'interruptOperation' | 'releaseSession'
-  > {
+      SparkConnectClient,
+      'sessionId' | 'endpoint' | 'execute' | 'analyze' | 'config' | 'interruptAll' | 'interruptTag' | 'interruptOperation' | 'releaseSession'
+    >,
+    Partial<Pick<SparkConnectClient, 'cacheArtifact'>> {
   on<K extends keyof SparkConnectClientEvents>(event: K, listener: (...args: SparkConnectClientEvents[K]) => void): unknown;
   off<K extends keyof SparkConnectClientEvents>(event: K, listener: (...args: SparkConnectClientEvents[K]) => void): unknown;
 }
@@ -60,14 +86,20 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
   readonly userContext: UserContext;
   readonly transport: GrpcTransport;
   private serverSideSessionId?: string;
-  /** Test hook: end each ExecutePlan/Reattach stream after this many responses, as a broken network would. */
+  /** Background uploads of cached artifacts, by hash. */
+  private readonly uploads = new Map<string, Promise<void>>();
+  /** Set when the server lost the session: every later call fails with it. */
+  private closedBecause?: SessionChangedError;
+  /** Test hook: end each ExecutePlan/Reattach stream after this many responses, as a server's stream limit would. */
   breakStreamAfterResponses?: number;
 
-  constructor(readonly options: ConnectionOptions, retryPolicy: RetryPolicy = DEFAULT_RETRY_POLICY) {
+  constructor(readonly options: ConnectionOptions, retry: RetryPolicy | ClientRetryOptions = DEFAULT_RETRY_POLICY) {
     super();
     this.sessionId = options.sessionId;
     this.userContext = { user_id: options.userId, user_name: options.userId };
-    this.transport = new GrpcTransport(options, retryPolicy);
+    const r: ClientRetryOptions = 'shouldRetry' in retry ? { retryPolicy: retry } : retry;
+    this.transport = new GrpcTransport(options, r.retryPolicy ?? DEFAULT_RETRY_POLICY, r.firstConnectRetryPolicy ?? FIRST_CONNECT_RETRY_POLICY);
+    this.transport.onRetry = (e) => this.emit('retry', e);
   }
 
   get endpoint(): string {
@@ -84,8 +116,11 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
   }
 
   /**
-   * Executes a plan and yields every response. The execution is reattachable: if the stream ends or breaks
-   * before ResultComplete, it reattaches after the last response it saw; at the end it releases the operation.
+   * Executes a plan and yields every response, as PySpark's reattachable execution does: ExecutePlan is
+   * sent once; a broken or ended stream is resumed with ReattachExecute after the last response seen
+   * (under the retry policy, with a fresh budget per response); ExecutePlan is re-sent only when the
+   * server never registered the operation (OPERATION_NOT_FOUND / SESSION_NOT_FOUND before any response).
+   * Consumed responses are released as the caller moves on (release_until), everything at the end.
    */
   async *execute(plan: Plan, opts: ExecuteOptions = {}): AsyncGenerator<ExecutePlanResponse__Output> {
     const operationId = opts.operationId ?? randomUUID();
@@ -97,62 +132,191 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
       request_options: [{ reattach_options: { reattachable: true } }],
     };
     const signal = opts.signal;
+    const interrupted = () => new OperationInterruptedError(`operation ${operationId} interrupted`, { endpoint: this.endpoint });
+    if (signal?.aborted) throw interrupted();
+    this.checkOpen();
+    await this.uploadsDone();
     let lastResponseId: string | undefined;
     let complete = false;
-    let attempt = 0;
-    const executeStarted = Date.now();
-    let started = false;
-    const onAbort = () => void this.interruptOperation(operationId).catch(() => undefined);
+    let executeSent = false;
+    let reattaches = 0;
+    let iterator: AsyncIterator<ExecutePlanResponse__Output> | undefined;
+    let yieldedOnStream = 0;
+    const releaser = new ResponseReleaser((responseId) =>
+      this.transport.unary('ReleaseExecute', { ...this.common(), operation_id: operationId, release_until: { response_id: responseId } }, { timeoutMs: 10_000, policy: CLEANUP_RETRY_POLICY }),
+    );
+    const open = (): AsyncIterator<ExecutePlanResponse__Output> => {
+      yieldedOnStream = 0;
+      if (!executeSent) {
+        executeSent = true;
+        this.emit('request', { method: 'ExecutePlan', operationId });
+        return this.transport.stream<ExecutePlanRequest, ExecutePlanResponse__Output>('ExecutePlan', request, signal)[Symbol.asyncIterator]();
+      }
+      reattaches++;
+      this.emit('reattach', { operationId, attempt: reattaches, lastResponseId });
+      this.emit('request', { method: 'ReattachExecute', operationId });
+      const reattach: ReattachExecuteRequest = { ...this.common(), operation_id: operationId, ...(lastResponseId ? { last_response_id: lastResponseId } : {}) };
+      return this.transport.stream<ReattachExecuteRequest, ExecutePlanResponse__Output>('ReattachExecute', reattach, signal)[Symbol.asyncIterator]();
+    };
+    const drop = () => {
+      const it = iterator;
+      iterator = undefined;
+      void it?.return?.(undefined).catch(() => undefined);
+    };
+    /** The next response, or undefined when this stream ended after progress (reattach at once). */
+    const nextOnce = async (): Promise<ExecutePlanResponse__Output | undefined> => {
+      iterator ??= open();
+      let r: IteratorResult<ExecutePlanResponse__Output>;
+      try {
+        if (this.breakStreamAfterResponses !== undefined && yieldedOnStream >= this.breakStreamAfterResponses) {
+          r = { done: true, value: undefined };
+        } else {
+          r = await iterator.next();
+        }
+      } catch (err) {
+        drop();
+        const errorClass = sparkErrorClass(err);
+        if (errorClass === 'INVALID_HANDLE.OPERATION_NOT_FOUND' || errorClass === 'INVALID_HANDLE.SESSION_NOT_FOUND') {
+          if (lastResponseId !== undefined) {
+            throw new SparkConnectError(
+              `[RESPONSE_ALREADY_RECEIVED] operation ${operationId} is gone from the server (${errorClass}) after part of its result was received; it cannot be resumed or re-run safely`,
+              { errorClass: 'RESPONSE_ALREADY_RECEIVED', endpoint: this.endpoint },
+            );
+          }
+          // The server never registered it: sending ExecutePlan again cannot run it twice.
+          executeSent = false;
+          throw new RetryableStreamEnd(operationId);
+        }
+        throw err;
+      }
+      if (r.done) {
+        const progressed = yieldedOnStream > 0;
+        drop();
+        if (complete) return undefined;
+        // A stream that ended after progress is the server's stream-length limit: reattach now. An empty
+        // one backs off like an error.
+        if (progressed) return undefined;
+        throw new RetryableStreamEnd(operationId);
+      }
+      yieldedOnStream++;
+      return r.value;
+    };
+    // Cleanup calls use the short policy: an abort must not keep the process busy retrying for minutes.
+    const interrupt = () =>
+      this.transport
+        .unary('Interrupt', { ...this.common(), interrupt_type: 'INTERRUPT_TYPE_OPERATION_ID', operation_id: operationId }, { timeoutMs: 5000, policy: CLEANUP_RETRY_POLICY })
+        .catch(() => undefined);
+    const onAbort = () => void interrupt();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       while (!complete) {
-        if (signal?.aborted) throw new OperationInterruptedError(`operation ${operationId} interrupted`, { endpoint: this.endpoint });
-        const stream = !started
-          ? this.transport.stream<ExecutePlanRequest, ExecutePlanResponse__Output>('ExecutePlan', request, signal)
-          : this.transport.stream<ReattachExecuteRequest, ExecutePlanResponse__Output>(
-              'ReattachExecute',
-              { ...this.common(), operation_id: operationId, ...(lastResponseId ? { last_response_id: lastResponseId } : {}) },
-              signal,
-            );
-        started = true;
-        let seen = 0;
+        let response: ExecutePlanResponse__Output | undefined;
         try {
-          for await (const response of stream) {
-            if (response.server_side_session_id) this.serverSideSessionId = response.server_side_session_id;
-            lastResponseId = response.response_id;
-            if (response.execution_progress) this.emitProgress(operationId, response);
-            if (response.result_complete) complete = true;
-            yield response;
-            attempt = 0;
-            if (this.breakStreamAfterResponses !== undefined && ++seen >= this.breakStreamAfterResponses && !complete) break;
-          }
+          response = await withRetries(() => this.transport.currentPolicy(), nextOnce, (e) => this.emit('retry', { method: 'ExecutePlan', operationId, ...e }), signal);
         } catch (err) {
-          if (signal?.aborted) throw new OperationInterruptedError(`operation ${operationId} interrupted`, { endpoint: this.endpoint });
-          const code = (err as grpc.ServiceError).code;
-          const retry = this.transport.retryPolicy;
-          const wait = backoffMs(retry, attempt);
-          if (lastResponseId === undefined && code === grpc.status.UNAVAILABLE) {
-            // Before the server has seen the operation there is nothing to reattach to: run it again, within
-            // the policy's time budget, so a closed port fails as fast for ExecutePlan as for unary calls.
-            if (attempt >= retry.maxRetries || Date.now() - executeStarted + wait > retry.maxElapsedMs) {
-              throw await this.transport.toSparkError(err, (id) => this.fetchErrorDetails(id));
-            }
-            started = false;
-          } else if (!isReattachable(err) || attempt >= retry.maxRetries) {
-            throw await this.transport.toSparkError(err, (id) => this.fetchErrorDetails(id));
-          }
-          await sleep(wait);
-          attempt++;
+          if (signal?.aborted) throw interrupted();
+          throw await this.transport.toSparkError(err, (id) => this.fetchErrorDetails(id));
         }
-        if (!complete) this.emit('reattach', { operationId, attempt, lastResponseId });
+        if (response === undefined) continue;
+        this.checkServerSession(response.server_side_session_id);
+        lastResponseId = response.response_id;
+        if (response.execution_progress) this.emitProgress(operationId, response);
+        if (response.result_complete) complete = true;
+        yield response;
+        if (!complete && lastResponseId) releaser.release(lastResponseId);
       }
     } finally {
       signal?.removeEventListener('abort', onAbort);
-      // Frees the server's buffered responses; after completion this is a courtesy, after a failure a must.
-      void this.transport
-        .unary('ReleaseExecute', { ...this.common(), operation_id: operationId, release_all: {} }, 5000)
-        .catch(() => undefined);
+      drop();
+      releaser.stop();
+      // Frees the server's buffered responses; after completion this is a courtesy, after a failure or an
+      // abandoned iteration a must (it also ends a still-running operation).
+      const releaseAll = () =>
+        this.transport
+          .unary('ReleaseExecute', { ...this.common(), operation_id: operationId, release_all: {} }, { timeoutMs: 5000, policy: CLEANUP_RETRY_POLICY })
+          .catch(() => undefined);
+      void releaseAll();
+      if (!complete && lastResponseId === undefined && executeSent) {
+        // Aborted before the server answered: the ExecutePlan may still be on its way, so interrupt and
+        // release once more after it had time to register.
+        setTimeout(() => {
+          void interrupt();
+          void releaseAll();
+        }, 1000).unref();
+      }
     }
+  }
+
+  /**
+   * Caches `bytes` on the server as the artifact `cache/<sha256>` (as PySpark does for local data above
+   * 64 MB), unless the server has it already; returns the hash at once and uploads in the background.
+   * Every later execute/analyze waits for the upload, so a plan naming the hash never arrives first.
+   */
+  cacheArtifact(bytes: Uint8Array): string {
+    const hash = createHash('sha256').update(bytes).digest('hex');
+    if (!this.uploads.has(hash)) {
+      const upload = this.uploadArtifact(`cache/${hash}`, bytes);
+      upload.catch(() => this.uploads.delete(hash)); // a failed upload is reported by the action, then may be tried again
+      this.uploads.set(hash, upload);
+    }
+    return hash;
+  }
+
+  private async uploadArtifact(name: string, bytes: Uint8Array): Promise<void> {
+    const status = await this.transport.unary<object, ArtifactStatusesResponse__Output>('ArtifactStatus', { ...this.common(), names: [name] });
+    if (status.statuses[name]?.exists) return;
+    const chunk = (data: Uint8Array) => ({ data: Buffer.from(data.buffer, data.byteOffset, data.byteLength), crc: String(crc32(data)) });
+    const requests: object[] = [];
+    if (bytes.byteLength <= ARTIFACT_CHUNK_BYTES) {
+      requests.push({ ...this.common(), batch: { artifacts: [{ name, data: chunk(bytes) }] } });
+    } else {
+      const numChunks = Math.ceil(bytes.byteLength / ARTIFACT_CHUNK_BYTES);
+      for (let i = 0; i < numChunks; i++) {
+        const part = chunk(bytes.subarray(i * ARTIFACT_CHUNK_BYTES, (i + 1) * ARTIFACT_CHUNK_BYTES));
+        requests.push(
+          i === 0
+            ? { ...this.common(), begin_chunk: { name, total_bytes: String(bytes.byteLength), num_chunks: String(numChunks), initial_chunk: part } }
+            : { ...this.common(), chunk: part },
+        );
+      }
+    }
+    try {
+      const res = await withRetries(() => this.transport.currentPolicy(), () => this.transport.clientStream<object, AddArtifactsResponse__Output>('AddArtifacts', requests));
+      const summary = res.artifacts.find((a) => a.name === name);
+      if (summary && !summary.is_crc_successful) throw new SparkConnectError(`the server received artifact ${name} corrupted (CRC mismatch)`, { endpoint: this.endpoint });
+    } catch (err) {
+      throw await this.transport.toSparkError(err, (id) => this.fetchErrorDetails(id));
+    }
+  }
+
+  /** Waits for background uploads (cached local relations) so the plans that name them can run. */
+  private async uploadsDone(): Promise<void> {
+    if (this.uploads.size) await Promise.all(this.uploads.values());
+  }
+
+  /** A changed server-side session id means the server lost this session: fail and close, never continue silently. */
+  private checkServerSession(observed: string | undefined): void {
+    if (!observed) return;
+    if (this.serverSideSessionId === undefined) {
+      this.serverSideSessionId = observed;
+      return;
+    }
+    if (observed !== this.serverSideSessionId) {
+      this.closedBecause = new SessionChangedError(
+        `[INVALID_HANDLE.SESSION_CHANGED] the server at ${this.endpoint} no longer has session ${this.sessionId} (server-side id ${this.serverSideSessionId}, now ${observed}): it restarted or dropped the session, so temp views and settings are gone; create a new session`,
+        { errorClass: 'INVALID_HANDLE.SESSION_CHANGED', endpoint: this.endpoint },
+      );
+      throw this.closedBecause;
+    }
+  }
+
+  /** True once the server lost this session (see SessionChangedError): every call fails. */
+  get closed(): boolean {
+    return this.closedBecause !== undefined;
+  }
+
+  private checkOpen(): void {
+    if (this.closedBecause) throw this.closedBecause;
   }
 
   private emitProgress(operationId: string, response: ExecutePlanResponse__Output): void {
@@ -179,7 +343,7 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
 
   /** Interrupts one operation (used by AbortSignal) or, with no id, every operation of the session. */
   async interruptOperation(operationId: string): Promise<string[]> {
-    const res = await this.call<{ interrupted_ids: string[] }>('Interrupt', {
+    const res = await this.call<{ interrupted_ids: string[]; server_side_session_id?: string }>('Interrupt', {
       ...this.common(),
       interrupt_type: 'INTERRUPT_TYPE_OPERATION_ID',
       operation_id: operationId,
@@ -188,61 +352,72 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
   }
 
   async interruptAll(): Promise<string[]> {
-    const res = await this.call<{ interrupted_ids: string[] }>('Interrupt', { ...this.common(), interrupt_type: 'INTERRUPT_TYPE_ALL' });
+    const res = await this.call<{ interrupted_ids: string[]; server_side_session_id?: string }>('Interrupt', { ...this.common(), interrupt_type: 'INTERRUPT_TYPE_ALL' });
     return res.interrupted_ids;
   }
 
   async interruptTag(tag: string): Promise<string[]> {
-    const res = await this.call<{ interrupted_ids: string[] }>('Interrupt', { ...this.common(), interrupt_type: 'INTERRUPT_TYPE_TAG', operation_tag: tag });
+    const res = await this.call<{ interrupted_ids: string[]; server_side_session_id?: string }>('Interrupt', { ...this.common(), interrupt_type: 'INTERRUPT_TYPE_TAG', operation_tag: tag });
     return res.interrupted_ids;
   }
 
-  /** Fetches the full error (message, class, parameters, server stack) for an error id from a failed call. */
+  /** Fetches the full error (message, class, parameters, contexts, causes, server stack) for an error id. */
   async fetchErrorDetails(errorId: string): Promise<SparkErrorDetails | undefined> {
-    const res = await this.transport.unary<object, FetchErrorDetailsResponse__Output>(
-      'FetchErrorDetails',
-      { ...this.common(), error_id: errorId },
-      10_000,
-    );
-    if (res.root_error_idx === undefined || !res.errors.length) return undefined;
-    const root = res.errors[res.root_error_idx];
-    const t = root.spark_throwable;
-    const trace = root.stack_trace.map((f) => `    at ${f.declaring_class}.${f.method_name}(${f.file_name ?? 'Unknown'}:${f.line_number})`).join('\n');
-    return {
-      errorClass: t?.error_class || undefined,
-      sqlState: t?.sql_state || undefined,
-      messageParameters: t?.message_parameters ?? {},
-      classes: root.error_type_hierarchy,
-      serverMessage: root.message,
-      errorId,
-      serverStackTrace: trace || undefined,
-    };
+    return this.transport.fetchErrorDetails(errorId);
   }
 
   /** Releases the server-side session. The client is unusable afterwards. */
   async releaseSession(): Promise<void> {
     try {
-      await this.transport.unary('ReleaseSession', { session_id: this.sessionId, user_context: this.userContext, client_type: CLIENT_TYPE }, 5000);
+      if (this.closedBecause) return;
+      await this.transport
+        .unary('ReleaseSession', { session_id: this.sessionId, user_context: this.userContext, client_type: CLIENT_TYPE }, { timeoutMs: 5000, policy: CLEANUP_RETRY_POLICY })
+        .catch((err: unknown) => {
+          // An unreachable server has nothing to release (it expires idle sessions itself).
+          if (!(err instanceof ConnectionError)) throw err;
+        });
     } finally {
       this.transport.close();
     }
   }
 
-  private call<Res>(method: 'AnalyzePlan' | 'Config' | 'Interrupt', request: object): Promise<Res> {
-    return this.transport.withRetries(async () => {
-      try {
-        return await this.transport.unary<object, Res>(method, request);
-      } catch (err) {
-        throw await this.transport.toSparkError(err, (id) => this.fetchErrorDetails(id));
-      }
-    });
+  private async call<Res extends { server_side_session_id?: string }>(method: 'AnalyzePlan' | 'Config' | 'Interrupt', request: object): Promise<Res> {
+    this.checkOpen();
+    if (method === 'AnalyzePlan') await this.uploadsDone();
+    const res = await this.transport.unary<object, Res>(method, request);
+    this.checkServerSession(res.server_side_session_id);
+    return res;
   }
 }
 
-/** A broken stream (network, server restart, a deliberately ended response stream) can be reattached. */
-function isReattachable(err: unknown): boolean {
-  const code = (err as grpc.ServiceError)?.code;
-  if (code === grpc.status.UNAVAILABLE) return true;
-  if (code === grpc.status.INTERNAL && /RST_STREAM|stream|connection/i.test((err as grpc.ServiceError).details ?? '')) return true;
-  return false;
+/**
+ * Coalesces ReleaseExecute(release_until) calls: at most one in flight, then the newest id. The server
+ * keeps sent responses until released, so releasing as we go bounds its memory per operation.
+ */
+class ResponseReleaser {
+  private inFlight = false;
+  private pending?: string;
+  private stopped = false;
+
+  constructor(private readonly send: (responseId: string) => Promise<unknown>) {}
+
+  release(responseId: string): void {
+    if (this.stopped) return;
+    this.pending = responseId;
+    if (!this.inFlight) void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    this.inFlight = true;
+    while (this.pending !== undefined && !this.stopped) {
+      const id = this.pending;
+      this.pending = undefined;
+      await this.send(id).catch(() => undefined);
+    }
+    this.inFlight = false;
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
 }

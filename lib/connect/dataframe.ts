@@ -4,10 +4,12 @@ import type { Expression } from './gen/spark/connect/Expression';
 import type { _spark_connect_Expression_Literal as Literal } from './gen/spark/connect/Expression';
 import type { _spark_connect_Join_JoinType as JoinTypeProto } from './gen/spark/connect/Join';
 import { Column, type ColumnOrName, colExpr, toColumnExpr, toSortOrder } from './column';
-import { literalExpr, literalProto, planIdOf, rootPlan, sqlExpression, type LiteralValue, type PlanProto } from './plan';
+import { fn, literalExpr, literalProto, planIdOf, rootPlan, sqlExpression, type LiteralValue, type PlanProto } from './plan';
 import { type StructType, dataTypeFromProto, simpleString, treeString } from './types';
-import { rowsFromBatch, rowsFromTable, tableFromBatches, type Row } from './arrow';
+import { recordBatchesFromIPC, rowsFromBatch, tableFromBatches, type Row } from './arrow';
+import { columnsFromTable, lazyRowsFromBatch, type LazyRow, type ResultColumns } from './results';
 import { StorageLevel } from './storage-level';
+import type { Observation } from './observation';
 import { DataFrameWriter, DataStreamWriter } from './writer';
 import type { SparkSession } from './session';
 import type { SparkValue } from './values';
@@ -287,6 +289,39 @@ export class DataFrame {
   // ------------------------------------------------------------------ partitioning and sampling
 
   /** `repartition(8)`, `repartition(8, 'k')` or `repartition('k')` (hash partitioning by expressions). */
+  /**
+   * Range-partitions by the columns (sorted ascending unless a column is already `asc()`/`desc()`), into
+   * `numPartitions` or the session default.
+   */
+  repartitionByRange(numPartitionsOrCol: number | ColumnOrName, ...cols: ColumnOrName[]): DataFrame {
+    const n = typeof numPartitionsOrCol === 'number' ? numPartitionsOrCol : undefined;
+    const exprs = [...(typeof numPartitionsOrCol === 'number' ? [] : [numPartitionsOrCol]), ...cols];
+    if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw new RangeError(`repartitionByRange: numPartitions must be a positive integer, got ${n}`);
+    if (exprs.length === 0) throw new TypeError('repartitionByRange: give at least one column');
+    return this.derive({ repartition_by_expression: { input: this.relation, partition_exprs: exprs.map(toSortOrder), ...(n !== undefined ? { num_partitions: n } : {}) } });
+  }
+
+  /**
+   * Observes metrics (aggregate expressions with aliases) while an action runs over the result:
+   * `df.observe(obs, F.count(F.lit(1)).alias('n'))`, then `await obs.get()` after the action. A string
+   * names the observation; its values then come only through streaming query progress.
+   */
+  observe(observation: Observation | string, ...exprs: Column[]): DataFrame {
+    if (exprs.length === 0) throw new TypeError('observe: give at least one metric expression');
+    const name = typeof observation === 'string' ? observation : observation.name;
+    if (typeof observation !== 'string') {
+      const known = this.session.observations.get(name);
+      if (known && known !== observation) throw new Error(`observe: another Observation is already named "${name}"`);
+      this.session.observations.set(name, observation);
+    }
+    return this.derive({ collect_metrics: { input: this.relation, name, metrics: exprs.map((e) => e.expr) } });
+  }
+
+  /** Each row as a JSON string, in one column `value` (PySpark returns an RDD of strings; over Connect a DataFrame). */
+  toJSON(): DataFrame {
+    return this.select(new Column(fn('to_json', [fn('struct', [{ unresolved_star: {} }])])).alias('value'));
+  }
+
   repartition(numPartitionsOrCol?: number | ColumnOrName, ...cols: ColumnOrName[]): DataFrame {
     const n = typeof numPartitionsOrCol === 'number' ? numPartitionsOrCol : undefined;
     const exprs = [...(typeof numPartitionsOrCol === 'number' || numPartitionsOrCol === undefined ? [] : [numPartitionsOrCol]), ...cols];
@@ -516,6 +551,10 @@ export class DataFrame {
     await this.createView(name, false, false);
   }
 
+  async createGlobalTempView(name: string): Promise<void> {
+    await this.createView(name, true, false);
+  }
+
   async createOrReplaceGlobalTempView(name: string): Promise<void> {
     await this.createView(name, true, true);
   }
@@ -536,10 +575,33 @@ export class DataFrame {
     return (await this.fetchAll(opts)).table;
   }
 
-  /** Every row, with exact values (bigint, Decimal, SparkDate, SparkTimestamp, Uint8Array, ...). */
-  async collect(opts: ActionOptions = {}): Promise<Row[]> {
+  /**
+   * Every row, with exact values (bigint, Decimal, SparkDate, SparkTimestamp, Uint8Array, ...). Each Arrow
+   * batch is decoded as it arrives (its bytes dropped), so decoding overlaps the server's work.
+   * `{ rows: 'lazy' }` gives LazyRows instead: one small object per row, a column decoded only when read.
+   */
+  async collect(opts?: ActionOptions & { rows?: 'objects' }): Promise<Row[]>;
+  async collect(opts: ActionOptions & { rows: 'lazy' }): Promise<LazyRow[]>;
+  async collect(opts: ActionOptions & { rows?: 'objects' | 'lazy' } = {}): Promise<Row[] | LazyRow[]> {
+    let schema: StructType | undefined;
+    const lazy = opts.rows === 'lazy';
+    const out: Array<Row | LazyRow> = [];
+    for await (const bytes of this.session.executeArrow(this.plan, opts, (s) => (schema = s))) {
+      for (const batch of recordBatchesFromIPC(bytes)) {
+        const rows = lazy ? lazyRowsFromBatch(batch, schema) : rowsFromBatch(batch, schema);
+        for (let i = 0; i < rows.length; i++) out.push(rows[i]!);
+      }
+    }
+    return out as Row[] | LazyRow[];
+  }
+
+  /**
+   * The whole result as columns: a typed array per fixed-width column plus a validity array, exact values
+   * for the rest; no object per row. The fastest way to numbers in bulk.
+   */
+  async toColumns(opts: ActionOptions = {}): Promise<ResultColumns> {
     const { table, schema } = await this.fetchAll(opts);
-    return rowsFromTable(table, schema);
+    return columnsFromTable(table, schema);
   }
 
   private async fetchAll(opts: ActionOptions): Promise<{ table: arrow.Table; schema?: StructType }> {

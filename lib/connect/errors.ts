@@ -12,6 +12,32 @@ export interface SparkErrorDetails {
   errorId?: string;
   /** Server-side stack trace when the server sends one (spark.sql.connect.serverStacktrace.enabled). */
   serverStackTrace?: string;
+  /** Where in the SQL text or DataFrame code the failure is (from FetchErrorDetails). */
+  queryContexts?: QueryContext[];
+  /** The JVM exception's cause chain, outermost first (from FetchErrorDetails `cause_idx`). */
+  causes?: SparkErrorCause[];
+}
+
+/** A place in the user's query that an error points at (SQL text span or DataFrame call site). */
+export interface QueryContext {
+  contextType: 'SQL' | 'DATAFRAME';
+  objectType: string;
+  objectName: string;
+  startIndex: number;
+  stopIndex: number;
+  fragment: string;
+  callSite: string;
+  summary: string;
+}
+
+/** One link of a server-side cause chain. */
+export interface SparkErrorCause {
+  classes: string[];
+  message: string;
+  errorClass?: string;
+  sqlState?: string;
+  messageParameters: Record<string, string>;
+  serverStackTrace?: string;
 }
 
 /** Any failure of a Spark Connect call. `grpcCode` is the gRPC status of the call that failed. */
@@ -23,9 +49,15 @@ export class SparkConnectError extends Error {
   readonly serverMessage: string;
   readonly grpcCode?: grpc.status;
   readonly endpoint?: string;
+  readonly errorId?: string;
+  /** The server's JVM stack trace (when the server sends one); `stack` stays the JS call site. */
+  readonly serverStackTrace?: string;
+  readonly queryContexts: QueryContext[];
+  /** The server-side cause chain, outermost first; `cause` is its first link as an Error. */
+  readonly causes: SparkErrorCause[];
 
   constructor(message: string, details: Partial<SparkErrorDetails> & { grpcCode?: grpc.status; endpoint?: string } = {}) {
-    super(message);
+    super(message, details.causes?.length ? { cause: causeChainError(details.causes) } : undefined);
     this.name = new.target.name;
     this.errorClass = details.errorClass;
     this.sqlState = details.sqlState;
@@ -34,7 +66,24 @@ export class SparkConnectError extends Error {
     this.serverMessage = details.serverMessage ?? message;
     this.grpcCode = details.grpcCode;
     this.endpoint = details.endpoint;
+    this.errorId = details.errorId;
+    this.serverStackTrace = details.serverStackTrace;
+    this.queryContexts = details.queryContexts ?? [];
+    this.causes = details.causes ?? [];
   }
+}
+
+/** The cause chain as linked plain Errors (`err.cause.cause…`), so Node prints it. */
+function causeChainError(causes: SparkErrorCause[]): Error {
+  let next: Error | undefined;
+  for (let i = causes.length - 1; i >= 0; i--) {
+    const c = causes[i]!;
+    const e: Error = new Error(c.message, next ? { cause: next } : undefined);
+    e.name = c.classes[0] ?? 'Error';
+    e.stack = `${e.name}: ${c.message}${c.serverStackTrace ? `\n${c.serverStackTrace}` : ''}`;
+    next = e;
+  }
+  return next!;
 }
 
 /** The query refers to something that does not exist or does not type-check (unresolved column, …). */
@@ -49,6 +98,12 @@ export class IllegalArgumentException extends SparkConnectError {}
 export class ArithmeticException extends SparkConnectError {}
 /** A run-time failure while executing (SparkRuntimeException, task failures, …). */
 export class SparkRuntimeException extends SparkConnectError {}
+/** A date/time value cannot be parsed or is out of range (java.time.DateTimeException, ANSI casts). */
+export class DateTimeException extends SparkConnectError {}
+/** The server does not support the operation (UnsupportedOperationException, a feature of a newer Spark). */
+export class UnsupportedOperationException extends SparkConnectError {}
+/** The server restarted or dropped the session: its temp views and settings are gone; this client is closed. */
+export class SessionChangedError extends SparkConnectError {}
 /** The operation was interrupted (AbortSignal, interruptAll). */
 export class OperationInterruptedError extends SparkConnectError {}
 /** The server could not be reached. The message names the endpoint. */
@@ -63,11 +118,14 @@ const BY_CLASS: Array<[RegExp, ErrorType]> = [
   [/StreamingQueryException$/, StreamingQueryException],
   [/IllegalArgumentException$/, IllegalArgumentException],
   [/ArithmeticException$/, ArithmeticException],
+  [/DateTimeException$/, DateTimeException],
+  [/UnsupportedOperationException$/, UnsupportedOperationException],
   [/SparkRuntimeException$|SparkException$/, SparkRuntimeException],
 ];
 
 /** Chooses the most specific error type for the JVM exception classes the server reported. */
 export function errorTypeFor(classes: string[], errorClass?: string): ErrorType {
+  if (errorClass?.startsWith('INVALID_HANDLE.SESSION_CHANGED')) return SessionChangedError;
   for (const cls of classes) {
     for (const [re, type] of BY_CLASS) if (re.test(cls)) return type;
   }

@@ -360,3 +360,72 @@ function ddlOf(dt: DataType): string {
   // Quoted field names, so that names with spaces or keywords parse back on the server.
   return parseableTypeString(dt);
 }
+
+// ---- any function by name ----
+/**
+ * Calls any Spark SQL function by name — built-in (`'levenshtein'`), qualified (`'system.builtin.abs'`) or a
+ * function registered in the catalog — so functions this module has no wrapper for are still reachable.
+ * String arguments are column names, as everywhere here; pass `lit('text')` for a string value.
+ */
+export function callFunction(name: string, ...cols: ColumnOrName[]): Column {
+  if (!name.trim()) throw new TypeError('callFunction: the function name is empty');
+  return new Column({ call_function: { function_name: name, arguments: cols.map(toColumnExpr) } });
+}
+export const call_function = callFunction;
+
+// ---- higher-order functions with JS lambdas ----
+let lambdaVariables = 0;
+
+/**
+ * A JS function over Columns as a Spark lambda: `(x) => x.plus(1)` becomes `x_1 -> x_1 + 1`. The JS
+ * function runs once, here, to build the expression; it never runs on the data.
+ */
+function lambda(f: (...args: Column[]) => Column, arity: number): Column['expr'] {
+  const names = Array.from({ length: arity }, (_, i) => `${'xyzw'[i] ?? 'v'}_${++lambdaVariables}`);
+  const body = f(...names.map((n) => new Column({ unresolved_named_lambda_variable: { name_parts: [n] } })));
+  if (!(body instanceof Column)) throw new TypeError('a lambda must return a Column (e.g. x => x.plus(1))');
+  return { lambda_function: { function: body.expr, arguments: names.map((n) => ({ name_parts: [n] })) } };
+}
+
+function arityOf(f: Function, allowed: number[], what: string): number {
+  const n = f.length === 0 ? allowed[0]! : f.length;
+  if (!allowed.includes(n)) throw new TypeError(`${what}: the lambda takes ${allowed.join(' or ')} arguments, not ${f.length}`);
+  return n;
+}
+
+/** `transform(arr, x => …)` or `(x, i) => …` (i: the index). */
+export function transform(c: ColumnOrName, f: (x: Column, i: Column) => Column): Column {
+  return new Column(fn('transform', [toColumnExpr(c), lambda(f as (...a: Column[]) => Column, arityOf(f, [1, 2], 'transform'))]));
+}
+/** `filter(arr, x => …)` or `(x, i) => …`. */
+export function filter(c: ColumnOrName, f: (x: Column, i: Column) => Column): Column {
+  return new Column(fn('filter', [toColumnExpr(c), lambda(f as (...a: Column[]) => Column, arityOf(f, [1, 2], 'filter'))]));
+}
+export function exists(c: ColumnOrName, f: (x: Column) => Column): Column {
+  return new Column(fn('exists', [toColumnExpr(c), lambda(f, 1)]));
+}
+export function forall(c: ColumnOrName, f: (x: Column) => Column): Column {
+  return new Column(fn('forall', [toColumnExpr(c), lambda(f, 1)]));
+}
+/** `aggregate(arr, zero, (acc, x) => …, acc => …)`: folds the array; the optional finish maps the result. */
+export function aggregate(c: ColumnOrName, initialValue: ColumnOrLiteral, merge: (acc: Column, x: Column) => Column, finish?: (acc: Column) => Column): Column {
+  const args = [toColumnExpr(c), toExpr(initialValue), lambda(merge as (...a: Column[]) => Column, 2)];
+  if (finish) args.push(lambda(finish, 1));
+  return new Column(fn('aggregate', args));
+}
+export const reduce = aggregate;
+export function zip_with(left: ColumnOrName, right: ColumnOrName, f: (x: Column, y: Column) => Column): Column {
+  return new Column(fn('zip_with', [toColumnExpr(left), toColumnExpr(right), lambda(f as (...a: Column[]) => Column, 2)]));
+}
+export function map_filter(c: ColumnOrName, f: (k: Column, v: Column) => Column): Column {
+  return new Column(fn('map_filter', [toColumnExpr(c), lambda(f as (...a: Column[]) => Column, 2)]));
+}
+export function transform_values(c: ColumnOrName, f: (k: Column, v: Column) => Column): Column {
+  return new Column(fn('transform_values', [toColumnExpr(c), lambda(f as (...a: Column[]) => Column, 2)]));
+}
+export function transform_keys(c: ColumnOrName, f: (k: Column, v: Column) => Column): Column {
+  return new Column(fn('transform_keys', [toColumnExpr(c), lambda(f as (...a: Column[]) => Column, 2)]));
+}
+export function map_zip_with(left: ColumnOrName, right: ColumnOrName, f: (k: Column, v1: Column, v2: Column) => Column): Column {
+  return new Column(fn('map_zip_with', [toColumnExpr(left), toColumnExpr(right), lambda(f as (...a: Column[]) => Column, 3)]));
+}

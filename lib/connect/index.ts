@@ -2,7 +2,7 @@
  * spark-ts's Spark Connect client: the one public entry.
  *
  *   import { SparkSession, functions as F, Window } from '../lib/connect';
- *   const spark = await SparkSession.builder().appName('demo').getOrCreate();   // SPARK_REMOTE or .run/spark.json
+ *   const spark = await SparkSession.builder().appName('demo').getOrCreate();   // remote(url), else SPARK_REMOTE
  *   const df = spark.read.option('header', true).csv('data.csv').where(F.col('x').gt(1));
  *   const rows = await df.groupBy('k').agg(F.avg('x').alias('avg_x')).orderBy('k').collect();
  *   await spark.stop();
@@ -22,7 +22,17 @@
  */
 import * as functions from './functions';
 
-export { SparkSession, SparkSessionBuilder, RuntimeConfig, Catalog, defaultRemote, type CatalogTable } from './session';
+export {
+  SparkSession,
+  SparkSessionBuilder,
+  RuntimeConfig,
+  Catalog,
+  defaultRemote,
+  type CatalogTable,
+  type CatalogDatabase,
+  type CatalogColumn,
+  type CatalogFunction,
+} from './session';
 export {
   DataFrame,
   GroupedData,
@@ -40,18 +50,30 @@ export { DataFrameReader, DataStreamReader } from './reader';
 export { DataFrameWriter, DataStreamWriter, type SaveMode, type OutputMode, type Trigger } from './writer';
 export { StreamingQuery, StreamingQueryManager, type StreamingQueryStatus, type StreamingQueryProgress } from './streaming';
 export { StorageLevel } from './storage-level';
+export { Observation } from './observation';
 export { LogisticRegression, LogisticRegressionModel, VectorAssembler, type LogisticRegressionParams } from './ml';
 export type { LiteralValue } from './plan';
 
 // Values, types and Arrow (the results layer).
 export { Decimal, SparkDate, SparkTimestamp, type SparkValue, type CalendarInterval } from './values';
 export type { Row } from './arrow';
+export type { LazyRow, ResultColumn, ResultColumns, TypedValues } from './results';
 export * as types from './types';
 export type { DataType, StructType, StructField } from './types';
 
 // Connection, client and errors.
-export { SparkConnectClient, type ExecutionClient, type ExecutionProgressEvent, type ExecuteOptions } from './client';
-export { parseConnectUrl, describeEndpoint, InvalidUrlError, type ConnectionOptions } from './url';
+export { SparkConnectClient, type ExecutionClient, type ExecutionProgressEvent, type ExecuteOptions, type ClientRetryOptions } from './client';
+export {
+  DEFAULT_RETRY_POLICY,
+  FIRST_CONNECT_RETRY_POLICY,
+  isRetryableError,
+  retryDelayMs,
+  backoffMs,
+  type RetryPolicy,
+  type RetryEvent,
+} from './retry';
+export { isStaticSetting } from './static-settings';
+export { parseConnectUrl, describeEndpoint, connectionIdentity, InvalidUrlError, type ConnectionOptions } from './url';
 export {
   SparkConnectError,
   AnalysisException,
@@ -63,5 +85,10 @@ export {
   OperationInterruptedError,
   ConnectionError,
   AuthenticationError,
+  DateTimeException,
+  UnsupportedOperationException,
+  SessionChangedError,
   formatSparkError,
+  type QueryContext,
+  type SparkErrorCause,
 } from './errors';

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import * as protobuf from 'protobufjs';
 import type { ProtoGrpcType } from './gen/base';
 import type { SparkConnectServiceClient } from './gen/spark/connect/SparkConnectService';
 
@@ -39,3 +40,17 @@ export function loadProtocol(): ProtoGrpcType {
 }
 
 export type ServiceClient = SparkConnectServiceClient;
+
+let messageRoot: protobuf.Root | undefined;
+
+/** Serializes one protocol message (snake_case fields, as the generated types), e.g. a LocalRelation to cache. */
+export function encodeMessage(typeName: string, message: object): Uint8Array {
+  if (!messageRoot) {
+    const root = new protobuf.Root();
+    root.resolvePath = (_origin, target) => path.join(protoDir(), target);
+    root.loadSync('spark/connect/base.proto', { keepCase: true });
+    messageRoot = root;
+  }
+  const type = messageRoot.lookupType(typeName);
+  return type.encode(type.fromObject(message)).finish();
+}

@@ -1,5 +1,6 @@
-import { SparkConnectClient, type ExecutionClient, type ExecuteOptions, type SparkConnectClientEvents } from './client';
-import { parseConnectUrl, DEFAULT_USER_AGENT, type ConnectionOptions } from './url';
+import { SparkConnectClient, type ClientRetryOptions, type ExecutionClient, type ExecuteOptions, type SparkConnectClientEvents } from './client';
+import { parseConnectUrl, connectionIdentity, DEFAULT_USER_AGENT, type ConnectionOptions } from './url';
+import type { RetryPolicy } from './retry';
 import type { Relation } from './gen/spark/connect/Relation';
 import type { Command } from './gen/spark/connect/Command';
 import type { Plan } from './gen/spark/connect/Plan';
@@ -10,17 +11,19 @@ import { Column } from './column';
 import { DataFrame, type ActionOptions } from './dataframe';
 import { DataFrameReader, DataStreamReader } from './reader';
 import { StreamingQueryManager } from './streaming';
-import { type StructType, dataTypeFromProto, parseDDLSchema } from './types';
+import { type StructType, dataTypeFromProto, dataTypeToProto, parseDDLSchema } from './types';
+import type { StorageLevel } from './storage-level';
 import { inferSchema, localRelation } from './arrow';
-import { readSparkState } from '../runtime/spark-server';
-import { isStaticSetting } from '../runtime/conf';
+import { isStaticSetting } from './static-settings';
+import { encodeMessage } from './proto';
+import type { Observation } from './observation';
 
-/** Where a session connects when `remote()` is not given. */
+/** Where a session connects when `remote()` is not given: SPARK_REMOTE, as every Spark Connect client. */
 export function defaultRemote(): string {
   if (process.env.SPARK_REMOTE) return process.env.SPARK_REMOTE;
-  const state = readSparkState();
-  if (state) return state.token ? `${state.url.replace(/\/$/, '')}/;token=${encodeURIComponent(state.token)}` : state.url;
-  throw new Error('no Spark Connect server: pass remote("sc://host:port"), set SPARK_REMOTE, or start the embedded server (`spark-ts up`)');
+  throw new Error(
+    'no Spark Connect server: pass remote("sc://host:port"), or set SPARK_REMOTE (the embedded server\'s URL is `sparkRemote()` of lib/runtime/spark-server, or `spark-ts up spark` prints it)',
+  );
 }
 
 const creating = new Map<string, Promise<SparkSession>>();
@@ -31,8 +34,9 @@ export class SparkSessionBuilder {
   private name?: string;
   private readonly settings: Record<string, string> = {};
   private client?: ExecutionClient;
+  private retry: ClientRetryOptions = {};
 
-  /** An `sc://` URL; default: SPARK_REMOTE, then the embedded server's .run/spark.json. */
+  /** An `sc://` URL; default: SPARK_REMOTE. */
   remote(url: string): this {
     this.url = url;
     return this;
@@ -49,6 +53,15 @@ export class SparkSessionBuilder {
   config(keyOrSettings: string | Record<string, string | number | boolean>, value?: string | number | boolean): this {
     if (typeof keyOrSettings === 'string') this.settings[keyOrSettings] = String(value);
     else for (const [k, v] of Object.entries(keyOrSettings)) this.settings[k] = String(v);
+    return this;
+  }
+
+  /**
+   * How calls are retried once the server has answered (default: DEFAULT_RETRY_POLICY, ~10 minutes as
+   * PySpark); `firstConnect` bounds the wait for a server never reached (default: fails within 5 s).
+   */
+  retryPolicy(policy: RetryPolicy, firstConnect?: RetryPolicy): this {
+    this.retry = { retryPolicy: policy, ...(firstConnect ? { firstConnectRetryPolicy: firstConnect } : {}) };
     return this;
   }
 
@@ -74,22 +87,25 @@ export class SparkSessionBuilder {
     if (statics.length) {
       throw new Error(`static Spark settings cannot be set on a session (they apply when the server starts): ${statics.join(', ')}`);
     }
-    const client = this.client ?? new SparkConnectClient(this.connectionOptions());
+    const client = this.client ?? new SparkConnectClient(this.connectionOptions(), this.retry);
     const session = new SparkSession(client);
     if (Object.keys(this.settings).length) await session.conf.setAll(this.settings);
     return session;
   }
 
-  /** The active session for the same endpoint if there is one (settings are applied to it), else a new one. */
+  /**
+   * The active session for the same connection identity (endpoint, user, token, TLS, session id,
+   * metadata) if there is one (settings are applied to it), else a new one.
+   */
   async getOrCreate(): Promise<SparkSession> {
     if (this.client) return this.create();
-    const endpoint = this.connectionOptions();
-    const key = `${endpoint.host}:${endpoint.port}`;
+    const url = this.url ?? defaultRemote();
+    const key = connectionIdentity(this.connectionOptions(), /;session_id=/.test(url));
     // Concurrent callers share one creation.
     const pending = creating.get(key);
     if (pending) await pending.catch(() => undefined);
     const active = SparkSession.active.get(key);
-    if (active && !active.stopped) {
+    if (active && !active.stopped && !(active.client as { closed?: boolean }).closed) {
       if (Object.keys(this.settings).length) await active.conf.setAll(this.settings);
       return active;
     }
@@ -117,6 +133,8 @@ export class SparkSession {
   readonly conf: RuntimeConfig;
   readonly catalog: Catalog;
   readonly streams: StreamingQueryManager;
+  /** createDataFrame data larger than this (bytes of Arrow) is uploaded once as an artifact; PySpark's default. */
+  localRelationCacheThreshold = 64 * 1024 * 1024;
   private readonly planIds = new PlanIdGenerator();
   private readonly tags = new Set<string>();
   private closed = false;
@@ -168,6 +186,13 @@ export class SparkSession {
     return { ...(opts.signal ? { signal: opts.signal } : {}), ...(tags.length ? { tags } : {}) };
   }
 
+  /** Observations by name, registered by `DataFrame.observe`, filled from responses' observed metrics. */
+  readonly observations = new Map<string, Observation>();
+
+  private deliverObservations(response: ExecutePlanResponse__Output): void {
+    for (const m of response.observed_metrics ?? []) this.observations.get(m.name)?.deliver(m.keys, m.values);
+  }
+
   /** Tags every later operation of this session (for `interruptTag`), as PySpark's `addTag`. */
   addTag(tag: string): void {
     if (!/^[^,]+$/.test(tag)) throw new TypeError(`a tag must be non-empty and contain no comma: "${tag}"`);
@@ -193,6 +218,7 @@ export class SparkSession {
   async *executeArrow(plan: Plan, opts: ActionOptions = {}, onSchema?: (schema: StructType) => void): AsyncGenerator<Uint8Array> {
     this.checkOpen();
     for await (const response of this.client.execute(plan, this.executeOptions(opts))) {
+      this.deliverObservations(response);
       if (response.schema && onSchema) {
         const dt = dataTypeFromProto(response.schema);
         if (dt.type === 'struct') onSchema(dt);
@@ -206,6 +232,7 @@ export class SparkSession {
     this.checkOpen();
     const out: ExecutePlanResponse__Output[] = [];
     for await (const response of this.client.execute(commandPlan(command), this.executeOptions(opts))) {
+      this.deliverObservations(response);
       if (!response.arrow_batch && !response.execution_progress && !response.result_complete) out.push(response);
     }
     return out;
@@ -260,7 +287,14 @@ export class SparkSession {
     }
     // char(n)/varchar(n) go as string (what Spark accepts in a LocalRelation), checked for length here.
     const relation = localRelation(rows, struct);
-    return this.dataFrame({ local_relation: { data: Buffer.from(relation.data), schema: relation.schema } });
+    const body = { data: Buffer.from(relation.data), schema: relation.schema };
+    // Large data goes to the server once, as a cached artifact the plan names by hash (as PySpark does):
+    // not inlined in every plan, and not bound by the gRPC message limit.
+    if (relation.data.byteLength > this.localRelationCacheThreshold && this.client.cacheArtifact) {
+      const hash = this.client.cacheArtifact(encodeMessage('spark.connect.LocalRelation', body));
+      return this.dataFrame({ cached_local_relation: { hash } });
+    }
+    return this.dataFrame({ local_relation: body });
   }
 
   // ------------------------------------------------------------------ session
@@ -358,14 +392,7 @@ export class Catalog {
 
   async listTables(dbName?: string, pattern?: string): Promise<CatalogTable[]> {
     const rows = await this.run({ list_tables: { ...(dbName ? { db_name: dbName } : {}), ...(pattern ? { pattern } : {}) } });
-    return rows.map((r) => ({
-      name: String(r.name),
-      catalog: r.catalog === null || r.catalog === undefined ? null : String(r.catalog),
-      namespace: Array.isArray(r.namespace) ? r.namespace.map(String) : null,
-      description: r.description === null || r.description === undefined ? null : String(r.description),
-      tableType: String(r.tableType),
-      isTemporary: r.isTemporary === true,
-    }));
+    return rows.map(catalogTable);
   }
 
   /** Drops a temporary view; true if it existed. */
@@ -397,4 +424,116 @@ export class Catalog {
   async clearCache(): Promise<void> {
     await this.run({ clear_cache: {} });
   }
+
+  async listDatabases(pattern?: string): Promise<CatalogDatabase[]> {
+    const rows = await this.run({ list_databases: pattern ? { pattern } : {} });
+    return rows.map((r) => ({ name: String(r.name), catalog: str(r.catalog), description: str(r.description), locationUri: String(r.locationUri ?? '') }));
+  }
+
+  async listColumns(tableName: string, dbName?: string): Promise<CatalogColumn[]> {
+    const rows = await this.run({ list_columns: { table_name: tableName, ...(dbName ? { db_name: dbName } : {}) } });
+    return rows.map((r) => ({
+      name: String(r.name),
+      description: str(r.description),
+      dataType: String(r.dataType),
+      nullable: r.nullable === true,
+      isPartition: r.isPartition === true,
+      isBucket: r.isBucket === true,
+      isCluster: r.isCluster === true,
+    }));
+  }
+
+  async listFunctions(dbName?: string, pattern?: string): Promise<CatalogFunction[]> {
+    const rows = await this.run({ list_functions: { ...(dbName ? { db_name: dbName } : {}), ...(pattern ? { pattern } : {}) } });
+    return rows.map((r) => ({
+      name: String(r.name),
+      catalog: str(r.catalog),
+      namespace: Array.isArray(r.namespace) ? r.namespace.map(String) : null,
+      description: str(r.description),
+      className: String(r.className ?? ''),
+      isTemporary: r.isTemporary === true,
+    }));
+  }
+
+  async setCurrentDatabase(dbName: string): Promise<void> {
+    await this.run({ set_current_database: { db_name: dbName } });
+  }
+
+  async getTable(tableName: string, dbName?: string): Promise<CatalogTable> {
+    const rows = await this.run({ get_table: { table_name: tableName, ...(dbName ? { db_name: dbName } : {}) } });
+    return catalogTable(rows[0]!);
+  }
+
+  /** Creates a table (managed, or external with `path`) and returns it as a DataFrame, as PySpark. */
+  async createTable(
+    tableName: string,
+    opts: { path?: string; source?: string; schema?: StructType | string; description?: string; options?: Record<string, string> } = {},
+  ): Promise<DataFrame> {
+    const schema = opts.schema === undefined ? undefined : typeof opts.schema === 'string' ? parseDDLSchema(opts.schema) : opts.schema;
+    const body: NonNullable<Relation['catalog']> = {
+      create_table: {
+        table_name: tableName,
+        ...(opts.path ? { path: opts.path } : {}),
+        ...(opts.source ? { source: opts.source } : {}),
+        ...(opts.description ? { description: opts.description } : {}),
+        ...(schema ? { schema: dataTypeToProto(schema) } : {}),
+        options: opts.options ?? {},
+      },
+    };
+    await this.run(body);
+    return this.session.table(tableName);
+  }
+
+  async cacheTable(tableName: string, storageLevel?: StorageLevel): Promise<void> {
+    await this.run({ cache_table: { table_name: tableName, ...(storageLevel ? { storage_level: storageLevel.toProto() } : {}) } });
+  }
+
+  async uncacheTable(tableName: string): Promise<void> {
+    await this.run({ uncache_table: { table_name: tableName } });
+  }
+
+  async refreshTable(tableName: string): Promise<void> {
+    await this.run({ refresh_table: { table_name: tableName } });
+  }
+}
+
+export interface CatalogDatabase {
+  name: string;
+  catalog: string | null;
+  description: string | null;
+  locationUri: string;
+}
+
+export interface CatalogColumn {
+  name: string;
+  description: string | null;
+  dataType: string;
+  nullable: boolean;
+  isPartition: boolean;
+  isBucket: boolean;
+  isCluster: boolean;
+}
+
+export interface CatalogFunction {
+  name: string;
+  catalog: string | null;
+  namespace: string[] | null;
+  description: string | null;
+  className: string;
+  isTemporary: boolean;
+}
+
+function str(v: unknown): string | null {
+  return v === null || v === undefined ? null : String(v);
+}
+
+function catalogTable(r: Record<string, unknown>): CatalogTable {
+  return {
+    name: String(r.name),
+    catalog: str(r.catalog),
+    namespace: Array.isArray(r.namespace) ? r.namespace.map(String) : null,
+    description: str(r.description),
+    tableType: String(r.tableType),
+    isTemporary: r.isTemporary === true,
+  };
 }

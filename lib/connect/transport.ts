@@ -1,86 +1,141 @@
-import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import * as protobuf from 'protobufjs';
-import { loadProtocol, protoDir, type ServiceClient } from './proto';
-import { describeEndpoint, type ConnectionOptions } from './url';
+import { loadProtocol, type ServiceClient } from './proto';
+import { describeEndpoint, isLocalHost, type ConnectionOptions } from './url';
+import {
+  DEFAULT_RETRY_POLICY,
+  FIRST_CONNECT_RETRY_POLICY,
+  sparkErrorInfo,
+  withRetries,
+  type RetryEvent,
+  type RetryPolicy,
+} from './retry';
+import type { FetchErrorDetailsResponse__Output } from './gen/spark/connect/FetchErrorDetailsResponse';
 import {
   AuthenticationError,
   ConnectionError,
   OperationInterruptedError,
   SparkConnectError,
   errorTypeFor,
+  type QueryContext,
+  type SparkErrorCause,
   type SparkErrorDetails,
 } from './errors';
 
-/** Retry policy as data: which gRPC codes are retried, and how long to back off between tries. */
-export interface RetryPolicy {
-  maxRetries: number;
-  initialBackoffMs: number;
-  maxBackoffMs: number;
-  backoffMultiplier: number;
-  /** Fraction of each backoff added as random jitter (0 = none). */
-  jitter: number;
-  /** Stop retrying once this much time has passed since the first try. */
-  maxElapsedMs: number;
-  retryableCodes: grpc.status[];
-}
-
-export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
-  maxRetries: 8,
-  initialBackoffMs: 50,
-  maxBackoffMs: 1000,
-  backoffMultiplier: 2,
-  jitter: 0.2,
-  // A closed port must fail within 5 s; a server that restarts takes longer and is the caller's business.
-  maxElapsedMs: 2500,
-  retryableCodes: [grpc.status.UNAVAILABLE],
-});
-
-/** The backoff before retry number `attempt` (0-based), without jitter. */
-export function backoffMs(policy: RetryPolicy, attempt: number): number {
-  return Math.min(policy.maxBackoffMs, policy.initialBackoffMs * policy.backoffMultiplier ** attempt);
-}
+export {
+  type RetryPolicy,
+  DEFAULT_RETRY_POLICY,
+  FIRST_CONNECT_RETRY_POLICY,
+  CLEANUP_RETRY_POLICY,
+  backoffMs,
+  retryDelayMs,
+  isRetryableError,
+  sleep,
+} from './retry';
 
 export const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
 
-type UnaryMethod = 'AnalyzePlan' | 'Config' | 'Interrupt' | 'ReleaseExecute' | 'ReleaseSession' | 'FetchErrorDetails' | 'ArtifactStatus';
+type UnaryMethod =
+  | 'AnalyzePlan'
+  | 'Config'
+  | 'Interrupt'
+  | 'ReleaseExecute'
+  | 'ReleaseSession'
+  | 'FetchErrorDetails'
+  | 'ArtifactStatus'
+  | 'GetStatus';
 type StreamMethod = 'ExecutePlan' | 'ReattachExecute';
+
+export interface UnaryOptions {
+  /** Bounds each try. */
+  timeoutMs?: number;
+  /** Overrides the transport's policy for this call (cleanup calls use a short one). */
+  policy?: RetryPolicy;
+  signal?: AbortSignal;
+}
+
+/**
+ * Server keepalive: grpc-java's default server permits one client ping per 5 minutes and sends GOAWAY
+ * `too_many_pings` to a client that pings more often. Pinging every 6 minutes (and only during calls)
+ * keeps NAT and load-balancer state alive without ever tripping that limit.
+ */
+export const KEEPALIVE_TIME_MS = 6 * 60_000;
 
 /** The gRPC layer: channel, credentials, retries and error decoding. Knows nothing of DataFrames. */
 export class GrpcTransport {
   readonly endpoint: string;
   private readonly client: ServiceClient;
   private readonly metadata: grpc.Metadata;
+  /** True once any call got an answer: from then on the long policy applies. */
+  private established = false;
+  /** Hears every retry (the client turns them into `retry` events). */
+  onRetry?: (event: RetryEvent & { method: string }) => void;
 
-  constructor(readonly options: ConnectionOptions, readonly retryPolicy: RetryPolicy = DEFAULT_RETRY_POLICY) {
+  constructor(
+    readonly options: ConnectionOptions,
+    readonly retryPolicy: RetryPolicy = DEFAULT_RETRY_POLICY,
+    readonly firstConnectRetryPolicy: RetryPolicy = FIRST_CONNECT_RETRY_POLICY,
+  ) {
     this.endpoint = describeEndpoint(options);
     const proto = loadProtocol();
     const creds = options.useSsl ? grpc.credentials.createSsl() : grpc.credentials.createInsecure();
+    if (options.token && !options.useSsl && !isLocalHost(options.host)) {
+      // parseConnectUrl never produces this; hand-made options must not send a token in clear text.
+      throw new Error(`refusing to send a token without TLS to ${this.endpoint} (set useSsl, or connect to localhost)`);
+    }
     const target = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
     this.client = new proto.spark.connect.SparkConnectService(target, creds, {
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
       'grpc.primary_user_agent': options.userAgent,
-      'grpc.keepalive_time_ms': 30_000,
+      'grpc.keepalive_time_ms': KEEPALIVE_TIME_MS,
+      'grpc.keepalive_timeout_ms': 20_000,
       'grpc.keepalive_permit_without_calls': 0,
       // A refused connection is retried by our own policy, so keep the channel's own backoff short.
       'grpc.initial_reconnect_backoff_ms': 100,
       'grpc.max_reconnect_backoff_ms': 1000,
     });
     this.metadata = new grpc.Metadata();
+    for (const [k, v] of Object.entries(options.metadata ?? {})) this.metadata.set(k, v);
     if (options.token) this.metadata.set('authorization', `Bearer ${options.token}`);
   }
 
-  /** A unary call with the retry policy applied. `timeoutMs` bounds each try. */
-  async unary<Req, Res>(method: UnaryMethod, request: Req, timeoutMs?: number): Promise<Res> {
-    return this.withRetries(() => this.unaryOnce<Req, Res>(method, request, timeoutMs));
+  /** The policy that applies now: the short first-connect budget until the server has answered once. */
+  currentPolicy(): RetryPolicy {
+    return this.established ? this.retryPolicy : this.firstConnectRetryPolicy;
+  }
+
+  /** Marks the server as reached (a stream's first response does this too). */
+  markEstablished(): void {
+    this.established = true;
+  }
+
+  /**
+   * A unary call with the retry policy applied; a failure comes back as a typed SparkConnectError with the
+   * server's full details (FetchErrorDetails). `timeoutMs` (or `options.timeoutMs`) bounds each try.
+   */
+  async unary<Req, Res>(method: UnaryMethod, request: Req, timeoutOrOptions?: number | UnaryOptions): Promise<Res> {
+    const opts: UnaryOptions = typeof timeoutOrOptions === 'number' ? { timeoutMs: timeoutOrOptions } : (timeoutOrOptions ?? {});
+    try {
+      return await withRetries(
+        opts.policy ?? this.currentPolicy(),
+        () => this.unaryOnce<Req, Res>(method, request, opts.timeoutMs),
+        (e) => this.onRetry?.({ ...e, method }),
+        opts.signal,
+      );
+    } catch (err) {
+      throw await this.toSparkError(err, method === 'FetchErrorDetails' ? undefined : (id) => this.fetchErrorDetails(id));
+    }
   }
 
   private unaryOnce<Req, Res>(method: UnaryMethod, request: Req, timeoutMs?: number): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
       const options: grpc.CallOptions = timeoutMs ? { deadline: Date.now() + timeoutMs } : {};
       const fn = (this.client as unknown as Record<string, Function>)[method].bind(this.client);
-      fn(request, this.metadata, options, (err: grpc.ServiceError | null, res: Res) => (err ? reject(err) : resolve(res)));
+      fn(request, this.metadata, options, (err: grpc.ServiceError | null, res: Res) => {
+        if (err) return reject(err);
+        this.established = true;
+        resolve(res);
+      });
     });
   }
 
@@ -94,27 +149,59 @@ export class GrpcTransport {
     const onAbort = () => call.cancel();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      for await (const response of call as AsyncIterable<Res>) yield response;
+      for await (const response of call as AsyncIterable<Res>) {
+        this.established = true;
+        yield response;
+      }
     } finally {
       signal?.removeEventListener('abort', onAbort);
       call.cancel();
     }
   }
 
+  /**
+   * A client-streaming call (AddArtifacts): sends every request, then resolves with the server's one
+   * response. Not retried as a whole here: the caller re-sends from the start.
+   */
+  clientStream<Req, Res>(method: 'AddArtifacts', requests: Iterable<Req>, timeoutMs = 600_000): Promise<Res> {
+    return new Promise<Res>((resolve, reject) => {
+      const fn = (this.client as unknown as Record<string, Function>)[method].bind(this.client);
+      const call: grpc.ClientWritableStream<Req> = fn(this.metadata, { deadline: Date.now() + timeoutMs }, (err: grpc.ServiceError | null, res: Res) => {
+        if (err) return reject(err);
+        this.established = true;
+        resolve(res);
+      });
+      const it = requests[Symbol.iterator]();
+      const pump = () => {
+        for (let next = it.next(); !next.done; next = it.next()) {
+          if (!call.write(next.value)) {
+            call.once('drain', pump);
+            return;
+          }
+        }
+        call.end();
+      };
+      pump();
+    });
+  }
+
+  /** Runs `attempt` under the current policy (kept for callers of the old API). Errors are converted. */
   async withRetries<T>(attempt: () => Promise<T>): Promise<T> {
-    const policy = this.retryPolicy;
-    const started = Date.now();
-    for (let i = 0; ; i++) {
-      try {
-        return await attempt();
-      } catch (err) {
-        const code = (err as grpc.ServiceError).code;
-        const wait = backoffMs(policy, i) * (1 + policy.jitter * Math.random());
-        const retryable = policy.retryableCodes.includes(code) && i < policy.maxRetries;
-        if (!retryable || Date.now() - started + wait > policy.maxElapsedMs) throw await this.toSparkError(err);
-        await sleep(wait);
-      }
+    try {
+      return await withRetries(this.currentPolicy(), attempt, (e) => this.onRetry?.({ ...e, method: 'call' }));
+    } catch (err) {
+      throw await this.toSparkError(err, (id) => this.fetchErrorDetails(id));
     }
+  }
+
+  /** The full error (message, class, parameters, contexts, cause chain, server stack) for an error id. */
+  async fetchErrorDetails(errorId: string): Promise<SparkErrorDetails | undefined> {
+    const res = await this.unary<object, FetchErrorDetailsResponse__Output>(
+      'FetchErrorDetails',
+      { session_id: this.options.sessionId, user_context: { user_id: this.options.userId, user_name: this.options.userId }, error_id: errorId },
+      { timeoutMs: 10_000, policy: FIRST_CONNECT_RETRY_POLICY },
+    );
+    return errorDetailsFromResponse(res, errorId);
   }
 
   /** Converts a gRPC error into a typed SparkConnectError, fetching full details from the server when it can. */
@@ -123,16 +210,16 @@ export class GrpcTransport {
     const e = err as grpc.ServiceError;
     if (typeof e?.code !== 'number') return new SparkConnectError(String((err as Error)?.message ?? err), { endpoint: this.endpoint });
     const base = { grpcCode: e.code, endpoint: this.endpoint };
-    if (e.code === grpc.status.UNAVAILABLE || e.code === grpc.status.DEADLINE_EXCEEDED && !e.metadata?.get('grpc-status-details-bin').length) {
+    const info = sparkErrorInfo(e);
+    if (!info && (e.code === grpc.status.UNAVAILABLE || e.code === grpc.status.DEADLINE_EXCEEDED)) {
       return new ConnectionError(`cannot reach Spark Connect at ${this.endpoint}: ${e.details || grpc.status[e.code]}`, base);
     }
     if (e.code === grpc.status.UNAUTHENTICATED) {
       return new AuthenticationError(`Spark Connect at ${this.endpoint} rejected the credentials: ${e.details || 'UNAUTHENTICATED'} (check the token)`, base);
     }
-    if (e.code === grpc.status.CANCELLED) {
+    if (e.code === grpc.status.CANCELLED && !info) {
       return new OperationInterruptedError(`operation cancelled: ${e.details}`, base);
     }
-    const info = decodeErrorInfo(e.metadata);
     let details: SparkErrorDetails = {
       errorClass: info?.errorClass,
       sqlState: info?.sqlState,
@@ -145,12 +232,12 @@ export class GrpcTransport {
       const full = await fetchDetails(info.errorId).catch(() => undefined);
       if (full) details = { ...details, ...full, classes: full.classes.length ? full.classes : details.classes };
     }
-    const Type = details.classes.some((c) => /InterruptedException|OPERATION_CANCELED/.test(c)) || details.errorClass === 'OPERATION_CANCELED'
-      ? OperationInterruptedError
-      : errorTypeFor(details.classes, details.errorClass);
-    const error = new Type(details.serverMessage, { ...details, ...base });
-    if (details.serverStackTrace) error.stack = `${error.name}: ${error.message}\n${details.serverStackTrace}`;
-    return error;
+    const Type =
+      details.classes.some((c) => /InterruptedException|OPERATION_CANCELED/.test(c)) || details.errorClass === 'OPERATION_CANCELED'
+        ? OperationInterruptedError
+        : errorTypeFor(details.classes, details.errorClass);
+    // `stack` stays the JS call site (where the user awaited); the JVM stack is `serverStackTrace`.
+    return new Type(details.serverMessage, { ...details, ...base });
   }
 
   close(): void {
@@ -158,51 +245,47 @@ export class GrpcTransport {
   }
 }
 
-interface ErrorInfoMetadata {
-  errorClass?: string;
-  sqlState?: string;
-  messageParameters?: Record<string, string>;
-  classes?: string[];
-  errorId?: string;
-}
-
-let statusTypes: { Status: protobuf.Type; ErrorInfo: protobuf.Type } | undefined;
-
-/** Reads google.rpc.ErrorInfo out of the `grpc-status-details-bin` trailer, where Spark puts its error class. */
-function decodeErrorInfo(metadata: grpc.Metadata | undefined): ErrorInfoMetadata | undefined {
-  const raw = metadata?.get('grpc-status-details-bin')[0];
-  if (!raw || typeof raw === 'string') return undefined;
-  if (!statusTypes) {
-    const root = new protobuf.Root();
-    root.resolvePath = (_origin, target) => path.join(protoDir(), target);
-    root.loadSync(['google/rpc/status.proto', 'google/rpc/error_details.proto']);
-    statusTypes = { Status: root.lookupType('google.rpc.Status'), ErrorInfo: root.lookupType('google.rpc.ErrorInfo') };
+/** FetchErrorDetails' answer as SparkErrorDetails: the root error, its query contexts and its cause chain. */
+export function errorDetailsFromResponse(res: FetchErrorDetailsResponse__Output, errorId?: string): SparkErrorDetails | undefined {
+  if (res.root_error_idx === undefined || res.root_error_idx === null || !res.errors.length) return undefined;
+  type ErrorOut = FetchErrorDetailsResponse__Output['errors'][number];
+  const trace = (e: ErrorOut) =>
+    e.stack_trace.map((f) => `    at ${f.declaring_class}.${f.method_name}(${f.file_name ?? 'Unknown'}:${f.line_number})`).join('\n') || undefined;
+  const root = res.errors[res.root_error_idx]!;
+  const t = root.spark_throwable;
+  const causes: SparkErrorCause[] = [];
+  const seen = new Set<number>([res.root_error_idx]);
+  for (let idx = root.cause_idx; idx !== undefined && idx !== null && !seen.has(idx) && res.errors[idx]; idx = res.errors[idx]!.cause_idx) {
+    seen.add(idx);
+    const c = res.errors[idx]!;
+    causes.push({
+      classes: c.error_type_hierarchy,
+      message: c.message,
+      errorClass: c.spark_throwable?.error_class || undefined,
+      sqlState: c.spark_throwable?.sql_state || undefined,
+      messageParameters: c.spark_throwable?.message_parameters ?? {},
+      serverStackTrace: trace(c),
+    });
   }
-  const status = statusTypes.Status.decode(raw) as unknown as { details: Array<{ type_url?: string; typeUrl?: string; value: Uint8Array }> };
-  for (const any of status.details ?? []) {
-    const typeUrl = any.type_url ?? any.typeUrl ?? '';
-    if (!typeUrl.endsWith('google.rpc.ErrorInfo')) continue;
-    const info = statusTypes.ErrorInfo.decode(any.value) as unknown as { reason: string; metadata: Record<string, string> };
-    const md = info.metadata ?? {};
-    return {
-      errorClass: md.errorClass,
-      sqlState: md.sqlState,
-      messageParameters: md.messageParameters ? safeJson<Record<string, string>>(md.messageParameters, {}) : {},
-      classes: md.classes ? safeJson<string[]>(md.classes, [info.reason]) : [info.reason],
-      errorId: md.errorId,
-    };
-  }
-  return undefined;
-}
-
-function safeJson<T>(text: string, fallback: T): T {
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return fallback;
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  const queryContexts: QueryContext[] = (t?.query_contexts ?? []).map((q) => ({
+    contextType: q.context_type === 'DATAFRAME' ? 'DATAFRAME' : 'SQL',
+    objectType: q.object_type,
+    objectName: q.object_name,
+    startIndex: q.start_index,
+    stopIndex: q.stop_index,
+    fragment: q.fragment,
+    callSite: q.call_site,
+    summary: q.summary,
+  }));
+  return {
+    errorClass: t?.error_class || undefined,
+    sqlState: t?.sql_state || undefined,
+    messageParameters: t?.message_parameters ?? {},
+    classes: root.error_type_hierarchy,
+    serverMessage: root.message,
+    errorId,
+    serverStackTrace: trace(root),
+    queryContexts,
+    causes,
+  };
 }

@@ -9,6 +9,8 @@ export interface ConnectionOptions {
   useSsl: boolean;
   sessionId: string;
   userAgent: string;
+  /** URL parameters this client does not know, sent as gRPC metadata on every call (e.g. a cluster id header). */
+  metadata?: Record<string, string>;
 }
 
 export const DEFAULT_PORT = 15002;
@@ -47,18 +49,29 @@ export function parseConnectUrl(url: string): ConnectionOptions {
   }
   if (!host) throw new InvalidUrlError(url, 'host', 'the host is empty');
   const params: Record<string, string> = {};
+  const metadata: Record<string, string> = {};
   for (const part of paramParts) {
     if (part === '') continue;
     const eq = part.indexOf('=');
     if (eq <= 0) throw new InvalidUrlError(url, 'parameter', `"${part}" is not key=value`);
     const key = part.slice(0, eq);
-    if (!KNOWN_PARAMS.has(key)) throw new InvalidUrlError(url, 'parameter', `unknown parameter "${key}"`);
-    params[key] = decodeURIComponent(part.slice(eq + 1));
+    const value = decodeURIComponent(part.slice(eq + 1));
+    if (KNOWN_PARAMS.has(key)) params[key] = value;
+    else {
+      // As the spec says: parameters a client does not know go to the server as gRPC metadata.
+      if (!/^[0-9a-z_.-]+$/i.test(key) || /-bin$/i.test(key)) throw new InvalidUrlError(url, 'parameter', `"${key}" is not a valid gRPC metadata key`);
+      if (/^(authorization|grpc-.*|te|content-type|user-agent)$/i.test(key)) throw new InvalidUrlError(url, 'parameter', `"${key}" is reserved`);
+      metadata[key.toLowerCase()] = value;
+    }
   }
-  let useSsl = false;
+  // The spec: a token implies TLS. Like PySpark, plain text is allowed only to the local machine.
+  let useSsl = params.token !== undefined && !isLocalHost(host);
   if (params.use_ssl !== undefined) {
     if (!/^(true|false)$/i.test(params.use_ssl)) throw new InvalidUrlError(url, 'use_ssl', `"${params.use_ssl}" is not true or false`);
     useSsl = params.use_ssl.toLowerCase() === 'true';
+    if (!useSsl && params.token !== undefined && !isLocalHost(host)) {
+      throw new InvalidUrlError(url, 'use_ssl', `a token is sent only over TLS (use_ssl=false is allowed with a token only to localhost, not to "${host}")`);
+    }
   }
   if (params.session_id !== undefined && !UUID_RE.test(params.session_id)) {
     throw new InvalidUrlError(url, 'session_id', `"${params.session_id}" is not a UUID`);
@@ -71,7 +84,22 @@ export function parseConnectUrl(url: string): ConnectionOptions {
     useSsl,
     sessionId: params.session_id ?? randomUUID(),
     userAgent: params.user_agent ?? DEFAULT_USER_AGENT,
+    ...(Object.keys(metadata).length ? { metadata } : {}),
   };
+}
+
+/** Hosts where a token may travel without TLS (the connection never leaves the machine). */
+export function isLocalHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * Everything that makes two connections the same session: endpoint, user, credentials, TLS, session id
+ * and forwarded metadata (not the user agent: the app name does not make another session).
+ */
+export function connectionIdentity(opts: ConnectionOptions, explicitSessionId: boolean): string {
+  const md = Object.entries(opts.metadata ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  return JSON.stringify([opts.host.toLowerCase(), opts.port, opts.userId, opts.token ?? null, opts.useSsl, explicitSessionId ? opts.sessionId : null, md]);
 }
 
 function parsePort(url: string, text: string): number {

@@ -13,15 +13,10 @@ export function readPropertiesFile(file: string): Record<string, string> {
   return out;
 }
 
-/** Settings that only take effect when the JVM starts; everything else can be set on a session. */
-export function isStaticSetting(key: string): boolean {
-  return (
-    /^spark\.(master|driver\.|executor\.|memory\.|ui\.|local\.dir|connect\.grpc|app\.name|serializer|eventLog|scheduler\.|sql\.warehouse\.dir|sql\.extensions|jars|files|submit\.)/.test(key) ||
-    key === 'spark.sql.catalogImplementation' ||
-    key.startsWith('spark.connect.') ||
-    key.startsWith('spark.hadoop.')
-  );
-}
+import { isStaticSetting } from '../connect/static-settings';
+
+/** Settings that only take effect when the JVM starts (the knowledge lives with the client). */
+export { isStaticSetting };
 
 /** Splits `--conf` style settings into those for JVM start and those for the session. */
 export function splitSettings(conf: Record<string, string>): { static: Record<string, string>; session: Record<string, string> } {

@@ -90,6 +90,22 @@ export function readSparkState(): SparkState | undefined {
   return readJson<SparkState>(SPARK_STATE_FILE);
 }
 
+/** The embedded server's `sc://` URL with its token (what `SparkSession.builder().remote(...)` takes). */
+export function embeddedSparkRemote(state: Pick<SparkState, 'url' | 'token'>): string {
+  return state.token ? `${state.url.replace(/\/$/, '')}/;token=${encodeURIComponent(state.token)}` : state.url;
+}
+
+/**
+ * Where programs of this project connect when not told: SPARK_REMOTE, else the running embedded server
+ * (.run/spark.json). lib/connect itself knows only SPARK_REMOTE.
+ */
+export function sparkRemote(): string {
+  if (process.env.SPARK_REMOTE) return process.env.SPARK_REMOTE;
+  const state = readSparkState();
+  if (state) return embeddedSparkRemote(state);
+  throw new Error('no Spark Connect server: set SPARK_REMOTE or start the embedded server (`spark-ts up spark`)');
+}
+
 /** The running embedded server, if its state file names a live process that answers with its token. */
 export async function sparkStatus(): Promise<{ running: boolean; healthy: boolean; state?: SparkState }> {
   const state = readSparkState();

@@ -12,6 +12,7 @@ import consumeJob from '../../jobs/cdc-consume';
 import verifyJob from '../../jobs/cdc-verify';
 import { readModelFile } from '../../lib/cdc/verify';
 import { deleteTopics, syntheticCustomers } from './cdc-support';
+import { sparkRemote } from '../../lib/runtime/spark-server';
 
 describe('cdc jobs with Spark (produce from Parquet, consume, verify + Spark ML)', function () {
   this.timeout(300_000);
@@ -22,7 +23,7 @@ describe('cdc jobs with Spark (produce from Parquet, consume, verify + Spark ML)
   before(async () => {
     await ensureSpark();
     const kafka = await ensureKafka();
-    spark = await SparkSession.builder().appName('cdc-test').getOrCreate();
+    spark = await SparkSession.builder().remote(sparkRemote()).appName('cdc-test').getOrCreate();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), `cdc-spark-${randomUUID()}-`));
     ctx = { signal: new AbortController().signal, verbose: false, root: process.cwd(), bootstrapServers: kafka.bootstrap_servers, interactive: false, log: (l) => logs.push(l), onShutdown: () => undefined };
   });

@@ -85,8 +85,18 @@ describe('connect API (live server)', function () {
   });
 
   describe('SparkSession', () => {
-    it('connects by default through .run/spark.json (or SPARK_REMOTE), reports its version, and stops', async () => {
-      const s = await SparkSession.builder().create();
+    it('connects by default through SPARK_REMOTE (and says so without it), reports its version, and stops', async () => {
+      const saved = process.env.SPARK_REMOTE;
+      delete process.env.SPARK_REMOTE;
+      expect((await failure(SparkSession.builder().create())).message).to.match(/set SPARK_REMOTE/);
+      process.env.SPARK_REMOTE = `${state.url}/;token=${state.token}`;
+      let s: SparkSession;
+      try {
+        s = await SparkSession.builder().create();
+      } finally {
+        if (saved === undefined) delete process.env.SPARK_REMOTE;
+        else process.env.SPARK_REMOTE = saved;
+      }
       expect(await s.version()).to.equal(pinnedVersion('spark'));
       await s.stop();
       expect(s.stopped).to.equal(true);
@@ -744,8 +754,8 @@ describe('connect API (live server)', function () {
       expect(e1.message).to.include('(scheme)');
       const e2 = await failure(SparkSession.builder().remote('sc://localhost:99999').create());
       expect(e2.message).to.include('(port)');
-      const e3 = await failure(SparkSession.builder().remote('sc://localhost:15002/;tokn=x').create());
-      expect(e3.message).to.include('unknown parameter "tokn"');
+      const e3 = await failure(SparkSession.builder().remote('sc://localhost:15002/;bad key=x').create());
+      expect(e3.message).to.include('"bad key" is not a valid gRPC metadata key');
     });
 
     it('a wrong token gives an AuthenticationError', async () => {

@@ -10,6 +10,7 @@ import { rowToJsonLine } from '../../lib/connect/json';
 import { dataTypeFromProto, parseDDLSchema, simpleString, treeString, type StructType } from '../../lib/connect/types';
 import { Decimal, SparkDate, SparkTimestamp, type SparkValue } from '../../lib/connect/values';
 import type { SparkState } from '../../lib/runtime/spark-server';
+import { sparkRemote } from '../../lib/runtime/spark-server';
 import { SparkSession, VectorAssembler } from '../../lib/connect';
 
 interface Result { rows: Row[]; schema: StructType; batches: number }
@@ -243,7 +244,7 @@ describe('connect types: exact round trip through SparkSession (sql, createDataF
   before(async function () {
     this.timeout(240_000);
     await ensureSpark();
-    spark = await SparkSession.builder().appName('connect-types-test').create();
+    spark = await SparkSession.builder().remote(sparkRemote()).appName('connect-types-test').create();
     await spark.conf.set('spark.sql.session.timeZone', 'UTC');
   });
 

@@ -9,6 +9,7 @@ import { runPreprocess } from '../../lib/preprocess/pipeline';
 import { rowLayout, type DefectRates } from '../../lib/preprocess/defects';
 import { INPUT_COLUMNS, INPUT_COLUMN_NAMES } from '../../lib/preprocess/schema';
 import { ensureSpark, kaggleCsvPath } from '../support/servers';
+import { sparkRemote } from '../../lib/runtime/spark-server';
 
 const RATES: DefectRates = { missing: 0.05, duplicate: 0.1, duplicateId: 0.02, outlier: 0.02, badType: 0.02, malformed: 0.02 };
 const ROWS = 20_000;
@@ -59,7 +60,7 @@ describe('generate-data (Spark)', function () {
 
   before(async () => {
     await ensureSpark();
-    spark = await SparkSession.builder().appName('generate-data-test').getOrCreate();
+    spark = await SparkSession.builder().remote(sparkRemote()).appName('generate-data-test').getOrCreate();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), `generate-${randomUUID()}-`));
     file = path.join(tmp, 'a.csv');
     gen = await runGenerate(spark, { rows: ROWS, seed: 11, output: file, rates: RATES, partitions: 1 });

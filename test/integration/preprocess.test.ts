@@ -11,6 +11,7 @@ import { INPUT_COLUMN_NAMES } from '../../lib/preprocess/schema';
 import { SCALED_COLUMNS } from '../../lib/preprocess/rules';
 import { ensureSpark, kaggleCsvPath } from '../support/servers';
 import { writeDirtyFixture, LATEST_DATE, type FixtureRow } from '../fixtures/preprocess-dirty';
+import { sparkRemote } from '../../lib/runtime/spark-server';
 
 type Row = Record<string, unknown>;
 const num = (v: unknown): number => Number(v);
@@ -38,7 +39,7 @@ describe('preprocess job (Spark)', function () {
 
   before(async () => {
     await ensureSpark();
-    spark = await SparkSession.builder().appName('preprocess-test').getOrCreate();
+    spark = await SparkSession.builder().remote(sparkRemote()).appName('preprocess-test').getOrCreate();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), `preprocess-${randomUUID()}-`));
   });
   after(async () => {

@@ -14,6 +14,7 @@ import { runStreamJob } from '../../lib/stream/run';
 import { connectIdempotentProducer, ensureTopics, readTopic, sendBatch, streamKafka } from '../../lib/stream/kafka';
 import { SensorSimulator, type SimulatedEvent } from '../../lib/stream/simulate';
 import { aggregate, expectedWindows } from '../../lib/stream/expected';
+import { sparkRemote } from '../../lib/runtime/spark-server';
 
 /** A port nothing listens on (bound, then released). */
 async function closedPort(): Promise<number> {
@@ -45,7 +46,7 @@ describe('stream faults (Kafka + Spark)', function () {
   before(async () => {
     await ensureSpark();
     await ensureKafka();
-    spark = await SparkSession.builder().appName('stream-faults-test').create();
+    spark = await SparkSession.builder().remote(sparkRemote()).appName('stream-faults-test').create();
   });
 
   after(async () => {

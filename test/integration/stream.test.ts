@@ -13,6 +13,7 @@ import { connectIdempotentProducer, ensureTopics, readTopic, sendBatch, streamKa
 import { SensorSimulator, type EventKind, type SimulatedEvent } from '../../lib/stream/simulate';
 import { aggregate, expectedWindows, expectedZscoreAlerts } from '../../lib/stream/expected';
 import type { AggregateMessage, AlertMessage, SensorReading } from '../../lib/stream/sensors';
+import { sparkRemote } from '../../lib/runtime/spark-server';
 
 /** 2026-01-15 12:00:00 UTC: on a 1 min boundary, so every window below is easy to name. */
 const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
@@ -132,7 +133,7 @@ describe('stream job (Kafka + Spark, available-now)', function () {
   before(async () => {
     await ensureSpark();
     await ensureKafka();
-    spark = await SparkSession.builder().appName('stream-test').create();
+    spark = await SparkSession.builder().remote(sparkRemote()).appName('stream-test').create();
     kafka = streamKafka('stream-test');
   });
 

@@ -1,6 +1,7 @@
 // Spark Connect client benchmark (issue 3): round-trip latency and collect throughput.
-//   node -r ts-node/register/transpile-only lib/connect/bench/collect.ts [--runs 200] [--sizes 1000000,5000000] [--json-out FILE]
-// Needs the Spark Connect server (SPARK_REMOTE or .run/spark.json). Prints a table; --json-out writes the numbers.
+//   node -r ts-node/register/transpile-only lib/connect/bench/collect.ts [--remote sc://…] [--runs 200] [--sizes 1000000,5000000] [--json-out FILE]
+// Needs a Spark Connect server: --remote, else SPARK_REMOTE. For the embedded one (`./bin/spark-ts up spark`):
+//   SPARK_REMOTE="$(node -r ts-node/register/transpile-only -e "console.log(require('./lib/runtime/spark-server').sparkRemote())")"
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -10,6 +11,7 @@ import yargs from 'yargs';
 import Table from 'cli-table3';
 import { SparkSession, functions as F, type DataFrame } from '../index';
 import { rowsFromTable, tableFromBatches } from '../arrow';
+import type { StructType } from '../types';
 
 // The measures are exported for `make bench` (issue 9); run as a script, this file prints and writes them.
 
@@ -17,7 +19,7 @@ export interface LatencyResult { name: string; runs: number; median_ms: number; 
 export interface ThroughputResult {
   rows: number;
   columns: number;
-  path: 'stream (Arrow IPC bytes only)' | 'toArrow()' | 'collect()';
+  path: 'stream (Arrow IPC bytes only)' | 'toArrow()' | 'collect()' | "collect({ rows: 'lazy' })" | 'toColumns()' | 'baseline: whole stream, then rows';
   seconds: number;
   rows_per_s: number;
   mb_per_s: number;
@@ -79,8 +81,8 @@ export function mixed(spark: SparkSession, n: number): DataFrame {
   );
 }
 
-/** Collect throughput of n rows × 10 columns: raw Arrow stream, toArrow() and collect(). */
-export async function throughput(spark: SparkSession, n: number): Promise<ThroughputResult[]> {
+/** Collect throughput of n rows × 10 columns: raw Arrow stream, toArrow(), collect(), lazy rows and toColumns(). */
+export async function throughput(spark: SparkSession, n: number, opts: { baseline?: boolean } = {}): Promise<ThroughputResult[]> {
   const df = mixed(spark, n);
   const out: ThroughputResult[] = [];
   const record = (p: ThroughputResult['path'], seconds: number, bytes: number) => {
@@ -106,12 +108,41 @@ export async function throughput(spark: SparkSession, n: number): Promise<Throug
   record('collect()', (performance.now() - t0) / 1000, bytes);
   if (rows.length !== n) throw new Error(`collect returned ${rows.length} rows, expected ${n}`);
   rows = null;
+
+  // 3b. The collect() before issue 15, for a side-by-side baseline: the whole stream first, then rows.
+  if (opts.baseline) {
+    t0 = performance.now();
+    const all: Uint8Array[] = [];
+    let schema: StructType | undefined;
+    for await (const b of spark.executeArrow(df.plan, {}, (s) => (schema = s))) all.push(b);
+    const before = rowsFromTable(tableFromBatches(all, schema), schema);
+    record('baseline: whole stream, then rows', (performance.now() - t0) / 1000, bytes);
+    if (before.length !== n) throw new Error(`baseline returned ${before.length} rows, expected ${n}`);
+  }
+
+  // 4. Lazy rows: one object per row, columns decoded when read (here: every value of every row is read,
+  // so this is the worst case for them).
+  t0 = performance.now();
+  const lazy = await df.collect({ rows: 'lazy' });
+  const names = ['id', 'i', 'd', 's', 'b', 'dt', 'ts', 'dec', 'f', 'sh'];
+  let touched = 0;
+  for (const row of lazy) for (const k of names) if (row[k] !== undefined) touched++;
+  record("collect({ rows: 'lazy' })", (performance.now() - t0) / 1000, bytes);
+  if (lazy.length !== n || touched !== n * names.length) throw new Error(`lazy collect returned ${lazy.length} rows, ${touched} values`);
+
+  // 5. toColumns(): typed arrays + validity, no per-row objects.
+  t0 = performance.now();
+  const cols = await df.toColumns();
+  record('toColumns()', (performance.now() - t0) / 1000, bytes);
+  if (cols.numRows !== n) throw new Error(`toColumns returned ${cols.numRows} rows, expected ${n}`);
   return out;
 }
 
 async function main(): Promise<void> {
   const argv = await yargs(process.argv.slice(2))
+    .option('remote', { type: 'string', describe: 'sc:// URL of the server (default: SPARK_REMOTE)' })
     .option('runs', { type: 'number', default: 200, describe: 'round trips per latency measure' })
+    .option('rounds', { type: 'number', default: 1, describe: 'measure every path this many times (ratios per round)' })
     .option('sizes', { type: 'string', default: '1000000,5000000', describe: 'row counts for the throughput measure' })
     .option('json-out', { type: 'string', describe: 'write the results as JSON to this file' })
     .strict()
@@ -119,13 +150,14 @@ async function main(): Promise<void> {
   const sizes = argv.sizes.split(',').map((s) => Number(s.trim()));
   if (sizes.some((s) => !Number.isInteger(s) || s <= 0)) throw new Error(`--sizes must be positive integers, got ${argv.sizes}`);
 
-  const spark = await SparkSession.builder().appName('spark-ts-bench-collect').create();
+  const builder = SparkSession.builder().appName('spark-ts-bench-collect');
+  const spark = await (argv.remote ? builder.remote(argv.remote) : builder).create();
   try {
     const version = await spark.version();
     const lat = await roundTrips(spark, argv.runs);
 
     const thr: ThroughputResult[] = [];
-    for (const n of sizes) thr.push(...(await throughput(spark, n)));
+    for (let round = 0; round < argv.rounds; round++) for (const n of sizes) thr.push(...(await throughput(spark, n, { baseline: true })));
 
     // Decoding alone, from bytes already in memory (separates client CPU from server time).
     const decodeN = sizes[0]!;
@@ -146,6 +178,15 @@ async function main(): Promise<void> {
     console.log(`Spark ${version} · node ${process.versions.node} ${process.execArgv.filter((a) => a.startsWith('--max')).join(' ')} · ${new Date().toISOString()}`);
     console.log(latTable.toString());
     console.log(thrTable.toString());
+    const perRound = thr.length / argv.rounds / sizes.length;
+    for (let i = 0; i < thr.length; i += perRound) {
+      const set = thr.slice(i, i + perRound);
+      const rate = (p: ThroughputResult['path']) => set.find((t) => t.path === p)?.rows_per_s ?? NaN;
+      const base = rate('toArrow()');
+      console.log(
+        `${set[0]!.rows.toLocaleString('en-US')} rows, round ${Math.floor(i / perRound / sizes.length) + 1}, rate relative to toArrow(): collect() ${(rate('collect()') / base).toFixed(2)}×, baseline (old collect) ${(rate('baseline: whole stream, then rows') / base).toFixed(2)}×, lazy rows ${(rate("collect({ rows: 'lazy' })") / base).toFixed(2)}×, toColumns() ${(rate('toColumns()') / base).toFixed(2)}×`,
+      );
+    }
     console.log(`client-side decode of ${decodeN.toLocaleString('en-US')} rows: IPC -> Table ${ipcSeconds.toFixed(3)} s, Table -> rows ${rowSeconds.toFixed(3)} s (${Math.round(decodeN / rowSeconds).toLocaleString('en-US')} rows/s)`);
 
     if (argv['json-out']) {

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import yargs from 'yargs';
 import Table from 'cli-table3';
 import { SparkSession } from '../../connect';
-import { readSparkState } from '../../runtime/spark-server';
+import { readSparkState, sparkRemote } from '../../runtime/spark-server';
 import { procMemoryBytes } from '../../runtime/process';
 import { DEFAULT_DEFECT_RATES } from '../defects';
 import { runGenerate } from '../generate';
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
   if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--rows: whole numbers > 0, got ${argv.rows}`);
   const dir = argv.keep ? path.resolve(argv.keep) : fs.mkdtempSync(path.join(os.tmpdir(), `preprocess-bench-${randomUUID()}-`));
   fs.mkdirSync(dir, { recursive: true });
-  const spark = await SparkSession.builder().appName('preprocess-bench').getOrCreate();
+  const spark = await SparkSession.builder().remote(sparkRemote()).appName('preprocess-bench').getOrCreate();
   const results: PreprocessBenchResult[] = [];
   try {
     for (const n of sizes) {

@@ -17,6 +17,7 @@ import { percentiles, writeReport } from '../metrics';
 import { produceSensorData, type ProduceSummary } from '../producer';
 import { runStreamJob } from '../run';
 import { ROOT } from '../../runtime/paths';
+import { sparkRemote } from '../../runtime/spark-server';
 
 export interface MaxRateResult {
   messages: number;
@@ -163,7 +164,7 @@ async function main(): Promise<void> {
     results.max_producer_rate = await measureMaxProducerRate(argv['max-rate-messages'], argv.sensors, bootstrap);
     log(`  ${Math.round(results.max_producer_rate.msgs_per_s)} msg/s`);
   }
-  const spark = await SparkSession.builder().appName('bench-stream').create();
+  const spark = await SparkSession.builder().remote(sparkRemote()).appName('bench-stream').create();
   try {
     for (const rate of argv.rates.split(',').map(Number)) {
       log(`streaming at ${rate} msg/s for ${argv.duration} s`);

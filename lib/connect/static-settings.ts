@@ -1,0 +1,12 @@
+/**
+ * Spark knowledge the client needs: which settings only take effect when the server's JVM starts.
+ * A session cannot change them, so the builder refuses them with an error that names them.
+ */
+export function isStaticSetting(key: string): boolean {
+  return (
+    /^spark\.(master|driver\.|executor\.|memory\.|ui\.|local\.dir|connect\.grpc|app\.name|serializer|eventLog|scheduler\.|sql\.warehouse\.dir|sql\.extensions|jars|files|submit\.)/.test(key) ||
+    key === 'spark.sql.catalogImplementation' ||
+    key.startsWith('spark.connect.') ||
+    key.startsWith('spark.hadoop.')
+  );
+}

@@ -1,0 +1,162 @@
+import { expect } from 'chai';
+import { ensureSpark } from '../support/servers';
+import { SparkSession, AnalysisException, DateTimeException, Observation, SparkConnectError, functions as F } from '../../lib/connect';
+import { embeddedSparkRemote } from '../../lib/runtime/spark-server';
+
+async function failure(p: Promise<unknown>): Promise<SparkConnectError> {
+  try {
+    await p;
+  } catch (e) {
+    return e as SparkConnectError;
+  }
+  throw new Error('expected a failure');
+}
+
+/** Issue 15 items against the live server: full error details on every RPC, new functions, createDataFrame fixes. */
+describe('connect client: errors, functions, createDataFrame (live server)', function () {
+  this.timeout(120_000);
+  let spark: SparkSession;
+
+  before(async () => {
+    spark = await SparkSession.builder().remote(embeddedSparkRemote(await ensureSpark())).appName('connect-client-test').create();
+  });
+  after(async () => spark?.stop());
+
+  it('an AnalyzePlan error (schema()) carries the full details: class, parameters, error id, JS call site, server stack', async () => {
+    const longName = `c_${'x'.repeat(3000)}`;
+    const err = await failure(spark.range(1).select(longName).schema());
+    expect(err).to.be.instanceOf(AnalysisException);
+    expect(err.errorClass).to.match(/^UNRESOLVED_COLUMN/);
+    expect(err.errorId).to.be.a('string');
+    // Beyond the 2,048 characters the gRPC status carries: only FetchErrorDetails has the whole message.
+    expect(err.message).to.include(longName);
+    expect(err.messageParameters.objectName).to.include(longName);
+    expect(err.stack).to.include('connect-client.test.ts');
+    expect(err.serverStackTrace ?? '').to.match(/at org\.apache\.spark/);
+  });
+
+  it('a Config error (conf.get of an unknown key) carries the error class from FetchErrorDetails', async () => {
+    const err = await failure(spark.conf.get('spark.ts.no.such.key'));
+    expect(err).to.be.instanceOf(SparkConnectError);
+    expect(err.errorClass).to.equal('SQL_CONF_NOT_FOUND');
+    expect(err.errorId).to.be.a('string');
+  });
+
+  it('SQL errors carry query contexts, and causes are linked', async () => {
+    const e1 = await failure(spark.sql('SELECT 1 / 0').then((df) => df.collect()));
+    expect(e1.queryContexts[0]).to.include({ contextType: 'SQL', fragment: '1 / 0' });
+    const e2 = await failure(spark.sql('SELECT make_date(2020, 13, 1)').then((df) => df.collect()));
+    expect(e2).to.be.instanceOf(DateTimeException);
+    expect(e2.causes.map((c) => c.classes[0])).to.include('java.time.DateTimeException');
+    expect((e2.cause as Error).message).to.match(/MonthOfYear/);
+  });
+
+  it('callFunction reaches any function by name, qualified names included', async () => {
+    const [row] = await spark
+      .range(1)
+      .select(F.callFunction('levenshtein', F.lit('kitten'), F.lit('sitting')).alias('d'), F.callFunction('system.builtin.abs', F.lit(-3)).alias('a'))
+      .collect();
+    expect(row).to.deep.equal({ d: 3, a: 3 });
+  });
+
+  it('higher-order functions take JS lambdas', async () => {
+    const df = spark.sql("SELECT array(1, 2, 3, 4) AS xs, array(10, 20, 30, 40) AS ys, map('a', 1, 'b', 2) AS m").then((d) =>
+      d.select(
+        F.transform('xs', (x) => x.multiply(10)).alias('t'),
+        F.transform('xs', (x, i) => x.plus(i)).alias('ti'),
+        F.filter('xs', (x) => x.mod(2).eqNullSafe(0)).alias('f'),
+        F.exists('xs', (x) => x.gt(3)).alias('e'),
+        F.forall('xs', (x) => x.gt(3)).alias('fa'),
+        F.aggregate('xs', F.lit(0), (acc, x) => acc.plus(x), (acc) => acc.multiply(2)).alias('agg'),
+        F.zip_with('xs', 'ys', (x, y) => x.plus(y)).alias('z'),
+        F.map_filter('m', (_k, v) => v.gt(1)).alias('mf'),
+        F.transform_values('m', (_k, v) => v.plus(100)).alias('tv'),
+      ),
+    );
+    const [row] = await (await df).collect();
+    expect(row).to.deep.equal({
+      t: [10, 20, 30, 40],
+      ti: [1, 3, 5, 7],
+      f: [2, 4],
+      e: true,
+      fa: false,
+      agg: 20,
+      z: [11, 22, 33, 44],
+      mf: new Map([['b', 2]]),
+      tv: new Map([['a', 101], ['b', 102]]),
+    });
+  });
+
+  it('createDataFrame above the threshold uploads the data once as an artifact and names it by hash', async () => {
+    const s = await SparkSession.builder().remote(embeddedSparkRemote(await ensureSpark())).appName('connect-client-cache-test').create();
+    try {
+      s.localRelationCacheThreshold = 1024;
+      const rows = Array.from({ length: 20_000 }, (_, i) => ({ id: i, name: `n${i % 97}` }));
+      const df = s.createDataFrame(rows, 'id INT, name STRING');
+      expect(df.relation.cached_local_relation?.hash).to.match(/^[0-9a-f]{64}$/);
+      expect(df.relation.local_relation).to.equal(undefined);
+      expect(await df.count()).to.equal(20_000);
+      const [agg] = await df.agg(F.sum('id').alias('total'), F.countDistinct('name').alias('names')).collect();
+      expect(agg).to.deep.equal({ total: 199_990_000n, names: 97n });
+      // The same data again is the same artifact: the plan stays a hash, the server already has it.
+      expect(s.createDataFrame(rows, 'id INT, name STRING').relation.cached_local_relation?.hash).to.equal(df.relation.cached_local_relation?.hash);
+      expect((await df.schema()).fields.map((f) => f.name)).to.deep.equal(['id', 'name']);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('catalog: databases, tables, columns, functions, create/cache/uncache/refresh', async () => {
+    const run = Math.random().toString(36).slice(2, 8);
+    const db = `cat_db_${run}`;
+    const table = `cat_t_${run}`;
+    await spark.sql(`CREATE DATABASE ${db}`);
+    try {
+      expect((await spark.catalog.listDatabases(`cat_db_${run}*`)).map((d) => d.name)).to.deep.equal([db]);
+      await spark.catalog.setCurrentDatabase(db);
+      expect(await spark.catalog.currentDatabase()).to.equal(db);
+      const created = await spark.catalog.createTable(table, { schema: 'id BIGINT, name STRING', source: 'parquet', description: 'made by a test' });
+      expect(await created.count()).to.equal(0);
+      const t = await spark.catalog.getTable(table);
+      expect(t).to.include({ name: table, tableType: 'MANAGED', isTemporary: false });
+      const cols = await spark.catalog.listColumns(table);
+      expect(cols.map((c) => [c.name, c.dataType, c.nullable])).to.deep.equal([['id', 'bigint', true], ['name', 'string', true]]);
+      await spark.catalog.cacheTable(table);
+      expect(await spark.catalog.isCached(table)).to.equal(true);
+      await spark.catalog.uncacheTable(table);
+      expect(await spark.catalog.isCached(table)).to.equal(false);
+      await spark.catalog.refreshTable(table);
+      const fns = await spark.catalog.listFunctions(undefined, 'levensh*');
+      expect(fns.map((f) => f.name)).to.include('levenshtein');
+    } finally {
+      await spark.catalog.setCurrentDatabase('default');
+      await spark.sql(`DROP DATABASE ${db} CASCADE`);
+    }
+  });
+
+  it('observe: metrics observed during an action are readable from the Observation', async () => {
+    const obs = new Observation();
+    const df = spark.range(0, 1000).observe(obs, F.count(F.lit(1)).alias('rows'), F.max('id').alias('max_id'), F.sum('id').alias('total'));
+    expect(await df.filter(F.col('id').lt(10)).count()).to.equal(10);
+    expect(await obs.get()).to.deep.equal({ rows: 1000n, max_id: 999n, total: 499_500n });
+  });
+
+  it('repartitionByRange, toJSON and createGlobalTempView', async () => {
+    const df = spark.range(0, 100).repartitionByRange(4, 'id');
+    const parts = await df.select(F.spark_partition_id().alias('p'), 'id').groupBy('p').agg(F.min('id').alias('lo'), F.max('id').alias('hi')).orderBy('p').collect();
+    expect(parts).to.have.length(4);
+    for (let i = 1; i < parts.length; i++) expect(Number(parts[i]!.lo)).to.be.greaterThan(Number(parts[i - 1]!.hi));
+    expect(await spark.createDataFrame([{ a: 1, b: 'x' }], 'a INT, b STRING').toJSON().collect()).to.deep.equal([{ value: '{"a":1,"b":"x"}' }]);
+    const view = `gv_${Math.random().toString(36).slice(2, 8)}`;
+    await spark.range(3).createGlobalTempView(view);
+    expect(await spark.table(`global_temp.${view}`).count()).to.equal(3);
+    const again = await failure(spark.range(3).createGlobalTempView(view));
+    expect(again).to.be.instanceOf(AnalysisException);
+    await spark.catalog.dropGlobalTempView(view);
+  });
+
+  it('createDataFrame: a null struct with NOT NULL fields round-trips through the server', async () => {
+    const df = spark.createDataFrame([{ id: 1, p: null }, { id: 2, p: { x: 5 } }], 'id INT, p STRUCT<x: INT NOT NULL>');
+    expect(await df.orderBy('id').collect()).to.deep.equal([{ id: 1, p: null }, { id: 2, p: { x: 5 } }]);
+  });
+});

@@ -1,0 +1,112 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { expect } from 'chai';
+import * as grpc from '@grpc/grpc-js';
+import { SparkConnectClient } from '../../lib/connect/client';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../lib/connect/retry';
+import { AnalysisException, SparkConnectError } from '../../lib/connect/errors';
+import type { ExecutePlanResponse__Output } from '../../lib/connect/gen/spark/connect/ExecutePlanResponse';
+
+interface Recorded { name: string; code: number; details: string; statusDetailsBin?: string }
+
+/** Errors recorded from a live Spark 4.2 server by test/support/record-connect-errors.ts. */
+function recorded(name: string): grpc.ServiceError {
+  const file = path.resolve(__dirname, '..', 'fixtures', 'connect', 'grpc-errors.json');
+  const r = (JSON.parse(fs.readFileSync(file, 'utf8')) as { recorded: Recorded[] }).recorded.find((x) => x.name === name)!;
+  const metadata = new grpc.Metadata();
+  if (r.statusDetailsBin) metadata.set('grpc-status-details-bin', Buffer.from(r.statusDetailsBin, 'base64'));
+  return Object.assign(new Error(r.details), { code: r.code, details: r.details, metadata });
+}
+const unavailable = () => Object.assign(new Error('Connection dropped'), { code: grpc.status.UNAVAILABLE, details: 'Connection dropped', metadata: new grpc.Metadata() });
+
+const response = (id: string, extra: Partial<ExecutePlanResponse__Output> = {}) => ({ response_id: id, server_side_session_id: 'srv-1', ...extra }) as ExecutePlanResponse__Output;
+const complete = (id: string) => response(id, { result_complete: {} } as Partial<ExecutePlanResponse__Output>);
+
+type Step = Array<ExecutePlanResponse__Output | Error>;
+
+/**
+ * A client whose streams play a script: each ExecutePlan/ReattachExecute call takes the next step (responses
+ * in order, an Error thrown where it stands). Unary calls (ReleaseExecute, FetchErrorDetails) are recorded.
+ */
+function scripted(steps: Step[]) {
+  const fast: RetryPolicy = { ...DEFAULT_RETRY_POLICY, initialBackoffMs: 1, maxBackoffMs: 2, jitterMs: 0, maxRetries: 5 };
+  const client = new SparkConnectClient(
+    { host: '127.0.0.1', port: 1, userId: 'u', useSsl: false, sessionId: '00000000-0000-4000-8000-000000000000', userAgent: 't' },
+    { retryPolicy: fast, firstConnectRetryPolicy: fast },
+  );
+  const calls: Array<{ method: string; lastResponseId?: string }> = [];
+  const unary: string[] = [];
+  const t = client.transport as unknown as Record<string, unknown>;
+  t.stream = async function* (method: string, request: { last_response_id?: string }) {
+    calls.push({ method, ...(request.last_response_id ? { lastResponseId: request.last_response_id } : {}) });
+    const step = steps.shift() ?? [];
+    for (const item of step) {
+      if (item instanceof Error) throw item;
+      yield item;
+    }
+  };
+  t.unary = async (method: string) => {
+    unary.push(method);
+    if (method === 'FetchErrorDetails') return { root_error_idx: undefined, errors: [] };
+    return {};
+  };
+  return { client, calls, unary };
+}
+
+async function drain(client: SparkConnectClient): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const r of client.execute({ root: { range: { start: '0', end: '1', step: '1' } } })) ids.push(r.response_id);
+  return ids;
+}
+
+describe('connect reattach semantics (scripted streams) @unit', () => {
+  it('a failure before any response reattaches first; OPERATION_NOT_FOUND then re-sends ExecutePlan', async () => {
+    const { client, calls } = scripted([[unavailable()], [recorded('reattach to an unknown operation')], [response('r1'), complete('r2')]]);
+    expect(await drain(client)).to.deep.equal(['r1', 'r2']);
+    expect(calls.map((c) => c.method)).to.deep.equal(['ExecutePlan', 'ReattachExecute', 'ExecutePlan']);
+  });
+
+  it('a broken stream resumes after the last response it saw, and the operation runs once', async () => {
+    const { client, calls, unary } = scripted([[response('r1'), response('r2'), unavailable()], [response('r3'), complete('r4')]]);
+    expect(await drain(client)).to.deep.equal(['r1', 'r2', 'r3', 'r4']);
+    expect(calls).to.deep.equal([{ method: 'ExecutePlan' }, { method: 'ReattachExecute', lastResponseId: 'r2' }]);
+    await new Promise((r) => setImmediate(r));
+    expect(unary.filter((m) => m === 'ReleaseExecute').length).to.be.at.least(2); // release_until as consumed, release_all at the end
+  });
+
+  it('OPERATION_NOT_FOUND after responses is RESPONSE_ALREADY_RECEIVED, never a re-run', async () => {
+    const { client, calls } = scripted([[response('r1'), unavailable()], [recorded('reattach to an unknown operation')]]);
+    const err = await drain(client).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(SparkConnectError);
+    expect((err as SparkConnectError).errorClass).to.equal('RESPONSE_ALREADY_RECEIVED');
+    expect(calls.filter((c) => c.method === 'ExecutePlan')).to.have.length(1);
+  });
+
+  it('a Spark error is reported at once: no reattach, no retry', async () => {
+    const { client, calls } = scripted([[recorded('streaming source in a batch query')]]);
+    const retries: unknown[] = [];
+    client.on('retry', (e) => retries.push(e));
+    const err = await drain(client).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(AnalysisException);
+    expect((err as Error).message).to.match(/writeStream\.start\(\)/);
+    expect(calls).to.have.length(1);
+    expect(retries).to.have.length(0);
+  });
+
+  it('a stream that ends after progress reattaches at once; an empty one backs off', async () => {
+    const { client, calls } = scripted([[response('r1')], [], [complete('r2')]]);
+    const retries: unknown[] = [];
+    client.on('retry', (e) => retries.push(e));
+    expect(await drain(client)).to.deep.equal(['r1', 'r2']);
+    expect(calls.map((c) => c.method)).to.deep.equal(['ExecutePlan', 'ReattachExecute', 'ReattachExecute']);
+    expect(retries).to.have.length(1);
+  });
+
+  it('a changed server-side session id fails and closes the client', async () => {
+    const { client } = scripted([[response('r1'), response('r2', { server_side_session_id: 'srv-2' } as Partial<ExecutePlanResponse__Output>)], []]);
+    const err = await drain(client).catch((e: unknown) => e);
+    expect((err as SparkConnectError).errorClass).to.equal('INVALID_HANDLE.SESSION_CHANGED');
+    const again = await drain(client).catch((e: unknown) => e);
+    expect((again as SparkConnectError).errorClass).to.equal('INVALID_HANDLE.SESSION_CHANGED');
+  });
+});
