@@ -4,6 +4,7 @@ import type { Consumer, EachBatchPayload, Producer, Admin, Message } from 'kafka
 import { createKafka } from '../kafka/config';
 import { writeFileAtomic } from './atomic';
 import { parseMessage } from './envelope';
+import { applyTruncate } from './truncate';
 import { defaultSpec } from './features';
 import { buildModelFile, type ModelFile } from './model-file';
 import type { KeyState, ModelConfig } from './state';
@@ -158,9 +159,13 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
           if (offset < expected) continue;
           expected = offset + 1;
           count++;
-          const parsed = parseMessage(m.key, m.value);
+          const parsed = parseMessage(m.key, m.value, state.config);
           if (parsed.kind === 'tombstone') {
             state.counters.tombstones++;
+            continue;
+          }
+          if (parsed.kind === 'truncate') {
+            for (const id of applyTruncate(state, parsed.lsn)) dirty.set(id, state.keys.get(id)!);
             continue;
           }
           let reason: string | undefined;
