@@ -1,7 +1,7 @@
 import { startSpark, stopSpark, sparkStatus } from '../runtime/spark-server';
-import { startKafka, stopKafka, kafkaStatus } from '../runtime/kafka-broker';
-import { startPostgres, stopPostgres, postgresStatus } from '../runtime/postgres';
-import { startConnect, stopConnect, connectStatus } from '../runtime/kafka-connect';
+import { startKafka, stopKafka, kafkaStatus, type KafkaState } from '../runtime/kafka-broker';
+import { startPostgres, stopPostgres, postgresStatus, type PostgresState } from '../runtime/postgres';
+import { startConnect, stopConnect, connectStatus, type ConnectState } from '../runtime/kafka-connect';
 import { rssBytes } from '../runtime/process';
 
 export type ServerName = 'spark' | 'kafka' | 'postgres' | 'connect';
@@ -62,4 +62,24 @@ export async function status(out: (line: string) => void = console.log): Promise
     const rss = rssBytes(c.state.pid);
     out(`connect: running${c.healthy ? '' : ' (not answering)'} at ${c.state.url}, pid ${c.state.pid}${rss ? `, RSS ${(rss / 2 ** 20).toFixed(0)} MiB` : ''}`);
   } else out('connect: not running');
+}
+
+/**
+ * The servers of the CDC source (Kafka, PostgreSQL, Kafka Connect), started when not running and left
+ * running: the connector keeps capturing after the job that registered it returns (`spark-ts down` stops them).
+ */
+export async function ensureCdcSourceServers(log: (line: string) => void): Promise<{ postgres: PostgresState; connect: ConnectState; kafka: KafkaState }> {
+  const report = (name: string, t0: number, started: boolean, where: string) => {
+    if (started) log(`${name}: started in ${((Date.now() - t0) / 1000).toFixed(1)}s at ${where}; it keeps running (\`spark-ts down\` stops it)`);
+  };
+  let t0 = Date.now();
+  const kafka = await startKafka();
+  report('kafka', t0, kafka.started, kafka.state.bootstrap_servers);
+  t0 = Date.now();
+  const postgres = await startPostgres();
+  report('postgres', t0, postgres.started, `127.0.0.1:${postgres.state.port}`);
+  t0 = Date.now();
+  const connect = await startConnect({ bootstrapServers: kafka.state.bootstrap_servers });
+  report('connect', t0, connect.started, connect.state.url);
+  return { postgres: postgres.state, connect: connect.state, kafka: kafka.state };
 }
