@@ -248,6 +248,9 @@ export function connectorConfig(pg: PostgresEndpoint, table: string, overrides: 
     'skipped.operations': 'none',
     'topic.creation.default.partitions': '1',
     'topic.creation.default.replication.factor': '1',
+    // Debezium names its JMX metrics by topic.prefix: without a tag of its own, a second connector with the
+    // same prefix (another table) waits a minute per metrics set for a name that never frees up.
+    'custom.metric.tags': `table=${table}`,
     ...overrides,
   };
 }
