@@ -253,7 +253,7 @@ describe('cdc from a real PostgreSQL through Debezium on Kafka Connect', functio
     expect(topic, 'needs the end-to-end test').to.not.equal('');
     const rand = prng(2026);
     const stateDir = path.join(root, 'kill');
-    const opts: ChildOptions = { topic, stateDir, lambda: 1, untilIdleSec: 1, checkpointEvents: 500, checkpointMs: 1000, progressMs: 100, groupId: `kill-${run}` };
+    const opts: ChildOptions = { topic, stateDir, lambda: 1, untilIdleSec: 1, checkpointEvents: 500, checkpointMs: 1000, progressMs: 100, groupId: `kill-${run}`, maxBytesPerPartition: 64 * 1024 };
     const points: number[] = [];
     // Five kills, each after a random number of events of that run (the stream has 3,544 messages: the kills stay inside it).
     for (let trial = 0; trial < 5; trial++) {
