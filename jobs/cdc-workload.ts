@@ -16,10 +16,11 @@ export default defineJob<WorkloadArgs>({
   needs: [],
   options: {
     table: { type: 'string', default: DEFAULT_SOURCE_TABLE, describe: 'table in the spark_ts database (loaded by cdc-source)' },
-    updates: { type: 'number', demandOption: true, describe: 'changes to make (inserts + updates + deletes)' },
+    updates: { type: 'number', describe: 'changes to make (inserts + updates + deletes); required' },
     seed: { type: 'number', default: 42, describe: 'seed: the same table and seed give the same SQL' },
   },
   validate(args) {
+    if (args.updates === undefined) return '--updates N is required';
     if (!(Number.isInteger(args.updates) && args.updates >= 0)) return `--updates must be a non-negative integer, got ${args.updates}`;
     if (!Number.isInteger(args.seed)) return `--seed must be an integer, got ${args.seed}`;
     return checkTableName(args.table);
