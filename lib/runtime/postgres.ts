@@ -146,6 +146,13 @@ export async function startPostgres(opts: { port?: number; readyTimeoutMs?: numb
   if (!(await isPortFree(port))) throw new RuntimeError(`port ${port} on 127.0.0.1 is already in use, so PostgreSQL cannot listen there; free it or set SPARK_TS_POSTGRES_PORT=<port>`);
   const as = runAs();
   fs.mkdirSync(LOG_DIR, { recursive: true });
+  if (as.prefix.length) {
+    // The unprivileged user must reach the binaries and the run directory (a checkout under a 0700 home cannot work).
+    const r = spawnSync(as.prefix[0], [...as.prefix.slice(1), 'sh', '-c', 'test -x "$1" && test -x "$2"', 'sh', path.join(bin, 'postgres'), RUN_DIR]);
+    if (r.status !== 0) {
+      throw new RuntimeError(`PostgreSQL runs as OS user ${as.user} (we are root), who cannot reach ${path.join(bin, 'postgres')} or ${RUN_DIR}: every directory above them must be searchable by that user (or set SPARK_TS_POSTGRES_OS_USER / SPARK_TS_RUN_DIR)`);
+    }
+  }
   const major = version.split('.')[0];
   const pgVersionFile = path.join(DATA_DIR, 'PG_VERSION');
   let creds = readJson<Credentials>(CREDENTIALS_FILE);

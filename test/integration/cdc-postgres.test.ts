@@ -89,6 +89,23 @@ describe('cdc from a real PostgreSQL through Debezium on Kafka Connect', functio
     fs.rmSync(root, { recursive: true, force: true });
   });
 
+  it('PostgreSQL runs as the project starts it: .run/postgres.json (0600) with url and pid, logical WAL, 127.0.0.1 only, not as root', async () => {
+    const file = path.join(ROOT, '.run', 'postgres.json');
+    if (!process.env.SPARK_TS_RUN_DIR) expect(fs.statSync(file).mode & 0o777).to.equal(0o600);
+    expect(pg.url).to.match(new RegExp(`^postgresql://spark_ts:[^@]+@127\\.0\\.0\\.1:${pg.port}/spark_ts$`));
+    expect(fs.readFileSync(`/proc/${pg.pid}/cmdline`, 'utf8')).to.include('postgres');
+    const c = pgClient(pg.url);
+    await c.connect();
+    try {
+      const setting = async (name: string) => (await c.query(`SELECT current_setting('${name}') AS v`)).rows[0].v as string;
+      expect(await setting('wal_level')).to.equal('logical');
+      expect(await setting('listen_addresses')).to.equal('127.0.0.1');
+    } finally {
+      await c.end();
+    }
+    if (process.getuid?.() === 0) expect(fs.statSync(`/proc/${pg.pid}`).uid, 'the postmaster must not run as root').to.not.equal(0);
+  });
+
   /** Registers a capture of `table` under its own prefix, slot and publication; removed after the suite. */
   async function capture(table: string, prefix: string, overrides: Record<string, string>): Promise<string> {
     const slot = `${prefix}_slot`;
