@@ -4,7 +4,7 @@ SPARK_TS := ./bin/spark-ts
 MOCHA := node_modules/.bin/mocha
 TSC := node_modules/.bin/tsc
 
-.PHONY: preprocess stream cdc cache-bench bench setup up down status spark-up spark-down kafka-up kafka-down postgres-up postgres-down connect-up connect-down typecheck test test-unit run clean
+.PHONY: preprocess stream dashboard cdc cache-bench bench setup up down status spark-up spark-down kafka-up kafka-down postgres-up postgres-down connect-up connect-down typecheck test test-unit run clean
 
 setup:
 	@bash scripts/setup.sh
@@ -51,7 +51,11 @@ preprocess: setup
 # Challenge 2 demo: producer + streaming job + live view for DURATION (default 60s, RATE, SENSORS), then all
 # stop. The job alone: ./bin/spark-ts submit stream -- --help
 stream: setup
+	@node -r ts-node/register/transpile-only lib/dashboard/running.ts
 	@node -r ts-node/register/transpile-only lib/stream/demo.ts $(ARGS)
+# Live dashboard in the browser on http://127.0.0.1:4050/ (ARGS='--port 4051 --history 10m'); see lib/dashboard/README.md.
+dashboard: setup
+	@$(SPARK_TS) dashboard $(ARGS)
 # Challenge 3: PostgreSQL → Debezium → the exact incremental model (ARGS='--updates 5000'; ARGS=--simulated: the simulated producer).
 cdc: setup
 	@$(SPARK_TS) submit cdc $(ARGS)

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { defineJob, JobInputError } from '../lib/cli/job';
-import { DEFAULT_HOLDOUT_PCT, DEFAULT_TOPIC, runCdcConsumer } from '../lib/cdc/consumer';
+import { DEFAULT_COMMIT_EVENTS, DEFAULT_COMMIT_MS, DEFAULT_DELETE_RETENTION, DEFAULT_HOLDOUT_PCT, DEFAULT_TOPIC, lambdaProblem, runCdcConsumer } from '../lib/cdc/consumer';
 import { parseFeatureList } from '../lib/cdc/features';
 import { StateStoreError } from '../lib/cdc/store';
 
@@ -18,6 +18,10 @@ interface ConsumeArgs extends Record<string, unknown> {
   'checkpoint-events': number;
   'checkpoint-ms': number;
   'progress-ms': number;
+  'commit-events'?: number;
+  'commit-ms'?: number;
+  'delete-retention'?: number;
+  'allow-retention-gap'?: boolean;
   'bootstrap-servers'?: string;
 }
 
@@ -30,7 +34,7 @@ export default defineJob<ConsumeArgs>({
     'dlq-topic': { type: 'string', describe: 'dead-letter topic (default <topic>_dlq)' },
     group: { type: 'string', describe: 'Kafka consumer group (default spark-ts-cdc-<topic>)' },
     'state-dir': { type: 'string', default: 'models', describe: 'directory of the state store (state.db) and model.json' },
-    lambda: { type: 'number', default: 1.0, describe: 'ridge penalty λ (intercept not penalized)' },
+    lambda: { type: 'number', default: 1.0, describe: 'ridge penalty λ > 0 (intercept not penalized)' },
     features: { type: 'string', describe: 'comma-separated feature columns (default: the raw numeric columns; fixed by the store once created)' },
     'feature-decimals': { type: 'number', describe: 'decimal places accepted in feature values, kept exact as fixed-point (default 0: integers only)' },
     'holdout-pct': { type: 'number', describe: `percent of customer IDs held out for metrics, by hash (default ${DEFAULT_HOLDOUT_PCT})` },
@@ -39,10 +43,19 @@ export default defineJob<ConsumeArgs>({
     'checkpoint-events': { type: 'number', default: 10_000, describe: 'write model.json after this many events' },
     'checkpoint-ms': { type: 'number', default: 5_000, describe: 'write model.json at least this often (ms) while events arrive' },
     'progress-ms': { type: 'number', default: 2_000, describe: 'progress line interval (ms)' },
+    'commit-events': { type: 'number', describe: `commit the state store after this many events across partitions (default ${DEFAULT_COMMIT_EVENTS})` },
+    'commit-ms': { type: 'number', describe: `...or this long after the last commit (ms, default ${DEFAULT_COMMIT_MS})` },
+    'delete-retention': { type: 'number', describe: `forget a deleted key once this many further offsets of its partition are consumed (default ${DEFAULT_DELETE_RETENTION})` },
+    'allow-retention-gap': { type: 'boolean', default: false, describe: 'start even if stored offsets were deleted by retention (warns and counts them; default: refuse)' },
     'bootstrap-servers': { type: 'string', describe: 'Kafka bootstrap servers (default: the embedded broker)' },
   },
   validate(args) {
-    if (!(args.lambda >= 0)) return `--lambda must be >= 0, got ${args.lambda}`;
+    const lambda = lambdaProblem(args.lambda);
+    if (lambda) return lambda;
+    for (const k of ['commit-events', 'commit-ms', 'delete-retention'] as const) {
+      const v = args[k];
+      if (v !== undefined && !(Number.isInteger(v) && v > 0)) return `--${k} must be a positive integer, got ${v}`;
+    }
     const d = args['feature-decimals'];
     if (d !== undefined && !(Number.isInteger(d) && d >= 0 && d <= 6)) return `--feature-decimals must be an integer in [0, 6], got ${d}`;
     const h = args['holdout-pct'];
@@ -76,12 +89,16 @@ export default defineJob<ConsumeArgs>({
         checkpointEvents: args['checkpoint-events'],
         checkpointMs: args['checkpoint-ms'],
         progressMs: args['progress-ms'],
+        commitEvents: args['commit-events'],
+        commitMs: args['commit-ms'],
+        deleteRetention: args['delete-retention'],
+        allowRetentionGap: args['allow-retention-gap'],
         signal: ctx.signal,
         log: ctx.log,
       });
       const m = summary.model;
       ctx.log(
-        `cdc-consume: stopped after ${summary.events_processed} messages in ${(summary.elapsed_ms / 1000).toFixed(1)} s; table ${m.table_rows} rows, n ${m.n} (training), applied ${m.events_applied}, skipped ${m.events_skipped}, tombstones ${m.tombstones}, dlq ${m.dlq}; hold-out AUC ${m.metrics.holdout.roc_auc ?? '-'}; model in ${path.join(args['state-dir'], 'model.json')}`,
+        `cdc-consume: stopped after ${summary.events_processed} messages in ${(summary.elapsed_ms / 1000).toFixed(1)} s; table ${m.table_rows} rows (${m.unlabeled_rows} unlabeled), n ${m.n} (training), applied ${m.events_applied}, skipped ${m.events_skipped}, tombstones ${m.tombstones}, dlq ${m.dlq} (${m.dlq_retracted} retracted a row), pruned deletes ${m.deletes_pruned}; hold-out AUC ${m.metrics.holdout.roc_auc ?? '-'}; model in ${path.join(args['state-dir'], 'model.json')}`,
       );
       return 0;
     } catch (e) {

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { defineJob, JobInputError } from '../lib/cli/job';
 import { writeFileAtomic } from '../lib/cdc/atomic';
-import { sparkLogisticRegression, type SparkMlResult } from '../lib/cdc/quality';
+import { qualityOfState, qualityTable, sparkLogisticRegression, type SparkMlResult } from '../lib/cdc/quality';
 import { readStoreReadOnly, StateStoreError } from '../lib/cdc/store';
 import { readModelFile, VERIFY_TOLERANCE, verifyModel } from '../lib/cdc/verify';
 
@@ -54,13 +54,26 @@ export default defineJob<VerifyArgs>({
         ctx.log(`cdc-verify: Spark ML LogisticRegression failed: ${sparkMlError}`);
       }
     } else sparkMlError = 'skipped (--no-spark-ml)';
-    const evaluation = loaded.state.evaluate(loaded.state.model(model.lambda));
+    const quality = qualityOfState(loaded.state, model.lambda);
+    const evaluation = quality.evaluation;
     const report = {
       generated_at: new Date().toISOString(),
       state_dir: args['state-dir'],
       features: model.features,
       target: model.target,
-      split: { method: 'FNV-1a 32-bit hash of the decimal ID, mod 100; held out when below holdout_pct', holdout_pct: model.holdout_pct, train_rows: evaluation.train.rows, holdout_rows: evaluation.holdout.rows },
+      split: {
+        method: 'FNV-1a 32-bit hash of the decimal ID, mod 100; held out when below holdout_pct',
+        holdout_pct: model.holdout_pct,
+        train_rows: evaluation.train.rows,
+        holdout_rows: evaluation.holdout.rows,
+        unlabeled_rows: quality.unlabeled,
+      },
+      decision_rules: {
+        threshold: 'chosen on the training rows of each model: the cut on its score that maximizes F1 (train/holdout are at it)',
+        at_0_5: 'score (ours) or P(1) (Spark ML) >= 0.5',
+        brier: 'mean squared error of the score read as P(1), clipped to [0, 1]',
+        pr_auc: 'average precision',
+      },
       ours: {
         model: 'ridge regression on standardized features, fitted exactly from sufficient statistics (incremental under CDC)',
         lambda: model.lambda,
@@ -68,18 +81,28 @@ export default defineJob<VerifyArgs>({
         threshold_rule: 'maximizes F1 on the training rows',
         train: evaluation.train,
         holdout: evaluation.holdout,
+        at_0_5: quality.at_0_5,
       },
       spark_ml: sparkMl,
       ...(sparkMl ? {} : { spark_ml_reason: sparkMlError }),
+      majority_baseline: { rule: 'predict the training majority class; P(1) = training positive rate', holdout: quality.baseline },
       verification: { max_rel_diff: v.max_rel_diff, store_max_rel_diff: v.store_max_rel_diff, tolerance: VERIFY_TOLERANCE, stale: v.stale, ok: v.ok },
     };
     const reportPath = path.resolve(ctx.root, args.report);
     writeFileAtomic(reportPath, JSON.stringify(report, null, 2) + '\n');
-    const fmt = (x: number | null) => (x === null ? '-' : x.toFixed(4));
-    const row = (name: string, m: { accuracy: number | null; precision: number | null; recall: number | null; roc_auc: number | null }) =>
-      `${name.padEnd(28)} accuracy ${fmt(m.accuracy)}  precision ${fmt(m.precision)}  recall ${fmt(m.recall)}  ROC AUC ${fmt(m.roc_auc)}`;
-    process.stdout.write(`hold-out metrics (${evaluation.holdout.rows} rows):\n${row('ridge (incremental, ours)', evaluation.holdout)}\n`);
-    process.stdout.write(sparkMl ? `${row('Spark ML LogisticRegression', sparkMl.holdout)}\n` : `Spark ML LogisticRegression: ${sparkMlError}\n`);
+    const table = [
+      ['ridge (ours), train threshold', evaluation.threshold, evaluation.holdout],
+      ['ridge (ours), 0.5', 0.5, quality.at_0_5.holdout],
+      ...(sparkMl
+        ? ([
+            ['Spark ML LR, train threshold', sparkMl.threshold, sparkMl.holdout],
+            ['Spark ML LR, 0.5', 0.5, sparkMl.at_0_5.holdout],
+          ] as const)
+        : []),
+      ['majority baseline', null, quality.baseline],
+    ] as const;
+    process.stdout.write(`hold-out metrics (${evaluation.holdout.rows} rows):\n${qualityTable(table)}\n`);
+    if (!sparkMl) process.stdout.write(`Spark ML LogisticRegression: ${sparkMlError}\n`);
     ctx.log(`cdc-verify: report written to ${args.report}`);
     return v.ok ? 0 : 1;
   },

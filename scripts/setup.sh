@@ -69,6 +69,11 @@ if [ ! -f "$pg_dir/.complete" ]; then
   chmod -R a+rX "$pg_dir"
   echo "$pg_version" > "$pg_dir/.complete"
 fi
+# One version per classpath: a changed pin replaces the whole folder (fetch_jars), and this proves it.
+for pair in spark:spark-core_2.13 kafka:kafka-clients; do
+  n=$(ls "$CACHE/jars/${pair%%:*}" | grep -c "^${pair#*:}-[0-9].*\.jar$" || true)
+  [ "$n" = 1 ] || die "$CACHE/jars/${pair%%:*} holds $n versions of ${pair#*:}: remove that folder and run make setup again"
+done
 
 # --- Spark Connect protocol ------------------------------------------------------------------------
 # The .proto files are loaded at run time from .cache/proto/<spark version>/ (see lib/connect/proto.ts);
@@ -88,5 +93,19 @@ if [ "$(cat "$gen/.complete" 2>/dev/null)" != "$proto_stamp" ] || [ ! -f "$proto
     --grpcLib=@grpc/grpc-js --inputTemplate='%s' --outputTemplate='%s__Output' \
     -I "$proto_dir" -O "$gen" spark/connect/base.proto
   echo "$proto_stamp" > "$gen/.complete"
+fi
+
+# --- Chromium (the dashboard's browser tests) ------------------------------------------------------
+# Debian's package, driven by playwright-core: no browser download. Installed when missing and we may
+# (root with apt-get); otherwise say so clearly: the browser tests then fail with the same message.
+if [ ! -x "${SPARK_TS_CHROMIUM:-/usr/bin/chromium}" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing Debian's chromium for the browser tests (apt-get)"
+    if ! { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; }; then
+      say "WARNING: apt-get could not install chromium: the dashboard's browser tests will fail until it is installed"
+    fi
+  else
+    say "WARNING: Chromium is missing and cannot be installed here (needs root and apt-get: apt-get install chromium): the dashboard's browser tests will fail"
+  fi
 fi
 say "ready (spark $(basename "$connect_jar" .jar | sed 's/.*-//'), kafka $(ls "$CACHE"/jars/kafka/kafka_2.13-*.jar | sed 's/.*kafka_2.13-//; s/\.jar$//'), debezium $(ls "$CACHE"/jars/debezium/*/debezium-connector-postgres-*.jar | sed 's/.*postgres-//; s/\.jar$//'), postgresql $pg_version)"

@@ -1,8 +1,6 @@
-import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { JARS_DIR } from '../runtime/paths';
+import { installedVersion } from '../runtime/versions';
 
 export interface MachineInfo {
   cores: number;
@@ -15,15 +13,6 @@ export interface MachineInfo {
   kafka: string;
 }
 
-function jarVersion(dir: string, prefix: string): string {
-  try {
-    const jar = fs.readdirSync(path.join(JARS_DIR, dir)).find((f) => f.startsWith(prefix) && f.endsWith('.jar'));
-    return jar ? jar.slice(prefix.length, -'.jar'.length) : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
 /** The facts a benchmark figure is meaningless without. */
 export function machineInfo(): MachineInfo {
   const java = spawnSync('java', ['-version'], { encoding: 'utf8' });
@@ -34,7 +23,7 @@ export function machineInfo(): MachineInfo {
     os: `${os.type()} ${os.release()}`,
     java: (java.stderr ?? '').split('\n')[0]?.replace(/^\S+ version /, '').replace(/"/g, '') || 'unknown',
     node: process.versions.node,
-    spark: jarVersion('spark', 'spark-connect_2.13-'),
-    kafka: jarVersion('kafka', 'kafka_2.13-'),
+    spark: installedVersion('spark') ?? 'unknown',
+    kafka: installedVersion('kafka') ?? 'unknown',
   };
 }

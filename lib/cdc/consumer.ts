@@ -6,12 +6,15 @@ import { writeFileAtomic } from './atomic';
 import { parseMessage } from './envelope';
 import { applyTruncate } from './truncate';
 import { defaultSpec } from './features';
-import { buildModelFile, type ModelFile } from './model-file';
-import type { KeyState, ModelConfig } from './state';
-import { MODEL_FILE, STORE_FILE, StateStore, StateStoreError } from './store';
+import { buildModelFile, evaluateState, type ModelFile, type StampedEvaluation } from './model-file';
+import type { ModelConfig, StateSnapshot } from './state';
+import { MODEL_FILE, STORE_FILE, StateDirLock, StateStore, StateStoreError } from './store';
 
 export const DEFAULT_TOPIC = 'customer_updates';
 export const DEFAULT_HOLDOUT_PCT = 20;
+export const DEFAULT_COMMIT_EVENTS = 50_000;
+export const DEFAULT_COMMIT_MS = 1_000;
+export const DEFAULT_DELETE_RETENTION = 100_000;
 
 export interface ConsumerOptions {
   bootstrapServers?: string;
@@ -21,6 +24,7 @@ export interface ConsumerOptions {
   /** Default `spark-ts-cdc-<topic>`. */
   groupId?: string;
   stateDir: string;
+  /** Ridge penalty; must be > 0 (the solve needs a positive-definite system). */
   lambda: number;
   /** Undefined: the store's (or the default) list. */
   features?: string[];
@@ -31,6 +35,14 @@ export interface ConsumerOptions {
   untilIdleSec?: number;
   checkpointEvents: number;
   checkpointMs: number;
+  /** Commit the state store after this many events (across partitions; default 50,000)... */
+  commitEvents?: number;
+  /** ...or this long after the last commit while events arrive (ms, default 1,000). */
+  commitMs?: number;
+  /** Deleted keys are forgotten once this many further offsets of their partition are consumed (default 100,000). */
+  deleteRetention?: number;
+  /** Start even when stored offsets are below the partition's low watermark (events lost to retention), with a warning. */
+  allowRetentionGap?: boolean;
   /** How often to report progress (ms). */
   progressMs?: number;
   signal?: AbortSignal;
@@ -39,8 +51,56 @@ export interface ConsumerOptions {
   onProgress?: (p: ProgressSample) => void;
   /** Partitions of the topic when the consumer has to create it. */
   partitions?: number;
-  /** Largest fetch per partition (bytes): bounds a batch, so one transaction (default 4 MiB). */
+  /** Largest fetch per partition (bytes): bounds a batch (default 4 MiB). */
   maxBytesPerPartition?: number;
+}
+
+/** Refuses a λ the solve cannot take: λ = 0 makes the system singular as soon as two features are collinear. */
+export function lambdaProblem(lambda: number): string | undefined {
+  return Number.isFinite(lambda) && lambda > 0 ? undefined : `--lambda must be a finite number > 0, got ${lambda}`;
+}
+
+/**
+ * Checks the stored offsets against the partitions' watermarks. Stored > high: the topic was recreated
+ * or truncated under the state (refused). Stored < low: events were deleted by retention before they were
+ * applied (refused, or with allowGap a loud warning and the gap counted). Returns the next offset per partition.
+ */
+export function checkOffsets(
+  topic: string,
+  stored: Map<number, number>,
+  watermarks: Array<{ partition: number; low: number; high: number }>,
+  allowGap: boolean,
+  warn: (line: string) => void,
+): { next: Map<number, number>; lost: number } {
+  const next = new Map<number, number>();
+  const parts = new Set(watermarks.map((w) => w.partition));
+  for (const p of stored.keys()) {
+    if (!parts.has(p)) throw new StateStoreError(`the state store has offsets for ${topic} partition ${p}, which the topic no longer has (recreated?): refusing to continue; pass --reset to rebuild from the topic`);
+  }
+  let lost = 0;
+  for (const w of watermarks) {
+    const s = stored.get(w.partition);
+    if (s === undefined) {
+      next.set(w.partition, w.low);
+      continue;
+    }
+    if (s > w.high) {
+      throw new StateStoreError(
+        `stored offset ${s} of ${topic} partition ${w.partition} is beyond the partition's end (high watermark ${w.high}): the topic was recreated or truncated under this state; refusing to continue (pass --reset to rebuild from the topic)`,
+      );
+    }
+    if (s < w.low) {
+      if (!allowGap) {
+        throw new StateStoreError(
+          `stored offset ${s} of ${topic} partition ${w.partition} is below the partition's start (low watermark ${w.low}): ${w.low - s} events were deleted by retention before they were applied, so the table would silently miss them; refusing to continue (pass --reset to rebuild from what the topic holds, or --allow-retention-gap to skip them)`,
+        );
+      }
+      warn(`cdc-consume: WARNING: ${topic} partition ${w.partition}: offsets ${s}..${w.low - 1} (${w.low - s} events) were deleted by retention before they were applied; the table misses them (--allow-retention-gap)`);
+      lost += w.low - s;
+      next.set(w.partition, w.low);
+    } else next.set(w.partition, s);
+  }
+  return { next, lost };
 }
 
 export interface ProgressSample {
@@ -63,24 +123,32 @@ export interface ConsumerSummary {
 }
 
 /**
- * The CDC consumer loop: kafkajs, manual offsets. Per fetched batch it applies every message to the
- * in-memory state (last writer wins by lsn, tombstones ignored, bad events to the DLQ with a reason),
- * then commits the touched keys, the statistics and the next offset in one SQLite transaction, then
- * commits the offset to Kafka too (so lag is visible; Kafka's offset is never trusted on restart).
- * Messages below the stored offset (a fetch that started before the seek took effect, a rebalance) are
- * dropped uncounted, so every offset is applied exactly once.
+ * The CDC consumer loop: kafkajs, manual offsets. Each fetched batch is applied to the in-memory state
+ * (last writer wins by lsn, tombstones ignored, bad events to the DLQ with a reason, sent before the
+ * batch counts as done). The state store is committed every `commitEvents` events or `commitMs` ms across
+ * partitions: the touched keys, the statistics, the counters and the next offset of every partition in
+ * one SQLite transaction; the offsets then go to Kafka too (lag display only; Kafka's offset is never
+ * trusted on restart). model.json is written only from a snapshot taken at a commit, so it never holds
+ * a batch that is not committed. Messages below the stored offset are dropped uncounted, so every offset
+ * is applied exactly once.
  */
 export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSummary> {
+  const bad = lambdaProblem(opts.lambda);
+  if (bad) throw new StateStoreError(bad);
   const topic = opts.topic;
   const dlqTopic = opts.dlqTopic ?? `${topic}_dlq`;
   const groupId = opts.groupId ?? `spark-ts-cdc-${topic}`;
   const modelPath = path.join(opts.stateDir, MODEL_FILE);
   const defaults: ModelConfig = { ...defaultSpec(), holdoutPct: DEFAULT_HOLDOUT_PCT };
   const asked: Partial<ModelConfig> = { features: opts.features, decimals: opts.decimals, holdoutPct: opts.holdoutPct };
+  const commitEvents = opts.commitEvents ?? DEFAULT_COMMIT_EVENTS;
+  const commitMs = opts.commitMs ?? DEFAULT_COMMIT_MS;
+  const retention = opts.deleteRetention ?? DEFAULT_DELETE_RETENTION;
 
   const kafka = createKafka('spark-ts-cdc-consume', opts.bootstrapServers);
   const admin: Admin = kafka.admin();
   await admin.connect();
+  let lock: StateDirLock | undefined;
   let store: StateStore | undefined;
   let consumer: Consumer | undefined;
   let producer: Producer | undefined;
@@ -90,9 +158,14 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
     if (create.length) {
       await admin.createTopics({ topics: create.map((t) => ({ topic: t, numPartitions: t === topic ? (opts.partitions ?? 3) : 1 })), waitForLeaders: true });
     }
+    // One consumer per state directory, taken before anything is reset or read.
+    lock = StateDirLock.acquire(opts.stateDir);
     const storeExists = fs.existsSync(path.join(opts.stateDir, STORE_FILE));
     if (opts.reset) {
-      await admin.resetOffsets({ groupId, topic, earliest: true }).catch(() => undefined);
+      // Rewind first: a failure (a live member of the group) leaves the store untouched and is reported.
+      await admin.resetOffsets({ groupId, topic, earliest: true }).catch((e: Error) => {
+        throw new StateStoreError(`--reset: could not rewind consumer group ${groupId} on ${topic}: ${e.message} (is another consumer of this group running?); nothing was deleted`);
+      });
     } else if (!storeExists && fs.existsSync(modelPath)) {
       throw new StateStoreError(`state store ${path.join(opts.stateDir, STORE_FILE)} is missing but ${modelPath} exists: refusing to start over existing data (pass --reset to start from the beginning of the topic)`);
     } else if (!storeExists) {
@@ -104,18 +177,16 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
         );
       }
     }
-    const loaded = StateStore.open(opts.stateDir, { reset: opts.reset, config: asked, defaults, topic });
+    const loaded = StateStore.open(opts.stateDir, { reset: opts.reset, config: asked, defaults, topic, lock });
     store = loaded.store;
+    lock = undefined; // the store owns it now
     const state = loaded.state;
-    const committed = loaded.offsets;
-    const watermarks = await admin.fetchTopicOffsets(topic);
-    // Next offset to apply per partition: the stored one, else the start of the partition.
-    const next = new Map<number, number>();
-    const high = new Map<number, number>();
-    for (const w of watermarks) {
-      next.set(w.partition, committed.get(w.partition) ?? Number(w.low));
-      high.set(w.partition, Number(w.high));
-    }
+    const watermarks = (await admin.fetchTopicOffsets(topic)).map((w) => ({ partition: w.partition, low: Number(w.low), high: Number(w.high) }));
+    // Next offset to apply per partition: the stored one (checked against the watermarks), else the start.
+    const checked = checkOffsets(topic, loaded.offsets, watermarks, opts.allowRetentionGap === true, opts.log);
+    const next = checked.next;
+    if (checked.lost) state.counters.offsets_lost += checked.lost;
+    const high = new Map(watermarks.map((w) => [w.partition, w.high]));
     const lagNow = () => [...high].reduce((s, [p, h]) => s + Math.max(0, h - (next.get(p) ?? 0)), 0);
 
     producer = kafka.producer({ allowAutoTopicCreation: false });
@@ -126,6 +197,10 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
 
     const t0 = Date.now();
     let processed = 0;
+    /** Events applied in memory and not yet committed to the store. */
+    let pending = 0;
+    let lastCommitAt = Date.now();
+    /** Events committed since the last model.json. */
     let sinceCheckpoint = 0;
     let lastCheckpointAt = Date.now();
     let checkpoints = 0;
@@ -135,23 +210,58 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
     let kafkaCommitWarned = false;
     let fatal: Error | undefined;
     let stopRequested = false;
+    /** True while a batch is being applied (including its DLQ send): the live state is then ahead of the store. */
+    let busy = false;
     let wake: () => void = () => undefined;
 
-    const checkpoint = () => {
-      writeFileAtomic(modelPath, JSON.stringify(buildModelFile(state, opts.lambda, next, topic), null, 2) + '\n');
+    // What model.json is built from: the state as of the last commit (the loaded state at start).
+    let committed: { snap: StateSnapshot; offsets: Map<number, number> } = { snap: state.snapshot(), offsets: new Map(next) };
+    let evaluation: StampedEvaluation = evaluateState(state, opts.lambda);
+    let lastEvaluationAt = Date.now();
+
+    const writeCheckpoint = () => {
+      writeFileAtomic(modelPath, JSON.stringify(buildModelFile(committed.snap, state.config, state.scales, opts.lambda, committed.offsets, topic, evaluation), null, 2) + '\n');
       checkpoints++;
       sinceCheckpoint = 0;
       lastCheckpointAt = Date.now();
     };
 
+    const commitKafka = (offsets: Map<number, number>) =>
+      consumer!.commitOffsets([...offsets].map(([partition, offset]) => ({ topic, partition, offset: String(offset) }))).catch((e: Error) => {
+        // Kafka's copy of the offsets is only for lag monitoring: a failure here (a rebalance) is not fatal.
+        if (!kafkaCommitWarned) opts.log(`cdc-consume: could not commit offsets to Kafka (lag display only): ${e.message}`);
+        kafkaCommitWarned = true;
+      });
+
+    /**
+     * Commits everything applied so far and takes the snapshot checkpoints are built from. Synchronous
+     * and only called when no batch is half-applied, so the live state is exactly what gets committed.
+     * A checkpoint is the solve plus the write; the threshold and metrics (which score every row) are
+     * recomputed at most every checkpointMs, and always at the final checkpoint.
+     */
+    const commitNow = (final = false): Promise<void> => {
+      state.pruneDeleted(next, retention);
+      store!.commit(state.takeDirty(), state, [...next]);
+      sinceCheckpoint += pending;
+      pending = 0;
+      lastCommitAt = Date.now();
+      committed = { snap: state.snapshot(), offsets: new Map(next) };
+      if (final || Date.now() - lastEvaluationAt >= opts.checkpointMs) {
+        evaluation = evaluateState(state, opts.lambda);
+        lastEvaluationAt = Date.now();
+      }
+      if (final || sinceCheckpoint >= opts.checkpointEvents || Date.now() - lastCheckpointAt >= opts.checkpointMs) writeCheckpoint();
+      return commitKafka(committed.offsets);
+    };
+
     const eachBatch = async ({ batch, heartbeat }: EachBatchPayload) => {
       if (fatal || stopRequested) return;
+      busy = true;
       try {
         const batchStart = Date.now();
         const p = batch.partition;
         let expected = next.get(p) ?? 0;
         high.set(p, Number(batch.highWatermark));
-        const dirty = new Map<number, KeyState>();
         const dlq: Message[] = [];
         let count = 0;
         for (const m of batch.messages) {
@@ -165,45 +275,41 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
             continue;
           }
           if (parsed.kind === 'truncate') {
-            for (const id of applyTruncate(state, parsed.lsn)) dirty.set(id, state.keys.get(id)!);
+            applyTruncate(state, parsed.lsn, { partition: p, offset });
             continue;
           }
           let reason: string | undefined;
+          let retracted = false;
           if (parsed.kind === 'invalid') reason = parsed.reason;
           else {
-            const r = state.apply(parsed.id, parsed.event);
-            if (r.status === 'invalid') reason = r.reason;
-            else if (r.status === 'applied') dirty.set(parsed.id, state.keys.get(parsed.id)!);
+            const r = state.apply(parsed.id, parsed.event, { partition: p, offset });
+            if (r.status === 'invalid') ({ reason, retracted } = r);
           }
           if (reason !== undefined) {
             state.counters.dlq++;
             dlq.push({
               key: m.key,
-              value: JSON.stringify({ reason, topic, partition: p, offset: m.offset, key: m.key?.toString() ?? null, value: m.value?.toString() ?? null }),
-              headers: { reason },
+              value: JSON.stringify({ reason, retracted, topic, partition: p, offset: m.offset, key: m.key?.toString() ?? null, value: m.value?.toString() ?? null }),
+              headers: retracted ? { reason, retracted: 'true' } : { reason },
             });
           }
         }
         if (count === 0) return;
         firstBatchAt ??= batchStart;
-        // The DLQ is written before the state commits: a crash in between re-sends (at least once), never loses.
-        if (dlq.length) await producer!.send({ topic: dlqTopic, messages: dlq });
-        store!.commit(dirty, state, [[p, expected]]);
         next.set(p, expected);
+        // The DLQ is written before these events can be committed: a crash in between re-sends (at least once), never loses.
+        if (dlq.length) await producer!.send({ topic: dlqTopic, messages: dlq });
+        pending += count;
         processed += count;
-        sinceCheckpoint += count;
         lastActivity = Date.now();
-        // Kafka's copy of the offset is only for lag monitoring: a failure here (a rebalance) is not fatal.
-        await consumer!.commitOffsets([{ topic, partition: p, offset: String(expected) }]).catch((e: Error) => {
-          if (!kafkaCommitWarned) opts.log(`cdc-consume: could not commit offsets to Kafka (lag display only): ${e.message}`);
-          kafkaCommitWarned = true;
-        });
-        if (sinceCheckpoint >= opts.checkpointEvents || Date.now() - lastCheckpointAt >= opts.checkpointMs) checkpoint();
+        if (pending >= commitEvents || Date.now() - lastCommitAt >= commitMs) await commitNow();
         lastBatchEnd = Date.now();
         await heartbeat();
       } catch (e) {
         fatal = e as Error;
         wake();
+      } finally {
+        busy = false;
       }
     };
 
@@ -217,7 +323,7 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, eachBatch });
     for (const [partition, offset] of next) consumer.seek({ topic, partition, offset: String(offset) });
     opts.log(
-      `cdc-consume: ${loaded.created ? 'new state' : `resumed state (${state.liveRows().length} rows, n=${state.stats.n})`} in ${opts.stateDir}; topic ${topic} (${watermarks.length} partitions), DLQ ${dlqTopic}, group ${groupId}`,
+      `cdc-consume: ${loaded.created ? 'new state' : `resumed state (${state.tableRows} rows, n=${state.stats.n})`} in ${opts.stateDir}; topic ${topic} (${watermarks.length} partitions), DLQ ${dlqTopic}, group ${groupId}`,
     );
 
     let lastSampleAt = t0;
@@ -225,15 +331,14 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
     const progressMs = opts.progressMs ?? 2000;
     const sample = (): ProgressSample => {
       const now = Date.now();
-      const model = state.model(opts.lambda);
-      const auc = state.evaluate(model).holdout.roc_auc;
       const s: ProgressSample = {
         elapsed_ms: now - t0,
         events: processed,
         events_per_s: ((processed - lastSampleEvents) * 1000) / Math.max(1, now - lastSampleAt),
         lag: lagNow(),
         n: state.stats.n,
-        auc,
+        // On the hold-out rows only: no threshold, no scoring of the training rows.
+        auc: state.holdoutAuc(state.model(opts.lambda)),
         rss_bytes: process.memoryUsage.rss(),
       };
       lastSampleAt = now;
@@ -242,8 +347,9 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
     };
     const report = (s: ProgressSample) => {
       opts.onProgress?.(s);
+      const c = state.counters;
       opts.log(
-        `cdc-consume: ${s.events} events, ${Math.round(s.events_per_s)} events/s, lag ${s.lag}, n ${s.n}, AUC ${s.auc === null ? '-' : s.auc.toFixed(4)}, applied ${state.counters.events_applied}, skipped ${state.counters.events_skipped}, dlq ${state.counters.dlq}`,
+        `cdc-consume: ${s.events} events, ${Math.round(s.events_per_s)} events/s, lag ${s.lag}, n ${s.n}, AUC ${s.auc === null ? '-' : s.auc.toFixed(4)}, applied ${c.events_applied}, skipped ${c.events_skipped}, dlq ${c.dlq} (${c.dlq_retracted} retracted a row), pruned deletes ${c.deletes_pruned}`,
       );
     };
 
@@ -256,7 +362,14 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
         if (fatal) return finish();
         if (opts.untilIdleSec !== undefined && Date.now() - lastActivity >= opts.untilIdleSec * 1000) return finish();
         if (Date.now() - lastSampleAt >= progressMs) report(sample());
-        if (sinceCheckpoint > 0 && Date.now() - lastCheckpointAt >= opts.checkpointMs) checkpoint();
+        try {
+          // Never from the live state while a batch is half-applied: commit only between batches.
+          if (!busy && pending > 0 && Date.now() - lastCommitAt >= commitMs) void commitNow();
+          else if (sinceCheckpoint > 0 && Date.now() - lastCheckpointAt >= opts.checkpointMs) writeCheckpoint();
+        } catch (e) {
+          fatal = e as Error;
+          return finish();
+        }
       }, 100);
       function finish() {
         clearInterval(tick);
@@ -268,17 +381,20 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
       opts.signal?.addEventListener('abort', onAbort);
     });
     stopRequested = true;
+    // Let a batch that is being applied finish (or fail) before the last commit.
+    while (busy) await new Promise((r) => setTimeout(r, 10));
+    if (fatal) throw fatal;
+    await commitNow(true);
     await consumer.disconnect();
     consumer = undefined;
-    if (fatal) throw fatal;
     report(sample());
-    checkpoint();
-    const model = buildModelFile(state, opts.lambda, next, topic);
+    const model = buildModelFile(committed.snap, state.config, state.scales, opts.lambda, committed.offsets, topic, evaluation);
     return { model, events_processed: processed, checkpoints, elapsed_ms: Date.now() - t0, busy_ms: firstBatchAt === undefined ? 0 : lastBatchEnd - firstBatchAt };
   } finally {
     await consumer?.disconnect().catch(() => undefined);
     await producer?.disconnect().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
     store?.close();
+    lock?.release();
   }
 }

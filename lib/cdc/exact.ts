@@ -32,6 +32,31 @@ export class ExactSums {
     else this.hi[i] += BigInt(sign) * BigInt(a) * BigInt(b);
   }
 
+  /**
+   * Adds sign·x_j·x_l for every j ≤ l into the consecutive slots from `start` (a packed upper triangle),
+   * exactly: the same rule as addProduct, with the common case (safe product, safe sum) inlined.
+   */
+  addUpperOuter(start: number, x: readonly number[], sign: 1 | -1): void {
+    const lo = this.lo;
+    const p = x.length;
+    let k = start;
+    for (let j = 0; j < p; j++) {
+      const xj = x[j];
+      if (xj === 0) {
+        k += p - j;
+        continue;
+      }
+      for (let l = j; l < p; l++, k++) {
+        const xl = x[l];
+        if (xl === 0) continue;
+        const prod = xj * xl;
+        const s = lo[k] + sign * prod;
+        if (Math.abs(prod) <= Number.MAX_SAFE_INTEGER && Math.abs(s) <= Number.MAX_SAFE_INTEGER) lo[k] = s;
+        else this.addProduct(k, xj, xl, sign);
+      }
+    }
+  }
+
   get(i: number): bigint {
     return this.hi[i] + BigInt(this.lo[i]);
   }

@@ -1,15 +1,20 @@
 import type { SparkSession } from '../connect';
 import { LogisticRegression, VectorAssembler } from '../connect';
-import { featureValues } from './features';
-import { classificationMetrics, type ClassificationMetrics } from './metrics';
+import { decodeFeatures } from './features';
+import { classificationMetrics, evaluateScores, majorityBaseline, type ClassificationMetrics, type Evaluation } from './metrics';
+import { score } from './ridge';
+import { isHoldout } from './split';
 import type { CdcState } from './state';
 
 export interface SparkMlResult {
   estimator: string;
   params: Record<string, number | string | boolean>;
+  /** The F1-optimal cut on P(1) over the training rows (the same rule as ours); train/holdout are at it. */
   threshold: number;
   train: ClassificationMetrics;
   holdout: ClassificationMetrics;
+  /** Spark's default decision rule, P(1) ≥ 0.5. */
+  at_0_5: { train: ClassificationMetrics; holdout: ClassificationMetrics };
   intercept: number;
   coefficients: number[];
   elapsed_ms: number;
@@ -41,15 +46,18 @@ function vectorValues(v: unknown): number[] {
 }
 
 /**
- * Spark ML's LogisticRegression (over Spark Connect) on the same training rows as the ridge model, with
- * the same hold-out rows for its metrics. Its threshold is Spark's default 0.5 on P(Response = 1).
+ * Spark ML's LogisticRegression (over Spark Connect) on the same labeled training rows as the ridge model,
+ * with the same hold-out rows for its metrics, at 0.5 and at a threshold chosen on its training rows.
  */
 export async function sparkLogisticRegression(spark: SparkSession, state: CdcState, params: { regParam: number; maxIter: number }): Promise<SparkMlResult> {
   const t0 = Date.now();
   const features = state.config.features;
   const cols = features.map((_, j) => `f${j}`);
   const schema = ['id BIGINT', 'holdout BOOLEAN', 'label DOUBLE', ...cols.map((c) => `${c} DOUBLE`)].join(', ');
-  const rows = state.liveRows().map(({ id, row }) => [id, !state.isTraining(id), Number(row[state.config.target]), ...featureValues(row, state.config)]);
+  const rows = state
+    .liveEncoded()
+    .filter(({ row }) => row.y !== null)
+    .map(({ id, row }) => [id, !state.isTraining(id), Number(row.y), ...decodeFeatures(row, state.config)]);
   const df = spark.createDataFrame(rows, schema);
   const assembled = new VectorAssembler({ inputCols: cols, outputCol: 'features' }).transform(df);
   const { functions: F } = await import('../connect');
@@ -63,9 +71,8 @@ export async function sparkLogisticRegression(spark: SparkSession, state: CdcSta
     return {
       estimator: 'org.apache.spark.ml.classification.LogisticRegression',
       params: { maxIter: params.maxIter, regParam: params.regParam, standardization: true },
-      threshold: 0.5,
-      train: classificationMetrics(tr.scores, tr.labels, 0.5),
-      holdout: classificationMetrics(ho.scores, ho.labels, 0.5),
+      ...evaluateScores({ s: tr.scores, y: tr.labels }, { s: ho.scores, y: ho.labels }),
+      at_0_5: { train: classificationMetrics(tr.scores, tr.labels, 0.5), holdout: classificationMetrics(ho.scores, ho.labels, 0.5) },
       intercept: await model.intercept(),
       coefficients: await model.coefficients(),
       elapsed_ms: Date.now() - t0,
@@ -73,4 +80,39 @@ export async function sparkLogisticRegression(spark: SparkSession, state: CdcSta
   } finally {
     await model.release().catch(() => undefined);
   }
+}
+
+/** Our model's quality on a table: at the training-chosen threshold, at 0.5, and the majority baseline. */
+export function qualityOfState(state: CdcState, lambda: number): {
+  evaluation: Evaluation;
+  at_0_5: { train: ClassificationMetrics; holdout: ClassificationMetrics };
+  baseline: ClassificationMetrics;
+  unlabeled: number;
+} {
+  const model = state.model(lambda);
+  const tr = { s: [] as number[], y: [] as number[] };
+  const ho = { s: [] as number[], y: [] as number[] };
+  for (const { id, row } of state.liveEncoded()) {
+    if (row.y === null) continue;
+    const part = isHoldout(id, state.config.holdoutPct) ? ho : tr;
+    part.s.push(score(model, decodeFeatures(row, state.config)));
+    part.y.push(row.y);
+  }
+  return {
+    evaluation: evaluateScores(tr, ho),
+    at_0_5: { train: classificationMetrics(tr.s, tr.y, 0.5), holdout: classificationMetrics(ho.s, ho.y, 0.5) },
+    baseline: majorityBaseline(tr.y, ho.y),
+    unlabeled: state.unlabeledRows,
+  };
+}
+
+/** The hold-out table printed by cdc-verify: one line per model and decision rule. */
+export function qualityTable(rows: ReadonlyArray<readonly [string, number | null, ClassificationMetrics]>): string {
+  const f = (x: number | null) => (x === null ? '-' : x.toFixed(4));
+  const head = `${'model, decision rule'.padEnd(32)} ${'cut'.padStart(7)} ${'accuracy'.padStart(8)} ${'precision'.padStart(9)} ${'recall'.padStart(7)} ${'ROC AUC'.padStart(7)} ${'PR AUC'.padStart(7)} ${'Brier'.padStart(7)}`;
+  const lines = rows.map(
+    ([name, cut, m]) =>
+      `${name.padEnd(32)} ${f(cut).padStart(7)} ${f(m.accuracy).padStart(8)} ${f(m.precision).padStart(9)} ${f(m.recall).padStart(7)} ${f(m.roc_auc).padStart(7)} ${f(m.pr_auc).padStart(7)} ${f(m.brier).padStart(7)}`,
+  );
+  return [head, ...lines].join('\n');
 }

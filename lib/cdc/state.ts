@@ -1,14 +1,19 @@
 import type { ChangeEvent } from './envelope';
-import { encodeRow, featureValues, type CustomerRow, type FeatureSpec } from './features';
-import { chooseThreshold, classificationMetrics, type ClassificationMetrics } from './metrics';
+import { decodeFeatures, decodeRow, encodeRow, type CustomerRow, type FeatureSpec } from './features';
+import { evaluateScores, rocAuc, type Evaluation } from './metrics';
 import { ridgeFromStats, score, type RidgeModel } from './ridge';
 import { isHoldout } from './split';
 import { SufficientStats, type EncodedRow } from './stats';
 
-/** What the consumer knows about one key: the lsn of its last applied event and its current row (null once deleted). */
+/**
+ * What the consumer knows about one key: the lsn of its last applied event and its current row as the
+ * model sees it (encoded features + label; null once deleted or retracted). `deletedAt` is where the
+ * delete (or retraction) was read, [partition, offset], for pruning.
+ */
 export interface KeyState {
   lsn: number;
-  row: CustomerRow | null;
+  row: EncodedRow | null;
+  deletedAt?: [number, number];
 }
 
 export interface Counters {
@@ -19,6 +24,12 @@ export interface Counters {
   tombstones: number;
   /** Messages set aside to the DLQ. */
   dlq: number;
+  /** DLQ'd events newer than their key's row: the old row was retracted (it is no longer the source's row). */
+  dlq_retracted: number;
+  /** Deleted keys forgotten under the delete-retention rule (see pruneDeleted). */
+  deletes_pruned: number;
+  /** Offsets that were gone from the topic (retention) when the consumer started with --allow-retention-gap. */
+  offsets_lost: number;
 }
 
 export interface ModelConfig extends FeatureSpec {
@@ -26,19 +37,39 @@ export interface ModelConfig extends FeatureSpec {
   holdoutPct: number;
 }
 
-export type ApplyOutcome = { status: 'applied' | 'skipped' } | { status: 'invalid'; reason: string };
+/** Where an event was read: its partition and offset. */
+export interface EventPosition {
+  partition: number;
+  offset: number;
+}
+
+export type ApplyOutcome = { status: 'applied' | 'skipped' } | { status: 'invalid'; reason: string; retracted: boolean };
+
+/** The committed figures a checkpoint is built from, copied at commit time. */
+export interface StateSnapshot {
+  stats: SufficientStats;
+  counters: Counters;
+  tableRows: number;
+  unlabeledRows: number;
+}
 
 /**
  * The CDC table and the model's statistics, in memory. Last writer wins by source.lsn per key; the
- * statistics always cover exactly the live training rows of the table: an insert adds a row's terms, a
- * delete subtracts the stored row's terms, an update does both. The stored previous row (not the
+ * statistics always cover exactly the live, labeled training rows of the table: an insert adds a row's
+ * terms, a delete subtracts the stored row's terms, an update does both. The stored previous row (not the
  * event's `before`) is what gets retracted, so a wrong or missing `before` cannot corrupt the sums.
  */
 export class CdcState {
   readonly keys = new Map<number, KeyState>();
   readonly stats: SufficientStats;
-  readonly counters: Counters = { events_applied: 0, events_skipped: 0, tombstones: 0, dlq: 0 };
+  readonly counters: Counters = { events_applied: 0, events_skipped: 0, tombstones: 0, dlq: 0, dlq_retracted: 0, deletes_pruned: 0, offsets_lost: 0 };
   readonly scales: number[];
+  /** Keys changed (or pruned) since the last takeDirty(). */
+  private dirty = new Set<number>();
+  /** Deletes in read order per partition: the pruning queue. */
+  private readonly deleteQueues = new Map<number, Array<{ offset: number; id: number; lsn: number }>>();
+  private live = 0;
+  private unlabeled = 0;
 
   constructor(readonly config: ModelConfig, stats?: SufficientStats) {
     this.stats = stats ?? new SufficientStats(config.features.length);
@@ -49,72 +80,181 @@ export class CdcState {
     return !isHoldout(id, this.config.holdoutPct);
   }
 
-  private encode(row: CustomerRow): EncodedRow {
-    const r = encodeRow(row, this.config);
-    if (!r.ok) throw new Error(`stored row ${String(row.ID)} cannot be encoded: ${r.reason}`);
-    return r.row;
+  /** Puts a key as loaded from the store (no statistics change: the loader checks them). */
+  restore(id: number, k: KeyState): void {
+    this.keys.set(id, k);
+    if (k.row) {
+      this.live++;
+      if (k.row.y === null) this.unlabeled++;
+    } else if (k.deletedAt) this.queueDelete(id, k.lsn, k.deletedAt);
+  }
+
+  /** Sorts the pruning queues by offset after a load. */
+  restored(): void {
+    for (const q of this.deleteQueues.values()) q.sort((a, b) => a.offset - b.offset);
+  }
+
+  private queueDelete(id: number, lsn: number, [partition, offset]: [number, number]): void {
+    let q = this.deleteQueues.get(partition);
+    if (!q) this.deleteQueues.set(partition, (q = []));
+    q.push({ offset, id, lsn });
+  }
+
+  private setRow(id: number, lsn: number, row: EncodedRow | null, at?: EventPosition): void {
+    const prev = this.keys.get(id);
+    const training = this.isTraining(id);
+    const prevIn = Boolean(prev?.row && prev.row.y !== null && training);
+    const nextIn = Boolean(row && row.y !== null && training);
+    if (prevIn && nextIn) this.stats.replace(prev!.row!, row!);
+    else {
+      if (prevIn) this.stats.remove(prev!.row!);
+      if (nextIn) this.stats.add(row!);
+    }
+    if (prev?.row) {
+      this.live--;
+      if (prev.row.y === null) this.unlabeled--;
+    }
+    const k: KeyState = { lsn, row };
+    if (row) {
+      this.live++;
+      if (row.y === null) this.unlabeled++;
+    } else if (at) {
+      k.deletedAt = [at.partition, at.offset];
+      this.queueDelete(id, lsn, k.deletedAt);
+    }
+    this.keys.set(id, k);
+    this.dirty.add(id);
   }
 
   /**
-   * Applies one parsed event. Invalid rows are reported (the caller sends them to the DLQ) and change
-   * nothing. The caller counts DLQ messages; this counts applied and skipped events.
+   * Applies one parsed event. An event whose row cannot be encoded is reported (the caller sends it to
+   * the DLQ); when it is newer than the key's row, that row is retracted too (the source no longer holds
+   * it, so keeping it would train on a row that does not exist) and `retracted` says so. A row without a
+   * label is kept in the table but not in the statistics. `at` (partition, offset) is recorded for deletes.
    */
-  apply(id: number, event: ChangeEvent): ApplyOutcome {
-    let newRow: CustomerRow | null = null;
-    let newEncoded: EncodedRow | null = null;
+  apply(id: number, event: ChangeEvent, at?: EventPosition): ApplyOutcome {
+    let newRow: EncodedRow | null = null;
+    let invalid: string | undefined;
     if (event.op !== 'd') {
-      newRow = event.after as CustomerRow;
-      const enc = encodeRow(newRow, this.config);
-      if (!enc.ok) return { status: 'invalid', reason: enc.reason };
-      newEncoded = enc.row;
+      const enc = encodeRow(event.after as CustomerRow, this.config);
+      if (enc.ok) newRow = enc.row;
+      else invalid = enc.reason;
     }
     const lsn = event.source.lsn;
     const prev = this.keys.get(id);
-    if (prev && lsn <= prev.lsn) {
+    const stale = prev !== undefined && lsn <= prev.lsn;
+    if (invalid !== undefined) {
+      if (stale) return { status: 'invalid', reason: invalid, retracted: false };
+      const retracted = Boolean(prev?.row);
+      this.setRow(id, lsn, null, at);
+      if (retracted) this.counters.dlq_retracted++;
+      return { status: 'invalid', reason: invalid, retracted };
+    }
+    if (stale) {
       this.counters.events_skipped++;
       return { status: 'skipped' };
     }
-    if (this.isTraining(id)) {
-      if (prev?.row) this.stats.remove(this.encode(prev.row));
-      if (newEncoded) this.stats.add(newEncoded);
-    }
-    this.keys.set(id, { lsn, row: newRow });
+    this.setRow(id, lsn, newRow, at);
     this.counters.events_applied++;
     return { status: 'applied' };
+  }
+
+  /**
+   * The delete-retention rule: a deleted (or retracted) key's entry exists only to stop an older event
+   * for that key from bringing the row back. Such an event can only be a re-delivery from behind the
+   * delete in the same partition (a key always maps to one partition). So the entry is forgotten once
+   * `retention` more offsets of its partition have been consumed (next offset − delete offset >
+   * retention): from then on an older event for that key is assumed impossible. The generator replays
+   * from the last 10,000 messages and Kafka Connect re-delivers from its last flushed source offset, both
+   * far inside the default. A key re-inserted since its delete is not pruned (its entry is newer).
+   */
+  pruneDeleted(next: Map<number, number>, retention: number): number {
+    let pruned = 0;
+    for (const [partition, q] of this.deleteQueues) {
+      const limit = (next.get(partition) ?? 0) - retention;
+      let i = 0;
+      while (i < q.length && q[i].offset < limit) {
+        const { id, lsn } = q[i++];
+        const k = this.keys.get(id);
+        if (k && k.row === null && k.lsn === lsn) {
+          this.keys.delete(id);
+          this.dirty.add(id);
+          pruned++;
+        }
+      }
+      if (i) q.splice(0, i);
+    }
+    this.counters.deletes_pruned += pruned;
+    return pruned;
+  }
+
+  /** The keys changed since the last call, with their state (null: pruned, remove from the store). */
+  takeDirty(): Map<number, KeyState | null> {
+    const out = new Map<number, KeyState | null>();
+    for (const id of this.dirty) out.set(id, this.keys.get(id) ?? null);
+    this.dirty = new Set();
+    return out;
+  }
+
+  /** A copy of the figures a checkpoint needs (cheap: the statistics, counters and row counts). */
+  snapshot(): StateSnapshot {
+    return { stats: this.stats.clone(), counters: { ...this.counters }, tableRows: this.live, unlabeledRows: this.unlabeled };
+  }
+
+  get tableRows(): number {
+    return this.live;
+  }
+
+  get unlabeledRows(): number {
+    return this.unlabeled;
   }
 
   /** Rebuilds the statistics from the table: a check on loaded state, and the basis of batch refits. */
   recomputeStats(): SufficientStats {
     const s = new SufficientStats(this.config.features.length);
-    for (const [id, k] of this.keys) if (k.row && this.isTraining(id)) s.add(this.encode(k.row));
+    for (const [id, k] of this.keys) if (k.row && k.row.y !== null && this.isTraining(id)) s.add(k.row);
     return s;
   }
 
-  liveRows(): Array<{ id: number; row: CustomerRow }> {
-    const out: Array<{ id: number; row: CustomerRow }> = [];
+  /** The live rows in ID order, encoded. */
+  liveEncoded(): Array<{ id: number; row: EncodedRow }> {
+    const out: Array<{ id: number; row: EncodedRow }> = [];
     for (const [id, k] of this.keys) if (k.row) out.push({ id, row: k.row });
     return out.sort((a, b) => a.id - b.id);
+  }
+
+  /** The live rows in ID order as the model sees them: ID, the features by name, the target. */
+  liveRows(): Array<{ id: number; row: CustomerRow }> {
+    return this.liveEncoded().map(({ id, row }) => ({ id, row: decodeRow(id, row, this.config) }));
   }
 
   model(lambda: number): RidgeModel {
     return ridgeFromStats(this.stats, lambda, this.scales);
   }
 
-  /** Threshold from the training rows, metrics on the held-out rows. */
-  evaluate(model: RidgeModel): { threshold: number; train: ClassificationMetrics; holdout: ClassificationMetrics } {
-    return evaluateRows(model, this.liveRows(), this.config);
+  /** Threshold from the labeled training rows, metrics on the labeled held-out rows. */
+  evaluate(model: RidgeModel): Evaluation {
+    const tr = { s: [] as number[], y: [] as number[] };
+    const ho = { s: [] as number[], y: [] as number[] };
+    // In ID order, so float sums (the Brier score) do not depend on how the table was built.
+    for (const { id, row } of this.liveEncoded()) {
+      if (row.y === null) continue;
+      const part = isHoldout(id, this.config.holdoutPct) ? ho : tr;
+      part.s.push(score(model, decodeFeatures(row, this.config)));
+      part.y.push(row.y);
+    }
+    return evaluateScores(tr, ho);
   }
-}
 
-/** Scores the rows, chooses the threshold on the training part and measures both parts. */
-export function evaluateRows(model: RidgeModel, rows: Array<{ id: number; row: CustomerRow }>, config: ModelConfig) {
-  const tr = { s: [] as number[], y: [] as number[] };
-  const ho = { s: [] as number[], y: [] as number[] };
-  for (const { id, row } of rows) {
-    const part = isHoldout(id, config.holdoutPct) ? ho : tr;
-    part.s.push(score(model, featureValues(row, config)));
-    part.y.push(row[config.target] as number);
+  /** ROC AUC on the labeled held-out rows only (the progress line: cheap, no threshold). */
+  holdoutAuc(model: RidgeModel): number | null {
+    const s: number[] = [];
+    const y: number[] = [];
+    for (const [id, k] of this.keys) {
+      if (!k.row || k.row.y === null || !isHoldout(id, this.config.holdoutPct)) continue;
+      s.push(score(model, decodeFeatures(k.row, this.config)));
+      y.push(k.row.y);
+    }
+    return rocAuc(s, y);
   }
-  const threshold = chooseThreshold(tr.s, tr.y);
-  return { threshold, train: classificationMetrics(tr.s, tr.y, threshold), holdout: classificationMetrics(ho.s, ho.y, threshold) };
 }

@@ -1,9 +1,9 @@
 import { ExactSums } from './exact';
 
-/** One row as the model sees it: features as fixed-point integers (value · 10^decimals) and a 0/1 target. */
+/** One row as the model sees it: features as fixed-point integers (value · 10^decimals) and a 0/1 target (null: no label). */
 export interface EncodedRow {
   x: number[];
-  y: number;
+  y: number | null;
 }
 
 /** Serialized statistics: every sum as an exact decimal string. */
@@ -41,18 +41,58 @@ export class SufficientStats {
     this.update(row, -1);
   }
 
+  /**
+   * Replaces a row by another (an update of a training row), exactly: the same result as remove(old) then
+   * add(row), but only the terms that change are touched. An update usually changes a few columns, so the
+   * Σxxᵀ pairs where neither column changed (most of them) cancel and are skipped.
+   */
+  replace(old: EncodedRow, row: EncodedRow): void {
+    if (old.y === null || row.y === null) throw new Error('a row without a label cannot enter the statistics');
+    const p = this.p;
+    const s = this.sums;
+    const x0 = old.x;
+    const x1 = row.x;
+    const y0 = old.y;
+    const y1 = row.y;
+    const changed: number[] = [];
+    for (let j = 0; j < p; j++) if (x0[j] !== x1[j]) changed.push(j);
+    if (changed.length === 0 && y0 === y1) return;
+    for (const j of changed) s.add(j, x1[j] - x0[j]);
+    if (y1 !== y0) s.add(p, y1 - y0);
+    for (let j = 0; j < p; j++) {
+      if (y0 === y1 && x0[j] === x1[j]) continue;
+      if (y1 !== 0 && x1[j] !== 0) s.addProduct(p + 1 + j, x1[j], y1, 1);
+      if (y0 !== 0 && x0[j] !== 0) s.addProduct(p + 1 + j, x0[j], y0, -1);
+    }
+    if (changed.length === 0) return;
+    const isChanged = new Uint8Array(p);
+    for (const j of changed) isChanged[j] = 1;
+    const base = 2 * p + 1;
+    // Pair (j, l), j ≤ l, sits at base + j·p − j(j−1)/2 + (l − j).
+    for (let j = 0; j < p; j++) {
+      const rowStart = base + j * p - (j * (j - 1)) / 2 - j;
+      if (isChanged[j]) {
+        for (let l = j; l < p; l++) this.swapProduct(rowStart + l, x0[j], x0[l], x1[j], x1[l]);
+      } else {
+        for (const l of changed) if (l > j) this.swapProduct(rowStart + l, x0[j], x0[l], x1[j], x1[l]);
+      }
+    }
+  }
+
+  private swapProduct(k: number, a0: number, b0: number, a1: number, b1: number): void {
+    if (a1 !== 0 && b1 !== 0) this.sums.addProduct(k, a1, b1, 1);
+    if (a0 !== 0 && b0 !== 0) this.sums.addProduct(k, a0, b0, -1);
+  }
+
   private update({ x, y }: EncodedRow, sign: 1 | -1): void {
+    if (y === null) throw new Error('a row without a label cannot enter the statistics');
     const p = this.p;
     const s = this.sums;
     this.n += sign;
     for (let j = 0; j < p; j++) s.add(j, sign * x[j]);
     s.add(p, sign * y);
     if (y !== 0) for (let j = 0; j < p; j++) s.addProduct(p + 1 + j, x[j], y, sign);
-    let k = 2 * p + 1;
-    for (let j = 0; j < p; j++) {
-      const xj = x[j];
-      for (let l = j; l < p; l++, k++) if (xj !== 0 && x[l] !== 0) s.addProduct(k, xj, x[l], sign);
-    }
+    s.addUpperOuter(2 * p + 1, x, sign);
   }
 
   sumX(j: number): bigint {
@@ -75,6 +115,10 @@ export class SufficientStats {
     if (other.p !== this.p || other.n !== this.n) return false;
     for (let i = 0; i < this.sums.size; i++) if (this.sums.get(i) !== other.sums.get(i)) return false;
     return true;
+  }
+
+  clone(): SufficientStats {
+    return SufficientStats.fromJSON(this.toJSON());
   }
 
   toJSON(): StatsJson {

@@ -2,12 +2,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { CdcState, type Counters, type KeyState, type ModelConfig } from './state';
-import { SufficientStats, type StatsJson } from './stats';
-import type { CustomerRow } from './features';
+import { SufficientStats, type EncodedRow, type StatsJson } from './stats';
 
-const SCHEMA_VERSION = '1';
+// 2: rows hold the encoded feature vector + label instead of the JSON row, and where a delete was read.
+const SCHEMA_VERSION = '2';
 export const STORE_FILE = 'state.db';
 export const MODEL_FILE = 'model.json';
+/** Held (an exclusive SQLite lock, released by the OS when the process dies) while a consumer owns the directory. */
+export const LOCK_FILE = 'state.lock';
 
 /** A missing, corrupt or mismatched state store: the consumer refuses to start (exit 1) unless --reset. */
 export class StateStoreError extends Error {
@@ -15,6 +17,65 @@ export class StateStoreError extends Error {
     super(message);
     this.name = 'StateStoreError';
   }
+}
+
+/**
+ * One consumer per state directory: an exclusive lock on <dir>/state.lock. It is a SQLite lock (fcntl),
+ * so it is released by the kernel when the holder dies (a SIGKILLed consumer can restart at once) and
+ * it works between processes and between connections of one process.
+ */
+export class StateDirLock {
+  private constructor(private readonly db: Database.Database | null) {}
+
+  static acquire(dir: string): StateDirLock {
+    fs.mkdirSync(dir, { recursive: true });
+    const db = new Database(path.join(dir, LOCK_FILE), { timeout: 0 });
+    try {
+      db.pragma('locking_mode = EXCLUSIVE');
+      db.exec('BEGIN EXCLUSIVE; COMMIT');
+    } catch (e) {
+      db.close();
+      if ((e as { code?: string }).code === 'SQLITE_BUSY') {
+        throw new StateStoreError(`state directory ${dir} is in use by another consumer (${path.join(dir, LOCK_FILE)} is locked): refusing to run two consumers over one state`);
+      }
+      throw e;
+    }
+    return new StateDirLock(db);
+  }
+
+  release(): void {
+    this.db?.close();
+  }
+}
+
+/** A feature vector as a blob: Int32 when every value fits (most rows), else Float64 (safe integers stay exact). */
+export function encodeVector(x: number[]): Buffer {
+  const fits = x.every((v) => v >= -2147483648 && v <= 2147483647);
+  const a = fits ? Int32Array.from(x) : Float64Array.from(x);
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+}
+
+export function decodeVector(b: Buffer, p: number): number[] {
+  const width = b.byteLength / p;
+  if (width !== 4 && width !== 8) throw new Error(`row vector of ${b.byteLength} bytes for ${p} features`);
+  const copy = new Uint8Array(b); // aligned
+  return Array.from(width === 4 ? new Int32Array(copy.buffer) : new Float64Array(copy.buffer));
+}
+
+interface StoredRow {
+  id: number;
+  lsn: number;
+  x: Buffer | null;
+  y: number | null;
+  del_partition: number | null;
+  del_offset: number | null;
+}
+
+function keyStateOf(r: StoredRow, p: number): KeyState {
+  const row: EncodedRow | null = r.x === null ? null : { x: decodeVector(r.x, p), y: r.y };
+  const k: KeyState = { lsn: r.lsn, row };
+  if (row === null && r.del_partition !== null && r.del_offset !== null) k.deletedAt = [r.del_partition, r.del_offset];
+  return k;
 }
 
 export interface OpenOptions {
@@ -25,6 +86,8 @@ export interface OpenOptions {
   /** The configuration of a new store (the defaults merged with what was asked). */
   defaults: ModelConfig;
   topic: string;
+  /** The directory lock, when the caller took it already (else open takes it). */
+  lock?: StateDirLock;
 }
 
 export interface LoadedState {
@@ -44,16 +107,23 @@ export interface LoadedState {
  */
 export class StateStore {
   private readonly upsertRow: Database.Statement;
+  private readonly deleteRow: Database.Statement;
   private readonly putMeta: Database.Statement;
   private readonly putOffset: Database.Statement;
-  private readonly commitTx: (dirty: Map<number, KeyState>, stats: StatsJson, counters: Counters, offsets: Array<[number, number]>) => void;
+  private readonly commitTx: (dirty: Map<number, KeyState | null>, stats: StatsJson, counters: Counters, offsets: Array<[number, number]>) => void;
 
-  private constructor(private readonly db: Database.Database, readonly file: string, readonly topic: string) {
-    this.upsertRow = db.prepare('INSERT INTO rows (id, lsn, row) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET lsn = excluded.lsn, row = excluded.row');
+  private constructor(private readonly db: Database.Database, readonly file: string, readonly topic: string, private readonly lock: StateDirLock) {
+    this.upsertRow = db.prepare(
+      'INSERT INTO rows (id, lsn, x, y, del_partition, del_offset) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET lsn = excluded.lsn, x = excluded.x, y = excluded.y, del_partition = excluded.del_partition, del_offset = excluded.del_offset',
+    );
+    this.deleteRow = db.prepare('DELETE FROM rows WHERE id = ?');
     this.putMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
     this.putOffset = db.prepare('INSERT INTO offsets (topic, partition, next_offset) VALUES (?, ?, ?) ON CONFLICT(topic, partition) DO UPDATE SET next_offset = excluded.next_offset');
     this.commitTx = db.transaction((dirty, stats, counters, offsets) => {
-      for (const [id, k] of dirty) this.upsertRow.run(id, k.lsn, k.row ? JSON.stringify(k.row) : null);
+      for (const [id, k] of dirty) {
+        if (k === null) this.deleteRow.run(id);
+        else this.upsertRow.run(id, k.lsn, k.row ? encodeVector(k.row.x) : null, k.row ? k.row.y : null, k.deletedAt?.[0] ?? null, k.deletedAt?.[1] ?? null);
+      }
       this.putMeta.run('stats', JSON.stringify(stats));
       this.putMeta.run('counters', JSON.stringify(counters));
       for (const [partition, next] of offsets) this.putOffset.run(this.topic, partition, next);
@@ -61,19 +131,24 @@ export class StateStore {
   }
 
   static open(dir: string, opts: OpenOptions): LoadedState {
-    const file = path.join(dir, STORE_FILE);
-    const modelFile = path.join(dir, MODEL_FILE);
-    if (opts.reset) {
-      for (const f of [file, `${file}-wal`, `${file}-shm`, modelFile]) fs.rmSync(f, { force: true });
-    }
-    fs.mkdirSync(dir, { recursive: true });
-    if (!fs.existsSync(file)) {
-      if (fs.existsSync(modelFile)) {
-        throw new StateStoreError(`state store ${file} is missing but ${modelFile} exists: refusing to start over existing data (pass --reset to start from the beginning of the topic)`);
+    const lock = opts.lock ?? StateDirLock.acquire(dir);
+    try {
+      const file = path.join(dir, STORE_FILE);
+      const modelFile = path.join(dir, MODEL_FILE);
+      if (opts.reset) {
+        for (const f of [file, `${file}-wal`, `${file}-shm`, modelFile]) fs.rmSync(f, { force: true });
       }
-      return StateStore.create(file, opts);
+      if (!fs.existsSync(file)) {
+        if (fs.existsSync(modelFile)) {
+          throw new StateStoreError(`state store ${file} is missing but ${modelFile} exists: refusing to start over existing data (pass --reset to start from the beginning of the topic)`);
+        }
+        return StateStore.create(file, opts, lock);
+      }
+      return StateStore.load(file, opts, lock);
+    } catch (e) {
+      if (!opts.lock) lock.release();
+      throw e;
     }
-    return StateStore.load(file, opts);
   }
 
   private static pragmas(db: Database.Database): void {
@@ -81,7 +156,7 @@ export class StateStore {
     db.pragma('synchronous = FULL');
   }
 
-  private static create(file: string, opts: OpenOptions): LoadedState {
+  private static create(file: string, opts: OpenOptions, lock: StateDirLock): LoadedState {
     const config: ModelConfig = { ...opts.defaults, ...definedOnly(opts.config) };
     const tmp = `${file}.creating`;
     fs.rmSync(tmp, { force: true });
@@ -89,7 +164,7 @@ export class StateStore {
     const init = new Database(tmp);
     init.exec(`
       CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE rows (id INTEGER PRIMARY KEY, lsn INTEGER NOT NULL, row TEXT);
+      CREATE TABLE rows (id INTEGER PRIMARY KEY, lsn INTEGER NOT NULL, x BLOB, y INTEGER, del_partition INTEGER, del_offset INTEGER);
       CREATE TABLE offsets (topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL, PRIMARY KEY (topic, partition));
     `);
     const state = new CdcState(config);
@@ -106,10 +181,10 @@ export class StateStore {
     fs.renameSync(tmp, file);
     const db = new Database(file, { fileMustExist: true });
     StateStore.pragmas(db);
-    return { store: new StateStore(db, file, opts.topic), state, offsets: new Map(), created: true };
+    return { store: new StateStore(db, file, opts.topic, lock), state, offsets: new Map(), created: true };
   }
 
-  private static load(file: string, opts: OpenOptions): LoadedState {
+  private static load(file: string, opts: OpenOptions, lock: StateDirLock): LoadedState {
     const corrupt = (why: string) =>
       new StateStoreError(`state store ${file} is unreadable or corrupt (${why}): refusing to start over it; move it aside or pass --reset to rebuild from the beginning of the topic`);
     let db: Database.Database;
@@ -137,16 +212,14 @@ export class StateStore {
       if (stats.p !== config.features.length) throw corrupt('statistics do not match the feature list');
       const state = new CdcState(config, stats);
       Object.assign(state.counters, JSON.parse(meta.get('counters') ?? '{}') as Counters);
-      for (const r of db.prepare('SELECT id, lsn, row FROM rows').iterate() as IterableIterator<{ id: number; lsn: number; row: string | null }>) {
-        state.keys.set(r.id, { lsn: r.lsn, row: r.row === null ? null : (JSON.parse(r.row) as CustomerRow) });
-      }
+      readRows(db, state);
       // The statistics must be exactly those of the stored table; anything else is corruption.
       if (!state.recomputeStats().equals(state.stats)) throw corrupt('statistics do not match the stored table');
       const offsets = new Map(
         (db.prepare('SELECT partition, next_offset FROM offsets WHERE topic = ?').all(opts.topic) as Array<{ partition: number; next_offset: number }>).map((r) => [r.partition, r.next_offset]),
       );
       StateStore.pragmas(db);
-      return { store: new StateStore(db, file, opts.topic), state, offsets, created: false };
+      return { store: new StateStore(db, file, opts.topic, lock), state, offsets, created: false };
     } catch (e) {
       db.close();
       if (e instanceof StateStoreError) throw e;
@@ -154,14 +227,21 @@ export class StateStore {
     }
   }
 
-  /** Commits one batch: the touched keys, the statistics, the counters and the partition offsets, atomically. */
-  commit(dirty: Map<number, KeyState>, state: CdcState, offsets: Array<[number, number]>): void {
+  /** Commits the touched keys (null: remove the key), the statistics, the counters and the partition offsets, atomically. */
+  commit(dirty: Map<number, KeyState | null>, state: CdcState, offsets: Array<[number, number]>): void {
     this.commitTx(dirty, state.stats.toJSON(), state.counters, offsets);
   }
 
   close(): void {
     this.db.close();
+    this.lock.release();
   }
+}
+
+function readRows(db: Database.Database, state: CdcState): void {
+  const p = state.config.features.length;
+  for (const r of db.prepare('SELECT id, lsn, x, y, del_partition, del_offset FROM rows').iterate() as IterableIterator<StoredRow>) state.restore(r.id, keyStateOf(r, p));
+  state.restored();
 }
 
 function definedOnly<T extends object>(o: Partial<T>): Partial<T> {
@@ -184,9 +264,8 @@ export function readStoreReadOnly(dir: string): { state: CdcState; offsets: Map<
     const topic = meta.get('topic') ?? '';
     const state = new CdcState(config, SufficientStats.fromJSON(JSON.parse(meta.get('stats') ?? 'null') as StatsJson));
     Object.assign(state.counters, JSON.parse(meta.get('counters') ?? '{}') as Counters);
-    for (const r of db.prepare('SELECT id, lsn, row FROM rows').iterate() as IterableIterator<{ id: number; lsn: number; row: string | null }>) {
-      state.keys.set(r.id, { lsn: r.lsn, row: r.row === null ? null : (JSON.parse(r.row) as CustomerRow) });
-    }
+    if (meta.get('schema_version') !== SCHEMA_VERSION) throw new Error(`schema version ${meta.get('schema_version') ?? 'missing'}, expected ${SCHEMA_VERSION}`);
+    readRows(db, state);
     const offsets = new Map((db.prepare('SELECT partition, next_offset FROM offsets WHERE topic = ?').all(topic) as Array<{ partition: number; next_offset: number }>).map((r) => [r.partition, r.next_offset]));
     return { state, offsets, topic };
   } catch (e) {

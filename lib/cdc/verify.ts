@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { featureValues } from './features';
+import { decodeFeatures } from './features';
 import type { ModelFile } from './model-file';
 import { relativeDifference, ridgeFromRows, type RidgeModel } from './ridge';
 import type { CdcState } from './state';
@@ -38,14 +38,14 @@ export function readModelFile(stateDir: string): ModelFile {
   }
 }
 
-/** The training rows of the table as plain feature vectors and labels. */
+/** The labeled training rows of the table as plain feature vectors and labels. */
 export function trainingData(state: CdcState): { xs: number[][]; ys: number[] } {
   const xs: number[][] = [];
   const ys: number[] = [];
-  for (const { id, row } of state.liveRows()) {
-    if (!state.isTraining(id)) continue;
-    xs.push(featureValues(row, state.config));
-    ys.push(row[state.config.target] as number);
+  for (const { id, row } of state.liveEncoded()) {
+    if (!state.isTraining(id) || row.y === null) continue;
+    xs.push(decodeFeatures(row, state.config));
+    ys.push(row.y);
   }
   return { xs, ys };
 }

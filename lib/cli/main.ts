@@ -4,6 +4,8 @@ import { submit, SUBMIT_OPTIONS } from './submit';
 import { sql } from './sql';
 import { listJobs } from '../../jobs';
 import { runCommand, benchCompare } from '../pipeline/cli';
+import { dashboard } from './dashboard';
+import { DASHBOARD_CLI_OPTIONS, type DashboardArgs } from '../dashboard/options';
 import { EXIT, describeFailure, exitCodeFor, processIo, type Io } from './output';
 
 const SERVERS = ['spark', 'kafka', 'postgres', 'connect'] as const;
@@ -81,6 +83,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         y.positional('a', { type: 'string', demandOption: true }).positional('b', { type: 'string', demandOption: true }), (a) => {
         code = benchCompare(a.a, a.b, io.out);
       })
+      .command('dashboard', 'live dashboard in the browser (stream, alerts, CDC model, reports) on http://127.0.0.1:4050/', (y) => y.options(DASHBOARD_CLI_OPTIONS), async (a) => {
+        code = await dashboard(a as unknown as DashboardArgs, io);
+      })
       .command('jobs', 'list the registered jobs', () => undefined, () => {
         code = printJobs(io);
       })
@@ -88,7 +93,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         y.positional('server', { choices: SERVERS }), async (a) => up(which(a.server, DEFAULT_UP)))
       .command('down [server]', 'stop the embedded servers (all, or the named one)', (y) => y.positional('server', { choices: SERVERS }), async (a) => down(which(a.server)))
       .command('status', 'show what runs, where, with which pid (never the token)', () => undefined, async () => status())
-      .demandCommand(1, 'spark-ts needs a command: submit, sql, jobs, up, down or status')
+      .demandCommand(1, 'spark-ts needs a command: submit, sql, run, dashboard, jobs, up, down or status')
       .strict()
       .version(false)
       .exitProcess(false)

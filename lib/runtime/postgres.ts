@@ -117,8 +117,8 @@ export async function postgresStatus(): Promise<{ running: boolean; healthy: boo
 }
 
 /** A real call: `SELECT 1` over TCP with the password. */
-export async function pingPostgres(url: string, timeoutMs: number, database?: string): Promise<boolean> {
-  const client = new Client({ connectionString: database ? url.replace(/\/[^/]*$/, `/${database}`) : url, connectionTimeoutMillis: timeoutMs });
+export async function pingPostgres(url: string, timeoutMs: number): Promise<boolean> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
   try {
     await client.connect();
     await client.query('SELECT 1');
@@ -158,6 +158,7 @@ export async function startPostgres(opts: { port?: number; readyTimeoutMs?: numb
   let creds = readJson<Credentials>(CREDENTIALS_FILE);
   const dataMajor = fs.existsSync(pgVersionFile) ? fs.readFileSync(pgVersionFile, 'utf8').trim() : undefined;
   if (dataMajor && dataMajor !== major) throw new RuntimeError(`${DATA_DIR} was made by PostgreSQL ${dataMajor}, but the binaries are ${version}: remove it (\`make clean\`) or use the matching build`);
+  // No data directory, or one whose password is lost (nobody could log in): initdb afresh.
   if (!dataMajor || !creds) creds = initDataDir(bin, as);
   // A crash can leave a stale postmaster.pid: PostgreSQL checks it itself and refuses only if that pid is a live postgres.
   const log = path.join(LOG_DIR, 'postgres.log');

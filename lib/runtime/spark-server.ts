@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { CONF_DIR, JARS_DIR, LOG_DIR, ROOT, RUN_DIR, SPARK_STATE_FILE } from './paths';
 import { readPropertiesFile, splitSettings } from './conf';
+import { installedVersion, pinnedVersion } from './versions';
 import {
   RuntimeError,
   checkJava,
@@ -110,6 +111,11 @@ export async function startSpark(opts: SparkStartOptions = {}): Promise<StartRes
   checkJava();
   const jars = path.join(JARS_DIR, 'spark');
   if (!fs.existsSync(path.join(jars, '.complete'))) throw new RuntimeError(`Spark jars not found in ${jars}: run \`make setup\` first`);
+  const pinned = pinnedVersion('spark');
+  const installed = installedVersion('spark');
+  if (installed !== pinned) {
+    throw new RuntimeError(`the project pins Spark ${pinned} but ${jars} holds Spark ${installed ?? 'nothing'}: run \`make setup\``);
+  }
 
   const conf = sparkStaticSettings(opts);
   const port = Number(conf['spark.connect.grpc.binding.port']);

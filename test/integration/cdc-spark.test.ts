@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { ensureKafka, ensureSpark } from '../support/servers';
 import { SparkSession } from '../../lib/connect/session';
-import { DEFAULT_FEATURES, type CustomerRow } from '../../lib/cdc/features';
+import { DEFAULT_FEATURES, RAW_FEATURE_COLUMNS, type CustomerRow } from '../../lib/cdc/features';
 import type { JobContext } from '../../lib/cli/job';
 import produceJob, { loadCustomerRows } from '../../jobs/cdc-produce';
 import consumeJob from '../../jobs/cdc-consume';
@@ -36,7 +36,7 @@ describe('cdc jobs with Spark (produce from Parquet, consume, verify + Spark ML)
   it('reads the customers Parquet through Spark, streams changes, and verifies the consumer against a batch refit', async () => {
     // A small preprocessed-like table: the raw columns, a date, and scaled columns that must be dropped.
     const rows: CustomerRow[] = syntheticCustomers(400, 3).map((r) => ({ ...r, Income_norm: 0.5, Income_std: 0.1 }));
-    const ddl = ['ID BIGINT', 'Education STRING', 'Marital_Status STRING', 'Dt_Customer DATE', ...DEFAULT_FEATURES.map((f) => `${f} ${f === 'Income' ? 'DOUBLE' : 'INT'}`), 'Response INT', 'Income_norm DOUBLE', 'Income_std DOUBLE'].join(', ');
+    const ddl = ['ID BIGINT', 'Education STRING', 'Marital_Status STRING', 'Dt_Customer DATE', 'Year_Birth INT', ...RAW_FEATURE_COLUMNS.map((f) => `${f} ${f === 'Income' ? 'DOUBLE' : 'INT'}`), 'Response INT', 'Income_norm DOUBLE', 'Income_std DOUBLE'].join(', ');
     const input = path.join(tmp, 'customers');
     await spark.createDataFrame(rows.map((r) => ({ ...r, Dt_Customer: new Date(`${r.Dt_Customer as string}T00:00:00Z`) })), ddl).write.mode('overwrite').parquet(input);
     const loaded = await loadCustomerRows(spark, input);

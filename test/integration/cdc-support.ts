@@ -1,5 +1,5 @@
 import { createKafka } from '../../lib/kafka/config';
-import { DEFAULT_FEATURES, type CustomerRow } from '../../lib/cdc/features';
+import { RAW_FEATURE_COLUMNS, type CustomerRow } from '../../lib/cdc/features';
 import { prng } from '../../lib/cdc/generator';
 
 /** Small synthetic customers with the columns the consumer's default model reads. */
@@ -8,7 +8,8 @@ export function syntheticCustomers(count: number, seed: number, firstId = 1): Cu
   const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
   return Array.from({ length: count }, (_, i) => {
     const row: CustomerRow = { ID: firstId + i, Education: 'Graduation', Marital_Status: 'Single', Dt_Customer: '2013-05-01' };
-    for (const f of DEFAULT_FEATURES) row[f] = f.startsWith('Accepted') || f === 'Complain' ? (r() < 0.15 ? 1 : 0) : f === 'Income' ? int(15_000, 120_000) : int(0, f.startsWith('Mnt') ? 900 : 12);
+    row.Year_Birth = int(1945, 1995);
+    for (const f of RAW_FEATURE_COLUMNS) row[f] = f.startsWith('Accepted') || f === 'Complain' ? (r() < 0.15 ? 1 : 0) : f === 'Income' ? int(15_000, 120_000) : int(0, f.startsWith('Mnt') ? 900 : 12);
     row.Response = r() < 0.1 + 0.5 * ((row.MntWines as number) / 900) ? 1 : 0;
     return row;
   });

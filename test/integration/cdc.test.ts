@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { ensureKafka } from '../support/servers';
 import { runCdcConsumer } from '../../lib/cdc/consumer';
 import { CDC_TABLE, keyOf, type ChangeEvent, type ChangeOp } from '../../lib/cdc/envelope';
-import { DEFAULT_FEATURES, type CustomerRow } from '../../lib/cdc/features';
+import { decodeRow, defaultSpec, DEFAULT_FEATURES, encodeRow, type CustomerRow } from '../../lib/cdc/features';
 import { generateChanges, MALFORMED_KINDS, type CdcMessage } from '../../lib/cdc/generator';
 import { produceChanges } from '../../lib/cdc/produce';
 import { relativeDifference, ridgeFromRows } from '../../lib/cdc/ridge';
@@ -104,14 +104,20 @@ describe('cdc against real Kafka', function () {
     const stateDir = tmpDir();
     const result = await runCdcConsumer({ topic, stateDir, lambda: 1.0, holdoutPct: 0, untilIdleSec: 3, checkpointEvents: 25, checkpointMs: 500, log: () => undefined });
 
-    // The expected table: for each key, its event with the highest lsn; a delete means no row.
+    // The expected table: for each key, its event with the highest lsn; a delete means no row, and so does
+    // a newer event that went to the DLQ (the non-numeric update of key 1 retracts its row). Rows as the
+    // model stores them: ID, the features, the target.
     const best = new Map<number, { op: ChangeOp; lsn: number; after: CustomerRow | null }>();
-    for (const v of valid) if (!best.has(v.id) || v.lsn > best.get(v.id)!.lsn) best.set(v.id, v);
-    const expected = [...best].filter(([, v]) => v.op !== 'd').sort((a, b) => a[0] - b[0]).map(([id, v]) => ({ id, row: v.after! }));
+    const retracting = { id: 1, op: 'd' as ChangeOp, lsn: 1_000_003, after: null };
+    for (const v of [...valid, retracting]) if (!best.has(v.id) || v.lsn > best.get(v.id)!.lsn) best.set(v.id, v);
+    const spec = defaultSpec();
+    const encoded = (row: CustomerRow) => (encodeRow(row, spec) as { ok: true; row: { x: number[]; y: number } }).row;
+    const expected = [...best].filter(([, v]) => v.op !== 'd').sort((a, b) => a[0] - b[0]).map(([id, v]) => ({ id, row: decodeRow(id, encoded(v.after!), spec) }));
     const stored = readStoreReadOnly(stateDir);
     expect(stored.state.liveRows()).to.deep.equal(expected);
     expect(expected.find((r) => r.id === 3)!.row.Income).to.equal(77_777);
     expect(expected.some((r) => r.id === 7)).to.equal(false);
+    expect(expected.some((r) => r.id === 1)).to.equal(false);
 
     const fit = ridgeFromRows(expected.map((r) => DEFAULT_FEATURES.map((f) => r.row[f] as number)), expected.map((r) => r.row.Response as number), 1.0, DEFAULT_FEATURES.length);
     const model = readModelFile(stateDir);
@@ -126,6 +132,7 @@ describe('cdc against real Kafka', function () {
     expect(model.events_applied).to.equal(valid.length - 5);
     expect(model.tombstones).to.equal(4);
     expect(model.dlq).to.equal(5);
+    expect(model.dlq_retracted).to.equal(1);
     expect(result.events_processed).to.equal(messages.length);
     expect(verifyModel(stored.state, stored.offsets, model).ok).to.equal(true);
 
@@ -134,6 +141,9 @@ describe('cdc against real Kafka', function () {
     const reasons = dlq.map((m) => JSON.parse(m.value!).reason as string).sort();
     expect(reasons).to.deep.equal(['after without ID', 'malformed JSON: ' + reasons[1].slice('malformed JSON: '.length), 'missing op', 'non-numeric feature MntWines: "lots"', 'unknown op "z"'].sort());
     dlq.forEach((m) => expect(m.headers.reason).to.be.a('string'));
+    // The DLQ record of the non-numeric update says that it retracted key 1's row; the others retracted nothing.
+    const retracted = dlq.filter((m) => JSON.parse(m.value!).retracted === true);
+    expect(retracted.map((m) => [JSON.parse(m.value!).reason, m.headers.retracted])).to.deep.equal([['non-numeric feature MntWines: "lots"', 'true']]);
   });
 
   it('the DLQ count equals the malformed events injected by the producer (through the cdc-consume job)', async () => {

@@ -286,15 +286,26 @@ describe('connect types: exact round trip through SparkSession (sql, createDataF
   });
 
   it('ML vectors (VectorUDT, named by class only) decode as their struct', async () => {
-    const input = spark.createDataFrame([{ a: 1.5, b: -2 }, { a: 0, b: 0 }], 'a DOUBLE, b DOUBLE');
-    const df = new VectorAssembler({ inputCols: ['a', 'b'], outputCol: 'features' }).transform(input);
-    const rows = await df.collect();
-    expect(rows.map((r) => r.features)).to.deep.equal([
+    // VectorAssembler returns Vector.compressed: dense or sparse, "whichever uses less storage" (Spark ML docs).
+    // Spark 4.2's size estimate (mllib-local Vectors.getSparseSize = 12·nnz + 28, getDenseSize = 8·size + 12)
+    // keeps a zero vector of size 2 dense (a tie: 28 vs 28) and makes one of size 3 sparse (28 vs 36); Spark
+    // 4.0's estimate made both sparse. The client decodes the struct exactly as the server sends it.
+    const input = spark.createDataFrame(
+      [{ a: 1.5, b: -2, c: 0 }, { a: 0, b: 0, c: 0 }],
+      'a DOUBLE, b DOUBLE, c DOUBLE',
+    );
+    const two = new VectorAssembler({ inputCols: ['a', 'b'], outputCol: 'features' }).transform(input);
+    const three = new VectorAssembler({ inputCols: ['a', 'b', 'c'], outputCol: 'features' }).transform(input);
+    expect((await two.collect()).map((r) => r.features)).to.deep.equal([
       { type: 1, size: null, indices: null, values: [1.5, -2] },
-      { type: 0, size: 2, indices: [], values: [] },
+      { type: 1, size: null, indices: null, values: [0, 0] },
     ]);
-    const dtypes = (await df.schema()).fields.map((f) => simpleString(f.dataType));
-    expect(dtypes).to.deep.equal(['double', 'double', 'vector']);
+    expect((await three.collect()).map((r) => r.features)).to.deep.equal([
+      { type: 1, size: null, indices: null, values: [1.5, -2, 0] },
+      { type: 0, size: 3, indices: [], values: [] },
+    ]);
+    const dtypes = (await three.schema()).fields.map((f) => simpleString(f.dataType));
+    expect(dtypes).to.deep.equal(['double', 'double', 'double', 'vector']);
   });
 
   it('toArrow() returns an apache-arrow Table whose raw values are exact', async () => {

@@ -7,6 +7,9 @@
  *   node -r ts-node/register/transpile-only lib/cdc/bench/apply.ts --updates 1000000
  *   options: --updates N --snapshot-rows N (synthetic rows instead of the CSV) --csv PATH --seed S
  *            --checkpoint-events N --checkpoint-ms MS --keep-topic --out reports/cdc-bench.json
+ *            --topic NAME (apply a topic produced by an earlier --keep-topic run; nothing is produced)
+ * Besides the wall-clock rate it reports the consumer's CPU seconds (user + system of this process over
+ * the apply) and events per CPU second: on a shared, loaded machine that is the figure that compares.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -32,30 +35,43 @@ async function main(): Promise<void> {
     .option('checkpoint-events', { type: 'number', default: 10_000 })
     .option('checkpoint-ms', { type: 'number', default: 5_000 })
     .option('keep-topic', { type: 'boolean', default: false })
+    .option('topic', { type: 'string', describe: 'an existing topic to apply (from an earlier --keep-topic run)' })
     .option('out', { type: 'string', default: 'reports/cdc-bench.json' })
     .strict()
     .parseSync();
   const { rows, source } = snapshotRows({ snapshotRows: args['snapshot-rows'], csv: args.csv, seed: args.seed });
-  const topic = `cdc-bench-${randomUUID()}`;
-  const stateDir = path.join(os.tmpdir(), topic);
+  const topic = args.topic ?? `cdc-bench-${randomUUID()}`;
+  const stateDir = path.join(os.tmpdir(), `${topic}-${randomUUID()}`);
   const log = (l: string) => process.stderr.write(l + '\n');
-  log(`bench: ${rows.length} snapshot rows (${source}) + ${args.updates} changes → ${topic}`);
-
-  const produced = await produceChanges(generateChanges(rows, { seed: args.seed, updates: args.updates }), {
-    topic,
-    rate: 0,
-    partitions: 3,
-    onProgress: (sent) => {
-      if (sent % 100_000 < 1000) log(`bench: produced ${sent}`);
-    },
-  });
-  log(`bench: produced ${produced.sent} messages in ${(produced.elapsed_ms / 1000).toFixed(1)} s`);
+  let produced: { sent: number; elapsed_ms: number };
+  if (args.topic) {
+    const admin = createKafka('spark-ts-cdc-bench').admin();
+    await admin.connect();
+    const offsets = await admin.fetchTopicOffsets(topic);
+    await admin.disconnect();
+    produced = { sent: offsets.reduce((s, o) => s + Number(o.high) - Number(o.low), 0), elapsed_ms: Number.NaN };
+    log(`bench: applying the existing topic ${topic} (${produced.sent} messages)`);
+  } else {
+    log(`bench: ${rows.length} snapshot rows (${source}) + ${args.updates} changes → ${topic}`);
+    produced = await produceChanges(generateChanges(rows, { seed: args.seed, updates: args.updates }), {
+      topic,
+      rate: 0,
+      partitions: 3,
+      onProgress: (sent) => {
+        if (sent % 100_000 < 1000) log(`bench: produced ${sent}`);
+      },
+    });
+    log(`bench: produced ${produced.sent} messages in ${(produced.elapsed_ms / 1000).toFixed(1)} s`);
+  }
+  const cpu0 = process.cpuUsage();
 
   const samples: ProgressSample[] = [];
   let peakRss = process.memoryUsage.rss();
   const summary = await runCdcConsumer({
     topic,
     stateDir,
+    // A fresh group, so a topic can be applied again (--topic).
+    groupId: `cdc-bench-${randomUUID()}`,
     lambda: 1,
     untilIdleSec: 5,
     checkpointEvents: args['checkpoint-events'],
@@ -67,6 +83,8 @@ async function main(): Promise<void> {
       peakRss = Math.max(peakRss, s.rss_bytes);
     },
   });
+  const cpu = process.cpuUsage(cpu0);
+  const cpuS = (cpu.user + cpu.system) / 1e6;
   const dbBytes = ['state.db', 'state.db-wal'].reduce((s, f) => s + (fs.existsSync(path.join(stateDir, f)) ? fs.statSync(path.join(stateDir, f)).size : 0), 0);
   const result = {
     generated_at: new Date().toISOString(),
@@ -74,11 +92,13 @@ async function main(): Promise<void> {
     snapshot_source: source,
     changes: args.updates,
     messages: produced.sent,
-    produce: { elapsed_s: produced.elapsed_ms / 1000, messages_per_s: Math.round((produced.sent * 1000) / produced.elapsed_ms) },
+    produce: args.topic ? null : { elapsed_s: produced.elapsed_ms / 1000, messages_per_s: Math.round((produced.sent * 1000) / produced.elapsed_ms) },
     apply: {
       events: summary.events_processed,
       busy_s: summary.busy_ms / 1000,
       events_per_s: Math.round((summary.events_processed * 1000) / Math.max(1, summary.busy_ms)),
+      cpu_s: Math.round(cpuS * 10) / 10,
+      events_per_cpu_s: Math.round(summary.events_processed / cpuS),
       checkpoints: summary.checkpoints,
       checkpoint_events: args['checkpoint-events'],
       checkpoint_ms: args['checkpoint-ms'],
@@ -88,13 +108,19 @@ async function main(): Promise<void> {
       state_db_mb: Math.round(dbBytes / 2 ** 20),
       samples: samples.map((s) => ({ t_s: s.elapsed_ms / 1000, events: s.events, events_per_s: Math.round(s.events_per_s), lag: s.lag, rss_mb: Math.round(s.rss_bytes / 2 ** 20) })),
     },
-    model: { n: summary.model.n, table_rows: summary.model.table_rows, events_applied: summary.model.events_applied, holdout_auc: summary.model.metrics.holdout.roc_auc },
+    model: {
+      n: summary.model.n,
+      table_rows: summary.model.table_rows,
+      events_applied: summary.model.events_applied,
+      deletes_pruned: summary.model.deletes_pruned,
+      holdout_auc: summary.model.metrics.holdout.roc_auc,
+    },
   };
   writeFileAtomic(path.resolve(ROOT, args.out), JSON.stringify(result, null, 2) + '\n');
   const { samples: _s, ...applyShort } = result.apply;
   process.stdout.write(JSON.stringify({ ...result, apply: applyShort }, null, 2) + '\n');
   fs.rmSync(stateDir, { recursive: true, force: true });
-  if (!args['keep-topic']) {
+  if (!args['keep-topic'] && !args.topic) {
     const admin = createKafka('spark-ts-cdc-bench').admin();
     await admin.connect();
     await admin.deleteTopics({ topics: [topic, `${topic}_dlq`] }).catch((e: Error) => log(`bench: could not delete ${topic}: ${e.message}`));
