@@ -4,7 +4,7 @@ SPARK_TS := ./bin/spark-ts
 MOCHA := node_modules/.bin/mocha
 TSC := node_modules/.bin/tsc
 
-.PHONY: preprocess stream dashboard cdc cache-bench bench setup up down status spark-up spark-down kafka-up kafka-down typecheck test test-unit run clean
+.PHONY: preprocess stream dashboard cdc cache-bench bench setup up down status spark-up spark-down kafka-up kafka-down postgres-up postgres-down connect-up connect-down typecheck test test-unit run clean
 
 setup:
 	@bash scripts/setup.sh
@@ -23,6 +23,15 @@ kafka-up: setup
 	@$(SPARK_TS) up kafka
 kafka-down:
 	@$(SPARK_TS) down kafka
+# The CDC source (lib/cdc/README.md): PostgreSQL and Kafka Connect with Debezium.
+postgres-up: setup
+	@$(SPARK_TS) up postgres
+postgres-down:
+	@$(SPARK_TS) down postgres
+connect-up: setup
+	@$(SPARK_TS) up connect
+connect-down:
+	@$(SPARK_TS) down connect
 
 typecheck: setup
 	@$(TSC) --noEmit -p .
@@ -47,6 +56,7 @@ stream: setup
 # Live dashboard in the browser on http://127.0.0.1:4050/ (ARGS='--port 4051 --history 10m'); see lib/dashboard/README.md.
 dashboard: setup
 	@$(SPARK_TS) dashboard $(ARGS)
+# Challenge 3: PostgreSQL → Debezium → the exact incremental model (ARGS='--updates 5000'; ARGS=--simulated: the simulated producer).
 cdc: setup
 	@$(SPARK_TS) submit cdc $(ARGS)
 # Challenge 4: caching measured; reports/cache-bench.{json,csv,svg} (ARGS='--rows 1000000 --iterations 3 --modes none,MEMORY_ONLY,parquet').

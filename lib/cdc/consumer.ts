@@ -4,6 +4,7 @@ import type { Consumer, EachBatchPayload, Producer, Admin, Message } from 'kafka
 import { createKafka } from '../kafka/config';
 import { writeFileAtomic } from './atomic';
 import { parseMessage } from './envelope';
+import { applyTruncate } from './truncate';
 import { defaultSpec } from './features';
 import { buildModelFile, evaluateState, type ModelFile, type StampedEvaluation } from './model-file';
 import type { ModelConfig, StateSnapshot } from './state';
@@ -268,9 +269,13 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
           if (offset < expected) continue;
           expected = offset + 1;
           count++;
-          const parsed = parseMessage(m.key, m.value);
+          const parsed = parseMessage(m.key, m.value, state.config);
           if (parsed.kind === 'tombstone') {
             state.counters.tombstones++;
+            continue;
+          }
+          if (parsed.kind === 'truncate') {
+            applyTruncate(state, parsed.lsn, { partition: p, offset });
             continue;
           }
           let reason: string | undefined;

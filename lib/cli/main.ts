@@ -8,7 +8,9 @@ import { dashboard } from './dashboard';
 import { DASHBOARD_CLI_OPTIONS, type DashboardArgs } from '../dashboard/options';
 import { EXIT, describeFailure, exitCodeFor, processIo, type Io } from './output';
 
-const SERVERS = ['spark', 'kafka'] as const;
+const SERVERS = ['spark', 'kafka', 'postgres', 'connect'] as const;
+/** What `spark-ts up` starts without a name: the servers every job needs (postgres and connect are for the CDC source). */
+const DEFAULT_UP: ServerName[] = ['spark', 'kafka'];
 
 /** `spark-ts jobs`: the registered jobs, one line each. */
 export function printJobs(io: Io = processIo): number {
@@ -26,7 +28,7 @@ export function printJobs(io: Io = processIo): number {
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   // submit parses its own arguments: the runner's options, then the job's own (unknown to this parser).
   if (argv[0] === 'submit') return submit(argv.slice(1), io);
-  const which = (s?: string): ServerName[] => (s ? [s as ServerName] : [...SERVERS]);
+  const which = (s?: string, all: readonly ServerName[] = SERVERS): ServerName[] => (s ? [s as ServerName] : [...all]);
   let code: number = EXIT.ok;
   try {
     await yargs(argv)
@@ -87,9 +89,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       .command('jobs', 'list the registered jobs', () => undefined, () => {
         code = printJobs(io);
       })
-      .command('up [server]', 'start the embedded Spark Connect server and Kafka broker (reuses running ones)', (y) =>
-        y.positional('server', { choices: SERVERS }), async (a) => up(which(a.server)))
-      .command('down [server]', 'stop the embedded servers', (y) => y.positional('server', { choices: SERVERS }), async (a) => down(which(a.server)))
+      .command('up [server]', 'start the embedded Spark Connect server and Kafka broker, or the named server (postgres, connect: the CDC source); reuses running ones', (y) =>
+        y.positional('server', { choices: SERVERS }), async (a) => up(which(a.server, DEFAULT_UP)))
+      .command('down [server]', 'stop the embedded servers (all, or the named one)', (y) => y.positional('server', { choices: SERVERS }), async (a) => down(which(a.server)))
       .command('status', 'show what runs, where, with which pid (never the token)', () => undefined, async () => status())
       .demandCommand(1, 'spark-ts needs a command: submit, sql, run, dashboard, jobs, up, down or status')
       .strict()

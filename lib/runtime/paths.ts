@@ -8,3 +8,6 @@ export const JARS_DIR = process.env.SPARK_TS_JARS_DIR ?? path.join(ROOT, '.cache
 export const CONF_DIR = path.join(ROOT, 'spark-conf');
 export const SPARK_STATE_FILE = path.join(RUN_DIR, 'spark.json');
 export const KAFKA_STATE_FILE = path.join(RUN_DIR, 'kafka.json');
+export const CACHE_DIR = path.join(ROOT, '.cache');
+export const POSTGRES_STATE_FILE = path.join(RUN_DIR, 'postgres.json');
+export const CONNECT_STATE_FILE = path.join(RUN_DIR, 'connect.json');
