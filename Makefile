@@ -4,7 +4,7 @@ SPARK_TS := ./bin/spark-ts
 MOCHA := node_modules/.bin/mocha
 TSC := node_modules/.bin/tsc
 
-.PHONY: preprocess stream cdc cache-bench bench setup up down status spark-up spark-down kafka-up kafka-down typecheck test test-unit run clean
+.PHONY: preprocess stream cdc cache-bench bench setup up down status spark-up spark-down kafka-up kafka-down cluster-up cluster-down typecheck test test-unit run clean
 
 setup:
 	@bash scripts/setup.sh
@@ -23,6 +23,12 @@ kafka-up: setup
 	@$(SPARK_TS) up kafka
 kafka-down:
 	@$(SPARK_TS) down kafka
+# A local rehearsal of a cluster (docs/cluster.md): Spark standalone master + WORKERS workers with the Connect
+# server as driver, and BROKERS replicated Kafka brokers. Jobs then run with --master spark://127.0.0.1:7077.
+cluster-up: setup
+	@$(SPARK_TS) up --workers $(or $(WORKERS),2) --brokers $(or $(BROKERS),3)
+cluster-down:
+	@$(SPARK_TS) down
 
 typecheck: setup
 	@$(TSC) --noEmit -p .

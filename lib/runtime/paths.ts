@@ -8,3 +8,4 @@ export const JARS_DIR = process.env.SPARK_TS_JARS_DIR ?? path.join(ROOT, '.cache
 export const CONF_DIR = path.join(ROOT, 'spark-conf');
 export const SPARK_STATE_FILE = path.join(RUN_DIR, 'spark.json');
 export const KAFKA_STATE_FILE = path.join(RUN_DIR, 'kafka.json');
+export const CLUSTER_STATE_FILE = path.join(RUN_DIR, 'cluster.json');
