@@ -53,7 +53,13 @@ export async function status(out: (line: string) => void = console.log): Promise
   const k = await kafkaStatus();
   if (k.state && k.running) {
     const rss = rssBytes(k.state.pid);
-    out(`kafka: running${k.healthy ? '' : ' (not answering)'} at ${k.state.bootstrap_servers}, pid ${k.state.pid}${rss ? `, RSS ${(rss / 2 ** 20).toFixed(0)} MiB` : ''}`);
+    if (k.state.brokers) {
+      out(`kafka: ${k.state.brokers.length} brokers${k.healthy ? '' : ' (not answering)'} at ${k.state.bootstrap_servers}`);
+      for (const b of k.state.brokers) {
+        const brss = rssBytes(b.pid);
+        out(`  broker ${b.node_id}: ${brss ? 'running' : 'not running'}, pid ${b.pid}, port ${b.port}, controller port ${b.controller_port}${brss ? `, RSS ${(brss / 2 ** 20).toFixed(0)} MiB` : ''}`);
+      }
+    } else out(`kafka: running${k.healthy ? '' : ' (not answering)'} at ${k.state.bootstrap_servers}, pid ${k.state.pid}${rss ? `, RSS ${(rss / 2 ** 20).toFixed(0)} MiB` : ''}`);
   } else out('kafka: not running');
 }
 

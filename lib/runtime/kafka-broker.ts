@@ -1,13 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { CONF_DIR, JARS_DIR, KAFKA_STATE_FILE, LOG_DIR, RUN_DIR } from './paths';
 import { RuntimeError, checkJava, isPortFree, isRunning, readJson, sleep, spawnDaemon, stopProcess, tail, writePrivateJson } from './process';
 import type { StartResult } from './spark-server';
 
 export const KAFKA_MAIN_CLASS = 'kafka.Kafka';
+const execFileAsync = promisify(execFile);
 export const DEFAULT_KAFKA_PORT = Number(process.env.SPARK_TS_KAFKA_PORT ?? 9092);
 export const DEFAULT_KAFKA_CONTROLLER_PORT = Number(process.env.SPARK_TS_KAFKA_CONTROLLER_PORT ?? 9093);
 
@@ -63,7 +65,9 @@ function classpath(): string {
 /** Starts the single-node KRaft broker (formatting its storage on first start), or reuses a healthy one. */
 export async function startKafka(opts: KafkaStartOptions = {}): Promise<StartResult<KafkaState>> {
   const existing = await kafkaStatus();
-  if ((opts.brokers ?? 1) > 1 || (opts.brokers === undefined && existing.running && existing.state?.brokers)) return startKafkaCluster(opts, existing.state);
+  // A job reuses running brokers as they are; `up kafka --brokers N` also restarts the dead ones.
+  if (opts.brokers === undefined && existing.running && existing.state?.brokers) return { state: existing.state, started: false };
+  if ((opts.brokers ?? 1) > 1) return startKafkaCluster(opts, existing.state);
   if (existing.running && existing.state?.brokers) {
     throw new RuntimeError(`Kafka runs as ${existing.state.brokers.length} brokers at ${existing.state.bootstrap_servers}; stop them first (\`spark-ts down kafka\`) to start one broker`);
   }
@@ -219,16 +223,23 @@ async function startKafkaCluster(opts: KafkaStartOptions, existing: KafkaState |
     const voters = controllerPorts.map((p, i) => `${i + 1}@127.0.0.1:${p}`).join(',');
     const template = fs.readFileSync(path.join(CONF_DIR, 'kafka', 'cluster-server.properties'), 'utf8');
     const clusterId = randomBytes(16).toString('base64url');
-    brokers = ports.map((port, i) => {
-      const dir = path.join(CLUSTER_DATA_DIR, `broker-${i + 1}`);
-      fs.mkdirSync(dir, { recursive: true });
-      const props = Object.entries({ node_id: i + 1, voters, port, controller_port: controllerPorts[i], data_dir: path.join(dir, 'data'), replication_factor: rf, min_insync: Math.max(1, rf - 1) })
-        .reduce((text, [k, v]) => text.replace(new RegExp(`\\$\\{${k}\\}`, 'g'), String(v)), template);
-      fs.writeFileSync(path.join(dir, 'server.properties'), props);
-      const fmt = spawnSync('java', [...jvm('256m'), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', path.join(dir, 'server.properties')], { encoding: 'utf8' });
-      if (fmt.status !== 0) throw new RuntimeError(`formatting the storage of Kafka broker ${i + 1} failed:\n${(fmt.stdout ?? '') + (fmt.stderr ?? '')}`);
-      return { node_id: i + 1, pid: 0, port, controller_port: controllerPorts[i], data_dir: path.join(dir, 'data'), log: path.join(LOG_DIR, `kafka-${i + 1}.log`) };
-    });
+    // Each broker's storage gets the same cluster id; the formats run side by side (a JVM start each).
+    brokers = await Promise.all(
+      ports.map(async (port, i): Promise<BrokerState> => {
+        const dir = path.join(CLUSTER_DATA_DIR, `broker-${i + 1}`);
+        fs.mkdirSync(dir, { recursive: true });
+        const values = { node_id: i + 1, voters, port, controller_port: controllerPorts[i], data_dir: path.join(dir, 'data'), replication_factor: rf, min_insync: Math.max(1, rf - 1) };
+        const props = Object.entries(values).reduce((text, [k, v]) => text.replace(new RegExp(`\\$\\{${k}\\}`, 'g'), String(v)), template);
+        fs.writeFileSync(path.join(dir, 'server.properties'), props);
+        try {
+          await execFileAsync('java', [...jvm('256m'), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', path.join(dir, 'server.properties')]);
+        } catch (err) {
+          const e = err as { stdout?: string; stderr?: string; message: string };
+          throw new RuntimeError(`formatting the storage of Kafka broker ${i + 1} failed:\n${(e.stdout ?? '') + (e.stderr ?? e.message)}`);
+        }
+        return { node_id: i + 1, pid: 0, port, controller_port: controllerPorts[i], data_dir: path.join(dir, 'data'), log: path.join(LOG_DIR, `kafka-${i + 1}.log`) };
+      }),
+    );
   }
   fs.mkdirSync(LOG_DIR, { recursive: true });
   let restarted = 0;
@@ -263,7 +274,11 @@ async function startKafkaCluster(opts: KafkaStartOptions, existing: KafkaState |
   return { state, started: restarted > 0 };
 }
 
-/** Ready when every broker is registered with the quorum (describeCluster lists them all). */
+/**
+ * Ready when every broker is registered with the quorum (describeCluster lists them all) and a group
+ * coordinator answers: the first consumer group creates __consumer_offsets (replicated 3 times), which a
+ * job's consumer should not have to wait for.
+ */
 async function waitForKafkaBrokers(state: KafkaState, timeoutMs: number): Promise<void> {
   const brokers = state.brokers ?? [];
   const deadline = Date.now() + timeoutMs;
@@ -280,7 +295,9 @@ async function countKafkaBrokers(bootstrapServers: string, timeoutMs: number): P
   const admin = new Kafka({ clientId: 'spark-ts-runtime', brokers: bootstrapServers.split(','), logLevel: logLevel.NOTHING, connectionTimeout: timeoutMs, requestTimeout: timeoutMs, retry: { retries: 0 } }).admin();
   try {
     await admin.connect();
-    return (await admin.describeCluster()).brokers.length;
+    const n = (await admin.describeCluster()).brokers.length;
+    await admin.describeGroups(['spark-ts-ready']); // finds the group coordinator (creating __consumer_offsets)
+    return n;
   } catch {
     return 0;
   } finally {

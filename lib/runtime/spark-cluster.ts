@@ -7,7 +7,7 @@ import { RuntimeError, checkJava, isPortFree, isRunning, readJson, sleep, spawnD
 
 /**
  * A Spark standalone cluster on loopback: one master and N workers, started from the jars `make setup`
- * downloads. The Spark Connect server joins it as the driver (spark-server.ts asks `localClusterDriver`
+ * downloads. The Spark Connect server joins it as the driver (spark-server.ts asks `clusterDriverSettings`
  * for the settings when its master is this cluster's URL).
  */
 export const MASTER_MAIN_CLASS = 'org.apache.spark.deploy.master.Master';
@@ -96,13 +96,12 @@ function prepareSparkHome(): { home: string; jobJars: string[] } {
   const home = path.join(CLUSTER_DIR, 'spark-home');
   fs.rmSync(home, { recursive: true, force: true });
   fs.mkdirSync(path.join(home, 'jars'), { recursive: true });
-  const jobJars: string[] = [];
-  for (const name of fs.readdirSync(jarsDir).filter((n) => n.endsWith('.jar')).sort()) {
-    if (JOB_JAR.test(name)) jobJars.push(path.join(jarsDir, name));
-    else fs.symlinkSync(path.join(jarsDir, name), path.join(home, 'jars', name));
+  for (const name of fs.readdirSync(jarsDir).filter((n) => n.endsWith('.jar') && !JOB_JAR.test(n))) {
+    fs.symlinkSync(path.join(jarsDir, name), path.join(home, 'jars', name));
   }
-  if (jobJars.length < 3) throw new RuntimeError(`the Kafka source jars are missing from ${jarsDir}: run \`make setup\``);
-  return { home, jobJars };
+  const extra = jobJars();
+  if (extra.length < 3) throw new RuntimeError(`the Kafka source jars are missing from ${jarsDir}: run \`make setup\``);
+  return { home, jobJars: extra };
 }
 
 function daemonEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -212,24 +211,30 @@ async function waitForWorkers(state: ClusterState, n: number, timeoutMs: number)
   throw new RuntimeError(`the Spark cluster did not have ${n} live worker(s) after ${timeoutMs / 1000}s; last lines of ${state.master_log}:\n${tail(state.master_log)}`);
 }
 
+/** The Kafka source and its client among the downloaded jars: what a cluster's executors need beyond Spark. */
+export function jobJars(): string[] {
+  const jarsDir = path.join(JARS_DIR, 'spark');
+  return fs.existsSync(jarsDir) ? fs.readdirSync(jarsDir).filter((n) => JOB_JAR.test(n)).sort().map((n) => path.join(jarsDir, n)) : [];
+}
+
 /**
- * The extra settings of a Connect server that is to be the driver of this cluster, when `master` is the
- * running local cluster's URL (undefined for any other master: a real cluster brings its own settings).
+ * The extra settings of a Connect server that is the driver of a cluster (`master` spark://, k8s://):
+ * executors fetch the job jars from it (spark.jars, unless set). For the running local cluster's URL, also
+ * its RPC secret (a JVM argument file) and executors the size of its workers. Undefined for local masters.
  */
-export function localClusterDriver(master: string): { conf: Record<string, string>; jvmArgs: string[] } | undefined {
+export function clusterDriverSettings(master: string, conf: Record<string, string>): { conf: Record<string, string>; jvmArgs: string[] } | undefined {
+  if (!/^(spark|k8s):\/\//.test(master)) return undefined;
+  const out: { conf: Record<string, string>; jvmArgs: string[] } = { conf: {}, jvmArgs: [] };
+  if (!conf['spark.jars']) out.conf['spark.jars'] = jobJars().join(',');
   const state = readClusterState();
-  if (!state || state.master_url !== master) return undefined;
+  if (!state || state.master_url !== master) return out;
   if (!isRunning(state.master_pid, MASTER_MAIN_CLASS)) {
     throw new RuntimeError(`the local Spark cluster's master (${master}) is not running: start the cluster with \`spark-ts up spark --workers N\``);
   }
-  return {
-    conf: {
-      'spark.jars': state.job_jars.join(','),
-      // One executor per worker, with the memory the worker offers.
-      'spark.executor.memory': state.workers[0]?.memory ?? DEFAULT_WORKER_MEMORY,
-    },
-    jvmArgs: [`@${state.secret_args}`],
-  };
+  // One executor per worker, with the memory the worker offers.
+  if (!conf['spark.executor.memory']) out.conf['spark.executor.memory'] = state.workers[0]?.memory ?? DEFAULT_WORKER_MEMORY;
+  out.jvmArgs.push(`@${state.secret_args}`);
+  return out;
 }
 
 /** Kills one worker with SIGKILL, with the executor it launched (its process group): a lost machine. */

@@ -17,7 +17,7 @@ import {
 } from './process';
 import { SparkConnectClient } from '../connect/client';
 import { JAVA_MODULE_OPTIONS } from './jvm';
-import { localClusterDriver } from './spark-cluster';
+import { clusterDriverSettings } from './spark-cluster';
 
 export const SPARK_MAIN_CLASS = 'org.apache.spark.sql.connect.service.SparkConnectServer';
 export const DEFAULT_SPARK_PORT = Number(process.env.SPARK_TS_SPARK_PORT ?? 15002);
@@ -91,8 +91,8 @@ export async function startSpark(opts: SparkStartOptions = {}): Promise<StartRes
   if (!fs.existsSync(path.join(jars, '.complete'))) throw new RuntimeError(`Spark jars not found in ${jars}: run \`make setup\` first`);
 
   const conf = sparkStaticSettings(opts);
-  // The driver of the local standalone cluster: its RPC secret (a JVM argument file) and the jars executors fetch.
-  const clusterDriver = localClusterDriver(conf['spark.master'] ?? 'local[*]');
+  // The driver of a cluster: the jars its executors fetch (and, for the local cluster, its RPC secret).
+  const clusterDriver = clusterDriverSettings(conf['spark.master'] ?? 'local[*]', conf);
   Object.assign(conf, clusterDriver?.conf);
   const port = Number(conf['spark.connect.grpc.binding.port']);
   if (!(await isPortFree(port))) {
