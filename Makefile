@@ -4,7 +4,7 @@ SPARK_TS := ./bin/spark-ts
 MOCHA := node_modules/.bin/mocha
 TSC := node_modules/.bin/tsc
 
-.PHONY: preprocess stream cdc cache-bench bench setup up down status spark-up spark-down kafka-up kafka-down cluster-up cluster-down typecheck test test-unit run clean
+.PHONY: preprocess stream cdc cache-bench bench setup up down status spark-up spark-down kafka-up kafka-down cluster-up cluster-down typecheck test test-unit test-cluster run clean
 
 setup:
 	@bash scripts/setup.sh
@@ -39,6 +39,11 @@ test: setup typecheck
 
 test-unit: setup
 	@$(MOCHA) --grep @unit 'test/**/*.test.ts'
+
+# The cluster acceptance alone (a 2-worker Spark cluster and 3 Kafka brokers; make test runs it too unless
+# SPARK_TS_SKIP_CLUSTER_TESTS=1).
+test-cluster: setup
+	@$(MOCHA) test/integration/cluster.test.ts
 
 # Challenge 1: clean, impute, de-duplicate, scale (ARGS='--input PATH --output DIR').
 preprocess: setup
