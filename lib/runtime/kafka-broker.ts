@@ -108,7 +108,7 @@ export async function startKafka(opts: KafkaStartOptions = {}): Promise<StartRes
   if (!fs.existsSync(path.join(logsDir, 'meta.properties'))) {
     // First start: format the storage with a fresh cluster id (what `kafka-storage.sh format` does).
     const clusterId = randomBytes(16).toString('base64url');
-    const fmt = spawnSync('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile], { encoding: 'utf8' });
+    const fmt = spawnSync('java', [...jvm, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', propsFile], { encoding: 'utf8' });
     if (fmt.status !== 0) throw new RuntimeError(`formatting Kafka storage failed:\n${(fmt.stdout ?? '') + (fmt.stderr ?? '')}`);
   }
   const pid = spawnDaemon('java', [...jvm, KAFKA_MAIN_CLASS, propsFile], { logFile: log, cwd: DATA_DIR });
@@ -232,7 +232,7 @@ async function startKafkaCluster(opts: KafkaStartOptions, existing: KafkaState |
         const props = Object.entries(values).reduce((text, [k, v]) => text.replace(new RegExp(`\\$\\{${k}\\}`, 'g'), String(v)), template);
         fs.writeFileSync(path.join(dir, 'server.properties'), props);
         try {
-          await execFileAsync('java', [...jvm('256m'), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', path.join(dir, 'server.properties')]);
+          await execFileAsync('java', [...jvm('256m'), 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', path.join(dir, 'server.properties')]);
         } catch (err) {
           const e = err as { stdout?: string; stderr?: string; message: string };
           throw new RuntimeError(`formatting the storage of Kafka broker ${i + 1} failed:\n${(e.stdout ?? '') + (e.stderr ?? e.message)}`);
