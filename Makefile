@@ -4,7 +4,7 @@ SPARK_TS := ./bin/spark-ts
 MOCHA := node_modules/.bin/mocha
 TSC := node_modules/.bin/tsc
 
-.PHONY: preprocess stream dashboard cdc cache-bench bench setup up down status spark-up spark-down kafka-up kafka-down postgres-up postgres-down connect-up connect-down typecheck test test-unit run clean
+.PHONY: preprocess stream dashboard cdc cache-bench bench setup up down status spark-up spark-down kafka-up kafka-down postgres-up postgres-down connect-up connect-down typecheck test test-unit run clean cluster-up cluster-down test-cluster
 
 setup:
 	@bash scripts/setup.sh
@@ -32,6 +32,12 @@ connect-up: setup
 	@$(SPARK_TS) up connect
 connect-down:
 	@$(SPARK_TS) down connect
+# A local rehearsal of a cluster (docs/cluster.md): Spark standalone master + WORKERS workers with the Connect
+# server as driver, and BROKERS replicated Kafka brokers. Jobs then run with --master spark://127.0.0.1:7077.
+cluster-up: setup
+	@$(SPARK_TS) up --workers $(or $(WORKERS),2) --brokers $(or $(BROKERS),3)
+cluster-down:
+	@$(SPARK_TS) down
 
 typecheck: setup
 	@$(TSC) --noEmit -p .
@@ -42,6 +48,11 @@ test: setup typecheck
 
 test-unit: setup
 	@$(MOCHA) --grep @unit 'test/**/*.test.ts'
+
+# The cluster acceptance alone (a 2-worker Spark cluster and 3 Kafka brokers; make test runs it too unless
+# SPARK_TS_SKIP_CLUSTER_TESTS=1).
+test-cluster: setup
+	@$(MOCHA) test/integration/cluster.test.ts
 
 # Challenge 1: clean, impute, de-duplicate, scale (ARGS='--input PATH --output DIR').
 preprocess: setup

@@ -90,7 +90,13 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         code = printJobs(io);
       })
       .command('up [server]', 'start the embedded Spark Connect server and Kafka broker, or the named server (postgres, connect: the CDC source); reuses running ones', (y) =>
-        y.positional('server', { choices: SERVERS }), async (a) => up(which(a.server, DEFAULT_UP)))
+        y
+          .positional('server', { choices: SERVERS })
+          .option('workers', { type: 'number', describe: 'Spark as a standalone cluster on loopback: a master and this many workers, the Connect server as driver' })
+          .option('worker-cores', { type: 'number', describe: 'cores each worker offers (default 1)' })
+          .option('worker-memory', { type: 'string', describe: 'memory each worker offers to its executor (default 1g)' })
+          .option('brokers', { type: 'number', describe: 'Kafka as this many KRaft brokers (replication factor 3 and min.insync.replicas=2 when 3 or more)' }),
+        async (a) => up(which(a.server, DEFAULT_UP), console.log, { workers: a.workers, workerCores: a['worker-cores'], workerMemory: a['worker-memory'], brokers: a.brokers }))
       .command('down [server]', 'stop the embedded servers (all, or the named one)', (y) => y.positional('server', { choices: SERVERS }), async (a) => down(which(a.server)))
       .command('status', 'show what runs, where, with which pid (never the token)', () => undefined, async () => status())
       .demandCommand(1, 'spark-ts needs a command: submit, sql, run, dashboard, jobs, up, down or status')

@@ -11,3 +11,4 @@ export const KAFKA_STATE_FILE = path.join(RUN_DIR, 'kafka.json');
 export const CACHE_DIR = path.join(ROOT, '.cache');
 export const POSTGRES_STATE_FILE = path.join(RUN_DIR, 'postgres.json');
 export const CONNECT_STATE_FILE = path.join(RUN_DIR, 'connect.json');
+export const CLUSTER_STATE_FILE = path.join(RUN_DIR, 'cluster.json');

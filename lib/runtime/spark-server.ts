@@ -17,6 +17,8 @@ import {
   writePrivateJson,
 } from './process';
 import { SparkConnectClient } from '../connect/client';
+import { JAVA_MODULE_OPTIONS } from './jvm';
+import { clusterDriverSettings } from './spark-cluster';
 
 export const SPARK_MAIN_CLASS = 'org.apache.spark.sql.connect.service.SparkConnectServer';
 export const DEFAULT_SPARK_PORT = Number(process.env.SPARK_TS_SPARK_PORT ?? 15002);
@@ -48,29 +50,6 @@ export interface StartResult<S> {
   /** False when a healthy server was already running and was reused. */
   started: boolean;
 }
-
-// The module options Spark's own launcher passes on Java 17 (org.apache.spark.launcher.JavaModuleOptions).
-const JAVA_MODULE_OPTIONS = [
-  '-XX:+IgnoreUnrecognizedVMOptions',
-  '--add-modules=jdk.incubator.vector',
-  '--add-opens=java.base/java.lang=ALL-UNNAMED',
-  '--add-opens=java.base/java.lang.invoke=ALL-UNNAMED',
-  '--add-opens=java.base/java.lang.reflect=ALL-UNNAMED',
-  '--add-opens=java.base/java.io=ALL-UNNAMED',
-  '--add-opens=java.base/java.net=ALL-UNNAMED',
-  '--add-opens=java.base/java.nio=ALL-UNNAMED',
-  '--add-opens=java.base/java.util=ALL-UNNAMED',
-  '--add-opens=java.base/java.util.concurrent=ALL-UNNAMED',
-  '--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED',
-  '--add-opens=java.base/jdk.internal.ref=ALL-UNNAMED',
-  '--add-opens=java.base/sun.nio.ch=ALL-UNNAMED',
-  '--add-opens=java.base/sun.nio.cs=ALL-UNNAMED',
-  '--add-opens=java.base/sun.security.action=ALL-UNNAMED',
-  '--add-opens=java.base/sun.util.calendar=ALL-UNNAMED',
-  '--add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED',
-  '-Djdk.reflect.useDirectMethodHandle=false',
-  '-Dio.netty.tryReflectionSetAccessible=true',
-];
 
 /** The static settings a start would use: defaults file, then `propertiesFile`, then `conf`. */
 export function sparkStaticSettings(opts: SparkStartOptions = {}): Record<string, string> {
@@ -134,6 +113,9 @@ export async function startSpark(opts: SparkStartOptions = {}): Promise<StartRes
   }
 
   const conf = sparkStaticSettings(opts);
+  // The driver of a cluster: the jars its executors fetch (and, for the local cluster, its RPC secret).
+  const clusterDriver = clusterDriverSettings(conf['spark.master'] ?? 'local[*]', conf);
+  Object.assign(conf, clusterDriver?.conf);
   const port = Number(conf['spark.connect.grpc.binding.port']);
   if (!(await isPortFree(port))) {
     throw new RuntimeError(
@@ -160,6 +142,7 @@ export async function startSpark(opts: SparkStartOptions = {}): Promise<StartRes
     ...JAVA_MODULE_OPTIONS,
     `-Xmx${conf['spark.driver.memory'] ?? '2g'}`,
     `-Dlog4j2.configurationFile=${path.join(CONF_DIR, 'log4j2.properties')}`,
+    ...(clusterDriver?.jvmArgs ?? []),
     ...Object.entries(sysProps).map(([k, v]) => `-D${k}=${v}`),
     '-cp',
     `${jars}/*`,

@@ -37,13 +37,13 @@ export async function connectWithin<T>(bootstrapServers: string | undefined, con
   }
 }
 
-/** Creates the topics that do not exist yet (the broker's default partition count unless given). */
+/** Creates the topics that do not exist yet (the broker's default partition count unless given; its default replication factor). */
 export async function ensureTopics(admin: Admin, topics: string[], numPartitions = 3): Promise<void> {
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter((t) => !existing.has(t));
   if (missing.length === 0) return;
   try {
-    await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor: 1 })), waitForLeaders: true });
+    await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions })), waitForLeaders: true });
   } catch (e) {
     // Another process may have created it meanwhile.
     if (!/already exists/i.test(String((e as Error).message))) throw e;

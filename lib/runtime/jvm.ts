@@ -1,0 +1,22 @@
+// The module options Spark's own launcher passes on Java 17 (org.apache.spark.launcher.JavaModuleOptions).
+export const JAVA_MODULE_OPTIONS = [
+  '-XX:+IgnoreUnrecognizedVMOptions',
+  '--add-modules=jdk.incubator.vector',
+  '--add-opens=java.base/java.lang=ALL-UNNAMED',
+  '--add-opens=java.base/java.lang.invoke=ALL-UNNAMED',
+  '--add-opens=java.base/java.lang.reflect=ALL-UNNAMED',
+  '--add-opens=java.base/java.io=ALL-UNNAMED',
+  '--add-opens=java.base/java.net=ALL-UNNAMED',
+  '--add-opens=java.base/java.nio=ALL-UNNAMED',
+  '--add-opens=java.base/java.util=ALL-UNNAMED',
+  '--add-opens=java.base/java.util.concurrent=ALL-UNNAMED',
+  '--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED',
+  '--add-opens=java.base/jdk.internal.ref=ALL-UNNAMED',
+  '--add-opens=java.base/sun.nio.ch=ALL-UNNAMED',
+  '--add-opens=java.base/sun.nio.cs=ALL-UNNAMED',
+  '--add-opens=java.base/sun.security.action=ALL-UNNAMED',
+  '--add-opens=java.base/sun.util.calendar=ALL-UNNAMED',
+  '--add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED',
+  '-Djdk.reflect.useDirectMethodHandle=false',
+  '-Dio.netty.tryReflectionSetAccessible=true',
+];

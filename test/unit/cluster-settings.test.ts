@@ -1,0 +1,56 @@
+import { expect } from 'chai';
+import * as path from 'node:path';
+import { clusterDriverSettings, jobJars } from '../../lib/runtime/spark-cluster';
+import { kafkaClusterPorts } from '../../lib/runtime/kafka-broker';
+
+describe('@unit cluster settings', () => {
+  describe('clusterDriverSettings', () => {
+    it('adds nothing for a local master', () => {
+      expect(clusterDriverSettings('local[*]', {})).to.equal(undefined);
+      expect(clusterDriverSettings('local[2]', {})).to.equal(undefined);
+    });
+
+    it('ships the Kafka source to the executors of any cluster master with spark.jars', function () {
+      const jars = jobJars();
+      if (!jars.length) this.skip(); // needs the jars `make setup` downloads
+      const names = jars.map((j) => path.basename(j));
+      for (const prefix of ['spark-sql-kafka-0-10_', 'spark-token-provider-kafka-0-10_', 'kafka-clients-', 'commons-pool2-']) {
+        expect(names.some((n) => n.startsWith(prefix)), prefix).to.equal(true);
+      }
+      expect(names.some((n) => /^spark-(core|sql|mllib)_/.test(n)), 'Spark itself is on the workers').to.equal(false);
+      for (const master of ['spark://spark-master.example:7077', 'k8s://https://k8s.example:6443']) {
+        const s = clusterDriverSettings(master, {});
+        expect(s?.conf['spark.jars']?.split(',')).to.deep.equal(jars);
+        expect(s?.jvmArgs, 'no secret for a cluster this project did not start').to.deep.equal([]);
+      }
+    });
+
+    it('keeps a spark.jars the user set', () => {
+      expect(clusterDriverSettings('spark://h:7077', { 'spark.jars': '/x.jar' })?.conf).to.deep.equal({});
+    });
+  });
+
+  describe('kafkaClusterPorts', () => {
+    const saved = { b: process.env.SPARK_TS_KAFKA_BROKER_PORTS, c: process.env.SPARK_TS_KAFKA_CONTROLLER_PORTS };
+    afterEach(() => {
+      for (const [k, v] of [['SPARK_TS_KAFKA_BROKER_PORTS', saved.b], ['SPARK_TS_KAFKA_CONTROLLER_PORTS', saved.c]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    });
+
+    it('defaults clear of the single broker (9092/9093)', () => {
+      delete process.env.SPARK_TS_KAFKA_BROKER_PORTS;
+      delete process.env.SPARK_TS_KAFKA_CONTROLLER_PORTS;
+      expect(kafkaClusterPorts(3)).to.deep.equal({ ports: [29092, 29093, 29094], controllerPorts: [29192, 29193, 29194] });
+    });
+
+    it('takes comma lists, and says when they are too short', () => {
+      process.env.SPARK_TS_KAFKA_BROKER_PORTS = '9194, 9195,9196';
+      process.env.SPARK_TS_KAFKA_CONTROLLER_PORTS = '9197,9198';
+      expect(() => kafkaClusterPorts(3)).to.throw('SPARK_TS_KAFKA_CONTROLLER_PORTS names 2 port(s) but 3 brokers need 3');
+      process.env.SPARK_TS_KAFKA_CONTROLLER_PORTS = '9197,9198,9199';
+      expect(kafkaClusterPorts(3)).to.deep.equal({ ports: [9194, 9195, 9196], controllerPorts: [9197, 9198, 9199] });
+    });
+  });
+});
