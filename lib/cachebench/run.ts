@@ -112,7 +112,7 @@ export interface CacheBenchReport {
     segments: number;
     queries: Array<{ name: string; describe: string }>;
   };
-  baselines: { parquet_bytes: number | null; csv_bytes: number | null; parquet_write_ms: number; csv_write_ms: number | null; work_dir: string; kept: boolean };
+  baselines: { parquet_bytes: number | null; csv_bytes: number | null; parquet_write_ms: number | null; csv_write_ms: number | null; work_dir: string; kept: boolean };
   modes: ModeResult[];
   /** The machine's 1-minute load average before the first mode and after the last (the run shares the machine). */
   load_average: { start: number; end: number | null };
@@ -263,7 +263,7 @@ export async function runCacheBench(spark: SparkSession, opts: CacheBenchOptions
   const results: ModeResult[] = [];
   let parquetBytes: number | null = null;
   let csvBytes: number | null = null;
-  let writes: { parquet_write_ms: number; csv_write_ms: number | null } = { parquet_write_ms: 0, csv_write_ms: null };
+  let writes: { parquet_write_ms: number | null; csv_write_ms: number | null } = { parquet_write_ms: null, csv_write_ms: null };
   // Only what this run created is removed afterwards: never a --work-dir's other contents.
   const createdWorkDir = !fs.existsSync(workDir);
   const created = [dirs.parquet, dirs.csv, path.join(workDir, 'marketing_campaign.csv'), path.join(workDir, 'preprocessed')];
@@ -272,11 +272,12 @@ export async function runCacheBench(spark: SparkSession, opts: CacheBenchOptions
     prepared = await prepareWorkload(spark, { rows: opts.rows, seed: opts.seed, workDir, partitions: opts.partitions, log });
     const { facts: workload, schema_ddl: ddl, ledger } = prepared;
     checkAbort();
-    log(`writing the held DataFrame (${ledger.rows_held.toLocaleString('en-US')} rows × ${prepared.columns} columns) to Parquet and CSV under ${workDir}`);
-    writes = await writeBaselines(workload, dirs, opts.modes.includes('csv'));
-    parquetBytes = await dataBytes(spark, dirs.parquet, '.parquet');
+    log(`held DataFrame: ${ledger.rows_held.toLocaleString('en-US')} rows × ${prepared.columns} columns; file baselines under ${workDir}`);
+    writes = await writeBaselines(workload, dirs, { parquet: opts.modes.includes('parquet'), csv: opts.modes.includes('csv') });
+    parquetBytes = writes.parquet_write_ms === null ? null : await dataBytes(spark, dirs.parquet, '.parquet');
     csvBytes = writes.csv_write_ms === null ? null : await dataBytes(spark, dirs.csv, '.csv');
-    log(`baselines: Parquet ${fmtBytes(parquetBytes)} (${writes.parquet_write_ms} ms)${writes.csv_write_ms === null ? '' : `, CSV ${fmtBytes(csvBytes)} (${writes.csv_write_ms} ms)`}`);
+    if (writes.parquet_write_ms !== null) log(`baseline: Parquet ${fmtBytes(parquetBytes)} (${writes.parquet_write_ms} ms)`);
+    if (writes.csv_write_ms !== null) log(`baseline: CSV ${fmtBytes(csvBytes)} (${writes.csv_write_ms} ms)`);
 
     for (const mode of opts.modes) {
       checkAbort();

@@ -129,16 +129,18 @@ export function readCsv(spark: SparkSession, dir: string, schemaDdl: string): Da
 }
 
 /**
- * Writes the workload once to Parquet (always: its size is the reference every mode is compared with) and
- * once to CSV when the csv mode runs (overwrite: a rerun into the same directory is fine). Each write
- * rebuilds the workload from the input: that is the file modes' setup cost.
+ * Writes the workload once to Parquet and once to CSV, each only when its mode runs (overwrite: a rerun into
+ * the same directory is fine). Each write rebuilds the workload from the input: that is the file modes'
+ * setup cost. Without the parquet mode there is no Parquet size to compare with (ratio_to_parquet is null).
  */
-export async function writeBaselines(workload: DataFrame, dirs: { parquet: string; csv: string }, withCsv = true): Promise<{ parquet_write_ms: number; csv_write_ms: number | null }> {
-  const t0 = performance.now();
-  await workload.write.mode('overwrite').parquet(dirs.parquet);
-  const t1 = performance.now();
-  if (!withCsv) return { parquet_write_ms: Math.round(t1 - t0), csv_write_ms: null };
-  await workload.write.mode('overwrite').option('header', true).csv(dirs.csv);
-  const t2 = performance.now();
-  return { parquet_write_ms: Math.round(t1 - t0), csv_write_ms: Math.round(t2 - t1) };
+export async function writeBaselines(workload: DataFrame, dirs: { parquet: string; csv: string }, which: { parquet: boolean; csv: boolean }): Promise<{ parquet_write_ms: number | null; csv_write_ms: number | null }> {
+  const timed = async (write: () => Promise<void>): Promise<number> => {
+    const t0 = performance.now();
+    await write();
+    return Math.round(performance.now() - t0);
+  };
+  return {
+    parquet_write_ms: which.parquet ? await timed(() => workload.write.mode('overwrite').parquet(dirs.parquet)) : null,
+    csv_write_ms: which.csv ? await timed(() => workload.write.mode('overwrite').option('header', true).csv(dirs.csv)) : null,
+  };
 }
