@@ -4,7 +4,7 @@ import { MODES, parseModes } from '../lib/cachebench/modes';
 import { checkCounts } from '../lib/cachebench/measure';
 import { resolveUiUrl } from '../lib/cachebench/rest';
 import { runCacheBench } from '../lib/cachebench/run';
-import { renderReportTable, reportNotes, writeReport } from '../lib/cachebench/report';
+import { renderQueryTable, renderReportTable, reportNotes, writeReport } from '../lib/cachebench/report';
 
 interface CacheBenchArgs extends Record<string, unknown> {
   rows: number;
@@ -20,16 +20,16 @@ interface CacheBenchArgs extends Record<string, unknown> {
 
 export default defineJob<CacheBenchArgs>({
   name: 'cache-bench',
-  description: 'Spark caching measured: every storage level vs no cache vs re-reading Parquet/CSV (time, memory, disk, digests)',
+  description: 'Spark caching measured on cleaned customers (CSV -> preprocess plan -> join): every storage level vs no cache vs re-reading Parquet/CSV',
   options: {
-    rows: { type: 'number', default: 10_000_000, describe: 'rows of generated workload' },
+    rows: { type: 'number', default: 2_000_000, describe: 'data rows of the generated Kaggle-format CSV the workload is built from' },
     iterations: { type: 'number', default: 5, describe: 'query-mix iterations per mode (the first includes caching)' },
     modes: { type: 'string', describe: `comma-separated, any of: ${MODES.join(', ')} (default: all)` },
     output: { type: 'string', default: 'reports/cache-bench.json', describe: 'JSON report; the CSV and SVG chart are written beside it' },
-    seed: { type: 'number', default: 42, describe: 'seed of the random expressions (same seed, same rows)' },
-    partitions: { type: 'number', describe: 'partitions of the generated workload (default: from --rows, 2..16)' },
-    'work-dir': { type: 'string', describe: 'directory for the Parquet/CSV baselines, visible to the Spark server (default: a fresh temp dir, removed afterwards)' },
-    'keep-files': { type: 'boolean', default: false, describe: 'keep the Parquet/CSV baselines after the run' },
+    seed: { type: 'number', default: 42, describe: 'seed of generate-data (same seed, same CSV bytes, same rows)' },
+    partitions: { type: 'number', describe: 'partitions generate-data writes the CSV with (its bytes do not depend on it; default one per 500k rows)' },
+    'work-dir': { type: 'string', describe: 'directory for the generated CSV, preprocess outputs and Parquet/CSV baselines, visible to the Spark server (default: a fresh temp dir, removed afterwards)' },
+    'keep-files': { type: 'boolean', default: false, describe: 'keep the generated CSV, preprocess outputs and baselines after the run' },
     'ui-url': { type: 'string', describe: "Spark UI address for the monitoring REST API (default: SPARK_TS_UI_URL, the embedded server's, http://127.0.0.1:4040)" },
   },
   validate(args) {
@@ -66,9 +66,10 @@ export default defineJob<CacheBenchArgs>({
     });
     const written = await writeReport(report, output);
     console.log(renderReportTable(report));
+    console.log(renderQueryTable(report));
     for (const note of reportNotes(report)) ctx.log(note);
     const shown = (f: string) => (f.startsWith(ctx.root + path.sep) ? path.relative(ctx.root, f) : f);
-    ctx.log(`wrote ${shown(written.json)}, ${shown(written.csv)}, ${shown(written.svg)}`);
+    ctx.log(`wrote ${shown(written.json)}, ${shown(written.csv)}, ${shown(written.svg)}, ${shown(written.speedup_svg)}`);
     const failed = report.modes.filter((m) => m.error);
     if (failed.length || !report.digests_equal || report.leftover_cached_rdds) {
       ctx.log(`cache-bench: FAILED${failed.length ? `: ${failed.map((m) => m.mode).join(', ')} failed` : ''}${!report.digests_equal ? '; result digests differ' : ''}${report.leftover_cached_rdds ? '; cached data left on the server' : ''}`);

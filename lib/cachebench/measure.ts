@@ -61,3 +61,23 @@ export function checkCounts(rows: unknown, iterations: unknown): string | undefi
   if (!isPositiveInt(iterations)) return `--iterations must be a positive integer (at least 1), got ${shown(iterations)}`;
   return undefined;
 }
+
+/** Steady-state median and p95 of one query (its times in iterations 1..K-1). */
+export function steadyState(timesMs: readonly number[]): { median_ms: number | null; p95_ms: number | null } {
+  const s = summarizeIterations(timesMs);
+  return { median_ms: s.median_ms, p95_ms: s.p95_ms };
+}
+
+/**
+ * After how many queries holding the workload this way has paid for itself, against recomputing it every
+ * time: the smallest n with  setupMs + n * perQueryMs <= n * baselinePerQueryMs, i.e.
+ * n = ceil(setupMs / (baselinePerQueryMs - perQueryMs)), at least 1 (the first query always runs).
+ * setupMs is what holding costs once: filling a cache (its first mix minus a steady one) or writing files.
+ * null when holding never pays (not faster per query) or a figure is missing.
+ */
+export function breakEvenQueries(setupMs: number | null, perQueryMs: number | null, baselinePerQueryMs: number | null): number | null {
+  if (setupMs === null || perQueryMs === null || baselinePerQueryMs === null) return null;
+  const saved = baselinePerQueryMs - perQueryMs;
+  if (!(saved > 0)) return null;
+  return Math.max(1, Math.ceil(Math.max(0, setupMs) / saved));
+}

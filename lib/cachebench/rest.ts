@@ -130,7 +130,8 @@ export class SparkRestClient {
 
   constructor(
     readonly uiUrl: string,
-    private readonly timeoutMs = 5000,
+    // Generous: on a loaded machine the UI can take several seconds to answer its first request.
+    private readonly timeoutMs = 15_000,
   ) {}
 
   private async get(pathname: string): Promise<unknown> {

@@ -5,10 +5,10 @@ import { randomUUID } from 'node:crypto';
 import { StorageLevel, type DataFrame, type SparkSession } from '../connect';
 import { machineInfo, type MachineInfo } from '../bench/machine';
 import { MODE_SPECS, levelName, sameFlags, describeLevel, type LevelFlags, type ModeName } from './modes';
-import { buildRegions, buildWorkload, defaultPartitions, markForCache, readCsv, readParquet, writeBaselines, WORKLOAD_SCHEMA_DDL } from './workload';
-import { QUERIES, runQueryMix, type QueryTiming } from './queries';
+import { markForCache, prepareWorkload, readCsv, readParquet, writeBaselines, SEGMENT_ROWS, type WorkloadLedger } from './workload';
+import { QUERIES, ROW_COUNT, runQueryMix, type QueryTiming } from './queries';
 import { resultDigest, digestsAgree } from './digest';
-import { perRow, ratio, speedup, summarizeIterations } from './measure';
+import { breakEvenQueries, perRow, ratio, speedup, steadyState, summarizeIterations } from './measure';
 import { SparkRestClient, totals, type CachedRdd } from './rest';
 import { dataBytes } from './files';
 
@@ -17,9 +17,9 @@ export interface CacheBenchOptions {
   iterations: number;
   modes: ModeName[];
   seed: number;
-  /** Partitions of the generating range; default from the row count. */
+  /** Partitions generate-data writes the CSV with (its bytes do not depend on it). */
   partitions?: number;
-  /** Where the Parquet and CSV baselines go (must be visible to the Spark server). Default: a fresh temp dir. */
+  /** Where the generated CSV, preprocess's outputs and the Parquet and CSV baselines go (visible to the Spark server). Default: a fresh temp dir. */
   workDir?: string;
   /** Keep the baseline files after the run. */
   keepFiles?: boolean;
@@ -42,6 +42,12 @@ export interface ModeResult {
   speedup: number | null;
   /** none's fastest later iteration / this mode's: less sensitive to other load on a shared machine. */
   speedup_min: number | null;
+  /** Steady-state median and p95 of each query (iterations 2..K). */
+  query_stats: Record<string, { median_ms: number | null; p95_ms: number | null }>;
+  /** What holding the workload this way costs once: writing the files, or the first mix minus a steady one (filling the cache). */
+  setup_ms: number | null;
+  /** Queries (at this mode's steady per-query average) after which holding has paid for itself against none; null: never. */
+  break_even_queries: number | null;
   /** Cache bytes from Spark's REST API (null: not measured). */
   memory_bytes: number | null;
   disk_bytes: number | null;
@@ -52,6 +58,13 @@ export interface ModeResult {
   bytes_per_row: number | null;
   ratio_to_parquet: number | null;
   ratio_to_csv: number | null;
+  /** Memory / disk bytes per held row, separately (the level's footprint where it lives). */
+  memory_bytes_per_row: number | null;
+  disk_bytes_per_row: number | null;
+  /** Whether the whole DataFrame stayed where the level asked (every partition cached, nothing on disk unless the level uses disk). */
+  fits: boolean | null;
+  /** What Spark did with what did not fit in storage memory, when something did not: 'recomputed' or 'spilled to disk'. */
+  overflow: 'recomputed' | 'spilled to disk' | null;
   cached_partitions: number | null;
   total_partitions: number | null;
   /** Whether, after unpersist(blocking=true), the server's storage list held nothing of this mode. */
@@ -86,9 +99,23 @@ export interface CacheBenchReport {
     storage_memory_off_heap_bytes: number | null;
   };
   rest_api: { url: string; reachable: boolean; app_id: string | null; reason: string | null };
-  workload: { schema: string; queries: Array<{ name: string; describe: string }> };
-  baselines: { parquet_bytes: number | null; csv_bytes: number | null; parquet_write_ms: number; csv_write_ms: number; work_dir: string; kept: boolean };
+  workload: {
+    source: string;
+    /** Data rows of the generated CSV (--rows); the held rows are ledger.rows_held. */
+    rows_generated: number;
+    ledger: WorkloadLedger;
+    input_bytes: number;
+    generate_ms: number;
+    preprocess_ms: number;
+    columns: number;
+    schema: string;
+    segments: number;
+    queries: Array<{ name: string; describe: string }>;
+  };
+  baselines: { parquet_bytes: number | null; csv_bytes: number | null; parquet_write_ms: number | null; csv_write_ms: number | null; work_dir: string; kept: boolean };
   modes: ModeResult[];
+  /** The machine's 1-minute load average before the first mode and after the last (the run shares the machine). */
+  load_average: { start: number; end: number | null };
   digests_equal: boolean;
   /** This run's cached RDDs still listed by the REST API at the end (null: not measured). */
   leftover_cached_rdds: number | null;
@@ -121,6 +148,10 @@ function emptyResult(mode: ModeName): ModeResult {
     bytes_per_row: null,
     ratio_to_parquet: null,
     ratio_to_csv: null,
+    memory_bytes_per_row: null,
+    disk_bytes_per_row: null,
+    fits: null,
+    overflow: null,
     cached_partitions: null,
     total_partitions: null,
     storage_freed: null,
@@ -129,6 +160,9 @@ function emptyResult(mode: ModeName): ModeResult {
     iterations_ms: [],
     load_average: [],
     query_ms: Object.fromEntries(QUERIES.map((q) => [q.name, [] as number[]])),
+    query_stats: {},
+    setup_ms: null,
+    break_even_queries: null,
     skipped: null,
     error: null,
   };
@@ -190,16 +224,28 @@ async function confOrNull(spark: SparkSession, key: string): Promise<string | nu
   }
 }
 
-/** Runs the benchmark: writes the baselines, then every mode in turn. Leaves nothing cached on the server. */
+const round1 = (x: number) => Math.round(x * 10) / 10;
+const loadNow = () => Math.round(os.loadavg()[0] * 100) / 100;
+
+/** What Spark did with the part of a persisted DataFrame that did not fit, from the level and the REST figures. */
+export function overflowOf(level: LevelFlags, cachedPartitions: number | null, totalPartitions: number | null, diskBytes: number | null): { fits: boolean | null; overflow: ModeResult['overflow'] } {
+  if (cachedPartitions === null || totalPartitions === null) return { fits: null, overflow: null };
+  if (cachedPartitions < totalPartitions) return { fits: false, overflow: 'recomputed' };
+  // Memory levels with a disk fallback put on disk what storage memory could not take.
+  if (level.useMemory && level.useDisk && diskBytes !== null && diskBytes > 0) return { fits: false, overflow: 'spilled to disk' };
+  return { fits: true, overflow: null };
+}
+
+/** Runs the benchmark: prepares the workload, writes the baselines, then every mode in turn. Leaves nothing cached on the server. */
 export async function runCacheBench(spark: SparkSession, opts: CacheBenchOptions): Promise<CacheBenchReport> {
   const { log } = opts;
   const runId = randomUUID().slice(0, 8);
-  const partitions = opts.partitions ?? defaultPartitions(opts.rows);
   const workDir = path.resolve(opts.workDir ?? path.join(os.tmpdir(), `spark-ts-cache-bench-${runId}`));
   const dirs = { parquet: path.join(workDir, 'workload.parquet'), csv: path.join(workDir, 'workload.csv') };
   const checkAbort = () => {
     if (opts.signal?.aborted) throw new Error('cache-bench interrupted');
   };
+  const loadStart = loadNow();
 
   const rest = new SparkRestClient(opts.uiUrl);
   const probe = await rest.probe();
@@ -214,22 +260,24 @@ export async function runCacheBench(spark: SparkSession, opts: CacheBenchOptions
   const offHeapOn = offHeapEnabled === 'true' && offHeapSize !== null && offHeapSize !== '0';
   const capacity = probe.ok ? await rest.storageCapacity().catch(() => ({ onHeapBytes: null, offHeapBytes: null })) : { onHeapBytes: null, offHeapBytes: null };
 
-  const workload = buildWorkload(spark, { rows: opts.rows, partitions, seed: opts.seed });
-  const regions = buildRegions(spark);
-
   const results: ModeResult[] = [];
   let parquetBytes: number | null = null;
   let csvBytes: number | null = null;
-  let writes = { parquet_write_ms: 0, csv_write_ms: 0 };
+  let writes: { parquet_write_ms: number | null; csv_write_ms: number | null } = { parquet_write_ms: null, csv_write_ms: null };
   // Only what this run created is removed afterwards: never a --work-dir's other contents.
   const createdWorkDir = !fs.existsSync(workDir);
+  const created = [dirs.parquet, dirs.csv, path.join(workDir, 'marketing_campaign.csv'), path.join(workDir, 'preprocessed')];
+  let prepared: Awaited<ReturnType<typeof prepareWorkload>> | undefined;
   try {
-    log(`writing ${opts.rows.toLocaleString('en-US')} rows to Parquet and CSV under ${workDir}`);
-    fs.mkdirSync(workDir, { recursive: true });
-    writes = await writeBaselines(workload, dirs);
-    parquetBytes = await dataBytes(spark, dirs.parquet, '.parquet');
-    csvBytes = await dataBytes(spark, dirs.csv, '.csv');
-    log(`baselines: Parquet ${fmtBytes(parquetBytes)} (${writes.parquet_write_ms} ms), CSV ${fmtBytes(csvBytes)} (${writes.csv_write_ms} ms)`);
+    prepared = await prepareWorkload(spark, { rows: opts.rows, seed: opts.seed, workDir, partitions: opts.partitions, log });
+    const { facts: workload, schema_ddl: ddl, ledger } = prepared;
+    checkAbort();
+    log(`held DataFrame: ${ledger.rows_held.toLocaleString('en-US')} rows × ${prepared.columns} columns; file baselines under ${workDir}`);
+    writes = await writeBaselines(workload, dirs, { parquet: opts.modes.includes('parquet'), csv: opts.modes.includes('csv') });
+    parquetBytes = writes.parquet_write_ms === null ? null : await dataBytes(spark, dirs.parquet, '.parquet');
+    csvBytes = writes.csv_write_ms === null ? null : await dataBytes(spark, dirs.csv, '.csv');
+    if (writes.parquet_write_ms !== null) log(`baseline: Parquet ${fmtBytes(parquetBytes)} (${writes.parquet_write_ms} ms)`);
+    if (writes.csv_write_ms !== null) log(`baseline: CSV ${fmtBytes(csvBytes)} (${writes.csv_write_ms} ms)`);
 
     for (const mode of opts.modes) {
       checkAbort();
@@ -258,26 +306,31 @@ export async function runCacheBench(spark: SparkSession, opts: CacheBenchOptions
           }
           facts = () => df;
         } else {
-          const level = toFlags(await (mode === 'parquet' ? readParquet(spark, dirs.parquet) : mode === 'csv' ? readCsv(spark, dirs.csv) : workload).storageLevel());
+          const level = toFlags(await (mode === 'parquet' ? readParquet(spark, dirs.parquet, ddl) : mode === 'csv' ? readCsv(spark, dirs.csv, ddl) : workload).storageLevel());
           r.storage_level = levelName(level);
           r.storage_level_flags = describeLevel(level);
-          if (mode === 'parquet') facts = () => readParquet(spark, dirs.parquet);
-          if (mode === 'csv') facts = () => readCsv(spark, dirs.csv);
+          if (mode === 'parquet') facts = () => readParquet(spark, dirs.parquet, ddl);
+          if (mode === 'csv') facts = () => readCsv(spark, dirs.csv, ddl);
         }
 
         const digests: string[] = [];
         for (let i = 0; i < opts.iterations; i++) {
           checkAbort();
-          const mix = await runQueryMix(facts(), regions, { signal: opts.signal });
-          r.iterations_ms.push(Math.round(mix.ms * 10) / 10);
-          r.load_average.push(Math.round(os.loadavg()[0] * 100) / 100);
-          for (const t of mix.timings as QueryTiming[]) r.query_ms[t.query].push(Math.round(t.ms * 10) / 10);
+          const mix = await runQueryMix(facts(), { signal: opts.signal });
+          r.iterations_ms.push(round1(mix.ms));
+          r.load_average.push(loadNow());
+          for (const t of mix.timings as QueryTiming[]) r.query_ms[t.query].push(round1(t.ms));
+          // The ledger says how many rows each mode must hold: a mode that lost or gained rows fails.
+          const counted = mix.results.find((q) => q.query === ROW_COUNT.query);
+          const held = Number(counted?.rows[0]?.[counted.columns.indexOf(ROW_COUNT.column)]);
+          if (held !== ledger.rows_held) throw new Error(`iteration ${i + 1} counted ${held} rows, the ledger says ${ledger.rows_held}`);
           digests.push(resultDigest(mix.results));
           log(`${mode}: iteration ${i + 1}/${opts.iterations}: ${Math.round(mix.ms)} ms`);
         }
         r.result_digest = digests[0] ?? null;
         r.digest_stable = digestsAgree(digests);
         Object.assign(r, summarizeIterations(r.iterations_ms));
+        r.query_stats = Object.fromEntries(QUERIES.map((q) => [q.name, steadyState(r.query_ms[q.name])]));
 
         // Storage, as Spark's block manager accounts it.
         if (probe.ok) {
@@ -289,6 +342,7 @@ export async function runCacheBench(spark: SparkSession, opts: CacheBenchOptions
             r.cached_partitions = t.numCachedPartitions;
             r.total_partitions = t.numPartitions;
             if (t.rdds === 0) log(`${mode}: the REST API lists no cached RDD for this run (cache not materialized?)`);
+            if (spec.level) Object.assign(r, overflowOf(spec.level, r.cached_partitions, r.total_partitions, r.disk_bytes));
           } else {
             // Nothing is persisted in this mode: the storage list holding nothing of this run is the measurement.
             const ours = await rest.cachedWith(`cachebench[${runId}/`);
@@ -300,9 +354,14 @@ export async function runCacheBench(spark: SparkSession, opts: CacheBenchOptions
         else if (mode === 'parquet') r.stored_bytes = parquetBytes;
         else if (mode === 'csv') r.stored_bytes = csvBytes;
         else r.stored_bytes = r.memory_bytes === null ? null : 0;
-        r.bytes_per_row = perRow(r.stored_bytes, opts.rows);
+        r.bytes_per_row = perRow(r.stored_bytes, ledger.rows_held);
+        r.memory_bytes_per_row = perRow(r.memory_bytes, ledger.rows_held);
+        r.disk_bytes_per_row = perRow(r.disk_bytes, ledger.rows_held);
         r.ratio_to_parquet = ratio(r.stored_bytes, parquetBytes);
         r.ratio_to_csv = ratio(r.stored_bytes, csvBytes);
+        // What holding costs once: the files' write, or (for a cache) the filling iteration's extra time.
+        const fill = r.first_ms !== null && r.median_ms !== null ? Math.max(0, r.first_ms - r.median_ms) : null;
+        r.setup_ms = mode === 'none' ? 0 : mode === 'parquet' ? writes.parquet_write_ms : mode === 'csv' ? writes.csv_write_ms : fill;
       } catch (e) {
         if (opts.signal?.aborted) throw e;
         r.error = (e as Error).message;
@@ -313,15 +372,20 @@ export async function runCacheBench(spark: SparkSession, opts: CacheBenchOptions
     }
   } finally {
     if (!opts.keepFiles) {
-      for (const d of Object.values(dirs)) fs.rmSync(d, { recursive: true, force: true });
+      for (const d of created) fs.rmSync(d, { recursive: true, force: true });
       if (createdWorkDir) fs.rmSync(workDir, { recursive: true, force: true });
     }
   }
 
   const baseline = results.find((m) => m.mode === 'none' && !m.error && !m.skipped);
+  const perQuery = (m: ModeResult) => {
+    const t = m.median_ms ?? m.first_ms;
+    return t === null ? null : t / QUERIES.length;
+  };
   for (const m of results) {
     m.speedup = m.skipped || m.error ? null : speedup(m, baseline);
     m.speedup_min = m.skipped || m.error ? null : speedup(m, baseline, 'min');
+    m.break_even_queries = m.skipped || m.error || !baseline || m === baseline ? null : breakEvenQueries(m.setup_ms, perQuery(m), perQuery(baseline));
   }
   const leftover = probe.ok ? (await rest.cachedWith(`cachebench[${runId}/`)).length : null;
 
@@ -333,7 +397,7 @@ export async function runCacheBench(spark: SparkSession, opts: CacheBenchOptions
     rows: opts.rows,
     iterations: opts.iterations,
     seed: opts.seed,
-    partitions,
+    partitions: prepared?.generate_partitions ?? 0,
     machine: {
       ...machineInfo(),
       spark_version: sparkVersion,
@@ -343,9 +407,21 @@ export async function runCacheBench(spark: SparkSession, opts: CacheBenchOptions
       storage_memory_off_heap_bytes: capacity.offHeapBytes,
     },
     rest_api: { url: opts.uiUrl, reachable: probe.ok, app_id: probe.ok ? probe.appId : null, reason: probe.ok ? null : probe.reason },
-    workload: { schema: WORKLOAD_SCHEMA_DDL, queries: QUERIES.map((q) => ({ name: q.name, describe: q.describe })) },
+    workload: {
+      source: 'generate-data CSV -> preprocess plan (parse, quarantine, de-duplicate, validate, impute, features, scaling) -> left join with the segment dimension',
+      rows_generated: opts.rows,
+      ledger: prepared?.ledger ?? { rows_read: 0, rows_quarantined: 0, duplicates_removed: 0, duplicate_ids_removed: 0, rows_held: 0 },
+      input_bytes: prepared?.input_bytes ?? 0,
+      generate_ms: prepared?.generate_ms ?? 0,
+      preprocess_ms: prepared?.preprocess_ms ?? 0,
+      columns: prepared?.columns ?? 0,
+      schema: prepared?.schema_ddl ?? '',
+      segments: SEGMENT_ROWS.length,
+      queries: QUERIES.map((q) => ({ name: q.name, describe: q.describe })),
+    },
     baselines: { parquet_bytes: parquetBytes, csv_bytes: csvBytes, ...writes, work_dir: workDir, kept: !!opts.keepFiles },
     modes: results,
+    load_average: { start: loadStart, end: loadNow() },
     digests_equal: digestsAgree(results.map((m) => m.result_digest)) && results.every((m) => m.digest_stable !== false),
     leftover_cached_rdds: leftover,
   };

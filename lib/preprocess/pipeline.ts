@@ -125,6 +125,142 @@ async function rowsOf(df: DataFrame): Promise<Array<Record<string, unknown>>> {
   return (await df.collect()) as unknown as Array<Record<string, unknown>>;
 }
 
+// The plan, stage by stage. preprocess runs these with Parquet checkpoints and statistics in between;
+// customerPlan composes them into one lazy DataFrame from the CSV (what cache-bench holds in each mode).
+
+/** Stage 1: the CSV parsed with the input contract, each row tagged with its quarantine reason (null: good). */
+export function parsedRows(spark: SparkSession, input: string, layout: InputLayout): DataFrame {
+  return readInput(spark, input, layout).select(
+    ...INPUT_COLUMN_NAMES.map((c) => col(c)),
+    F.regexp_replace(col(CORRUPT_COLUMN), '\r$', '').alias('raw_record'),
+    quarantineReason(layout.delimiter).alias('reason'),
+  );
+}
+
+/**
+ * Stage 2: the good rows de-duplicated. Rows equal in everything but ID keep the lowest ID; `_id_rank`
+ * then ranks the rows of an ID, latest Dt_Customer first (ties broken by every other column, so the
+ * choice is deterministic).
+ */
+export function rankedDistinctRows(parsed: DataFrame): DataFrame {
+  const contentColumns = INPUT_COLUMN_NAMES.filter((c) => c !== 'ID');
+  const good = parsed.filter(col('reason').isNull()).drop('reason', 'raw_record').withColumn('Dt_Customer', tryToDate(F.trim(col('Dt_Customer'))));
+  const byId = Window.partitionBy('ID').orderBy(
+    col('Dt_Customer').desc_nulls_last(),
+    ...contentColumns.filter((c) => c !== 'Dt_Customer').map((c) => col(c).asc_nulls_first()),
+  );
+  // Grouping by the content keeps one row per distinct content with its lowest ID (a hash aggregate: no
+  // sort over 28 columns); nulls group together, so rows that are empty in the same places are duplicates.
+  return good
+    .groupBy(...contentColumns)
+    .agg(F.min(col('ID')).alias('ID'))
+    .select(...INPUT_COLUMN_NAMES.map((c) => col(c)))
+    .withColumn('_id_rank', F.row_number().over(byId));
+}
+
+/** One row per ID: the first of rankedDistinctRows' ranking. */
+export function latestPerId(ranked: DataFrame): DataFrame {
+  return ranked.filter(col('_id_rank').eq(1)).drop('_id_rank');
+}
+
+/** The outlier test of each column, by name: a value that is set to null and imputed. */
+export function outlierTestsAt(refYear: number, incomeFences: readonly [number, number]): Record<string, Column> {
+  const age = lit(refYear).minus(col('Year_Birth'));
+  const tests: Record<string, Column> = {
+    Year_Birth: col('Year_Birth').isNotNull().and(age.lt(PLAUSIBLE_AGE.min).or(age.gt(PLAUSIBLE_AGE.max))),
+    Income: col('Income').isNotNull().and(col('Income').le(0).or(col('Income').lt(incomeFences[0])).or(col('Income').gt(incomeFences[1]))),
+    Education: col('Education').isNotNull().and(col('Education').isin(...Object.keys(EDUCATION_LEVELS)).not()),
+  };
+  for (const c of NON_NEGATIVE_COLUMNS) tests[c] = col(c).isNotNull().and(col(c).lt(0));
+  return tests;
+}
+
+/** Stage 3: outliers nulled (flagged in `_out_<col>`), Marital_Status mapped (the raw value in `_marital_raw`). */
+export function validatedRows(base: DataFrame, outlierTests: Record<string, Column>): DataFrame {
+  // Few, wide projections: a long withColumn chain nests the plan deeper than protobuf allows.
+  const flags: Record<string, Column> = { _marital_raw: col('Marital_Status') };
+  for (const [c, test] of Object.entries(outlierTests)) flags[`_out_${c}`] = test;
+  const nulled: Record<string, Column> = { Marital_Status: maritalExpr(F.trim(col('Marital_Status'))) };
+  for (const c of Object.keys(outlierTests)) nulled[c] = F.when(col(`_out_${c}`), lit(null)).otherwise(col(c));
+  return base.withColumns(flags).withColumns(nulled);
+}
+
+/**
+ * Stage 4: nulls filled with the report's imputation values (medians, the date's median as yyyy-MM-dd,
+ * Education's mode). Marital_Status needs no fill: stage 3 already maps null to Unknown.
+ */
+export function imputedRows(validated: DataFrame, imputationValues: Readonly<Record<string, number | string>>): DataFrame {
+  const fills: Record<string, Column> = {};
+  for (const [c, v] of Object.entries(imputationValues)) {
+    if (c === 'Marital_Status') continue;
+    if (c === 'Dt_Customer') fills[c] = F.coalesce(col(c), F.to_date(lit(String(v)), 'yyyy-MM-dd'));
+    else if (c === 'Education') fills[c] = F.coalesce(col(c), lit(String(v)));
+    else fills[c] = F.coalesce(col(c), lit(Number(v)).cast(INT_COLUMNS.has(c) ? 'int' : 'double'));
+  }
+  return Object.keys(fills).length ? validated.withColumns(fills) : validated;
+}
+
+/** Stage 5: the kept columns and the derived features, measured at the reference date (yyyy-MM-dd), never today. */
+export function featureRows(imputed: DataFrame, referenceDate: string): DataFrame {
+  const refYear = Number(referenceDate.slice(0, 4));
+  const keep = INPUT_COLUMN_NAMES.filter((c) => !(CONSTANT_COLUMNS as readonly string[]).includes(c));
+  const refDate = F.to_date(lit(referenceDate), 'yyyy-MM-dd');
+  return imputed
+    .select(...keep.map((c) => col(c)))
+    .withColumns({
+      Age: lit(refYear).minus(col('Year_Birth')),
+      Tenure_Days: F.datediff(refDate, col('Dt_Customer')),
+      Children: col('Kidhome').plus(col('Teenhome')),
+    })
+    .withColumns({
+      Family_Size: col('Children').plus(F.when(col('Marital_Status').isin(...COUPLE_STATUSES), 2).otherwise(1)),
+      Is_Parent: col('Children').gt(0).cast('int'),
+      Total_Spend: sumOf(MNT_COLUMNS),
+      Total_Purchases: sumOf(PURCHASE_COLUMNS),
+      Total_Accepted_Campaigns: sumOf(CAMPAIGN_COLUMNS),
+    })
+    .withColumns({
+      // Null-safe: no purchases recorded counts as one, so the spend is never divided by zero.
+      Spend_per_Purchase: col('Total_Spend').cast('double').divide(F.greatest(col('Total_Purchases'), lit(1))),
+      Income_per_Capita: col('Income').divide(col('Family_Size')),
+      Education_Level: educationLevelExpr(col('Education')),
+      Age_Group: ageGroupExpr(col('Age')),
+    });
+}
+
+/** Stage 6: `<col>_norm` (min-max) and `<col>_std` (z-score) for each scaled column. */
+export function scaledRows(features: DataFrame, featureStats: Readonly<Record<string, ColumnScale>>): DataFrame {
+  const scaledColumns: Record<string, Column> = {};
+  for (const c of SCALED_COLUMNS) {
+    const p = featureStats[c];
+    if (!p) throw new Error(`no scaling parameters for ${c}`);
+    const x = col(c).cast('double');
+    scaledColumns[`${c}_norm`] = p.max === p.min ? lit(0.0).cast('double') : x.minus(lit(p.min)).divide(lit(p.max - p.min));
+    scaledColumns[`${c}_std`] = p.sd === 0 ? lit(0.0).cast('double') : x.minus(lit(p.mean)).divide(lit(p.sd));
+  }
+  return features.withColumns(scaledColumns);
+}
+
+/** What the plan needs besides the input: the statistics preprocess derives, as its quality report records them. */
+export type CustomerPlanParameters = Pick<QualityReport, 'reference_date' | 'imputation_values' | 'feature_stats'> & {
+  rules: Pick<QualityReport['rules'], 'income_fences'>;
+};
+
+/**
+ * The whole preprocess plan as one lazy DataFrame over the CSV (stages 1-6, without preprocess's Parquet
+ * checkpoints and its final sort by ID): the cleaned, featured customers, rebuilt from the text each time
+ * an action runs. Given the parameters of preprocess's report on the same file, it holds the same rows
+ * as preprocess's customers output.
+ */
+export function customerPlan(spark: SparkSession, input: string, params: CustomerPlanParameters, delimiter?: string): DataFrame {
+  const layout = inspectInput(input, delimiter);
+  const refYear = Number(params.reference_date.slice(0, 4));
+  const base = latestPerId(rankedDistinctRows(parsedRows(spark, input, layout)));
+  const validated = validatedRows(base, outlierTestsAt(refYear, params.rules.income_fences));
+  const features = featureRows(imputedRows(validated, params.imputation_values), params.reference_date);
+  return scaledRows(features, params.feature_stats);
+}
+
 /**
  * The preprocess job. Every pass over the data runs in Spark; Node reads the header, a handful of
  * statistics, and moves one file. Two intermediate Parquet sets (parsed rows with their quarantine reason,
@@ -158,12 +294,7 @@ async function preprocessSteps(spark: SparkSession, params: PreprocessParams): P
 
   // 1. Parse once, tag each row with its quarantine reason (or null), keep it as Parquet.
   const parsedDir = path.join(work, 'parsed');
-  await readInput(spark, params.input, layout)
-    .select(
-      ...INPUT_COLUMN_NAMES.map((c) => col(c)),
-      F.regexp_replace(col(CORRUPT_COLUMN), '\r$', '').alias('raw_record'),
-      quarantineReason(layout.delimiter).alias('reason'),
-    )
+  await parsedRows(spark, params.input, layout)
     .write.mode('overwrite')
     .parquet(parsedDir);
   const parsed = spark.read.parquet(parsedDir);
@@ -192,20 +323,8 @@ async function preprocessSteps(spark: SparkSession, params: PreprocessParams): P
 
   // 2. De-duplicate: rows equal in everything but ID keep the lowest ID; then an ID seen more than once
   //    keeps its latest Dt_Customer (ties broken by every other column, so the choice is deterministic).
-  const contentColumns = INPUT_COLUMN_NAMES.filter((c) => c !== 'ID');
-  const good = parsed.filter(col('reason').isNull()).drop('reason', 'raw_record').withColumn('Dt_Customer', tryToDate(F.trim(col('Dt_Customer'))));
-  const byId = Window.partitionBy('ID').orderBy(
-    col('Dt_Customer').desc_nulls_last(),
-    ...contentColumns.filter((c) => c !== 'Dt_Customer').map((c) => col(c).asc_nulls_first()),
-  );
   const dedupDir = path.join(work, 'deduped');
-  // Grouping by the content keeps one row per distinct content with its lowest ID (a hash aggregate: no
-  // sort over 28 columns); nulls group together, so rows that are empty in the same places are duplicates.
-  await good
-    .groupBy(...contentColumns)
-    .agg(F.min(col('ID')).alias('ID'))
-    .select(...INPUT_COLUMN_NAMES.map((c) => col(c)))
-    .withColumn('_id_rank', F.row_number().over(byId))
+  await rankedDistinctRows(parsed)
     .write.mode('overwrite')
     .parquet(dedupDir);
   const deduped = spark.read.parquet(dedupDir);
@@ -224,7 +343,7 @@ async function preprocessSteps(spark: SparkSession, params: PreprocessParams): P
   }
   const referenceDate = String(dd.ref_date);
   const refYear = Number(referenceDate.slice(0, 4));
-  const base = deduped.filter(col('_id_rank').eq(1)).drop('_id_rank');
+  const base = latestPerId(deduped);
   lap('dedup');
 
   // 3. Validity: implausible Year_Birth, Income beyond the far-out fences, negative counts, unknown
@@ -232,19 +351,8 @@ async function preprocessSteps(spark: SparkSession, params: PreprocessParams): P
   const quartiles = await base.filter(col('Income').gt(0)).stat.approxQuantile('Income', [0.25, 0.75], MEDIAN_RELATIVE_ERROR);
   const [q1, q3] = quartiles.length === 2 ? quartiles : [NaN, NaN];
   const fences: [number, number] = Number.isFinite(q1) ? [q1 - INCOME_FENCE_K * (q3 - q1), q3 + INCOME_FENCE_K * (q3 - q1)] : [0, Number.MAX_VALUE];
-  const age = lit(refYear).minus(col('Year_Birth'));
-  const outlierTests: Record<string, Column> = {
-    Year_Birth: col('Year_Birth').isNotNull().and(age.lt(PLAUSIBLE_AGE.min).or(age.gt(PLAUSIBLE_AGE.max))),
-    Income: col('Income').isNotNull().and(col('Income').le(0).or(col('Income').lt(fences[0])).or(col('Income').gt(fences[1]))),
-    Education: col('Education').isNotNull().and(col('Education').isin(...Object.keys(EDUCATION_LEVELS)).not()),
-  };
-  for (const c of NON_NEGATIVE_COLUMNS) outlierTests[c] = col(c).isNotNull().and(col(c).lt(0));
-  // Few, wide projections: a long withColumn chain nests the plan deeper than protobuf allows.
-  const flags: Record<string, Column> = { _marital_raw: col('Marital_Status') };
-  for (const [c, test] of Object.entries(outlierTests)) flags[`_out_${c}`] = test;
-  const nulled: Record<string, Column> = { Marital_Status: maritalExpr(F.trim(col('Marital_Status'))) };
-  for (const c of Object.keys(outlierTests)) nulled[c] = F.when(col(`_out_${c}`), lit(null)).otherwise(col(c));
-  const validated = base.withColumns(flags).withColumns(nulled);
+  const outlierTests = outlierTestsAt(refYear, fences);
+  const validated = validatedRows(base, outlierTests);
 
   const imputable = [...NUMERIC_IMPUTED_COLUMNS, 'Dt_Customer', 'Education'];
   const [st] = await rowsOf(
@@ -272,28 +380,17 @@ async function preprocessSteps(spark: SparkSession, params: PreprocessParams): P
   const medianColumns = [...numericToImpute, ...(nullsImputed.Dt_Customer ? ['_dt_days'] : [])];
   const medians = medianColumns.length ? await withDays.stat.approxQuantile(medianColumns, [0.5], MEDIAN_RELATIVE_ERROR) : [];
   const imputationValues: Record<string, number | string> = {};
-  const fills: Record<string, Column> = {};
   medianColumns.forEach((c, i) => {
     const m = (medians[i] as number[] | undefined)?.[0];
     if (m === undefined || !Number.isFinite(m)) throw new JobInputError(`column ${c} has no valid value to take a median of: ${params.input}`);
-    if (c === '_dt_days') {
-      const date = new Date(m * 86_400_000).toISOString().slice(0, 10);
-      imputationValues.Dt_Customer = date;
-      fills.Dt_Customer = F.coalesce(col('Dt_Customer'), F.to_date(lit(date), 'yyyy-MM-dd'));
-    } else {
-      const v = INT_COLUMNS.has(c) ? Math.round(m) : m;
-      imputationValues[c] = v;
-      fills[c] = F.coalesce(col(c), lit(v).cast(INT_COLUMNS.has(c) ? 'int' : 'double'));
-    }
+    if (c === '_dt_days') imputationValues.Dt_Customer = new Date(m * 86_400_000).toISOString().slice(0, 10);
+    else imputationValues[c] = INT_COLUMNS.has(c) ? Math.round(m) : m;
   });
   const validEducation = educationRows
     .map((r) => ({ value: String(r.Education), n: num(r.count) }))
     .sort((a, b) => b.n - a.n || (a.value < b.value ? -1 : 1));
   const educationMode = validEducation[0]?.value ?? 'Graduation';
-  if (nullsImputed.Education) {
-    imputationValues.Education = educationMode;
-    fills.Education = F.coalesce(col('Education'), lit(educationMode));
-  }
+  if (nullsImputed.Education) imputationValues.Education = educationMode;
   if (nullsImputed.Marital_Status) imputationValues.Marital_Status = UNKNOWN_STATUS;
   const maritalNormalized: Record<string, number> = {};
   for (const r of maritalRows) {
@@ -302,32 +399,10 @@ async function preprocessSteps(spark: SparkSession, params: PreprocessParams): P
     const to = MARITAL_STATUS_MAP[from.trim()] ?? UNKNOWN_STATUS;
     if (to !== from) maritalNormalized[`${from} -> ${to}`] = num(r.count);
   }
-  const imputed = Object.keys(fills).length ? withDays.withColumns(fills) : withDays;
+  const imputed = imputedRows(withDays, imputationValues);
 
   // 5. Features, measured at the reference date (the latest Dt_Customer), never today's clock.
-  const keep = INPUT_COLUMN_NAMES.filter((c) => !(CONSTANT_COLUMNS as readonly string[]).includes(c));
-  const refDate = F.to_date(lit(referenceDate), 'yyyy-MM-dd');
-  const features = imputed
-    .select(...keep.map((c) => col(c)))
-    .withColumns({
-      Age: lit(refYear).minus(col('Year_Birth')),
-      Tenure_Days: F.datediff(refDate, col('Dt_Customer')),
-      Children: col('Kidhome').plus(col('Teenhome')),
-    })
-    .withColumns({
-      Family_Size: col('Children').plus(F.when(col('Marital_Status').isin(...COUPLE_STATUSES), 2).otherwise(1)),
-      Is_Parent: col('Children').gt(0).cast('int'),
-      Total_Spend: sumOf(MNT_COLUMNS),
-      Total_Purchases: sumOf(PURCHASE_COLUMNS),
-      Total_Accepted_Campaigns: sumOf(CAMPAIGN_COLUMNS),
-    })
-    .withColumns({
-      // Null-safe: no purchases recorded counts as one, so the spend is never divided by zero.
-      Spend_per_Purchase: col('Total_Spend').cast('double').divide(F.greatest(col('Total_Purchases'), lit(1))),
-      Income_per_Capita: col('Income').divide(col('Family_Size')),
-      Education_Level: educationLevelExpr(col('Education')),
-      Age_Group: ageGroupExpr(col('Age')),
-    });
+  const features = featureRows(imputed, referenceDate);
 
   // 6. Scaling parameters over the output rows, then <col>_norm and <col>_std.
   const [fs_] = await rowsOf(
@@ -344,16 +419,9 @@ async function preprocessSteps(spark: SparkSession, params: PreprocessParams): P
   for (const c of SCALED_COLUMNS) {
     featureStats[c] = { min: num(fs_[`min_${c}`]), max: num(fs_[`max_${c}`]), mean: num(fs_[`mean_${c}`]), sd: num(fs_[`sd_${c}`]) };
   }
-  const scaledColumns: Record<string, Column> = {};
-  for (const c of SCALED_COLUMNS) {
-    const p = featureStats[c];
-    const x = col(c).cast('double');
-    scaledColumns[`${c}_norm`] = p.max === p.min ? lit(0.0).cast('double') : x.minus(lit(p.min)).divide(lit(p.max - p.min));
-    scaledColumns[`${c}_std`] = p.sd === 0 ? lit(0.0).cast('double') : x.minus(lit(p.mean)).divide(lit(p.sd));
-  }
   // Sorted before the scaled columns are added, so the shuffle carries ~40 columns rather than ~90; the
   // projection after the sort keeps its order.
-  const sorted = features.orderBy('ID').withColumns(scaledColumns);
+  const sorted = scaledRows(features.orderBy('ID'), featureStats);
   lap('features');
 
   // 7. Outputs, sorted by ID so the same input always gives the same files.

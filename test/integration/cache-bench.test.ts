@@ -42,6 +42,9 @@ const NUMERIC_FIELDS = ['first_ms', 'median_ms', 'p95_ms', 'speedup', 'memory_by
 describe('cache-bench job against the real server', function () {
   const dir = path.join(os.tmpdir(), `cache-bench-test-${randomUUID()}`);
   let rest: SparkRestClient;
+  /** The first test's digest: the second run (another generate + preprocess + plan) must reproduce it. */
+  let firstDigest: string | null = null;
+  const ROWS = 10_000;
 
   before(async function () {
     this.timeout(240_000);
@@ -54,14 +57,20 @@ describe('cache-bench job against the real server', function () {
 
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('200k rows × 2 iterations: every mode reports its fields, digests agree, caches are measured and freed', async function () {
+  it('10k generated rows × 2 iterations: every mode reports its fields, digests agree, caches are measured and freed', async function () {
     this.timeout(30 * 60_000);
     const output = path.join(dir, 'cb.json');
-    const run = await sparkTs(['submit', 'cache-bench', '--rows', '200000', '--iterations', '2', '--output', output], 29 * 60_000);
+    const run = await sparkTs(['submit', 'cache-bench', '--rows', String(ROWS), '--iterations', '2', '--output', output], 29 * 60_000);
     expect(run.code, run.stderr).to.equal(0);
 
     const report = JSON.parse(fs.readFileSync(output, 'utf8')) as CacheBenchReport;
-    expect(report.rows).to.equal(200_000);
+    expect(report.rows).to.equal(ROWS);
+    // The ledger adds up: generated rows = quarantined + duplicates + held, and every mode counted the held rows.
+    const l = report.workload.ledger;
+    expect(l.rows_read).to.equal(ROWS);
+    expect(l.rows_quarantined + l.duplicates_removed + l.duplicate_ids_removed + l.rows_held).to.equal(ROWS);
+    expect(l.rows_held).to.be.within(ROWS * 0.8, ROWS);
+    expect(report.workload.columns).to.be.greaterThan(80);
     expect(report.iterations).to.equal(2);
     expect(report.machine.cores).to.be.greaterThan(0);
     expect(report.machine.memory_bytes).to.be.greaterThan(0);
@@ -81,7 +90,11 @@ describe('cache-bench job against the real server', function () {
       expect(m.storage_level, m.mode).to.equal(['none', 'parquet', 'csv'].includes(m.mode) ? 'NONE' : m.mode);
       expect(m.result_digest, m.mode).to.match(/^[0-9a-f]{64}$/);
       expect(m.digest_stable, m.mode).to.equal(true);
+      expect(Object.keys(m.query_stats), m.mode).to.deep.equal(report.workload.queries.map((q) => q.name));
+      for (const st of Object.values(m.query_stats)) expect(st.median_ms, m.mode).to.be.greaterThan(0);
+      expect(m.setup_ms, m.mode).to.be.a('number');
     }
+    firstDigest = report.modes[0].result_digest;
     const digests = new Set(report.modes.map((m) => m.result_digest));
     expect(digests.size, 'one digest for every mode').to.equal(1);
     expect(report.digests_equal).to.equal(true);
@@ -101,7 +114,10 @@ describe('cache-bench job against the real server', function () {
     }
     expect(report.baselines.parquet_bytes).to.be.greaterThan(0);
     expect(report.baselines.csv_bytes).to.be.greaterThan(report.baselines.parquet_bytes as number);
-    expect(byMode.parquet.bytes_per_row).to.be.closeTo((report.baselines.parquet_bytes as number) / 200_000, 0.01);
+    expect(byMode.parquet.bytes_per_row).to.be.closeTo((report.baselines.parquet_bytes as number) / l.rows_held, 0.01);
+    expect(byMode.parquet.setup_ms).to.equal(report.baselines.parquet_write_ms);
+    expect(byMode.MEMORY_ONLY.fits, 'a few MiB fit in storage memory').to.equal(true);
+    expect(byMode.MEMORY_ONLY.memory_bytes_per_row).to.equal(byMode.MEMORY_ONLY.bytes_per_row);
 
     // Nothing of this run is left cached on the server, by Spark's own account.
     expect(report.leftover_cached_rdds).to.equal(0);
@@ -115,14 +131,15 @@ describe('cache-bench job against the real server', function () {
     expect(csv[0].split(',').slice(0, 10)).to.deep.equal(['mode', 'storage_level', 'first_ms', 'median_ms', 'p95_ms', 'speedup', 'memory_bytes', 'disk_bytes', 'bytes_per_row', 'result_digest']);
     const svg = fs.readFileSync(path.join(dir, 'cb.svg'), 'utf8');
     expect((svg.match(/class="mark-line/g) ?? []).length).to.equal(MODES.length);
+    expect(fs.readFileSync(path.join(dir, 'cb.speedup.svg'), 'utf8')).to.match(/^<svg/);
     for (const m of MODES) expect(run.stdout).to.include(m);
     expect(run.stderr).to.include('result digests: equal in every mode');
   });
 
-  it('with the REST API unreachable it says so and reports null sizes, never 0, and still frees the cache', async function () {
+  it('a second run (REST unreachable) reproduces the digest; it reports null sizes, never 0, and still frees the cache', async function () {
     this.timeout(10 * 60_000);
     const output = path.join(dir, 'no-rest.json');
-    const run = await sparkTs(['submit', 'cache-bench', '--rows', '5000', '--iterations', '1', '--modes', 'none,MEMORY_ONLY', '--ui-url', 'http://127.0.0.1:9', '--output', output], 9 * 60_000);
+    const run = await sparkTs(['submit', 'cache-bench', '--rows', String(ROWS), '--iterations', '1', '--modes', 'none,MEMORY_ONLY', '--ui-url', 'http://127.0.0.1:9', '--output', output], 9 * 60_000);
     expect(run.code, run.stderr).to.equal(0);
     expect(run.stderr).to.match(/memory and disk figures will be null: .*127\.0\.0\.1:9.*cannot be reached/);
     const report = JSON.parse(fs.readFileSync(output, 'utf8')) as CacheBenchReport;
@@ -136,6 +153,9 @@ describe('cache-bench job against the real server', function () {
     }
     expect(report.modes[1].storage_level).to.equal('MEMORY_ONLY');
     expect(report.modes[0].result_digest).to.equal(report.modes[1].result_digest);
+    // Determinism: the same --rows and --seed, generated, preprocessed and queried again, give the same answers.
+    expect(firstDigest, 'the first run produced a digest to compare with').to.match(/^[0-9a-f]{64}$/);
+    expect(report.modes[0].result_digest, 'same digest as the first run').to.equal(firstDigest);
     // The job could not check through REST, but it did unpersist: the real REST API shows nothing of this run.
     expect(await rest.cachedWith(report.cache_marker)).to.deep.equal([]);
   });

@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import { MODES, parseModes, levelName, describeLevel, SCALA_LEVELS, MODE_SPECS, sameFlags } from '../../lib/cachebench/modes';
 import { resultDigest, digestsAgree, type QueryResult } from '../../lib/cachebench/digest';
-import { summarizeIterations, speedup, perRow, ratio, checkCounts } from '../../lib/cachebench/measure';
-import { workloadExpressions, WORKLOAD_COLUMNS, defaultPartitions, customerCount } from '../../lib/cachebench/workload';
-import { QUERIES } from '../../lib/cachebench/queries';
-import { cacheMarker } from '../../lib/cachebench/run';
+import { summarizeIterations, speedup, perRow, ratio, checkCounts, breakEvenQueries, steadyState } from '../../lib/cachebench/measure';
+import { SEGMENT_ROWS } from '../../lib/cachebench/workload';
+import { QUERIES, ROW_COUNT } from '../../lib/cachebench/queries';
+import { cacheMarker, overflowOf } from '../../lib/cachebench/run';
+import { AGE_GROUPS } from '../../lib/preprocess/rules';
 import { StorageLevel } from '../../lib/connect';
 
 describe('@unit cache-bench: modes, digest, measurement', () => {
@@ -126,34 +127,62 @@ describe('@unit cache-bench: modes, digest, measurement', () => {
     });
   });
 
+  describe('break-even', () => {
+    it('is the first query count where setup + n × per-query time is at most n × the baseline per-query time', () => {
+      // 9 s to fill, 1 s per query instead of 4 s: 3 s saved per query, paid back after 3 queries.
+      expect(breakEvenQueries(9000, 1000, 4000)).to.equal(3);
+      // Not a whole number of savings: the next query (10 s / 3 s = 3.33 -> 4).
+      expect(breakEvenQueries(10_000, 1000, 4000)).to.equal(4);
+      const n = breakEvenQueries(10_000, 1000, 4000) as number;
+      expect(10_000 + n * 1000).to.be.at.most(n * 4000);
+      expect(10_000 + (n - 1) * 1000).to.be.greaterThan((n - 1) * 4000);
+    });
+
+    it('is 1 when holding costs nothing (or the first mix was faster than a steady one), never below', () => {
+      expect(breakEvenQueries(0, 1000, 4000)).to.equal(1);
+      expect(breakEvenQueries(-500, 1000, 4000)).to.equal(1);
+    });
+
+    it('is null when holding never pays (not faster per query) or a figure is missing', () => {
+      expect(breakEvenQueries(1000, 4000, 4000)).to.equal(null);
+      expect(breakEvenQueries(1000, 5000, 4000)).to.equal(null);
+      expect(breakEvenQueries(null, 1000, 4000)).to.equal(null);
+      expect(breakEvenQueries(1000, null, 4000)).to.equal(null);
+      expect(breakEvenQueries(1000, 1000, null)).to.equal(null);
+    });
+
+    it('steady state of one query leaves out its first (cache-filling) run', () => {
+      expect(steadyState([5000, 100, 300, 200])).to.deep.equal({ median_ms: 200, p95_ms: 290 });
+      expect(steadyState([5000])).to.deep.equal({ median_ms: null, p95_ms: null });
+    });
+  });
+
+  describe('what Spark does with what does not fit', () => {
+    it('MEMORY_ONLY with missing partitions recomputes them; MEMORY_AND_DISK with disk bytes spilled; all cached in memory fits', () => {
+      expect(overflowOf(SCALA_LEVELS.MEMORY_ONLY, 6, 8, 0)).to.deep.equal({ fits: false, overflow: 'recomputed' });
+      expect(overflowOf(SCALA_LEVELS.MEMORY_AND_DISK, 8, 8, 1234)).to.deep.equal({ fits: false, overflow: 'spilled to disk' });
+      expect(overflowOf(SCALA_LEVELS.OFF_HEAP, 8, 8, 1)).to.deep.equal({ fits: false, overflow: 'spilled to disk' });
+      expect(overflowOf(SCALA_LEVELS.MEMORY_AND_DISK, 8, 8, 0)).to.deep.equal({ fits: true, overflow: null });
+      // DISK_ONLY is on disk by design: that is no overflow.
+      expect(overflowOf(SCALA_LEVELS.DISK_ONLY, 8, 8, 1234)).to.deep.equal({ fits: true, overflow: null });
+      expect(overflowOf(SCALA_LEVELS.MEMORY_ONLY, null, 8, 0)).to.deep.equal({ fits: null, overflow: null });
+    });
+  });
+
   describe('workload and queries', () => {
-    it('seeds every random expression, each with its own seed, and derives them from --seed', () => {
-      const a = workloadExpressions({ rows: 1000, seed: 42 });
-      const b = workloadExpressions({ rows: 1000, seed: 7 });
-      const seedsOf = (e: Record<string, string>) => Object.values(e).flatMap((sql) => [...sql.matchAll(/rand[n]?\((\d+)\)/g)].map((m) => Number(m[1])));
-      expect(seedsOf(a)).to.have.length(Object.keys(a).length);
-      expect(new Set(seedsOf(a)).size).to.equal(seedsOf(a).length);
-      expect(seedsOf(a).every((s) => s > 42)).to.equal(true);
-      expect(seedsOf(b)).to.not.deep.equal(seedsOf(a));
-      expect(Object.values(a).join(' ')).to.not.match(/rand[n]?\(\)/);
+    it('has one segment per (age group, parent or not): the join keeps every row', () => {
+      expect(SEGMENT_ROWS).to.have.length(AGE_GROUPS.length * 2);
+      const keys = SEGMENT_ROWS.map(([g, p]) => `${g}/${p}`);
+      expect(new Set(keys).size).to.equal(keys.length);
+      for (const g of AGE_GROUPS) for (const p of [0, 1]) expect(keys).to.include(`${g.label}/${p}`);
     });
 
-    it('generates every schema column, and aggregates exact types only (sums over decimals and integers)', () => {
-      expect(['id', ...Object.keys(workloadExpressions({ rows: 10, seed: 1 }))]).to.deep.equal(WORKLOAD_COLUMNS);
-      expect(workloadExpressions({ rows: 10, seed: 1 }).amount).to.match(/AS DECIMAL\(12,2\)/);
-    });
-
-    it('fixes partitions and customers from the row count', () => {
-      expect(defaultPartitions(200_000)).to.equal(2);
-      expect(defaultPartitions(10_000_000)).to.equal(8);
-      expect(defaultPartitions(1e9)).to.equal(16);
-      expect(customerCount(10)).to.equal(1);
-      expect(customerCount(10_000_000)).to.equal(500_000);
-    });
-
-    it('runs the five queries the issue names, each with declared result columns', () => {
-      expect(QUERIES.map((q) => q.name)).to.deep.equal(['group_agg', 'filter_count', 'join_dimension', 'window_top_n', 'distinct_count']);
+    it('runs an analyst mix, each query with declared result columns, one of them counting the held rows', () => {
+      expect(QUERIES.map((q) => q.name)).to.deep.equal(['spend_by_segment', 'campaign_acceptance', 'top_customers', 'cohort_by_month', 'channel_mix', 'distinct_counts', 'selective_filters']);
       for (const q of QUERIES) expect(q.columns.length).to.be.greaterThan(0);
+      expect(QUERIES.find((q) => q.name === ROW_COUNT.query)?.columns).to.include(ROW_COUNT.column);
+      // The top-N is a bounded aggregate, not a window over (a sort of) every row.
+      expect(QUERIES.find((q) => q.name === 'top_customers')?.describe).to.match(/max_by/);
     });
   });
 });

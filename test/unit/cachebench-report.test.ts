@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { toCsv, toJson, renderTable, renderMarkdownTable, renderSvg, seriesChartSpec, siblingPath, writeJson } from '../../lib/report';
 import { parseApplications, parseStorageRdds, parseStorageCapacity, totals, SparkRestClient } from '../../lib/cachebench/rest';
-import { csvRows, CSV_COLUMNS, renderReportTable, renderReportMarkdown, reportNotes, writeReport, iterationChartSpec } from '../../lib/cachebench/report';
+import { csvRows, CSV_COLUMNS, renderReportTable, renderReportMarkdown, renderQueryTable, reportNotes, writeReport, iterationChartSpec, speedupBytesChartSpec } from '../../lib/cachebench/report';
 import type { CacheBenchReport, ModeResult } from '../../lib/cachebench/run';
 
 function mode(m: Partial<ModeResult> & Pick<ModeResult, 'mode'>): ModeResult {
@@ -26,6 +26,10 @@ function mode(m: Partial<ModeResult> & Pick<ModeResult, 'mode'>): ModeResult {
     bytes_per_row: 0,
     ratio_to_parquet: 0,
     ratio_to_csv: 0,
+    memory_bytes_per_row: 0,
+    disk_bytes_per_row: 0,
+    fits: null,
+    overflow: null,
     cached_partitions: null,
     total_partitions: null,
     storage_freed: null,
@@ -33,7 +37,10 @@ function mode(m: Partial<ModeResult> & Pick<ModeResult, 'mode'>): ModeResult {
     digest_stable: true,
     iterations_ms: [1000, 800, 900],
     load_average: [0.5, 0.7, 0.6],
-    query_ms: { group_agg: [1, 2, 3] },
+    query_ms: { spend_by_segment: [1, 2, 3] },
+    query_stats: { spend_by_segment: { median_ms: 2.5, p95_ms: 3 } },
+    setup_ms: 0,
+    break_even_queries: null,
     skipped: null,
     error: null,
     ...m,
@@ -55,13 +62,25 @@ function sampleReport(): CacheBenchReport {
       spark_version: '4.0.0', spark_master: 'local[*]', off_heap: '1g', storage_memory_on_heap_bytes: 2e9, storage_memory_off_heap_bytes: 1 << 30,
     },
     rest_api: { url: 'http://127.0.0.1:4040', reachable: true, app_id: 'local-1', reason: null },
-    workload: { schema: 'id BIGINT', queries: [] },
+    workload: {
+      source: 'test',
+      rows_generated: 1000,
+      ledger: { rows_read: 1000, rows_quarantined: 10, duplicates_removed: 80, duplicate_ids_removed: 5, rows_held: 905 },
+      input_bytes: 150_000,
+      generate_ms: 100,
+      preprocess_ms: 200,
+      columns: 2,
+      schema: 'ID INT, Total_Spend INT',
+      segments: 8,
+      queries: [{ name: 'spend_by_segment', describe: 'spend' }],
+    },
     baselines: { parquet_bytes: 20_000, csv_bytes: 70_000, parquet_write_ms: 10, csv_write_ms: 20, work_dir: '/tmp/x', kept: false },
     modes: [
       mode({ mode: 'none' }),
-      mode({ mode: 'MEMORY_ONLY', storage_level: 'MEMORY_ONLY', stored_in: 'cache', iterations_ms: [2000, 200, 210], first_ms: 2000, median_ms: 205, speedup: 3.9, memory_bytes: 29_000, stored_bytes: 29_000, bytes_per_row: 29, ratio_to_parquet: 1.45, cached_partitions: 1, total_partitions: 2, storage_freed: true }),
+      mode({ mode: 'MEMORY_ONLY', storage_level: 'MEMORY_ONLY', stored_in: 'cache', iterations_ms: [2000, 200, 210], first_ms: 2000, median_ms: 205, speedup: 3.9, memory_bytes: 29_000, stored_bytes: 29_000, bytes_per_row: 29, ratio_to_parquet: 1.45, cached_partitions: 1, total_partitions: 2, storage_freed: true, setup_ms: 1795, break_even_queries: 3, fits: false, overflow: 'recomputed' }),
       mode({ mode: 'OFF_HEAP', storage_level: null, iterations_ms: [], first_ms: null, median_ms: null, p95_ms: null, min_ms: null, speedup: null, speedup_min: null, memory_bytes: null, disk_bytes: null, stored_bytes: null, bytes_per_row: null, ratio_to_parquet: null, result_digest: null, digest_stable: null, skipped: 'off-heap storage is disabled' }),
     ],
+    load_average: { start: 0.5, end: 0.7 },
     digests_equal: true,
     leftover_cached_rdds: 0,
   };
@@ -179,12 +198,19 @@ describe('@unit cache-bench: REST reader, report files, chart and table', () => 
       expect(text).to.match(/MEMORY_ONLY\s+│ MEMORY_ONLY\s+│\s+2,000 │\s+205 │/);
       expect(text).to.match(/3\.90×/);
       expect(text).to.match(/OFF_HEAP\s+│ skipped\s+│\s+— │/);
+      expect(text).to.match(/3\.90×\s+│\s+3 │/);
+    });
+
+    it('prints each query’s steady-state median / p95 by mode that ran', () => {
+      const text = renderQueryTable(sampleReport(), true);
+      expect(text).to.match(/spend_by_segment\s+│\s+3 \/ 3 │\s+3 \/ 3 │/);
+      expect(text).to.not.include('OFF_HEAP');
     });
 
     it('gives the same table in Markdown', () => {
       const md = renderReportMarkdown(sampleReport()).split('\n');
-      expect(md[0]).to.equal('| mode | level | first ms | median ms | p95 ms | speedup | memory | disk | B/row | × parquet | digest |');
-      expect(md[3]).to.match(/^\| MEMORY_ONLY \| MEMORY_ONLY \| 2,000 \| 205 \| 900 \| 3\.90× \| 28\.3 KiB \| 0 B \| 29\.0 \| 1\.45 \| abababababab \|$/);
+      expect(md[0]).to.equal('| mode | level | first ms | median ms | p95 ms | speedup | break-even q | memory | disk | B/row | × parquet | digest |');
+      expect(md[3]).to.match(/^\| MEMORY_ONLY \| MEMORY_ONLY \| 2,000 \| 205 \| 900 \| 3\.90× \| 3 \| 28\.3 KiB \| 0 B \| 29\.0 \| 1\.45 \| abababababab \|$/);
       expect(md[4]).to.match(/^\| OFF_HEAP \| skipped \| — \|/);
     });
 
@@ -212,6 +238,11 @@ describe('@unit cache-bench: REST reader, report files, chart and table', () => 
         expect(csvLines).to.have.length(4);
         expect(csvLines[0]).to.equal(CSV_COLUMNS.join(','));
         expect(csvLines[3]).to.match(/^OFF_HEAP,,,,,,,,,,,,nothing,/);
+        // The second chart: one point per mode that has a speedup and a size (the skipped mode has neither).
+        const speedupSvg = fs.readFileSync(out.speedup_svg, 'utf8');
+        expect(out.speedup_svg).to.match(/cache-bench\.speedup\.svg$/);
+        expect(speedupSvg.startsWith('<svg')).to.equal(true);
+        expect((speedupBytesChartSpec(sampleReport()) as { data: { values: Array<{ series: string }> } }).data.values.map((v) => v.series)).to.deep.equal(['none', 'MEMORY_ONLY']);
         const svg = fs.readFileSync(out.svg, 'utf8');
         expect((svg.match(/class="mark-line/g) ?? []).length).to.equal(2);
         expect(svg).to.include('none').and.to.include('MEMORY_ONLY');
