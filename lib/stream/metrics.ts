@@ -154,7 +154,20 @@ export class AggregateLatencyTracker {
     private readonly onSample?: (s: LatencySample, message: AggregateMessage) => void,
   ) {}
 
+  /** Starts consuming; a topic created a moment ago may still be electing its leaders: retried for ~15 s. */
   async start(): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.startOnce();
+      } catch (err) {
+        await this.stop().catch(() => undefined);
+        if (!/leader|retriable|not initialized/i.test(String((err as Error).message)) || attempt >= 30) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  private async startOnce(): Promise<void> {
     const admin = this.kafka.admin();
     await admin.connect();
     const offsets = await fetchOffsetsWhenLed(admin, this.topic).finally(() => admin.disconnect());
