@@ -148,7 +148,9 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
     } else {
       // The live query first (it is the one a reader waits for), then the copies, then the heavy query.
       const all: QueryName[] = ['live', ...PARQUET_COPIES, 'kafka'];
-      await startQueries(spark, o, startOptions, all, started);
+      await startQueries(spark, o, startOptions, ['live'], started);
+      ctx.log('started the live query');
+      await startQueries(spark, o, startOptions, all.slice(1), started);
       ctx.log(`started ${queries.size} queries (${all.join(', ')}); output ${o.output}, checkpoint ${o.checkpoint}`);
       for (;;) {
         await sleep(Math.min(1000, every), ctx.signal);
