@@ -132,12 +132,12 @@ export interface LatencySample {
  * A topic created a moment ago may not have its partition leaders yet (NOT_LEADER_FOR_PARTITION, which
  * kafkajs marks retriable): ask again for a few seconds before giving up.
  */
-async function fetchOffsetsWhenLed(admin: ReturnType<Kafka['admin']>, topic: string): Promise<Awaited<ReturnType<ReturnType<Kafka['admin']>['fetchTopicOffsets']>>> {
+export async function fetchOffsetsWhenLed(admin: ReturnType<Kafka['admin']>, topic: string): Promise<Awaited<ReturnType<ReturnType<Kafka['admin']>['fetchTopicOffsets']>>> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await admin.fetchTopicOffsets(topic);
     } catch (err) {
-      if (!(err as { retriable?: boolean }).retriable || attempt >= 20) throw err;
+      if (!((err as { retriable?: boolean }).retriable || /leader/i.test(String((err as Error).message))) || attempt >= 60) throw err;
       await new Promise((r) => setTimeout(r, 250));
     }
   }

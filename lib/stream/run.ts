@@ -5,7 +5,7 @@ import type { SparkSession, StreamingQuery, Trigger } from '../connect';
 import { readJson } from '../runtime/process';
 import { writeFileAtomic } from '../report/files';
 import { connectWithin, ensureTopics, streamKafka } from './kafka';
-import { AggregateLatencyTracker, LiveLatencyTracker, ProgressLog, writeReport } from './metrics';
+import { AggregateLatencyTracker, fetchOffsetsWhenLed, LiveLatencyTracker, ProgressLog, writeReport } from './metrics';
 import { copySourceTopic, outputTopics, PARQUET_COPIES, startQueries, type OutputTopics, type ParquetCopy, type QueryName, type StartedQueries, type StreamPipelineOptions } from './pipeline';
 import { sleep } from './rate';
 
@@ -206,7 +206,7 @@ async function copyOffsets(admin: Admin, checkpoint: string, topics: OutputTopic
   const out = {} as Record<ParquetCopy, string>;
   for (const c of PARQUET_COPIES) {
     const topic = copySourceTopic(c, topics);
-    const offsets = await admin.fetchTopicOffsets(topic);
+    const offsets = await fetchOffsetsWhenLed(admin, topic);
     out[c] = JSON.stringify({ [topic]: Object.fromEntries(offsets.map((p) => [String(p.partition), Number(p.high)])) });
   }
   fs.mkdirSync(checkpoint, { recursive: true });
