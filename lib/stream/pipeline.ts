@@ -3,7 +3,7 @@ import { functions, type DataFrame, type SparkSession, type StreamingQuery, type
 import { AGGREGATE_COLUMNS, PHYSICAL_BOUNDS, READING_FIELDS, READING_SCHEMA_DDL, TOPICS, ZSCORE_MIN_READINGS, ZSCORE_RULES, type Metric } from './sensors';
 import { sparkInterval } from './rate';
 
-const { col, expr, from_json, window } = functions;
+const { col, expr, window } = functions;
 
 /**
  * The streaming pipeline, entirely in Spark: every transformation below is a Spark plan; Node only builds
@@ -83,11 +83,14 @@ export function classifiedStream(spark: SparkSession, o: StreamPipelineOptions):
     // A topic deleted or truncated under a running query is reported, not silently skipped.
     .option('failOnDataLoss', 'true');
   if (o.maxOffsetsPerTrigger) reader = reader.option('maxOffsetsPerTrigger', o.maxOffsetsPerTrigger);
+  // The record is parsed once and classified inside a lambda over that one parsed value, behind an explode:
+  // a filter on `reason` or on fields of `r` would otherwise be pushed below the projection with `r`
+  // substituted, evaluating from_json once per field reference (measured: ~5× the cost of the plain query).
   return reader
     .load()
     .selectExpr('CAST(key AS STRING) AS kafka_key', 'CAST(value AS STRING) AS raw', 'topic AS source_topic', 'partition AS source_partition', 'offset AS source_offset', 'timestamp AS source_timestamp')
-    .withColumn('r', from_json(col('raw'), READING_SCHEMA_DDL))
-    .withColumn('reason', expr(invalidReasonSql()));
+    .selectExpr('*', `explode(transform(array(from_json(raw, ${q(READING_SCHEMA_DDL)})), r -> named_struct('r', r, 'reason', ${invalidReasonSql()}))) AS c`)
+    .selectExpr('kafka_key', 'raw', 'source_topic', 'source_partition', 'source_offset', 'source_timestamp', 'c.r AS r', 'c.reason AS reason');
 }
 
 /** Valid readings with their event time, watermarked. */
@@ -264,10 +267,10 @@ export function livePlan(spark: SparkSession, o: StreamPipelineOptions): DataFra
     .join(' AND ');
   let reader = spark.readStream.format('kafka').option('kafka.bootstrap.servers', o.bootstrapServers).option('subscribe', o.topic).option('startingOffsets', o.startingOffsets).option('failOnDataLoss', 'true');
   if (o.maxOffsetsPerTrigger) reader = reader.option('maxOffsetsPerTrigger', o.maxOffsetsPerTrigger);
+  // Parsed once, filtered inside a lambda behind an explode (see classifiedStream).
   const valid = reader
     .load()
-    .select(from_json(expr('CAST(value AS STRING)'), READING_SCHEMA_DDL).alias('r'))
-    .filter(allValid)
+    .selectExpr(`explode(filter(array(from_json(CAST(value AS STRING), ${q(READING_SCHEMA_DDL)})), r -> ${allValid})) AS r`)
     .selectExpr('r.*')
     .withColumn('event_time', expr('timestamp_millis(ts)'))
     .withWatermark('event_time', sparkInterval(o.watermarkMs));
