@@ -1,11 +1,11 @@
 import { defineJob, UsageError } from '../lib/cli/job';
 import { connectWithin, streamKafka } from '../lib/stream/kafka';
-import { LiveViewState, aggregateLine, alertLine, parseAggregate, parseAlert, renderLiveView } from '../lib/stream/live-view';
+import { LiveViewState, aggregateLine, alertLine, parseAlert, parseLiveAggregate, renderLiveView } from '../lib/stream/live-view';
 import { parseDuration, sleep } from '../lib/stream/rate';
 import { TOPICS } from '../lib/stream/sensors';
 
 interface WatchArgs extends Record<string, unknown> {
-  'aggregates-topic': string;
+  'live-topic': string;
   'alerts-topic': string;
   duration?: string;
   rows: number;
@@ -16,10 +16,10 @@ interface WatchArgs extends Record<string, unknown> {
 
 export default defineJob<WatchArgs>({
   name: 'stream-watch',
-  description: 'Live terminal view of the streaming job: latest per-sensor aggregates, recent alerts, end-to-end latency',
+  description: 'Live terminal view of the streaming job: open and last closed 10 s window per sensor, recent alerts, live latency',
   needs: ['kafka'],
   options: {
-    'aggregates-topic': { type: 'string', default: TOPICS.aggregates, describe: 'topic of the 10 s aggregates' },
+    'live-topic': { type: 'string', default: TOPICS.live, describe: 'topic of the live 10 s windows (running updates and closed windows)' },
     'alerts-topic': { type: 'string', default: TOPICS.alerts, describe: 'topic of the alerts' },
     duration: { type: 'string', describe: 'stop after this long: 30s, 5m (default: until Ctrl-C)' },
     rows: { type: 'number', default: 20, describe: 'sensors shown in the table' },
@@ -59,16 +59,17 @@ export default defineJob<WatchArgs>({
       await consumer.disconnect();
     };
     ctx.onShutdown(stop);
-    await consumer.subscribe({ topics: [args['aggregates-topic'], args['alerts-topic']], fromBeginning: args['from-beginning'] });
+    await consumer.subscribe({ topics: [args['live-topic'], args['alerts-topic']], fromBeginning: args['from-beginning'] });
     await consumer.run({
       eachMessage: async ({ topic, message }) => {
         const receivedAt = Date.now();
         const value = message.value?.toString() ?? '';
-        if (topic === args['aggregates-topic']) {
-          const a = parseAggregate(value);
+        if (topic === args['live-topic']) {
+          const a = parseLiveAggregate(value);
           if (!a) return void state.unreadable++;
-          const latency = state.addAggregate(a, receivedAt);
-          if (!interactive) process.stdout.write(`${aggregateLine(a, latency)}\n`);
+          const latency = state.addLive(a, receivedAt);
+          // Off a terminal: one line per closed window (the running updates only feed the summary).
+          if (!interactive && a.final) process.stdout.write(`${aggregateLine(a, latency)}\n`);
         } else {
           const a = parseAlert(value);
           if (!a) return void state.unreadable++;
@@ -77,7 +78,7 @@ export default defineJob<WatchArgs>({
         }
       },
     });
-    ctx.log(`watching ${args['aggregates-topic']} and ${args['alerts-topic']} at ${bootstrapServers}${durationMs !== undefined ? ` for ${durationMs / 1000} s` : ' (Ctrl-C to stop)'}`);
+    ctx.log(`watching ${args['live-topic']} and ${args['alerts-topic']} at ${bootstrapServers}${durationMs !== undefined ? ` for ${durationMs / 1000} s` : ' (Ctrl-C to stop)'}`);
     const t0 = Date.now();
     let lastSummary = Date.now();
     let watchedMs = 0;
@@ -90,7 +91,8 @@ export default defineJob<WatchArgs>({
         } else if (Date.now() - lastSummary >= refreshMs * 5) {
           lastSummary = Date.now();
           const l = state.latency();
-          ctx.log(`aggregates ${state.aggregatesReceived}, alerts ${state.alertsReceived}, e2e latency p50 ${Math.round(l.p50 ?? NaN)} p95 ${Math.round(l.p95 ?? NaN)} p99 ${Math.round(l.p99 ?? NaN)} ms`);
+          const rate = state.processedRate();
+          ctx.log(`updates ${state.aggregatesReceived}, windows closed ${state.windowsClosed}, alerts ${state.alertsReceived}, processed ${rate === null ? '-' : Math.round(rate)} readings/s, live latency p50 ${Math.round(l.p50 ?? NaN)} p95 ${Math.round(l.p95 ?? NaN)} p99 ${Math.round(l.p99 ?? NaN)} ms`);
         }
       }
     } finally {
@@ -99,8 +101,8 @@ export default defineJob<WatchArgs>({
     }
     const l = state.latency();
     ctx.log(
-      `watched ${(watchedMs / 1000).toFixed(0)} s: ${state.aggregatesReceived} aggregates, ${state.alertsReceived} alerts` +
-        (l.count ? `, end-to-end latency p50 ${Math.round(l.p50 ?? 0)} ms, p95 ${Math.round(l.p95 ?? 0)} ms, p99 ${Math.round(l.p99 ?? 0)} ms` : ''),
+      `watched ${(watchedMs / 1000).toFixed(0)} s: ${state.aggregatesReceived} live updates, ${state.windowsClosed} windows closed, ${state.alertsReceived} alerts` +
+        (l.count ? `, live latency p50 ${Math.round(l.p50 ?? 0)} ms, p95 ${Math.round(l.p95 ?? 0)} ms, p99 ${Math.round(l.p99 ?? 0)} ms` : ''),
     );
   },
 });

@@ -20,6 +20,8 @@ interface StreamArgs extends Record<string, unknown> {
   'dlq-topic': string;
   'aggregates-topic': string;
   'alerts-topic': string;
+  'live-topic': string;
+  'live-trigger': string;
   metrics: string;
 }
 
@@ -50,11 +52,14 @@ export default defineJob<StreamArgs>({
     'dlq-topic': { type: 'string', default: TOPICS.dlq, describe: 'dead-letter topic' },
     'aggregates-topic': { type: 'string', default: TOPICS.aggregates, describe: 'topic of the 10 s aggregates (JSON)' },
     'alerts-topic': { type: 'string', default: TOPICS.alerts, describe: 'topic of the alerts (JSON)' },
+    'live-topic': { type: 'string', default: TOPICS.live, describe: 'topic of the live 10 s windows: every update (final false) and the closed window (final true)' },
+    'live-trigger': { type: 'string', default: 'processing-time=500ms', describe: 'trigger of the live query (processing-time runs only)' },
     metrics: { type: 'string', default: 'reports/stream-metrics.json', describe: 'metrics report (progress and end-to-end latency)' },
   },
   validate(args) {
     try {
       parseTrigger(args.trigger);
+      if (!('processingTime' in parseTrigger(args['live-trigger']))) return '--live-trigger must be processing-time=<interval>';
       parseDuration(args.watermark, '--watermark');
       if (args.duration !== undefined) parseDuration(args.duration, '--duration');
     } catch (e) {
@@ -85,7 +90,8 @@ export default defineJob<StreamArgs>({
         durationMs: args.duration !== undefined ? parseDuration(args.duration, '--duration') : undefined,
         maxOffsetsPerTrigger: args['max-offsets-per-trigger'],
         shufflePartitions: args['shuffle-partitions'],
-        topics: { dlq: args['dlq-topic'], aggregates: args['aggregates-topic'], alerts: args['alerts-topic'] },
+        topics: { dlq: args['dlq-topic'], aggregates: args['aggregates-topic'], alerts: args['alerts-topic'], live: args['live-topic'] },
+        liveTrigger: parseTrigger(args['live-trigger']),
         metricsFile: resolve(args.metrics),
         queryPrefix: `stream_${process.pid}`,
       },

@@ -75,7 +75,7 @@ export function pipelineSteps(opts: PipelineOptions, runId: string): { steps: St
 
   // Streaming: a per-run source topic and fresh output/checkpoint, so the run's figures are its own.
   const streamTopic = `sensor_data.run-${runId}`;
-  const streamTopics = ['--dlq-topic', `sensor_data_dlq.run-${runId}`, '--aggregates-topic', `sensor_aggregates.run-${runId}`, '--alerts-topic', `sensor_alerts.run-${runId}`];
+  const streamTopics = ['--dlq-topic', `sensor_data_dlq.run-${runId}`, '--aggregates-topic', `sensor_aggregates.run-${runId}`, '--alerts-topic', `sensor_alerts.run-${runId}`, '--live-topic', `sensor_aggregates_live.run-${runId}`];
   const streamOut = path.join(opts.reportDir, 'stream');
   const streamMetrics = path.join(opts.reportDir, 'stream-metrics.json');
   steps.push({
@@ -97,7 +97,7 @@ export function pipelineSteps(opts: PipelineOptions, runId: string): { steps: St
   steps.push({
     name: 'stream-watch',
     // The live view over this run's aggregates and alerts, from their start, for a bounded time.
-    args: ['submit', 'stream-watch', '--duration', `${opts.watchSeconds}s`, '--from-beginning', '--aggregates-topic', streamTopics[3], '--alerts-topic', streamTopics[5]],
+    args: ['submit', 'stream-watch', '--duration', `${opts.watchSeconds}s`, '--from-beginning', '--live-topic', streamTopics[7], '--alerts-topic', streamTopics[5]],
     summarize: () => lastLine(path.join(opts.reportDir, 'logs', 'stream-watch.log')),
   });
 

@@ -29,8 +29,9 @@ async function main(): Promise<void> {
   const seconds = parseDuration(argv.duration, '--duration') / 1000;
   const logs = path.join(ROOT, 'reports', 'stream-demo');
   fs.mkdirSync(logs, { recursive: true });
-  // The job and the view outlive the producer by the watermark plus a window, so the last windows show.
-  const tail = 45;
+  // The job and the view outlive the producer by the watermark plus a window and a batch, so the last
+  // windows close on screen (the flush is the watermark: no reading comes after the producer stops).
+  const tail = 25;
   const job = submit('stream', ['--duration', `${seconds + tail}s`], path.join(logs, 'job.log'));
   const children: ChildProcess[] = [job];
   const stopAll = () => {
@@ -38,10 +39,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stopAll);
   process.on('SIGTERM', stopAll);
-  // Start producing once the job's queries run (or after 60 s, whatever the log says).
+  // Start producing once the live query runs (or after 60 s, whatever the log says): the view shows the
+  // first live update a second or two after the first readings.
   const t0 = Date.now();
   while (Date.now() - t0 < 60_000 && job.exitCode === null) {
-    if (/started \d+ queries/.test(fs.readFileSync(path.join(logs, 'job.log'), 'utf8'))) break;
+    if (/started the live query|started \d+ queries/.test(fs.readFileSync(path.join(logs, 'job.log'), 'utf8'))) break;
     await new Promise((r) => setTimeout(r, 500));
   }
   if (job.exitCode !== null) {

@@ -1,10 +1,22 @@
 import Table from 'cli-table3';
 import { percentiles } from './metrics';
-import type { AggregateMessage, AlertMessage } from './sensors';
+import type { AggregateMessage, AlertMessage, LiveAggregateMessage } from './sensors';
 
-/** What the live view knows: the latest aggregate per sensor, recent alerts and end-to-end latencies. */
+/**
+ * What the live view knows: per sensor its open window (the newest running update) and its last closed
+ * window, recent alerts, latencies and the processed rate.
+ */
 export class LiveViewState {
+  /** The last closed window per sensor. */
   readonly latest = new Map<string, { aggregate: AggregateMessage; latencyMs: number; receivedAt: number }>();
+  /** The newest open window per sensor (running update, final false). */
+  readonly open = new Map<string, { aggregate: AggregateMessage; latencyMs: number; receivedAt: number }>();
+  /** Readings counted so far per window (sensor@window_start), for the processed rate. */
+  private readonly windowReadings = new Map<string, number>();
+  private readonly finals = new Set<string>();
+  private readingsTotal = 0;
+  private readonly readingsHistory: Array<{ at: number; total: number }> = [];
+  windowsClosed = 0;
   readonly alerts: Array<{ alert: AlertMessage; receivedAt: number }> = [];
   /** Recent end-to-end latencies (ms), newest last. */
   readonly latencies: number[] = [];
@@ -25,9 +37,53 @@ export class LiveViewState {
     const prev = this.latest.get(a.sensor_id);
     // Late windows can arrive after newer ones: keep the newest window per sensor.
     if (!prev || Date.parse(prev.aggregate.window_start) <= Date.parse(a.window_start)) this.latest.set(a.sensor_id, { aggregate: a, latencyMs, receivedAt });
+    this.pushLatency(latencyMs);
+    return latencyMs;
+  }
+
+  /**
+   * A sensor_aggregates_live message: a running update (final false) or the window's closed row (final
+   * true). A final row is the window's last word: a running update of a window already final is stale and ignored.
+   */
+  addLive(m: LiveAggregateMessage, receivedAt: number): number {
+    const key = `${m.sensor_id}@${m.window_start}`;
+    const latencyMs = receivedAt - m.last_event_ts;
+    if (!m.final && this.finals.has(key)) return latencyMs;
+    this.readingsTotal += m.readings - (this.windowReadings.get(key) ?? 0);
+    this.windowReadings.set(key, m.readings);
+    this.readingsHistory.push({ at: receivedAt, total: this.readingsTotal });
+    while (this.readingsHistory.length > 2 && receivedAt - this.readingsHistory[1].at > 10_000) this.readingsHistory.shift();
+    if (m.final) {
+      this.finals.add(key);
+      this.windowsClosed++;
+      const o = this.open.get(m.sensor_id);
+      if (o && o.aggregate.window_start === m.window_start) this.open.delete(m.sensor_id);
+      return this.addAggregate(m, receivedAt);
+    }
+    this.aggregatesReceived++;
+    const prev = this.open.get(m.sensor_id);
+    if (!prev || Date.parse(prev.aggregate.window_start) <= Date.parse(m.window_start)) this.open.set(m.sensor_id, { aggregate: m, latencyMs, receivedAt });
+    this.pushLatency(latencyMs);
+    // Forget the bookkeeping of windows long closed.
+    if (this.finals.size > 100_000) {
+      this.finals.clear();
+      this.windowReadings.clear();
+    }
+    return latencyMs;
+  }
+
+  /** Readings per second over about the last 10 s (from the windows' growing counts). */
+  processedRate(): number | null {
+    const h = this.readingsHistory;
+    if (h.length < 2) return null;
+    const first = h[0];
+    const last = h[h.length - 1];
+    return last.at > first.at ? ((last.total - first.total) * 1000) / (last.at - first.at) : null;
+  }
+
+  private pushLatency(latencyMs: number): void {
     this.latencies.push(latencyMs);
     if (this.latencies.length > this.maxLatencies) this.latencies.splice(0, this.latencies.length - this.maxLatencies);
-    return latencyMs;
   }
 
   addAlert(a: AlertMessage, receivedAt: number): void {
@@ -39,6 +95,12 @@ export class LiveViewState {
   latency(): ReturnType<typeof percentiles> {
     return percentiles(this.latencies);
   }
+}
+
+/** Parses a sensor_aggregates_live value; undefined when it is not one. */
+export function parseLiveAggregate(value: string): LiveAggregateMessage | undefined {
+  const v = parseAggregate(value) as LiveAggregateMessage | undefined;
+  return v && typeof v.final === 'boolean' ? v : undefined;
 }
 
 /** Parses a message value as an aggregate or an alert; undefined when it is not one. */
@@ -69,33 +131,40 @@ const hms = (iso: string | number | null) => (iso === null ? '-' : new Date(iso)
 /** The full-screen view: a table of the latest aggregates per sensor, the recent alerts and the latency. */
 export function renderLiveView(state: LiveViewState, opts: { rows: number; now: number; title?: string }): string {
   const sensors = new Table({
-    head: ['sensor', 'window (UTC)', 'readings', 'temp avg', 'min', 'max', 'stddev', 'humidity', 'pressure', 'e2e ms'],
+    head: ['sensor', 'open window', 'readings', 'temp avg', 'last closed window', 'readings', 'temp avg', 'min', 'max', 'stddev', 'humidity', 'pressure', 'latency ms'],
     ...COMPACT,
   });
-  const ids = [...state.latest.keys()].sort();
+  const ids = [...new Set([...state.latest.keys(), ...state.open.keys()])].sort();
   for (const id of ids.slice(0, opts.rows)) {
-    const { aggregate: a, latencyMs } = state.latest.get(id)!;
+    const o = state.open.get(id);
+    const c = state.latest.get(id);
+    const a = c?.aggregate;
     sensors.push([
       id,
-      `${hms(a.window_start)}–${hms(a.window_end)}`,
-      String(a.readings),
-      f(a.temperature_avg),
-      f(a.temperature_min),
-      f(a.temperature_max),
-      f(a.temperature_stddev, 3),
-      f(a.humidity_avg, 1),
-      f(a.pressure_avg, 1),
-      ms(latencyMs),
+      o ? `${hms(o.aggregate.window_start)}–${hms(o.aggregate.window_end)}` : '-',
+      o ? String(o.aggregate.readings) : '-',
+      o ? f(o.aggregate.temperature_avg) : '-',
+      a ? `${hms(a.window_start)}–${hms(a.window_end)}` : '-',
+      a ? String(a.readings) : '-',
+      f(a?.temperature_avg),
+      f(a?.temperature_min),
+      f(a?.temperature_max),
+      f(a?.temperature_stddev, 3),
+      f(a?.humidity_avg, 1),
+      f(a?.pressure_avg, 1),
+      ms(o && (!c || o.receivedAt >= c.receivedAt) ? o.latencyMs : c?.latencyMs),
     ]);
   }
   const alerts = new Table({ head: ['event time', 'sensor', 'rule', 'metric', 'value', 'z'], ...COMPACT });
   for (const { alert: a } of [...state.alerts].reverse()) alerts.push([hms(a.ts), a.sensor_id, a.rule, a.metric, f(a.value), f(a.zscore)]);
   const l = state.latency();
+  const rate = state.processedRate();
   const lines = [
     `${opts.title ?? 'spark-ts stream-watch'} — ${new Date(opts.now).toISOString().slice(0, 19)}Z`,
-    `aggregates ${state.aggregatesReceived}, sensors ${ids.length}${ids.length > opts.rows ? ` (showing ${opts.rows})` : ''}, alerts ${state.alertsReceived}${state.unreadable ? `, unreadable ${state.unreadable}` : ''}`,
-    `end-to-end latency (event ts → aggregate received), last ${l.count}: p50 ${ms(l.p50)} ms, p95 ${ms(l.p95)} ms, p99 ${ms(l.p99)} ms`,
-    ids.length ? sensors.toString() : '(no aggregates yet: windows are emitted when the watermark passes their end)',
+    `updates ${state.aggregatesReceived}, windows closed ${state.windowsClosed}, sensors ${ids.length}${ids.length > opts.rows ? ` (showing ${opts.rows})` : ''}, alerts ${state.alertsReceived}${state.unreadable ? `, unreadable ${state.unreadable}` : ''}` +
+      `, processed ${rate === null ? '-' : Math.round(rate)} readings/s`,
+    `live latency (newest reading in the window → update received), last ${l.count}: p50 ${ms(l.p50)} ms, p95 ${ms(l.p95)} ms, p99 ${ms(l.p99)} ms`,
+    ids.length ? sensors.toString() : '(no aggregates yet: the first live update comes within a second or two of the first readings)',
     'recent alerts',
     state.alerts.length ? alerts.toString() : '(none)',
   ];

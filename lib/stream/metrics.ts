@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Consumer, Kafka } from 'kafkajs';
 import type { StreamingQueryProgress } from '../connect';
-import type { AggregateMessage } from './sensors';
+import type { AggregateMessage, LiveAggregateMessage } from './sensors';
 
 /** One micro-batch of one query, condensed from StreamingQuery.lastProgress. */
 export interface BatchMetrics {
@@ -10,6 +10,11 @@ export interface BatchMetrics {
   batchId: number;
   timestamp: string;
   numInputRows: number;
+  /**
+   * Records of the source topic the batch covered: the largest source's input rows. A query over Spark
+   * Connect that reads its topic in several branches has one source per branch, each counting the same records.
+   */
+  sourceRows: number;
   inputRowsPerSecond: number | null;
   processedRowsPerSecond: number | null;
   batchDurationMs: number | null;
@@ -41,6 +46,7 @@ export function condenseProgress(query: string, p: StreamingQueryProgress): Batc
     batchId: p.batchId,
     timestamp: p.timestamp,
     numInputRows: sum('numInputRows') ?? 0,
+    sourceRows: Math.max(0, ...sources.map((s) => num(s.numInputRows) ?? 0), sources.length ? 0 : (num(p.numInputRows) ?? 0)),
     inputRowsPerSecond: sum('inputRowsPerSecond'),
     processedRowsPerSecond: sum('processedRowsPerSecond'),
     batchDurationMs: num(p.batchDuration) ?? num(p.durationMs?.triggerExecution),
@@ -80,7 +86,7 @@ export class ProgressLog {
   }
 
   /** Per query: batches, rows, mean input and processing rates, and batch duration percentiles. */
-  summary(): Record<string, { batches: number; input_rows: number; input_rows_per_s_mean: number | null; processed_rows_per_s_mean: number | null; batch_duration_ms: ReturnType<typeof percentiles> }> {
+  summary(): Record<string, { batches: number; input_rows: number; source_rows: number; input_rows_per_s_mean: number | null; processed_rows_per_s_mean: number | null; batch_duration_ms: ReturnType<typeof percentiles> }> {
     const out: ReturnType<ProgressLog['summary']> = {};
     const byQuery = new Map<string, BatchMetrics[]>();
     for (const b of this.batches) {
@@ -98,6 +104,7 @@ export class ProgressLog {
       out[query] = {
         batches: bs.length,
         input_rows: bs.reduce((a, b) => a + b.numInputRows, 0),
+        source_rows: bs.reduce((a, b) => a + b.sourceRows, 0),
         input_rows_per_s_mean: mean(withData.map((b) => b.inputRowsPerSecond)),
         processed_rows_per_s_mean: mean(withData.map((b) => b.processedRowsPerSecond)),
         batch_duration_ms: percentiles(bs.map((b) => b.batchDurationMs).filter((x): x is number => x !== null)),
@@ -125,12 +132,12 @@ export interface LatencySample {
  * A topic created a moment ago may not have its partition leaders yet (NOT_LEADER_FOR_PARTITION, which
  * kafkajs marks retriable): ask again for a few seconds before giving up.
  */
-async function fetchOffsetsWhenLed(admin: ReturnType<Kafka['admin']>, topic: string): Promise<Awaited<ReturnType<ReturnType<Kafka['admin']>['fetchTopicOffsets']>>> {
+export async function fetchOffsetsWhenLed(admin: ReturnType<Kafka['admin']>, topic: string): Promise<Awaited<ReturnType<ReturnType<Kafka['admin']>['fetchTopicOffsets']>>> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await admin.fetchTopicOffsets(topic);
     } catch (err) {
-      if (!(err as { retriable?: boolean }).retriable || attempt >= 20) throw err;
+      if (!((err as { retriable?: boolean }).retriable || /leader/i.test(String((err as Error).message))) || attempt >= 60) throw err;
       await new Promise((r) => setTimeout(r, 250));
     }
   }
@@ -147,7 +154,20 @@ export class AggregateLatencyTracker {
     private readonly onSample?: (s: LatencySample, message: AggregateMessage) => void,
   ) {}
 
+  /** Starts consuming; a topic created a moment ago may still be electing its leaders: retried for ~15 s. */
   async start(): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.startOnce();
+      } catch (err) {
+        await this.stop().catch(() => undefined);
+        if (!/leader|retriable|not initialized/i.test(String((err as Error).message)) || attempt >= 30) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  private async startOnce(): Promise<void> {
     const admin = this.kafka.admin();
     await admin.connect();
     const offsets = await fetchOffsetsWhenLed(admin, this.topic).finally(() => admin.disconnect());
@@ -192,6 +212,45 @@ export class AggregateLatencyTracker {
       basis: 'per aggregate: from the latest event ts in its window to its arrival in the aggregates topic (Kafka record timestamp) and to its receipt by the job',
       record_timestamp: percentiles(this.samples.map((s) => s.latency_ms)),
       received: percentiles(this.samples.map((s) => s.received_latency_ms)),
+    };
+  }
+}
+
+/**
+ * Live latency: every sensor_aggregates_live message of this run, from the newest reading in its window
+ * (`last_event_ts`) to its receipt here; and separately the final updates (the closed windows).
+ */
+export class LiveLatencyTracker {
+  private readonly tracker: AggregateLatencyTracker;
+  readonly updates: number[] = [];
+  readonly finals: number[] = [];
+
+  constructor(kafka: Kafka, topic: string, onMessage?: (m: LiveAggregateMessage, latencyMs: number) => void) {
+    this.tracker = new AggregateLatencyTracker(kafka, topic, (s, m) => {
+      const live = m as LiveAggregateMessage;
+      (live.final ? this.finals : this.updates).push(s.received_latency_ms);
+      onMessage?.(live, s.received_latency_ms);
+    });
+  }
+
+  start(): Promise<void> {
+    return this.tracker.start();
+  }
+
+  drain(idleMs?: number, maxMs?: number): Promise<void> {
+    return this.tracker.drain(idleMs, maxMs);
+  }
+
+  stop(): Promise<void> {
+    return this.tracker.stop();
+  }
+
+  summary(): { basis: string; live: ReturnType<typeof percentiles>; updates: ReturnType<typeof percentiles>; final: ReturnType<typeof percentiles> } {
+    return {
+      basis: 'per sensor_aggregates_live message: from last_event_ts (the newest reading in its window) to its receipt by the job; updates = final false, final = the closed window',
+      live: percentiles([...this.updates, ...this.finals]),
+      updates: percentiles(this.updates),
+      final: percentiles(this.finals),
     };
   }
 }

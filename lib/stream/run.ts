@@ -1,14 +1,19 @@
+import fs from 'node:fs';
 import path from 'node:path';
+import type { Admin } from 'kafkajs';
 import type { SparkSession, StreamingQuery, Trigger } from '../connect';
+import { readJson } from '../runtime/process';
+import { writeFileAtomic } from '../report/files';
 import { connectWithin, ensureTopics, streamKafka } from './kafka';
-import { AggregateLatencyTracker, ProgressLog, writeReport } from './metrics';
-import { startStreamPipeline, type QueryName, type StreamPipelineOptions } from './pipeline';
+import { AggregateLatencyTracker, fetchOffsetsWhenLed, LiveLatencyTracker, ProgressLog, writeReport } from './metrics';
+import { copySourceTopic, outputTopics, PARQUET_COPIES, startQueries, type OutputTopics, type ParquetCopy, type QueryName, type StartedQueries, type StreamPipelineOptions } from './pipeline';
 import { sleep } from './rate';
-import { TOPICS } from './sensors';
 
-export interface StreamRunOptions extends Omit<StreamPipelineOptions, 'topics' | 'trigger'> {
+export interface StreamRunOptions extends Omit<StreamPipelineOptions, 'trigger'> {
   trigger: Trigger;
-  topics?: { dlq: string; aggregates: string; alerts: string };
+  topics?: Partial<OutputTopics>;
+  /** Trigger of the live query (processing-time runs only); default 500 ms. */
+  liveTrigger?: Trigger;
   /** Kafka bootstrap servers as this process sees them (latency consumer, topic checks). */
   localBootstrapServers: string;
   /** Where the metrics report goes (reports/stream-metrics.json). */
@@ -30,6 +35,7 @@ export interface StreamRunContext {
 export interface StreamRunResult {
   batches: ProgressLog;
   latency: AggregateLatencyTracker;
+  live: LiveLatencyTracker;
   report: StreamMetricsReport;
 }
 
@@ -39,6 +45,7 @@ export interface StreamMetricsReport {
   options: Record<string, unknown>;
   queries: ReturnType<ProgressLog['summary']>;
   end_to_end_latency_ms: ReturnType<AggregateLatencyTracker['summary']>;
+  live_latency_ms: ReturnType<LiveLatencyTracker['summary']>;
   batches: ProgressLog['batches'];
 }
 
@@ -49,22 +56,29 @@ export interface StreamMetricsReport {
  * in every case.
  */
 export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx: StreamRunContext): Promise<StreamRunResult> {
-  const topics = o.topics ?? { dlq: TOPICS.dlq, aggregates: TOPICS.aggregates, alerts: TOPICS.alerts };
+  const topics = outputTopics(o.topics);
+  const batch = 'availableNow' in o.trigger || 'once' in o.trigger;
   const kafka = streamKafka('spark-ts-stream', o.localBootstrapServers);
   const admin = kafka.admin();
   // An unreachable broker fails here, within 10 s, instead of deep inside Spark's Kafka source much later.
   await connectWithin(o.localBootstrapServers, () => admin.connect());
+  let copyStartingOffsets: Record<ParquetCopy, string>;
   try {
-    await ensureTopics(admin, [o.topic, topics.dlq, topics.aggregates, topics.alerts]);
+    await ensureTopics(admin, [o.topic, topics.dlq, topics.aggregates, topics.alerts, topics.live, topics.aggregates1m]);
+    copyStartingOffsets = await copyOffsets(admin, o.checkpoint, topics);
   } finally {
     await admin.disconnect();
   }
+  for (const [k, v] of Object.entries(STREAM_CONF)) await spark.conf.set(k, v);
   await spark.conf.set('spark.sql.shuffle.partitions', String(o.shufflePartitions ?? 2));
   const startedAt = new Date();
   const latency = new AggregateLatencyTracker(kafka, topics.aggregates);
+  const live = new LiveLatencyTracker(kafka, topics.live);
   await latency.start();
+  await live.start();
   const progress = new ProgressLog();
-  let queries = new Map<QueryName, StreamingQuery>();
+  const started: StartedQueries = { queries: new Map(), names: new Map() };
+  const queries = started.queries;
   let stopping: Promise<void> | undefined;
   const stopAll = () =>
     (stopping ??= (async () => {
@@ -74,7 +88,7 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
     })());
   ctx.onShutdown(async () => {
     await stopAll();
-    await latency.stop();
+    await Promise.all([latency.stop(), live.stop()]);
   });
   const poll = async () => {
     for (const [name, q] of queries) progress.add(name, await q.lastProgress().catch(() => null));
@@ -92,9 +106,13 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
         watermark_ms: o.watermarkMs,
         max_offsets_per_trigger: o.maxOffsetsPerTrigger ?? null,
         shuffle_partitions: o.shufflePartitions ?? 2,
+        live_trigger: batch ? null : (o.liveTrigger ?? LIVE_TRIGGER),
+        topics,
+        spark_conf: STREAM_CONF,
       },
       queries: progress.summary(),
       end_to_end_latency_ms: latency.summary(),
+      live_latency_ms: live.summary(),
       batches: progress.batches,
     };
     writeReport(o.metricsFile, report);
@@ -102,24 +120,38 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
   };
 
   let failure: unknown;
+  const startOptions = { topics, copyStartingOffsets, live: !batch, liveTrigger: o.liveTrigger ?? LIVE_TRIGGER };
   try {
-    const started = await startStreamPipeline(spark, { ...o, topics });
-    queries = started.queries;
-    ctx.log(`started ${queries.size} queries (${[...queries.keys()].join(', ')}); output ${o.output}, checkpoint ${o.checkpoint}`);
     const t0 = Date.now();
     const every = o.statusEveryMs ?? 5000;
     let lastStatus = Date.now();
-    if ('availableNow' in o.trigger || 'once' in o.trigger) {
-      // Each query ends by itself once it has processed what was available at its start.
-      const pending = new Set(queries.keys());
-      while (pending.size && !ctx.signal.aborted) {
-        for (const name of [...pending]) {
-          const q = queries.get(name) as StreamingQuery;
-          if (await q.awaitTermination(200)) pending.delete(name);
+    if (batch) {
+      // Available-now: the heavy query first; the copies then read what it wrote (each query ends by itself
+      // once it has processed what was available at its start).
+      for (const stage of [['kafka'], PARQUET_COPIES] as const) {
+        if (ctx.signal.aborted) break;
+        await startQueries(spark, o, startOptions, stage, started);
+        ctx.log(`started ${stage.length} queries (${stage.join(', ')}); output ${o.output}, checkpoint ${o.checkpoint}`);
+        const pending = new Set<QueryName>(stage);
+        while (pending.size && !ctx.signal.aborted) {
+          for (const name of [...pending]) {
+            const q = queries.get(name) as StreamingQuery;
+            if (await q.awaitTermination(200)) pending.delete(name);
+          }
+          await poll();
         }
-        await poll();
+        for (const name of stage) {
+          const err = await queries.get(name)?.exception();
+          if (err) throw Object.assign(err, { message: `query ${name} failed: ${err.message}` });
+        }
       }
     } else {
+      // The live query first (it is the one a reader waits for), then the copies, then the heavy query.
+      const all: QueryName[] = ['live', ...PARQUET_COPIES, 'kafka'];
+      await startQueries(spark, o, startOptions, ['live'], started);
+      ctx.log('started the live query');
+      await startQueries(spark, o, startOptions, all.slice(1), started);
+      ctx.log(`started ${queries.size} queries (${all.join(', ')}); output ${o.output}, checkpoint ${o.checkpoint}`);
       for (;;) {
         await sleep(Math.min(1000, every), ctx.signal);
         if (ctx.signal.aborted) break;
@@ -130,7 +162,7 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
         }
         if (Date.now() - lastStatus >= every) {
           lastStatus = Date.now();
-          ctx.log(statusLine(progress, latency));
+          ctx.log(statusLine(progress, latency, live));
         }
         if (o.durationMs !== undefined && Date.now() - t0 >= o.durationMs) break;
       }
@@ -141,22 +173,56 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
     await poll().catch(() => undefined);
     await stopAll();
     await poll().catch(() => undefined);
-    if (!failure) await latency.drain(1500, 10_000);
-    await latency.stop();
+    if (!failure) await Promise.all([latency.drain(1500, 10_000), live.drain(1500, 10_000)]);
+    await Promise.all([latency.stop(), live.stop()]);
   }
   const report = writeMetrics();
-  ctx.log(`metrics: ${path.relative(process.cwd(), o.metricsFile) || o.metricsFile}; ${statusLine(progress, latency)}`);
+  ctx.log(`metrics: ${path.relative(process.cwd(), o.metricsFile) || o.metricsFile}; ${statusLine(progress, latency, live)}`);
   if (failure) throw failure;
-  return { batches: progress, latency, report };
+  return { batches: progress, latency, live, report };
 }
 
-function statusLine(progress: ProgressLog, latency: AggregateLatencyTracker): string {
+/** The live query's default trigger: short, its batches are small. */
+export const LIVE_TRIGGER: Trigger = { processingTime: '500 milliseconds' };
+
+/**
+ * Session settings of the job's queries (fixed in a checkpoint at its first run): the RocksDB state store
+ * with changelog checkpointing (each batch writes only its changes instead of a snapshot of the state).
+ */
+export const STREAM_CONF: Record<string, string> = {
+  'spark.sql.streaming.stateStore.providerClass': 'org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider',
+  'spark.sql.streaming.stateStore.rocksdb.changelogCheckpointing.enabled': 'true',
+};
+
+/**
+ * Where each Parquet copy starts in its topic when its checkpoint is new: the topic's end before the heavy
+ * query of this checkpoint first ran, kept in `<checkpoint>/copy-offsets.json` so that a restart (even with
+ * a copy's own checkpoint missing) copies exactly what this job wrote, not older runs' messages.
+ */
+async function copyOffsets(admin: Admin, checkpoint: string, topics: OutputTopics): Promise<Record<ParquetCopy, string>> {
+  const file = path.join(checkpoint, 'copy-offsets.json');
+  const kept = readJson<Record<ParquetCopy, string>>(file);
+  if (kept && PARQUET_COPIES.every((c) => typeof kept[c] === 'string')) return kept;
+  const out = {} as Record<ParquetCopy, string>;
+  for (const c of PARQUET_COPIES) {
+    const topic = copySourceTopic(c, topics);
+    const offsets = await fetchOffsetsWhenLed(admin, topic);
+    out[c] = JSON.stringify({ [topic]: Object.fromEntries(offsets.map((p) => [String(p.partition), Number(p.high)])) });
+  }
+  fs.mkdirSync(checkpoint, { recursive: true });
+  writeFileAtomic(file, `${JSON.stringify(out, null, 2)}\n`);
+  return out;
+}
+
+function statusLine(progress: ProgressLog, latency: AggregateLatencyTracker, live: LiveLatencyTracker): string {
   const s = progress.summary();
-  const a = s.aggregates_10s;
+  const a = s.kafka;
   const l = latency.summary().record_timestamp;
+  const v = live.summary().live;
   const fmt = (x: number | null | undefined) => (x === null || x === undefined ? '-' : Math.round(x).toString());
   return (
-    `aggregates_10s: ${a?.batches ?? 0} batches, ${a?.input_rows ?? 0} rows, ${fmt(a?.processed_rows_per_s_mean)} rows/s, batch p50 ${fmt(a?.batch_duration_ms.p50)} ms` +
-    ` | e2e latency (${l.count} aggregates) p50 ${fmt(l.p50)} p95 ${fmt(l.p95)} p99 ${fmt(l.p99)} ms`
+    `job: ${a?.batches ?? 0} batches, ${a?.input_rows ?? 0} rows, ${fmt(a?.processed_rows_per_s_mean)} rows/s, batch p50 ${fmt(a?.batch_duration_ms.p50)} ms` +
+    ` | live latency (${v.count} updates) p50 ${fmt(v.p50)} p95 ${fmt(v.p95)} p99 ${fmt(v.p99)} ms` +
+    ` | closed windows (${l.count}) p50 ${fmt(l.p50)} p95 ${fmt(l.p95)} p99 ${fmt(l.p99)} ms`
   );
 }

@@ -70,6 +70,7 @@ export const TOPICS = {
   dlq: 'sensor_data_dlq',
   aggregates: 'sensor_aggregates',
   alerts: 'sensor_alerts',
+  live: 'sensor_aggregates_live',
 } as const;
 
 /** The pinned columns of aggregates_10s (Parquet) and of the JSON rows in sensor_aggregates. */
@@ -104,6 +105,11 @@ export interface AggregateMessage extends AggregateFigures {
   window_end: string;
   /** Epoch ms of the latest reading in the window: the start of the end-to-end latency. */
   last_event_ts: number;
+}
+
+/** A sensor_aggregates_live message value: the running (final false) or closed (final true) window. */
+export interface LiveAggregateMessage extends AggregateMessage {
+  final: boolean;
 }
 
 /** A sensor_alerts message value. */

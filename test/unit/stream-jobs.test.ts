@@ -17,6 +17,8 @@ describe('@unit stream jobs: options and validation', () => {
     const s = defaults(streamJob.options);
     expect(s).to.include({ topic: 'sensor_data', trigger: 'processing-time=1 second', output: 'data/processed/stream/', checkpoint: 'data/checkpoints/stream/', watermark: '10s' });
     expect(Object.keys(streamJob.options)).to.include.members(['starting-offsets', 'bootstrap-servers']);
+    expect(s).to.include({ 'live-topic': 'sensor_aggregates_live', 'live-trigger': 'processing-time=500ms' });
+    expect(defaults(watchJob.options)).to.include({ 'live-topic': 'sensor_aggregates_live' });
     const p = defaults(produceJob.options);
     expect(p).to.include({ topic: 'sensor_data', sensors: 100 });
     expect(Object.keys(produceJob.options)).to.include.members(['rate', 'count', 'duration', 'seed', 'anomaly-rate', 'late-rate', 'max-lateness', 'malformed-rate', 'bootstrap-servers']);
@@ -31,6 +33,7 @@ describe('@unit stream jobs: options and validation', () => {
     expect(streamJob.validate?.({ ...s, trigger: 'sometimes' })).to.match(/--trigger/);
     expect(streamJob.validate?.({ ...s, watermark: 'soon' })).to.match(/--watermark/);
     expect(streamJob.validate?.({ ...s, 'starting-offsets': 'middle' })).to.match(/--starting-offsets/);
+    expect(streamJob.validate?.({ ...s, 'live-trigger': 'available-now' })).to.match(/--live-trigger/);
     const p = defaults(produceJob.options) as Parameters<typeof produceJob.run>[1];
     expect(produceJob.validate?.(p)).to.equal(undefined);
     expect(produceJob.validate?.({ ...p, rate: -1 })).to.match(/--rate/);

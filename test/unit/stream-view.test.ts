@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { LiveViewState, aggregateLine, alertLine, parseAggregate, parseAlert, renderLiveView } from '../../lib/stream/live-view';
+import { LiveViewState, aggregateLine, alertLine, parseAggregate, parseAlert, parseLiveAggregate, renderLiveView } from '../../lib/stream/live-view';
 import { ProgressLog, condenseProgress, percentiles } from '../../lib/stream/metrics';
 import { aggregate, expectedWindows, expectedZscoreAlerts, sampleStddev } from '../../lib/stream/expected';
 import { invalidReasonSql } from '../../lib/stream/pipeline';
@@ -47,6 +47,26 @@ describe('@unit stream live view', () => {
     expect(text).to.match(/12:00:04.*sensor-002.*zscore.*temperature.*35\.50.*18\.30/);
     expect(text).to.contain('p50 11500 ms');
     expect(renderLiveView(new LiveViewState(), { rows: 5, now: t })).to.contain('no aggregates yet');
+  });
+
+  it('live messages: the open window per sensor, the closed one on final, stale updates after final ignored, the processed rate', () => {
+    const s = new LiveViewState();
+    const t = Date.UTC(2026, 0, 1, 12, 0, 10);
+    const live = (start: string, readings: number, final: boolean) => ({ ...agg('sensor-001', start, t + 500), readings, final });
+    expect(s.addLive(live('2026-01-01T12:00:10.000Z', 4, false), t + 1500)).to.equal(1000);
+    s.addLive(live('2026-01-01T12:00:10.000Z', 10, false), t + 3500);
+    expect(s.open.get('sensor-001')?.aggregate.readings).to.equal(10);
+    expect(s.processedRate()).to.equal(3);
+    s.addLive(live('2026-01-01T12:00:10.000Z', 11, true), t + 21_000);
+    expect(s.open.has('sensor-001')).to.equal(false);
+    expect(s.latest.get('sensor-001')?.aggregate.readings).to.equal(11);
+    // A running update of a window already final is stale: ignored.
+    s.addLive(live('2026-01-01T12:00:10.000Z', 10, false), t + 22_000);
+    expect(s.open.has('sensor-001')).to.equal(false);
+    expect(s.windowsClosed).to.equal(1);
+    expect(parseLiveAggregate(JSON.stringify(live('2026-01-01T12:00:10.000Z', 1, true)))?.final).to.equal(true);
+    expect(parseLiveAggregate(JSON.stringify(agg('sensor-001', '2026-01-01T12:00:10.000Z', t)))).to.equal(undefined);
+    expect(renderLiveView(s, { rows: 5, now: t })).to.match(/sensor-001 .* - .*12:00:10–12:00:20 .*11 /);
   });
 
   it('prints plain lines off a TTY and ignores messages that are not its JSON', () => {

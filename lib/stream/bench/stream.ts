@@ -1,8 +1,16 @@
-// Streaming benchmark (issue 6): the producer's maximum sustained rate, then, for each target rate, the
-// streaming job fed live for a duration: processed rows/s, batch durations, end-to-end latency.
-//   node -r ts-node/register/transpile-only lib/stream/bench/stream.ts [--duration 60] [--rates 10000,50000]
-//        [--max-rate-messages 300000] [--sensors 100] [--json-out reports/bench-stream.json]
-// Needs the Spark Connect server and the Kafka broker (`spark-ts up`). Prints a table; writes JSON.
+// Streaming benchmark (issues 6, 14), everything on this machine in one run:
+//   throughput: a pre-loaded topic of --messages readings (100 sensors, 10 readings per sensor per second of
+//     event time); first one plain query (Kafka → from_json → watermark 10 s → 10 s window per sensor with
+//     count/avg/min/max → Parquet: the machine's cost of one pass), then the full job; both available-now with
+//     the same maxOffsetsPerTrigger; rows/s of each and their ratio;
+//   live: for each --rates value, the producer at that rate for --duration seconds with the job running
+//     (processing-time): achieved rate, processed rows/s, lag, live latency p50/p95/p99 (receipt of a
+//     sensor_aggregates_live message − its last_event_ts), final-window latency; the highest rate sustained
+//     (lag under 2 s of input, live p95 ≤ 2 s); a chart of latency against offered rate (SVG).
+//   node -r ts-node/register/transpile-only lib/stream/bench/stream.ts [--messages 1000000]
+//        [--max-offsets-per-trigger 250000] [--rates 5000,10000,20000,40000] [--duration 60]
+//        [--json-out reports/bench-stream.json] [--svg-out reports/bench-stream-latency.svg]
+// Needs the Spark Connect server and the Kafka broker (`spark-ts up`). Prints tables; writes JSON and SVG.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,18 +21,13 @@ import { SparkSession } from '../../connect';
 import { resolveBootstrapServers } from '../../kafka/config';
 import { machineInfo } from '../../bench/machine';
 import { streamKafka } from '../kafka';
+import { functions } from '../../connect';
 import { percentiles, writeReport } from '../metrics';
 import { produceSensorData, type ProduceSummary } from '../producer';
-import { runStreamJob } from '../run';
+import { runStreamJob, STREAM_CONF } from '../run';
+import { READING_SCHEMA_DDL } from '../sensors';
 import { ROOT } from '../../runtime/paths';
 import { sparkRemote } from '../../runtime/spark-server';
-
-export interface MaxRateResult {
-  messages: number;
-  seconds: number;
-  msgs_per_s: number;
-  failed: number;
-}
 
 export interface StreamRateResult {
   target_msgs_per_s: number;
@@ -32,36 +35,48 @@ export interface StreamRateResult {
   produced: number;
   produce_failed: number;
   achieved_msgs_per_s: number;
-  /** Rows the aggregation query read, over the run, and per second of run time. */
+  /** Source records the heavy query read, over the run, and per second of run time. */
   processed_rows: number;
   processed_rows_per_s: number;
-  /** Mean of Spark's processedRowsPerSecond over batches with data (aggregates_10s query). */
+  /** Mean of Spark's processedRowsPerSecond over batches with data (heavy query, per source record). */
   spark_processed_rows_per_s_mean: number | null;
   batches: number;
   batch_duration_ms: ReturnType<typeof percentiles>;
+  /** Closed windows: latest event → sensor_aggregates record (Kafka timestamp). */
   e2e_latency_ms: ReturnType<typeof percentiles>;
-  /** Rows still unread when the run stopped (source offsets behind the producer). */
+  /** Every sensor_aggregates_live message: receipt − last_event_ts. */
+  live_latency_ms: ReturnType<typeof percentiles>;
+  /** The final (closed-window) sensor_aggregates_live messages: receipt − last_event_ts. */
+  final_latency_ms: ReturnType<typeof percentiles>;
+  /** Records produced but in no heavy batch started before the producer stopped (the consumer lag then). */
+  lag_rows_at_producer_end: number;
+  /** Every produced record read by the end of the run. */
   caught_up: boolean;
+  /** Lag under 2 s of input at the end of production and live p95 ≤ 2 s. */
+  sustained: boolean;
+}
+
+export interface ThroughputResult {
+  messages: number;
+  max_offsets_per_trigger: number;
+  plain_s: number;
+  plain_rows_per_s: number;
+  job_s: number;
+  job_rows_per_s: number;
+  /** job rows/s ÷ plain rows/s. */
+  ratio: number;
+  /** The job's heavy query alone (its batches), and the Parquet copies after it. */
+  job_heavy_s: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const { col, expr, from_json, window } = functions;
 
 async function deleteTopics(topics: string[], bootstrap: string): Promise<void> {
   const admin = streamKafka('spark-ts-bench-stream-cleanup', bootstrap).admin();
   await admin.connect();
   await admin.deleteTopics({ topics }).catch(() => undefined);
   await admin.disconnect();
-}
-
-/** The producer alone, as fast as it goes (batches of 1,000, acks=-1, idempotent). */
-export async function measureMaxProducerRate(messages: number, sensors: number, bootstrap: string): Promise<MaxRateResult> {
-  const topic = `bench-stream-max-${randomUUID().slice(0, 8)}`;
-  try {
-    const s = await produceSensorData({ topic, bootstrapServers: bootstrap, sensors, seed: 1, rate: 0, count: messages, anomalyRate: 0.001, lateRate: 0.01, maxLatenessMs: 30_000, malformedRate: 0.001 });
-    return { messages: s.sent, seconds: s.elapsedMs / 1000, msgs_per_s: s.rate, failed: s.failed };
-  } finally {
-    await deleteTopics([topic], bootstrap);
-  }
 }
 
 /** The job (processing-time trigger) fed live at `rate` for `durationS`, plus a tail to drain. */
@@ -74,7 +89,7 @@ export interface StreamBenchTiming {
   watermarkMs: number;
 }
 
-export const DEFAULT_STREAM_BENCH_TIMING: StreamBenchTiming = { startDelayMs: 8000, tailMs: 25_000, watermarkMs: 10_000 };
+export const DEFAULT_STREAM_BENCH_TIMING: StreamBenchTiming = { startDelayMs: 8000, tailMs: 22_000, watermarkMs: 10_000 };
 
 export async function measureStreamAtRate(spark: SparkSession, rate: number, durationS: number, sensors: number, bootstrap: string, log: (s: string) => void, timing: StreamBenchTiming = DEFAULT_STREAM_BENCH_TIMING): Promise<StreamRateResult> {
   const id = randomUUID().slice(0, 8);
@@ -111,13 +126,17 @@ export async function measureStreamAtRate(spark: SparkSession, rate: number, dur
       { log: (l) => log(`  producer: ${l}`) },
     ).then((s) => (produced = s));
     await producer;
+    const producerEnd = Date.now();
     // Tail: long enough for the watermark (10 s) to close the last windows and the job to drain.
     await sleep(timing.tailMs);
     ac.abort();
     const result = await job;
-    const batches = result.batches.batches.filter((b) => b.query === 'aggregates_10s');
-    const processed = batches.reduce((a, b) => a + b.numInputRows, 0);
+    const batches = result.batches.batches.filter((b) => b.query === 'kafka');
+    const processed = batches.reduce((a, b) => a + b.sourceRows, 0);
     const s = produced as ProduceSummary;
+    const processedByEnd = batches.filter((b) => Date.parse(b.timestamp) <= producerEnd).reduce((a, b) => a + b.sourceRows, 0);
+    const lag = Math.max(0, s.sent - processedByEnd);
+    const live = result.live.summary();
     const runSeconds = (Date.parse(result.report.ended_at) - Date.parse(result.report.started_at)) / 1000;
     const withData = batches.filter((b) => b.numInputRows > 0 && b.processedRowsPerSecond !== null);
     return {
@@ -128,11 +147,16 @@ export async function measureStreamAtRate(spark: SparkSession, rate: number, dur
       achieved_msgs_per_s: s.rate,
       processed_rows: processed,
       processed_rows_per_s: processed / Math.max(1e-9, runSeconds),
-      spark_processed_rows_per_s_mean: withData.length ? withData.reduce((a, b) => a + (b.processedRowsPerSecond as number), 0) / withData.length : null,
+      // Spark's rate counts every branch's source; per source record it is that over the branches.
+      spark_processed_rows_per_s_mean: withData.length ? withData.reduce((a, b) => a + ((b.processedRowsPerSecond as number) * b.sourceRows) / b.numInputRows, 0) / withData.length : null,
       batches: batches.length,
       batch_duration_ms: percentiles(batches.map((b) => b.batchDurationMs).filter((x): x is number => x !== null)),
       e2e_latency_ms: result.latency.summary().record_timestamp,
+      live_latency_ms: live.live,
+      final_latency_ms: live.final,
+      lag_rows_at_producer_end: lag,
       caught_up: processed >= s.sent,
+      sustained: lag <= rate * 2 && live.live.p95 !== null && live.live.p95 <= 2000,
     };
   } finally {
     ac.abort();
@@ -142,56 +166,180 @@ export async function measureStreamAtRate(spark: SparkSession, rate: number, dur
   }
 }
 
+/** A pre-loaded topic: `messages` readings of 100 sensors, 10 per sensor per second of event time (1 ms apart). */
+async function preloadTopic(topic: string, messages: number, bootstrap: string, log: (s: string) => void): Promise<void> {
+  let i = 0;
+  const base = Date.UTC(2026, 0, 1);
+  const s = await produceSensorData({ topic, bootstrapServers: bootstrap, sensors: 100, seed: 3, rate: 0, count: messages, anomalyRate: 0.001, lateRate: 0.01, maxLatenessMs: 5000, malformedRate: 0.001, maxBatch: 5000, clock: () => base + i++ });
+  log(`  pre-loaded ${s.sent} readings in ${(s.elapsedMs / 1000).toFixed(1)} s`);
+}
+
+/** The plain single query (the baseline) and then the full job over the same pre-loaded topic. */
+export async function measureThroughput(spark: SparkSession, messages: number, maxOffsetsPerTrigger: number, bootstrap: string, log: (s: string) => void): Promise<ThroughputResult> {
+  const id = randomUUID().slice(0, 8);
+  const topic = `bench-stream-1m-${id}`;
+  const out = { dlq: `${topic}-dlq`, aggregates: `${topic}-agg`, alerts: `${topic}-alerts`, live: `${topic}-live` };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-stream-1m-${id}-`));
+  try {
+    await preloadTopic(topic, messages, bootstrap, log);
+    for (const [k, v] of Object.entries(STREAM_CONF)) await spark.conf.set(k, v);
+    await spark.conf.set('spark.sql.shuffle.partitions', '2');
+    const plain = spark.readStream
+      .format('kafka')
+      .option('kafka.bootstrap.servers', bootstrap)
+      .option('subscribe', topic)
+      .option('startingOffsets', 'earliest')
+      .option('maxOffsetsPerTrigger', maxOffsetsPerTrigger)
+      .load()
+      .select(from_json(expr('CAST(value AS STRING)'), READING_SCHEMA_DDL).alias('r'))
+      .selectExpr('r.*')
+      .withColumn('event_time', expr('timestamp_millis(ts)'))
+      .withWatermark('event_time', '10 seconds')
+      .groupBy(window(col('event_time'), '10 seconds').alias('window'), col('sensor_id'))
+      .agg(expr('count(*)').alias('readings'), expr('avg(temperature)').alias('temperature_avg'), expr('min(temperature)').alias('temperature_min'), expr('max(temperature)').alias('temperature_max'))
+      .selectExpr('sensor_id', 'window.start AS window_start', 'window.end AS window_end', 'readings', 'temperature_avg', 'temperature_min', 'temperature_max');
+    let t0 = Date.now();
+    const q = await plain.writeStream.queryName(`bench_plain_${id}`).outputMode('append').trigger({ availableNow: true }).format('parquet').option('path', path.join(dir, 'plain')).option('checkpointLocation', path.join(dir, 'plain-checkpoint')).start();
+    await q.awaitTermination();
+    const plainS = (Date.now() - t0) / 1000;
+    log(`  plain query: ${plainS.toFixed(1)} s, ${Math.round(messages / plainS)} rows/s`);
+    t0 = Date.now();
+    const result = await runStreamJob(
+      spark,
+      {
+        topic,
+        startingOffsets: 'earliest',
+        trigger: { availableNow: true },
+        maxOffsetsPerTrigger,
+        output: path.join(dir, 'out'),
+        checkpoint: path.join(dir, 'checkpoint'),
+        bootstrapServers: bootstrap,
+        localBootstrapServers: bootstrap,
+        watermarkMs: 10_000,
+        topics: out,
+        metricsFile: path.join(dir, 'job-metrics.json'),
+        queryPrefix: `bench_job_${id}`,
+      },
+      { signal: new AbortController().signal, log: (l) => log(`  job: ${l}`), onShutdown: () => undefined },
+    );
+    const jobS = (Date.now() - t0) / 1000;
+    const heavy = result.batches.batches.filter((b) => b.query === 'kafka');
+    const heavyS = heavy.length ? (Date.parse(heavy[heavy.length - 1].timestamp) + (heavy[heavy.length - 1].batchDurationMs ?? 0) - Date.parse(heavy[0].timestamp)) / 1000 : 0;
+    log(`  full job: ${jobS.toFixed(1)} s (heavy query ${heavyS.toFixed(1)} s), ${Math.round(messages / jobS)} rows/s`);
+    return { messages, max_offsets_per_trigger: maxOffsetsPerTrigger, plain_s: plainS, plain_rows_per_s: messages / plainS, job_s: jobS, job_rows_per_s: messages / jobS, ratio: plainS / jobS, job_heavy_s: heavyS };
+  } finally {
+    await deleteTopics([topic, ...Object.values(out), `${out.aggregates}_1m`], bootstrap);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** An SVG line chart of the live latency percentiles (and the final-window p95) against the offered rate. */
+export function latencyChartSvg(rates: StreamRateResult[]): string {
+  const W = 640;
+  const H = 360;
+  const m = { l: 60, r: 20, t: 30, b: 50 };
+  const xs = rates.map((r) => r.target_msgs_per_s);
+  const series: Array<{ name: string; color: string; values: Array<number | null> }> = [
+    { name: 'live p50', color: '#1b9e77', values: rates.map((r) => r.live_latency_ms.p50) },
+    { name: 'live p95', color: '#d95f02', values: rates.map((r) => r.live_latency_ms.p95) },
+    { name: 'live p99', color: '#7570b3', values: rates.map((r) => r.live_latency_ms.p99) },
+    { name: 'final window p95', color: '#999999', values: rates.map((r) => r.final_latency_ms.p95) },
+  ];
+  const yMax = Math.max(2500, ...series.flatMap((s) => s.values.filter((v): v is number => v !== null))) * 1.05;
+  const xMax = Math.max(...xs, 1) * 1.05;
+  const x = (v: number) => m.l + (v / xMax) * (W - m.l - m.r);
+  const y = (v: number) => H - m.b - (v / yMax) * (H - m.t - m.b);
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+    `<text x="${W / 2}" y="18" text-anchor="middle">live latency against offered rate (ms)</text>`,
+    `<line x1="${m.l}" y1="${H - m.b}" x2="${W - m.r}" y2="${H - m.b}" stroke="black"/>`,
+    `<line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${H - m.b}" stroke="black"/>`,
+    `<line x1="${m.l}" y1="${y(2000)}" x2="${W - m.r}" y2="${y(2000)}" stroke="red" stroke-dasharray="4 4"/><text x="${W - m.r}" y="${y(2000) - 4}" text-anchor="end" fill="red">2 s target (p95)</text>`,
+    `<text x="${W / 2}" y="${H - 12}" text-anchor="middle">offered rate (readings/s)</text>`,
+  ];
+  for (const v of xs) parts.push(`<text x="${x(v)}" y="${H - m.b + 16}" text-anchor="middle">${v}</text>`);
+  for (let i = 0; i <= 5; i++) {
+    const v = (yMax / 5) * i;
+    parts.push(`<text x="${m.l - 6}" y="${y(v) + 4}" text-anchor="end">${Math.round(v)}</text>`);
+  }
+  series.forEach((s, i) => {
+    const pts = s.values.map((v, j) => (v === null ? null : `${x(xs[j]).toFixed(1)},${y(v).toFixed(1)}`)).filter((p): p is string => p !== null);
+    if (pts.length) parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${pts.join(' ')}"/>`);
+    for (const p of pts) parts.push(`<circle cx="${p.split(',')[0]}" cy="${p.split(',')[1]}" r="3" fill="${s.color}"/>`);
+    parts.push(`<text x="${m.l + 10}" y="${m.t + 14 + i * 14}" fill="${s.color}">${s.name}</text>`);
+  });
+  parts.push('</svg>');
+  return `${parts.join('\n')}\n`;
+}
+
 async function main(): Promise<void> {
   const argv = await yargs(process.argv.slice(2))
+    .option('messages', { type: 'number', default: 1_000_000, describe: 'readings of the pre-loaded topic (0: skip the throughput part)' })
+    .option('max-offsets-per-trigger', { type: 'number', default: 250_000 })
     .option('duration', { type: 'number', default: 60, describe: 'seconds of production per rate' })
-    .option('rates', { type: 'string', default: '10000,50000', describe: 'target producer rates (msg/s), comma-separated' })
-    .option('max-rate-messages', { type: 'number', default: 300_000, describe: 'messages for the maximum producer rate (0: skip)' })
+    .option('rates', { type: 'string', default: '5000,10000,20000,40000', describe: 'offered rates (readings/s), comma-separated (empty: skip)' })
     .option('sensors', { type: 'number', default: 100 })
     .option('bootstrap-servers', { type: 'string' })
     .option('json-out', { type: 'string', default: path.join(ROOT, 'reports', 'bench-stream.json') })
+    .option('svg-out', { type: 'string', default: path.join(ROOT, 'reports', 'bench-stream-latency.svg') })
     .strict()
     .parse();
   const bootstrap = resolveBootstrapServers(argv['bootstrap-servers']);
   const log = (s: string) => process.stderr.write(`${s}\n`);
-  const results: { machine: ReturnType<typeof machineInfo>; load_average_at_start: number[]; max_producer_rate?: MaxRateResult; rates: StreamRateResult[] } = {
+  const results: { machine: ReturnType<typeof machineInfo>; load_average_at_start: number[]; load_average_at_end?: number[]; throughput?: ThroughputResult; rates: StreamRateResult[]; highest_rate_sustained?: number | null } = {
     machine: machineInfo(),
     load_average_at_start: os.loadavg(),
     rates: [],
   };
-  if (argv['max-rate-messages'] > 0) {
-    log(`producer maximum rate: ${argv['max-rate-messages']} messages as fast as possible`);
-    results.max_producer_rate = await measureMaxProducerRate(argv['max-rate-messages'], argv.sensors, bootstrap);
-    log(`  ${Math.round(results.max_producer_rate.msgs_per_s)} msg/s`);
-  }
   const spark = await SparkSession.builder().remote(sparkRemote()).appName('bench-stream').create();
   try {
-    for (const rate of argv.rates.split(',').map(Number)) {
-      log(`streaming at ${rate} msg/s for ${argv.duration} s`);
+    if (argv.messages > 0) {
+      log(`throughput: ${argv.messages} pre-loaded readings, available-now, maxOffsetsPerTrigger ${argv['max-offsets-per-trigger']}`);
+      try {
+        results.throughput = await measureThroughput(spark, argv.messages, argv['max-offsets-per-trigger'], bootstrap, log);
+      } catch (e) {
+        log(`  throughput failed: ${(e as Error).message}`);
+      }
+      writeReport(argv['json-out'], results);
+    }
+    for (const rate of argv.rates.split(',').filter(Boolean).map(Number)) {
+      log(`live: ${rate} readings/s for ${argv.duration} s (load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})`);
       results.rates.push(await measureStreamAtRate(spark, rate, argv.duration, argv.sensors, bootstrap, log));
       writeReport(argv['json-out'], results);
     }
   } finally {
     await spark.stop();
   }
+  const sustained = results.rates.filter((x) => x.sustained).map((x) => x.target_msgs_per_s);
+  results.highest_rate_sustained = sustained.length ? Math.max(...sustained) : null;
+  results.load_average_at_end = os.loadavg();
   writeReport(argv['json-out'], results);
+  if (results.rates.length) {
+    fs.mkdirSync(path.dirname(argv['svg-out']), { recursive: true });
+    fs.writeFileSync(argv['svg-out'], latencyChartSvg(results.rates));
+  }
   const r = (x: number | null | undefined) => (x === null || x === undefined ? '-' : String(Math.round(x)));
-  if (results.max_producer_rate) console.log(`producer maximum sustained rate: ${r(results.max_producer_rate.msgs_per_s)} msg/s (${results.max_producer_rate.messages} messages, acks=-1, idempotent)`);
-  const t = new Table({ head: ['target msg/s', 'achieved', 'processed rows', 'rows/s (run)', 'Spark rows/s (mean)', 'batches', 'batch p50/p95/max ms', 'e2e p50/p95/p99 ms', 'caught up'] });
+  console.log(`load average at start ${results.load_average_at_start.map((l) => l.toFixed(1)).join(' ')}, at end ${results.load_average_at_end.map((l) => l.toFixed(1)).join(' ')} (${os.cpus().length} cores)`);
+  const t = results.throughput;
+  if (t) console.log(`throughput (${t.messages} readings, maxOffsetsPerTrigger ${t.max_offsets_per_trigger}): plain query ${t.plain_s.toFixed(1)} s = ${r(t.plain_rows_per_s)} rows/s; full job ${t.job_s.toFixed(1)} s = ${r(t.job_rows_per_s)} rows/s; ratio ${t.ratio.toFixed(2)}`);
+  const tb = new Table({ head: ['offered/s', 'achieved/s', 'processed rows/s', 'Spark rows/s', 'lag at end', 'live p50/p95/p99 ms', 'final p50/p95 ms', 'closed→Kafka p95 ms', 'sustained'] });
   for (const x of results.rates) {
-    t.push([
+    tb.push([
       x.target_msgs_per_s,
       r(x.achieved_msgs_per_s),
-      x.processed_rows,
       r(x.processed_rows_per_s),
       r(x.spark_processed_rows_per_s_mean),
-      x.batches,
-      `${r(x.batch_duration_ms.p50)} / ${r(x.batch_duration_ms.p95)} / ${r(x.batch_duration_ms.max)}`,
-      `${r(x.e2e_latency_ms.p50)} / ${r(x.e2e_latency_ms.p95)} / ${r(x.e2e_latency_ms.p99)}`,
-      x.caught_up ? 'yes' : 'no',
+      x.lag_rows_at_producer_end,
+      `${r(x.live_latency_ms.p50)} / ${r(x.live_latency_ms.p95)} / ${r(x.live_latency_ms.p99)}`,
+      `${r(x.final_latency_ms.p50)} / ${r(x.final_latency_ms.p95)}`,
+      r(x.e2e_latency_ms.p95),
+      x.sustained ? 'yes' : 'no',
     ]);
   }
-  console.log(t.toString());
+  if (results.rates.length) {
+    console.log(tb.toString());
+    console.log(`highest rate sustained (lag < 2 s of input, live p95 <= 2 s): ${results.highest_rate_sustained ?? 'none'}; chart: ${path.relative(process.cwd(), argv['svg-out'])}`);
+  }
   console.log(`written: ${path.relative(process.cwd(), argv['json-out'])}`);
 }
 
