@@ -6,7 +6,7 @@ import { TOPICS } from '../stream/sensors';
 import type { DashboardOptions } from './server';
 
 /** The topic the streaming job writes running (not yet final) window values to, when it does. */
-export const LIVE_AGGREGATES_TOPIC = 'sensor_aggregates_live';
+export const LIVE_AGGREGATES_TOPIC = TOPICS.live;
 
 export const DEFAULT_PORT = 4050;
 

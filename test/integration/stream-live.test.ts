@@ -7,6 +7,7 @@ import { ensureKafka, ensureSpark } from '../support/servers';
 import { resolveBootstrapServers } from '../../lib/kafka/config';
 import { SparkSession } from '../../lib/connect';
 import { runStreamJob } from '../../lib/stream/run';
+import { sparkRemote } from '../../lib/runtime/spark-server';
 import { connectIdempotentProducer, ensureTopics, readTopic, sendBatch, streamKafka } from '../../lib/stream/kafka';
 import { SensorSimulator, type SimulatedEvent } from '../../lib/stream/simulate';
 import { aggregate, expectedWindows } from '../../lib/stream/expected';
@@ -23,7 +24,7 @@ describe('stream live path (Kafka + Spark, processing-time trigger)', function (
   before(async () => {
     await ensureSpark();
     await ensureKafka();
-    spark = await SparkSession.builder().appName('stream-live-test').create();
+    spark = await SparkSession.builder().remote(sparkRemote()).appName('stream-live-test').create();
   });
 
   after(async () => {
