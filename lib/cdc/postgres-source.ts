@@ -274,6 +274,24 @@ export async function waitForConnectorRunning(connectUrl: string, name: string, 
   }
 }
 
+/**
+ * Waits until Kafka Connect has committed an offset that marks the snapshot complete. Until then a Connect
+ * crash makes the connector snapshot again on restart (snapshot.mode=initial with no stored offset), and a
+ * second snapshot cannot carry the deletes made in between: the consumer would keep rows the table lost.
+ */
+export async function waitForSnapshotOffset(connectUrl: string, name: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await rest(connectUrl, 'GET', `/connectors/${name}/offsets`);
+    if (r.status !== 200) throw restError(`offsets of ${name}`, r);
+    const offsets = (r.json as { offsets?: Array<{ offset?: Record<string, unknown> }> }).offsets ?? [];
+    if (offsets.some((o) => o.offset && (o.offset['last_snapshot_record'] === true || !('snapshot' in o.offset)))) return;
+    if (signal?.aborted) throw new Error('interrupted');
+    if (Date.now() > deadline) throw new Error(`Kafka Connect: no committed offset of ${name} marks its snapshot complete after ${timeoutMs / 1000} s (${JSON.stringify(offsets)})`);
+    await sleep(300);
+  }
+}
+
 /** Messages in a topic (sum of high watermarks minus low ones); 0 when it does not exist yet. */
 export async function topicSize(bootstrapServers: string, topic: string): Promise<number> {
   const admin = createKafka('spark-ts-cdc-source', bootstrapServers).admin();
@@ -310,7 +328,7 @@ export interface CaptureResult {
 
 /**
  * cdc-source: replace the table's capture and the table, load the rows, register the connector and wait
- * until the snapshot (one `r` per row) is in the topic.
+ * until the snapshot (one `r` per row) is in the topic and Connect has committed the offset that marks it complete.
  */
 export async function captureTable(opts: {
   pg: PostgresEndpoint;
@@ -342,5 +360,6 @@ export async function captureTable(opts: {
   await createConnector(opts.connectUrl, name, connectorConfig(opts.pg, opts.table, opts.overrides));
   log(`cdc-source: connector ${name} running; waiting for the snapshot in ${topic}`);
   await waitForTopicSize(opts.bootstrapServers, topic, loaded.rows, opts.timeoutMs ?? 300_000, opts.signal);
+  await waitForSnapshotOffset(opts.connectUrl, name, opts.timeoutMs ?? 300_000, opts.signal);
   return { topic, rows: loaded.rows, columns: loaded.columns, connector: name, elapsed_ms: Date.now() - t0 };
 }

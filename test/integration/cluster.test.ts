@@ -89,7 +89,7 @@ describe('cluster: the same jobs on a Spark standalone cluster and 3 Kafka broke
     const id = randomUUID().slice(0, 8);
     const report = path.join(work, 'cdc-model.json');
     ok(
-      await sparkTs(['submit', '--master', master, '--no-progress', 'cdc', '--', '--input', customers, '--updates', '2000', '--topic', `cluster-cdc-${id}`,
+      await sparkTs(['submit', '--master', master, '--no-progress', 'cdc', '--', '--simulated', '--input', customers, '--updates', '2000', '--topic', `cluster-cdc-${id}`,
         '--state-dir', path.join(work, 'cdc-state'), '--report', report], cluster.env),
       'cdc (cluster)',
     );
