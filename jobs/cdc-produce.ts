@@ -29,6 +29,16 @@ export async function loadCustomerRows(spark: SparkSession, input: string): Prom
   return rows.map((r) => normalizeRow(r as Record<string, unknown>));
 }
 
+/** The preprocessed customers a CDC source starts from: present, not empty, every ID an integer. */
+export async function loadCheckedCustomerRows(spark: SparkSession, input: string): Promise<CustomerRow[]> {
+  if (!fs.existsSync(input)) throw new JobInputError(`no preprocessed customers at ${input}: run \`spark-ts submit preprocess\` first (or give --input)`);
+  const rows = await loadCustomerRows(spark, input);
+  if (!rows.length) throw new JobInputError(`${input} has no rows`);
+  const bad = rows.find((r) => typeof r.ID !== 'number' || !Number.isSafeInteger(r.ID));
+  if (bad) throw new JobInputError(`${input}: every row needs an integer ID; found ${JSON.stringify(bad.ID)}`);
+  return rows;
+}
+
 export default defineJob<ProduceArgs>({
   name: 'cdc-produce',
   description: 'CDC producer: a snapshot of the preprocessed customers, then a seeded mix of inserts, updates and deletes (Debezium-style events)',
@@ -60,11 +70,7 @@ export default defineJob<ProduceArgs>({
   },
   async run(spark, args, ctx) {
     const input = path.resolve(ctx.root, args.input);
-    if (!fs.existsSync(input)) throw new JobInputError(`no preprocessed customers at ${input}: run \`spark-ts submit preprocess\` first (or give --input)`);
-    const rows = await loadCustomerRows(spark, input);
-    if (!rows.length) throw new JobInputError(`${input} has no rows`);
-    const bad = rows.find((r) => typeof r.ID !== 'number' || !Number.isSafeInteger(r.ID));
-    if (bad) throw new JobInputError(`${input}: every row needs an integer ID; found ${JSON.stringify(bad.ID)}`);
+    const rows = await loadCheckedCustomerRows(spark, input);
     const messages = generateChanges(rows, {
       seed: args.seed,
       startLsn: args['start-lsn'],

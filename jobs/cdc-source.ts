@@ -1,9 +1,8 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { defineJob, JobInputError } from '../lib/cli/job';
 import { ensureCdcSourceServers } from '../lib/cli/servers';
 import { DEFAULT_SOURCE_TABLE, captureTable, checkTableName } from '../lib/cdc/postgres-source';
-import { loadCustomerRows } from './cdc-produce';
+import { loadCheckedCustomerRows } from './cdc-produce';
 
 interface SourceArgs extends Record<string, unknown> {
   input: string;
@@ -23,11 +22,7 @@ export default defineJob<SourceArgs>({
   },
   async run(spark, args, ctx) {
     const input = path.resolve(ctx.root, args.input);
-    if (!fs.existsSync(input)) throw new JobInputError(`no preprocessed customers at ${input}: run \`spark-ts submit preprocess\` first (or give --input)`);
-    const rows = await loadCustomerRows(spark, input);
-    if (!rows.length) throw new JobInputError(`${input} has no rows`);
-    const bad = rows.find((r) => typeof r.ID !== 'number' || !Number.isSafeInteger(r.ID));
-    if (bad) throw new JobInputError(`${input}: every row needs an integer ID; found ${JSON.stringify(bad.ID)}`);
+    const rows = await loadCheckedCustomerRows(spark, input);
     const servers = await ensureCdcSourceServers(ctx.log);
     const r = await captureTable({
       pg: servers.postgres,

@@ -191,6 +191,8 @@ export async function withRetries<T>(
 /** Waits `ms`; an abort ends the wait early (the caller then sees its signal aborted). */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
+    // An already-aborted signal never fires 'abort' again: without this the wait ran its full length.
+    if (signal?.aborted) return resolve();
     const timer = setTimeout(done, ms);
     function done() {
       clearTimeout(timer);

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 import {
+  sleep,
   DEFAULT_RETRY_POLICY,
   FIRST_CONNECT_RETRY_POLICY,
   backoffMs,
@@ -197,5 +198,20 @@ describe('connect error details @unit', () => {
     const cause = e.cause as Error;
     expect(cause.message).to.include('MonthOfYear');
     expect((cause.cause as Error).message).to.equal('root cause');
+  });
+});
+
+describe('connect retry sleep @unit', () => {
+  it('returns at once for a signal that is already aborted, and when the signal aborts mid-wait', async () => {
+    const aborted = new AbortController();
+    aborted.abort();
+    let t0 = Date.now();
+    await sleep(10_000, aborted.signal);
+    expect(Date.now() - t0).to.be.below(1000);
+    const later = new AbortController();
+    t0 = Date.now();
+    setTimeout(() => later.abort(), 20);
+    await sleep(10_000, later.signal);
+    expect(Date.now() - t0).to.be.below(1000);
   });
 });
