@@ -20,8 +20,6 @@ export interface StreamRunOptions extends Omit<StreamPipelineOptions, 'trigger'>
   metricsFile: string;
   /** Stop after this long (processing-time trigger); default: until the signal aborts. */
   durationMs?: number;
-  /** Shuffle partitions of the stateful queries (fixed in the checkpoint at the first run). */
-  shufflePartitions?: number;
   /** How often progress is polled and a status line printed (ms). */
   statusEveryMs?: number;
 }
@@ -192,6 +190,11 @@ export const LIVE_TRIGGER: Trigger = { processingTime: '500 milliseconds' };
 export const STREAM_CONF: Record<string, string> = {
   'spark.sql.streaming.stateStore.providerClass': 'org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider',
   'spark.sql.streaming.stateStore.rocksdb.changelogCheckpointing.enabled': 'true',
+  // The heavy query's branches share one exchange of whole classified records (pipeline.ts, sharedClassified);
+  // nested-field pruning would give each branch a differently pruned exchange, and the source would be read
+  // once per branch again.
+  'spark.sql.optimizer.nestedSchemaPruning.enabled': 'false',
+  'spark.sql.optimizer.expression.nestedPruning.enabled': 'false',
 };
 
 /**

@@ -184,6 +184,9 @@ export async function measureThroughput(spark: SparkSession, messages: number, m
     await preloadTopic(topic, messages, bootstrap, log);
     for (const [k, v] of Object.entries(STREAM_CONF)) await spark.conf.set(k, v);
     await spark.conf.set('spark.sql.shuffle.partitions', '2');
+    // The plain query keeps Spark's default pruning (the job turns it off for its shared exchange).
+    await spark.conf.set('spark.sql.optimizer.nestedSchemaPruning.enabled', 'true');
+    await spark.conf.set('spark.sql.optimizer.expression.nestedPruning.enabled', 'true');
     const plain = spark.readStream
       .format('kafka')
       .option('kafka.bootstrap.servers', bootstrap)
