@@ -1,5 +1,6 @@
 import type { Message } from 'kafkajs';
 import { createKafka } from '../kafka/config';
+import { PerPartitionSender, topicPartitions } from '../kafka/produce';
 import type { CdcMessage } from './generator';
 
 export interface ProduceOptions {
@@ -25,8 +26,9 @@ export interface ProduceSummary {
 const BATCH = 1000;
 
 /**
- * Sends a CDC message stream in order through one idempotent producer (one request in flight, so each
- * key's events stay in order on their partition), paced to `rate` messages per second.
+ * Sends a CDC message stream in order through one idempotent producer (one request in flight, one
+ * partition per request, so each key's events stay in order on their partition), paced to `rate`
+ * messages per second.
  */
 export async function produceChanges(messages: Iterable<CdcMessage>, opts: ProduceOptions): Promise<ProduceSummary> {
   const kafka = createKafka('spark-ts-cdc-produce', opts.bootstrapServers);
@@ -42,6 +44,9 @@ export async function produceChanges(messages: Iterable<CdcMessage>, opts: Produ
   }
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   await producer.connect();
+  // One partition per produce request, every ack checked (lib/kafka/produce.ts says why); a batch not
+  // acknowledged in time fails the run.
+  const sender = new PerPartitionSender(producer, topicPartitions(kafka));
   const byKind: Record<CdcMessage['kind'], number> = { snapshot: 0, insert: 0, update: 0, delete: 0, tombstone: 0, replay: 0, malformed: 0 };
   const t0 = Date.now();
   let sent = 0;
@@ -55,7 +60,7 @@ export async function produceChanges(messages: Iterable<CdcMessage>, opts: Produ
       const wait = due - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
-    await producer.send({ topic: opts.topic, messages: batch, acks: -1 });
+    await sender.send(opts.topic, batch);
     sent += batch.length;
     batch = [];
     opts.onProgress?.(sent, byKind);

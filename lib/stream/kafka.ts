@@ -1,5 +1,6 @@
-import { CompressionTypes, type Admin, type Kafka, type Message, type Producer } from 'kafkajs';
+import type { Admin, Kafka, Message, Producer } from 'kafkajs';
 import { createKafka, resolveBootstrapServers } from '../kafka/config';
+import { PerPartitionSender, topicPartitions, type PerPartitionSenderOptions } from '../kafka/produce';
 
 /** How long connecting to an unreachable broker may take before a clear error. */
 export const CONNECT_DEADLINE_MS = 10_000;
@@ -50,19 +51,26 @@ export async function ensureTopics(admin: Admin, topics: string[], numPartitions
   }
 }
 
+/** The producer `connectIdempotentProducer` returns: a kafkajs producer with its per-partition sender. */
+export type IdempotentProducer = Producer & { readonly perPartition: PerPartitionSender };
+
 /**
  * An idempotent producer (acks from all in-sync replicas, one request in flight so retries cannot reorder
- * or duplicate), connected within the deadline.
+ * or duplicate), connected within the deadline. Send through `sendBatch`: one partition per request, every
+ * ack checked (lib/kafka/produce.ts says why).
  */
-export async function connectIdempotentProducer(kafka: Kafka, bootstrapServers?: string): Promise<Producer> {
+export async function connectIdempotentProducer(kafka: Kafka, bootstrapServers?: string, opts: PerPartitionSenderOptions = {}): Promise<IdempotentProducer> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   await connectWithin(bootstrapServers, () => producer.connect());
-  return producer;
+  return Object.assign(producer, { perPartition: new PerPartitionSender(producer, topicPartitions(kafka), opts) });
 }
 
-/** Sends one batch with acks=-1. */
-export async function sendBatch(producer: Producer, topic: string, messages: Message[]): Promise<void> {
-  await producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages });
+/**
+ * Sends one batch with acks=-1, one produce request per partition, each acknowledged or retried; resolves
+ * with the count acked per partition, or rejects with a PartialSendError (which partitions were acked).
+ */
+export async function sendBatch(producer: IdempotentProducer, topic: string, messages: Message[]): Promise<Map<number, number>> {
+  return producer.perPartition.send(topic, messages);
 }
 
 /** Every message of a topic from the beginning (tests, small topics): waits until `expected` or `idleMs` of silence. */

@@ -1,5 +1,6 @@
 import type { Message } from 'kafkajs';
 import { connectIdempotentProducer, connectWithin, ensureTopics, sendBatch, streamKafka } from './kafka';
+import { PartialSendError } from '../kafka/produce';
 import { SensorSimulator, type EventKind, type SimulatedEvent, type SimulationOptions } from './simulate';
 import { TokenBucket } from './rate';
 
@@ -18,6 +19,8 @@ export interface ProduceOptions extends SimulationOptions {
   partitions?: number;
   /** Event time of on-time readings (default Date.now). */
   clock?: () => number;
+  /** How long one partition's request is retried before its messages count as failed (default 60 s). */
+  retryDeadlineMs?: number;
 }
 
 export interface ProduceProgress {
@@ -33,6 +36,8 @@ export interface ProduceSummary extends ProduceProgress {
   counts: Record<EventKind, number>;
   /** The exact events sent (only with `record: true`). */
   events: SimulatedEvent[];
+  /** Messages acknowledged per partition (by all in-sync replicas): what the broker must hold. */
+  sentByPartition: Record<number, number>;
   /** The last send error, if any batch failed. */
   lastError?: string;
 }
@@ -55,7 +60,10 @@ export async function produceSensorData(
   } finally {
     await admin.disconnect();
   }
-  const producer = await connectIdempotentProducer(kafka, opts.bootstrapServers);
+  const producer = await connectIdempotentProducer(kafka, opts.bootstrapServers, {
+    retryDeadlineMs: opts.retryDeadlineMs,
+    onRetry: (topic, partition, e) => hooks.log?.(`retrying ${topic}/${partition}: ${(e as Error).message}`),
+  });
   const clock = opts.clock ?? Date.now;
   const maxBatch = opts.maxBatch ?? 1000;
   // About 20 sends per second at low rates keeps pacing smooth; never more than maxBatch per send.
@@ -64,6 +72,13 @@ export async function produceSensorData(
   const started = performance.now();
   let sent = 0;
   let failed = 0;
+  const sentByPartition: Record<number, number> = {};
+  const acked = (m: Map<number, number>) => {
+    for (const [p, n] of m) {
+      sentByPartition[p] = (sentByPartition[p] ?? 0) + n;
+      sent += n;
+    }
+  };
   let lastError: string | undefined;
   let lastProgress = 0;
   const progress = (): ProduceProgress => {
@@ -84,12 +99,13 @@ export async function produceSensorData(
         messages.push({ key: e.key, value: e.value });
       }
       try {
-        await sendBatch(producer, opts.topic, messages);
-        sent += n;
+        acked(await sendBatch(producer, opts.topic, messages));
       } catch (e) {
-        failed += n;
+        // The partitions that were acknowledged count as sent, the others as failed.
+        const lost = e instanceof PartialSendError ? (acked(e.acked), e.failedCount) : n;
+        failed += lost;
         lastError = (e as Error).message;
-        hooks.log?.(`send failed (${n} messages counted as failed): ${lastError}`);
+        hooks.log?.(`send failed (${lost} messages counted as failed): ${lastError}`);
       }
       const now = performance.now();
       if (hooks.onProgress && now - lastProgress >= 100) {
@@ -102,5 +118,5 @@ export async function produceSensorData(
   }
   const p = progress();
   hooks.onProgress?.(p);
-  return { ...p, topic: opts.topic, counts: { ...sim.counts }, events: sim.events, ...(lastError ? { lastError } : {}) };
+  return { ...p, topic: opts.topic, counts: { ...sim.counts }, events: sim.events, sentByPartition, ...(lastError ? { lastError } : {}) };
 }

@@ -8,7 +8,8 @@ import { LocalCluster, sparkTs, type CliRun } from '../support/cluster';
 import { SparkSession } from '../../lib/connect';
 import { createKafka } from '../../lib/kafka/config';
 import { connectIdempotentProducer, ensureTopics, readTopic, sendBatch } from '../../lib/stream/kafka';
-import { SensorSimulator, type SimulatedEvent } from '../../lib/stream/simulate';
+import { produceSensorData, type ProduceProgress, type ProduceSummary } from '../../lib/stream/producer';
+import { SensorSimulator } from '../../lib/stream/simulate';
 import { aggregate, expectedWindows } from '../../lib/stream/expected';
 import { sleep } from '../../lib/runtime/process';
 import type { CacheBenchReport } from '../../lib/cachebench/run';
@@ -122,19 +123,22 @@ describe('cluster: the same jobs on a Spark standalone cluster and 3 Kafka broke
     }
 
     const T0 = Date.UTC(2026, 0, 21, 8, 0, 0);
-    const sim = new SensorSimulator({ sensors: 3, seed: 11, anomalyRate: 0, lateRate: 0, maxLatenessMs: 1000, malformedRate: 0 });
-    const second = (t: number): SimulatedEvent[] => [0, 1, 2].map((s) => sim.make(s, T0 + t * 1000 + s * 10, 'normal'));
-    const producer = await connectIdempotentProducer(kafka, servers);
-    const sent: SimulatedEvent[] = [];
-    // One partition per request: kafkajs 2.2.4 resolves a multi-partition send whose retry finds a partition's
-    // new leader among the brokers that already answered, without sending that partition's messages
-    // (sendMessages.js, responsePerBroker) — acked messages lost when a leader dies mid-request.
-    const send = async (events: SimulatedEvent[]) => {
-      for (const e of events) {
-        await sendBatch(producer, topics.data, [{ key: e.key, value: e.value }]);
-        sent.push(e);
-      }
+    // The project's stream producer (lib/stream/producer.ts, what `stream-produce` runs): idempotent, acks=all,
+    // one partition per produce request with every ack checked. Readings in order only (no late, malformed or
+    // anomalous ones), three sensors in turn, one second of event time per three messages, so every window
+    // before the closing reading closes with every reading in it.
+    const clockFrom = (second: number) => {
+      let i = 0;
+      return () => {
+        const n = i++;
+        return T0 + (second + Math.floor(n / 3)) * 1000 + (n % 3) * 10;
+      };
     };
+    const sim = { sensors: 3, anomalyRate: 0, lateRate: 0, maxLatenessMs: 1000, malformedRate: 0, record: true };
+    const retries: string[] = [];
+    const produce = (seed: number, from: number, count: number, rate: number, onProgress?: (p: ProduceProgress) => void) =>
+      produceSensorData({ ...sim, seed, topic: topics.data, bootstrapServers: servers, rate, count, partitions: 2, clock: clockFrom(from) }, { onProgress, log: (l) => retries.push(l) });
+    const runs: ProduceSummary[] = [];
     const dir = path.join(work, `stream-${id}`);
     const jobArgs = (trigger: string, metrics: string) => [
       'submit', '--master', master, '--no-progress', 'stream', '--',
@@ -144,9 +148,13 @@ describe('cluster: the same jobs on a Spark standalone cluster and 3 Kafka broke
     ];
     let restart: Promise<CliRun> | undefined;
     let killedPid = 0;
+    let sentAtKill = 0;
+    const closer = new SensorSimulator({ ...sim, seed: 13 }).make(0, T0 + 3_600_000, 'normal'); // closes every window before it
+    let closerAcked = new Map<number, number>();
+    runs.push(await produce(11, 0, 120, 0)); // seconds 0..39
+    const job = sparkTs(jobArgs('processing-time=1s', 'm1.json'), cluster.env);
+    let jobEnded = false;
     try {
-      for (let t = 0; t < 40; t++) await send(second(t));
-      const job = sparkTs(jobArgs('processing-time=1s', 'm1.json'), cluster.env);
       const firstCommit = path.join(dir, 'checkpoint', 'aggregates_10s', 'commits', '0');
       const t0 = Date.now();
       while (!fs.existsSync(firstCommit)) {
@@ -154,25 +162,38 @@ describe('cluster: the same jobs on a Spark standalone cluster and 3 Kafka broke
         const early = await Promise.race([job, sleep(250).then(() => undefined)]);
         if (early) throw new Error(`the stream job ended early (exit ${early.code}):\n${early.stderr.slice(-3000)}`);
       }
-      // The producer keeps sending, a second of readings every 150 ms, while a broker dies and comes back.
-      for (let t = 40; t < 120; t++) {
-        if (t === 50) {
-          const b = cluster.kafka().brokers!.find((x) => x.node_id === victim)!;
-          killedPid = b.pid;
-          process.kill(-b.pid, 'SIGKILL');
-        }
-        if (t === 80) restart = sparkTs(['up', 'kafka', '--brokers', '3'], cluster.env); // restarts the dead one; sending goes on
-        await send(second(t));
-        await sleep(150);
-      }
+      // Seconds 40..159 at 60 messages/s (3 per request batch, spanning both partitions): the leader of
+      // partition 0 is SIGKILLed after 30 acked messages, and restarted once 150 were acked (after the
+      // failover), while the producer goes on.
+      runs.push(
+        await produce(12, 40, 360, 60, (p) => {
+          if (!killedPid && p.sent >= 30) {
+            sentAtKill = p.sent;
+            const b = cluster.kafka().brokers!.find((x) => x.node_id === victim)!;
+            killedPid = b.pid;
+            process.kill(-b.pid, 'SIGKILL');
+          }
+          if (killedPid && !restart && p.sent >= 150) restart = sparkTs(['up', 'kafka', '--brokers', '3'], cluster.env);
+        }),
+      );
+      expect(killedPid, 'the broker was killed while the producer ran').to.be.greaterThan(0);
+      expect(sentAtKill).to.be.below(150);
+      expect(restart, 'the broker was restarted while the producer ran').to.not.equal(undefined);
       ok(await restart!, 'spark-ts up kafka --brokers 3 (restart of the killed broker)');
-      await send([0, 1, 2].map((s) => sim.make(s, T0 + 3_600_000, 'normal'))); // closes every window before it
+      const producer = await connectIdempotentProducer(kafka, servers);
+      try {
+        closerAcked = await sendBatch(producer, topics.data, [{ key: closer.key, value: closer.value }]);
+      } finally {
+        await producer.disconnect();
+      }
       await sleep(3000);
       process.kill(job.pid!, 'SIGINT');
       const ended = await job;
+      jobEnded = true;
       expect(ended.code, ended.stderr.slice(-3000)).to.equal(130);
     } finally {
-      await producer.disconnect();
+      if (!jobEnded && job.pid) process.kill(job.pid, 'SIGKILL'); // a failure above leaves no job behind
+      await restart;
     }
     const back = cluster.kafka().brokers!.find((x) => x.node_id === victim)!;
     expect(back.pid).not.to.equal(killedPid);
@@ -180,7 +201,19 @@ describe('cluster: the same jobs on a Spark standalone cluster and 3 Kafka broke
     // Whatever the first run had not processed: the same checkpoint, available-now.
     ok(await sparkTs(jobArgs('available-now', 'm2.json'), cluster.env), 'stream (available-now)');
 
-    // The producer lost nothing and doubled nothing: the broker has exactly what was sent.
+    // The producer lost nothing and doubled nothing: per partition, the broker holds exactly what was acked.
+    for (const r of runs) expect(r.failed, `failed sends (${r.lastError})`).to.equal(0);
+    expect(runs.map((r) => r.sent)).to.deep.equal([120, 360]);
+    const acked: Record<number, number> = {};
+    for (const m of [...runs.map((r) => new Map(Object.entries(r.sentByPartition).map(([p, n]) => [Number(p), n]))), closerAcked])
+      for (const [p, n] of m) acked[p] = (acked[p] ?? 0) + n;
+    const admin2 = kafka.admin();
+    await admin2.connect();
+    const offsets = await admin2.fetchTopicOffsets(topics.data).finally(() => admin2.disconnect());
+    const onBroker = Object.fromEntries(offsets.map((o) => [o.partition, Number(o.high) - Number(o.low)]));
+    console.log(`      (producer through the broker kill: acked per partition ${JSON.stringify(acked)}, broker offsets ${JSON.stringify(onBroker)}, ${retries.length} request(s) retried beyond kafkajs's own retries; 360 messages in ${(runs[1].elapsedMs / 1000).toFixed(1)} s, 6 s without the failure)`);
+    expect(onBroker).to.deep.equal(acked);
+    const sent = [...runs.flatMap((r) => r.events), closer];
     const stored = await readTopic(kafka, topics.data, { timeoutMs: 60_000 });
     expect(stored.length).to.equal(sent.length);
     expect(stored.map((m) => m.value).sort()).to.deep.equal(sent.map((e) => e.value).sort());
@@ -193,7 +226,7 @@ describe('cluster: the same jobs on a Spark standalone cluster and 3 Kafka broke
         .map((r) => ({ key: `${r.sensor_id}@${micros(r.window_start)}`, readings: Number(r.readings as bigint), avg: r.temperature_avg as number, min: r.temperature_min as number, max: r.temperature_max as number }))
         .sort((a, b) => a.key.localeCompare(b.key));
       const expected = expectedWindows([sent.map((e) => e.reading)], { windowMs: 10_000, watermarkMs: 10_000 }).map(aggregate);
-      expect(expected).to.have.length(36);
+      expect(expected).to.have.length(3 * 16); // 3 sensors, seconds 0..159
       expect(got).to.deep.equal(
         expected
           .map((e) => ({ key: `${e.sensor_id}@${e.window_start}`, readings: e.readings, avg: e.temperature_avg, min: e.temperature_min, max: e.temperature_max }))

@@ -57,15 +57,28 @@ export class LocalCluster {
   upOutput = '';
 
   async up(workers: number, brokers: number): Promise<void> {
-    const [spark, master, ui, ...kafka] = await Promise.all(Array.from({ length: 3 + 2 * brokers }, () => freePort()));
+    // The ports the session exported (SPARK_TS_MASTER_PORT, SPARK_TS_MASTER_UI_PORT, SPARK_TS_KAFKA_BROKER_PORTS,
+    // SPARK_TS_KAFKA_CONTROLLER_PORTS) when set, so parallel sessions on one machine keep to their own; else
+    // free ones. The cluster's Connect server never takes SPARK_TS_SPARK_PORT: the suite's local server has it.
+    const given = (name: string): number | undefined => (Number(process.env[name]) > 0 ? Number(process.env[name]) : undefined);
+    const list = (name: string): number[] | undefined => {
+      const ports = process.env[name]?.split(',').map((p) => Number(p.trim())).filter((p) => p > 0);
+      return ports && ports.length >= brokers ? ports.slice(0, brokers) : undefined;
+    };
+    const free = async (n: number) => Promise.all(Array.from({ length: n }, () => freePort()));
+    const spark = (await free(1))[0];
+    const master = given('SPARK_TS_MASTER_PORT') ?? (await free(1))[0];
+    const ui = given('SPARK_TS_MASTER_UI_PORT') ?? (await free(1))[0];
+    const brokerPorts = list('SPARK_TS_KAFKA_BROKER_PORTS') ?? (await free(brokers));
+    const controllerPorts = list('SPARK_TS_KAFKA_CONTROLLER_PORTS') ?? (await free(brokers));
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       SPARK_TS_RUN_DIR: this.runDir,
       SPARK_TS_SPARK_PORT: String(spark),
       SPARK_TS_MASTER_PORT: String(master),
       SPARK_TS_MASTER_UI_PORT: String(ui),
-      SPARK_TS_KAFKA_BROKER_PORTS: kafka.slice(0, brokers).join(','),
-      SPARK_TS_KAFKA_CONTROLLER_PORTS: kafka.slice(brokers).join(','),
+      SPARK_TS_KAFKA_BROKER_PORTS: brokerPorts.join(','),
+      SPARK_TS_KAFKA_CONTROLLER_PORTS: controllerPorts.join(','),
       SPARK_TS_DRIVER_MEMORY: process.env.SPARK_TS_DRIVER_MEMORY ?? '2g',
     };
     // Only the cluster's own state decides where jobs go.
