@@ -306,6 +306,8 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
         lastActivity = Date.now();
         if (pending >= commitEvents || Date.now() - lastCommitAt >= commitMs) await commitNow();
         lastBatchEnd = Date.now();
+        // Idle is counted from the end of the last batch: a long commit (a loaded disk) is not idleness.
+        lastActivity = lastBatchEnd;
         await heartbeat();
       } catch (e) {
         fatal = e as Error;
