@@ -37,6 +37,7 @@ async function main(): Promise<void> {
     .option('checkpoint-ms', { type: 'number', default: 5_000 })
     .option('commit-events', { type: 'number', describe: 'store commit every N events (default: the consumer\'s, 50,000)' })
     .option('commit-ms', { type: 'number', describe: 'or every M ms (default: the consumer\'s, 1,000)' })
+    .option('until-idle', { type: 'number', default: 5, describe: 'stop after S seconds without events (raise it on a loaded machine, where a fetch can take that long)' })
     .option('keep-topic', { type: 'boolean', default: false })
     .option('topic', { type: 'string', describe: 'an existing topic to apply (from an earlier --keep-topic run)' })
     .option('out', { type: 'string', default: 'reports/cdc-bench.json' })
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
     // A fresh group, so a topic can be applied again (--topic).
     groupId: `cdc-bench-${randomUUID()}`,
     lambda: 1,
-    untilIdleSec: 5,
+    untilIdleSec: args['until-idle'],
     checkpointEvents: args['checkpoint-events'],
     checkpointMs: args['checkpoint-ms'],
     commitEvents: args['commit-events'],
