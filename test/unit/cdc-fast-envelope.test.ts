@@ -32,7 +32,7 @@ function check(key: Buffer | null, value: Buffer | null, spec: FeatureSpec, labe
 /** Debezium-like variants of a bare envelope: lower-case columns, a richer source block, other spacing. */
 function variants(value: string): string[] {
   const lower = value.replace(/"([A-Za-z_0-9]+)":/g, (_m, k: string) => (['before', 'after', 'op', 'ts_ms', 'source', 'lsn', 'table', 'snapshot'].includes(k) ? `"${k}":` : `"${k.toLowerCase()}":`));
-  const richSource = value.replace('"source":{', '"source":{"version":"3.7.0.Final","connector":"postgresql","name":"spark_ts","ts_ms":1,"snapshot":"false","db":"spark_ts","schema":"public","txId":77,"xmin":null,');
+  const richSource = value.replace('"source":{', '"source":{"version":"3.7.0.Final","connector":"postgresql","name":"spark_ts","ts_ms":1,"snapshot":"false","db":"spark_ts","sequence":"[\\"24023928\\",\\"24023984\\"]","note":"caf\\u00e9 \\/ \\t","schema":"public","txId":77,"xmin":null,');
   const spaced = value.replace(/,/g, ', ').replace(/:/g, ' : ').replace(/^\{/, ' \n{\t');
   const reordered = (() => {
     const o = JSON.parse(value) as Record<string, unknown>;
