@@ -4,6 +4,7 @@ import type { Consumer, EachBatchPayload, Producer, Admin, Message } from 'kafka
 import { createKafka } from '../kafka/config';
 import { writeFileAtomic } from './atomic';
 import { parseMessage } from './envelope';
+import { parseForModel } from './fast-envelope';
 import { applyTruncate } from './truncate';
 import { defaultSpec } from './features';
 import { buildModelFile, evaluateState, type ModelFile, type StampedEvaluation } from './model-file';
@@ -269,7 +270,8 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
           if (offset < expected) continue;
           expected = offset + 1;
           count++;
-          const parsed = parseMessage(m.key, m.value, state.config);
+          // The byte-level fast path for plain envelopes; anything else (or anything doubtful) goes through parseMessage.
+          const parsed = parseForModel(m.key, m.value, state.config) ?? parseMessage(m.key, m.value, state.config);
           if (parsed.kind === 'tombstone') {
             state.counters.tombstones++;
             continue;
@@ -304,6 +306,8 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
         lastActivity = Date.now();
         if (pending >= commitEvents || Date.now() - lastCommitAt >= commitMs) await commitNow();
         lastBatchEnd = Date.now();
+        // Idle is counted from the end of the last batch: a long commit (a loaded disk) is not idleness.
+        lastActivity = lastBatchEnd;
         await heartbeat();
       } catch (e) {
         fatal = e as Error;

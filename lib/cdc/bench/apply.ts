@@ -6,7 +6,8 @@
  *
  *   node -r ts-node/register/transpile-only lib/cdc/bench/apply.ts --updates 1000000
  *   options: --updates N --snapshot-rows N (synthetic rows instead of the CSV) --csv PATH --seed S
- *            --checkpoint-events N --checkpoint-ms MS --keep-topic --out reports/cdc-bench.json
+ *            --checkpoint-events N --checkpoint-ms MS --commit-events N --commit-ms MS --keep-topic
+ *            --out reports/cdc-bench.json
  *            --topic NAME (apply a topic produced by an earlier --keep-topic run; nothing is produced)
  * Besides the wall-clock rate it reports the consumer's CPU seconds (user + system of this process over
  * the apply) and events per CPU second: on a shared, loaded machine that is the figure that compares.
@@ -34,6 +35,9 @@ async function main(): Promise<void> {
     .option('seed', { type: 'number', default: 42 })
     .option('checkpoint-events', { type: 'number', default: 10_000 })
     .option('checkpoint-ms', { type: 'number', default: 5_000 })
+    .option('commit-events', { type: 'number', describe: 'store commit every N events (default: the consumer\'s, 50,000)' })
+    .option('commit-ms', { type: 'number', describe: 'or every M ms (default: the consumer\'s, 1,000)' })
+    .option('until-idle', { type: 'number', default: 5, describe: 'stop after S seconds without events (raise it on a loaded machine, where a fetch can take that long)' })
     .option('keep-topic', { type: 'boolean', default: false })
     .option('topic', { type: 'string', describe: 'an existing topic to apply (from an earlier --keep-topic run)' })
     .option('out', { type: 'string', default: 'reports/cdc-bench.json' })
@@ -73,9 +77,11 @@ async function main(): Promise<void> {
     // A fresh group, so a topic can be applied again (--topic).
     groupId: `cdc-bench-${randomUUID()}`,
     lambda: 1,
-    untilIdleSec: 5,
+    untilIdleSec: args['until-idle'],
     checkpointEvents: args['checkpoint-events'],
     checkpointMs: args['checkpoint-ms'],
+    commitEvents: args['commit-events'],
+    commitMs: args['commit-ms'],
     progressMs: 2000,
     log,
     onProgress: (s) => {
@@ -102,6 +108,8 @@ async function main(): Promise<void> {
       checkpoints: summary.checkpoints,
       checkpoint_events: args['checkpoint-events'],
       checkpoint_ms: args['checkpoint-ms'],
+      commit_events: args['commit-events'] ?? null,
+      commit_ms: args['commit-ms'] ?? null,
       peak_rss_mb: Math.round(peakRss / 2 ** 20),
       max_lag: Math.max(0, ...samples.map((s) => s.lag)),
       final_lag: samples.length ? samples[samples.length - 1].lag : null,
