@@ -44,6 +44,27 @@ export function expectedWindows(batches: SensorReading[][], opts: { windowMs: nu
   return [...windows.values()].filter((w) => w.window_end <= finalWatermark).sort((a, b) => a.sensor_id.localeCompare(b.sensor_id) || a.window_start - b.window_start);
 }
 
+/**
+ * Windows of `windowMs` sliding by `slideMs` built from closed `partialMs` tumbling windows (the job's 1 min
+ * windows are merged from its 10 s partials): a reading counts in a window exactly when it counts in its
+ * partial window; a window is emitted once the final watermark passes its end.
+ */
+export function expectedChainedWindows(batches: SensorReading[][], opts: { partialMs: number; windowMs: number; slideMs: number; watermarkMs: number }): ExpectedWindow[] {
+  const finalWatermark = Math.max(...batches.flat().map((r) => r.ts)) - opts.watermarkMs;
+  const windows = new Map<string, ExpectedWindow>();
+  for (const p of expectedWindows(batches, { windowMs: opts.partialMs, watermarkMs: opts.watermarkMs })) {
+    for (let start = Math.floor(p.window_start / opts.slideMs) * opts.slideMs; start > p.window_start - opts.windowMs; start -= opts.slideMs) {
+      const end = start + opts.windowMs;
+      if (end > finalWatermark || p.window_end > end) continue;
+      const key = `${p.sensor_id}|${start}`;
+      let w = windows.get(key);
+      if (!w) windows.set(key, (w = { sensor_id: p.sensor_id, window_start: start, window_end: end, readings: [] }));
+      w.readings.push(...p.readings);
+    }
+  }
+  return [...windows.values()].sort((a, b) => a.sensor_id.localeCompare(b.sensor_id) || a.window_start - b.window_start);
+}
+
 export interface ExpectedAggregate extends AggregateFigures {
   window_start: number;
   window_end: number;

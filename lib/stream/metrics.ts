@@ -174,6 +174,17 @@ export class AggregateLatencyTracker {
     this.consumer = this.kafka.consumer({ groupId: `spark-ts-stream-latency-${process.pid}-${Date.now()}` });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: false });
+    // run() returns before the group is joined; a short job could finish (and drain() give up) before this
+    // consumer has its partitions, counting nothing. So start() returns only once it has joined.
+    const consumer = this.consumer;
+    const joined = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`latency consumer of ${this.topic}: no group join within 60 s`)), 60_000);
+      const off = consumer.on(consumer.events.GROUP_JOIN, () => {
+        clearTimeout(timer);
+        off();
+        resolve();
+      });
+    });
     await this.consumer.run({
       eachMessage: async ({ message }) => {
         const received = Date.now();
@@ -192,6 +203,7 @@ export class AggregateLatencyTracker {
       },
     });
     for (const o of offsets) this.consumer.seek({ topic: this.topic, partition: o.partition, offset: o.high });
+    await joined;
   }
 
   /** Waits until no message came for `idleMs` (at most `maxMs`), e.g. after the queries stopped. */

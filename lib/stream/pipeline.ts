@@ -133,6 +133,52 @@ export function windowAggregates(valid: DataFrame, windowDuration: string, slide
 }
 
 /**
+ * The 1 min windows sliding by 10 s, from 10 s partial sums (chained aggregations, one query): each reading
+ * is summed once into its 10 s partial, and a 1 min window merges its six partials, instead of every reading
+ * being expanded into its six 1 min windows (measured: that expansion was a quarter of the heavy query's
+ * CPU). Sums of 1/16-quantized values are exact, so the mean and the variance (Σx² − (Σx)²/n)/(n − 1) are
+ * as exact as Spark's own. A reading counts in a 1 min window exactly when it counts in its 10 s window.
+ */
+export function minuteWindowsFromPartials(valid: DataFrame): DataFrame {
+  return valid
+    .groupBy(window(col('event_time'), '10 seconds').alias('w'), col('sensor_id'))
+    .agg(
+      expr('count(*)').alias('n'),
+      expr('sum(temperature)').alias('t_sum'),
+      expr('sum(temperature * temperature)').alias('t_sq'),
+      expr('min(temperature)').alias('t_min'),
+      expr('max(temperature)').alias('t_max'),
+      expr('sum(humidity)').alias('h_sum'),
+      expr('sum(pressure)').alias('p_sum'),
+      expr('max(ts)').alias('last_ts'),
+    )
+    .groupBy(window(expr('window_time(w)'), '1 minute', '10 seconds').alias('window'), col('sensor_id'))
+    .agg(
+      expr('sum(n)').alias('readings'),
+      expr('sum(t_sum)').alias('t_sum'),
+      expr('sum(t_sq)').alias('t_sq'),
+      expr('min(t_min)').alias('temperature_min'),
+      expr('max(t_max)').alias('temperature_max'),
+      expr('sum(h_sum)').alias('h_sum'),
+      expr('sum(p_sum)').alias('p_sum'),
+      expr('max(last_ts)').alias('last_event_ts'),
+    )
+    .selectExpr(
+      'sensor_id',
+      'window.start AS window_start',
+      'window.end AS window_end',
+      'readings',
+      't_sum / readings AS temperature_avg',
+      'temperature_min',
+      'temperature_max',
+      'CASE WHEN readings > 1 THEN sqrt(greatest((t_sq - t_sum * t_sum / readings) / (readings - 1), 0D)) END AS temperature_stddev',
+      'h_sum / readings AS humidity_avg',
+      'p_sum / readings AS pressure_avg',
+      'last_event_ts',
+    );
+}
+
+/**
  * The 10 s tumbling windows, ONE stateful aggregation for both the aggregates and the z-scores: the pinned
  * figures, and per z-score metric the window's mean and variance with the list of its readings (every
  * reading's z needs the window's final statistics, so the readings wait in the state until it closes).
@@ -288,7 +334,7 @@ export function heavyPlan(spark: SparkSession, o: StreamPipelineOptions, topics:
   );
   const invalidMessages = invalid.selectExpr(`explode(CASE WHEN reason LIKE 'out_of_bounds:%' THEN array(${dlq}, ${oob}) ELSE array(${dlq}) END) AS m`);
   const closedWindows = windowMessages(tenSecondWindows(validReadings(classified(), o.watermarkMs)), topics);
-  const minuteMessages = windowAggregates(validReadings(classified(), o.watermarkMs), '1 minute', '10 seconds').selectExpr(
+  const minuteMessages = minuteWindowsFromPartials(validReadings(classified(), o.watermarkMs)).selectExpr(
     `${message('sensor_id', [...AGGREGATE_COLUMNS, 'last_event_ts'].map((c): [string, string] => [c, c]), topics.aggregates1m)} AS m`,
   );
   return invalidMessages

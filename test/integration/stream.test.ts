@@ -11,7 +11,7 @@ import type { JobContext } from '../../lib/cli/job';
 import streamJob from '../../jobs/stream';
 import { connectIdempotentProducer, ensureTopics, readTopic, sendBatch, streamKafka } from '../../lib/stream/kafka';
 import { SensorSimulator, type EventKind, type SimulatedEvent } from '../../lib/stream/simulate';
-import { aggregate, expectedWindows, expectedZscoreAlerts } from '../../lib/stream/expected';
+import { aggregate, expectedChainedWindows, expectedWindows, expectedZscoreAlerts } from '../../lib/stream/expected';
 import type { AggregateMessage, AlertMessage, SensorReading } from '../../lib/stream/sensors';
 import { sparkRemote } from '../../lib/runtime/spark-server';
 
@@ -235,9 +235,10 @@ describe('stream job (Kafka + Spark, available-now)', function () {
     for (const e of lateOutside) expect(counted.has(`${e.key}#${e.reading.seq}`), 'late outside the watermark dropped').to.equal(false);
     for (const e of lateInside) expect(counted.has(`${e.key}#${e.reading.seq}`), 'late inside the watermark counted').to.equal(true);
 
-    // aggregates_1m (1 min windows sliding by 10 s): the windows and their reading counts.
+    // aggregates_1m (1 min windows sliding by 10 s, merged from the 10 s partials): the windows and their
+    // reading counts; a reading counts in a 1 min window exactly when it counts in its 10 s window.
     const rows1m = await readParquet(spark, path.join(dir, 'out', 'aggregates_1m'));
-    const expected1m = expectedWindows(batches, { windowMs: 60_000, slideMs: 10_000, watermarkMs: WATERMARK_MS }).map(aggregate);
+    const expected1m = expectedChainedWindows(batches, { partialMs: 10_000, windowMs: 60_000, slideMs: 10_000, watermarkMs: WATERMARK_MS }).map(aggregate);
     const got1m = rows1m.map((r) => `${r.sensor_id}@${micros(r.window_start)}=${r.readings}`).sort();
     expect(got1m).to.deep.equal(expected1m.map((e) => `${e.sensor_id}@${e.window_start}=${e.readings}`).sort());
 
