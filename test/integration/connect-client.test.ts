@@ -159,4 +159,24 @@ describe('connect client: errors, functions, createDataFrame (live server)', fun
     const df = spark.createDataFrame([{ id: 1, p: null }, { id: 2, p: { x: 5 } }], 'id INT, p STRUCT<x: INT NOT NULL>');
     expect(await df.orderBy('id').collect()).to.deep.equal([{ id: 1, p: null }, { id: 2, p: { x: 5 } }]);
   });
+
+  it('leaving a toLocalIterator early (break) releases the running operation on the server', async () => {
+    // 10,000 partitions of 100,000 rows: the first rows arrive at once, the whole job would take many minutes.
+    const big = spark.range(0, 1_000_000_000, 1, 10_000);
+    let seen = 0;
+    for await (const row of big.toLocalIterator({ tags: ['h15-left-early'] })) {
+      expect(row.id).to.equal(0n);
+      seen++;
+      break;
+    }
+    expect(seen).to.equal(1);
+    // ReleaseExecute(release_all) went out before the loop was left: the server no longer has the operation.
+    expect(await spark.interruptTag('h15-left-early')).to.deep.equal([]);
+
+    // The control: an iterator that is merely paused (no break, no return()) keeps its operation running.
+    const paused = big.toLocalIterator({ tags: ['h15-paused'] });
+    expect((await paused.next()).value).to.deep.equal({ id: 0n });
+    expect(await spark.interruptTag('h15-paused')).to.have.length(1);
+    await paused.return(undefined).catch(() => undefined);
+  });
 });
