@@ -10,7 +10,7 @@ import { appendRows, recordBatchesFromIPC, rowsFromBatch, tableFromBatches, type
 import { columnsFromTable, lazyRowsFromBatch, type LazyRow, type ResultColumns } from './results';
 import { StorageLevel } from './storage-level';
 import type { Observation } from './observation';
-import { DataFrameWriter, DataStreamWriter } from './writer';
+import { DataFrameWriter, DataFrameWriterV2, DataStreamWriter } from './writer';
 import type { SparkSession } from './session';
 import type { SparkValue } from './values';
 
@@ -676,6 +676,11 @@ export class DataFrame {
 
   get write(): DataFrameWriter {
     return new DataFrameWriter(this);
+  }
+
+  /** A DataFrameWriterV2 for the catalog table `table` (PySpark's `writeTo`). */
+  writeTo(table: string): DataFrameWriterV2 {
+    return new DataFrameWriterV2(this, table);
   }
 
   get writeStream(): DataStreamWriter {

@@ -429,3 +429,13 @@ export function transform_keys(c: ColumnOrName, f: (k: Column, v: Column) => Col
 export function map_zip_with(left: ColumnOrName, right: ColumnOrName, f: (k: Column, v1: Column, v2: Column) => Column): Column {
   return new Column(fn('map_zip_with', [toColumnExpr(left), toColumnExpr(right), lambda(f as (...a: Column[]) => Column, 3)]));
 }
+
+// ---- partition transforms, only meaningful in `df.writeTo(t).partitionedBy(...)` (as in PySpark)
+export const years = (c: ColumnOrName): Column => call('years', c);
+export const months = (c: ColumnOrName): Column => call('months', c);
+export const days = (c: ColumnOrName): Column => call('days', c);
+export const hours = (c: ColumnOrName): Column => call('hours', c);
+/** The `bucket(numBuckets, col)` partition transform. */
+export function bucket(numBuckets: number | Column, c: ColumnOrName): Column {
+  return new Column(fn('bucket', [toExpr(numBuckets), toColumnExpr(c)]));
+}

@@ -47,7 +47,7 @@ export { Column, type ColumnOrName, type ColumnOrLiteral } from './column';
 export { functions };
 export { Window, WindowSpec } from './window';
 export { DataFrameReader, DataStreamReader } from './reader';
-export { DataFrameWriter, DataStreamWriter, type SaveMode, type OutputMode, type Trigger } from './writer';
+export { DataFrameWriter, DataFrameWriterV2, DataStreamWriter, type SaveMode, type OutputMode, type Trigger } from './writer';
 export { StreamingQuery, StreamingQueryManager, type StreamingQueryStatus, type StreamingQueryProgress } from './streaming';
 export { StorageLevel } from './storage-level';
 export { Observation } from './observation';

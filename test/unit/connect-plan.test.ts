@@ -234,6 +234,40 @@ describe('connect plans @unit', () => {
     expect(shape(client.lastPlan.command)?.sql_command?.input?.sql?.pos_arguments).to.deep.equal([{ literal: { boolean: true } }]);
   });
 
+  it('writeTo builds WriteOperationV2 with provider, options, properties, transforms and the mode of each call', async () => {
+    const w = () => base.writeTo('cat.db.t').using('iceberg').option('x', 1).tableProperty('p', 'v').partitionedBy(F.years('ts'), F.bucket(4, 'id'), 'k');
+    await w().create();
+    expect(shape(client.lastPlan.command?.write_operation_v2)).to.deep.equal({
+      input: input(),
+      table_name: 'cat.db.t',
+      provider: 'iceberg',
+      partitioning_columns: [
+        { unresolved_function: { function_name: 'years', arguments: [attr('ts')], is_distinct: false } },
+        { unresolved_function: { function_name: 'bucket', arguments: [int(4), attr('id')], is_distinct: false } },
+        attr('k'),
+      ],
+      options: { x: '1' },
+      table_properties: { p: 'v' },
+      mode: 'MODE_CREATE',
+      clustering_columns: [],
+    });
+    const modes: Array<[() => Promise<void>, string]> = [
+      [() => w().replace(), 'MODE_REPLACE'],
+      [() => w().createOrReplace(), 'MODE_CREATE_OR_REPLACE'],
+      [() => base.writeTo('t').append(), 'MODE_APPEND'],
+      [() => base.writeTo('t').overwritePartitions(), 'MODE_OVERWRITE_PARTITIONS'],
+      [() => base.writeTo('t').overwrite(F.col('k').eq(1)), 'MODE_OVERWRITE'],
+    ];
+    for (const [run, mode] of modes) {
+      await run();
+      expect(client.lastPlan.command?.write_operation_v2?.mode, mode).to.equal(mode);
+    }
+    expect(shape(client.lastPlan.command?.write_operation_v2?.overwrite_condition)).to.deep.equal(shape(F.col('k').eq(1).expr));
+    expect(client.lastPlan.command?.write_operation_v2?.provider).to.equal(undefined);
+    await base.writeTo('t').clusterBy('a', 'b').append();
+    expect(client.lastPlan.command?.write_operation_v2?.clustering_columns).to.deep.equal(['a', 'b']);
+  });
+
   it('write and writeStream build WriteOperation and WriteStreamOperationStart', async () => {
     await base.write.mode('overwrite').format('parquet').option('compression', 'zstd').partitionBy('k').save('/out');
     expect(shape(client.lastPlan.command?.write_operation)).to.deep.equal({
