@@ -48,7 +48,7 @@ export { functions };
 export { Window, WindowSpec } from './window';
 export { DataFrameReader, DataStreamReader } from './reader';
 export { DataFrameWriter, DataFrameWriterV2, DataStreamWriter, type SaveMode, type OutputMode, type Trigger } from './writer';
-export { StreamingQuery, StreamingQueryManager, type StreamingQueryStatus, type StreamingQueryProgress } from './streaming';
+export { StreamingQuery, StreamingQueryManager, type StreamingQueryStatus, type StreamingQueryProgress, type StreamingQueryListener, type QueryStartedEvent, type QueryProgressEvent, type QueryIdleEvent, type QueryTerminatedEvent } from './streaming';
 export { StorageLevel } from './storage-level';
 export { Observation } from './observation';
 export { LogisticRegression, LogisticRegressionModel, VectorAssembler, type LogisticRegressionParams } from './ml';

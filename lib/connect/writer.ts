@@ -192,6 +192,7 @@ export class DataStreamWriter extends BaseWriter {
     const responses = await this.df.session.executeCommand({ write_stream_operation_start: op }, opts);
     const result = responses.find((r) => r.write_stream_operation_start_result)?.write_stream_operation_start_result;
     if (!result?.query_id) throw new Error('the server did not return a streaming query id');
+    if (result.query_started_event_json) this.df.session.streams.postQueryStarted(result.query_started_event_json);
     return new StreamingQuery(this.df.session, result.query_id.id, result.query_id.run_id, result.name || null);
   }
 }

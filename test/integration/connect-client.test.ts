@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ensureSpark } from '../support/servers';
-import { SparkSession, AnalysisException, DateTimeException, Observation, SparkConnectError, functions as F } from '../../lib/connect';
+import { SparkSession, type StreamingQueryListener, type QueryStartedEvent, type QueryProgressEvent, type QueryTerminatedEvent, AnalysisException, DateTimeException, Observation, SparkConnectError, functions as F } from '../../lib/connect';
 import { embeddedSparkRemote } from '../../lib/runtime/spark-server';
 
 async function failure(p: Promise<unknown>): Promise<SparkConnectError> {
@@ -213,5 +213,39 @@ describe('connect client: errors, functions, createDataFrame (live server)', fun
     } finally {
       await spark.sql(`DROP TABLE IF EXISTS ${table}`);
     }
+  });
+
+  it('StreamingQueryListener: started, progress and terminated events of the session\'s queries reach the listener', async () => {
+    const started: QueryStartedEvent[] = [];
+    const terminated: QueryTerminatedEvent[] = [];
+    const progress: QueryProgressEvent[] = [];
+    let firstProgress!: () => void;
+    let ended!: () => void;
+    const gotProgress = new Promise<void>((r) => (firstProgress = r));
+    const gotTerminated = new Promise<void>((r) => (ended = r));
+    const listener: StreamingQueryListener = {
+      onQueryStarted: (e) => started.push(e),
+      onQueryProgress: (e) => { progress.push(e); firstProgress(); },
+      onQueryTerminated: (e) => { terminated.push(e); ended(); },
+    };
+    await spark.streams.addListener(listener);
+    expect(spark.streams.listListeners()).to.deep.equal([listener]);
+    const q = await spark.readStream.format('rate').option('rowsPerSecond', 50).load()
+      .writeStream.format('noop').queryName('h15_listener').trigger({ processingTime: '300 milliseconds' }).start();
+    try {
+      await gotProgress;
+    } finally {
+      await q.stop();
+    }
+    await gotTerminated;
+    await spark.streams.removeListener(listener);
+    expect(spark.streams.listListeners()).to.deep.equal([]);
+
+    expect(started.map((e) => [e.id, e.runId, e.name])).to.deep.equal([[q.id, q.runId, 'h15_listener']]);
+    expect(progress[0]!.progress.id).to.equal(q.id);
+    expect(progress[0]!.progress.name).to.equal('h15_listener');
+    expect(progress[0]!.progress.batchId).to.be.a('number');
+    expect(terminated.map((e) => [e.id, e.runId, e.exception])).to.deep.equal([[q.id, q.runId, null]]);
+    expect(spark.streams.listenerBusError).to.equal(undefined);
   });
 });
