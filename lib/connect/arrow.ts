@@ -150,18 +150,160 @@ function objectsFromColumns(keys: string[]): ObjectsFromColumns {
 
 /** Rows of one record batch or of one IPC stream's bytes; for streaming results without holding a Table. */
 export function rowsFromBatch(batch: RecordBatch | Uint8Array, schema?: StructType): Row[] {
-  if (batch instanceof Uint8Array) return recordBatchesFromIPC(batch).flatMap((b) => rowsFromBatch(b, schema));
-  const names = schema && schema.fields.length === batch.schema.fields.length ? schema.fields.map((f) => f.name) : batch.schema.fields.map((f) => f.name);
-  return objectsFromColumns(rowKeys(names))(columnsFromBatch(batch, schema), batch.numRows);
+  const out: Row[] = [];
+  if (batch instanceof Uint8Array) for (const b of recordBatchesFromIPC(batch)) appendRows(b, schema, out);
+  else appendRows(batch, schema, out);
+  return out;
+}
+
+/**
+ * Append the rows of a record batch to `out`, in one pass: a function generated once per (keys, column
+ * kinds) reads every fixed-width column straight from its typed array inside one object literal per row.
+ * No per-column value arrays, no per-value closure calls; only the values themselves are allocated.
+ */
+export function appendRows(batch: RecordBatch, schema: StructType | undefined, out: Row[]): void {
+  const sparkFields = schema && schema.fields.length === batch.schema.fields.length ? schema.fields : undefined;
+  const names = sparkFields ? sparkFields.map((f) => f.name) : batch.schema.fields.map((f) => f.name);
+  const keys = rowKeys(names);
+  const n = batch.numRows;
+  if (keys.length === 0 || keys.length > 256 || keys.includes('__proto__')) {
+    const rows = objectsFromColumns(keys)(columnsFromBatch(batch, schema), n);
+    for (let i = 0; i < rows.length; i++) out.push(rows[i]!);
+    return;
+  }
+  const readers = batch.data.children.map((child, c) => columnReader(child, sparkFields?.[c]?.dataType));
+  const id = JSON.stringify(keys) + readers.map((r) => r.kind).join(',');
+  let build = rowBuilders.get(id);
+  if (!build) {
+    const pre: string[] = [];
+    const props = keys.map((k, c) => {
+      const r = readers[c]!;
+      pre.push(`const v${c} = ctx[${c}].v, o${c} = ctx[${c}].o, x${c} = ctx[${c}].x, m${c} = ctx[${c}].m, f${c} = ctx[${c}].f;`);
+      const expr = r.expr(c);
+      const value = r.m ? `((m${c}[(f${c} + r) >> 3] & (1 << ((f${c} + r) & 7))) !== 0 ? ${expr} : null)` : expr;
+      return `${JSON.stringify(k)}: ${value}`;
+    });
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    build = new Function('ctx', 'n', 'out', 'h', `${pre.join('\n')}\nfor (let r = 0; r < n; r++) out.push({ ${props.join(', ')} });`) as RowBuilder;
+    if (rowBuilders.size > 1000) rowBuilders.clear();
+    rowBuilders.set(id, build);
+  }
+  build(readers, n, out, ROW_HELPERS);
+}
+
+type RowBuilder = (ctx: ColumnReader[], n: number, out: Row[], helpers: typeof ROW_HELPERS) => void;
+const rowBuilders = new Map<string, RowBuilder>();
+
+/** How the generated row builder reads one column: `expr(c)` is the JS expression of row r's value. */
+interface ColumnReader {
+  /** Part of the builder's cache key: the same kind always gives the same expression. */
+  kind: string;
+  expr: (c: number) => string;
+  /** The values (typed array, or decoded SparkValue[]), offsets, extra, validity bitmap (null: no nulls) and its offset. */
+  v: unknown;
+  o?: unknown;
+  x?: unknown;
+  m: Bitmap;
+  f: number;
+}
+
+/**
+ * SparkDate instances shared by every decode: a direct-mapped cache on the day number (16,384 slots, about 45
+ * years of consecutive days without a collision). Dates repeat a lot and SparkDate is immutable, so one
+ * instance per day saves most of a date column's allocations and GC work, at one array read per value.
+ */
+const DATE_SLOTS = 1 << 14;
+const dateCache: Array<SparkDate | undefined> = new Array(DATE_SLOTS);
+function sparkDate(days: number): SparkDate {
+  const slot = days & (DATE_SLOTS - 1);
+  const hit = dateCache[slot];
+  if (hit !== undefined && hit.days === days) return hit;
+  const d = new SparkDate(days);
+  dateCache[slot] = d;
+  return d;
+}
+
+function decimal128(u32: Uint32Array, signed: BigInt64Array, words: BigUint64Array, i: number, scale: number): Decimal {
+  const hi0 = u32[4 * i + 2]!;
+  const hi1 = u32[4 * i + 3]!;
+  const loTop = u32[4 * i + 1]! >>> 31;
+  if ((hi0 === 0 && hi1 === 0 && loTop === 0) || (hi0 === 0xffffffff && hi1 === 0xffffffff && loTop === 1)) return new Decimal(signed[2 * i]!, scale);
+  return new Decimal(readTwosComplement(words, 2 * i, 2), scale);
+}
+
+const ROW_HELPERS = { SparkTimestamp, decimal128, sparkDate };
+
+type SliceBuffer = Buffer & { latin1Slice?: (start: number, end: number) => string; utf8Slice?: (start: number, end: number) => string };
+
+/** True when every byte is ASCII (then latin1 and UTF-8 decode the same, and latin1 is much cheaper). */
+function isAscii(bytes: Uint8Array): boolean {
+  const n = bytes.length;
+  let i = 0;
+  if (bytes.byteOffset % 4 === 0) {
+    const words = new Uint32Array(bytes.buffer, bytes.byteOffset, n >> 2);
+    for (; i < words.length; i++) if ((words[i]! & 0x80808080) !== 0) return false;
+    i = words.length << 2;
+  }
+  for (; i < n; i++) if (bytes[i]! >= 0x80) return false;
+  return true;
+}
+
+function columnReader(data: Data, spark: DataType | undefined): ColumnReader {
+  const t = data.type as ArrowDataType;
+  const m = validity(data);
+  const f = data.offset;
+  const nul = m === null ? '' : '?';
+  const plain = (kind: string, v: unknown, expr: (c: number) => string, extra: { o?: unknown; x?: unknown } = {}): ColumnReader => ({ kind: kind + nul, expr, v, m, f, ...extra });
+  const udt = spark !== undefined && (spark.type === 'udt' || spark.type === 'variant');
+  if (!udt) {
+    switch (t.typeId) {
+      case Type.Int:
+        return plain((t as Int).bitWidth === 64 ? 'big' : 'num', data.values, (c) => `v${c}[r]`);
+      case Type.Float:
+        if ((t as Float32).precision !== 0) return plain('num', data.values, (c) => `v${c}[r]`);
+        break;
+      case Type.Bool:
+        return plain('bool', data.values, (c) => `(v${c}[(f${c} + r) >> 3] & (1 << ((f${c} + r) & 7))) !== 0`);
+      case Type.Date:
+        if ((t as DateDay).unit === DateUnit.DAY) return plain('date', data.values, (c) => `h.sparkDate(v${c}[r])`);
+        break;
+      case Type.Timestamp:
+        if ((t as TimestampMicrosecond).unit === TimeUnit.MICROSECOND) {
+          const ntz = spark ? spark.type === 'timestamp_ntz' : !(t as TimestampMicrosecond).timezone;
+          return plain(`ts${ntz ? 'n' : ''}`, data.values, (c) => `new h.SparkTimestamp(v${c}[r], ${ntz})`);
+        }
+        break;
+      case Type.Decimal: {
+        const dt = t as ArrowDecimal;
+        if (dt.bitWidth === 128) {
+          const u32 = data.values as Uint32Array;
+          const words = bigWords(u32);
+          const signed = new BigInt64Array(words.buffer, words.byteOffset, words.length);
+          return plain(`dec${dt.scale}`, u32, (c) => `h.decimal128(v${c}, o${c}, x${c}, r, ${dt.scale})`, { o: signed, x: words });
+        }
+        break;
+      }
+      case Type.Utf8: {
+        const bytes = data.values as Uint8Array;
+        const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as SliceBuffer;
+        if (typeof buf.latin1Slice === 'function' && typeof buf.utf8Slice === 'function') {
+          const slice = isAscii(bytes) ? 'latin1Slice' : 'utf8Slice';
+          return plain(`s${slice[0]}`, buf, (c) => `v${c}.${slice}(o${c}[r], o${c}[r + 1])`, { o: data.valueOffsets });
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  // Everything else: the column decoded to values (nulls included) first.
+  return { kind: 'any', expr: (c) => `v${c}[r]`, v: decodeData(data, spark), m: null, f: 0 };
 }
 
 /** Every row of a Table, with exact values (see SparkValue). `schema` (from Spark) refines types; optional. */
 export function rowsFromTable(table: Table, schema?: StructType): Row[] {
   const out: Row[] = [];
-  for (const batch of table.batches) {
-    const rows = rowsFromBatch(batch, schema);
-    for (let i = 0; i < rows.length; i++) out.push(rows[i]!);
-  }
+  for (const batch of table.batches) appendRows(batch, schema, out);
   return out;
 }
 
@@ -308,15 +450,7 @@ export function decodeData(data: Data, spark?: DataType): SparkValue[] {
     case Type.Date: {
       if ((t as DateDay).unit === DateUnit.DAY) {
         const days = data.values as Int32Array;
-        // SparkDate is immutable and dates repeat a lot: one instance per distinct day in this column
-        // saves most of the allocations (and the GC work) of collecting a date column.
-        const seen = new Map<number, SparkDate>();
-        return mapValues(data, (i) => {
-          const d = days[i]!;
-          let v = seen.get(d);
-          if (v === undefined) { v = new SparkDate(d); seen.set(d, v); }
-          return v;
-        });
+        return mapValues(data, (i) => sparkDate(days[i]!));
       }
       const ms = data.values as BigInt64Array;
       return mapValues(data, (i) => new SparkDate(Number(floorDivBig(ms[i]!, 86_400_000n))));

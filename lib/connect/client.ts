@@ -208,12 +208,14 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
         .catch(() => undefined);
     const onAbort = () => void interrupt();
     signal?.addEventListener('abort', onAbort, { once: true });
+    let failed = false;
     try {
       while (!complete) {
         let response: ExecutePlanResponse__Output | undefined;
         try {
           response = await withRetries(() => this.transport.currentPolicy(), nextOnce, (e) => this.emit('retry', { method: 'ExecutePlan', operationId, ...e }), signal);
         } catch (err) {
+          failed = true;
           if (signal?.aborted) throw interrupted();
           throw await this.transport.toSparkError(err, (id) => this.fetchErrorDetails(id));
         }
@@ -235,7 +237,12 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
         this.transport
           .unary('ReleaseExecute', { ...this.common(), operation_id: operationId, release_all: {} }, { timeoutMs: 5000, policy: CLEANUP_RETRY_POLICY })
           .catch(() => undefined);
-      void releaseAll();
+      if (!complete && !failed && !signal?.aborted) {
+        // The caller stopped iterating (break, return(), an exception in its loop body): the operation may
+        // still run on the server. Release it before return() resolves, so that once the caller's loop is
+        // left the server holds nothing of it.
+        await releaseAll();
+      } else void releaseAll();
       if (!complete && lastResponseId === undefined && executeSent) {
         // Aborted before the server answered: the ExecutePlan may still be on its way, so interrupt and
         // release once more after it had time to register.

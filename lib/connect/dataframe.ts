@@ -6,11 +6,11 @@ import type { _spark_connect_Join_JoinType as JoinTypeProto } from './gen/spark/
 import { Column, type ColumnOrName, colExpr, toColumnExpr, toSortOrder } from './column';
 import { fn, literalExpr, literalProto, planIdOf, rootPlan, sqlExpression, type LiteralValue, type PlanProto } from './plan';
 import { type StructType, dataTypeFromProto, simpleString, treeString } from './types';
-import { recordBatchesFromIPC, rowsFromBatch, tableFromBatches, type Row } from './arrow';
+import { appendRows, recordBatchesFromIPC, rowsFromBatch, tableFromBatches, type Row } from './arrow';
 import { columnsFromTable, lazyRowsFromBatch, type LazyRow, type ResultColumns } from './results';
 import { StorageLevel } from './storage-level';
 import type { Observation } from './observation';
-import { DataFrameWriter, DataStreamWriter } from './writer';
+import { DataFrameWriter, DataFrameWriterV2, DataStreamWriter } from './writer';
 import type { SparkSession } from './session';
 import type { SparkValue } from './values';
 
@@ -588,7 +588,11 @@ export class DataFrame {
     const out: Array<Row | LazyRow> = [];
     for await (const bytes of this.session.executeArrow(this.plan, opts, (s) => (schema = s))) {
       for (const batch of recordBatchesFromIPC(bytes)) {
-        const rows = lazy ? lazyRowsFromBatch(batch, schema) : rowsFromBatch(batch, schema);
+        if (!lazy) {
+          appendRows(batch, schema, out as Row[]);
+          continue;
+        }
+        const rows = lazyRowsFromBatch(batch, schema);
         for (let i = 0; i < rows.length; i++) out.push(rows[i]!);
       }
     }
@@ -672,6 +676,11 @@ export class DataFrame {
 
   get write(): DataFrameWriter {
     return new DataFrameWriter(this);
+  }
+
+  /** A DataFrameWriterV2 for the catalog table `table` (PySpark's `writeTo`). */
+  writeTo(table: string): DataFrameWriterV2 {
+    return new DataFrameWriterV2(this, table);
   }
 
   get writeStream(): DataStreamWriter {

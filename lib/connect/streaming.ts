@@ -5,6 +5,7 @@ import type { StreamingQueryManagerCommandResult__Output } from './gen/spark/con
 import { StreamingQueryException } from './errors';
 import type { ActionOptions } from './dataframe';
 import type { SparkSession } from './session';
+import { commandPlan } from './plan';
 
 export interface StreamingQueryStatus {
   message: string;
@@ -132,9 +133,127 @@ export class StreamingQuery {
   }
 }
 
+/** A query started (delivered with the `start()` that started it, as in PySpark over Connect). */
+export interface QueryStartedEvent { id: string; runId: string; name: string | null; timestamp: string; json: string }
+export interface QueryProgressEvent { progress: StreamingQueryProgress; json: string }
+export interface QueryIdleEvent { id: string; runId: string; timestamp: string; json: string }
+export interface QueryTerminatedEvent { id: string; runId: string; exception: string | null; errorClassOnException: string | null; json: string }
+
+/**
+ * `spark.streams.addListener(listener)`: Spark's StreamingQueryListener, over StreamingQueryListenerBusCommand.
+ * The callbacks run in this process; events come from every streaming query of the session.
+ */
+export interface StreamingQueryListener {
+  onQueryStarted?(event: QueryStartedEvent): void;
+  onQueryProgress?(event: QueryProgressEvent): void;
+  onQueryIdle?(event: QueryIdleEvent): void;
+  onQueryTerminated?(event: QueryTerminatedEvent): void;
+}
+
+type JsonObject = Record<string, unknown>;
+const str = (v: unknown): string => (typeof v === 'string' ? v : v == null ? '' : String(v));
+const strOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
 /** `spark.streams`: the session's streaming queries. */
 export class StreamingQueryManager {
+  private readonly listeners = new Set<StreamingQueryListener>();
+  /** The long-running listener-bus command while at least one listener is registered. */
+  private bus?: { done: Promise<void> };
+  private busError?: unknown;
+
   constructor(private readonly session: SparkSession) {}
+
+  /** Listeners registered with addListener (in order). */
+  listListeners(): StreamingQueryListener[] {
+    return [...this.listeners];
+  }
+
+  /**
+   * Registers `listener`. The first one starts the server's listener bus for this session (a long-running
+   * command whose responses carry the events); this resolves once the server has added it, so no event of a
+   * query started afterwards is missed.
+   */
+  async addListener(listener: StreamingQueryListener): Promise<void> {
+    this.listeners.add(listener);
+    if (this.bus) return;
+    let added!: () => void;
+    let failed!: (e: unknown) => void;
+    const ready = new Promise<void>((resolve, reject) => { added = resolve; failed = reject; });
+    const stream = this.session.client.execute(commandPlan({ streaming_query_listener_bus_command: { add_listener_bus_listener: true } }), {});
+    const done = (async () => {
+      try {
+        for await (const response of stream) {
+          const result = response.streaming_query_listener_events_result;
+          if (!result) continue;
+          if (result.listener_bus_listener_added) added();
+          for (const e of result.events ?? []) this.dispatch(e.event_type, e.event_json);
+        }
+        added(); // ended before saying so: nothing more will come
+      } catch (err) {
+        this.busError = err;
+        failed(err);
+      } finally {
+        this.bus = undefined;
+      }
+    })();
+    this.bus = { done };
+    try {
+      await ready;
+    } catch (err) {
+      this.listeners.delete(listener);
+      throw err;
+    }
+  }
+
+  /** Unregisters `listener`; removing the last one stops the server's listener bus for this session. */
+  async removeListener(listener: StreamingQueryListener): Promise<void> {
+    if (!this.listeners.delete(listener) || this.listeners.size > 0 || !this.bus) return;
+    const { done } = this.bus;
+    await this.session.executeCommand({ streaming_query_listener_bus_command: { remove_listener_bus_listener: true } });
+    await done; // the server completes the long-running command once the bus listener is removed
+  }
+
+  /** The error that ended the listener bus stream, if it failed (listeners then receive nothing more). */
+  get listenerBusError(): unknown {
+    return this.busError;
+  }
+
+  /** @internal Delivers a started event (from a WriteStreamOperationStartResult) to the listeners. */
+  postQueryStarted(json: string): void {
+    this.dispatch('QUERY_STARTED', json);
+  }
+
+  private dispatch(type: string, json: string): void {
+    if (this.listeners.size === 0) return;
+    let o: JsonObject;
+    try {
+      o = JSON.parse(json) as JsonObject;
+    } catch {
+      return;
+    }
+    for (const l of [...this.listeners]) {
+      try {
+        switch (type) {
+          case 'QUERY_STARTED':
+            l.onQueryStarted?.({ id: str(o.id), runId: str(o.runId), name: strOrNull(o.name), timestamp: str(o.timestamp), json });
+            break;
+          case 'QUERY_PROGRESS_EVENT':
+            l.onQueryProgress?.({ progress: parseProgress(JSON.stringify(o.progress ?? o)), json });
+            break;
+          case 'QUERY_IDLE_EVENT':
+            l.onQueryIdle?.({ id: str(o.id), runId: str(o.runId), timestamp: str(o.timestamp), json });
+            break;
+          case 'QUERY_TERMINATED_EVENT':
+            l.onQueryTerminated?.({ id: str(o.id), runId: str(o.runId), exception: strOrNull(o.exception), errorClassOnException: strOrNull(o.errorClassOnException), json });
+            break;
+          default:
+            break;
+        }
+      } catch {
+        // A throwing listener must not stop the others or the event stream (Spark's bus does the same).
+      }
+    }
+  }
 
   private async command(command: StreamingQueryManagerCommand): Promise<StreamingQueryManagerCommandResult__Output> {
     const responses = await this.session.executeCommand({ streaming_query_manager_command: command });

@@ -1,5 +1,7 @@
 import type { WriteOperation } from './gen/spark/connect/WriteOperation';
 import type { WriteStreamOperationStart } from './gen/spark/connect/WriteStreamOperationStart';
+import type { WriteOperationV2, _spark_connect_WriteOperationV2_Mode as WriteV2ModeProto } from './gen/spark/connect/WriteOperationV2';
+import { toColumnExpr, type ColumnOrName } from './column';
 import { stringOptions } from './plan';
 import type { ActionOptions, DataFrame } from './dataframe';
 import { StreamingQuery } from './streaming';
@@ -190,6 +192,101 @@ export class DataStreamWriter extends BaseWriter {
     const responses = await this.df.session.executeCommand({ write_stream_operation_start: op }, opts);
     const result = responses.find((r) => r.write_stream_operation_start_result)?.write_stream_operation_start_result;
     if (!result?.query_id) throw new Error('the server did not return a streaming query id');
+    if (result.query_started_event_json) this.df.session.streams.postQueryStarted(result.query_started_event_json);
     return new StreamingQuery(this.df.session, result.query_id.id, result.query_id.run_id, result.name || null);
+  }
+}
+
+/**
+ * `df.writeTo(table)`: DataFrameWriterV2, for catalog tables (v2 sources). Settings chain; `create`,
+ * `replace`, `createOrReplace`, `append`, `overwrite(condition)` and `overwritePartitions` run the write.
+ */
+export class DataFrameWriterV2 {
+  private provider?: string;
+  private readonly opts: Record<string, string> = {};
+  private readonly props: Record<string, string> = {};
+  private partitioning: ColumnOrName[] = [];
+  private clustering: string[] = [];
+
+  constructor(private readonly df: DataFrame, private readonly table: string) {}
+
+  /** The table's data source (provider), e.g. `parquet`; for create / replace. */
+  using(provider: string): this {
+    this.provider = provider;
+    return this;
+  }
+
+  option(key: string, value: OptionValue): this {
+    this.opts[key] = String(value);
+    return this;
+  }
+
+  options(options: Record<string, OptionValue | undefined>): this {
+    Object.assign(this.opts, stringOptions(options));
+    return this;
+  }
+
+  tableProperty(key: string, value: string): this {
+    this.props[key] = value;
+    return this;
+  }
+
+  /** Partition columns or transforms (`F.years('ts')`, `F.bucket(4, 'id')`, ...); for create / replace. */
+  partitionedBy(...cols: Array<ColumnOrName | ColumnOrName[]>): this {
+    this.partitioning = cols.flat();
+    return this;
+  }
+
+  clusterBy(...cols: Array<string | string[]>): this {
+    this.clustering = cols.flat();
+    return this;
+  }
+
+  /** The WriteOperationV2 proto of a write in `mode` (pure; for tests and inspection). */
+  toProto(mode: WriteV2ModeProto, overwriteCondition?: ColumnOrName): WriteOperationV2 {
+    return {
+      input: this.df.relation,
+      table_name: this.table,
+      ...(this.provider !== undefined ? { provider: this.provider } : {}),
+      partitioning_columns: this.partitioning.map(toColumnExpr),
+      options: { ...this.opts },
+      table_properties: { ...this.props },
+      mode,
+      ...(overwriteCondition !== undefined ? { overwrite_condition: toColumnExpr(overwriteCondition) } : {}),
+      clustering_columns: this.clustering,
+    };
+  }
+
+  private async run(mode: WriteV2ModeProto, opts: ActionOptions, condition?: ColumnOrName): Promise<void> {
+    await this.df.session.executeCommand({ write_operation_v2: this.toProto(mode, condition) }, opts);
+  }
+
+  /** Creates the table from the data; fails if it exists. */
+  async create(opts: ActionOptions = {}): Promise<void> {
+    await this.run('MODE_CREATE', opts);
+  }
+
+  /** Replaces the table's definition and data; fails if it does not exist. */
+  async replace(opts: ActionOptions = {}): Promise<void> {
+    await this.run('MODE_REPLACE', opts);
+  }
+
+  async createOrReplace(opts: ActionOptions = {}): Promise<void> {
+    await this.run('MODE_CREATE_OR_REPLACE', opts);
+  }
+
+  /** Appends the rows to the existing table. */
+  async append(opts: ActionOptions = {}): Promise<void> {
+    await this.run('MODE_APPEND', opts);
+  }
+
+  /** Deletes the rows matching `condition`, then appends the data. */
+  async overwrite(condition: ColumnOrName, opts: ActionOptions = {}): Promise<void> {
+    await this.run('MODE_OVERWRITE', opts, condition);
+  }
+
+  /** Replaces every partition that the data has rows for (dynamic partition overwrite). */
+  async overwritePartitions(opts: ActionOptions = {}): Promise<void> {
+    await this.run('MODE_OVERWRITE_PARTITIONS', opts);
   }
 }

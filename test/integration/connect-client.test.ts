@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ensureSpark } from '../support/servers';
-import { SparkSession, AnalysisException, DateTimeException, Observation, SparkConnectError, functions as F } from '../../lib/connect';
+import { SparkSession, type SparkValue, type StreamingQueryListener, type QueryStartedEvent, type QueryProgressEvent, type QueryTerminatedEvent, AnalysisException, DateTimeException, Observation, SparkConnectError, functions as F } from '../../lib/connect';
 import { embeddedSparkRemote } from '../../lib/runtime/spark-server';
 
 async function failure(p: Promise<unknown>): Promise<SparkConnectError> {
@@ -158,5 +158,218 @@ describe('connect client: errors, functions, createDataFrame (live server)', fun
   it('createDataFrame: a null struct with NOT NULL fields round-trips through the server', async () => {
     const df = spark.createDataFrame([{ id: 1, p: null }, { id: 2, p: { x: 5 } }], 'id INT, p STRUCT<x: INT NOT NULL>');
     expect(await df.orderBy('id').collect()).to.deep.equal([{ id: 1, p: null }, { id: 2, p: { x: 5 } }]);
+  });
+
+  it('leaving a toLocalIterator early (break) releases the running operation on the server', async () => {
+    // 10,000 partitions of 100,000 rows: the first rows arrive at once, the whole job would take many minutes.
+    const big = spark.range(0, 1_000_000_000, 1, 10_000);
+    let seen = 0;
+    for await (const row of big.toLocalIterator({ tags: ['h15-left-early'] })) {
+      expect(row.id).to.equal(0n);
+      seen++;
+      break;
+    }
+    expect(seen).to.equal(1);
+    // ReleaseExecute(release_all) went out before the loop was left: the server no longer has the operation.
+    expect(await spark.interruptTag('h15-left-early')).to.deep.equal([]);
+
+    // The control: an iterator that is merely paused (no break, no return()) keeps its operation running.
+    const paused = big.toLocalIterator({ tags: ['h15-paused'] });
+    expect((await paused.next()).value).to.deep.equal({ id: 0n });
+    expect(await spark.interruptTag('h15-paused')).to.have.length(1);
+    await paused.return(undefined).catch(() => undefined);
+  });
+
+  it('writeTo (DataFrameWriterV2): create with provider, partitions and properties; the other modes reach the v2 planner', async () => {
+    // The stock session catalog makes `USING parquet` tables v1 tables: only create (CTAS) runs on them.
+    // Append/overwrite need a v2 catalog (Iceberg, Delta, JDBC), which this server does not have; Spark's own
+    // refusals below show that each mode arrived as the v2 command it names.
+    const run = Math.random().toString(36).slice(2, 8);
+    const table = `v2_t_${run}`;
+    const data = (from: number, to: number) => spark.range(from, to).selectExpr('id', 'CAST(id % 2 AS INT) AS k');
+    try {
+      await data(0, 4).writeTo(table).using('parquet').partitionedBy('k').tableProperty('made_by', 'h15').create();
+      expect((await spark.table(table).orderBy('id').collect()).map((r) => [r.id, r.k])).to.deep.equal([[0n, 0], [1n, 1], [2n, 0], [3n, 1]]);
+      const props = await (await spark.sql(`SHOW TBLPROPERTIES ${table}`)).collect();
+      expect(props.find((p) => p.key === 'made_by')?.value).to.equal('h15');
+      expect((await spark.catalog.listColumns(table)).find((c) => c.name === 'k')?.isPartition).to.equal(true);
+      expect((await spark.catalog.getTable(table)).tableType).to.equal('MANAGED');
+      const again = await failure(data(0, 1).writeTo(table).using('parquet').create());
+      expect(again).to.be.instanceOf(AnalysisException);
+      expect(again.errorClass).to.equal('TABLE_OR_VIEW_ALREADY_EXISTS');
+
+      for (const write of [() => data(4, 6).writeTo(table).append(), () => data(4, 6).writeTo(table).overwrite(F.col('k').eq(0)), () => data(4, 6).writeTo(table).overwritePartitions()]) {
+        const err = await failure(write());
+        expect(err.message).to.match(/Cannot write into v1 table/);
+      }
+      for (const write of [() => data(0, 1).writeTo(table).using('parquet').replace(), () => data(0, 1).writeTo(table).using('parquet').createOrReplace()]) {
+        const err = await failure(write());
+        expect(err.errorClass).to.equal('UNSUPPORTED_FEATURE.TABLE_OPERATION');
+        expect(err.message).to.match(/REPLACE TABLE AS SELECT/);
+      }
+      const missing = await failure(data(0, 1).writeTo(`${table}_none`).append());
+      expect(missing.errorClass).to.equal('TABLE_OR_VIEW_NOT_FOUND');
+      expect(await spark.table(table).count()).to.equal(4);
+    } finally {
+      await spark.sql(`DROP TABLE IF EXISTS ${table}`);
+    }
+  });
+
+  it('StreamingQueryListener: started, progress and terminated events of the session\'s queries reach the listener', async () => {
+    const started: QueryStartedEvent[] = [];
+    const terminated: QueryTerminatedEvent[] = [];
+    const progress: QueryProgressEvent[] = [];
+    let firstProgress!: () => void;
+    let ended!: () => void;
+    const gotProgress = new Promise<void>((r) => (firstProgress = r));
+    const gotTerminated = new Promise<void>((r) => (ended = r));
+    const listener: StreamingQueryListener = {
+      onQueryStarted: (e) => started.push(e),
+      onQueryProgress: (e) => { progress.push(e); firstProgress(); },
+      onQueryTerminated: (e) => { terminated.push(e); ended(); },
+    };
+    await spark.streams.addListener(listener);
+    expect(spark.streams.listListeners()).to.deep.equal([listener]);
+    const q = await spark.readStream.format('rate').option('rowsPerSecond', 50).load()
+      .writeStream.format('noop').queryName('h15_listener').trigger({ processingTime: '300 milliseconds' }).start();
+    try {
+      await gotProgress;
+    } finally {
+      await q.stop();
+    }
+    await gotTerminated;
+    await spark.streams.removeListener(listener);
+    expect(spark.streams.listListeners()).to.deep.equal([]);
+
+    expect(started.map((e) => [e.id, e.runId, e.name])).to.deep.equal([[q.id, q.runId, 'h15_listener']]);
+    expect(progress[0]!.progress.id).to.equal(q.id);
+    expect(progress[0]!.progress.name).to.equal('h15_listener');
+    expect(progress[0]!.progress.batchId).to.be.a('number');
+    expect(terminated.map((e) => [e.id, e.runId, e.exception])).to.deep.equal([[q.id, q.runId, null]]);
+    expect(spark.streams.listenerBusError).to.equal(undefined);
+  });
+
+  it('the added column functions resolve on the server and compute what Spark computes', async () => {
+    const df = spark.range(1).selectExpr(
+      '0.5D AS x', '1.5D AS one', '5 AS n', '5L AS l', "'Hello' AS s", "'41' AS hx", "'{\"a\":[1,2]}' AS j", "'[1,2,3]' AS ja", 'array(3, 1, 2) AS arr',
+      'array(2, 4) AS arr2', "map('a', 1) AS m", "map('b', 2) AS m2", "array(named_struct('key', 'k', 'value', 1)) AS ents",
+      "array(named_struct('a', 1, 'b', 'x')) AS structs", "TIMESTAMP'2024-01-02 03:04:05Z' AS ts", "DATE'2024-01-02' AS dt", 'true AS b', "'l+' AS pat",
+    ).withColumn('v', F.parse_json('j'));
+    const [row] = await df.select(
+      F.acos('x').alias('acos'),
+      F.acosh('one').alias('acosh'),
+      F.asin('x').alias('asin'),
+      F.asinh('x').alias('asinh'),
+      F.atan('x').alias('atan'),
+      F.atanh('x').alias('atanh'),
+      F.cos('x').alias('cos'),
+      F.cosh('x').alias('cosh'),
+      F.cot('x').alias('cot'),
+      F.csc('x').alias('csc'),
+      F.sec('x').alias('sec'),
+      F.sin('x').alias('sin'),
+      F.sinh('x').alias('sinh'),
+      F.tan('x').alias('tan'),
+      F.tanh('x').alias('tanh'),
+      F.cbrt('x').alias('cbrt'),
+      F.degrees('x').alias('degrees'),
+      F.radians('x').alias('radians'),
+      F.expm1('x').alias('expm1'),
+      F.log2('x').alias('log2'),
+      F.ln('x').alias('ln'),
+      F.factorial('n').alias('factorial'),
+      F.hex('n').alias('hex'),
+      F.unhex('hx').alias('unhex'),
+      F.bin('l').alias('bin'),
+      F.ascii('s').alias('ascii'),
+      F.reverse('s').alias('reverse'),
+      F.soundex('s').alias('soundex'),
+      F.bit_length('s').alias('bit_length'),
+      F.octet_length('s').alias('octet_length'),
+      F.char_length('s').alias('char_length'),
+      F.character_length('s').alias('character_length'),
+      F.ucase('s').alias('ucase'),
+      F.lcase('s').alias('lcase'),
+      F.array_max('arr').alias('array_max'),
+      F.array_min('arr').alias('array_min'),
+      F.array_compact('arr').alias('array_compact'),
+      F.array_size('arr').alias('array_size'),
+      F.cardinality('arr').alias('cardinality'),
+      F.shuffle('arr').alias('shuffle'),
+      F.map_entries('m').alias('map_entries'),
+      F.map_from_entries('ents').alias('map_from_entries'),
+      F.sha('s').alias('sha'),
+      F.bitwise_not('n').alias('bitwise_not'),
+      F.bit_count('n').alias('bit_count'),
+      F.unix_seconds('ts').alias('unix_seconds'),
+      F.unix_micros('ts').alias('unix_micros'),
+      F.unix_date('dt').alias('unix_date'),
+      F.timestamp_micros('l').alias('timestamp_micros'),
+      F.date_from_unix_date('n').alias('date_from_unix_date'),
+      F.weekday('dt').alias('weekday'),
+      F.parse_json('j').alias('parse_json'),
+      F.try_parse_json('j').alias('try_parse_json'),
+      F.is_variant_null('v').alias('is_variant_null'),
+      F.schema_of_variant('v').alias('schema_of_variant'),
+      F.json_array_length('ja').alias('json_array_length'),
+      F.json_object_keys('j').alias('json_object_keys'),
+      F.e().alias('e'),
+      F.pi().alias('pi'),
+      F.current_timezone().alias('current_timezone'),
+      F.current_catalog().alias('current_catalog'),
+      F.current_database().alias('current_database'),
+      F.current_schema().alias('current_schema'),
+      F.current_user().alias('current_user'),
+      F.version().alias('version'),
+      F.localtimestamp().alias('localtimestamp'),
+      F.atan2('x', 'x').alias('atan2'),
+      F.hypot('x', 'x').alias('hypot'),
+      F.pmod('x', 'x').alias('pmod'),
+      F.array_union('arr', 'arr2').alias('array_union'),
+      F.array_intersect('arr', 'arr2').alias('array_intersect'),
+      F.array_except('arr', 'arr2').alias('array_except'),
+      F.arrays_overlap('arr', 'arr2').alias('arrays_overlap'),
+      F.map_from_arrays('arr2', 'arr2').alias('map_from_arrays'),
+      F.map_contains_key('m', F.lit('a')).alias('map_contains_key'),
+      F.equal_null('x', 'x').alias('equal_null'),
+      F.try_add('x', 'x').alias('try_add'),
+      F.try_subtract('x', 'x').alias('try_subtract'),
+      F.try_multiply('x', 'x').alias('try_multiply'),
+      F.try_mod('x', 'x').alias('try_mod'),
+      F.try_element_at('arr', F.lit(1)).alias('try_element_at'),
+      F.startswith('s', F.lit('He')).alias('startswith'),
+      F.endswith('s', F.lit('lo')).alias('endswith'),
+      F.contains('s', F.lit('ell')).alias('contains'),
+      F.left('s', F.lit(2)).alias('left'),
+      F.right('s', F.lit(2)).alias('right'),
+      F.regexp_like('s', 'pat').alias('regexp_like'),
+      F.regexp_count('s', 'pat').alias('regexp_count'),
+      F.regexp_substr('s', 'pat').alias('regexp_substr'),
+      F.find_in_set(F.lit('b'), F.lit('a,b,c')).alias('find_in_set'),
+      F.nvl2('n', F.lit('set'), F.lit('unset')).alias('nvl2'),
+      F.map_concat('m', 'm2').alias('map_concat'),
+      F.arrays_zip('arr', 'arr2').alias('arrays_zip'),
+    ).collect();
+    expect(Object.keys(row!)).to.have.length(93);
+    expect(row!.sin).to.be.closeTo(Math.sin(0.5), 1e-12);
+    expect(row!.factorial).to.equal(120n);
+    expect(row!.ucase).to.equal('HELLO');
+    expect(row!.reverse).to.equal('olleH');
+    expect(row!.array_max).to.equal(3);
+    expect(row!.array_union).to.deep.equal([3, 1, 2, 4]);
+    expect(row!.map_contains_key).to.equal(true);
+    expect(row!.left).to.equal('He');
+    expect(row!.regexp_count).to.equal(1);
+    expect(row!.find_in_set).to.equal(2);
+    expect(row!.nvl2).to.equal('set');
+    expect(row!.map_concat).to.deep.equal(new Map<SparkValue, SparkValue>([['a', 1], ['b', 2]]));
+    expect(row!.arrays_zip).to.deep.equal([{ arr: 3, arr2: 2 }, { arr: 1, arr2: 4 }, { arr: 2, arr2: null }]);
+    expect(row!.pi).to.equal(Math.PI);
+    expect(row!.unix_date).to.equal(19724);
+    expect(row!.json_array_length).to.equal(3);
+    const [agg] = await df.agg(F.every('b').alias('every'), F.some('b').alias('some'), F.bit_and('n').alias('bit_and'), F.bit_or('n').alias('bit_or'), F.bit_xor('n').alias('bit_xor'), F.std('x').alias('std'), F.covar_pop('x', 'l').alias('covar_pop'), F.regr_avgx('x', 'l').alias('regr_avgx'), F.regr_avgy('x', 'l').alias('regr_avgy'), F.regr_count('x', 'l').alias('regr_count'), F.regr_intercept('x', 'l').alias('regr_intercept'), F.regr_r2('x', 'l').alias('regr_r2'), F.regr_slope('x', 'l').alias('regr_slope'), F.regr_sxx('x', 'l').alias('regr_sxx'), F.regr_sxy('x', 'l').alias('regr_sxy'), F.regr_syy('x', 'l').alias('regr_syy')).collect();
+    expect(agg).to.include({ every: true, some: true, bit_and: 5, regr_count: 1n });
+    for (const g of [F.inline('structs'), F.inline_outer('structs')]) expect(await df.select(g).collect()).to.deep.equal([{ a: 1, b: 'x' }]);
+    expect(await df.select(F.posexplode_outer('arr2')).collect()).to.deep.equal([{ pos: 0, col: 2 }, { pos: 1, col: 4 }]);
   });
 });

@@ -234,6 +234,73 @@ describe('connect plans @unit', () => {
     expect(shape(client.lastPlan.command)?.sql_command?.input?.sql?.pos_arguments).to.deep.equal([{ literal: { boolean: true } }]);
   });
 
+  it('addListener sends StreamingQueryListenerBusCommand and delivers the events it streams back', async () => {
+    const progressJson = JSON.stringify({ progress: { id: 'q1', runId: 'r1', name: 'n', timestamp: '2026-01-01T00:00:00.000Z', batchId: 3, numInputRows: 7, sources: [] } });
+    client.respond = (plan) =>
+      plan.command?.streaming_query_listener_bus_command
+        ? [
+            { streaming_query_listener_events_result: { listener_bus_listener_added: true, events: [] } },
+            {
+              streaming_query_listener_events_result: {
+                events: [
+                  { event_type: 'QUERY_PROGRESS_EVENT', event_json: progressJson },
+                  { event_type: 'QUERY_IDLE_EVENT', event_json: JSON.stringify({ id: 'q1', runId: 'r1', timestamp: 't' }) },
+                  { event_type: 'QUERY_TERMINATED_EVENT', event_json: JSON.stringify({ id: 'q1', runId: 'r1', exception: 'boom', errorClassOnException: 'X' }) },
+                ],
+              },
+            },
+          ]
+        : [{ write_stream_operation_start_result: { query_id: { id: 'q2', run_id: 'r2' }, name: 'w', query_started_event_json: JSON.stringify({ id: 'q2', runId: 'r2', name: 'w', timestamp: 't0' }) } }];
+    const seen: string[] = [];
+    const listener = {
+      onQueryStarted: (e: { id: string; name: string | null }) => seen.push(`started ${e.id} ${e.name}`),
+      onQueryProgress: (e: { progress: { batchId: number; numInputRows: number } }) => seen.push(`progress ${e.progress.batchId} ${e.progress.numInputRows}`),
+      onQueryIdle: (e: { id: string }) => seen.push(`idle ${e.id}`),
+      onQueryTerminated: (e: { id: string; exception: string | null; errorClassOnException: string | null }) => seen.push(`terminated ${e.id} ${e.exception} ${e.errorClassOnException}`),
+    };
+    const throwing = { onQueryProgress: () => { throw new Error('a broken listener'); } };
+    // Both are registered synchronously, before the bus stream yields anything; the throwing one comes first.
+    await Promise.all([spark.streams.addListener(throwing), spark.streams.addListener(listener)]);
+    expect(shape(client.plans.at(-1)?.command?.streaming_query_listener_bus_command)).to.deep.equal({ add_listener_bus_listener: true });
+    await new Promise((r) => setImmediate(r));
+    await base.writeStream.format('noop').start();
+    expect(seen).to.deep.equal(['progress 3 7', 'idle q1', 'terminated q1 boom X', 'started q2 w']);
+  });
+
+  it('writeTo builds WriteOperationV2 with provider, options, properties, transforms and the mode of each call', async () => {
+    const w = () => base.writeTo('cat.db.t').using('iceberg').option('x', 1).tableProperty('p', 'v').partitionedBy(F.years('ts'), F.bucket(4, 'id'), 'k');
+    await w().create();
+    expect(shape(client.lastPlan.command?.write_operation_v2)).to.deep.equal({
+      input: input(),
+      table_name: 'cat.db.t',
+      provider: 'iceberg',
+      partitioning_columns: [
+        { unresolved_function: { function_name: 'years', arguments: [attr('ts')], is_distinct: false } },
+        { unresolved_function: { function_name: 'bucket', arguments: [int(4), attr('id')], is_distinct: false } },
+        attr('k'),
+      ],
+      options: { x: '1' },
+      table_properties: { p: 'v' },
+      mode: 'MODE_CREATE',
+      clustering_columns: [],
+    });
+    const modes: Array<[() => Promise<void>, string]> = [
+      [() => w().replace(), 'MODE_REPLACE'],
+      [() => w().createOrReplace(), 'MODE_CREATE_OR_REPLACE'],
+      [() => base.writeTo('t').append(), 'MODE_APPEND'],
+      [() => base.writeTo('t').overwritePartitions(), 'MODE_OVERWRITE_PARTITIONS'],
+      [() => base.writeTo('t').overwrite(F.col('k').eq(1)), 'MODE_OVERWRITE'],
+    ];
+    for (const [run, mode] of modes) {
+      await run();
+      expect(client.lastPlan.command?.write_operation_v2?.mode, mode).to.equal(mode);
+    }
+    expect(shape(client.lastPlan.command?.write_operation_v2?.overwrite_condition)).to.deep.equal(shape(F.col('k').eq(1).expr));
+    expect(client.lastPlan.command?.write_operation_v2?.provider).to.equal(undefined);
+    await base.writeTo('t').clusterBy('a', 'b').append();
+    expect(client.lastPlan.command?.write_operation_v2?.clustering_columns).to.deep.equal(['a', 'b']);
+  });
+
   it('write and writeStream build WriteOperation and WriteStreamOperationStart', async () => {
     await base.write.mode('overwrite').format('parquet').option('compression', 'zstd').partitionBy('k').save('/out');
     expect(shape(client.lastPlan.command?.write_operation)).to.deep.equal({

@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import { SparkSession, Decimal, SparkDate, SparkTimestamp } from '../../lib/connect';
 import { RecordingClient } from '../../lib/connect/testing/recording-client';
+import { tableFromIPC, type RecordBatch } from 'apache-arrow';
+import { columnsFromBatch, encodeLocalRelation, rowKeys, rowsFromBatch } from '../../lib/connect/arrow';
+import { arrayType, decimalType, structField, structType } from '../../lib/connect/types';
 
 const SCHEMA = 'id BIGINT, n INT, x DOUBLE, ok BOOLEAN, s STRING, d DATE, ts TIMESTAMP, dec DECIMAL(10,2)';
 const ROWS = [
@@ -59,5 +62,49 @@ describe('connect result shapes @unit', () => {
     expect([...(cols.column('ts')!.values as BigInt64Array)].filter((_, i) => cols.column('ts')!.valid[i])).to.deep.equal([1_000_001n, -5n]);
     expect(cols.column('s')!.values).to.deep.equal(['a', null, 'ç']);
     expect((cols.column('dec')!.values as Decimal[])[0]!.toString()).to.equal('123.45');
+  });
+});
+
+describe('connect one-pass row decoding @unit', () => {
+  const schema = structType([
+    structField('id', { type: 'long' }), structField('n', { type: 'integer' }), structField('x', { type: 'double' }),
+    structField('ok', { type: 'boolean' }), structField('s', { type: 'string' }), structField('d', { type: 'date' }),
+    structField('ts', { type: 'timestamp' }), structField('tn', { type: 'timestamp_ntz' }), structField('dec', decimalType(38, 2)),
+    structField('arr', arrayType({ type: 'integer' }, true)), structField('sh', { type: 'short' }),
+  ]);
+  const rows = [
+    [1n, 7, 1.5, true, 'a', new SparkDate(10), new SparkTimestamp(1_000_001n), new SparkTimestamp(5n, true), new Decimal(12345n, 2), [1, null], 1],
+    [2n, null, null, false, null, null, null, null, null, null, null],
+    [-3n, -1, -0.25, null, 'ç€', new SparkDate(-1), new SparkTimestamp(-5n), new SparkTimestamp(-1n, true), new Decimal(-(10n ** 30n), 2), [], -2],
+    [4n, 9, 2, true, '', new SparkDate(16384 + 10), new SparkTimestamp(0n), new SparkTimestamp(0n, true), new Decimal(10n ** 37n, 2), [3], 3],
+  ];
+
+  /** The rows as the column decoder (decodeData, one array per column) gives them. */
+  function byColumns(batch: RecordBatch): Record<string, unknown>[] {
+    const cols = columnsFromBatch(batch, schema);
+    const keys = rowKeys(schema.fields.map((f) => f.name));
+    return Array.from({ length: batch.numRows }, (_, r) => Object.fromEntries(keys.map((k, c) => [k, cols[c]![r]])));
+  }
+
+  it('gives the values the column decoder gives, with nulls, non-ASCII text, and big decimals', () => {
+    const batch = tableFromIPC(encodeLocalRelation(rows, schema)).batches[0]!;
+    const got = rowsFromBatch(batch, schema);
+    expect(got).to.deep.equal(byColumns(batch));
+    expect(got[0]).to.deep.equal({ id: 1n, n: 7, x: 1.5, ok: true, s: 'a', d: new SparkDate(10), ts: new SparkTimestamp(1_000_001n), tn: new SparkTimestamp(5n, true), dec: new Decimal(12345n, 2), arr: [1, null], sh: 1 });
+    expect(got[2]!.s).to.equal('ç€');
+    expect(got[2]!.dec).to.deep.equal(new Decimal(-(10n ** 30n), 2));
+    expect(got[3]!.d).to.deep.equal(new SparkDate(16394)); // same date-cache slot as day 10, another day
+    expect(Object.keys(got[1]!)).to.deep.equal(['id', 'n', 'x', 'ok', 's', 'd', 'ts', 'tn', 'dec', 'arr', 'sh']);
+  });
+
+  it('reads a sliced batch (non-zero offset) at the right rows and validity bits', () => {
+    const batch = tableFromIPC(encodeLocalRelation(rows, schema)).batches[0]!.slice(1, 4);
+    const got = rowsFromBatch(batch, schema);
+    expect(got).to.have.length(3);
+    expect(got).to.deep.equal(byColumns(batch));
+    expect(got[0]!.ok).to.equal(false);
+    expect(got[0]!.n).to.equal(null);
+    expect(got[1]!.ok).to.equal(null);
+    expect(got[2]!.s).to.equal('');
   });
 });
