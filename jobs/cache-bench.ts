@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { defineJob } from '../lib/cli/job';
 import { MODES, parseModes } from '../lib/cachebench/modes';
 import { checkCounts } from '../lib/cachebench/measure';
-import { resolveUiUrl } from '../lib/cachebench/rest';
+import { uiUrlCandidates } from '../lib/cachebench/rest';
 import { runCacheBench } from '../lib/cachebench/run';
 import { renderQueryTable, renderReportTable, reportNotes, writeReport } from '../lib/cachebench/report';
 
@@ -30,7 +30,7 @@ export default defineJob<CacheBenchArgs>({
     partitions: { type: 'number', describe: 'partitions generate-data writes the CSV with (its bytes do not depend on it; default one per 500k rows)' },
     'work-dir': { type: 'string', describe: 'directory for the generated CSV, preprocess outputs and Parquet/CSV baselines, visible to the Spark server (default: a fresh temp dir, removed afterwards)' },
     'keep-files': { type: 'boolean', default: false, describe: 'keep the generated CSV, preprocess outputs and baselines after the run' },
-    'ui-url': { type: 'string', describe: "Spark UI address for the monitoring REST API (default: SPARK_TS_UI_URL, the embedded server's, http://127.0.0.1:4040)" },
+    'ui-url': { type: 'string', describe: "Spark UI address for the monitoring REST API (default: SPARK_TS_UI_URL, the embedded server's, or whichever of ports 4040-4056 serves this server's application)" },
   },
   validate(args) {
     const counts = checkCounts(args.rows, args.iterations);
@@ -50,7 +50,6 @@ export default defineJob<CacheBenchArgs>({
   async run(spark, args, ctx) {
     const modes = parseModes(args.modes);
     const output = path.resolve(ctx.root, args.output);
-    const uiUrl = resolveUiUrl(args['ui-url']);
     ctx.log(`cache-bench: ${args.rows.toLocaleString('en-US')} rows, ${args.iterations} iterations, modes ${modes.join(', ')}`);
     const report = await runCacheBench(spark, {
       rows: args.rows,
@@ -60,7 +59,7 @@ export default defineJob<CacheBenchArgs>({
       partitions: args.partitions,
       workDir: args['work-dir'] ? path.resolve(ctx.root, args['work-dir']) : undefined,
       keepFiles: args['keep-files'],
-      uiUrl,
+      uiUrls: uiUrlCandidates(args['ui-url']),
       signal: ctx.signal,
       log: ctx.log,
     });

@@ -7,6 +7,7 @@ import { roundTrips, throughput } from '../connect/bench/collect';
 import { measureStreamAtRate, DEFAULT_STREAM_BENCH_TIMING, type StreamBenchTiming } from '../stream/bench/stream';
 import { measurePreprocess } from '../preprocess/bench/preprocess';
 import { runCacheBench } from '../cachebench/run';
+import { uiUrlCandidates } from '../cachebench/rest';
 import { measureCdcApply } from '../cdc/bench/measure';
 import { readStoreReadOnly } from '../cdc/store';
 import { readModelFile } from '../cdc/verify';
@@ -174,7 +175,7 @@ export async function runBenchSuite(spark: SparkSession, opts: SuiteOptions): Pr
       });
       await step(`${r}: cache storage levels`, async () => {
         // none and two iterations: the steady-state speedup of each level against recomputing the workload.
-        const report = await runCacheBench(spark, { rows: s.cacheRows, iterations: 2, modes: ['none', ...CACHE_MODES], seed: 42, uiUrl: opts.uiUrl, log: () => undefined, signal: opts.signal });
+        const report = await runCacheBench(spark, { rows: s.cacheRows, iterations: 2, modes: ['none', ...CACHE_MODES], seed: 42, uiUrls: [...new Set([opts.uiUrl, ...uiUrlCandidates()])], log: () => undefined, signal: opts.signal });
         const w = `${s.cacheRows.toLocaleString('en-US')} generated customer rows (preprocess plan + join)`;
         for (const m of report.modes) {
           if (m.skipped || m.mode === 'none') continue;

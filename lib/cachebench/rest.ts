@@ -35,16 +35,50 @@ export class RestUnavailableError extends Error {
   }
 }
 
-/** The UI address: an explicit one, SPARK_TS_UI_URL, the embedded server's .run/spark.json, then Spark's default port. */
+/**
+ * The UI address to try first: an explicit one, SPARK_TS_UI_URL, the embedded server's .run/spark.json, then
+ * Spark's default port. On a shared machine 4040 may well be another server's UI (Spark moves to the next free
+ * port when one is taken): `locateSparkUi` checks that the address serves *this* server's application.
+ */
 export function resolveUiUrl(explicit?: string): string {
-  const fromState = (() => {
+  return uiUrlCandidates(explicit)[0];
+}
+
+/** Spark binds its UI to spark.ui.port (4040) or, when that is taken, one of the next spark.port.maxRetries (16) ports. */
+export const DEFAULT_UI_PORTS: readonly number[] = Array.from({ length: 17 }, (_, i) => 4040 + i);
+
+/** Where to look for the UI, in order: an explicit address alone; else SPARK_TS_UI_URL, the server state's, then the default ports. */
+export function uiUrlCandidates(explicit?: string, envUrl = process.env.SPARK_TS_UI_URL, stateUrl = stateUiUrl()): string[] {
+  const clean = (u: string) => u.replace(/\/+$/, '');
+  if (explicit) return [clean(explicit)];
+  const all = [envUrl, stateUrl, ...DEFAULT_UI_PORTS.map((p) => `http://127.0.0.1:${p}`)].filter((u): u is string => !!u).map(clean);
+  return [...new Set(all)];
+}
+
+function stateUiUrl(): string | undefined {
+  try {
+    return readSparkState()?.ui_url ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The UI that serves application `appId` (the Connect session's `spark.app.id`): the first candidate whose REST
+ * API lists it. An explicit address is the only candidate. When none does, the first candidate is returned (its
+ * client, bound to `appId`, then reports why it is not usable). Without an app id, the first candidate.
+ */
+export async function locateSparkUi(appId: string | null, candidates: readonly string[], timeoutMs = 5_000): Promise<string> {
+  if (!appId || candidates.length === 1) return candidates[0];
+  for (const url of candidates) {
     try {
-      return readSparkState()?.ui_url ?? undefined;
+      const apps = await new SparkRestClient(url, timeoutMs).applications();
+      if (apps.some((a) => a.id === appId)) return url;
     } catch {
-      return undefined;
+      // not a UI, or not answering: the next one
     }
-  })();
-  return (explicit || process.env.SPARK_TS_UI_URL || fromState || 'http://127.0.0.1:4040').replace(/\/+$/, '');
+  }
+  return candidates[0];
 }
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : Number(v ?? NaN));
@@ -132,6 +166,8 @@ export class SparkRestClient {
     readonly uiUrl: string,
     // Generous: on a loaded machine the UI can take several seconds to answer its first request.
     private readonly timeoutMs = 15_000,
+    /** This server's application id (spark.app.id): set, the client refuses a UI that serves another application. */
+    readonly expectedAppId?: string,
   ) {}
 
   private async get(pathname: string): Promise<unknown> {
@@ -160,7 +196,13 @@ export class SparkRestClient {
     if (this.appId) return this.appId;
     const apps = await this.applications();
     if (!apps.length) throw new RestUnavailableError(`Spark's monitoring REST API at ${this.uiUrl} lists no application`);
-    this.appId = apps[0].id;
+    if (this.expectedAppId !== undefined && !apps.some((a) => a.id === this.expectedAppId)) {
+      throw new RestUnavailableError(
+        `Spark's monitoring REST API at ${this.uiUrl} serves ${apps.map((a) => a.id).join(', ')}, not this server's application ${this.expectedAppId} ` +
+          `(another Spark server holds that port); pass --ui-url or SPARK_TS_UI_URL`,
+      );
+    }
+    this.appId = this.expectedAppId ?? apps[0].id;
     return this.appId;
   }
 

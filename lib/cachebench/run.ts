@@ -9,7 +9,7 @@ import { markForCache, prepareWorkload, readCsv, readParquet, writeBaselines, SE
 import { QUERIES, ROW_COUNT, runQueryMix, type QueryTiming } from './queries';
 import { resultDigest, digestsAgree } from './digest';
 import { breakEvenQueries, perRow, ratio, speedup, steadyState, summarizeIterations } from './measure';
-import { SparkRestClient, totals, type CachedRdd } from './rest';
+import { SparkRestClient, locateSparkUi, totals, type CachedRdd } from './rest';
 import { dataBytes } from './files';
 
 export interface CacheBenchOptions {
@@ -23,7 +23,8 @@ export interface CacheBenchOptions {
   workDir?: string;
   /** Keep the baseline files after the run. */
   keepFiles?: boolean;
-  uiUrl: string;
+  /** Where the Spark UI's REST API is: candidates in order (an explicit --ui-url alone); the one serving this server's application is used. */
+  uiUrls: readonly string[];
   signal?: AbortSignal;
   log(message: string): void;
 }
@@ -247,8 +248,12 @@ export async function runCacheBench(spark: SparkSession, opts: CacheBenchOptions
   };
   const loadStart = loadNow();
 
-  const rest = new SparkRestClient(opts.uiUrl);
+  // The UI must be this server's: on a shared machine the default port may be another session's server.
+  const appId = await confOrNull(spark, 'spark.app.id');
+  const uiUrl = await locateSparkUi(appId, opts.uiUrls);
+  const rest = new SparkRestClient(uiUrl, undefined, appId ?? undefined);
   const probe = await rest.probe();
+  if (probe.ok) log(`Spark REST API: ${uiUrl} (application ${probe.appId})`);
   if (!probe.ok) log(`memory and disk figures will be null: ${probe.reason}`);
 
   const [sparkVersion, master, offHeapEnabled, offHeapSize] = await Promise.all([
@@ -406,7 +411,7 @@ export async function runCacheBench(spark: SparkSession, opts: CacheBenchOptions
       storage_memory_on_heap_bytes: capacity.onHeapBytes,
       storage_memory_off_heap_bytes: capacity.offHeapBytes,
     },
-    rest_api: { url: opts.uiUrl, reachable: probe.ok, app_id: probe.ok ? probe.appId : null, reason: probe.ok ? null : probe.reason },
+    rest_api: { url: uiUrl, reachable: probe.ok, app_id: probe.ok ? probe.appId : null, reason: probe.ok ? null : probe.reason },
     workload: {
       source: 'generate-data CSV -> preprocess plan (parse, quarantine, de-duplicate, validate, impute, features, scaling) -> left join with the segment dimension',
       rows_generated: opts.rows,

@@ -119,6 +119,11 @@ describe('cache-bench job against the real server', function () {
     expect(byMode.MEMORY_ONLY.fits, 'a few MiB fit in storage memory').to.equal(true);
     expect(byMode.MEMORY_ONLY.memory_bytes_per_row).to.equal(byMode.MEMORY_ONLY.bytes_per_row);
 
+    // The job read the REST API of this server's application (not another server's UI on a shared machine).
+    expect(report.rest_api.reachable).to.equal(true);
+    expect(report.rest_api.app_id).to.be.a('string');
+    rest = new SparkRestClient(report.rest_api.url, undefined, report.rest_api.app_id as string);
+    expect((await rest.probe()).ok).to.equal(true);
     // Nothing of this run is left cached on the server, by Spark's own account.
     expect(report.leftover_cached_rdds).to.equal(0);
     expect(await rest.cachedWith(report.cache_marker)).to.deep.equal([]);

@@ -3,8 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import * as http from 'node:http';
 import { toCsv, toJson, renderTable, renderMarkdownTable, renderSvg, seriesChartSpec, siblingPath, writeJson } from '../../lib/report';
-import { parseApplications, parseStorageRdds, parseStorageCapacity, totals, SparkRestClient } from '../../lib/cachebench/rest';
+import { parseApplications, parseStorageRdds, parseStorageCapacity, totals, SparkRestClient, locateSparkUi, uiUrlCandidates } from '../../lib/cachebench/rest';
 import { csvRows, CSV_COLUMNS, renderReportTable, renderReportMarkdown, renderQueryTable, reportNotes, writeReport, iterationChartSpec, speedupBytesChartSpec } from '../../lib/cachebench/report';
 import type { CacheBenchReport, ModeResult } from '../../lib/cachebench/run';
 
@@ -116,6 +117,52 @@ describe('@unit cache-bench: REST reader, report files, chart and table', () => 
     it('rejects answers of the wrong shape', () => {
       expect(() => parseStorageRdds({ message: 'no such app' })).to.throw(/unexpected \/storage\/rdd answer/);
       expect(() => parseApplications('html')).to.throw(/unexpected \/applications answer/);
+    });
+
+    it('looks for the UI: an explicit address alone; else env, server state, then the ports Spark moves to when 4040 is taken', () => {
+      expect(uiUrlCandidates('http://h:1/')).to.deep.equal(['http://h:1']);
+      const all = uiUrlCandidates(undefined, 'http://env:2', 'http://127.0.0.1:4042');
+      expect(all.slice(0, 4)).to.deep.equal(['http://env:2', 'http://127.0.0.1:4042', 'http://127.0.0.1:4040', 'http://127.0.0.1:4041']);
+      expect(all).to.have.length(2 + 16); // 4042 appears once
+      expect(all.at(-1)).to.equal('http://127.0.0.1:4056');
+    });
+
+    describe('with two UIs on the machine (local HTTP servers answering /api/v1/applications)', () => {
+      const servers: http.Server[] = [];
+      const urls: string[] = [];
+      const app = (id: string) => [{ id, name: 'spark-ts', attempts: [{ completed: false, startTimeEpoch: 1, appSparkVersion: '4.2.0' }] }];
+      before(async () => {
+        for (const id of ['local-other', 'local-mine']) {
+          const server = http.createServer((req, res) => {
+            if (req.url === '/api/v1/applications') {
+              res.setHeader('content-type', 'application/json');
+              res.end(JSON.stringify(app(id)));
+            } else {
+              res.statusCode = 404;
+              res.end();
+            }
+          });
+          await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+          servers.push(server);
+          urls.push(`http://127.0.0.1:${(server.address() as { port: number }).port}`);
+        }
+      });
+      after(() => servers.forEach((s) => s.close()));
+
+      it("uses the UI that serves this server's application, not the first one that answers", async () => {
+        expect(await locateSparkUi('local-mine', ['http://127.0.0.1:9', ...urls])).to.equal(urls[1]);
+        expect(await locateSparkUi('local-other', urls)).to.equal(urls[0]);
+        // An explicit address is used as given; without an app id, the first candidate.
+        expect(await locateSparkUi('local-mine', [urls[0]])).to.equal(urls[0]);
+        expect(await locateSparkUi(null, urls)).to.equal(urls[0]);
+      });
+
+      it("refuses a UI that serves another application, saying so (its figures would be another server's)", async () => {
+        const probe = await new SparkRestClient(urls[0], 2000, 'local-mine').probe();
+        expect(probe.ok).to.equal(false);
+        if (!probe.ok) expect(probe.reason).to.match(/serves local-other, not this server's application local-mine/);
+        expect(await new SparkRestClient(urls[1], 2000, 'local-mine').probe()).to.deep.equal({ ok: true, appId: 'local-mine' });
+      });
     });
 
     it('says an unreachable UI cannot be reached, naming the address (no server needed: a closed port)', async () => {
