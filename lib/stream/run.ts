@@ -89,7 +89,8 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
     await Promise.all([latency.stop(), live.stop()]);
   });
   const poll = async () => {
-    for (const [name, q] of queries) progress.add(name, await q.lastProgress().catch(() => null));
+    // Every recent batch, not only the last: a query can run several batches between two polls.
+    for (const [name, q] of queries) for (const p of await q.recentProgress().catch(() => [])) progress.add(name, p);
   };
   const writeMetrics = (): StreamMetricsReport => {
     const report: StreamMetricsReport = {
@@ -124,25 +125,30 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
     const every = o.statusEveryMs ?? 5000;
     let lastStatus = Date.now();
     if (batch) {
-      // Available-now: the heavy query first; the copies then read what it wrote (each query ends by itself
-      // once it has processed what was available at its start).
-      for (const stage of [['kafka'], PARQUET_COPIES] as const) {
-        if (ctx.signal.aborted) break;
-        await startQueries(spark, o, startOptions, stage, started);
-        ctx.log(`started ${stage.length} queries (${stage.join(', ')}); output ${o.output}, checkpoint ${o.checkpoint}`);
-        const pending = new Set<QueryName>(stage);
-        while (pending.size && !ctx.signal.aborted) {
-          for (const name of [...pending]) {
-            const q = queries.get(name) as StreamingQuery;
-            if (await q.awaitTermination(200)) pending.delete(name);
-          }
-          await poll();
-        }
-        for (const name of stage) {
-          const err = await queries.get(name)?.exception();
+      // Available-now: the heavy query runs to its end; the copies run beside it (processing time, so they
+      // copy each heavy batch's output as it lands instead of all of it afterwards), and once the heavy query
+      // has ended they copy what remains (processAllAvailable) and stop.
+      await startQueries(spark, o, startOptions, ['kafka'], started);
+      await startQueries(spark, o, { ...startOptions, copyTrigger: COPY_TRIGGER }, PARQUET_COPIES, started);
+      ctx.log(`started ${queries.size} queries (kafka, ${PARQUET_COPIES.join(', ')}); output ${o.output}, checkpoint ${o.checkpoint}`);
+      const heavy = queries.get('kafka') as StreamingQuery;
+      while (!ctx.signal.aborted && !(await heavy.awaitTermination(200))) {
+        await poll();
+        for (const [name, q] of queries) {
+          const err = await q.exception();
           if (err) throw Object.assign(err, { message: `query ${name} failed: ${err.message}` });
         }
       }
+      const err = await heavy.exception();
+      if (err) throw Object.assign(err, { message: `query kafka failed: ${err.message}` });
+      for (const name of PARQUET_COPIES) {
+        if (ctx.signal.aborted) break;
+        const q = queries.get(name) as StreamingQuery;
+        await q.processAllAvailable({ signal: ctx.signal });
+        const copyErr = await q.exception();
+        if (copyErr) throw Object.assign(copyErr, { message: `query ${name} failed: ${copyErr.message}` });
+      }
+      await poll();
     } else {
       // The live query first (it is the one a reader waits for), then the copies, then the heavy query.
       const all: QueryName[] = ['live', ...PARQUET_COPIES, 'kafka'];
@@ -179,6 +185,9 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
   if (failure) throw failure;
   return { batches: progress, latency, live, report };
 }
+
+/** The Parquet copies' trigger beside an available-now heavy query. */
+const COPY_TRIGGER: Trigger = { processingTime: '1 second' };
 
 /** The live query's default trigger: short, its batches are small. */
 export const LIVE_TRIGGER: Trigger = { processingTime: '500 milliseconds' };

@@ -5,8 +5,10 @@
 //     the same maxOffsetsPerTrigger; rows/s of each and their ratio;
 //   live: for each --rates value, the producer at that rate for --duration seconds with the job running
 //     (processing-time): achieved rate, processed rows/s, lag, live latency p50/p95/p99 (receipt of a
-//     sensor_aggregates_live message − its last_event_ts), final-window latency; the highest rate sustained
-//     (lag under 2 s of input, live p95 ≤ 2 s); a chart of latency against offered rate (SVG).
+//     running sensor_aggregates_live update − its last_event_ts), the same over every live message, and the
+//     final-window latency (a window's final message waits, by design, for the watermark to pass its end:
+//     window + watermark delay, so it is reported apart); the highest rate sustained (lag under 2 s of input,
+//     live p95 ≤ 2 s); a chart of latency against offered rate (SVG).
 //   node -r ts-node/register/transpile-only lib/stream/bench/stream.ts [--messages 1000000]
 //        [--max-offsets-per-trigger 250000] [--rates 5000,10000,20000,40000] [--duration 60]
 //        [--json-out reports/bench-stream.json] [--svg-out reports/bench-stream-latency.svg]
@@ -44,8 +46,10 @@ export interface StreamRateResult {
   batch_duration_ms: ReturnType<typeof percentiles>;
   /** Closed windows: latest event → sensor_aggregates record (Kafka timestamp). */
   e2e_latency_ms: ReturnType<typeof percentiles>;
-  /** Every sensor_aggregates_live message: receipt − last_event_ts. */
+  /** The running updates (final false) of sensor_aggregates_live: receipt − last_event_ts. */
   live_latency_ms: ReturnType<typeof percentiles>;
+  /** Every sensor_aggregates_live message, the final ones included: receipt − last_event_ts. */
+  live_all_latency_ms: ReturnType<typeof percentiles>;
   /** The final (closed-window) sensor_aggregates_live messages: receipt − last_event_ts. */
   final_latency_ms: ReturnType<typeof percentiles>;
   /** Records produced but in no heavy batch started before the producer stopped (the consumer lag then). */
@@ -152,11 +156,12 @@ export async function measureStreamAtRate(spark: SparkSession, rate: number, dur
       batches: batches.length,
       batch_duration_ms: percentiles(batches.map((b) => b.batchDurationMs).filter((x): x is number => x !== null)),
       e2e_latency_ms: result.latency.summary().record_timestamp,
-      live_latency_ms: live.live,
+      live_latency_ms: live.updates,
+      live_all_latency_ms: live.live,
       final_latency_ms: live.final,
       lag_rows_at_producer_end: lag,
       caught_up: processed >= s.sent,
-      sustained: lag <= rate * 2 && live.live.p95 !== null && live.live.p95 <= 2000,
+      sustained: lag <= rate * 2 && live.updates.p95 !== null && live.updates.p95 <= 2000,
     };
   } finally {
     ac.abort();
@@ -325,7 +330,7 @@ async function main(): Promise<void> {
   console.log(`load average at start ${results.load_average_at_start.map((l) => l.toFixed(1)).join(' ')}, at end ${results.load_average_at_end.map((l) => l.toFixed(1)).join(' ')} (${os.cpus().length} cores)`);
   const t = results.throughput;
   if (t) console.log(`throughput (${t.messages} readings, maxOffsetsPerTrigger ${t.max_offsets_per_trigger}): plain query ${t.plain_s.toFixed(1)} s = ${r(t.plain_rows_per_s)} rows/s; full job ${t.job_s.toFixed(1)} s = ${r(t.job_rows_per_s)} rows/s; ratio ${t.ratio.toFixed(2)}`);
-  const tb = new Table({ head: ['offered/s', 'achieved/s', 'processed rows/s', 'Spark rows/s', 'lag at end', 'live p50/p95/p99 ms', 'final p50/p95 ms', 'closed→Kafka p95 ms', 'sustained'] });
+  const tb = new Table({ head: ['offered/s', 'achieved/s', 'processed rows/s', 'Spark rows/s', 'lag at end', 'live p50/p95/p99 ms', 'all live msgs p95 ms', 'final p50/p95 ms', 'closed→Kafka p95 ms', 'sustained'] });
   for (const x of results.rates) {
     tb.push([
       x.target_msgs_per_s,
@@ -334,6 +339,7 @@ async function main(): Promise<void> {
       r(x.spark_processed_rows_per_s_mean),
       x.lag_rows_at_producer_end,
       `${r(x.live_latency_ms.p50)} / ${r(x.live_latency_ms.p95)} / ${r(x.live_latency_ms.p99)}`,
+      r(x.live_all_latency_ms.p95),
       `${r(x.final_latency_ms.p50)} / ${r(x.final_latency_ms.p95)}`,
       r(x.e2e_latency_ms.p95),
       x.sustained ? 'yes' : 'no',
