@@ -147,11 +147,6 @@ export class AggregateLatencyTracker {
   readonly samples: LatencySample[] = [];
   private consumer?: Consumer;
   private lastMessageAt = 0;
-  private joined: Promise<void> = Promise.resolve();
-  /** Per partition: where counting started (the end at start()), and the next offset not yet received. */
-  private readonly startAt = new Map<number, string>();
-  private readonly next = new Map<number, bigint>();
-  private joinError?: Error;
 
   constructor(
     private readonly kafka: Kafka,
@@ -175,37 +170,14 @@ export class AggregateLatencyTracker {
   private async startOnce(): Promise<void> {
     const admin = this.kafka.admin();
     await admin.connect();
-    // A new group whose committed offsets are the topic's end now: counting starts exactly here, however
-    // late the consumer joins (a seek made before the join can be lost, and the default is the end at join).
-    const groupId = `spark-ts-stream-latency-${process.pid}-${Date.now()}`;
-    try {
-      const offsets = await fetchOffsetsWhenLed(admin, this.topic);
-      await admin.setOffsets({ groupId, topic: this.topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })) });
-      for (const o of offsets) this.startAt.set(o.partition, o.high);
-    } finally {
-      await admin.disconnect();
-    }
-    this.consumer = this.kafka.consumer({ groupId });
+    const offsets = await fetchOffsetsWhenLed(admin, this.topic).finally(() => admin.disconnect());
+    this.consumer = this.kafka.consumer({ groupId: `spark-ts-stream-latency-${process.pid}-${Date.now()}` });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: false });
-    // run() returns before the group is joined; a short job could finish (and drain() give up) before this
-    // consumer has its partitions, counting nothing. So drain() first waits for the join (start() does not:
-    // the committed offsets already fix where counting begins, and the job need not wait for a rebalance).
-    const consumer = this.consumer;
-    const joined = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`latency consumer of ${this.topic}: no group join within 60 s`)), 60_000);
-      timer.unref();
-      const off = consumer.on(consumer.events.GROUP_JOIN, () => {
-        clearTimeout(timer);
-        off();
-        resolve();
-      });
-    });
     await this.consumer.run({
-      eachMessage: async ({ partition, message }) => {
+      eachMessage: async ({ message }) => {
         const received = Date.now();
         this.lastMessageAt = received;
-        this.next.set(partition, BigInt(message.offset) + 1n);
         if (!message.value) return;
         let m: AggregateMessage;
         try {
@@ -219,25 +191,12 @@ export class AggregateLatencyTracker {
         this.onSample?.(s, m);
       },
     });
-    this.joined = joined.catch((err: Error) => {
-      this.joinError = err;
-    });
+    for (const o of offsets) this.consumer.seek({ topic: this.topic, partition: o.partition, offset: o.high });
   }
 
   /** Waits until no message came for `idleMs` (at most `maxMs`), e.g. after the queries stopped. */
-  /**
-   * Waits until every message the topic holds now has been received (its end offsets, read at the call), at
-   * most `maxMs`; then until none came for `idleMs` (a writer that stopped a moment ago may still flush).
-   */
   async drain(idleMs = 2000, maxMs = 15_000): Promise<void> {
     const t0 = Date.now();
-    await this.joined;
-    if (this.joinError) throw this.joinError;
-    const admin = this.kafka.admin();
-    await admin.connect();
-    const ends = await fetchOffsetsWhenLed(admin, this.topic).finally(() => admin.disconnect());
-    const received = () => ends.every((e) => BigInt(e.high) <= BigInt(e.low) || (this.next.get(e.partition) ?? BigInt(this.startAt.get(e.partition) ?? '0')) >= BigInt(e.high));
-    while (!received() && Date.now() - t0 < maxMs) await new Promise((r) => setTimeout(r, 100));
     this.lastMessageAt = Math.max(this.lastMessageAt, Date.now());
     while (Date.now() - this.lastMessageAt < idleMs && Date.now() - t0 < maxMs) await new Promise((r) => setTimeout(r, 200));
   }

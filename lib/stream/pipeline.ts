@@ -406,8 +406,6 @@ export interface StartOptions {
   /** Start the live query (processing-time runs). */
   live: boolean;
   liveTrigger: Trigger;
-  /** Trigger of the Parquet copies when it differs from the job's (available-now runs: see run.ts). */
-  copyTrigger?: Trigger;
 }
 
 /** Starts some of the queries (each with its own checkpoint directory under `checkpoint`). */
@@ -425,7 +423,6 @@ export async function startQueries(spark: SparkSession, o: StreamPipelineOptions
       trigger = s.liveTrigger;
     } else {
       df = copyPlan(spark, o, name, s.topics, s.copyStartingOffsets[name]);
-      trigger = s.copyTrigger ?? o.trigger;
       sink = { parquet: path.join(o.output, name) };
     }
     let w = df.writeStream.queryName(serverName).outputMode(mode).trigger(trigger).option('checkpointLocation', path.join(o.checkpoint, name));

@@ -88,9 +88,19 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
     await stopAll();
     await Promise.all([latency.stop(), live.stop()]);
   });
-  const poll = async () => {
-    // Every recent batch, not only the last: a query can run several batches between two polls.
-    for (const [name, q] of queries) for (const p of await q.recentProgress().catch(() => [])) progress.add(name, p);
+  // The last batch of every query; when a query ran several batches since the previous poll (or at the
+  // end), its recent batches too, so no batch is missed (recentProgress is kept off the hot path: the
+  // server serializes up to 100 progress reports per call).
+  const lastBatch = new Map<QueryName, number>();
+  const poll = async (all = false) => {
+    for (const [name, q] of queries) {
+      const last = await q.lastProgress().catch(() => null);
+      const seen = lastBatch.get(name);
+      const gap = last && seen !== undefined && Number(last.batchId) > seen + 1;
+      const reports = all || gap ? await q.recentProgress().catch(() => []) : last ? [last] : [];
+      for (const p of reports) progress.add(name, p);
+      if (last) lastBatch.set(name, Number(last.batchId));
+    }
   };
   const writeMetrics = (): StreamMetricsReport => {
     const report: StreamMetricsReport = {
@@ -125,30 +135,25 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
     const every = o.statusEveryMs ?? 5000;
     let lastStatus = Date.now();
     if (batch) {
-      // Available-now: the heavy query runs to its end; the copies run beside it (processing time, so they
-      // copy each heavy batch's output as it lands instead of all of it afterwards), and once the heavy query
-      // has ended they copy what remains (processAllAvailable) and stop.
-      await startQueries(spark, o, startOptions, ['kafka'], started);
-      await startQueries(spark, o, { ...startOptions, copyTrigger: COPY_TRIGGER }, PARQUET_COPIES, started);
-      ctx.log(`started ${queries.size} queries (kafka, ${PARQUET_COPIES.join(', ')}); output ${o.output}, checkpoint ${o.checkpoint}`);
-      const heavy = queries.get('kafka') as StreamingQuery;
-      while (!ctx.signal.aborted && !(await heavy.awaitTermination(200))) {
-        await poll();
-        for (const [name, q] of queries) {
-          const err = await q.exception();
+      // Available-now: the heavy query first; the copies then read what it wrote (each query ends by itself
+      // once it has processed what was available at its start).
+      for (const stage of [['kafka'], PARQUET_COPIES] as const) {
+        if (ctx.signal.aborted) break;
+        await startQueries(spark, o, startOptions, stage, started);
+        ctx.log(`started ${stage.length} queries (${stage.join(', ')}); output ${o.output}, checkpoint ${o.checkpoint}`);
+        const pending = new Set<QueryName>(stage);
+        while (pending.size && !ctx.signal.aborted) {
+          for (const name of [...pending]) {
+            const q = queries.get(name) as StreamingQuery;
+            if (await q.awaitTermination(200)) pending.delete(name);
+          }
+          await poll();
+        }
+        for (const name of stage) {
+          const err = await queries.get(name)?.exception();
           if (err) throw Object.assign(err, { message: `query ${name} failed: ${err.message}` });
         }
       }
-      const err = await heavy.exception();
-      if (err) throw Object.assign(err, { message: `query kafka failed: ${err.message}` });
-      for (const name of PARQUET_COPIES) {
-        if (ctx.signal.aborted) break;
-        const q = queries.get(name) as StreamingQuery;
-        await q.processAllAvailable({ signal: ctx.signal });
-        const copyErr = await q.exception();
-        if (copyErr) throw Object.assign(copyErr, { message: `query ${name} failed: ${copyErr.message}` });
-      }
-      await poll();
     } else {
       // The live query first (it is the one a reader waits for), then the copies, then the heavy query.
       const all: QueryName[] = ['live', ...PARQUET_COPIES, 'kafka'];
@@ -176,7 +181,7 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
   } finally {
     await poll().catch(() => undefined);
     await stopAll();
-    await poll().catch(() => undefined);
+    await poll(true).catch(() => undefined);
     if (!failure) await Promise.all([latency.drain(1500, 10_000), live.drain(1500, 10_000)]);
     await Promise.all([latency.stop(), live.stop()]);
   }
@@ -185,9 +190,6 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
   if (failure) throw failure;
   return { batches: progress, latency, live, report };
 }
-
-/** The Parquet copies' trigger beside an available-now heavy query. */
-const COPY_TRIGGER: Trigger = { processingTime: '1 second' };
 
 /** The live query's default trigger: short, its batches are small. */
 export const LIVE_TRIGGER: Trigger = { processingTime: '500 milliseconds' };
