@@ -18,18 +18,9 @@ const SAVE_MODES: Record<SaveMode, NonNullable<WriteOperation['mode']>> = {
 };
 
 /** `df.write`: batch output. Settings chain; `save`/`parquet`/`csv`/`json`/`saveAsTable` run the write. */
-/** What both writers configure the same way: the data source, its options and the partition columns. */
-abstract class BaseWriter {
-  protected source?: string;
+/** Data source options, as every writer takes them (values stringified as Spark expects). */
+abstract class OptionsWriter {
   protected readonly opts: Record<string, string> = {};
-  protected partitionCols: string[] = [];
-
-  constructor(protected readonly df: DataFrame) {}
-
-  format(source: string): this {
-    this.source = source;
-    return this;
-  }
 
   option(key: string, value: OptionValue): this {
     this.opts[key] = String(value);
@@ -38,6 +29,21 @@ abstract class BaseWriter {
 
   options(options: Record<string, OptionValue | undefined>): this {
     Object.assign(this.opts, stringOptions(options));
+    return this;
+  }
+}
+
+/** What both writers configure the same way: the data source, its options and the partition columns. */
+abstract class BaseWriter extends OptionsWriter {
+  protected source?: string;
+  protected partitionCols: string[] = [];
+
+  constructor(protected readonly df: DataFrame) {
+    super();
+  }
+
+  format(source: string): this {
+    this.source = source;
     return this;
   }
 
@@ -201,28 +207,19 @@ export class DataStreamWriter extends BaseWriter {
  * `df.writeTo(table)`: DataFrameWriterV2, for catalog tables (v2 sources). Settings chain; `create`,
  * `replace`, `createOrReplace`, `append`, `overwrite(condition)` and `overwritePartitions` run the write.
  */
-export class DataFrameWriterV2 {
+export class DataFrameWriterV2 extends OptionsWriter {
   private provider?: string;
-  private readonly opts: Record<string, string> = {};
   private readonly props: Record<string, string> = {};
   private partitioning: ColumnOrName[] = [];
   private clustering: string[] = [];
 
-  constructor(private readonly df: DataFrame, private readonly table: string) {}
+  constructor(private readonly df: DataFrame, private readonly table: string) {
+    super();
+  }
 
   /** The table's data source (provider), e.g. `parquet`; for create / replace. */
   using(provider: string): this {
     this.provider = provider;
-    return this;
-  }
-
-  option(key: string, value: OptionValue): this {
-    this.opts[key] = String(value);
-    return this;
-  }
-
-  options(options: Record<string, OptionValue | undefined>): this {
-    Object.assign(this.opts, stringOptions(options));
     return this;
   }
 
