@@ -1,7 +1,8 @@
 import { defineJob, UsageError } from '../lib/cli/job';
 import { connectWithin, streamKafka } from '../lib/stream/kafka';
 import { LiveViewState, aggregateLine, alertLine, parseAlert, parseLiveAggregate, renderLiveView } from '../lib/stream/live-view';
-import { parseDuration, sleep } from '../lib/stream/rate';
+import { sleep } from '../lib/connect';
+import { parseDuration } from '../lib/stream/rate';
 import { TOPICS } from '../lib/stream/sensors';
 
 interface WatchArgs extends Record<string, unknown> {

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { StorageLevel, type DataFrame, type SparkSession } from '../connect';
+import { sleep, StorageLevel, type DataFrame, type SparkSession } from '../connect';
 import { machineInfo, type MachineInfo } from '../bench/machine';
 import { MODE_SPECS, levelName, sameFlags, describeLevel, type LevelFlags, type ModeName } from './modes';
 import { markForCache, prepareWorkload, readCsv, readParquet, writeBaselines, SEGMENT_ROWS, type WorkloadLedger } from './workload';
@@ -123,7 +123,6 @@ export interface CacheBenchReport {
 }
 
 const POLL_MS = 250;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const toFlags = (l: StorageLevel): LevelFlags => ({ useDisk: l.useDisk, useMemory: l.useMemory, useOffHeap: l.useOffHeap, deserialized: l.deserialized, replication: l.replication });
 const fromFlags = (f: LevelFlags) => new StorageLevel(f.useDisk, f.useMemory, f.useOffHeap, f.deserialized, f.replication);
 

@@ -69,6 +69,7 @@ export {
   isRetryableError,
   retryDelayMs,
   backoffMs,
+  sleep,
   type RetryPolicy,
   type RetryEvent,
 } from './retry';

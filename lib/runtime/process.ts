@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { spawn } from 'node:child_process';
+import { sleep } from '../connect/retry';
 
 /** Starts a long-running server detached from this process, its output appended to `logFile`. */
 export function spawnDaemon(command: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; logFile: string }): number {
@@ -108,9 +109,8 @@ export function readJson<T>(file: string): T | undefined {
   }
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+// The project's one wait helper (abortable), from the client, the lowest layer that needs one.
+export { sleep };
 
 export class RuntimeError extends Error {
   constructor(message: string) {

@@ -1,13 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Admin } from 'kafkajs';
-import type { SparkSession, StreamingQuery, Trigger } from '../connect';
+import { sleep, type SparkSession, type StreamingQuery, type Trigger } from '../connect';
 import { readJson } from '../runtime/process';
 import { writeFileAtomic } from '../report/files';
 import { connectWithin, ensureTopics, streamKafka } from './kafka';
 import { AggregateLatencyTracker, fetchOffsetsWhenLed, LiveLatencyTracker, ProgressLog, writeReport } from './metrics';
 import { copySourceTopic, outputTopics, PARQUET_COPIES, startQueries, type OutputTopics, type ParquetCopy, type QueryName, type StartedQueries, type StreamPipelineOptions } from './pipeline';
-import { sleep } from './rate';
 
 export interface StreamRunOptions extends Omit<StreamPipelineOptions, 'trigger'> {
   trigger: Trigger;

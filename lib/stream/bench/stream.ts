@@ -19,7 +19,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import yargs from 'yargs';
 import Table from 'cli-table3';
-import { SparkSession } from '../../connect';
+import { SparkSession, sleep } from '../../connect';
 import { resolveBootstrapServers } from '../../kafka/config';
 import { machineInfo } from '../../bench/machine';
 import { streamKafka } from '../kafka';
@@ -73,7 +73,6 @@ export interface ThroughputResult {
   job_heavy_s: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const { col, expr, from_json, window } = functions;
 
 async function deleteTopics(topics: string[], bootstrap: string): Promise<void> {
