@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CompressionTypes } from 'kafkajs';
 import { createKafka } from '../kafka/config';
+import { ensureTopics } from '../kafka/topics';
 
 export interface KafkaThroughput {
   messages: number;
@@ -18,7 +19,7 @@ export async function measureKafkaThroughput(messages: number, messageBytes = 20
   const topic = `bench-kafka-${randomUUID().slice(0, 8)}`;
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
+  await ensureTopics(admin, [{ topic, numPartitions: 3, replicationFactor: 1 }]);
   try {
     const payload = 'x'.repeat(Math.max(0, messageBytes - 20));
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Consumer, EachBatchPayload, Producer, Admin, Message } from 'kafkajs';
 import { createKafka } from '../kafka/config';
+import { ensureTopics } from '../kafka/topics';
 import { writeFileAtomic } from './atomic';
 import { parseMessage } from './envelope';
 import { parseForModel } from './fast-envelope';
@@ -154,11 +155,7 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
   let consumer: Consumer | undefined;
   let producer: Producer | undefined;
   try {
-    const existing = await admin.listTopics();
-    const create = [topic, dlqTopic].filter((t) => !existing.includes(t));
-    if (create.length) {
-      await admin.createTopics({ topics: create.map((t) => ({ topic: t, numPartitions: t === topic ? (opts.partitions ?? 3) : 1 })), waitForLeaders: true });
-    }
+    await ensureTopics(admin, [{ topic, numPartitions: opts.partitions ?? 3 }, { topic: dlqTopic, numPartitions: 1 }]);
     // One consumer per state directory, taken before anything is reset or read.
     lock = StateDirLock.acquire(opts.stateDir);
     const storeExists = fs.existsSync(path.join(opts.stateDir, STORE_FILE));

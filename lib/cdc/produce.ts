@@ -1,5 +1,6 @@
 import type { Message } from 'kafkajs';
 import { createKafka } from '../kafka/config';
+import { ensureTopics } from '../kafka/topics';
 import { PerPartitionSender, topicPartitions } from '../kafka/produce';
 import type { CdcMessage } from './generator';
 
@@ -35,10 +36,7 @@ export async function produceChanges(messages: Iterable<CdcMessage>, opts: Produ
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const topics = await admin.listTopics();
-    if (!topics.includes(opts.topic)) {
-      await admin.createTopics({ topics: [{ topic: opts.topic, numPartitions: opts.partitions ?? 3 }], waitForLeaders: true });
-    }
+    await ensureTopics(admin, [opts.topic], opts.partitions ?? 3);
   } finally {
     await admin.disconnect();
   }

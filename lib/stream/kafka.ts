@@ -1,4 +1,4 @@
-import type { Admin, Kafka, Message, Producer } from 'kafkajs';
+import type { Kafka, Message, Producer } from 'kafkajs';
 import { createKafka, resolveBootstrapServers } from '../kafka/config';
 import { PerPartitionSender, topicPartitions, type PerPartitionSenderOptions } from '../kafka/produce';
 
@@ -38,18 +38,8 @@ export async function connectWithin<T>(bootstrapServers: string | undefined, con
   }
 }
 
-/** Creates the topics that do not exist yet (the broker's default partition count unless given; its default replication factor). */
-export async function ensureTopics(admin: Admin, topics: string[], numPartitions = 3): Promise<void> {
-  const existing = new Set(await admin.listTopics());
-  const missing = topics.filter((t) => !existing.has(t));
-  if (missing.length === 0) return;
-  try {
-    await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions })), waitForLeaders: true });
-  } catch (e) {
-    // Another process may have created it meanwhile.
-    if (!/already exists/i.test(String((e as Error).message))) throw e;
-  }
-}
+// Topic creation that waits out a broker still propagating a new topic: one helper for the whole project.
+export { ensureTopics } from '../kafka/topics';
 
 /** The producer `connectIdempotentProducer` returns: a kafkajs producer with its per-partition sender. */
 export type IdempotentProducer = Producer & { readonly perPartition: PerPartitionSender };

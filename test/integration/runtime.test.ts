@@ -12,6 +12,7 @@ import { SparkConnectClient } from '../../lib/connect/client';
 import { AuthenticationError } from '../../lib/connect/errors';
 import { GrpcTransport } from '../../lib/connect/transport';
 import { createKafka } from '../../lib/kafka/config';
+import { ensureTopics } from '../../lib/kafka/topics';
 import { isRunning } from '../../lib/runtime/process';
 import type { SparkState } from '../../lib/runtime/spark-server';
 
@@ -130,6 +131,32 @@ describe('runtime: embedded Kafka broker', function () {
     for (const [key, order] of byKey) {
       expect(order, `order of key ${key}`).to.deep.equal([...order].sort((a, b) => a - b));
       expect(new Set(received.filter((m) => m.key === key).map((m) => m.partition)).size).to.equal(1);
+    }
+  });
+
+  it('ensureTopics creates what is missing with each spec, waits for leaders, and tolerates a concurrent creator', async function () {
+    this.timeout(90_000);
+    const id = randomUUID().slice(0, 8);
+    const [a, b] = [`topics-a-${id}`, `topics-b-${id}`];
+    const kafka = createKafka('runtime-topics-test');
+    const [admin1, admin2] = [kafka.admin(), kafka.admin()];
+    await Promise.all([admin1.connect(), admin2.connect()]);
+    try {
+      // Two creators race for the same topics: both resolve once the topics are ready.
+      await Promise.all([
+        ensureTopics(admin1, [{ topic: a, numPartitions: 3 }, { topic: b, numPartitions: 1 }]),
+        ensureTopics(admin2, [{ topic: a, numPartitions: 3 }, { topic: b, numPartitions: 1 }]),
+      ]);
+      const meta = await admin1.fetchTopicMetadata({ topics: [a, b] });
+      const partitions = Object.fromEntries(meta.topics.map((t) => [t.name, t.partitions.map((p) => p.leader >= 0)]));
+      expect(partitions).to.deep.equal({ [a]: [true, true, true], [b]: [true] });
+      // Existing topics are left alone (their partition counts stay).
+      await ensureTopics(admin1, [a, b], 7);
+      const again = await admin1.fetchTopicMetadata({ topics: [a, b] });
+      expect(again.topics.map((t) => [t.name, t.partitions.length]).sort()).to.deep.equal([[a, 3], [b, 1]]);
+    } finally {
+      await admin1.deleteTopics({ topics: [a, b] }).catch(() => undefined);
+      await Promise.all([admin1.disconnect(), admin2.disconnect()]);
     }
   });
 

@@ -1,0 +1,76 @@
+import type { Admin } from 'kafkajs';
+import { sleep } from '../runtime/process';
+
+/** A topic to create when missing: its partition count (else the caller's default) and replication factor (else the broker's). */
+export interface TopicSpec {
+  readonly topic: string;
+  readonly numPartitions?: number;
+  readonly replicationFactor?: number;
+}
+
+/** How long `ensureTopics` waits for every partition of the topics to have a leader. */
+export const TOPIC_READY_DEADLINE_MS = 30_000;
+
+/**
+ * Errors a broker returns while a topic it just created is still propagating. kafkajs's own
+ * `createTopics({ waitForLeaders: true })` retries only LEADER_NOT_AVAILABLE and fails on the other, which a
+ * busy broker (a large data directory) returns for a while after the create.
+ */
+const PROPAGATING = new Set(['LEADER_NOT_AVAILABLE', 'UNKNOWN_TOPIC_OR_PARTITION', 'NOT_LEADER_OR_FOLLOWER']);
+
+function errorType(e: unknown): string | undefined {
+  const type = (e as { type?: unknown } | null)?.type;
+  return typeof type === 'string' ? type : undefined;
+}
+
+/**
+ * Creates the topics that do not exist yet and returns once every partition of every listed topic has a
+ * leader, so a producer or consumer started next finds them. A topic created meanwhile by another process
+ * counts as existing.
+ */
+export async function ensureTopics(
+  admin: Admin,
+  topics: ReadonlyArray<string | TopicSpec>,
+  numPartitions = 3,
+  deadlineMs = TOPIC_READY_DEADLINE_MS,
+): Promise<void> {
+  const specs = topics.map((t) => (typeof t === 'string' ? { topic: t } : t));
+  const names = specs.map((s) => s.topic);
+  const existing = new Set(await admin.listTopics());
+  const missing = specs.filter((s) => !existing.has(s.topic));
+  if (missing.length) {
+    try {
+      await admin.createTopics({
+        topics: missing.map((s) => ({ topic: s.topic, numPartitions: s.numPartitions ?? numPartitions, ...(s.replicationFactor ? { replicationFactor: s.replicationFactor } : {}) })),
+        waitForLeaders: false,
+      });
+    } catch (e) {
+      const all = (e as { errors?: unknown[] }).errors;
+      const raced = errorType(e) === 'TOPIC_ALREADY_EXISTS' || (Array.isArray(all) && all.every((x) => errorType(x) === 'TOPIC_ALREADY_EXISTS'));
+      if (!raced) throw e;
+    }
+  }
+  await waitForLeaders(admin, names, deadlineMs);
+}
+
+/** Polls metadata until every partition of `topics` has a leader; a propagating error is retried, any other thrown. */
+async function waitForLeaders(admin: Admin, topics: string[], deadlineMs: number): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  let last = 'no metadata yet';
+  for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics });
+      const leaderless = meta.topics.flatMap((t) => t.partitions.filter((p) => p.leader < 0).map((p) => `${t.name}[${p.partitionId}]`));
+      const absent = topics.filter((t) => !meta.topics.some((m) => m.name === t && m.partitions.length > 0));
+      if (!leaderless.length && !absent.length) return;
+      last = `no leader yet for ${[...absent, ...leaderless].join(', ')}`;
+    } catch (e) {
+      if (!PROPAGATING.has(errorType(e) ?? '')) throw e;
+      last = (e as Error).message;
+    }
+    if (Date.now() + delay > deadline) {
+      throw new Error(`topics ${topics.join(', ')} were not ready within ${deadlineMs / 1000} s: ${last}`);
+    }
+    await sleep(delay);
+  }
+}
