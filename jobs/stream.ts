@@ -22,6 +22,7 @@ interface StreamArgs extends Record<string, unknown> {
   'alerts-topic': string;
   'live-topic': string;
   'live-trigger': string;
+  'copy-trigger': string;
   metrics: string;
 }
 
@@ -54,12 +55,14 @@ export default defineJob<StreamArgs>({
     'alerts-topic': { type: 'string', default: TOPICS.alerts, describe: 'topic of the alerts (JSON)' },
     'live-topic': { type: 'string', default: TOPICS.live, describe: 'topic of the live 10 s windows: every update (final false) and the closed window (final true)' },
     'live-trigger': { type: 'string', default: 'processing-time=500ms', describe: 'trigger of the live query (processing-time runs only)' },
+    'copy-trigger': { type: 'string', default: 'processing-time=5s', describe: 'trigger of the Parquet copies (processing-time runs only; a clean stop flushes them)' },
     metrics: { type: 'string', default: 'reports/stream-metrics.json', describe: 'metrics report (progress and end-to-end latency)' },
   },
   validate(args) {
     try {
       parseTrigger(args.trigger);
       if (!('processingTime' in parseTrigger(args['live-trigger']))) return '--live-trigger must be processing-time=<interval>';
+      if (!('processingTime' in parseTrigger(args['copy-trigger']))) return '--copy-trigger must be processing-time=<interval>';
       parseDuration(args.watermark, '--watermark');
       if (args.duration !== undefined) parseDuration(args.duration, '--duration');
     } catch (e) {
@@ -92,6 +95,7 @@ export default defineJob<StreamArgs>({
         shufflePartitions: args['shuffle-partitions'],
         topics: { dlq: args['dlq-topic'], aggregates: args['aggregates-topic'], alerts: args['alerts-topic'], live: args['live-topic'] },
         liveTrigger: parseTrigger(args['live-trigger']),
+        copyTrigger: parseTrigger(args['copy-trigger']),
         metricsFile: resolve(args.metrics),
         queryPrefix: `stream_${process.pid}`,
       },

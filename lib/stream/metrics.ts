@@ -124,11 +124,6 @@ export interface LatencySample {
 }
 
 /**
- * End-to-end latency: consumes the aggregates topic from its end offsets at start (so only aggregates of
- * this run count), and measures, per aggregate, from its latest reading's event time (`last_event_ts`) to
- * the aggregate's arrival in the topic (its Kafka record timestamp) and to its receipt here.
- */
-/**
  * A topic created a moment ago may not have its partition leaders yet (NOT_LEADER_FOR_PARTITION, which
  * kafkajs marks retriable): ask again for a few seconds before giving up.
  */
@@ -143,10 +138,17 @@ export async function fetchOffsetsWhenLed(admin: ReturnType<Kafka['admin']>, top
   }
 }
 
+/**
+ * End-to-end latency: consumes the aggregates topic from its end offsets at start (so only aggregates of
+ * this run count), and measures, per aggregate, from its latest reading's event time (`last_event_ts`) to
+ * the aggregate's arrival in the topic (its Kafka record timestamp) and to its receipt here.
+ */
 export class AggregateLatencyTracker {
   readonly samples: LatencySample[] = [];
   private consumer?: Consumer;
-  private lastMessageAt = 0;
+  private joined?: Promise<void>;
+  /** Per partition, the offset after the last message received. */
+  private readonly next = new Map<number, number>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -154,11 +156,30 @@ export class AggregateLatencyTracker {
     private readonly onSample?: (s: LatencySample, message: AggregateMessage) => void,
   ) {}
 
-  /** Starts consuming; a topic created a moment ago may still be electing its leaders: retried for ~15 s. */
+  /**
+   * Takes the topic's end offsets (only what is written from now on is measured) and starts the consumer's
+   * group join in the background: the join takes seconds, and nothing written meanwhile is missed, since the
+   * consumer then seeks to these offsets. `ready()` or `drain()` wait for it.
+   */
   async start(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    const offsets = await fetchOffsetsWhenLed(admin, this.topic).finally(() => admin.disconnect());
+    for (const o of offsets) this.next.set(o.partition, Number(o.high));
+    this.joined = this.join(offsets);
+    this.joined.catch(() => undefined); // reported by ready() / drain()
+  }
+
+  /** Resolves once the consumer has joined (rejects if it could not). */
+  async ready(): Promise<void> {
+    await this.joined;
+  }
+
+  /** The group join; a topic created a moment ago may still be electing its leaders: retried for ~15 s. */
+  private async join(offsets: Array<{ partition: number; high: string }>): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.startOnce();
+        return await this.joinOnce(offsets);
       } catch (err) {
         await this.stop().catch(() => undefined);
         if (!/leader|retriable|not initialized/i.test(String((err as Error).message)) || attempt >= 30) throw err;
@@ -167,17 +188,14 @@ export class AggregateLatencyTracker {
     }
   }
 
-  private async startOnce(): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    const offsets = await fetchOffsetsWhenLed(admin, this.topic).finally(() => admin.disconnect());
+  private async joinOnce(offsets: Array<{ partition: number; high: string }>): Promise<void> {
     this.consumer = this.kafka.consumer({ groupId: `spark-ts-stream-latency-${process.pid}-${Date.now()}` });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: false });
     await this.consumer.run({
-      eachMessage: async ({ message }) => {
+      eachMessage: async ({ partition, message }) => {
         const received = Date.now();
-        this.lastMessageAt = received;
+        this.next.set(partition, Math.max(this.next.get(partition) ?? 0, Number(message.offset) + 1));
         if (!message.value) return;
         let m: AggregateMessage;
         try {
@@ -194,11 +212,19 @@ export class AggregateLatencyTracker {
     for (const o of offsets) this.consumer.seek({ topic: this.topic, partition: o.partition, offset: o.high });
   }
 
-  /** Waits until no message came for `idleMs` (at most `maxMs`), e.g. after the queries stopped. */
-  async drain(idleMs = 2000, maxMs = 15_000): Promise<void> {
+  /**
+   * Waits until every message in the topic now (its end offsets, e.g. after the queries stopped) has been
+   * received, at most `maxMs`; resolves with whether it got there.
+   */
+  async drain(maxMs = 15_000): Promise<boolean> {
     const t0 = Date.now();
-    this.lastMessageAt = Math.max(this.lastMessageAt, Date.now());
-    while (Date.now() - this.lastMessageAt < idleMs && Date.now() - t0 < maxMs) await new Promise((r) => setTimeout(r, 200));
+    await this.joined;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    const ends = await admin.fetchTopicOffsets(this.topic).finally(() => admin.disconnect());
+    const behind = () => ends.some((e) => (this.next.get(e.partition) ?? 0) < Number(e.high));
+    while (behind() && Date.now() - t0 < maxMs) await new Promise((r) => setTimeout(r, 50));
+    return !behind();
   }
 
   async stop(): Promise<void> {
@@ -237,8 +263,12 @@ export class LiveLatencyTracker {
     return this.tracker.start();
   }
 
-  drain(idleMs?: number, maxMs?: number): Promise<void> {
-    return this.tracker.drain(idleMs, maxMs);
+  ready(): Promise<void> {
+    return this.tracker.ready();
+  }
+
+  drain(maxMs?: number): Promise<boolean> {
+    return this.tracker.drain(maxMs);
   }
 
   stop(): Promise<void> {

@@ -406,7 +406,22 @@ export interface StartOptions {
   /** Start the live query (processing-time runs). */
   live: boolean;
   liveTrigger: Trigger;
+  /** Trigger of the Parquet copies (default: the job's trigger). */
+  copyTrigger?: Trigger;
+  /** Session settings for the live query only (a query keeps the settings it started with). */
+  liveConf?: Record<string, string>;
 }
+
+/**
+ * The live query's own settings. Its state is small (the open windows of each sensor) and every batch
+ * commits it, so: one state partition (one task and one state file per batch instead of two), and the
+ * HDFS-backed store (an in-memory map with a delta file per batch) instead of RocksDB's checkpoint
+ * machinery, which pays for large state only.
+ */
+export const LIVE_CONF: Record<string, string> = {
+  'spark.sql.shuffle.partitions': '1',
+  'spark.sql.streaming.stateStore.providerClass': 'org.apache.spark.sql.execution.streaming.state.HDFSBackedStateStoreProvider',
+};
 
 /** Starts some of the queries (each with its own checkpoint directory under `checkpoint`). */
 export async function startQueries(spark: SparkSession, o: StreamPipelineOptions, s: StartOptions, which: readonly QueryName[], into: StartedQueries): Promise<void> {
@@ -424,11 +439,26 @@ export async function startQueries(spark: SparkSession, o: StreamPipelineOptions
     } else {
       df = copyPlan(spark, o, name, s.topics, s.copyStartingOffsets[name]);
       sink = { parquet: path.join(o.output, name) };
+      trigger = s.copyTrigger ?? o.trigger;
     }
     let w = df.writeStream.queryName(serverName).outputMode(mode).trigger(trigger).option('checkpointLocation', path.join(o.checkpoint, name));
     w = sink === 'kafka' ? w.format('kafka').option('kafka.bootstrap.servers', o.bootstrapServers).option('kafka.acks', 'all') : w.format('parquet').option('path', sink.parquet);
-    const query = await w.start();
+    const query = name === 'live' ? await withSessionConf(spark, s.liveConf ?? LIVE_CONF, () => w.start()) : await w.start();
     into.queries.set(name, query);
     into.names.set(serverName, name);
+  }
+}
+
+/** Runs `fn` with some session settings changed, then restores them (a query started inside keeps them). */
+async function withSessionConf<T>(spark: SparkSession, conf: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  const before = new Map<string, string | null>();
+  for (const [k, v] of Object.entries(conf)) {
+    before.set(k, await spark.conf.getOption(k));
+    await spark.conf.set(k, v);
+  }
+  try {
+    return await fn();
+  } finally {
+    for (const [k, v] of before) await (v === null ? spark.conf.unset(k) : spark.conf.set(k, v));
   }
 }

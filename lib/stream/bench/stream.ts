@@ -26,7 +26,7 @@ import { streamKafka } from '../kafka';
 import { functions } from '../../connect';
 import { percentiles, writeReport } from '../metrics';
 import { produceSensorData, type ProduceSummary } from '../producer';
-import { runStreamJob, STREAM_CONF } from '../run';
+import { runStreamJob, STREAM_CONF, type StreamRunOptions } from '../run';
 import { READING_SCHEMA_DDL } from '../sensors';
 import { ROOT } from '../../runtime/paths';
 import { sparkRemote } from '../../runtime/spark-server';
@@ -94,7 +94,17 @@ export interface StreamBenchTiming {
 
 export const DEFAULT_STREAM_BENCH_TIMING: StreamBenchTiming = { startDelayMs: 8000, tailMs: 22_000, watermarkMs: 10_000 };
 
-export async function measureStreamAtRate(spark: SparkSession, rate: number, durationS: number, sensors: number, bootstrap: string, log: (s: string) => void, timing: StreamBenchTiming = DEFAULT_STREAM_BENCH_TIMING): Promise<StreamRateResult> {
+export async function measureStreamAtRate(
+  spark: SparkSession,
+  rate: number,
+  durationS: number,
+  sensors: number,
+  bootstrap: string,
+  log: (s: string) => void,
+  timing: StreamBenchTiming = DEFAULT_STREAM_BENCH_TIMING,
+  /** Job settings to compare (e.g. the copies' trigger); default: the job's defaults. */
+  jobOptions: Partial<Pick<StreamRunOptions, 'copyTrigger' | 'liveTrigger' | 'trigger' | 'liveConf'>> = {},
+): Promise<StreamRateResult> {
   const id = randomUUID().slice(0, 8);
   const topics = { data: `bench-stream-data-${id}`, dlq: `bench-stream-dlq-${id}`, aggregates: `bench-stream-agg-${id}`, alerts: `bench-stream-alerts-${id}` };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-stream-${id}-`));
@@ -116,6 +126,7 @@ export async function measureStreamAtRate(spark: SparkSession, rate: number, dur
         metricsFile: path.join(dir, 'stream-metrics.json'),
         queryPrefix: `bench_${id}`,
         statusEveryMs: 10_000,
+        ...jobOptions,
       },
       { signal: ac.signal, log: (l) => log(`  job: ${l}`), onShutdown: (fn) => shutdown.push(fn) },
     );
