@@ -39,7 +39,7 @@ export const QUICK_SIZES: BenchSizes = {
   streamRate: 1_000,
   streamSeconds: 15,
   // A 2 s watermark lets windows close within a short run; the full run keeps the job's 10 s.
-  streamTiming: { startDelayMs: 5000, tailMs: 8000, watermarkMs: 2000 },
+  streamTiming: { startDelayMs: 5000, tailMs: 8000, watermarkMs: 2000, warmupMs: 5000 },
   cdcUpdates: 2_000,
   preprocessRows: 5_000,
   cacheRows: 20_000,

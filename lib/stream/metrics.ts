@@ -249,14 +249,25 @@ export class AggregateLatencyTracker {
 export class LiveLatencyTracker {
   private readonly tracker: AggregateLatencyTracker;
   readonly updates: number[] = [];
+  /** When each of `updates` was received (epoch ms), so a report can leave out a warm-up. */
+  readonly updatesReceivedAt: number[] = [];
   readonly finals: number[] = [];
 
   constructor(kafka: Kafka, topic: string, onMessage?: (m: LiveAggregateMessage, latencyMs: number) => void) {
     this.tracker = new AggregateLatencyTracker(kafka, topic, (s, m) => {
       const live = m as LiveAggregateMessage;
-      (live.final ? this.finals : this.updates).push(s.received_latency_ms);
+      if (live.final) this.finals.push(s.received_latency_ms);
+      else {
+        this.updates.push(s.received_latency_ms);
+        this.updatesReceivedAt.push(s.received_latency_ms + live.last_event_ts);
+      }
       onMessage?.(live, s.received_latency_ms);
     });
+  }
+
+  /** Percentiles of the running updates received at or after `sinceMs` (epoch ms). */
+  updatesSince(sinceMs: number): ReturnType<typeof percentiles> {
+    return percentiles(this.updates.filter((_, i) => this.updatesReceivedAt[i] >= sinceMs));
   }
 
   start(): Promise<void> {

@@ -1,20 +1,17 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { ensureKafka, ensureSpark } from '../support/servers';
+import { micros, streamSuite } from '../support/stream';
 import { resolveBootstrapServers } from '../../lib/kafka/config';
-import { SparkSession } from '../../lib/connect';
 import { ROOT } from '../../lib/runtime/paths';
 import { produceSensorData } from '../../lib/stream/producer';
 import { runStreamJob } from '../../lib/stream/run';
 import { connectIdempotentProducer, ensureTopics, readTopic, sendBatch, streamKafka } from '../../lib/stream/kafka';
 import { SensorSimulator, type SimulatedEvent } from '../../lib/stream/simulate';
 import { aggregate, expectedWindows } from '../../lib/stream/expected';
-import { sparkRemote } from '../../lib/runtime/spark-server';
 
 /** A port nothing listens on (bound, then released). */
 async function closedPort(): Promise<number> {
@@ -35,28 +32,9 @@ async function failure(p: Promise<unknown>): Promise<Error | undefined> {
   }
 }
 
-const micros = (t: unknown): number => Number((t as { micros: bigint }).micros / 1000n);
-
 describe('stream faults (Kafka + Spark)', function () {
   this.timeout(600_000);
-  let spark: SparkSession;
-  const dirs: string[] = [];
-  const createdTopics: string[] = [];
-
-  before(async () => {
-    await ensureSpark();
-    await ensureKafka();
-    spark = await SparkSession.builder().remote(sparkRemote()).appName('stream-faults-test').create();
-  });
-
-  after(async () => {
-    await spark?.stop();
-    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-    const admin = streamKafka('stream-faults-cleanup').admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: createdTopics }).catch(() => undefined);
-    await admin.disconnect();
-  });
+  const suite = streamSuite('stream-faults-test');
 
   it('an unreachable broker fails the producer and the job with a clear error within 10 s', async () => {
     const port = await closedPort();
@@ -70,7 +48,7 @@ describe('stream faults (Kafka + Spark)', function () {
 
     t0 = Date.now();
     err = await failure(runStreamJob(
-      spark,
+      suite.spark,
       {
         topic: 'x',
         startingOffsets: 'earliest',
@@ -91,13 +69,13 @@ describe('stream faults (Kafka + Spark)', function () {
   it('a job killed mid-run (SIGKILL) and restarted from its checkpoint loses and duplicates nothing in Parquet', async () => {
     const id = randomUUID().slice(0, 8);
     const topics = { data: `test-kill-data-${id}`, dlq: `test-kill-dlq-${id}`, aggregates: `test-kill-agg-${id}`, alerts: `test-kill-alerts-${id}` };
-    createdTopics.push(...Object.values(topics));
+    suite.trackTopics(...Object.values(topics));
     const kafka = streamKafka('stream-kill-test');
     const admin = kafka.admin();
     await admin.connect();
     await ensureTopics(admin, Object.values(topics), 2).finally(() => admin.disconnect());
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `stream-kill-${id}-`));
-    dirs.push(dir);
+    const dir = suite.tempDir(`stream-kill-${id}-`);
+    const spark = suite.spark;
 
     // In-order readings only (no reading is ever late), so the result does not depend on where the
     // micro-batches split: every window before the flush closes, with every reading in it.

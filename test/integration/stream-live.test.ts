@@ -1,51 +1,29 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { ensureKafka, ensureSpark } from '../support/servers';
+import { micros, streamSuite } from '../support/stream';
 import { resolveBootstrapServers } from '../../lib/kafka/config';
-import { SparkSession } from '../../lib/connect';
 import { runStreamJob } from '../../lib/stream/run';
-import { sparkRemote } from '../../lib/runtime/spark-server';
 import { connectIdempotentProducer, ensureTopics, readTopic, sendBatch, streamKafka } from '../../lib/stream/kafka';
 import { SensorSimulator, type SimulatedEvent } from '../../lib/stream/simulate';
 import { aggregate, expectedWindows } from '../../lib/stream/expected';
 import type { LiveAggregateMessage } from '../../lib/stream/sensors';
 
-const micros = (t: unknown): number => Number((t as { micros: bigint }).micros / 1000n);
-
 describe('stream live path (Kafka + Spark, processing-time trigger)', function () {
   this.timeout(600_000);
-  let spark: SparkSession;
-  const dirs: string[] = [];
-  const createdTopics: string[] = [];
-
-  before(async () => {
-    await ensureSpark();
-    await ensureKafka();
-    spark = await SparkSession.builder().remote(sparkRemote()).appName('stream-live-test').create();
-  });
-
-  after(async () => {
-    await spark?.stop();
-    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-    const admin = streamKafka('stream-live-cleanup').admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: createdTopics }).catch(() => undefined);
-    await admin.disconnect();
-  });
+  const suite = streamSuite('stream-live-test');
 
   it('the latest sensor_aggregates_live message of each window is its closed aggregates_10s row, with final true', async () => {
     const id = randomUUID().slice(0, 8);
     const topics = { data: `test-live-data-${id}`, dlq: `test-live-dlq-${id}`, aggregates: `test-live-agg-${id}`, alerts: `test-live-alerts-${id}`, live: `test-live-live-${id}` };
-    createdTopics.push(...Object.values(topics), `${topics.aggregates}_1m`);
+    suite.trackTopics(...Object.values(topics), `${topics.aggregates}_1m`);
     const kafka = streamKafka('stream-live-test');
     const admin = kafka.admin();
     await admin.connect();
     await ensureTopics(admin, [topics.data], 2).finally(() => admin.disconnect());
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `stream-live-${id}-`));
-    dirs.push(dir);
+    const dir = suite.tempDir(`stream-live-${id}-`);
+    const spark = suite.spark;
 
     // The known event set: 4 sensors, a reading every 500 ms, in order (so which window closes with what does
     // not depend on where the micro-batches split), with spikes and malformed records; sent in three phases

@@ -1,10 +1,9 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { ensureKafka, ensureSpark } from '../support/servers';
+import { micros, streamSuite } from '../support/stream';
 import { resolveBootstrapServers } from '../../lib/kafka/config';
 import { SparkSession } from '../../lib/connect';
 import type { JobContext } from '../../lib/cli/job';
@@ -13,7 +12,6 @@ import { connectIdempotentProducer, ensureTopics, readTopic, sendBatch, streamKa
 import { SensorSimulator, type EventKind, type SimulatedEvent } from '../../lib/stream/simulate';
 import { aggregate, expectedChainedWindows, expectedWindows, expectedZscoreAlerts } from '../../lib/stream/expected';
 import type { AggregateMessage, AlertMessage, SensorReading } from '../../lib/stream/sensors';
-import { sparkRemote } from '../../lib/runtime/spark-server';
 
 /** 2026-01-15 12:00:00 UTC: on a 1 min boundary, so every window below is easy to name. */
 const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
@@ -117,40 +115,23 @@ function expectedReason(e: SimulatedEvent): string {
   return e.kind === 'not_json' ? 'not_json' : `${e.kind}:${e.field}`;
 }
 
-const micros = (t: unknown): number => Number((t as { micros: bigint }).micros / 1000n);
-
 async function readParquet(spark: SparkSession, dir: string) {
   return spark.read.parquet(dir).collect();
 }
 
 describe('stream job (Kafka + Spark, available-now)', function () {
   this.timeout(600_000);
+  const suite = streamSuite('stream-test');
+  const kafka: Kafka = streamKafka('stream-test');
   let spark: SparkSession;
-  let kafka: Kafka;
-  const dirs: string[] = [];
-  const createdTopics: string[] = [];
-
-  before(async () => {
-    await ensureSpark();
-    await ensureKafka();
-    spark = await SparkSession.builder().remote(sparkRemote()).appName('stream-test').create();
-    kafka = streamKafka('stream-test');
-  });
-
-  after(async () => {
-    await spark?.stop();
-    if (process.env.KEEP_STREAM_TEST) return;
-    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: createdTopics }).catch(() => undefined);
-    await admin.disconnect();
+  before(() => {
+    spark = suite.spark;
   });
 
   async function setup(partitions: number): Promise<{ dir: string; topics: Topics }> {
     const id = randomUUID().slice(0, 8);
     const topics = { data: `test-stream-data-${id}`, dlq: `test-stream-dlq-${id}`, aggregates: `test-stream-agg-${id}`, alerts: `test-stream-alerts-${id}` };
-    createdTopics.push(...Object.values(topics));
+    suite.trackTopics(...Object.values(topics));
     const admin = kafka.admin();
     await admin.connect();
     try {
@@ -159,8 +140,7 @@ describe('stream job (Kafka + Spark, available-now)', function () {
     } finally {
       await admin.disconnect();
     }
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `stream-test-${id}-`));
-    dirs.push(dir);
+    const dir = suite.tempDir(`stream-test-${id}-`);
     return { dir, topics };
   }
 

@@ -11,7 +11,7 @@
 //     live p95 ≤ 2 s); a chart of latency against offered rate (SVG).
 //   node -r ts-node/register/transpile-only lib/stream/bench/stream.ts [--messages 1000000]
 //        [--max-offsets-per-trigger 250000] [--rates 5000,10000,20000,40000] [--duration 60]
-//        [--json-out reports/bench-stream.json] [--svg-out reports/bench-stream-latency.svg]
+//        [--memory-run 600 --memory-rate 10000] [--json-out reports/bench-stream.json] [--svg-out reports/bench-stream-latency.svg]
 // Needs the Spark Connect server and the Kafka broker (`spark-ts up`). Prints tables; writes JSON and SVG.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -29,7 +29,8 @@ import { produceSensorData, type ProduceSummary } from '../producer';
 import { runStreamJob, STREAM_CONF, type StreamRunOptions } from '../run';
 import { READING_SCHEMA_DDL } from '../sensors';
 import { ROOT } from '../../runtime/paths';
-import { sparkRemote } from '../../runtime/spark-server';
+import { readSparkState, sparkRemote } from '../../runtime/spark-server';
+import { rssBytes } from '../../runtime/process';
 
 export interface StreamRateResult {
   target_msgs_per_s: number;
@@ -48,6 +49,12 @@ export interface StreamRateResult {
   e2e_latency_ms: ReturnType<typeof percentiles>;
   /** The running updates (final false) of sensor_aggregates_live: receipt − last_event_ts. */
   live_latency_ms: ReturnType<typeof percentiles>;
+  /**
+   * The same, leaving out updates received in the first `warmup_s` of production: the queries' first
+   * micro-batches (planning, code generation, JIT, state store start) and the backlog they leave.
+   */
+  live_latency_ms_after_warmup: ReturnType<typeof percentiles>;
+  warmup_s: number;
   /** Every sensor_aggregates_live message, the final ones included: receipt − last_event_ts. */
   live_all_latency_ms: ReturnType<typeof percentiles>;
   /** The final (closed-window) sensor_aggregates_live messages: receipt − last_event_ts. */
@@ -56,8 +63,10 @@ export interface StreamRateResult {
   lag_rows_at_producer_end: number;
   /** Every produced record read by the end of the run. */
   caught_up: boolean;
-  /** Lag under 2 s of input at the end of production and live p95 ≤ 2 s. */
+  /** Lag under 2 s of input at the end of production and live p95 ≤ 2 s (over the whole run). */
   sustained: boolean;
+  /** The same with the live p95 after the warm-up. */
+  sustained_after_warmup: boolean;
 }
 
 export interface ThroughputResult {
@@ -90,9 +99,11 @@ export interface StreamBenchTiming {
   /** After the producer stops: for the watermark to close the last windows and the job to drain. */
   tailMs: number;
   watermarkMs: number;
+  /** Production time left out of `live_latency_ms_after_warmup`. */
+  warmupMs: number;
 }
 
-export const DEFAULT_STREAM_BENCH_TIMING: StreamBenchTiming = { startDelayMs: 8000, tailMs: 22_000, watermarkMs: 10_000 };
+export const DEFAULT_STREAM_BENCH_TIMING: StreamBenchTiming = { startDelayMs: 8000, tailMs: 22_000, watermarkMs: 10_000, warmupMs: 20_000 };
 
 export async function measureStreamAtRate(
   spark: SparkSession,
@@ -135,6 +146,7 @@ export async function measureStreamAtRate(
     // Let the queries start before the producer (the topic is created by the job).
     await sleep(timing.startDelayMs);
     let produced: ProduceSummary | undefined;
+    const producerStart = Date.now();
     const producer = produceSensorData(
       { topic: topics.data, bootstrapServers: bootstrap, sensors, seed: 7, rate, durationMs: durationS * 1000, anomalyRate: 0.001, lateRate: 0.01, maxLatenessMs: 30_000, malformedRate: 0.001, maxBatch: 2000 },
       { log: (l) => log(`  producer: ${l}`) },
@@ -153,6 +165,7 @@ export async function measureStreamAtRate(
     const live = result.live.summary();
     const runSeconds = (Date.parse(result.report.ended_at) - Date.parse(result.report.started_at)) / 1000;
     const withData = batches.filter((b) => b.numInputRows > 0 && b.processedRowsPerSecond !== null);
+    const afterWarmup = result.live.updatesSince(producerStart + timing.warmupMs);
     return {
       target_msgs_per_s: rate,
       duration_s: durationS,
@@ -167,17 +180,58 @@ export async function measureStreamAtRate(
       batch_duration_ms: percentiles(batches.map((b) => b.batchDurationMs).filter((x): x is number => x !== null)),
       e2e_latency_ms: result.latency.summary().record_timestamp,
       live_latency_ms: live.updates,
+      live_latency_ms_after_warmup: afterWarmup,
+      warmup_s: timing.warmupMs / 1000,
       live_all_latency_ms: live.live,
       final_latency_ms: live.final,
       lag_rows_at_producer_end: lag,
       caught_up: processed >= s.sent,
       sustained: lag <= rate * 2 && live.updates.p95 !== null && live.updates.p95 <= 2000,
+      sustained_after_warmup: lag <= rate * 2 && afterWarmup.p95 !== null && afterWarmup.p95 <= 2000,
     };
   } finally {
     ac.abort();
     for (const fn of shutdown.reverse()) await Promise.resolve(fn()).catch(() => undefined);
     await deleteTopics(Object.values(topics), bootstrap);
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface StreamMemoryResult {
+  rate: StreamRateResult;
+  /** RSS of the Spark server, sampled every `every_s` from the producer's start to its end. */
+  every_s: number;
+  rss_mib: number[];
+  rss_mib_start: number | null;
+  rss_mib_end: number | null;
+  rss_mib_max: number | null;
+}
+
+/**
+ * The memory run of issue 14: the job fed at `rate` for `durationS`, the Spark server's RSS sampled
+ * throughout (state is bounded by the watermark, so RSS should level off rather than grow with time).
+ */
+export async function measureStreamMemory(spark: SparkSession, rate: number, durationS: number, bootstrap: string, log: (s: string) => void, everyS = 10): Promise<StreamMemoryResult> {
+  const pid = readSparkState()?.pid;
+  const rss: number[] = [];
+  const sample = () => {
+    const b = pid ? rssBytes(pid) : undefined;
+    if (b !== undefined) rss.push(Math.round(b / 2 ** 20));
+  };
+  let timer: NodeJS.Timeout | undefined;
+  // Sampling starts when the producer does (after the bench's start delay), and stops with it.
+  const start = setTimeout(() => {
+    sample();
+    timer = setInterval(sample, everyS * 1000);
+  }, DEFAULT_STREAM_BENCH_TIMING.startDelayMs);
+  const stopAt = setTimeout(() => clearInterval(timer), DEFAULT_STREAM_BENCH_TIMING.startDelayMs + durationS * 1000 + 1000);
+  try {
+    const result = await measureStreamAtRate(spark, rate, durationS, 100, bootstrap, log);
+    return { rate: result, every_s: everyS, rss_mib: rss, rss_mib_start: rss[0] ?? null, rss_mib_end: rss[rss.length - 1] ?? null, rss_mib_max: rss.length ? Math.max(...rss) : null };
+  } finally {
+    clearTimeout(start);
+    clearTimeout(stopAt);
+    clearInterval(timer);
   }
 }
 
@@ -297,6 +351,8 @@ async function main(): Promise<void> {
     .option('duration', { type: 'number', default: 60, describe: 'seconds of production per rate' })
     .option('rates', { type: 'string', default: '5000,10000,20000,40000', describe: 'offered rates (readings/s), comma-separated (empty: skip)' })
     .option('sensors', { type: 'number', default: 100 })
+    .option('memory-run', { type: 'number', default: 0, describe: 'seconds of a memory run at --memory-rate after the rates (0: skip); reports the Spark server RSS' })
+    .option('memory-rate', { type: 'number', default: 10_000 })
     .option('bootstrap-servers', { type: 'string' })
     .option('json-out', { type: 'string', default: path.join(ROOT, 'reports', 'bench-stream.json') })
     .option('svg-out', { type: 'string', default: path.join(ROOT, 'reports', 'bench-stream-latency.svg') })
@@ -304,7 +360,7 @@ async function main(): Promise<void> {
     .parse();
   const bootstrap = resolveBootstrapServers(argv['bootstrap-servers']);
   const log = (s: string) => process.stderr.write(`${s}\n`);
-  const results: { machine: ReturnType<typeof machineInfo>; load_average_at_start: number[]; load_average_at_end?: number[]; throughput?: ThroughputResult; rates: StreamRateResult[]; highest_rate_sustained?: number | null } = {
+  const results: { machine: ReturnType<typeof machineInfo>; load_average_at_start: number[]; load_average_at_end?: number[]; throughput?: ThroughputResult; rates: StreamRateResult[]; highest_rate_sustained?: number | null; memory?: StreamMemoryResult } = {
     machine: machineInfo(),
     load_average_at_start: os.loadavg(),
     rates: [],
@@ -325,6 +381,11 @@ async function main(): Promise<void> {
       results.rates.push(await measureStreamAtRate(spark, rate, argv.duration, argv.sensors, bootstrap, log));
       writeReport(argv['json-out'], results);
     }
+    if (argv['memory-run'] > 0) {
+      log(`memory: ${argv['memory-rate']} readings/s for ${argv['memory-run']} s (load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+      results.memory = await measureStreamMemory(spark, argv['memory-rate'], argv['memory-run'], bootstrap, log);
+      writeReport(argv['json-out'], results);
+    }
   } finally {
     await spark.stop();
   }
@@ -340,7 +401,7 @@ async function main(): Promise<void> {
   console.log(`load average at start ${results.load_average_at_start.map((l) => l.toFixed(1)).join(' ')}, at end ${results.load_average_at_end.map((l) => l.toFixed(1)).join(' ')} (${os.cpus().length} cores)`);
   const t = results.throughput;
   if (t) console.log(`throughput (${t.messages} readings, maxOffsetsPerTrigger ${t.max_offsets_per_trigger}): plain query ${t.plain_s.toFixed(1)} s = ${r(t.plain_rows_per_s)} rows/s; full job ${t.job_s.toFixed(1)} s = ${r(t.job_rows_per_s)} rows/s; ratio ${t.ratio.toFixed(2)}`);
-  const tb = new Table({ head: ['offered/s', 'achieved/s', 'processed rows/s', 'Spark rows/s', 'lag at end', 'live p50/p95/p99 ms', 'all live msgs p95 ms', 'final p50/p95 ms', 'closed→Kafka p95 ms', 'sustained'] });
+  const tb = new Table({ head: ['offered/s', 'achieved/s', 'processed rows/s', 'Spark rows/s', 'lag at end', 'live p50/p95/p99 ms', 'after warm-up p50/p95 ms', 'all live msgs p95 ms', 'final p50/p95 ms', 'closed→Kafka p95 ms', 'sustained (after warm-up)'] });
   for (const x of results.rates) {
     tb.push([
       x.target_msgs_per_s,
@@ -349,15 +410,23 @@ async function main(): Promise<void> {
       r(x.spark_processed_rows_per_s_mean),
       x.lag_rows_at_producer_end,
       `${r(x.live_latency_ms.p50)} / ${r(x.live_latency_ms.p95)} / ${r(x.live_latency_ms.p99)}`,
+      `${r(x.live_latency_ms_after_warmup.p50)} / ${r(x.live_latency_ms_after_warmup.p95)}`,
       r(x.live_all_latency_ms.p95),
       `${r(x.final_latency_ms.p50)} / ${r(x.final_latency_ms.p95)}`,
       r(x.e2e_latency_ms.p95),
-      x.sustained ? 'yes' : 'no',
+      `${x.sustained ? 'yes' : 'no'} (${x.sustained_after_warmup ? 'yes' : 'no'})`,
     ]);
   }
   if (results.rates.length) {
     console.log(tb.toString());
     console.log(`highest rate sustained (lag < 2 s of input, live p95 <= 2 s): ${results.highest_rate_sustained ?? 'none'}; chart: ${path.relative(process.cwd(), argv['svg-out'])}`);
+  }
+  const m = results.memory;
+  if (m) {
+    console.log(
+      `memory run (${m.rate.target_msgs_per_s} readings/s offered, ${m.rate.duration_s} s, achieved ${r(m.rate.achieved_msgs_per_s)}/s, processed ${r(m.rate.processed_rows_per_s)} rows/s): ` +
+        `Spark server RSS ${m.rss_mib_start} MiB at start, ${m.rss_mib_end} MiB at end, ${m.rss_mib_max} MiB at most (every ${m.every_s} s: ${m.rss_mib.join(' ')})`,
+    );
   }
   console.log(`written: ${path.relative(process.cwd(), argv['json-out'])}`);
 }
