@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import yargs from 'yargs';
 import Table from 'cli-table3';
 import { SparkSession, sleep } from '../../connect';
@@ -205,6 +206,23 @@ export interface StreamMemoryResult {
   rss_mib_start: number | null;
   rss_mib_end: number | null;
   rss_mib_max: number | null;
+  /**
+   * Java heap in use right after a full GC (`jcmd <pid> GC.run`, then `GC.heap_info`): the live objects,
+   * at the producer's start and just before its end. RSS alone also grows while the JVM expands its heap
+   * towards -Xmx, which is not a leak; the live heap tells the two apart.
+   */
+  live_heap_mib_start: number | null;
+  live_heap_mib_end: number | null;
+}
+
+/** The Java heap in use after a full GC, in MiB (null when jcmd is not available or its output is not understood). */
+export function liveHeapMiB(pid: number): number | null {
+  const jcmd = (...args: string[]) => spawnSync('jcmd', [String(pid), ...args], { encoding: 'utf8', timeout: 60_000 });
+  if (jcmd('GC.run').status !== 0) return null;
+  const info = jcmd('GC.heap_info');
+  // "garbage-first heap   total reserved 4194304K, committed 262144K, used 123456K [..." (the wording varies by JDK)
+  const m = /heap\b[^\n]*?used (\d+)K/.exec(info.stdout ?? '');
+  return m ? Math.round(Number(m[1]) / 1024) : null;
 }
 
 /**
@@ -219,15 +237,29 @@ export async function measureStreamMemory(spark: SparkSession, rate: number, dur
     if (b !== undefined) rss.push(Math.round(b / 2 ** 20));
   };
   let timer: NodeJS.Timeout | undefined;
+  const heap: { start: number | null; end: number | null } = { start: null, end: null };
   // Sampling starts when the producer does (after the bench's start delay), and stops with it.
   const start = setTimeout(() => {
+    if (pid) heap.start = liveHeapMiB(pid);
     sample();
     timer = setInterval(sample, everyS * 1000);
   }, DEFAULT_STREAM_BENCH_TIMING.startDelayMs);
-  const stopAt = setTimeout(() => clearInterval(timer), DEFAULT_STREAM_BENCH_TIMING.startDelayMs + durationS * 1000 + 1000);
+  const stopAt = setTimeout(() => {
+    clearInterval(timer);
+    if (pid) heap.end = liveHeapMiB(pid);
+  }, DEFAULT_STREAM_BENCH_TIMING.startDelayMs + Math.max(0, durationS * 1000 - 2000));
   try {
     const result = await measureStreamAtRate(spark, rate, durationS, 100, bootstrap, log);
-    return { rate: result, every_s: everyS, rss_mib: rss, rss_mib_start: rss[0] ?? null, rss_mib_end: rss[rss.length - 1] ?? null, rss_mib_max: rss.length ? Math.max(...rss) : null };
+    return {
+      rate: result,
+      every_s: everyS,
+      rss_mib: rss,
+      rss_mib_start: rss[0] ?? null,
+      rss_mib_end: rss[rss.length - 1] ?? null,
+      rss_mib_max: rss.length ? Math.max(...rss) : null,
+      live_heap_mib_start: heap.start,
+      live_heap_mib_end: heap.end,
+    };
   } finally {
     clearTimeout(start);
     clearTimeout(stopAt);
@@ -425,7 +457,8 @@ async function main(): Promise<void> {
   if (m) {
     console.log(
       `memory run (${m.rate.target_msgs_per_s} readings/s offered, ${m.rate.duration_s} s, achieved ${r(m.rate.achieved_msgs_per_s)}/s, processed ${r(m.rate.processed_rows_per_s)} rows/s): ` +
-        `Spark server RSS ${m.rss_mib_start} MiB at start, ${m.rss_mib_end} MiB at end, ${m.rss_mib_max} MiB at most (every ${m.every_s} s: ${m.rss_mib.join(' ')})`,
+        `Spark server RSS ${m.rss_mib_start} MiB at start, ${m.rss_mib_end} MiB at end, ${m.rss_mib_max} MiB at most (every ${m.every_s} s: ${m.rss_mib.join(' ')}); ` +
+        `Java heap live after a full GC ${m.live_heap_mib_start ?? '-'} MiB at start, ${m.live_heap_mib_end ?? '-'} MiB at end`,
     );
   }
   console.log(`written: ${path.relative(process.cwd(), argv['json-out'])}`);
