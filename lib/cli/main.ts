@@ -74,9 +74,11 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             .option('input', { type: 'string', describe: 'the marketing_campaign.csv (default data/raw/marketing_campaign.csv, else generated data)' })
             .option('quick', { type: 'boolean', default: process.env.QUICK === '1', describe: 'small sizes (tests)' })
             .option('synthetic', { type: 'boolean', default: false, describe: 'use generated data even when the real file is there' })
-            .option('work-dir', { type: 'string', describe: 'write every output under this directory (default: data/processed, models, reports/run)' }),
+            .option('work-dir', { type: 'string', describe: 'write every output under this directory (default: data/processed, models, reports/run)' })
+            .option('only', { type: 'string', describe: 'run only these steps, comma-separated (e.g. stream-produce,stream,stream-watch)' }),
         async (a) => {
-          code = await runCommand({ input: a.input, quick: a.quick, synthetic: a.synthetic, workDir: a['work-dir'] }, io.out);
+          const only = a.only?.split(',').map((s) => s.trim()).filter(Boolean);
+          code = await runCommand({ input: a.input, quick: a.quick, synthetic: a.synthetic, workDir: a['work-dir'], only }, io.out);
         },
       )
       .command('bench-compare <a> <b>', 'ratio of each figure between two `make bench` runs (directories or results.json)', (y) =>

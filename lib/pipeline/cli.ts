@@ -10,6 +10,8 @@ export interface RunCommandArgs {
   synthetic: boolean;
   /** Put every output under this directory instead of data/processed, models and reports/run. */
   workDir?: string;
+  /** Run only these steps (by name, in the pipeline's order). */
+  only?: string[];
 }
 
 /** `spark-ts run`: the whole pipeline; QUICK sizes keep it to a couple of minutes (used by the tests). */
@@ -27,6 +29,7 @@ export function runCommand(a: RunCommandArgs, out: (line: string) => void): Prom
     processedDir: a.workDir ? path.resolve(a.workDir, 'processed') : path.join(ROOT, 'data', 'processed'),
     stateDir: a.workDir ? path.resolve(a.workDir, 'models') : path.join(ROOT, 'models'),
     synthetic: a.synthetic,
+    only: a.only,
     out,
   });
 }

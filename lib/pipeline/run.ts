@@ -25,6 +25,8 @@ export interface PipelineOptions {
   stateDir: string;
   /** Generate synthetic data even when the real file is present. */
   synthetic: boolean;
+  /** Run only the steps of these names, e.g. the streaming ones (`stream-produce,stream,stream-watch`). */
+  only?: string[];
   out: (line: string) => void;
 }
 
@@ -168,9 +170,16 @@ function flattenNumbers(obj: Record<string, unknown>, prefixes: string[], base =
 export async function runPipeline(opts: PipelineOptions): Promise<number> {
   const cli = path.join(ROOT, 'bin', 'spark-ts');
   const runId = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+  const all = pipelineSteps(opts, runId);
+  const unknown = (opts.only ?? []).filter((n) => !all.steps.some((s) => s.name === n));
+  if (unknown.length) {
+    opts.out(`run: no step named ${unknown.join(', ')}; the steps are ${all.steps.map((s) => s.name).join(', ')}`);
+    return 2;
+  }
+  const steps = opts.only?.length ? all.steps.filter((s) => opts.only?.includes(s.name)) : all.steps;
+  const notes = all.notes;
   fs.rmSync(opts.reportDir, { recursive: true, force: true });
   const logDir = path.join(opts.reportDir, 'logs');
-  const { steps, notes } = pipelineSteps(opts, runId);
   for (const n of notes) opts.out(`run: ${n}`);
   const spark = await startSpark();
   const kafka = await startKafka();

@@ -107,6 +107,12 @@ describe('cli: spark-ts submit, sql and jobs against the real server', function 
     expect(r.stdout).to.include('--times');
   });
 
+  it('`run --only` refuses an unknown step before touching anything, naming the steps there are', async () => {
+    const r = await cli(['run', '--only', 'stream,no-such-step']);
+    expect(r.code).to.equal(2);
+    expect(r.stdout).to.match(/no step named no-such-step; the steps are .*stream-produce, stream, stream-watch/);
+  });
+
   it('`jobs` lists the registered jobs with one line each', async () => {
     const r = await cli(['jobs']);
     expect(r.code).to.equal(0);
