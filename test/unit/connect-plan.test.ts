@@ -267,6 +267,50 @@ describe('connect plans @unit', () => {
     expect(seen).to.deep.equal(['progress 3 7', 'idle q1', 'terminated q1 boom X', 'started q2 w']);
   });
 
+  it('jdbc reader: plain, column-partitioned and by predicates, as PySpark builds them; the writer: format, mode and properties', async () => {
+    const url = 'jdbc:postgresql://h:5432/db';
+    const props = { user: 'u', password: 'p', fetchsize: 1000 };
+    const read = (df: DataFrame) => body(df).read?.data_source;
+    expect(read(spark.read.jdbc(url, 'public.t', { properties: props }))).to.deep.equal({
+      format: 'jdbc',
+      options: { user: 'u', password: 'p', fetchsize: '1000', url, dbtable: 'public.t' },
+      paths: [],
+      predicates: [],
+    });
+    expect(read(spark.read.jdbc(url, 't', { column: 'id', lowerBound: 1, upperBound: 10n ** 12n, numPartitions: 4, properties: props }))?.options).to.deep.equal({
+      partitionColumn: 'id',
+      lowerBound: '1',
+      upperBound: '1000000000000',
+      numPartitions: '4',
+      user: 'u',
+      password: 'p',
+      fetchsize: '1000',
+      url,
+      dbtable: 't',
+    });
+    const byPredicates = read(spark.read.schema('id INT').jdbc(url, 't', { predicates: ['id < 5', 'id >= 5'] }));
+    expect(byPredicates).to.deep.equal({ format: 'jdbc', schema: 'id INT', options: { url, dbtable: 't' }, paths: [], predicates: ['id < 5', 'id >= 5'] });
+    // Runtime checks for callers outside TypeScript's checks.
+    expect(() => spark.read.jdbc(url, 't', { column: 'id', lowerBound: 1, numPartitions: 2 } as never)).to.throw(/lowerBound, upperBound and numPartitions/);
+    expect(() => spark.read.jdbc(url, 't', { column: 'id', lowerBound: 1, upperBound: 2, numPartitions: 2, predicates: ['x'] } as never)).to.throw(/not both/);
+
+    await base.write.jdbc(url, 'out_t', 'append', { user: 'u', batchsize: 500 });
+    expect(shape(client.lastPlan.command?.write_operation)).to.deep.equal({
+      input: input(),
+      source: 'jdbc',
+      mode: 'SAVE_MODE_APPEND',
+      options: { user: 'u', batchsize: '500', url, dbtable: 'out_t' },
+      partitioning_columns: [],
+      sort_column_names: [],
+    });
+    // No mode given: the writer's own (PySpark's mode=None), here the default error-if-exists, then a set one kept.
+    await base.write.jdbc(url, 'out_t');
+    expect(client.lastPlan.command?.write_operation?.mode).to.equal('SAVE_MODE_ERROR_IF_EXISTS');
+    await base.write.mode('overwrite').option('truncate', true).jdbc(url, 'out_t');
+    expect(client.lastPlan.command?.write_operation?.mode).to.equal('SAVE_MODE_OVERWRITE');
+    expect(client.lastPlan.command?.write_operation?.options).to.deep.equal({ truncate: 'true', url, dbtable: 'out_t' });
+  });
+
   it('writeTo builds WriteOperationV2 with provider, options, properties, transforms and the mode of each call', async () => {
     const w = () => base.writeTo('cat.db.t').using('iceberg').option('x', 1).tableProperty('p', 'v').partitionedBy(F.years('ts'), F.bucket(4, 'id'), 'k');
     await w().create();
