@@ -201,11 +201,11 @@ function sparkDate(days: number): SparkDate {
   return d;
 }
 
-function decimal128(u32: Uint32Array, signed: BigInt64Array, words: BigUint64Array, i: number, scale: number): Decimal {
+function decimal128(u32: Uint32Array, words: BigUint64Array, i: number, scale: number): Decimal {
   const hi0 = u32[4 * i + 2]!;
   const hi1 = u32[4 * i + 3]!;
   const loTop = u32[4 * i + 1]! >>> 31;
-  if ((hi0 === 0 && hi1 === 0 && loTop === 0) || (hi0 === 0xffffffff && hi1 === 0xffffffff && loTop === 1)) return new Decimal(signed[2 * i]!, scale);
+  if ((hi0 === 0 && hi1 === 0 && loTop === 0) || (hi0 === 0xffffffff && hi1 === 0xffffffff && loTop === 1)) return Decimal.fromHalves(u32[4 * i]!, u32[4 * i + 1]!, scale);
   return new Decimal(readTwosComplement(words, 2 * i, 2), scale);
 }
 
@@ -248,7 +248,9 @@ function columnReader(data: Data, spark: DataType | undefined): ColumnReader {
       case Type.Timestamp:
         if ((t as TimestampMicrosecond).unit === TimeUnit.MICROSECOND) {
           const ntz = spark ? spark.type === 'timestamp_ntz' : !(t as TimestampMicrosecond).timezone;
-          return plain(`ts${ntz ? 'n' : ''}`, data.values, (c) => `new h.SparkTimestamp(v${c}[r], ${ntz})`);
+          const micros = data.values as BigInt64Array;
+          const halves = new Int32Array(micros.buffer, micros.byteOffset, micros.length * 2);
+          return plain(`ts${ntz ? 'n' : ''}`, halves, (c) => `h.SparkTimestamp.fromHalves(v${c}[2 * r], v${c}[2 * r + 1], ${ntz})`);
         }
         break;
       case Type.Decimal: {
@@ -256,8 +258,7 @@ function columnReader(data: Data, spark: DataType | undefined): ColumnReader {
         if (dt.bitWidth === 128) {
           const u32 = data.values as Uint32Array;
           const words = bigWords(u32);
-          const signed = new BigInt64Array(words.buffer, words.byteOffset, words.length);
-          return plain(`dec${dt.scale}`, u32, (c) => `h.decimal128(v${c}, o${c}, x${c}, r, ${dt.scale})`, { o: signed, x: words });
+          return plain(`dec${dt.scale}`, u32, (c) => `h.decimal128(v${c}, x${c}, r, ${dt.scale})`, { x: words });
         }
         break;
       }
@@ -413,13 +414,12 @@ export function decodeData(data: Data, spark?: DataType): SparkValue[] {
       const perValue = dt.bitWidth / 64;
       const scale = dt.scale;
       if (perValue === 2) {
-        const signed = new BigInt64Array(words.buffer, words.byteOffset, words.length);
-        // Fast path: the high word only sign-extends the low one (|value| < 2^63), one BigInt per value.
+        // Fast path: the high word only sign-extends the low one (|value| < 2^63): no BigInt at all.
         return mapValues(data, (i) => {
           const hi0 = u32[4 * i + 2]!;
           const hi1 = u32[4 * i + 3]!;
           const loTop = u32[4 * i + 1]! >>> 31;
-          if ((hi0 === 0 && hi1 === 0 && loTop === 0) || (hi0 === 0xffffffff && hi1 === 0xffffffff && loTop === 1)) return new Decimal(signed[2 * i]!, scale);
+          if ((hi0 === 0 && hi1 === 0 && loTop === 0) || (hi0 === 0xffffffff && hi1 === 0xffffffff && loTop === 1)) return Decimal.fromHalves(u32[4 * i]!, u32[4 * i + 1]!, scale);
           return new Decimal(readTwosComplement(words, 2 * i, 2), scale);
         });
       }
@@ -438,7 +438,10 @@ export function decodeData(data: Data, spark?: DataType): SparkValue[] {
       const ntz = spark ? spark.type === 'timestamp_ntz' : !ts.timezone;
       const values = data.values as BigInt64Array;
       const { mul, div } = microsFactor(ts.unit);
-      if (mul === 1n && div === 1n) return mapValues(data, (i) => new SparkTimestamp(values[i]!, ntz));
+      if (mul === 1n && div === 1n) {
+        const halves = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
+        return mapValues(data, (i) => SparkTimestamp.fromHalves(halves[2 * i]!, halves[2 * i + 1]!, ntz));
+      }
       return mapValues(data, (i) => new SparkTimestamp(floorDivBig(values[i]! * mul, div), ntz));
     }
     case Type.Duration: {
