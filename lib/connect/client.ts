@@ -86,6 +86,8 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
   readonly userContext: UserContext;
   readonly transport: GrpcTransport;
   private serverSideSessionId?: string;
+  /** ReleaseExecute calls still in flight: ReleaseSession waits for them (else the server refuses them, the session gone). */
+  private readonly cleanups = new Set<Promise<unknown>>();
   /** Background uploads of cached artifacts, by hash. */
   private readonly uploads = new Map<string, Promise<void>>();
   /** Set when the server lost the session: every later call fails with it. */
@@ -143,7 +145,7 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
     let iterator: AsyncIterator<ExecutePlanResponse__Output> | undefined;
     let yieldedOnStream = 0;
     const releaser = new ResponseReleaser((responseId) =>
-      this.transport.unary('ReleaseExecute', { ...this.common(), operation_id: operationId, release_until: { response_id: responseId } }, { timeoutMs: 10_000, policy: CLEANUP_RETRY_POLICY }),
+      this.tracked(this.transport.unary('ReleaseExecute', { ...this.common(), operation_id: operationId, release_until: { response_id: responseId } }, { timeoutMs: 10_000, policy: CLEANUP_RETRY_POLICY })),
     );
     const open = (): AsyncIterator<ExecutePlanResponse__Output> => {
       yieldedOnStream = 0;
@@ -234,9 +236,11 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
       // Frees the server's buffered responses; after completion this is a courtesy, after a failure or an
       // abandoned iteration a must (it also ends a still-running operation).
       const releaseAll = () =>
-        this.transport
-          .unary('ReleaseExecute', { ...this.common(), operation_id: operationId, release_all: {} }, { timeoutMs: 5000, policy: CLEANUP_RETRY_POLICY })
-          .catch(() => undefined);
+        this.tracked(
+          this.transport
+            .unary('ReleaseExecute', { ...this.common(), operation_id: operationId, release_all: {} }, { timeoutMs: 5000, policy: CLEANUP_RETRY_POLICY })
+            .catch(() => undefined),
+        );
       if (!complete && !failed && !signal?.aborted) {
         // The caller stopped iterating (break, return(), an exception in its loop body): the operation may
         // still run on the server. Release it before return() resolves, so that once the caller's loop is
@@ -374,9 +378,20 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
   }
 
   /** Releases the server-side session. The client is unusable afterwards. */
+  /** Keeps `p` in `cleanups` until it settles. */
+  private tracked<T>(p: Promise<T>): Promise<T> {
+    this.cleanups.add(p);
+    const drop = () => this.cleanups.delete(p);
+    p.then(drop, drop);
+    return p;
+  }
+
   async releaseSession(): Promise<void> {
     try {
       if (this.closedBecause) return;
+      // The last operations' ReleaseExecute (sent in the background once a result is complete) go first,
+      // as PySpark's close() waits for its release pool: after ReleaseSession the server refuses them.
+      while (this.cleanups.size > 0) await Promise.allSettled([...this.cleanups]);
       await this.transport
         .unary('ReleaseSession', { session_id: this.sessionId, user_context: this.userContext, client_type: CLIENT_TYPE }, { timeoutMs: 5000, policy: CLEANUP_RETRY_POLICY })
         .catch((err: unknown) => {

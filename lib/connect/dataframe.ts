@@ -1,10 +1,8 @@
 import type * as arrow from 'apache-arrow';
 import type { Relation } from './gen/spark/connect/Relation';
-import type { Expression } from './gen/spark/connect/Expression';
-import type { _spark_connect_Expression_Literal as Literal } from './gen/spark/connect/Expression';
 import type { _spark_connect_Join_JoinType as JoinTypeProto } from './gen/spark/connect/Join';
 import { Column, type ColumnOrName, colExpr, toColumnExpr, toSortOrder } from './column';
-import { fn, literalExpr, literalProto, planIdOf, rootPlan, sqlExpression, type LiteralValue, type PlanProto } from './plan';
+import { fn, literalExpr, planIdOf, randomSeed, rootPlan, sqlExpression, type LiteralValue, type PlanProto } from './plan';
 import { type StructType, dataTypeFromProto, simpleString, treeString } from './types';
 import { appendRows, recordBatchesFromIPC, rowsFromBatch, tableFromBatches, type Row } from './arrow';
 import { columnsFromTable, lazyRowsFromBatch, type LazyRow, type ResultColumns } from './results';
@@ -12,7 +10,14 @@ import { StorageLevel } from './storage-level';
 import type { Observation } from './observation';
 import { DataFrameWriter, DataFrameWriterV2, DataStreamWriter } from './writer';
 import type { SparkSession } from './session';
-import type { SparkValue } from './values';
+import { GroupedData } from './grouped-data';
+import { DataFrameNaFunctions, type FillValue } from './na-functions';
+import { DataFrameStatFunctions } from './stat-functions';
+
+// GroupedData, df.na and df.stat live in their own modules; they are part of this one's API.
+export { GroupedData } from './grouped-data';
+export { DataFrameNaFunctions, type FillValue } from './na-functions';
+export { DataFrameStatFunctions } from './stat-functions';
 
 /** Options every action takes: an AbortSignal interrupts the running operation on the server. */
 export interface ActionOptions {
@@ -692,197 +697,3 @@ function checkCount(what: string, n: number): number {
   if (!Number.isInteger(n) || n < 0 || n > 2 ** 31 - 1) throw new RangeError(`${what}: expected a non-negative 32-bit integer, got ${n}`);
   return n;
 }
-
-function randomSeed(): number {
-  return Math.floor(Math.random() * 2 ** 31);
-}
-
-// ==================================================================== GroupedData
-
-type GroupType = 'GROUP_TYPE_GROUPBY' | 'GROUP_TYPE_ROLLUP' | 'GROUP_TYPE_CUBE' | 'GROUP_TYPE_PIVOT';
-
-/** The result of `groupBy`: aggregate it with `agg`, `count`, `sum`, ... or `pivot` it first. */
-export class GroupedData {
-  constructor(
-    private readonly df: DataFrame,
-    private readonly groupType: GroupType,
-    private readonly grouping: Expression[],
-    private readonly pivotSpec?: { col: Expression; values: Literal[] },
-  ) {}
-
-  /** `agg(F.sum('x').alias('s'), F.max('y'))` or `agg({ x: 'sum', y: 'max' })`. */
-  agg(...exprs: Array<Column | Record<string, string>>): DataFrame {
-    const aggregates: Expression[] = [];
-    for (const e of exprs) {
-      if (e instanceof Column) aggregates.push(e.expr);
-      else for (const [colName, fnName] of Object.entries(e)) aggregates.push({ unresolved_function: { function_name: fnName, arguments: [colExpr(colName)] } });
-    }
-    if (aggregates.length === 0) throw new TypeError('agg() needs at least one aggregate expression');
-    return this.build(aggregates);
-  }
-
-  count(): DataFrame {
-    return this.build([new Column({ unresolved_function: { function_name: 'count', arguments: [literalExpr(1)] } }).alias('count').expr]);
-  }
-
-  sum(...cols: string[]): DataFrame {
-    return this.simple('sum', cols);
-  }
-  avg(...cols: string[]): DataFrame {
-    return this.simple('avg', cols);
-  }
-  mean(...cols: string[]): DataFrame {
-    return this.simple('avg', cols);
-  }
-  min(...cols: string[]): DataFrame {
-    return this.simple('min', cols);
-  }
-  max(...cols: string[]): DataFrame {
-    return this.simple('max', cols);
-  }
-
-  /** Pivots on `col`; with `values` the server need not compute the distinct values first. */
-  pivot(col: ColumnOrName, values?: LiteralValue[]): GroupedData {
-    if (this.groupType !== 'GROUP_TYPE_GROUPBY') throw new TypeError('pivot() comes right after groupBy()');
-    return new GroupedData(this.df, 'GROUP_TYPE_PIVOT', this.grouping, { col: toColumnExpr(col), values: (values ?? []).map(literalProto) });
-  }
-
-  private simple(fnName: string, cols: string[]): DataFrame {
-    if (cols.length === 0) throw new TypeError(`${fnName}() needs column names (Spark Connect cannot list numeric columns without a round trip)`);
-    return this.build(cols.map((c) => ({ unresolved_function: { function_name: fnName, arguments: [colExpr(c)] } })));
-  }
-
-  private build(aggregates: Expression[]): DataFrame {
-    return new DataFrame(
-      this.df.session,
-      this.df.session.newRelation({
-        aggregate: {
-          input: this.df.relation,
-          group_type: this.groupType,
-          grouping_expressions: this.grouping,
-          aggregate_expressions: aggregates,
-          ...(this.pivotSpec ? { pivot: this.pivotSpec } : {}),
-        },
-      }),
-    );
-  }
-}
-
-// ==================================================================== na and stat
-
-export type FillValue = number | bigint | string | boolean;
-
-/** `df.na`: missing-value handling. */
-export class DataFrameNaFunctions {
-  constructor(private readonly df: DataFrame) {}
-
-  private derive(body: Relation): DataFrame {
-    return new DataFrame(this.df.session, this.df.session.newRelation(body));
-  }
-
-  /**
-   * Fills nulls: `fill(0)`, `fill('x', ['a', 'b'])`, or per column `fill({ a: 0, b: 'unknown' })`. As in
-   * Spark, a value only fills columns of a matching type.
-   */
-  fill(value: FillValue | Record<string, FillValue>, subset?: string | string[]): DataFrame {
-    if (typeof value === 'object') {
-      const entries = Object.entries(value);
-      if (entries.length === 0) throw new TypeError('na.fill: the value map is empty');
-      return this.derive({ fill_na: { input: this.df.relation, cols: entries.map(([k]) => k), values: entries.map(([, v]) => fillLiteral(v)) } });
-    }
-    const cols = subset === undefined ? [] : typeof subset === 'string' ? [subset] : subset;
-    return this.derive({ fill_na: { input: this.df.relation, cols, values: [fillLiteral(value)] } });
-  }
-
-  /** Drops rows with nulls: `how` any/all, or keep rows with at least `thresh` non-null values. */
-  drop(how: 'any' | 'all' = 'any', thresh?: number, subset?: string | string[]): DataFrame {
-    const cols = subset === undefined ? [] : typeof subset === 'string' ? [subset] : subset;
-    if (how !== 'any' && how !== 'all') throw new TypeError(`na.drop: how must be "any" or "all", got "${String(how)}"`);
-    const minNonNulls = thresh !== undefined ? thresh : how === 'all' ? 1 : undefined;
-    return this.derive({ drop_na: { input: this.df.relation, cols, ...(minNonNulls !== undefined ? { min_non_nulls: minNonNulls } : {}) } });
-  }
-
-  /** Replaces values: `replace(['Alone'], ['Single'], 'Marital_Status')` or `replace({ Alone: 'Single' })`. */
-  replace(
-    toReplace: FillValue | null | Array<FillValue | null> | Record<string, FillValue | null>,
-    value?: FillValue | null | Array<FillValue | null>,
-    subset?: string | string[],
-  ): DataFrame {
-    let pairs: Array<[FillValue | null, FillValue | null]>;
-    if (toReplace !== null && typeof toReplace === 'object' && !Array.isArray(toReplace)) {
-      pairs = Object.entries(toReplace);
-    } else {
-      const olds = Array.isArray(toReplace) ? toReplace : [toReplace];
-      const news = Array.isArray(value) ? value : olds.map(() => (value === undefined ? null : value));
-      if (olds.length !== news.length) throw new TypeError(`na.replace: ${olds.length} values to replace but ${news.length} replacements`);
-      pairs = olds.map((o, i) => [o, news[i]]);
-    }
-    const cols = subset === undefined ? [] : typeof subset === 'string' ? [subset] : subset;
-    return this.derive({
-      replace: { input: this.df.relation, cols, replacements: pairs.map(([o, n]) => ({ old_value: fillLiteral(o), new_value: fillLiteral(n) })) },
-    });
-  }
-}
-
-function fillLiteral(v: FillValue | null): Literal {
-  // Whole numbers go as longs/doubles like PySpark does (int → long, float → double) so they fill any numeric column.
-  if (typeof v === 'number') return Number.isInteger(v) ? { long: String(v) } : { double: v };
-  return literalProto(v);
-}
-
-/** `df.stat`: statistics that come back as numbers or small DataFrames. */
-export class DataFrameStatFunctions {
-  constructor(private readonly df: DataFrame) {}
-
-  private derive(body: Relation): DataFrame {
-    return new DataFrame(this.df.session, this.df.session.newRelation(body));
-  }
-
-  /**
-   * Approximate quantiles (Greenwald-Khanna; `relativeError` 0 is exact). One column gives number[], a list
-   * of columns gives number[][] — numbers, not a DataFrame.
-   */
-  approxQuantile(col: string, probabilities: number[], relativeError: number, opts?: ActionOptions): Promise<number[]>;
-  approxQuantile(col: string[], probabilities: number[], relativeError: number, opts?: ActionOptions): Promise<number[][]>;
-  async approxQuantile(col: string | string[], probabilities: number[], relativeError: number, opts: ActionOptions = {}): Promise<number[] | number[][]> {
-    for (const p of probabilities) if (!(p >= 0 && p <= 1)) throw new RangeError(`approxQuantile: probabilities must be in [0, 1], got ${p}`);
-    if (!(relativeError >= 0)) throw new RangeError(`approxQuantile: relativeError must be >= 0, got ${relativeError}`);
-    const cols = typeof col === 'string' ? [col] : col;
-    const df = this.derive({ approx_quantile: { input: this.df.relation, cols, probabilities, relative_error: relativeError } });
-    const row = await df.first(opts);
-    const value = row ? (Object.values(row)[0] as SparkValue) : null;
-    const result = (Array.isArray(value) ? value : []).map((qs) => (Array.isArray(qs) ? qs.map((q) => Number(q)) : []));
-    return typeof col === 'string' ? (result[0] ?? []) : result;
-  }
-
-  async corr(col1: string, col2: string, method = 'pearson', opts: ActionOptions = {}): Promise<number> {
-    const row = await this.derive({ corr: { input: this.df.relation, col1, col2, method } }).first(opts);
-    return Number(row ? Object.values(row)[0] : NaN);
-  }
-
-  async cov(col1: string, col2: string, opts: ActionOptions = {}): Promise<number> {
-    const row = await this.derive({ cov: { input: this.df.relation, col1, col2 } }).first(opts);
-    return Number(row ? Object.values(row)[0] : NaN);
-  }
-
-  crosstab(col1: string, col2: string): DataFrame {
-    return this.derive({ crosstab: { input: this.df.relation, col1, col2 } });
-  }
-
-  freqItems(cols: string[], support?: number): DataFrame {
-    return this.derive({ freq_items: { input: this.df.relation, cols, ...(support !== undefined ? { support } : {}) } });
-  }
-
-  sampleBy(col: ColumnOrName, fractions: Record<string, number> | Array<[LiteralValue, number]>, seed?: number): DataFrame {
-    const entries: Array<[LiteralValue, number]> = Array.isArray(fractions) ? fractions : Object.entries(fractions);
-    return this.derive({
-      sample_by: {
-        input: this.df.relation,
-        col: toColumnExpr(col),
-        fractions: entries.map(([stratum, fraction]) => ({ stratum: literalProto(stratum), fraction })),
-        seed: String(seed ?? randomSeed()),
-      },
-    });
-  }
-}
-

@@ -46,7 +46,7 @@ export {
 export { Column, type ColumnOrName, type ColumnOrLiteral } from './column';
 export { functions };
 export { Window, WindowSpec } from './window';
-export { DataFrameReader, DataStreamReader } from './reader';
+export { DataFrameReader, DataStreamReader, type JdbcReadOptions, type JdbcProperties } from './reader';
 export { DataFrameWriter, DataFrameWriterV2, DataStreamWriter, type SaveMode, type OutputMode, type Trigger } from './writer';
 export { StreamingQuery, StreamingQueryManager, type StreamingQueryStatus, type StreamingQueryProgress, type StreamingQueryListener, type QueryStartedEvent, type QueryProgressEvent, type QueryIdleEvent, type QueryTerminatedEvent } from './streaming';
 export { StorageLevel } from './storage-level';

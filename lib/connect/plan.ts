@@ -126,3 +126,8 @@ export function stringOptions(options: Record<string, string | number | boolean 
 }
 
 export type { DataTypeProto };
+
+/** A seed for sample/randomSplit/sampleBy when none is given (as PySpark draws one per call). */
+export function randomSeed(): number {
+  return Math.floor(Math.random() * 2 ** 31);
+}

@@ -37,22 +37,22 @@ abstract class BaseReader<Self> {
     return this.self();
   }
 
-  /** The Read relation for `paths` (pure). */
-  toProto(paths: string[], format = this.source): Read {
+  /** The Read relation for `paths` (pure); `predicates` only for JDBC (one partition each). */
+  toProto(paths: string[], format = this.source, predicates: string[] = []): Read {
     return {
       data_source: {
         ...(format ? { format } : {}),
         ...(this.userSchema !== undefined ? { schema: this.userSchema } : {}),
         options: { ...this.opts },
         paths,
-        predicates: [],
+        predicates,
       },
       is_streaming: this.isStreaming,
     };
   }
 
-  protected dataFrame(paths: string[], format?: string): DataFrame {
-    return new DataFrame(this.session, this.session.newRelation({ read: this.toProto(paths, format ?? this.source) }));
+  protected dataFrame(paths: string[], format?: string, predicates: string[] = []): DataFrame {
+    return new DataFrame(this.session, this.session.newRelation({ read: this.toProto(paths, format ?? this.source, predicates) }));
   }
 
   protected tableFrame(name: string): DataFrame {
@@ -62,6 +62,20 @@ abstract class BaseReader<Self> {
     );
   }
 }
+
+/** Connection properties of a JDBC source or sink (`user`, `password`, `driver`, `fetchsize`, ...). */
+export type JdbcProperties = Record<string, OptionValue | undefined>;
+
+/**
+ * How `spark.read.jdbc` splits the table, as PySpark's keywords: by a numeric, date or timestamp
+ * `column` into `numPartitions` strides between `lowerBound` and `upperBound` (the bounds only set the
+ * strides; rows outside them are still read), or one partition per WHERE-clause in `predicates`.
+ */
+export type JdbcReadOptions = { properties?: JdbcProperties } & (
+  | { column: string; lowerBound: number | bigint | string; upperBound: number | bigint | string; numPartitions: number; predicates?: undefined }
+  | { predicates: string[]; column?: undefined }
+  | { column?: undefined; predicates?: undefined }
+);
 
 function pathList(path?: string | string[]): string[] {
   return path === undefined ? [] : typeof path === 'string' ? [path] : path;
@@ -96,6 +110,31 @@ export class DataFrameReader extends BaseReader<DataFrameReader> {
   }
   table(name: string): DataFrame {
     return this.tableFrame(name);
+  }
+
+  /**
+   * A database table (or a parenthesised query with an alias as `table`) over JDBC, like PySpark's
+   * `spark.read.jdbc(url, table, column=, lowerBound=, upperBound=, numPartitions=, predicates=, properties=)`:
+   *
+   *   spark.read.jdbc('jdbc:postgresql://host:5432/db', 'public.orders', { properties: { user, password } })
+   *   spark.read.jdbc(url, 'orders', { column: 'id', lowerBound: 1, upperBound: 1_000_000, numPartitions: 8, properties })
+   *   spark.read.jdbc(url, 'orders', { predicates: ["region = 'eu'", "region = 'us'"], properties })
+   *
+   * The driver must be on the server's classpath (the embedded server has PostgreSQL's).
+   */
+  jdbc(url: string, table: string, options: JdbcReadOptions = {}): DataFrame {
+    const { properties = {}, column, predicates } = options;
+    if (column !== undefined && predicates !== undefined) throw new TypeError('jdbc: give either column partitioning or predicates, not both');
+    this.format('jdbc');
+    if (column !== undefined) {
+      const { lowerBound, upperBound, numPartitions } = options as Extract<JdbcReadOptions, { column: string }>;
+      if (lowerBound === undefined || upperBound === undefined || numPartitions === undefined) {
+        throw new TypeError('jdbc: column partitioning needs lowerBound, upperBound and numPartitions');
+      }
+      this.options({ partitionColumn: column, lowerBound: String(lowerBound), upperBound: String(upperBound), numPartitions });
+    }
+    this.options(properties).options({ url, dbtable: table });
+    return this.dataFrame([], 'jdbc', predicates ?? []);
   }
 }
 

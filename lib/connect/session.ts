@@ -314,12 +314,19 @@ export class SparkSession {
   }
 
   /** Releases the server-side session (ReleaseSession). The session is unusable afterwards. */
+  /**
+   * Ends the session: detaches the streaming listener bus (if listeners were added), then releases the
+   * session on the server and closes the connection. Calling it again waits for the same stop.
+   */
   async stop(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    for (const [k, s] of SparkSession.active) if (s === this) SparkSession.active.delete(k);
-    await this.client.releaseSession();
+    return (this.stopping ??= (async () => {
+      for (const [k, s] of SparkSession.active) if (s === this) SparkSession.active.delete(k);
+      await this.streams.detachAll();
+      this.closed = true;
+      await this.client.releaseSession();
+    })());
   }
+  private stopping?: Promise<void>;
 }
 
 function sqlRelationBody(query: string, args?: Record<string, LiteralValue | Column> | Array<LiteralValue | Column>): NonNullable<Relation['sql']> {

@@ -158,7 +158,7 @@ const strOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : nu
 export class StreamingQueryManager {
   private readonly listeners = new Set<StreamingQueryListener>();
   /** The long-running listener-bus command while at least one listener is registered. */
-  private bus?: { done: Promise<void> };
+  private bus?: { done: Promise<void>; abort: AbortController; detaching: boolean };
   private busError?: unknown;
 
   constructor(private readonly session: SparkSession) {}
@@ -179,8 +179,10 @@ export class StreamingQueryManager {
     let added!: () => void;
     let failed!: (e: unknown) => void;
     const ready = new Promise<void>((resolve, reject) => { added = resolve; failed = reject; });
-    const stream = this.session.client.execute(commandPlan({ streaming_query_listener_bus_command: { add_listener_bus_listener: true } }), {});
-    const done = (async () => {
+    const abort = new AbortController();
+    const stream = this.session.client.execute(commandPlan({ streaming_query_listener_bus_command: { add_listener_bus_listener: true } }), { signal: abort.signal });
+    const bus: { done: Promise<void>; abort: AbortController; detaching: boolean } = { done: Promise.resolve(), abort, detaching: false };
+    bus.done = (async () => {
       try {
         for await (const response of stream) {
           const result = response.streaming_query_listener_events_result;
@@ -190,13 +192,13 @@ export class StreamingQueryManager {
         }
         added(); // ended before saying so: nothing more will come
       } catch (err) {
-        this.busError = err;
+        if (!bus.detaching) this.busError = err; // an abort while detaching is how it ends, not a failure
         failed(err);
       } finally {
-        this.bus = undefined;
+        if (this.bus === bus) this.bus = undefined;
       }
     })();
-    this.bus = { done };
+    this.bus = bus;
     try {
       await ready;
     } catch (err) {
@@ -211,6 +213,29 @@ export class StreamingQueryManager {
     const { done } = this.bus;
     await this.session.executeCommand({ streaming_query_listener_bus_command: { remove_listener_bus_listener: true } });
     await done; // the server completes the long-running command once the bus listener is removed
+  }
+
+  /**
+   * @internal Called by `spark.stop()` before the session is released: forgets every listener and detaches
+   * the server's listener bus (remove_listener_bus_listener, then the long-running command's end), so the
+   * command is not left to die with the session. If the server does not end it within `graceMs` (or cannot
+   * be asked), the stream is aborted (Interrupt + ReleaseExecute). Never throws.
+   */
+  async detachAll(graceMs = 5000): Promise<void> {
+    this.listeners.clear();
+    const bus = this.bus;
+    if (!bus) return;
+    bus.detaching = true;
+    const removed = await this.session
+      .executeCommand({ streaming_query_listener_bus_command: { remove_listener_bus_listener: true } })
+      .then(() => true, () => false);
+    if (removed) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([bus.done, new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
+    }
+    if (this.bus === bus) bus.abort.abort();
+    await bus.done;
   }
 
   /** The error that ended the listener bus stream, if it failed (listeners then receive nothing more). */

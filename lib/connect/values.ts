@@ -1,10 +1,42 @@
 // Exact JavaScript representations of Spark values that JS numbers/Dates cannot hold without loss:
 // Decimal (unscaled bigint + scale), SparkDate (days since epoch), SparkTimestamp (microseconds since epoch).
 
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
 /** A Spark decimal, exact: value = unscaled × 10^-scale. toString() prints every digit (Spark's toPlainString). */
 export class Decimal {
-  constructor(readonly unscaled: bigint, readonly scale: number) {
+  // The unscaled value as two signed 32-bit halves (small integers: no heap object per value) when it fits
+  // in 64 bits, as most do, else as a bigint in `big`; one form per value, so equal decimals compare equal.
+  private lo = 0;
+  private hi = 0;
+  private big: bigint | null = null;
+  readonly scale: number;
+
+  constructor(unscaled: bigint, scale: number) {
     if (!Number.isInteger(scale) || scale < 0) throw new RangeError(`decimal scale must be a non-negative integer, got ${scale}`);
+    this.scale = scale;
+    if (unscaled !== 0n) {
+      if (unscaled >= INT64_MIN && unscaled <= INT64_MAX) {
+        this.lo = Number(BigInt.asIntN(32, unscaled));
+        this.hi = Number(unscaled >> 32n);
+      } else {
+        this.big = unscaled;
+      }
+    }
+  }
+
+  /** @internal The decoder's path: an unscaled value that fits in 64 bits, from its 32-bit halves (no bigint made). */
+  static fromHalves(lo: number, hi: number, scale: number): Decimal {
+    const d = new Decimal(0n, scale);
+    d.lo = lo | 0;
+    d.hi = hi | 0;
+    return d;
+  }
+
+  /** value = unscaled × 10^-scale. */
+  get unscaled(): bigint {
+    return this.big ?? (this.hi === 0 ? BigInt(this.lo >>> 0) : (BigInt(this.hi) << 32n) | BigInt(this.lo >>> 0));
   }
 
   /**
@@ -68,6 +100,10 @@ export class Decimal {
   toNumber(): number { return Number(this.toString()); }
   toJSON(): string { return this.toString(); }
   valueOf(): string { return this.toString(); }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `Decimal(${this.toString()})`;
+  }
 
   /** Numeric equality regardless of scale (1.50 equals 1.5). */
   equals(other: Decimal): boolean {
@@ -168,7 +204,37 @@ const TS_RE = /^\s*([+-]?\d{4,})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::
  * clock reading with no zone, counted the same way as if it were UTC).
  */
 export class SparkTimestamp {
-  constructor(readonly micros: bigint, readonly ntz = false) {}
+  // The int64 microseconds as two signed 32-bit halves: small integers, so a timestamp is one heap object
+  // (a bigint field would be a second one per value, which decoding a million rows pays for in GC).
+  private lo = 0;
+  private hi = 0;
+  readonly ntz: boolean;
+
+  constructor(micros: bigint, ntz = false) {
+    this.ntz = ntz;
+    if (micros !== 0n) {
+      if (micros < INT64_MIN || micros > INT64_MAX) throw new RangeError(`timestamp microseconds out of the 64-bit range: ${micros}`);
+      this.lo = Number(BigInt.asIntN(32, micros));
+      this.hi = Number(micros >> 32n);
+    }
+  }
+
+  /** @internal The decoder's path: from the 32-bit halves of the int64 microseconds (no bigint made). */
+  static fromHalves(lo: number, hi: number, ntz: boolean): SparkTimestamp {
+    const t = new SparkTimestamp(0n, ntz);
+    t.lo = lo | 0;
+    t.hi = hi | 0;
+    return t;
+  }
+
+  /** Microseconds since 1970-01-01T00:00:00 (UTC for a TIMESTAMP, the wall clock for a TIMESTAMP_NTZ). */
+  get micros(): bigint {
+    return (BigInt(this.hi) << 32n) | BigInt(this.lo >>> 0);
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `SparkTimestamp(${this.toISOString()})`;
+  }
 
   /**
    * Parse ISO-8601 'YYYY-MM-DD[T| ]HH:MM[:SS[.ffffff]][Z|±HH:MM]'. An offset is applied for a TIMESTAMP; text
@@ -232,7 +298,7 @@ export class SparkTimestamp {
   }
   toString(): string { return this.toISOString(); }
   toJSON(): string { return this.toISOString(); }
-  equals(other: SparkTimestamp): boolean { return this.micros === other.micros && this.ntz === other.ntz; }
+  equals(other: SparkTimestamp): boolean { return this.lo === other.lo && this.hi === other.hi && this.ntz === other.ntz; }
 }
 
 /**

@@ -125,6 +125,18 @@ export class DataFrameWriter extends BaseWriter {
     await this.df.session.executeCommand({ write_operation: this.toProto({ table: name }) }, opts);
   }
 
+  /**
+   * Writes to a database table over JDBC, like PySpark's `df.write.jdbc(url, table, mode=, properties=)`:
+   * `mode` (when given) replaces the writer's save mode; `properties` are the connection's (`user`,
+   * `password`, `driver`, `batchsize`, `truncate`, ...). The default mode, `error`, fails if the table exists.
+   */
+  async jdbc(url: string, table: string, mode?: SaveMode, properties: Record<string, OptionValue | undefined> = {}, opts: ActionOptions = {}): Promise<void> {
+    this.format('jdbc');
+    if (mode !== undefined) this.mode(mode);
+    this.options(properties).options({ url, dbtable: table });
+    await this.save(undefined, opts);
+  }
+
   async insertInto(name: string, overwrite = false, opts: ActionOptions = {}): Promise<void> {
     if (overwrite) this.saveMode = 'overwrite';
     await this.df.session.executeCommand({ write_operation: this.toProto({ table: name, insert: true }) }, opts);

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import * as fs from 'node:fs';
 import { ensureSpark } from '../support/servers';
 import { SparkSession, type SparkValue, type StreamingQueryListener, type QueryStartedEvent, type QueryProgressEvent, type QueryTerminatedEvent, AnalysisException, DateTimeException, Observation, SparkConnectError, functions as F } from '../../lib/connect';
 import { embeddedSparkRemote } from '../../lib/runtime/spark-server';
@@ -247,6 +248,27 @@ describe('connect client: errors, functions, createDataFrame (live server)', fun
     expect(progress[0]!.progress.batchId).to.be.a('number');
     expect(terminated.map((e) => [e.id, e.runId, e.exception])).to.deep.equal([[q.id, q.runId, null]]);
     expect(spark.streams.listenerBusError).to.equal(undefined);
+  });
+
+  it('spark.stop() detaches the listener bus first: the bus command ends cleanly, before the session is released', async () => {
+    const state = await ensureSpark();
+    const own = await SparkSession.builder().remote(embeddedSparkRemote(state)).appName('connect-client-stop').create();
+    const ended: string[] = [];
+    own.on('reattach', () => ended.push('reattach'));
+    await own.streams.addListener({ onQueryProgress: () => ended.push('progress') });
+    const logBefore = fs.statSync(state.log).size;
+    await own.stop();
+    expect(own.streams.listListeners()).to.deep.equal([]);
+    expect(own.streams.listenerBusError).to.equal(undefined);
+    expect(ended).to.deep.equal([]);
+    // Without the detach, the session was released under the running bus command, and the client's
+    // ReleaseExecute for it then failed on the server ("SessionHolder not found ... releaseExecute").
+    await new Promise((r) => setTimeout(r, 500));
+    const fd = fs.openSync(state.log, 'r');
+    const tail = Buffer.alloc(fs.statSync(state.log).size - logBefore);
+    fs.readSync(fd, tail, 0, tail.length, logBefore);
+    fs.closeSync(fd);
+    expect(tail.toString('utf8').split('\n').filter((l) => l.includes(own.sessionId) && /ERROR|WARN/.test(l))).to.deep.equal([]);
   });
 
   it('the added column functions resolve on the server and compute what Spark computes', async () => {

@@ -267,6 +267,96 @@ describe('connect plans @unit', () => {
     expect(seen).to.deep.equal(['progress 3 7', 'idle q1', 'terminated q1 boom X', 'started q2 w']);
   });
 
+  it('spark.stop() detaches the listener bus before releasing the session; a bus that does not end is aborted', async () => {
+    // A bus stream that stays open until the server is asked to remove the bus listener, as Spark's does.
+    class BusClient extends RecordingClient {
+      order: string[] = [];
+      endBus: boolean = true;
+      private removed!: () => void;
+      private readonly removedP = new Promise<void>((r) => (this.removed = r));
+      override async *execute(plan: Parameters<RecordingClient['execute']>[0], opts: Parameters<RecordingClient['execute']>[1] = {}) {
+        const bus = plan.command?.streaming_query_listener_bus_command;
+        if (bus?.remove_listener_bus_listener) { this.order.push('remove'); this.removed(); }
+        if (!bus?.add_listener_bus_listener) return yield* super.execute(plan, opts);
+        this.plans.push(plan);
+        yield { ...(await super.execute(plan, opts).next()).value!, streaming_query_listener_events_result: { listener_bus_listener_added: true, events: [] } };
+        const aborted = new Promise<void>((r) => opts.signal?.addEventListener('abort', () => r()));
+        await Promise.race([this.endBus ? this.removedP : new Promise(() => undefined), aborted]);
+        this.order.push(opts.signal?.aborted ? 'bus aborted' : 'bus ended');
+        if (opts.signal?.aborted) throw new Error('interrupted');
+      }
+      override async releaseSession(): Promise<void> {
+        this.order.push('release');
+        await super.releaseSession();
+      }
+    }
+    const seen: string[] = [];
+    const bc = new BusClient();
+    const s1 = await SparkSession.builder().withClient(bc).create();
+    await s1.streams.addListener({ onQueryStarted: () => seen.push('started') });
+    await Promise.all([s1.stop(), s1.stop()]); // a second stop waits for the same one
+    expect(bc.order).to.deep.equal(['remove', 'bus ended', 'release']);
+    expect(s1.streams.listListeners()).to.deep.equal([]);
+    expect(s1.streams.listenerBusError).to.equal(undefined);
+    s1.streams.postQueryStarted(JSON.stringify({ id: 'q', runId: 'r', name: null, timestamp: 't' }));
+    expect(seen).to.deep.equal([]);
+
+    // The server accepts the removal but never ends the stream: after the grace time it is aborted, quietly.
+    const stuck = new BusClient();
+    stuck.endBus = false;
+    const s2 = await SparkSession.builder().withClient(stuck).create();
+    await s2.streams.addListener({});
+    await s2.streams.detachAll(50);
+    expect(stuck.order).to.deep.equal(['remove', 'bus aborted']);
+    expect(s2.streams.listenerBusError).to.equal(undefined);
+    await s2.stop();
+    expect(stuck.order).to.deep.equal(['remove', 'bus aborted', 'release']);
+  });
+
+  it('jdbc reader: plain, column-partitioned and by predicates, as PySpark builds them; the writer: format, mode and properties', async () => {
+    const url = 'jdbc:postgresql://h:5432/db';
+    const props = { user: 'u', password: 'p', fetchsize: 1000 };
+    const read = (df: DataFrame) => body(df).read?.data_source;
+    expect(read(spark.read.jdbc(url, 'public.t', { properties: props }))).to.deep.equal({
+      format: 'jdbc',
+      options: { user: 'u', password: 'p', fetchsize: '1000', url, dbtable: 'public.t' },
+      paths: [],
+      predicates: [],
+    });
+    expect(read(spark.read.jdbc(url, 't', { column: 'id', lowerBound: 1, upperBound: 10n ** 12n, numPartitions: 4, properties: props }))?.options).to.deep.equal({
+      partitionColumn: 'id',
+      lowerBound: '1',
+      upperBound: '1000000000000',
+      numPartitions: '4',
+      user: 'u',
+      password: 'p',
+      fetchsize: '1000',
+      url,
+      dbtable: 't',
+    });
+    const byPredicates = read(spark.read.schema('id INT').jdbc(url, 't', { predicates: ['id < 5', 'id >= 5'] }));
+    expect(byPredicates).to.deep.equal({ format: 'jdbc', schema: 'id INT', options: { url, dbtable: 't' }, paths: [], predicates: ['id < 5', 'id >= 5'] });
+    // Runtime checks for callers outside TypeScript's checks.
+    expect(() => spark.read.jdbc(url, 't', { column: 'id', lowerBound: 1, numPartitions: 2 } as never)).to.throw(/lowerBound, upperBound and numPartitions/);
+    expect(() => spark.read.jdbc(url, 't', { column: 'id', lowerBound: 1, upperBound: 2, numPartitions: 2, predicates: ['x'] } as never)).to.throw(/not both/);
+
+    await base.write.jdbc(url, 'out_t', 'append', { user: 'u', batchsize: 500 });
+    expect(shape(client.lastPlan.command?.write_operation)).to.deep.equal({
+      input: input(),
+      source: 'jdbc',
+      mode: 'SAVE_MODE_APPEND',
+      options: { user: 'u', batchsize: '500', url, dbtable: 'out_t' },
+      partitioning_columns: [],
+      sort_column_names: [],
+    });
+    // No mode given: the writer's own (PySpark's mode=None), here the default error-if-exists, then a set one kept.
+    await base.write.jdbc(url, 'out_t');
+    expect(client.lastPlan.command?.write_operation?.mode).to.equal('SAVE_MODE_ERROR_IF_EXISTS');
+    await base.write.mode('overwrite').option('truncate', true).jdbc(url, 'out_t');
+    expect(client.lastPlan.command?.write_operation?.mode).to.equal('SAVE_MODE_OVERWRITE');
+    expect(client.lastPlan.command?.write_operation?.options).to.deep.equal({ truncate: 'true', url, dbtable: 'out_t' });
+  });
+
   it('writeTo builds WriteOperationV2 with provider, options, properties, transforms and the mode of each call', async () => {
     const w = () => base.writeTo('cat.db.t').using('iceberg').option('x', 1).tableProperty('p', 'v').partitionedBy(F.years('ts'), F.bucket(4, 'id'), 'k');
     await w().create();

@@ -494,3 +494,35 @@ describe('connect types and exact values @unit', () => {
     });
   });
 });
+
+describe('SparkTimestamp and Decimal keep 64-bit values as two 32-bit halves @unit', () => {
+  const edges = [0n, 1n, -1n, 2n ** 31n, -(2n ** 31n), 2n ** 32n - 1n, 2n ** 32n, -(2n ** 32n), 1_704_067_200_123_456n, -62_135_596_800_000_000n, 2n ** 63n - 1n, -(2n ** 63n)];
+
+  it('micros and unscaled read back exactly, and the decoder\'s halves give equal (deep-equal) values', () => {
+    for (const v of edges) {
+      const t = new SparkTimestamp(v, v < 0n);
+      expect(t.micros, String(v)).to.equal(v);
+      const words = new Int32Array(new BigInt64Array([v]).buffer);
+      const fromHalves = SparkTimestamp.fromHalves(words[0]!, words[1]!, v < 0n);
+      expect(fromHalves).to.deep.equal(t);
+      expect(fromHalves.equals(t)).to.equal(true);
+      expect(fromHalves.toISOString()).to.equal(t.toISOString());
+      const d = new Decimal(v, 3);
+      expect(d.unscaled, String(v)).to.equal(v);
+      expect(Decimal.fromHalves(words[0]!, words[1]!, 3)).to.deep.equal(d);
+    }
+    expect(new SparkTimestamp(1n)).to.not.deep.equal(new SparkTimestamp(2n));
+    expect(new Decimal(1n, 2)).to.not.deep.equal(new Decimal(2n ** 40n + 1n, 2));
+    expect(() => new SparkTimestamp(2n ** 63n)).to.throw(RangeError);
+  });
+
+  it('decimals beyond 64 bits keep a bigint; printing shows the value', () => {
+    const big = 10n ** 37n + 7n;
+    const d = new Decimal(-big, 5);
+    expect(d.unscaled).to.equal(-big);
+    expect(d.toString()).to.equal('-' + (big / 100000n).toString() + '.00007');
+    expect(d).to.deep.equal(Decimal.fromString(d.toString()));
+    expect(require('node:util').inspect(d)).to.equal(`Decimal(${d.toString()})`);
+    expect(require('node:util').inspect(new SparkTimestamp(0n, true))).to.equal('SparkTimestamp(1970-01-01T00:00:00.000000)');
+  });
+});
