@@ -232,6 +232,11 @@ const COPY_FLUSH_MS = 30_000;
 export const STREAM_CONF: Record<string, string> = {
   'spark.sql.streaming.stateStore.providerClass': 'org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider',
   'spark.sql.streaming.stateStore.rocksdb.changelogCheckpointing.enabled': 'true',
+  // One memory budget for every RocksDB instance of the server (block cache and memtables), instead of
+  // per-instance defaults that add up with each stateful operator and partition: the native memory of a
+  // long run stays bounded.
+  'spark.sql.streaming.stateStore.rocksdb.boundedMemoryUsage': 'true',
+  'spark.sql.streaming.stateStore.rocksdb.maxMemoryUsageMB': '256',
   // The heavy query's branches share one exchange of whole classified records (pipeline.ts, sharedClassified);
   // nested-field pruning would give each branch a differently pruned exchange, and the source would be read
   // once per branch again.

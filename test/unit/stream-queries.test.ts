@@ -1,0 +1,50 @@
+import { expect } from 'chai';
+import { SparkSession } from '../../lib/connect';
+import { RecordingClient } from '../../lib/connect/testing/recording-client';
+import { LIVE_CONF, outputTopics, startQueries, type StartedQueries, type StreamPipelineOptions } from '../../lib/stream/pipeline';
+
+describe('stream queries: how each is started (through the recording client)', () => {
+  it('the live query starts with its own settings, restored afterwards; the copies with their own trigger', async () => {
+    // One log of settings and starts, in the order the session sent them.
+    const events: string[] = [];
+    class OrderedClient extends RecordingClient {
+      override config(...args: Parameters<RecordingClient['config']>): ReturnType<RecordingClient['config']> {
+        const op = args[0];
+        events.push(op?.set ? 'set' : op?.unset ? 'unset' : 'get');
+        return super.config(...args);
+      }
+    }
+    const client = new OrderedClient();
+    let started = 0;
+    client.respond = (plan) => (plan.command?.write_stream_operation_start && events.push(`start ${plan.command.write_stream_operation_start.query_name}`) ? [{ write_stream_operation_start_result: { query_id: { id: `q${++started}`, run_id: 'r' }, name: 'n' } }] : []);
+    // The session had shuffle partitions set and no state store provider.
+    client.respondConfig = (op) => (op.get_option ? { pairs: (op.get_option.keys ?? []).map((key) => (key === 'spark.sql.shuffle.partitions' ? { key, value: '2' } : { key })) } : { pairs: [] });
+    const spark = await SparkSession.builder().withClient(client).create();
+    const o: StreamPipelineOptions = { bootstrapServers: 'b:9092', topic: 't', startingOffsets: 'earliest', trigger: { processingTime: '1 second' }, output: '/out', checkpoint: '/cp', watermarkMs: 10_000 };
+    const into: StartedQueries = { queries: new Map(), names: new Map() };
+    const offsets = JSON.stringify({ x: { 0: 0 } });
+    await startQueries(
+      spark,
+      o,
+      { topics: outputTopics(), copyStartingOffsets: { aggregates_10s: offsets, aggregates_1m: offsets, alerts: offsets }, live: true, liveTrigger: { processingTime: '500 milliseconds' }, copyTrigger: { processingTime: '5 seconds' } },
+      ['live', 'aggregates_10s'],
+      into,
+    );
+    expect([...into.queries.keys()]).to.deep.equal(['live', 'aggregates_10s']);
+
+    // Settings: read, set for the live query, the start, then restored (set back, or unset when they were unset).
+    const keys = Object.keys(LIVE_CONF);
+    const sets = client.configs.filter((c) => c.set).flatMap((c) => c.set?.pairs ?? []);
+    expect(sets.slice(0, keys.length)).to.deep.equal(keys.map((key) => ({ key, value: LIVE_CONF[key] })));
+    expect(sets.slice(keys.length)).to.deep.equal([{ key: 'spark.sql.shuffle.partitions', value: '2' }]);
+    expect(client.configs.filter((c) => c.unset).flatMap((c) => c.unset?.keys ?? [])).to.deep.equal(['spark.sql.streaming.stateStore.providerClass']);
+
+    const starts = client.plans.map((p) => p.command?.write_stream_operation_start).filter((s) => s !== undefined);
+    expect(starts.map((s) => [s?.query_name, s?.output_mode, s?.processing_time_interval])).to.deep.equal([
+      ['stream_live', 'update', '500 milliseconds'],
+      ['stream_aggregates_10s', 'append', '5 seconds'],
+    ]);
+    // The live query was started between the settings and their restoring; the copy after both.
+    expect(events.filter((e) => e !== 'get')).to.deep.equal(['set', 'set', 'start stream_live', 'set', 'unset', 'start stream_aggregates_10s']);
+  });
+});
