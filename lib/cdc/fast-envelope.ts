@@ -177,27 +177,6 @@ function skipScalarAt(b: Buffer, i: number, end: number): number {
   return -1;
 }
 
-/** An object of scalars starting at `i` (at its brace). */
-function skipFlatObject(b: Buffer, i: number, end: number): number {
-  i = skipWs(b, i + 1, end);
-  if (i < end && b[i] === RBRACE) return i + 1;
-  for (;;) {
-    if (i >= end || b[i] !== Q) return -1;
-    i = skipStringBody(b, i + 1, end);
-    if (i < 0) return -1;
-    i = skipWs(b, i, end);
-    if (i >= end || b[i] !== COLON) return -1;
-    i = skipScalarAt(b, skipWs(b, i + 1, end), end);
-    if (i < 0) return -1;
-    i = skipWs(b, i, end);
-    if (i >= end) return -1;
-    const c = b[i];
-    if (c === RBRACE) return i + 1;
-    if (c !== COMMA) return -1;
-    i = skipWs(b, i + 1, end);
-  }
-}
-
 class Scanner {
   buf: Buffer = Buffer.alloc(0);
   pos = 0;
@@ -308,17 +287,6 @@ class Scanner {
   skipScalar(): void {
     this.ws();
     const i = skipScalarAt(this.buf, this.pos, this.end);
-    if (i < 0) throw FALLBACK;
-    this.pos = i;
-  }
-
-  /** Skips an object of scalars (e.g. `before`), or null. */
-  skipFlatObjectOrNull(): void {
-    if (this.peek() !== LBRACE) {
-      this.literal('null', null);
-      return;
-    }
-    const i = skipFlatObject(this.buf, this.pos, this.end);
     if (i < 0) throw FALLBACK;
     this.pos = i;
   }
@@ -489,7 +457,8 @@ function readRow(
       const col = columnAt(plan, table, part, b, start, keyEnd, position);
       const slot = col.slot;
       if (slot < 0 || (onlyId && slot !== 0)) {
-        i = onMeta ? skipValueAt(b, i, end, 0) : skipScalarAt(b, i, end);
+        // Not read: any JSON value (e.g. a VariableScaleDecimal `{scale, value}`), validated.
+        i = skipValueAt(b, i, end, 0);
         if (i < 0) throw FALLBACK;
       } else {
         if (values[slot] !== undefined) throw FALLBACK; // a duplicated column: JSON.parse's order rules, leave to the slow path
@@ -837,11 +806,15 @@ function readUnwrapped(plan: FastPlan, s: Scanner, table: Predicted[], part: Con
   return upsert(plan, values, op, lsn, keyId);
 }
 
-/** Skips `before`/`after`: null, or an object of scalars (nested values fall back). */
+/** Skips `before`/`after`: null, or an object (validated; what is read of it is read later). */
 function skipRow(s: Scanner): void {
-  const c = s.peek();
-  if (c === LBRACKET) throw FALLBACK;
-  s.skipFlatObjectOrNull();
+  if (s.peek() !== LBRACE) {
+    s.literal('null', null);
+    return;
+  }
+  const i = skipValueAt(s.buf, s.pos, s.end, 0);
+  if (i < 0) throw FALLBACK;
+  s.pos = i;
 }
 
 /** `source`: an object of scalars with an integer `lsn` ≥ 0 (a string lsn falls back). */
