@@ -302,10 +302,29 @@ class Scanner {
 
 const scanner = new Scanner();
 
+/** A string's body from `i` (after its opening quote): a plain run inline, escapes and control bytes to skipStringBody. */
+function skipStringFast(b: Buffer, i: number, end: number): number {
+  for (; i < end; i++) {
+    const c = b[i];
+    if (c === Q) return i + 1;
+    if (c === BS || c < 0x20) return skipStringBody(b, i, end);
+  }
+  return -1;
+}
+
 /** Any JSON value starting at `i` (no blanks before it), validated, nested to a bounded depth; -1 outside the subset. */
 function skipValueAt(b: Buffer, i: number, end: number, depth: number): number {
   if (i >= end) return -1;
   const c = b[i];
+  if (c === Q) return skipStringFast(b, i + 1, end);
+  if (c >= 0x31 && c <= 0x39) {
+    // The common case inline: a positive integer; anything more goes through the full number grammar.
+    const start = i;
+    i++;
+    while (i < end && b[i] >= 0x30 && b[i] <= 0x39) i++;
+    if (i < end && (b[i] === 0x2e || b[i] === 0x65 || b[i] === 0x45)) return skipNumber(b, start, end);
+    return i;
+  }
   if (c !== LBRACE && c !== LBRACKET) return skipScalarAt(b, i, end);
   if (depth > 32) return -1;
   const close = c === LBRACE ? RBRACE : 0x5d;
@@ -314,20 +333,22 @@ function skipValueAt(b: Buffer, i: number, end: number, depth: number): number {
   for (;;) {
     if (close === RBRACE) {
       if (i >= end || b[i] !== Q) return -1;
-      i = skipStringBody(b, i + 1, end);
+      i = skipStringFast(b, i + 1, end);
       if (i < 0) return -1;
-      i = skipWs(b, i, end);
+      if (i < end && b[i] !== COLON) i = skipWs(b, i, end);
       if (i >= end || b[i] !== COLON) return -1;
-      i = skipWs(b, i + 1, end);
+      i++;
+      if (i < end && isWs(b[i])) i = skipWs(b, i, end);
     }
     i = skipValueAt(b, i, end, depth + 1);
     if (i < 0) return -1;
-    i = skipWs(b, i, end);
+    if (i < end && isWs(b[i])) i = skipWs(b, i, end);
     if (i >= end) return -1;
     const d = b[i];
     if (d === close) return i + 1;
     if (d !== COMMA) return -1;
-    i = skipWs(b, i + 1, end);
+    i++;
+    if (i < end && isWs(b[i])) i = skipWs(b, i, end);
   }
 }
 
@@ -413,6 +434,14 @@ function decimalAt(b: Buffer, start: number, end: number, scale: number): number
   return scale === 0 ? v : v / 10 ** scale;
 }
 
+/** True when `bytes` are at `start` and a quote follows them. */
+function keyMatches(bytes: Uint8Array, b: Buffer, start: number, end: number): boolean {
+  const len = bytes.length;
+  if (start + len >= end || b[start + len] !== Q) return false;
+  for (let k = 0; k < len; k++) if (bytes[k] !== b[start + k]) return false;
+  return true;
+}
+
 /** A decimal in a string (decimal.handling.mode=string), as `canonicalRow` converts it in a numeric column. */
 const DECIMAL_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
@@ -443,9 +472,18 @@ function readRow(
   for (let position = 0; ; position++) {
     if (i >= end || b[i] !== Q) throw FALLBACK;
     const start = i + 1;
-    i = plainStringBody(b, start, end);
-    if (i < 0) throw FALLBACK;
-    const keyEnd = i - 1;
+    // The key as the last message had it at this position (validated bytes followed by the closing quote), else scanned.
+    let col: Predicted | undefined = position < table.length ? table[position] : undefined;
+    let keyEnd: number;
+    if (col !== undefined && col.part === part && keyMatches(col.bytes, b, start, end)) {
+      keyEnd = start + col.bytes.length;
+      i = keyEnd + 1;
+    } else {
+      col = undefined;
+      i = plainStringBody(b, start, end);
+      if (i < 0) throw FALLBACK;
+      keyEnd = i - 1;
+    }
     i = skipWs(b, i, end);
     if (i >= end || b[i] !== COLON) throw FALLBACK;
     i = skipWs(b, i + 1, end);
@@ -454,7 +492,7 @@ function readRow(
       onMeta(start, keyEnd);
       i = s.pos;
     } else {
-      const col = columnAt(plan, table, part, b, start, keyEnd, position);
+      col ??= columnAt(plan, table, part, b, start, keyEnd, position);
       const slot = col.slot;
       if (slot < 0 || (onlyId && slot !== 0)) {
         // Not read: any JSON value (e.g. a VariableScaleDecimal `{scale, value}`), validated.
@@ -672,6 +710,7 @@ function readPayload(plan: FastPlan, s: Scanner, open: number, keyId: number | n
   let afterAt = -1;
   let seen = 0;
   let metaSeen = false;
+  const values: Row = new Array(plan.names.length);
   s.expect(LBRACE);
   if (s.peek() === RBRACE) throw FALLBACK;
   for (;;) {
@@ -683,12 +722,14 @@ function readPayload(plan: FastPlan, s: Scanner, open: number, keyId: number | n
       bit = 1;
       s.ws();
       beforeAt = s.pos;
-      skipRow(s);
+      skipRow(s, t.after);
     } else if (s.keyIs(start, keyEnd, 'after')) {
       bit = 2;
       s.ws();
       afterAt = s.pos;
-      skipRow(s);
+      // Read now (one pass): used unless the op turns out to be a delete.
+      if (s.buf[afterAt] === LBRACE) readRow(plan, s, values, false, t.after, schema?.after);
+      else s.literal('null', null);
     } else if (s.keyIs(start, keyEnd, 'op')) {
       bit = 4;
       const v = s.scalar();
@@ -724,15 +765,15 @@ function readPayload(plan: FastPlan, s: Scanner, open: number, keyId: number | n
     return r;
   }
   if (seen !== 31 || lsn < 0) throw FALLBACK;
-  const values: Row = new Array(plan.names.length);
   let result: ParsedMessage;
   if (op === 0x64) {
     // A delete: before's ID (else the key's).
     let bid: number | undefined;
     if (s.buf[beforeAt] === LBRACE) {
       s.pos = beforeAt;
-      readRow(plan, s, values, true, t.before, schema?.before);
-      const v = values[0];
+      const key: Row = new Array(plan.names.length);
+      readRow(plan, s, key, true, t.before, schema?.before);
+      const v = key[0];
       if (v !== undefined && (typeof v !== 'number' || !Number.isSafeInteger(v))) throw FALLBACK;
       bid = v;
     }
@@ -744,8 +785,6 @@ function readPayload(plan: FastPlan, s: Scanner, open: number, keyId: number | n
     result = { kind: 'event', id: bid, event: { before: { ID: bid }, after: null, op: 'd', ts_ms: 0, source: { table: '', lsn, snapshot: false } } };
   } else {
     if (s.buf[afterAt] !== LBRACE) throw FALLBACK;
-    s.pos = afterAt;
-    readRow(plan, s, values, false, t.after, schema?.after);
     result = upsert(plan, values, op, lsn, keyId);
   }
   s.pos = end;
@@ -806,15 +845,42 @@ function readUnwrapped(plan: FastPlan, s: Scanner, table: Predicted[], part: Con
   return upsert(plan, values, op, lsn, keyId);
 }
 
-/** Skips `before`/`after`: null, or an object (validated; what is read of it is read later). */
-function skipRow(s: Scanner): void {
+/**
+ * Skips `before`/`after`: null, or an object (validated; what is read of it is read later). Its keys are
+ * compared with `after`'s at the same position (a row repeats its column order) before they are scanned.
+ */
+function skipRow(s: Scanner, table: Predicted[]): void {
   if (s.peek() !== LBRACE) {
     s.literal('null', null);
     return;
   }
-  const i = skipValueAt(s.buf, s.pos, s.end, 0);
-  if (i < 0) throw FALLBACK;
-  s.pos = i;
+  const b = s.buf;
+  const end = s.end;
+  let i = skipWs(b, s.pos + 1, end);
+  if (i < end && b[i] === RBRACE) {
+    s.pos = i + 1;
+    return;
+  }
+  for (let position = 0; ; position++) {
+    if (i >= end || b[i] !== Q) throw FALLBACK;
+    const p = position < table.length ? table[position] : undefined;
+    if (p !== undefined && keyMatches(p.bytes, b, i + 1, end)) i += p.bytes.length + 2;
+    else i = skipStringFast(b, i + 1, end);
+    if (i < 0) throw FALLBACK;
+    i = skipWs(b, i, end);
+    if (i >= end || b[i] !== COLON) throw FALLBACK;
+    i = skipValueAt(b, skipWs(b, i + 1, end), end, 0);
+    if (i < 0) throw FALLBACK;
+    i = skipWs(b, i, end);
+    if (i >= end) throw FALLBACK;
+    const c = b[i++];
+    if (c === RBRACE) {
+      s.pos = i;
+      return;
+    }
+    if (c !== COMMA) throw FALLBACK;
+    i = skipWs(b, i, end);
+  }
 }
 
 /** `source`: an object of scalars with an integer `lsn` ≥ 0 (a string lsn falls back). */
