@@ -1,20 +1,25 @@
 /**
- * A fast path for the consumer's commonest message: a bare Debezium envelope `{before, after, op, ts_ms,
- * source}` (the simulated producer's, or Debezium's with `schemas.enable=false`) whose model columns are
- * plain JSON numbers and ASCII strings. It reads the bytes of the Kafka message directly, without
- * `toString()`, without `JSON.parse` and without copying the row: only the columns the model reads (its
- * features, the target, `ID` and the inputs of derived features) are taken from `after`, `before` is only
- * validated (and read for its ID on a delete), everything else is skipped.
+ * A fast path for the consumer's messages: a Debezium envelope `{before, after, op, ts_ms, source, …}` bare
+ * (the simulated producer's, or Debezium's with `schemas.enable=false`) or in JsonConverter's `{schema,
+ * payload}` wrapping (Debezium's default), and ExtractNewRecordState's flattened records (`__op`, `__lsn`,
+ * `__deleted`). It reads the bytes of the Kafka message directly, without `toString()`, without
+ * `JSON.parse` and without copying the row: only the columns the model reads (its features, the target,
+ * `ID` and the inputs of derived features) are taken from the row, `before` is only validated (and read
+ * for its ID on a delete), everything else is validated and skipped. A value's schema is parsed once per
+ * distinct schema text (a topic repeats it byte for byte: a cache hit is one `Buffer.compare`); it gives
+ * each Decimal column's scale, and precise decimals (base64 two's complement) are decoded from the bytes.
  *
- * It is a strict recognizer of a subset of JSON: whenever a message is anything else (the `{schema,
- * payload}` wrapping, ExtractNewRecordState records, escapes in the strings it reads, control bytes, nested values,
- * decimals as strings, a duplicated column, `op: "t"`, malformed JSON, a key other than `{"ID": n}`, ...)
- * it returns undefined and the caller uses `parseMessage`, so its results are by construction those of
- * `parseMessage` on the messages it accepts (checked by a differential test over generated, mutated and
- * captured messages). The returned event's `after` holds only the model's columns, `before` only the ID,
- * `ts_ms` 0 and `source` only the lsn: all that the consumer's `CdcState.apply` reads.
+ * It is a strict recognizer of a subset of JSON: whenever a message is anything else (escapes in the
+ * strings it reads, control bytes, nested values in model columns, decimals it cannot decode exactly, a
+ * duplicated column or member, `op: "t"`, malformed JSON, a payload before its schema, a key other than
+ * `{"ID": n}` bare or wrapped, ...) it returns undefined and the caller uses `parseMessage`, so its
+ * results are by construction those of `parseMessage` on the messages it accepts (checked by a
+ * differential test over generated, wrapped, unwrapped, mutated and captured messages). The returned
+ * event's `after` holds only the model's columns, `before` only the ID, `ts_ms` 0 and `source` only the
+ * lsn: all that the consumer's `CdcState.apply` reads.
  */
 import { CUSTOMER_COLUMNS, type ParsedMessage } from './envelope';
+import { DECIMAL_SCHEMA, fieldSchema, type ConnectSchema } from './debezium';
 import { DERIVED_FEATURE_INPUTS, type CustomerRow, type FeatureSpec } from './features';
 
 const Q = 0x22; // "
@@ -38,8 +43,17 @@ export interface FastPlan {
   readonly numeric: readonly boolean[];
   /** Builds the row from the values (an object literal of fixed shape; an absent column is undefined, as in encodeRow's eyes). */
   readonly build: ((values: ReadonlyArray<string | number | boolean | null | undefined>) => CustomerRow) | undefined;
-  /** Predicted raw key bytes per position of `after`/`before` (messages repeat their column order). */
-  readonly predicted: Array<{ bytes: Uint8Array; slot: number } | undefined>;
+  /** Predicted raw key bytes per position of `after` (messages repeat their column order). */
+  readonly predicted: Predicted[];
+}
+
+/** A row's column at one position, as the last message had it: its raw name, slot, and Decimal scale under schema `part`. */
+export interface Predicted {
+  bytes: Uint8Array;
+  slot: number;
+  part: ConnectSchema | undefined;
+  /** The scale of a Decimal column (0..22), or NOT_DECIMAL / ODD_SCALE. */
+  scale: number;
 }
 
 const plans = new WeakMap<FeatureSpec, FastPlan>();
@@ -163,27 +177,6 @@ function skipScalarAt(b: Buffer, i: number, end: number): number {
   return -1;
 }
 
-/** An object of scalars starting at `i` (at its brace). */
-function skipFlatObject(b: Buffer, i: number, end: number): number {
-  i = skipWs(b, i + 1, end);
-  if (i < end && b[i] === RBRACE) return i + 1;
-  for (;;) {
-    if (i >= end || b[i] !== Q) return -1;
-    i = skipStringBody(b, i + 1, end);
-    if (i < 0) return -1;
-    i = skipWs(b, i, end);
-    if (i >= end || b[i] !== COLON) return -1;
-    i = skipScalarAt(b, skipWs(b, i + 1, end), end);
-    if (i < 0) return -1;
-    i = skipWs(b, i, end);
-    if (i >= end) return -1;
-    const c = b[i];
-    if (c === RBRACE) return i + 1;
-    if (c !== COMMA) return -1;
-    i = skipWs(b, i + 1, end);
-  }
-}
-
 class Scanner {
   buf: Buffer = Buffer.alloc(0);
   pos = 0;
@@ -298,17 +291,6 @@ class Scanner {
     this.pos = i;
   }
 
-  /** Skips an object of scalars (e.g. `before`), or null. */
-  skipFlatObjectOrNull(): void {
-    if (this.peek() !== LBRACE) {
-      this.literal('null', null);
-      return;
-    }
-    const i = skipFlatObject(this.buf, this.pos, this.end);
-    if (i < 0) throw FALLBACK;
-    this.pos = i;
-  }
-
   /** True when the key at [start, end) equals `want`. */
   keyIs(start: number, end: number, want: string): boolean {
     const len = end - start;
@@ -320,9 +302,81 @@ class Scanner {
 
 const scanner = new Scanner();
 
-/** The slot of the raw column name at [start, end): predicted from the last message's column order, else looked up. */
-function slotOf(plan: FastPlan, b: Buffer, start: number, end: number, position: number): number {
-  const p = plan.predicted[position];
+/** A string's body from `i` (after its opening quote): a plain run inline, escapes and control bytes to skipStringBody. */
+function skipStringFast(b: Buffer, i: number, end: number): number {
+  for (; i < end; i++) {
+    const c = b[i];
+    if (c === Q) return i + 1;
+    if (c === BS || c < 0x20) return skipStringBody(b, i, end);
+  }
+  return -1;
+}
+
+/** Any JSON value starting at `i` (no blanks before it), validated, nested to a bounded depth; -1 outside the subset. */
+function skipValueAt(b: Buffer, i: number, end: number, depth: number): number {
+  if (i >= end) return -1;
+  const c = b[i];
+  if (c === Q) return skipStringFast(b, i + 1, end);
+  if (c >= 0x31 && c <= 0x39) {
+    // The common case inline: a positive integer; anything more goes through the full number grammar.
+    const start = i;
+    i++;
+    while (i < end && b[i] >= 0x30 && b[i] <= 0x39) i++;
+    if (i < end && (b[i] === 0x2e || b[i] === 0x65 || b[i] === 0x45)) return skipNumber(b, start, end);
+    return i;
+  }
+  if (c !== LBRACE && c !== LBRACKET) return skipScalarAt(b, i, end);
+  if (depth > 32) return -1;
+  const close = c === LBRACE ? RBRACE : 0x5d;
+  i = skipWs(b, i + 1, end);
+  if (i < end && b[i] === close) return i + 1;
+  for (;;) {
+    if (close === RBRACE) {
+      if (i >= end || b[i] !== Q) return -1;
+      i = skipStringFast(b, i + 1, end);
+      if (i < 0) return -1;
+      if (i < end && b[i] !== COLON) i = skipWs(b, i, end);
+      if (i >= end || b[i] !== COLON) return -1;
+      i++;
+      if (i < end && isWs(b[i])) i = skipWs(b, i, end);
+    }
+    i = skipValueAt(b, i, end, depth + 1);
+    if (i < 0) return -1;
+    if (i < end && isWs(b[i])) i = skipWs(b, i, end);
+    if (i >= end) return -1;
+    const d = b[i];
+    if (d === close) return i + 1;
+    if (d !== COMMA) return -1;
+    i++;
+    if (i < end && isWs(b[i])) i = skipWs(b, i, end);
+  }
+}
+
+/** Not a Decimal column (its value is taken as it is). */
+const NOT_DECIMAL = -1;
+/** A Decimal column whose scale the fast path does not decode (not an integer in 0..22): a string there falls back. */
+const ODD_SCALE = -2;
+
+/**
+ * What a column's schema says about its values, as `canonicalRow` reads it: the first field of `part`
+ * named exactly `raw`; a `Decimal` there has its scale in `parameters.scale` (default 0).
+ */
+function scaleIn(part: ConnectSchema | undefined, raw: string): number {
+  if (!part) return NOT_DECIMAL;
+  let fs: ConnectSchema | undefined;
+  try {
+    fs = fieldSchema(part, raw);
+  } catch {
+    throw FALLBACK; // a schema parseMessage cannot read either
+  }
+  if (fs?.name !== DECIMAL_SCHEMA) return NOT_DECIMAL;
+  const scale = Number(fs.parameters?.scale ?? 0);
+  return Number.isInteger(scale) && scale >= 0 && scale <= 22 ? scale : ODD_SCALE;
+}
+
+/** The row's raw column name at [start, end) and what the model makes of it, predicted from the last message's column order. */
+function columnAt(plan: FastPlan, table: Predicted[], part: ConnectSchema | undefined, b: Buffer, start: number, end: number, position: number): Predicted {
+  const p = position < table.length ? table[position] : undefined;
   if (p && p.bytes.length === end - start) {
     let same = true;
     for (let k = 0; k < p.bytes.length; k++) {
@@ -331,7 +385,13 @@ function slotOf(plan: FastPlan, b: Buffer, start: number, end: number, position:
         break;
       }
     }
-    if (same) return p.slot;
+    if (same) {
+      if (p.slot >= 0 && p.part !== part) {
+        p.part = part;
+        p.scale = scaleIn(part, b.toString('latin1', start, end));
+      }
+      return p;
+    }
   }
   for (let k = start; k < end; k++) if (b[k] >= 0x80) throw FALLBACK;
   const raw = b.toString('latin1', start, end);
@@ -341,15 +401,65 @@ function slotOf(plan: FastPlan, b: Buffer, start: number, end: number, position:
     slot = plan.names.indexOf(name);
     if (plan.slots.size < 10_000) plan.slots.set(raw, slot);
   }
-  if (position < 256) plan.predicted[position] = { bytes: Uint8Array.prototype.slice.call(b, start, end), slot };
-  return slot;
+  const entry: Predicted = { bytes: Uint8Array.prototype.slice.call(b, start, end), slot, part, scale: slot >= 0 ? scaleIn(part, raw) : NOT_DECIMAL };
+  if (position < 256) table[position] = entry;
+  return entry;
 }
 
+const B64 = new Int8Array(256).fill(-1);
+for (let k = 0; k < 64; k++) B64['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.charCodeAt(k)] = k;
+
 /**
- * A row object (`after`): the model's columns into `values` (undefined: absent). A nested value, a
- * duplicated model column or a string in a numeric column falls back.
+ * A Decimal's base64 two's-complement bytes at [start, end) (the string's contents) scaled by 10^-scale:
+ * what `decodeBase64Decimal` gives, for 1–6 bytes in canonical base64 (length a multiple of 4, `=` only as
+ * padding); anything else falls back. With |unscaled| < 2^53 and 10^scale exact (scale ≤ 22) one IEEE
+ * division is the correctly rounded decimal, as is parsing its text.
  */
-function readRow(plan: FastPlan, s: Scanner, values: Array<string | number | boolean | null | undefined>, onlyId: boolean): void {
+function decimalAt(b: Buffer, start: number, end: number, scale: number): number {
+  const len = end - start;
+  if (len === 0 || len > 8 || len % 4 !== 0 || scale < 0) throw FALLBACK;
+  let pad = 0;
+  if (b[end - 1] === 0x3d) pad = b[end - 2] === 0x3d ? 2 : 1;
+  let v = 0;
+  for (let k = start; k < end - pad; k++) {
+    const d = B64[b[k]];
+    if (d < 0) throw FALLBACK;
+    v = v * 64 + d;
+  }
+  // Padding: the last character's low bits are not part of the bytes.
+  const bytes = (len / 4) * 3 - pad;
+  if (pad) v = Math.floor(v / (pad === 1 ? 4 : 16));
+  const top = 2 ** (8 * bytes);
+  if (v >= top / 2) v -= top;
+  return scale === 0 ? v : v / 10 ** scale;
+}
+
+/** True when `bytes` are at `start` and a quote follows them. */
+function keyMatches(bytes: Uint8Array, b: Buffer, start: number, end: number): boolean {
+  const len = bytes.length;
+  if (start + len >= end || b[start + len] !== Q) return false;
+  for (let k = 0; k < len; k++) if (bytes[k] !== b[start + k]) return false;
+  return true;
+}
+
+/** A decimal in a string (decimal.handling.mode=string), as `canonicalRow` converts it in a numeric column. */
+const DECIMAL_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * A flat object's members into `values` (undefined: absent): the model's columns of a row, or (unwrapped
+ * records) the row plus ExtractNewRecordState's `__` fields, which `onMeta` takes. Decimals are decoded by
+ * the schema `part`. A nested value in a model column, a duplicated model column or a string a numeric
+ * column cannot take falls back.
+ */
+function readRow(
+  plan: FastPlan,
+  s: Scanner,
+  values: Array<string | number | boolean | null | undefined>,
+  onlyId: boolean,
+  table: Predicted[],
+  part: ConnectSchema | undefined,
+  onMeta?: (start: number, keyEnd: number) => void,
+): void {
   const b = s.buf;
   const end = s.end;
   let i = skipWs(b, s.pos, end);
@@ -362,23 +472,50 @@ function readRow(plan: FastPlan, s: Scanner, values: Array<string | number | boo
   for (let position = 0; ; position++) {
     if (i >= end || b[i] !== Q) throw FALLBACK;
     const start = i + 1;
-    i = plainStringBody(b, start, end);
-    if (i < 0) throw FALLBACK;
-    const keyEnd = i - 1;
+    // The key as the last message had it at this position (validated bytes followed by the closing quote), else scanned.
+    let col: Predicted | undefined = position < table.length ? table[position] : undefined;
+    let keyEnd: number;
+    if (col !== undefined && col.part === part && keyMatches(col.bytes, b, start, end)) {
+      keyEnd = start + col.bytes.length;
+      i = keyEnd + 1;
+    } else {
+      col = undefined;
+      i = plainStringBody(b, start, end);
+      if (i < 0) throw FALLBACK;
+      keyEnd = i - 1;
+    }
     i = skipWs(b, i, end);
     if (i >= end || b[i] !== COLON) throw FALLBACK;
     i = skipWs(b, i + 1, end);
-    const slot = slotOf(plan, b, start, keyEnd, position);
-    if (slot < 0 || (onlyId && slot !== 0)) {
-      i = skipScalarAt(b, i, end);
-      if (i < 0) throw FALLBACK;
-    } else {
-      if (values[slot] !== undefined) throw FALLBACK; // a duplicated column: JSON.parse's order rules, leave to the slow path
+    if (onMeta && keyEnd - start >= 2 && b[start] === 0x5f && b[start + 1] === 0x5f) {
       s.pos = i;
-      const v = s.scalar();
+      onMeta(start, keyEnd);
       i = s.pos;
-      if (typeof v === 'string' && plan.numeric[slot]) throw FALLBACK; // decimal text: the slow path converts it
-      values[slot] = v;
+    } else {
+      col ??= columnAt(plan, table, part, b, start, keyEnd, position);
+      const slot = col.slot;
+      if (slot < 0 || (onlyId && slot !== 0)) {
+        // Not read: any JSON value (e.g. a VariableScaleDecimal `{scale, value}`), validated.
+        i = skipValueAt(b, i, end, 0);
+        if (i < 0) throw FALLBACK;
+      } else {
+        if (values[slot] !== undefined) throw FALLBACK; // a duplicated column: JSON.parse's order rules, leave to the slow path
+        s.pos = i;
+        let v = s.scalar();
+        if (typeof v === 'string') {
+          const scale = col.scale;
+          if (scale >= 0) v = decimalAt(b, i + 1, s.pos - 1, scale);
+          else if (scale === ODD_SCALE) throw FALLBACK;
+          else if (plan.numeric[slot]) {
+            // decimal.handling.mode=string: a decimal string in a feature or target column is a number.
+            const t = v.trim();
+            if (!DECIMAL_TEXT.test(t)) throw FALLBACK;
+            v = Number(t);
+          }
+        }
+        i = s.pos;
+        values[slot] = v;
+      }
     }
     i = skipWs(b, i, end);
     if (i >= end) throw FALLBACK;
@@ -392,11 +529,8 @@ function readRow(plan: FastPlan, s: Scanner, values: Array<string | number | boo
   }
 }
 
-/** `{"ID": n}` (any case of the name) → n; null key → null; anything else falls back. */
-function readKey(plan: FastPlan, key: Buffer | null): number | null {
-  if (key === null || key.length === 0) return null;
-  const s = scanner;
-  s.reset(key);
+/** The ID in a key's payload: `{"ID": n}` (any case of the name, one member) → n; anything else falls back. */
+function readIdObject(s: Scanner): number {
   s.expect(LBRACE);
   const start = s.stringRange();
   const end = s.pos - 1;
@@ -405,106 +539,348 @@ function readKey(plan: FastPlan, key: Buffer | null): number | null {
   if (s.peek() === Q) throw FALLBACK;
   const id = s.scalar();
   s.expect(RBRACE);
-  s.ws();
-  if (s.pos !== s.end || typeof id !== 'number' || !Number.isSafeInteger(id)) throw FALLBACK;
-  void plan;
+  if (typeof id !== 'number' || !Number.isSafeInteger(id)) throw FALLBACK;
   return id;
 }
 
+/** Skips any JSON value at the scanner (validated). */
+function skipValue(s: Scanner): void {
+  s.ws();
+  const i = skipValueAt(s.buf, s.pos, s.end, 0);
+  if (i < 0) throw FALLBACK;
+  s.pos = i;
+}
+
 /**
- * The fast path: a ParsedMessage for a plain envelope (see the module comment), or undefined when the
- * message must go through `parseMessage`.
+ * The key: `{"ID": n}` bare, or JsonConverter's `{"schema": …, "payload": {"id": n} | null}` (those two
+ * members, either order) → n (null payload: null); no key → null; anything else falls back.
+ */
+function readKey(key: Buffer | null): number | null {
+  if (key === null || key.length === 0) return null;
+  const s = scanner;
+  s.reset(key);
+  s.ws();
+  const brace = s.pos;
+  s.expect(LBRACE);
+  const start = s.stringRange();
+  const end = s.pos - 1;
+  let id: number | null = null;
+  if (s.keyIs(start, end, 'schema') || s.keyIs(start, end, 'payload')) {
+    const schemaFirst = s.keyIs(start, end, 'schema');
+    s.expect(COLON);
+    const readPayload = () => {
+      if (s.peek() === LBRACE) return readIdObject(s);
+      s.literal('null', null);
+      return null;
+    };
+    if (schemaFirst) skipValue(s);
+    else id = readPayload();
+    s.expect(COMMA);
+    const start2 = s.stringRange();
+    if (!s.keyIs(start2, s.pos - 1, schemaFirst ? 'payload' : 'schema')) throw FALLBACK;
+    s.expect(COLON);
+    if (schemaFirst) id = readPayload();
+    else skipValue(s);
+    s.expect(RBRACE);
+  } else {
+    s.pos = brace;
+    id = readIdObject(s);
+  }
+  s.ws();
+  if (s.pos !== s.end) throw FALLBACK;
+  return id;
+}
+
+/** A value's schema, parsed once per distinct schema text (messages of a topic repeat it byte for byte). */
+interface SchemaEntry {
+  bytes: Buffer;
+  /** The whole schema (an unwrapped record's row), and its `after` / `before` fields (an envelope's rows). */
+  whole: ConnectSchema | undefined;
+  after: ConnectSchema | undefined;
+  before: ConnectSchema | undefined;
+}
+const schemaCache: SchemaEntry[] = [];
+
+/** The schema at the scanner: the cached entry whose bytes are the next bytes (a JSON value ends where its bytes say), else parsed. */
+function readSchema(s: Scanner): SchemaEntry {
+  s.ws();
+  const b = s.buf;
+  const at = s.pos;
+  for (let k = 0; k < schemaCache.length; k++) {
+    const e = schemaCache[k];
+    const len = e.bytes.length;
+    if (at + len <= s.end && b.compare(e.bytes, 0, len, at, at + len) === 0) {
+      s.pos = at + len;
+      if (k > 0) {
+        schemaCache.splice(k, 1);
+        schemaCache.unshift(e);
+      }
+      return e;
+    }
+  }
+  if (b[at] !== LBRACE) throw FALLBACK; // a schema that is not an object: parseMessage ignores it, rare enough to leave to it
+  const endAt = skipValueAt(b, at, s.end, 0);
+  if (endAt < 0) throw FALLBACK;
+  let entry: SchemaEntry;
+  try {
+    const whole = JSON.parse(b.toString('utf8', at, endAt)) as ConnectSchema;
+    entry = { bytes: Buffer.from(b.subarray(at, endAt)), whole, after: fieldSchema(whole, 'after'), before: fieldSchema(whole, 'before') };
+  } catch {
+    throw FALLBACK;
+  }
+  schemaCache.unshift(entry);
+  if (schemaCache.length > 8) schemaCache.pop();
+  s.pos = endAt;
+  return entry;
+}
+
+/** The predicted column tables of a plan: `after`, `before`, and unwrapped records. */
+interface Tables {
+  after: Predicted[];
+  before: Predicted[];
+  flat: Predicted[];
+}
+const tables = new WeakMap<FastPlan, Tables>();
+function tablesOf(plan: FastPlan): Tables {
+  let t = tables.get(plan);
+  if (!t) {
+    t = { after: plan.predicted, before: [], flat: [] };
+    tables.set(plan, t);
+  }
+  return t;
+}
+
+type Row = Array<string | number | boolean | null | undefined>;
+
+/**
+ * The fast path: a ParsedMessage for a plain envelope, a JsonConverter-wrapped one, or an
+ * ExtractNewRecordState record (see the module comment), or undefined when the message must go through
+ * `parseMessage`.
  */
 export function parseForModel(key: Buffer | null, value: Buffer | null, spec: FeatureSpec): ParsedMessage | undefined {
   const plan = fastPlan(spec);
   if (!plan.build) return undefined;
   try {
-    const keyId = readKey(plan, key);
+    const keyId = readKey(key);
     if (value === null || value.length === 0) return { kind: 'tombstone', id: keyId };
     const s = scanner;
     s.reset(value);
-    s.expect(LBRACE);
-    let op = 0;
-    let lsn = -1;
-    let beforeAt = -1;
-    let afterAt = -1;
-    let seen = 0;
-    for (;;) {
-      const start = s.stringRange();
-      const keyEnd = s.pos - 1;
-      s.expect(COLON);
-      let bit: number;
-      if (s.keyIs(start, keyEnd, 'before')) {
-        bit = 1;
-        beforeAt = s.pos;
-        s.ws();
-        beforeAt = s.pos;
-        skipRow(s);
-      } else if (s.keyIs(start, keyEnd, 'after')) {
-        bit = 2;
-        s.ws();
-        afterAt = s.pos;
-        skipRow(s);
-      } else if (s.keyIs(start, keyEnd, 'op')) {
-        bit = 4;
-        const v = s.scalar();
-        op = v === 'r' || v === 'c' || v === 'u' || v === 'd' ? v.charCodeAt(0) : 0;
-        if (!op) throw FALLBACK;
-      } else if (s.keyIs(start, keyEnd, 'ts_ms')) {
-        bit = 8;
-        s.skipScalar();
-      } else if (s.keyIs(start, keyEnd, 'source')) {
-        bit = 16;
-        lsn = readSource(s);
-      } else throw FALLBACK;
-      if (seen & bit) throw FALLBACK;
-      seen |= bit;
-      const c = s.peek();
-      s.pos++;
-      if (c === RBRACE) break;
-      if (c !== COMMA) throw FALLBACK;
-    }
     s.ws();
-    if (s.pos !== s.end || seen !== 31 || lsn < 0) throw FALLBACK;
-    const values: Array<string | number | boolean | null | undefined> = new Array(plan.names.length);
-    let id: number;
-    if (op === 0x64) {
-      // A delete: before's ID (else the key's).
-      s.pos = beforeAt;
-      let bid: number | undefined;
-      if (s.buf[beforeAt] === LBRACE) {
-        readRow(plan, s, values, true);
-        const v = values[0];
-        if (v !== undefined && (typeof v !== 'number' || !Number.isSafeInteger(v))) throw FALLBACK;
-        bid = v;
+    const brace = s.pos;
+    s.expect(LBRACE);
+    s.ws();
+    let schema: SchemaEntry | undefined;
+    let open = brace;
+    // JsonConverter's wrapping: exactly `{"schema": {…}, "payload": …}`, in that order (its order).
+    if (s.keyIs(s.pos + 1, s.pos + 7, 'schema') && s.buf[s.pos + 7] === Q) {
+      s.stringRange();
+      s.expect(COLON);
+      schema = readSchema(s);
+      s.expect(COMMA);
+      const start = s.stringRange();
+      if (!s.keyIs(start, s.pos - 1, 'payload')) throw FALLBACK;
+      s.expect(COLON);
+      if (s.peek() !== LBRACE) {
+        s.literal('null', null);
+        s.expect(RBRACE);
+        s.ws();
+        if (s.pos !== s.end) throw FALLBACK;
+        return { kind: 'tombstone', id: keyId };
       }
-      if (bid === undefined) {
-        if (keyId === null) throw FALLBACK;
-        bid = keyId;
-      }
-      id = bid;
-      if (keyId !== null && keyId !== id) throw FALLBACK;
-      return { kind: 'event', id, event: { before: { ID: id }, after: null, op: 'd', ts_ms: 0, source: { table: '', lsn, snapshot: false } } };
+      open = s.pos;
     }
-    if (s.buf[afterAt] !== LBRACE) throw FALLBACK;
-    s.pos = afterAt;
-    readRow(plan, s, values, false);
-    const aid = values[0];
-    if (typeof aid !== 'number' || !Number.isSafeInteger(aid)) throw FALLBACK;
-    if (keyId !== null && keyId !== aid) throw FALLBACK;
-    const after = plan.build(values);
-    return { kind: 'event', id: aid, event: { before: null, after, op: String.fromCharCode(op) as 'r' | 'c' | 'u', ts_ms: 0, source: { table: '', lsn, snapshot: false } } };
+    s.pos = open;
+    const parsed = readPayload(plan, s, open, keyId, schema);
+    if (schema) s.expect(RBRACE);
+    s.ws();
+    if (s.pos !== s.end) throw FALLBACK;
+    return parsed;
   } catch (e) {
     if (e === FALLBACK) return undefined;
     throw e;
   }
 }
 
-/** Skips `before`/`after`: null, or an object of scalars (nested values fall back). */
-function skipRow(s: Scanner): void {
-  const c = s.peek();
-  if (c === LBRACKET) throw FALLBACK;
-  s.skipFlatObjectOrNull();
+/** The event object (the scanner is at its opening brace, `open`; it ends after the closing one). */
+function readPayload(plan: FastPlan, s: Scanner, open: number, keyId: number | null, schema: SchemaEntry | undefined): ParsedMessage {
+  const t = tablesOf(plan);
+  let op = 0;
+  let lsn = -1;
+  let beforeAt = -1;
+  let afterAt = -1;
+  let seen = 0;
+  let metaSeen = false;
+  const values: Row = new Array(plan.names.length);
+  s.expect(LBRACE);
+  if (s.peek() === RBRACE) throw FALLBACK;
+  for (;;) {
+    const start = s.stringRange();
+    const keyEnd = s.pos - 1;
+    s.expect(COLON);
+    let bit = 0;
+    if (s.keyIs(start, keyEnd, 'before')) {
+      bit = 1;
+      s.ws();
+      beforeAt = s.pos;
+      skipRow(s, t.after);
+    } else if (s.keyIs(start, keyEnd, 'after')) {
+      bit = 2;
+      s.ws();
+      afterAt = s.pos;
+      // Read now (one pass): used unless the op turns out to be a delete.
+      if (s.buf[afterAt] === LBRACE) readRow(plan, s, values, false, t.after, schema?.after);
+      else s.literal('null', null);
+    } else if (s.keyIs(start, keyEnd, 'op')) {
+      bit = 4;
+      const v = s.scalar();
+      op = v === 'r' || v === 'c' || v === 'u' || v === 'd' ? v.charCodeAt(0) : 0;
+      if (!op) throw FALLBACK;
+    } else if (s.keyIs(start, keyEnd, 'ts_ms')) {
+      bit = 8;
+      s.skipScalar();
+    } else if (s.keyIs(start, keyEnd, 'source')) {
+      bit = 16;
+      lsn = readSource(s);
+    } else {
+      // Anything else (Debezium's `transaction`, `ts_us`, `ts_ns`; an unwrapped record's columns and `__` fields): validated, read later if it is an unwrapped record.
+      if (keyEnd - start >= 2 && s.buf[start] === 0x5f && s.buf[start + 1] === 0x5f) metaSeen = true;
+      skipValue(s);
+    }
+    if (bit) {
+      if (seen & bit) throw FALLBACK;
+      seen |= bit;
+    }
+    const c = s.peek();
+    s.pos++;
+    if (c === RBRACE) break;
+    if (c !== COMMA) throw FALLBACK;
+  }
+  const end = s.pos;
+  if (!(seen & 4)) {
+    // No `op`: an ExtractNewRecordState record when it has `__` fields (else parseMessage says "missing op").
+    if (!metaSeen || seen !== 0) throw FALLBACK;
+    s.pos = open;
+    const r = readUnwrapped(plan, s, t.flat, schema?.whole, keyId);
+    s.pos = end;
+    return r;
+  }
+  if (seen !== 31 || lsn < 0) throw FALLBACK;
+  let result: ParsedMessage;
+  if (op === 0x64) {
+    // A delete: before's ID (else the key's).
+    let bid: number | undefined;
+    if (s.buf[beforeAt] === LBRACE) {
+      s.pos = beforeAt;
+      const key: Row = new Array(plan.names.length);
+      readRow(plan, s, key, true, t.before, schema?.before);
+      const v = key[0];
+      if (v !== undefined && (typeof v !== 'number' || !Number.isSafeInteger(v))) throw FALLBACK;
+      bid = v;
+    }
+    if (bid === undefined) {
+      if (keyId === null) throw FALLBACK;
+      bid = keyId;
+    }
+    if (keyId !== null && keyId !== bid) throw FALLBACK;
+    result = { kind: 'event', id: bid, event: { before: { ID: bid }, after: null, op: 'd', ts_ms: 0, source: { table: '', lsn, snapshot: false } } };
+  } else {
+    if (s.buf[afterAt] !== LBRACE) throw FALLBACK;
+    result = upsert(plan, values, op, lsn, keyId);
+  }
+  s.pos = end;
+  return result;
+}
+
+function upsert(plan: FastPlan, values: Row, op: number, lsn: number, keyId: number | null): ParsedMessage {
+  const aid = values[0];
+  if (typeof aid !== 'number' || !Number.isSafeInteger(aid)) throw FALLBACK;
+  if (keyId !== null && keyId !== aid) throw FALLBACK;
+  const after = plan.build!(values);
+  return { kind: 'event', id: aid, event: { before: null, after, op: String.fromCharCode(op) as 'r' | 'c' | 'u', ts_ms: 0, source: { table: '', lsn, snapshot: false } } };
+}
+
+/**
+ * ExtractNewRecordState's record (the scanner at its opening brace): the row's columns, `__op`, `__lsn`
+ * (else `__source_lsn`) and `__deleted`, read as `parseUnwrapped` does.
+ */
+function readUnwrapped(plan: FastPlan, s: Scanner, table: Predicted[], part: ConnectSchema | undefined, keyId: number | null): ParsedMessage {
+  const values: Row = new Array(plan.names.length);
+  let lsn = -1;
+  let lsnRank = 0; // 2: __lsn, 1: __source_lsn (parseUnwrapped prefers __lsn whichever comes first)
+  let rawOp: number | undefined; // char code; 0: present but not r/c/u/d
+  let deleted = false;
+  const seenMeta = new Set<string>();
+  readRow(plan, s, values, false, table, part, (start, keyEnd) => {
+    const name = s.buf.toString('latin1', start, keyEnd);
+    if (seenMeta.has(name)) throw FALLBACK;
+    seenMeta.add(name);
+    if (name === '__op') {
+      const v = s.scalar();
+      rawOp = v === 'r' || v === 'c' || v === 'u' || v === 'd' ? v.charCodeAt(0) : 0;
+    } else if (name === '__lsn' || name === '__source_lsn') {
+      const v = s.scalar();
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw FALLBACK;
+      const rank = name === '__lsn' ? 2 : 1;
+      if (rank > lsnRank) {
+        lsn = v;
+        lsnRank = rank;
+      }
+    } else if (name === '__deleted') {
+      const v = s.scalar();
+      deleted = v === true || v === 'true';
+    } else skipValue(s);
+  });
+  if (lsn < 0) throw FALLBACK;
+  const op = deleted ? 0x64 : rawOp === undefined ? 0x75 : rawOp;
+  if (!op) throw FALLBACK;
+  if (op === 0x64) {
+    const v = values[0];
+    let id: number;
+    if (typeof v === 'number' && Number.isSafeInteger(v)) id = v;
+    else if (v === undefined && keyId !== null) id = keyId;
+    else throw FALLBACK;
+    if (keyId !== null && keyId !== id) throw FALLBACK;
+    return { kind: 'event', id, event: { before: { ID: id }, after: null, op: 'd', ts_ms: 0, source: { table: '', lsn, snapshot: false } } };
+  }
+  return upsert(plan, values, op, lsn, keyId);
+}
+
+/**
+ * Skips `before`/`after`: null, or an object (validated; what is read of it is read later). Its keys are
+ * compared with `after`'s at the same position (a row repeats its column order) before they are scanned.
+ */
+function skipRow(s: Scanner, table: Predicted[]): void {
+  if (s.peek() !== LBRACE) {
+    s.literal('null', null);
+    return;
+  }
+  const b = s.buf;
+  const end = s.end;
+  let i = skipWs(b, s.pos + 1, end);
+  if (i < end && b[i] === RBRACE) {
+    s.pos = i + 1;
+    return;
+  }
+  for (let position = 0; ; position++) {
+    if (i >= end || b[i] !== Q) throw FALLBACK;
+    const p = position < table.length ? table[position] : undefined;
+    if (p !== undefined && keyMatches(p.bytes, b, i + 1, end)) i += p.bytes.length + 2;
+    else i = skipStringFast(b, i + 1, end);
+    if (i < 0) throw FALLBACK;
+    i = skipWs(b, i, end);
+    if (i >= end || b[i] !== COLON) throw FALLBACK;
+    i = skipValueAt(b, skipWs(b, i + 1, end), end, 0);
+    if (i < 0) throw FALLBACK;
+    i = skipWs(b, i, end);
+    if (i >= end) throw FALLBACK;
+    const c = b[i++];
+    if (c === RBRACE) {
+      s.pos = i;
+      return;
+    }
+    if (c !== COMMA) throw FALLBACK;
+    i = skipWs(b, i, end);
+  }
 }
 
 /** `source`: an object of scalars with an integer `lsn` ≥ 0 (a string lsn falls back). */

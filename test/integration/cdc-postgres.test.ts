@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { ensureConnect, ensurePostgres, markConnectStarted } from '../support/servers';
 import { readTopic, syntheticCustomers } from './cdc-support';
 import { parseMessage, type ParsedMessage, type RowColumns } from '../../lib/cdc/envelope';
+import { parseForModel } from '../../lib/cdc/fast-envelope';
 import { encodeRow, defaultSpec } from '../../lib/cdc/features';
 import { prng } from '../../lib/cdc/generator';
 import { relativeDifference, ridgeFromRows } from '../../lib/cdc/ridge';
@@ -166,9 +167,22 @@ describe('cdc from a real PostgreSQL through Debezium on Kafka Connect', functio
     await client.end();
 
     const columns: RowColumns = { features: ['Income', 'Ratio', 'MntWines'], target: 'Response' };
+    // The consumer's byte-level fast path must give parseMessage's result on every real message it takes.
+    const fastTaken: Record<string, number> = {};
+    const fastSpecs = [{ features: ['Income', 'Ratio', 'MntWines'], target: 'Response', decimals: 2 }, { features: ['Income', 'MntWines'], target: 'Response', decimals: 2 }];
+    const checkFast = (topic: string, message: { key: string | null; value: string | null }) => {
+      const m = { key: message.key === null ? null : Buffer.from(message.key), value: message.value === null ? null : Buffer.from(message.value) };
+      for (const spec of fastSpecs) {
+        const fast = parseForModel(m.key, m.value, spec);
+        if (fast === undefined) continue;
+        fastTaken[`${topic}/${spec.features.length}`] = (fastTaken[`${topic}/${spec.features.length}`] ?? 0) + 1;
+        expect(fastOutcome(fast), `${m.value?.toString()}`).to.deep.equal(fastOutcome(parseMessage(m.key, m.value, spec)));
+      }
+    };
     const parsedOf = async (topic: string, expected: number): Promise<ParsedMessage[]> => {
       await waitSize(topic, expected);
       const messages = await readTopic(topic, expected, 30_000);
+      messages.forEach((m) => checkFast(topic, m));
       return messages.map((m) => parseMessage(m.key, m.value, columns));
     };
     // Envelope topics: 2 snapshot + u, c, d, tombstone + u, u + t + c = 10 messages.
@@ -196,10 +210,24 @@ describe('cdc from a real PostgreSQL through Debezium on Kafka Connect', functio
     expect(stringMode.map(summary).filter((x) => !isTruncate(x))).to.deep.equal(precise.map(summary).filter((x) => !isTruncate(x)));
     expect(stringMode.filter((x) => x.kind === 'truncate')).to.deep.equal([truncate]);
     // ExtractNewRecordState (double mode): the same rows and lsns; the delete is rewritten with __deleted.
-    const unwrapped = (await readTopic(topics.unwrapped, 9, 20_000)).map((m) => parseMessage(m.key, m.value, columns));
+    const unwrappedMessages = await readTopic(topics.unwrapped, 9, 20_000);
+    unwrappedMessages.forEach((m) => checkFast(topics.unwrapped, m));
+    const unwrapped = unwrappedMessages.map((m) => parseMessage(m.key, m.value, columns));
     const unwrappedEvents = unwrapped.filter((p) => p.kind === 'event').map(summary);
     expect(unwrappedEvents).to.deep.equal(precise.filter((p) => p.kind === 'event').map(summary));
+    // The fast path takes the wrapped precise events when Ratio (NUMERIC without scale: a nested
+    // VariableScaleDecimal) is not read, and all events and tombstones of the string and unwrapped topics.
+    expect(fastTaken[`${topics.precise}/2`], 'precise, wrapped').to.equal(9);
+    expect(fastTaken[`${topics.string}/3`], 'string, bare').to.equal(9);
+    expect(fastTaken[`${topics.unwrapped}/3`], 'unwrapped').to.be.at.least(8);
   });
+
+  function fastOutcome(p: ParsedMessage): unknown {
+    if (p.kind !== 'event') return p;
+    const e = p.event;
+    const row = e.after === null ? null : { ID: e.after.ID, Income: e.after.Income, Ratio: e.after.Ratio, MntWines: e.after.MntWines, Response: e.after.Response };
+    return { kind: p.kind, id: p.id, op: e.op, lsn: e.source.lsn, row };
+  }
 
   async function waitSize(topic: string, n: number, timeoutMs = 60_000): Promise<number> {
     const deadline = Date.now() + timeoutMs;

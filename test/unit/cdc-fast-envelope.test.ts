@@ -41,6 +41,113 @@ function variants(value: string): string[] {
   return [lower, richSource, spaced, reordered];
 }
 
+
+/** Big-endian two's-complement bytes of an integer, as few as hold it (Kafka Connect's Decimal), in base64. */
+function decimalBase64(unscaled: bigint): string {
+  const bytes: number[] = [];
+  let v = unscaled;
+  for (;;) {
+    bytes.unshift(Number(v & 0xffn));
+    const sign = bytes[0] & 0x80 ? -1n : 0n;
+    v >>= 8n;
+    if (v === sign) break;
+  }
+  return Buffer.from(bytes).toString('base64');
+}
+
+type DecimalMode = 'precise' | 'string' | 'double';
+/** Columns made NUMERIC in the Debezium-style messages, with their scales. */
+const DECIMAL_COLUMNS: Record<string, number> = { income: 2, mntwines: 0, recency: 3 };
+
+/** A row as PostgreSQL + Debezium write it: lower-case names, decimal columns in the given mode (cents and signs varied). */
+function debeziumRow(row: Record<string, unknown> | null, mode: DecimalMode): Record<string, unknown> | null {
+  if (row === null) return null;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) {
+    const col = k.toLowerCase();
+    const scale = DECIMAL_COLUMNS[col];
+    if (scale === undefined || typeof v !== 'number') {
+      out[col] = v;
+      continue;
+    }
+    // A fraction and a sign that depend on the value: the decoded value must still be the slow path's.
+    const unscaled = BigInt(v) * 10n ** BigInt(scale) + BigInt(scale ? (v * 37) % 10 ** scale : 0);
+    const signed = v % 7 === 3 ? -unscaled : unscaled;
+    const text = `${signed < 0n ? '-' : ''}${(signed < 0n ? -signed : signed).toString().padStart(scale + 1, '0').replace(scale ? new RegExp(`(\\d{${scale}})$`) : /$/, scale ? '.$1' : '')}`;
+    out[col] = mode === 'precise' ? decimalBase64(signed) : mode === 'string' ? text : Number(text);
+  }
+  return out;
+}
+
+function rowSchema(row: Record<string, unknown>, mode: DecimalMode, field?: string): Record<string, unknown> {
+  const fields = Object.entries(row).map(([col, v]) => {
+    const scale = DECIMAL_COLUMNS[col];
+    if (scale !== undefined) {
+      if (mode === 'precise') return { type: 'bytes', optional: true, name: 'org.apache.kafka.connect.data.Decimal', version: 1, parameters: { scale: String(scale), 'connect.decimal.precision': '12' }, field: col };
+      return { type: mode === 'string' ? 'string' : 'double', optional: true, field: col };
+    }
+    return { type: typeof v === 'number' ? (col === 'id' ? 'int64' : 'int32') : 'string', optional: col !== 'id', field: col };
+  });
+  return { type: 'struct', fields, optional: true, name: 'spark_ts.public.customers.Value', ...(field ? { field } : {}) };
+}
+
+const SOURCE_SCHEMA = { type: 'struct', fields: ['version', 'connector', 'name', 'ts_ms', 'snapshot', 'db', 'sequence', 'ts_us', 'ts_ns', 'schema', 'table', 'txId', 'lsn', 'xmin'].map((f) => ({ type: 'string', optional: true, field: f })), optional: false, name: 'io.debezium.connector.postgresql.Source', field: 'source' };
+
+/**
+ * A generated bare envelope as Debezium on Kafka Connect writes it: JsonConverter's `{schema, payload}`
+ * (or bare, `wrap` false), lower-case columns, decimals in `mode`, Debezium's source block, `transaction`,
+ * `ts_us`/`ts_ns`; or (`unwrap`) ExtractNewRecordState's record with `__op`, `__lsn`, `__deleted`.
+ * Messages that are not JSON envelopes pass through unchanged.
+ */
+function debezium(key: string | null, value: string | null, opts: { mode: DecimalMode; wrap: boolean; unwrap?: boolean }): { key: string | null; value: string | null } {
+  let e: Record<string, unknown>;
+  try {
+    e = JSON.parse(value ?? 'null') as Record<string, unknown>;
+  } catch {
+    return { key, value };
+  }
+  if (e === null || typeof e !== 'object' || !['r', 'c', 'u', 'd'].includes(e.op as string)) return { key, value };
+  const k = key === null ? null : (JSON.parse(key) as Record<string, unknown>);
+  const keyPayload = k && typeof k === 'object' && 'ID' in k ? { id: k.ID } : k;
+  const wrapKey = (p: unknown) => JSON.stringify(opts.wrap ? { schema: { type: 'struct', fields: [{ type: 'int64', optional: false, field: 'id' }], optional: false, name: 'spark_ts.public.customers.Key' }, payload: p } : p);
+  const before = debeziumRow(e.before as Record<string, unknown> | null, opts.mode);
+  const after = debeziumRow(e.after as Record<string, unknown> | null, opts.mode);
+  const row = (after ?? before ?? { id: 0 }) as Record<string, unknown>;
+  const src = e.source as Record<string, unknown>;
+  const lsn = src.lsn as number;
+  let payload: Record<string, unknown>;
+  let schema: Record<string, unknown>;
+  if (opts.unwrap) {
+    const deleted = e.op === 'd';
+    payload = { ...(deleted ? before : after), __op: e.op, __lsn: lsn, __deleted: deleted ? 'true' : 'false' };
+    schema = rowSchema(payload, opts.mode);
+  } else {
+    const snapshot = src.snapshot === true ? (lsn % 5 === 0 ? 'last' : 'true') : 'false';
+    payload = {
+      before,
+      after,
+      source: { version: '3.0.7.Final', connector: 'postgresql', name: 'spark_ts', ts_ms: 1732990000000 + lsn, snapshot, db: 'spark_ts', sequence: `["${lsn * 8}","${lsn * 8 + 4}"]`, ts_us: 1732990000000000 + lsn, ts_ns: 1732990000000000000 + lsn, schema: 'public', table: 'customers', txId: 700 + lsn, lsn, xmin: null },
+      transaction: lsn % 3 ? null : { id: `${700 + lsn}:${lsn * 8}`, total_order: 1, data_collection_order: 1 },
+      op: e.op,
+      ts_ms: e.ts_ms,
+      ts_us: (e.ts_ms as number) * 1000,
+      ts_ns: (e.ts_ms as number) * 1000000,
+    };
+    schema = { type: 'struct', fields: [rowSchema(row, opts.mode, 'before'), rowSchema(row, opts.mode, 'after'), SOURCE_SCHEMA, { type: 'string', optional: false, field: 'op' }], optional: false, name: 'spark_ts.public.customers.Envelope', version: 2 };
+  }
+  return { key: key === null ? null : wrapKey(keyPayload), value: JSON.stringify(opts.wrap ? { schema, payload } : payload) };
+}
+
+const DEBEZIUM_FORMATS: Array<{ mode: DecimalMode; wrap: boolean; unwrap?: boolean }> = [
+  { mode: 'precise', wrap: true },
+  { mode: 'string', wrap: true },
+  { mode: 'double', wrap: true },
+  { mode: 'string', wrap: false },
+  { mode: 'double', wrap: false },
+  { mode: 'precise', wrap: true, unwrap: true },
+  { mode: 'double', wrap: false, unwrap: true },
+];
+
 const MUTATIONS = ['\\', '"', ' ', '.', 'e', '-', '0', '9', ',', ':', '{', '}', '[', 'n', '\u0001', '\u00e9', 'x'];
 
 describe('CDC fast envelope path @unit', () => {
@@ -92,15 +199,87 @@ describe('CDC fast envelope path @unit', () => {
     expect(accepted).to.be.greaterThan(1000);
   });
 
-  it('leaves wrapped, unwrapped, truncate and duplicated-column messages to parseMessage', () => {
+
+  it('gives parseMessage\'s result on Debezium\'s formats ({schema,payload} or bare; precise, string, double decimals; unwrapped records) and takes nearly all of them', () => {
+    const rows = syntheticCustomers(300, 5);
+    const spec2 = { ...defaultSpec(), decimals: 3 };
+    for (const format of DEBEZIUM_FORMATS) {
+      let accepted = 0;
+      let total = 0;
+      for (const m of generateChanges(rows, { seed: 13, updates: 2000, replayRate: 0.05, malformedRate: 0.02 })) {
+        const d = debezium(m.key, m.value, format);
+        const key = d.key === null ? null : Buffer.from(d.key);
+        const value = d.value === null ? null : Buffer.from(d.value);
+        for (const spec of [...SPECS, spec2]) {
+          total++;
+          if (check(key, value, spec, `${JSON.stringify(format)} ${m.kind}`)) accepted++;
+        }
+      }
+      expect(accepted / total, JSON.stringify(format)).to.be.greaterThan(0.95);
+    }
+  });
+
+  it('decodes precise decimals exactly as parseMessage does: random bytes, lengths, scales and paddings (or leaves them to it)', () => {
+    const r = prng(17);
+    const spec = { ...defaultSpec(), decimals: 6 };
+    const rows = syntheticCustomers(20, 6);
+    const messages = [...generateChanges(rows, { seed: 5, updates: 100 })].filter((m) => m.kind === 'update' || m.kind === 'insert').map((m) => debezium(m.key, m.value, { mode: 'precise', wrap: true }));
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    let accepted = 0;
+    for (let t = 0; t < 5000; t++) {
+      const m = messages[Math.floor(r() * messages.length)];
+      const len = r() < 0.8 ? 4 * (1 + Math.floor(r() * 2)) : Math.floor(r() * 13);
+      let text = Array.from({ length: len }, () => alphabet[Math.floor(r() * 64)]).join('');
+      const pad = r();
+      if (pad < 0.3 && len >= 2) text = text.slice(0, -1) + '=';
+      else if (pad < 0.5 && len >= 3) text = text.slice(0, -2) + '==';
+      else if (pad < 0.55) text = text + '-_=';
+      const scale = [0, 1, 2, 3, 6, 22, 23, -1, 1.5][Math.floor(r() * 9)];
+      const value = (m.value as string).replace(/"income":"[^"]*"/g, `"income":"${text}"`).replace(/"scale":"2"/g, `"scale":"${scale}"`);
+      if (check(Buffer.from(m.key as string), Buffer.from(value), spec, `decimal ${text} scale ${scale}`)) accepted++;
+    }
+    expect(accepted).to.be.greaterThan(1500);
+  });
+
+  it('gives parseMessage\'s result on randomly mutated Debezium messages, schema and key included (or leaves them to it)', () => {
+    const rows = syntheticCustomers(50, 4);
+    const r = prng(19);
+    const messages = [...generateChanges(rows, { seed: 4, updates: 300 })]
+      .filter((m) => m.value !== null)
+      .flatMap((m) => DEBEZIUM_FORMATS.map((f) => debezium(m.key, m.value, f)));
+    let accepted = 0;
+    for (let t = 0; t < 20_000; t++) {
+      const m = messages[Math.floor(r() * messages.length)];
+      let v = m.value as string;
+      const edits = 1 + Math.floor(r() * 3);
+      for (let e = 0; e < edits; e++) {
+        const at = Math.floor(r() * v.length);
+        const c = MUTATIONS[Math.floor(r() * MUTATIONS.length)];
+        const kind = r();
+        v = kind < 0.4 ? v.slice(0, at) + c + v.slice(at + 1) : kind < 0.7 ? v.slice(0, at) + c + v.slice(at) : kind < 0.9 ? v.slice(0, at) + v.slice(at + 1) : v.slice(0, at);
+      }
+      let key = m.key;
+      if (r() < 0.1 && key) {
+        const at = Math.floor(r() * key.length);
+        key = key.slice(0, at) + MUTATIONS[Math.floor(r() * MUTATIONS.length)] + key.slice(at + 1);
+      }
+      if (check(key === null ? null : Buffer.from(key), Buffer.from(v, 'utf8'), SPECS[Math.floor(r() * SPECS.length)], 'mutated')) accepted++;
+    }
+    expect(accepted).to.be.greaterThan(1000);
+  });
+
+  it('leaves truncates, duplicated columns, escapes, string lsns and a payload before its schema to parseMessage', () => {
     const spec = defaultSpec();
     const after = { ID: 1, Income: 5, Response: 1 };
     const leave = [
-      JSON.stringify({ schema: { type: 'struct' }, payload: { before: null, after, op: 'c', ts_ms: 1, source: { lsn: 3 } } }),
-      JSON.stringify({ ...after, __op: 'c', __lsn: 3 }),
+      JSON.stringify({ payload: { before: null, after, op: 'c', ts_ms: 1, source: { lsn: 3 } }, schema: { type: 'struct' } }),
+      JSON.stringify({ schema: { type: 'struct' }, payload: { before: null, after, op: 'c', ts_ms: 1, source: { lsn: 3 } }, extra: 1 }),
+      JSON.stringify({ ...after, __op: 'c', __lsn: '3' }),
+      JSON.stringify({ ...after, op: 'c', __lsn: 3 }),
       JSON.stringify({ before: null, after: null, op: 't', ts_ms: 1, source: { lsn: 3 } }),
       '{"before":null,"after":{"ID":1,"Income":5,"income":6,"Response":1},"op":"c","ts_ms":1,"source":{"lsn":3}}',
-      '{"before":null,"after":{"ID":1,"Income":"5.00","Response":1},"op":"c","ts_ms":1,"source":{"lsn":3}}',
+      '{"before":null,"after":{"ID":1,"Income":"5.00x","Response":1},"op":"c","ts_ms":1,"source":{"lsn":3}}',
+      '{"before":null,"after":{"ID":1,"Income":{"scale":1,"value":"Dw=="},"Response":1},"op":"c","ts_ms":1,"source":{"lsn":3}}',
       '{"before":null,"after":{"ID":1,"Income":5,"Response":1},"op":"c","ts_ms":1,"source":{"lsn":"3"}}',
       '{"before":null,"after":{"ID":1,"Education":"Gradu\\u0061tion","Response":1},"op":"c","ts_ms":1,"source":{"lsn":3}}',
     ];
@@ -110,5 +289,16 @@ describe('CDC fast envelope path @unit', () => {
       expect(check(Buffer.from('{"id":7}'), Buffer.from(v), spec, 'delete')).to.equal(true);
     }
     expect(check(Buffer.from('{"ID":7}'), null, spec, 'tombstone')).to.equal(true);
+    // Taken: a wrapped envelope, a wrapped tombstone, decimal text in a numeric column, an unwrapped record.
+    const taken = [
+      JSON.stringify({ schema: { type: 'struct' }, payload: { before: null, after, op: 'c', ts_ms: 1, source: { lsn: 3 } } }),
+      JSON.stringify({ schema: { type: 'struct' }, payload: null }),
+      '{"before":null,"after":{"ID":1,"Income":" 5.00","Response":1},"op":"c","ts_ms":1,"source":{"lsn":3}}',
+      JSON.stringify({ ...after, __op: 'c', __lsn: 3 }),
+      JSON.stringify({ ...after, __deleted: 'true', __lsn: 3 }),
+      // A VariableScaleDecimal (NUMERIC without scale) in a column the model does not read.
+      '{"before":{"ID":1,"ratio":{"scale":1,"value":"Dw=="}},"after":{"ID":1,"Income":5,"ratio":{"scale":1,"value":"Dw=="},"Response":1},"op":"u","ts_ms":1,"source":{"lsn":3}}',
+    ];
+    for (const v of taken) expect(check(Buffer.from('{"schema":{"type":"struct"},"payload":{"id":1}}'), Buffer.from(v), spec, v), v).to.equal(true);
   });
 });

@@ -38,6 +38,32 @@ describe('cdc state store @unit', () => {
     expect(readStoreReadOnly(dir).state.liveRows()).to.have.length(1);
   });
 
+  it('commits hundreds of keys per commit (multi-row statements and their remainders) and reloads every key exactly', () => {
+    const a = StateStore.open(dir, { config: {}, defaults, topic: 't' });
+    const st = a.state;
+    let lsn = 0;
+    let offset = 0;
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let round = 0; round < 6; round++) {
+      // 0–400 changes: inserts, updates and deletes (with their positions), then prune, then commit what is dirty.
+      const changes = Math.floor(rand() * 400);
+      for (let i = 0; i < changes; i++) {
+        const id = 1 + Math.floor(rand() * 300);
+        const del = rand() < 0.45;
+        st.apply(id, ev(++lsn, del ? null : { ID: id, a: Math.floor(rand() * 9), b: Math.floor(rand() * 9), y: rand() < 0.5 ? 1 : 0 }, del ? 'd' : 'u'), { partition: 0, offset: offset++ });
+      }
+      st.pruneDeleted(new Map([[0, offset]]), 10);
+      a.store.commit(st.takeDirty(), st, [[0, offset]]);
+    }
+    expect(st.counters.deletes_pruned).to.be.above(64);
+    a.store.close();
+    const b = StateStore.open(dir, { config: {}, defaults, topic: 't' });
+    expect(new Map([...b.state.keys].sort((x, y) => x[0] - y[0]))).to.deep.equal(new Map([...st.keys].sort((x, y) => x[0] - y[0])));
+    expect(b.state.stats.equals(st.stats)).to.equal(true);
+    b.store.close();
+  });
+
   it('refuses a corrupt store, a missing store next to model.json, and a changed feature list; --reset starts over', () => {
     const a = StateStore.open(dir, { config: {}, defaults, topic: 't' });
     a.store.close();
