@@ -9,7 +9,7 @@ function doc(figures: BenchResults['figures']): BenchResults {
   return { schema: RESULTS_SCHEMA, created_at: new Date(0).toISOString(), quick: true, repetitions: 3, machine, figures };
 }
 
-describe('bench results @unit', () => {
+describe('bench results', () => {
   it('computes quantiles by linear interpolation and spreads', () => {
     expect(quantile([1, 2, 3, 4], 0.5)).to.equal(2.5);
     expect(quantile([5], 0.95)).to.equal(5);

@@ -14,7 +14,7 @@ import { registeredJobs } from '../../jobs';
 const io = { out: () => undefined, err: () => undefined };
 const FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'jobs');
 
-describe('@unit cli: submit arguments, job loading and errors', () => {
+describe('cli: submit arguments, job loading and errors', () => {
   it('splits runner options, the job and the job arguments', () => {
     expect(splitSubmitArgs(['--conf', 'a=b', '--verbose', 'preprocess', '--input', 'x'])).to.deep.equal({
       runner: ['--conf', 'a=b', '--verbose'],

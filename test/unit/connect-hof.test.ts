@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { SparkSession, functions as F } from '../../lib/connect';
 import { RecordingClient } from '../../lib/connect/testing/recording-client';
 
-describe('connect callFunction and higher-order function plans @unit', () => {
+describe('connect callFunction and higher-order function plans', () => {
   it('callFunction sends a CallFunction expression with the arguments as columns', async () => {
     const client = new RecordingClient();
     const spark = await SparkSession.builder().withClient(client).create();
@@ -37,7 +37,7 @@ describe('connect callFunction and higher-order function plans @unit', () => {
   });
 });
 
-describe('connect observe, repartitionByRange, toJSON plans @unit', () => {
+describe('connect observe, repartitionByRange, toJSON plans', () => {
   it('observe registers the Observation and plans CollectMetrics; metrics are delivered by name', async () => {
     const { Observation } = await import('../../lib/connect');
     const spark = await SparkSession.builder().withClient(new RecordingClient()).create();

@@ -125,7 +125,7 @@ function roundTrip(rows: Array<Record<string, unknown>> | unknown[][], schema: S
   return rowsFromTable(table, schema);
 }
 
-describe('connect types and exact values @unit', () => {
+describe('connect types and exact values', () => {
   describe('type strings', () => {
     for (const s of TYPE_STRINGS) {
       it(`parses and prints ${s}`, () => {

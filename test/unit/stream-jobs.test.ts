@@ -5,7 +5,7 @@ import watchJob from '../../jobs/stream-watch';
 
 const defaults = (options: Record<string, { default?: unknown }>) => Object.fromEntries(Object.entries(options).filter(([, o]) => o.default !== undefined).map(([k, o]) => [k, o.default]));
 
-describe('@unit stream jobs: options and validation', () => {
+describe('stream jobs: options and validation', () => {
   it('reads --trigger as a Spark trigger and names a bad one', () => {
     expect(parseTrigger('available-now')).to.deep.equal({ availableNow: true });
     expect(parseTrigger('processing-time=1 second')).to.deep.equal({ processingTime: '1 seconds' });
