@@ -5,6 +5,7 @@ import { checkCounts } from '../lib/cachebench/measure';
 import { uiUrlCandidates } from '../lib/cachebench/rest';
 import { runCacheBench } from '../lib/cachebench/run';
 import { renderQueryTable, renderReportTable, reportNotes, writeReport } from '../lib/cachebench/report';
+import { errorMessage } from '../lib/util/errors';
 
 interface CacheBenchArgs extends Record<string, unknown> {
   rows: number;
@@ -43,7 +44,7 @@ export default defineJob<CacheBenchArgs>({
     try {
       parseModes(args.modes);
     } catch (e) {
-      return (e as Error).message;
+      return errorMessage(e);
     }
     return undefined;
   },

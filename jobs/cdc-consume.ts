@@ -3,6 +3,7 @@ import { defineJob, JobInputError } from '../lib/cli/job';
 import { DEFAULT_COMMIT_EVENTS, DEFAULT_COMMIT_MS, DEFAULT_DELETE_RETENTION, DEFAULT_HOLDOUT_PCT, DEFAULT_TOPIC, lambdaProblem, runCdcConsumer } from '../lib/cdc/consumer';
 import { parseFeatureList } from '../lib/cdc/features';
 import { StateStoreError } from '../lib/cdc/store';
+import { errorMessage } from '../lib/util/errors';
 
 interface ConsumeArgs extends Record<string, unknown> {
   topic: string;
@@ -67,7 +68,7 @@ export default defineJob<ConsumeArgs>({
       try {
         parseFeatureList(args.features);
       } catch (e) {
-        return (e as Error).message;
+        return errorMessage(e);
       }
     }
     return undefined;

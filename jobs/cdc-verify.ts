@@ -4,6 +4,7 @@ import { writeFileAtomic } from '../lib/cdc/atomic';
 import { qualityOfState, qualityTable, sparkLogisticRegression, type SparkMlResult } from '../lib/cdc/quality';
 import { readStoreReadOnly, StateStoreError } from '../lib/cdc/store';
 import { readModelFile, VERIFY_TOLERANCE, verifyModel } from '../lib/cdc/verify';
+import { errorMessage } from '../lib/util/errors';
 
 interface VerifyArgs extends Record<string, unknown> {
   'state-dir': string;
@@ -50,7 +51,7 @@ export default defineJob<VerifyArgs>({
       try {
         sparkMl = await sparkLogisticRegression(spark, loaded.state, { regParam: args['reg-param'], maxIter: args['max-iter'] });
       } catch (e) {
-        sparkMlError = `${(e as Error).name}: ${(e as Error).message}`;
+        sparkMlError = `${(e as Error).name}: ${errorMessage(e)}`;
         ctx.log(`cdc-verify: Spark ML LogisticRegression failed: ${sparkMlError}`);
       }
     } else sparkMlError = 'skipped (--no-spark-ml)';

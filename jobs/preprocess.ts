@@ -3,6 +3,7 @@ import { defineJob } from '../lib/cli/job';
 import { parseDelimiterOption } from '../lib/preprocess/header';
 import { runPreprocess } from '../lib/preprocess/pipeline';
 import { formatSummary } from '../lib/preprocess/report';
+import { errorMessage } from '../lib/util/errors';
 
 interface PreprocessArgs extends Record<string, unknown> {
   input: string;
@@ -26,7 +27,7 @@ export default defineJob<PreprocessArgs>({
       try {
         parseDelimiterOption(a.delimiter);
       } catch (e) {
-        return (e as Error).message;
+        return errorMessage(e);
       }
     }
     return undefined;

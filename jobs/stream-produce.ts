@@ -4,6 +4,7 @@ import { countProgress } from '../lib/stream/progress';
 import { parseDuration } from '../lib/stream/rate';
 import { TOPICS } from '../lib/stream/sensors';
 import { DEFAULT_SIMULATION } from '../lib/stream/simulate';
+import { errorMessage } from '../lib/util/errors';
 
 interface ProduceArgs extends Record<string, unknown> {
   topic: string;
@@ -50,7 +51,7 @@ export default defineJob<ProduceArgs>({
       if (args.duration !== undefined) parseDuration(args.duration, '--duration');
       if (parseDuration(args['max-lateness'], '--max-lateness') < 1) return '--max-lateness must be at least 1ms';
     } catch (e) {
-      return (e as Error).message;
+      return errorMessage(e);
     }
     return undefined;
   },
@@ -61,7 +62,7 @@ export default defineJob<ProduceArgs>({
       durationMs = args.duration !== undefined ? parseDuration(args.duration, '--duration') : undefined;
       maxLatenessMs = parseDuration(args['max-lateness'], '--max-lateness');
     } catch (e) {
-      throw new UsageError((e as Error).message);
+      throw new UsageError(errorMessage(e));
     }
     const bootstrapServers = args['bootstrap-servers'] ?? ctx.bootstrapServers;
     const bounded = args.count !== undefined ? `${args.count} messages` : durationMs !== undefined ? `${durationMs / 1000} s` : 'until Ctrl-C';

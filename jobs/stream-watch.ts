@@ -4,6 +4,7 @@ import { LiveViewState, aggregateLine, alertLine, parseAlert, parseLiveAggregate
 import { sleep } from '../lib/connect';
 import { parseDuration } from '../lib/stream/rate';
 import { TOPICS } from '../lib/stream/sensors';
+import { errorMessage } from '../lib/util/errors';
 
 interface WatchArgs extends Record<string, unknown> {
   'live-topic': string;
@@ -33,7 +34,7 @@ export default defineJob<WatchArgs>({
       if (args.duration !== undefined) parseDuration(args.duration, '--duration');
       if (parseDuration(args.refresh, '--refresh') < 100) return '--refresh must be at least 100ms';
     } catch (e) {
-      return (e as Error).message;
+      return errorMessage(e);
     }
     if (!(Number.isInteger(args.rows) && args.rows > 0)) return `--rows must be a positive integer, got ${args.rows}`;
     return undefined;
@@ -45,7 +46,7 @@ export default defineJob<WatchArgs>({
       durationMs = args.duration !== undefined ? parseDuration(args.duration, '--duration') : undefined;
       refreshMs = parseDuration(args.refresh, '--refresh');
     } catch (e) {
-      throw new UsageError((e as Error).message);
+      throw new UsageError(errorMessage(e));
     }
     const bootstrapServers = args['bootstrap-servers'] ?? ctx.bootstrapServers;
     const kafka = streamKafka('spark-ts-stream-watch', bootstrapServers);

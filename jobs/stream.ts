@@ -4,6 +4,7 @@ import type { Trigger } from '../lib/connect';
 import { parseDuration, sparkInterval } from '../lib/stream/rate';
 import { runStreamJob } from '../lib/stream/run';
 import { TOPICS } from '../lib/stream/sensors';
+import { errorMessage } from '../lib/util/errors';
 
 interface StreamArgs extends Record<string, unknown> {
   topic: string;
@@ -63,7 +64,7 @@ export default defineJob<StreamArgs>({
       parseDuration(args.watermark, '--watermark');
       if (args.duration !== undefined) parseDuration(args.duration, '--duration');
     } catch (e) {
-      return (e as Error).message;
+      return errorMessage(e);
     }
     if (!['earliest', 'latest'].includes(args['starting-offsets'])) return `--starting-offsets must be earliest or latest, got "${args['starting-offsets']}"`;
     if (args['max-offsets-per-trigger'] !== undefined && !(Number.isInteger(args['max-offsets-per-trigger']) && args['max-offsets-per-trigger'] > 0)) {

@@ -42,18 +42,5 @@ export function defineJob<A extends Record<string, unknown>>(job: JobDefinition<
   return job;
 }
 
-/** Thrown by a job for bad input it discovers late (a missing file, a bad header): exit 1 with the message. */
-export class JobInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'JobInputError';
-  }
-}
-
-/** Thrown for a usage error (bad flag value): exit 2 with the message. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+// The errors a job throws live in the lowest layer (lib/util), so parts can throw them too; jobs import them from here.
+export { JobInputError, UsageError } from '../util/errors';

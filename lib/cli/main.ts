@@ -2,7 +2,7 @@ import yargs from 'yargs';
 import { up, down, status, type ServerName } from './servers';
 import { submit, SUBMIT_OPTIONS } from './submit';
 import { sql } from './sql';
-import { listJobs } from '../../jobs';
+import { listJobs } from './registry';
 import { runCommand, benchCompare } from '../pipeline/cli';
 import { dashboard } from './dashboard';
 import { DASHBOARD_CLI_OPTIONS, type DashboardArgs } from '../dashboard/options';

@@ -2,7 +2,7 @@ import yargs, { type Options } from 'yargs';
 import { SparkSession } from '../connect';
 import { ROOT } from '../runtime/paths';
 import { resolveBootstrapServers } from '../kafka/config';
-import { findJob, loadRegisteredJob, registeredJobs } from '../../jobs';
+import { findJob, loadRegisteredJob, registeredJobs } from './registry';
 import { acquireKafka, acquireSpark, type KafkaTarget, type SparkTarget } from './acquire';
 import { UsageError, type JobContext, type JobDefinition } from './job';
 import { loadJobFile, looksLikePath } from './load-job';
@@ -10,6 +10,7 @@ import { ProgressReporter } from './progress';
 import { resolveSettings, DEFAULT_PROPERTIES_FILE, type ResolvedSettings } from './settings';
 import { describeFailure, exitCodeFor, processIo, type Io } from './output';
 import { ShutdownHandlers, TIMED_OUT, signalExitCode, trapSignals, withTimeout } from './shutdown';
+import { errorMessage } from '../util/errors';
 
 /** The runner's own options. They go before the job name, as with spark-submit. */
 export const SUBMIT_OPTIONS = {
@@ -287,7 +288,7 @@ async function runJob(job: JobDefinition, args: Record<string, unknown>, runner:
     try {
       await target?.release();
     } catch (err) {
-      say(`could not stop a server this job started: ${(err as Error).message}`);
+      say(`could not stop a server this job started: ${errorMessage(err)}`);
     }
   }
   trap.dispose();
@@ -326,13 +327,13 @@ async function interruptSpark(spark: SparkSession | undefined, say: (line: strin
       );
     }
   } catch (err) {
-    say(`spark: could not list the streaming queries: ${(err as Error).message}`);
+    say(`spark: could not list the streaming queries: ${errorMessage(err)}`);
   }
   try {
     const ops = await withTimeout(spark.interruptAll(), 10_000);
     if (ops === TIMED_OUT) say('spark: interrupting the running operations did not answer within 10 s');
     else if (ops.length) say(`spark: interrupted ${ops.length} running operation${ops.length > 1 ? 's' : ''}`);
   } catch (err) {
-    say(`spark: could not interrupt the running operations: ${(err as Error).message}`);
+    say(`spark: could not interrupt the running operations: ${errorMessage(err)}`);
   }
 }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ROOT } from '../runtime/paths';
-import { readJson as readJsonFile } from '../runtime/process';
+import { readJson as readJsonFile } from '../util/json';
 import { startSpark, stopSpark } from '../runtime/spark-server';
 import { startKafka, stopKafka } from '../runtime/kafka-broker';
 import { runStep, StepFailed, type Step, type StepResult } from './steps';

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Column, functions as F, Window, type DataFrame, type SparkSession } from '../connect';
 import { fn } from '../connect/plan';
-import { JobInputError } from '../cli/job';
+import { JobInputError } from '../util/errors';
 import { inspectInput, describeDelimiter, type InputLayout } from './header';
 import {
   CAMPAIGN_COLUMNS,
@@ -31,7 +31,8 @@ import {
 } from './rules';
 import { assertInvariant, type QualityReport } from './report';
 import { buildScaler, type ColumnScale, type ScalerFile } from './scaler';
-import { concatParts, writeJsonAtomic } from './files';
+import { concatParts } from './files';
+import { writeJson } from '../util/json';
 
 export interface PreprocessParams {
   /** Absolute path of the input file (read by Spark and, for its header, by Node). */
@@ -468,8 +469,8 @@ async function preprocessSteps(spark: SparkSession, params: PreprocessParams): P
   };
   assertInvariant(report);
   const scaler = buildScaler(referenceDate, rowsWritten, featureStats);
-  writeJsonAtomic(path.join(out, 'scaler.json'), scaler);
-  writeJsonAtomic(path.join(out, 'quality-report.json'), report);
+  writeJson(path.join(out, 'scaler.json'), scaler);
+  writeJson(path.join(out, 'quality-report.json'), report);
   fs.rmSync(work, { recursive: true, force: true });
   lap('verify');
   return { report, scaler, timings };

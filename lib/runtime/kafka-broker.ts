@@ -5,7 +5,8 @@ import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { CONF_DIR, JARS_DIR, KAFKA_STATE_FILE, LOG_DIR, RUN_DIR } from './paths';
-import { RuntimeError, checkJava, isPortFree, isRunning, readJson, sleep, spawnDaemon, stopProcess, tail, writePrivateJson } from './process';
+import { RuntimeError, checkJava, isPortFree, isRunning, sleep, spawnDaemon, stopProcess, tail } from './process';
+import { readJson, writeJson } from '../util/json';
 import type { StartResult } from './spark-server';
 
 export const KAFKA_MAIN_CLASS = 'kafka.Kafka';
@@ -121,7 +122,7 @@ export async function startKafka(opts: KafkaStartOptions = {}): Promise<StartRes
     started_at: new Date().toISOString(),
     log,
   };
-  writePrivateJson(KAFKA_STATE_FILE, state);
+  writeJson(KAFKA_STATE_FILE, state, { mode: 0o600 });
   try {
     await waitForKafka(state, opts.readyTimeoutMs ?? 90_000);
   } catch (err) {
@@ -261,7 +262,7 @@ async function startKafkaCluster(opts: KafkaStartOptions, existing: KafkaState |
     log: first.log,
     brokers,
   };
-  writePrivateJson(KAFKA_STATE_FILE, state);
+  writeJson(KAFKA_STATE_FILE, state, { mode: 0o600 });
   try {
     await waitForKafkaBrokers(state, opts.readyTimeoutMs ?? 120_000);
   } catch (err) {

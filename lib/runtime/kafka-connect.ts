@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CONF_DIR, CONNECT_STATE_FILE, JARS_DIR, LOG_DIR, RUN_DIR } from './paths';
-import { RuntimeError, checkJava, isPortFree, isRunning, readJson, sleep, spawnDaemon, stopProcess, tail, writePrivateJson } from './process';
+import { RuntimeError, checkJava, isPortFree, isRunning, sleep, spawnDaemon, stopProcess, tail } from './process';
+import { readJson, writeJson } from '../util/json';
 import { readKafkaState } from './kafka-broker';
 import type { StartResult } from './spark-server';
 
@@ -87,7 +88,7 @@ export async function startConnect(opts: { port?: number; bootstrapServers?: str
   ];
   const pid = spawnDaemon('java', [...jvm, CONNECT_MAIN_CLASS, propsFile], { logFile: log, cwd: dir });
   const state: ConnectState = { url: `http://127.0.0.1:${port}`, pid, port, bootstrap_servers: bootstrap, plugin_path: pluginPath, started_at: new Date().toISOString(), log };
-  writePrivateJson(CONNECT_STATE_FILE, state);
+  writeJson(CONNECT_STATE_FILE, state, { mode: 0o600 });
   try {
     await waitForConnect(state, opts.readyTimeoutMs ?? 180_000);
   } catch (err) {

@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { Client } from 'pg';
 import { CACHE_DIR, LOG_DIR, POSTGRES_STATE_FILE, RUN_DIR } from './paths';
-import { RuntimeError, isPortFree, isRunning, readJson, sleep, spawnDaemon, tail, writePrivateJson } from './process';
+import { RuntimeError, isPortFree, isRunning, sleep, spawnDaemon, tail } from './process';
+import { readJson, writeJson } from '../util/json';
 import type { StartResult } from './spark-server';
 
 export const DEFAULT_POSTGRES_PORT = Number(process.env.SPARK_TS_POSTGRES_PORT ?? 5432);
@@ -106,7 +107,7 @@ function initDataDir(bin: string, as: ReturnType<typeof runAs>): Credentials {
   } finally {
     fs.rmSync(pwfile, { force: true });
   }
-  writePrivateJson(CREDENTIALS_FILE, creds);
+  writeJson(CREDENTIALS_FILE, creds, { mode: 0o600 });
   return creds;
 }
 
@@ -190,7 +191,7 @@ export async function startPostgres(opts: { port?: number; readyTimeoutMs?: numb
     started_at: new Date().toISOString(),
     log,
   };
-  writePrivateJson(POSTGRES_STATE_FILE, state);
+  writeJson(POSTGRES_STATE_FILE, state, { mode: 0o600 });
   try {
     await waitForPostgres({ ...state, url: state.url.replace(/\/[^/]*$/, '/postgres') }, opts.readyTimeoutMs ?? 60_000);
     await ensureDatabase(state);

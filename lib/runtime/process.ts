@@ -95,20 +95,6 @@ export function rssBytes(pid: number): number | undefined {
   return procMemoryBytes(pid, 'VmRSS');
 }
 
-export function writePrivateJson(file: string, value: unknown): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });
-  fs.renameSync(tmp, file);
-}
-
-export function readJson<T>(file: string): T | undefined {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
-  } catch {
-    return undefined;
-  }
-}
-
 // The project's one wait helper (abortable), from the client, the lowest layer that needs one.
 export { sleep };
 

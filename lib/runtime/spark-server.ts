@@ -4,18 +4,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { CONF_DIR, JARS_DIR, LOG_DIR, ROOT, RUN_DIR, SPARK_STATE_FILE } from './paths';
 import { readPropertiesFile, splitSettings } from './conf';
 import { installedVersion, pinnedVersion } from './versions';
-import {
-  RuntimeError,
-  checkJava,
-  isPortFree,
-  isRunning,
-  readJson,
-  sleep,
-  spawnDaemon,
-  stopProcess,
-  tail,
-  writePrivateJson,
-} from './process';
+import { RuntimeError, checkJava, isPortFree, isRunning, sleep, spawnDaemon, stopProcess, tail } from './process';
+import { readJson, writeJson } from '../util/json';
 import { SparkConnectClient } from '../connect/client';
 import { JAVA_MODULE_OPTIONS } from './jvm';
 import { clusterDriverSettings } from './spark-cluster';
@@ -163,7 +153,7 @@ export async function startSpark(opts: SparkStartOptions = {}): Promise<StartRes
     started_at: new Date().toISOString(),
     log,
   };
-  writePrivateJson(SPARK_STATE_FILE, state);
+  writeJson(SPARK_STATE_FILE, state, { mode: 0o600 });
   try {
     await waitForSpark(state, opts.readyTimeoutMs ?? 180_000);
   } catch (err) {
@@ -172,7 +162,7 @@ export async function startSpark(opts: SparkStartOptions = {}): Promise<StartRes
     throw err;
   }
   state.ui_url = findUiUrl(log);
-  writePrivateJson(SPARK_STATE_FILE, state);
+  writeJson(SPARK_STATE_FILE, state, { mode: 0o600 });
   return { state, started: true };
 }
 

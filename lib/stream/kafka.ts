@@ -1,6 +1,7 @@
 import type { Admin, Kafka, Message, Producer } from 'kafkajs';
 import { createKafka, resolveBootstrapServers } from '../kafka/config';
 import { PerPartitionSender, topicPartitions, type PerPartitionSenderOptions } from '../kafka/produce';
+import { errorMessage } from '../util/errors';
 
 /** How long connecting to an unreachable broker may take before a clear error. */
 export const CONNECT_DEADLINE_MS = 10_000;
@@ -47,7 +48,7 @@ export async function ensureTopics(admin: Admin, topics: string[], numPartitions
     await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions })), waitForLeaders: true });
   } catch (e) {
     // Another process may have created it meanwhile.
-    if (!/already exists/i.test(String((e as Error).message))) throw e;
+    if (!/already exists/i.test(errorMessage(e))) throw e;
   }
 }
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { figure, validateResults, RESULTS_SCHEMA, summaryMarkdown, type BenchResults } from '../../lib/bench/results';
 import { compareResults } from '../../lib/bench/compare';
-import { quantile, spread } from '../../lib/bench/stats';
+import { quantile, spread } from '../../lib/measure/stats';
 
 const machine = { cores: 2, memory_bytes: 24 * 2 ** 30, cpu_model: 'cpu', os: 'Linux', java: '17', node: '20', spark: '4.0.0', kafka: '4.4.0' };
 

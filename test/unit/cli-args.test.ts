@@ -9,7 +9,7 @@ import { defineJob, UsageError } from '../../lib/cli/job';
 import { describeFailure, exitCodeFor } from '../../lib/cli/output';
 import { probeEndpoint } from '../../lib/cli/acquire';
 import { ParseException } from '../../lib/connect/errors';
-import { registeredJobs } from '../../jobs';
+import { registeredJobs } from '../../lib/cli/registry';
 
 const io = { out: () => undefined, err: () => undefined };
 const FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'jobs');

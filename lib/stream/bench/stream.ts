@@ -21,7 +21,7 @@ import yargs from 'yargs';
 import Table from 'cli-table3';
 import { SparkSession, sleep } from '../../connect';
 import { resolveBootstrapServers } from '../../kafka/config';
-import { machineInfo } from '../../bench/machine';
+import { machineInfo } from '../../measure/machine';
 import { streamKafka } from '../kafka';
 import { functions } from '../../connect';
 import { percentiles, writeReport } from '../metrics';
@@ -30,6 +30,7 @@ import { runStreamJob, STREAM_CONF } from '../run';
 import { READING_SCHEMA_DDL } from '../sensors';
 import { ROOT } from '../../runtime/paths';
 import { sparkRemote } from '../../runtime/spark-server';
+import { errorMessage } from '../../util/errors';
 
 export interface StreamRateResult {
   target_msgs_per_s: number;
@@ -305,7 +306,7 @@ async function main(): Promise<void> {
       try {
         results.throughput = await measureThroughput(spark, argv.messages, argv['max-offsets-per-trigger'], bootstrap, log);
       } catch (e) {
-        log(`  throughput failed: ${(e as Error).message}`);
+        log(`  throughput failed: ${errorMessage(e)}`);
       }
       writeReport(argv['json-out'], results);
     }
