@@ -45,7 +45,7 @@ typecheck: setup
 # The whole suite against real servers: it starts what is not running and stops what it started.
 # First the checks that need no server: types, lint (with the layer rules), and that no test script runs zero tests.
 # The test selection lives in package.json: test = test/unit + test/integration, test:unit, test:integration.
-test: setup typecheck test-check
+test: setup typecheck lint test-check
 	@npm run -s test
 
 test-unit: setup

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { defineJob, JobInputError } from '../lib/cli/job';
+import { defineJob } from '../lib/cli/job';
 import { ensureCdcSourceServers } from '../lib/cli/servers';
 import { DEFAULT_SOURCE_TABLE, captureTable, checkTableName } from '../lib/cdc/postgres-source';
 import { loadCheckedCustomerRows } from './cdc-produce';

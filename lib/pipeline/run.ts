@@ -36,6 +36,7 @@ function readJson(file: string): Record<string, unknown> | undefined {
 
 function lastLine(log: string): string {
   const lines = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : [];
+  // eslint-disable-next-line no-control-regex -- strips the terminal's colour codes (ESC [ ... letter)
   return (lines.at(-1) ?? '').replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').trim();
 }
 

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { sleep } from '../connect/retry';
 
 /** Starts a long-running server detached from this process, its output appended to `logFile`. */
@@ -107,7 +107,6 @@ export class RuntimeError extends Error {
 
 /** Java 17+ on the PATH, or a clear error saying what to install. */
 export function checkJava(): void {
-  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
   const r = spawnSync('java', ['-XshowSettings:properties', '-version'], { encoding: 'utf8' });
   if (r.error) throw new RuntimeError('java not found on PATH: install a JDK 17 or newer (for example: apt-get install openjdk-17-jdk-headless)');
   const m = (r.stderr ?? '').match(/java\.specification\.version = (\d+)/);

@@ -33,7 +33,7 @@ describe('connect callFunction and higher-order function plans', () => {
     expect(args).to.have.length(4);
     expect(args[2]!.lambda_function!.arguments).to.have.length(2);
     expect(args[3]!.lambda_function!.arguments).to.have.length(1);
-    expect(() => F.transform('xs', ((a: unknown, b: unknown, c: unknown) => a) as never)).to.throw(TypeError, /1 or 2 arguments/);
+    expect(() => F.transform('xs', ((a: unknown, _b: unknown, _c: unknown) => a) as never)).to.throw(TypeError, /1 or 2 arguments/);
   });
 });
 
