@@ -50,7 +50,7 @@ export default defineJob<CacheBenchArgs>({
   },
   async run(spark, args, ctx) {
     const modes = parseModes(args.modes);
-    const output = path.resolve(ctx.root, args.output);
+    const output = ctx.resolvePath(args.output);
     ctx.log(`cache-bench: ${args.rows.toLocaleString('en-US')} rows, ${args.iterations} iterations, modes ${modes.join(', ')}`);
     const report = await runCacheBench(spark, {
       rows: args.rows,
@@ -58,7 +58,7 @@ export default defineJob<CacheBenchArgs>({
       modes,
       seed: args.seed,
       partitions: args.partitions,
-      workDir: args['work-dir'] ? path.resolve(ctx.root, args['work-dir']) : undefined,
+      workDir: args['work-dir'] ? ctx.resolvePath(args['work-dir']) : undefined,
       keepFiles: args['keep-files'],
       uiUrls: uiUrlCandidates(args['ui-url']),
       signal: ctx.signal,
