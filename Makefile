@@ -69,7 +69,8 @@ test-cluster: setup
 preprocess: setup
 	@$(SPARK_TS) submit preprocess $(ARGS)
 
-# The other challenges, each a `spark-ts submit` of its job; their owners refine them (ARGS='--help' lists a job's options).
+# make cdc, cache-bench and bench are each a `spark-ts submit` of their job (ARGS='--help' lists a job's options);
+# make stream is not: it runs the streaming demonstration below.
 # Challenge 2 demo: producer + streaming job + live view for DURATION (default 60s, RATE, SENSORS), then all
 # stop. The job alone: ./bin/spark-ts submit stream -- --help
 stream: setup
