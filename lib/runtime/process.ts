@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { spawn, spawnSync } from 'node:child_process';
 import { sleep } from '../connect/retry';
+import { writeJson } from '../util/json';
 
 /** Starts a long-running server detached from this process, its output appended to `logFile`. */
 export function spawnDaemon(command: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; logFile: string }): number {
@@ -57,6 +58,44 @@ function signal(pid: number, sig: NodeJS.Signals): void {
     } catch {
       /* already gone */
     }
+  }
+}
+
+/** A server process being started: its pid, the marker of its command line, its log, its name in messages. */
+export interface Daemon {
+  pid: number;
+  marker: string;
+  log: string;
+  /** As a sentence's subject: "the Kafka broker", "PostgreSQL". */
+  name: string;
+}
+
+/**
+ * Polls `ready()` every `intervalMs` until it answers true; fails with the last lines of the log when the
+ * process exits first or `timeoutMs` runs out.
+ */
+export async function waitUntilReady(d: Daemon, ready: () => Promise<boolean>, timeoutMs: number, intervalMs = 300): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isRunning(d.pid, d.marker)) throw new RuntimeError(`${d.name} exited during start; last lines of ${d.log}:\n${tail(d.log)}`);
+    if (await ready()) return;
+    await sleep(intervalMs);
+  }
+  throw new RuntimeError(`${d.name} was not ready after ${timeoutMs / 1000}s; last lines of ${d.log}:\n${tail(d.log)}`);
+}
+
+/**
+ * Records a started server: writes its state file (mode 0600: it may hold a token), then `untilReady()`; when that
+ * fails, stops the process (`stop`, by default SIGTERM then SIGKILL after 5 s) and removes the state file.
+ */
+export async function recordStart(stateFile: string, state: object, d: Pick<Daemon, 'pid' | 'marker'>, untilReady: () => Promise<void>, stop?: () => Promise<unknown>): Promise<void> {
+  writeJson(stateFile, state, { mode: 0o600 });
+  try {
+    await untilReady();
+  } catch (err) {
+    await (stop ? stop() : stopProcess(d.pid, d.marker, 5000));
+    fs.rmSync(stateFile, { force: true });
+    throw err;
   }
 }
 
