@@ -26,7 +26,7 @@ export default defineJob<BenchArgs>({
   },
   validate: (a) => (!Number.isInteger(a.repetitions) || a.repetitions < 3 ? `--repetitions must be an integer of at least 3 (got ${a.repetitions})` : undefined),
   async run(spark, args, ctx) {
-    const base = path.resolve(ctx.root, args['output-dir']);
+    const base = ctx.resolvePath(args['output-dir']);
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
     const dir = path.join(base, stamp);
     fs.mkdirSync(dir, { recursive: true });

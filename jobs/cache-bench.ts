@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { defineJob } from '../lib/cli/job';
+import { defineJob, UsageError } from '../lib/cli/job';
 import { MODES, parseModes } from '../lib/cachebench/modes';
 import { checkCounts } from '../lib/cachebench/measure';
 import { uiUrlCandidates } from '../lib/cachebench/rest';
@@ -18,7 +18,7 @@ interface CacheBenchArgs extends Record<string, unknown> {
   'ui-url'?: string;
 }
 
-export default defineJob<CacheBenchArgs>({
+export default defineJob<CacheBenchArgs, { args: CacheBenchArgs; modes: ReturnType<typeof parseModes> }>({
   name: 'cache-bench',
   description: 'Spark caching measured on cleaned customers (CSV -> preprocess plan -> join): every storage level vs no cache vs re-reading Parquet/CSV',
   options: {
@@ -32,24 +32,18 @@ export default defineJob<CacheBenchArgs>({
     'keep-files': { type: 'boolean', default: false, describe: 'keep the generated CSV, preprocess outputs and baselines after the run' },
     'ui-url': { type: 'string', describe: "Spark UI address for the monitoring REST API (default: SPARK_TS_UI_URL, the embedded server's, or whichever of ports 4040-4056 serves this server's application)" },
   },
-  validate(args) {
+  parse(args) {
     const counts = checkCounts(args.rows, args.iterations);
-    if (counts) return counts;
+    if (counts) return new UsageError(counts);
     if (args.partitions !== undefined && !(Number.isSafeInteger(args.partitions) && args.partitions > 0)) {
-      return `--partitions must be a positive integer, got ${String(args.partitions)}`;
+      return new UsageError(`--partitions must be a positive integer, got ${String(args.partitions)}`);
     }
-    if (!Number.isSafeInteger(args.seed)) return `--seed must be an integer, got ${String(args.seed)}`;
-    if (!args.output || !String(args.output).trim()) return '--output must name a file';
-    try {
-      parseModes(args.modes);
-    } catch (e) {
-      return (e as Error).message;
-    }
-    return undefined;
+    if (!Number.isSafeInteger(args.seed)) return new UsageError(`--seed must be an integer, got ${String(args.seed)}`);
+    if (!args.output || !String(args.output).trim()) return new UsageError('--output must name a file');
+    return { args, modes: parseModes(args.modes) };
   },
-  async run(spark, args, ctx) {
-    const modes = parseModes(args.modes);
-    const output = path.resolve(ctx.root, args.output);
+  async run(spark, { args, modes }, ctx) {
+    const output = ctx.resolvePath(args.output);
     ctx.log(`cache-bench: ${args.rows.toLocaleString('en-US')} rows, ${args.iterations} iterations, modes ${modes.join(', ')}`);
     const report = await runCacheBench(spark, {
       rows: args.rows,
@@ -57,7 +51,7 @@ export default defineJob<CacheBenchArgs>({
       modes,
       seed: args.seed,
       partitions: args.partitions,
-      workDir: args['work-dir'] ? path.resolve(ctx.root, args['work-dir']) : undefined,
+      workDir: args['work-dir'] ? ctx.resolvePath(args['work-dir']) : undefined,
       keepFiles: args['keep-files'],
       uiUrls: uiUrlCandidates(args['ui-url']),
       signal: ctx.signal,

@@ -3,6 +3,8 @@ import { defineJob, JobInputError } from '../lib/cli/job';
 import { DEFAULT_COMMIT_EVENTS, DEFAULT_COMMIT_MS, DEFAULT_DELETE_RETENTION, DEFAULT_HOLDOUT_PCT, DEFAULT_TOPIC, lambdaProblem, runCdcConsumer } from '../lib/cdc/consumer';
 import { parseFeatureList } from '../lib/cdc/features';
 import { StateStoreError } from '../lib/cdc/store';
+import { errorMessage } from '../lib/util/errors';
+import { DEFAULT_STATE_DIR, DEFAULT_LAMBDA } from '../lib/cdc/defaults';
 
 interface ConsumeArgs extends Record<string, unknown> {
   topic: string;
@@ -33,8 +35,8 @@ export default defineJob<ConsumeArgs>({
     topic: { type: 'string', default: DEFAULT_TOPIC, describe: 'change-event topic' },
     'dlq-topic': { type: 'string', describe: 'dead-letter topic (default <topic>_dlq)' },
     group: { type: 'string', describe: 'Kafka consumer group (default spark-ts-cdc-<topic>)' },
-    'state-dir': { type: 'string', default: 'models', describe: 'directory of the state store (state.db) and model.json' },
-    lambda: { type: 'number', default: 1.0, describe: 'ridge penalty λ > 0 (intercept not penalized)' },
+    'state-dir': { type: 'string', default: DEFAULT_STATE_DIR, describe: 'directory of the state store (state.db) and model.json' },
+    lambda: { type: 'number', default: DEFAULT_LAMBDA, describe: 'ridge penalty λ > 0 (intercept not penalized)' },
     features: { type: 'string', describe: 'comma-separated feature columns (default: the raw numeric columns; fixed by the store once created)' },
     'feature-decimals': { type: 'number', describe: 'decimal places accepted in feature values, kept exact as fixed-point (default 0: integers only)' },
     'holdout-pct': { type: 'number', describe: `percent of customer IDs held out for metrics, by hash (default ${DEFAULT_HOLDOUT_PCT})` },
@@ -67,7 +69,7 @@ export default defineJob<ConsumeArgs>({
       try {
         parseFeatureList(args.features);
       } catch (e) {
-        return (e as Error).message;
+        return errorMessage(e);
       }
     }
     return undefined;
@@ -79,7 +81,7 @@ export default defineJob<ConsumeArgs>({
         topic: args.topic,
         dlqTopic: args['dlq-topic'],
         groupId: args.group,
-        stateDir: path.resolve(ctx.root, args['state-dir']),
+        stateDir: ctx.resolvePath(args['state-dir']),
         lambda: args.lambda,
         features: args.features !== undefined ? parseFeatureList(args.features) : undefined,
         decimals: args['feature-decimals'],

@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import cliProgress from 'cli-progress';
 import type { SparkSession } from '../lib/connect';
 import { defineJob, JobInputError } from '../lib/cli/job';
@@ -7,6 +6,7 @@ import { DEFAULT_TOPIC } from '../lib/cdc/consumer';
 import type { CustomerRow } from '../lib/cdc/features';
 import { generateChanges, normalizeRow } from '../lib/cdc/generator';
 import { produceChanges } from '../lib/cdc/produce';
+import { DEFAULT_CUSTOMERS_INPUT, DEFAULT_SEED } from '../lib/cdc/defaults';
 
 interface ProduceArgs extends Record<string, unknown> {
   input: string;
@@ -44,10 +44,10 @@ export default defineJob<ProduceArgs>({
   description: 'CDC producer: a snapshot of the preprocessed customers, then a seeded mix of inserts, updates and deletes (Debezium-style events)',
   needs: ['spark', 'kafka'],
   options: {
-    input: { type: 'string', default: 'data/processed/customers', describe: 'preprocessed customers (Parquet, from the preprocess job)' },
+    input: { type: 'string', default: DEFAULT_CUSTOMERS_INPUT, describe: 'preprocessed customers (Parquet, from the preprocess job)' },
     updates: { type: 'number', default: 10_000, describe: 'change events after the snapshot (inserts + updates + deletes)' },
     rate: { type: 'number', default: 0, describe: 'messages per second; 0 = as fast as possible' },
-    seed: { type: 'number', default: 42, describe: 'seed: the same seed and input give the same events' },
+    seed: { type: 'number', default: DEFAULT_SEED, describe: 'seed: the same seed and input give the same events' },
     'start-lsn': { type: 'number', default: 1, describe: 'first lsn; to append to a topic that already has events, start above its last lsn' },
     'insert-ratio': { type: 'number', default: 0.1, describe: 'share of inserts among the changes' },
     'delete-ratio': { type: 'number', default: 0.05, describe: 'share of deletes among the changes (each followed by a tombstone)' },
@@ -69,7 +69,7 @@ export default defineJob<ProduceArgs>({
     return undefined;
   },
   async run(spark, args, ctx) {
-    const input = path.resolve(ctx.root, args.input);
+    const input = ctx.resolvePath(args.input);
     const rows = await loadCheckedCustomerRows(spark, input);
     const messages = generateChanges(rows, {
       seed: args.seed,

@@ -1,8 +1,8 @@
-import * as path from 'node:path';
-import { defineJob, JobInputError } from '../lib/cli/job';
+import { defineJob } from '../lib/cli/job';
 import { ensureCdcSourceServers } from '../lib/cli/servers';
 import { DEFAULT_SOURCE_TABLE, captureTable, checkTableName } from '../lib/cdc/postgres-source';
 import { loadCheckedCustomerRows } from './cdc-produce';
+import { DEFAULT_CUSTOMERS_INPUT } from '../lib/cdc/defaults';
 
 interface SourceArgs extends Record<string, unknown> {
   input: string;
@@ -14,14 +14,14 @@ export default defineJob<SourceArgs>({
   description: 'CDC source: load the preprocessed customers into PostgreSQL public.<table> and capture it with Debezium (topic spark_ts.public.<table>)',
   needs: ['spark'],
   options: {
-    input: { type: 'string', default: 'data/processed/customers', describe: 'preprocessed customers (Parquet, from the preprocess job)' },
+    input: { type: 'string', default: DEFAULT_CUSTOMERS_INPUT, describe: 'preprocessed customers (Parquet, from the preprocess job)' },
     table: { type: 'string', default: DEFAULT_SOURCE_TABLE, describe: 'table in the spark_ts database (replaced, with its connector, slot and topic)' },
   },
   validate(args) {
     return checkTableName(args.table);
   },
   async run(spark, args, ctx) {
-    const input = path.resolve(ctx.root, args.input);
+    const input = ctx.resolvePath(args.input);
     const rows = await loadCheckedCustomerRows(spark, input);
     const servers = await ensureCdcSourceServers(ctx.log);
     const r = await captureTable({

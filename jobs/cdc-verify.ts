@@ -4,6 +4,8 @@ import { writeFileAtomic } from '../lib/cdc/atomic';
 import { qualityOfState, qualityTable, sparkLogisticRegression, type SparkMlResult } from '../lib/cdc/quality';
 import { readStoreReadOnly, StateStoreError } from '../lib/cdc/store';
 import { readModelFile, VERIFY_TOLERANCE, verifyModel } from '../lib/cdc/verify';
+import { errorMessage } from '../lib/util/errors';
+import { DEFAULT_STATE_DIR, DEFAULT_MODEL_REPORT } from '../lib/cdc/defaults';
 
 interface VerifyArgs extends Record<string, unknown> {
   'state-dir': string;
@@ -18,14 +20,14 @@ export default defineJob<VerifyArgs>({
   description: "CDC check: refit the ridge model in batch from the consumer's table, compare with model.json (exit 1 over 1e-9), report quality vs Spark ML",
   needs: ['spark'],
   options: {
-    'state-dir': { type: 'string', default: 'models', describe: "the consumer's --state-dir" },
-    report: { type: 'string', default: 'reports/cdc-model.json', describe: 'model-quality report (ours and Spark ML side by side)' },
+    'state-dir': { type: 'string', default: DEFAULT_STATE_DIR, describe: "the consumer's --state-dir" },
+    report: { type: 'string', default: DEFAULT_MODEL_REPORT, describe: 'model-quality report (ours and Spark ML side by side)' },
     'spark-ml': { type: 'boolean', default: true, describe: 'also train Spark ML LogisticRegression over Spark Connect (--no-spark-ml to skip)' },
     'reg-param': { type: 'number', default: 0.0, describe: 'Spark ML LogisticRegression regParam' },
     'max-iter': { type: 'number', default: 100, describe: 'Spark ML LogisticRegression maxIter' },
   },
   async run(spark, args, ctx) {
-    const stateDir = path.resolve(ctx.root, args['state-dir']);
+    const stateDir = ctx.resolvePath(args['state-dir']);
     let loaded: ReturnType<typeof readStoreReadOnly>;
     let model: ReturnType<typeof readModelFile>;
     try {
@@ -50,7 +52,7 @@ export default defineJob<VerifyArgs>({
       try {
         sparkMl = await sparkLogisticRegression(spark, loaded.state, { regParam: args['reg-param'], maxIter: args['max-iter'] });
       } catch (e) {
-        sparkMlError = `${(e as Error).name}: ${(e as Error).message}`;
+        sparkMlError = `${(e as Error).name}: ${errorMessage(e)}`;
         ctx.log(`cdc-verify: Spark ML LogisticRegression failed: ${sparkMlError}`);
       }
     } else sparkMlError = 'skipped (--no-spark-ml)';
@@ -88,7 +90,7 @@ export default defineJob<VerifyArgs>({
       majority_baseline: { rule: 'predict the training majority class; P(1) = training positive rate', holdout: quality.baseline },
       verification: { max_rel_diff: v.max_rel_diff, store_max_rel_diff: v.store_max_rel_diff, tolerance: VERIFY_TOLERANCE, stale: v.stale, ok: v.ok },
     };
-    const reportPath = path.resolve(ctx.root, args.report);
+    const reportPath = ctx.resolvePath(args.report);
     writeFileAtomic(reportPath, JSON.stringify(report, null, 2) + '\n');
     const table = [
       ['ridge (ours), train threshold', evaluation.threshold, evaluation.holdout],

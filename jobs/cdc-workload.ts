@@ -3,6 +3,7 @@ import { defineJob } from '../lib/cli/job';
 import { startPostgres } from '../lib/runtime/postgres';
 import { DEFAULT_SOURCE_TABLE, checkTableName } from '../lib/cdc/postgres-source';
 import { runWorkload } from '../lib/cdc/postgres-workload';
+import { DEFAULT_SEED } from '../lib/cdc/defaults';
 
 interface WorkloadArgs extends Record<string, unknown> {
   table: string;
@@ -17,7 +18,7 @@ export default defineJob<WorkloadArgs>({
   options: {
     table: { type: 'string', default: DEFAULT_SOURCE_TABLE, describe: 'table in the spark_ts database (loaded by cdc-source)' },
     updates: { type: 'number', describe: 'changes to make (inserts + updates + deletes); required' },
-    seed: { type: 'number', default: 42, describe: 'seed: the same table and seed give the same SQL' },
+    seed: { type: 'number', default: DEFAULT_SEED, describe: 'seed: the same table and seed give the same SQL' },
   },
   validate(args) {
     if (args.updates === undefined) return '--updates N is required';

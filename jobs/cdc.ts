@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { defineJob, JobInputError } from '../lib/cli/job';
 import { DEFAULT_TOPIC } from '../lib/cdc/consumer';
 import { DEFAULT_SOURCE_TABLE, checkTableName, deleteTopics, topicFor } from '../lib/cdc/postgres-source';
@@ -8,6 +7,7 @@ import sourceJob from './cdc-source';
 import workloadJob from './cdc-workload';
 import consumeJob from './cdc-consume';
 import verifyJob from './cdc-verify';
+import { DEFAULT_CUSTOMERS_INPUT, DEFAULT_STATE_DIR, DEFAULT_MODEL_REPORT, DEFAULT_LAMBDA, DEFAULT_SEED } from '../lib/cdc/defaults';
 
 interface DemoArgs extends Record<string, unknown> {
   input: string;
@@ -36,15 +36,15 @@ export default defineJob<DemoArgs>({
     'CDC demonstration (make cdc): cdc-source (PostgreSQL + Debezium snapshot), cdc-workload (real SQL changes), cdc-consume until idle, cdc-verify; --simulated: cdc-produce instead of the database',
   needs: ['spark', 'kafka'],
   options: {
-    input: { type: 'string', default: 'data/processed/customers', describe: 'preprocessed customers (Parquet)' },
+    input: { type: 'string', default: DEFAULT_CUSTOMERS_INPUT, describe: 'preprocessed customers (Parquet)' },
     simulated: { type: 'boolean', default: false, describe: 'events from the simulated producer (cdc-produce) instead of PostgreSQL + Debezium' },
     table: { type: 'string', default: DEFAULT_SOURCE_TABLE, describe: 'PostgreSQL table (the real path; its topic is spark_ts.public.<table>)' },
     updates: { type: 'number', default: 5_000, describe: 'change events after the snapshot' },
-    seed: { type: 'number', default: 42, describe: 'producer seed' },
+    seed: { type: 'number', default: DEFAULT_SEED, describe: 'producer seed' },
     topic: { type: 'string', default: DEFAULT_TOPIC, describe: 'Kafka topic of --simulated (deleted and recreated for the demonstration)' },
-    'state-dir': { type: 'string', default: 'models', describe: 'consumer state and model.json (reset for the demonstration)' },
-    lambda: { type: 'number', default: 1.0, describe: 'ridge penalty λ' },
-    report: { type: 'string', default: 'reports/cdc-model.json', describe: 'model-quality report' },
+    'state-dir': { type: 'string', default: DEFAULT_STATE_DIR, describe: 'consumer state and model.json (reset for the demonstration)' },
+    lambda: { type: 'number', default: DEFAULT_LAMBDA, describe: 'ridge penalty λ' },
+    report: { type: 'string', default: DEFAULT_MODEL_REPORT, describe: 'model-quality report' },
     'replay-rate': { type: 'number', default: 0.01, describe: '--simulated: share of replayed events (skipped by lsn)' },
     'malformed-rate': { type: 'number', default: 0.002, describe: '--simulated: share of malformed events (to the DLQ)' },
     'bootstrap-servers': { type: 'string', describe: 'Kafka bootstrap servers (default: the embedded broker)' },
@@ -53,7 +53,7 @@ export default defineJob<DemoArgs>({
     return args.simulated ? undefined : checkTableName(args.table);
   },
   async run(spark, args, ctx) {
-    const input = path.resolve(ctx.root, args.input);
+    const input = ctx.resolvePath(args.input);
     if (!fs.existsSync(input)) throw new JobInputError(`no preprocessed customers at ${input}: run \`make preprocess\` first`);
     const bootstrapServers = args['bootstrap-servers'] ?? ctx.bootstrapServers;
     let topic = args.topic;

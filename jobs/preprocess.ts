@@ -13,7 +13,7 @@ interface PreprocessArgs extends Record<string, unknown> {
 export const DEFAULT_INPUT = 'data/raw/marketing_campaign.csv';
 export const DEFAULT_OUTPUT = 'data/processed';
 
-export default defineJob<PreprocessArgs>({
+export default defineJob<PreprocessArgs, { args: PreprocessArgs; delimiter?: ReturnType<typeof parseDelimiterOption> }>({
   name: 'preprocess',
   description: 'clean, quarantine, de-duplicate, impute, engineer and scale the customer file in Spark',
   options: {
@@ -21,21 +21,13 @@ export default defineJob<PreprocessArgs>({
     output: { type: 'string', default: DEFAULT_OUTPUT, describe: 'output directory (customers/, customers.csv, quarantine/, scaler.json, quality-report.json)' },
     delimiter: { type: 'string', describe: 'field delimiter (a character, or tab/comma/semicolon/pipe); detected from the header when absent' },
   },
-  validate(a) {
-    if (a.delimiter !== undefined) {
-      try {
-        parseDelimiterOption(a.delimiter);
-      } catch (e) {
-        return (e as Error).message;
-      }
-    }
-    return undefined;
+  parse(a) {
+    return { args: a, delimiter: a.delimiter === undefined ? undefined : parseDelimiterOption(a.delimiter) };
   },
-  async run(spark, a, ctx) {
+  async run(spark, { args: a, delimiter }, ctx) {
     // Defaults are project paths; paths given on the command line are relative to where it was typed.
     const input = path.resolve(a.input === DEFAULT_INPUT ? ctx.root : process.cwd(), a.input);
     const output = path.resolve(a.output === DEFAULT_OUTPUT ? ctx.root : process.cwd(), a.output);
-    const delimiter = a.delimiter === undefined ? undefined : parseDelimiterOption(a.delimiter);
     const t0 = Date.now();
     const { report, timings } = await runPreprocess(spark, { input, output, delimiter, log: ctx.log });
     console.log(formatSummary(report, output));

@@ -20,7 +20,7 @@ interface ProduceArgs extends Record<string, unknown> {
   'bootstrap-servers'?: string;
 }
 
-export default defineJob<ProduceArgs>({
+export default defineJob<ProduceArgs, { args: ProduceArgs; durationMs?: number; maxLatenessMs: number }>({
   name: 'stream-produce',
   description: 'Send simulated IoT sensor readings to Kafka (seeded, rate-limited, with anomalies, late and malformed records)',
   needs: ['kafka'],
@@ -38,31 +38,20 @@ export default defineJob<ProduceArgs>({
     partitions: { type: 'number', default: 3, describe: 'partitions when the topic has to be created' },
     'bootstrap-servers': { type: 'string', describe: 'Kafka bootstrap servers (default: the embedded broker)' },
   },
-  validate(args) {
-    if (!Number.isInteger(args.sensors) || args.sensors < 1) return `--sensors must be a positive integer, got ${args.sensors}`;
-    if (!(args.rate >= 0)) return `--rate must be >= 0, got ${args.rate}`;
-    if (args.count !== undefined && !(Number.isInteger(args.count) && args.count >= 0)) return `--count must be a non-negative integer, got ${args.count}`;
+  parse(args) {
+    if (!Number.isInteger(args.sensors) || args.sensors < 1) return new UsageError(`--sensors must be a positive integer, got ${args.sensors}`);
+    if (!(args.rate >= 0)) return new UsageError(`--rate must be >= 0, got ${args.rate}`);
+    if (args.count !== undefined && !(Number.isInteger(args.count) && args.count >= 0)) return new UsageError(`--count must be a non-negative integer, got ${args.count}`);
     for (const k of ['anomaly-rate', 'late-rate', 'malformed-rate'] as const) {
-      if (!(args[k] >= 0 && args[k] <= 1)) return `--${k} must be within [0, 1], got ${args[k]}`;
+      if (!(args[k] >= 0 && args[k] <= 1)) return new UsageError(`--${k} must be within [0, 1], got ${args[k]}`);
     }
-    if (args['anomaly-rate'] + args['late-rate'] + args['malformed-rate'] > 1) return '--anomaly-rate + --late-rate + --malformed-rate must not exceed 1';
-    try {
-      if (args.duration !== undefined) parseDuration(args.duration, '--duration');
-      if (parseDuration(args['max-lateness'], '--max-lateness') < 1) return '--max-lateness must be at least 1ms';
-    } catch (e) {
-      return (e as Error).message;
-    }
-    return undefined;
+    if (args['anomaly-rate'] + args['late-rate'] + args['malformed-rate'] > 1) return new UsageError('--anomaly-rate + --late-rate + --malformed-rate must not exceed 1');
+    const durationMs = args.duration !== undefined ? parseDuration(args.duration, '--duration') : undefined;
+    const maxLatenessMs = parseDuration(args['max-lateness'], '--max-lateness');
+    if (maxLatenessMs < 1) return new UsageError('--max-lateness must be at least 1ms');
+    return { args, durationMs, maxLatenessMs };
   },
-  async run(_spark, args, ctx) {
-    let durationMs: number | undefined;
-    let maxLatenessMs: number;
-    try {
-      durationMs = args.duration !== undefined ? parseDuration(args.duration, '--duration') : undefined;
-      maxLatenessMs = parseDuration(args['max-lateness'], '--max-lateness');
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+  async run(_spark, { args, durationMs, maxLatenessMs }, ctx) {
     const bootstrapServers = args['bootstrap-servers'] ?? ctx.bootstrapServers;
     const bounded = args.count !== undefined ? `${args.count} messages` : durationMs !== undefined ? `${durationMs / 1000} s` : 'until Ctrl-C';
     ctx.log(

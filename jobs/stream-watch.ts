@@ -15,7 +15,7 @@ interface WatchArgs extends Record<string, unknown> {
   'bootstrap-servers'?: string;
 }
 
-export default defineJob<WatchArgs>({
+export default defineJob<WatchArgs, { args: WatchArgs; durationMs?: number; refreshMs: number }>({
   name: 'stream-watch',
   description: 'Live terminal view of the streaming job: open and last closed 10 s window per sensor, recent alerts, live latency',
   needs: ['kafka'],
@@ -28,25 +28,14 @@ export default defineJob<WatchArgs>({
     'from-beginning': { type: 'boolean', default: false, describe: 'read the topics from their start instead of new messages only' },
     'bootstrap-servers': { type: 'string', describe: 'Kafka bootstrap servers (default: the embedded broker)' },
   },
-  validate(args) {
-    try {
-      if (args.duration !== undefined) parseDuration(args.duration, '--duration');
-      if (parseDuration(args.refresh, '--refresh') < 100) return '--refresh must be at least 100ms';
-    } catch (e) {
-      return (e as Error).message;
-    }
-    if (!(Number.isInteger(args.rows) && args.rows > 0)) return `--rows must be a positive integer, got ${args.rows}`;
-    return undefined;
+  parse(args) {
+    const durationMs = args.duration !== undefined ? parseDuration(args.duration, '--duration') : undefined;
+    const refreshMs = parseDuration(args.refresh, '--refresh');
+    if (refreshMs < 100) return new UsageError('--refresh must be at least 100ms');
+    if (!(Number.isInteger(args.rows) && args.rows > 0)) return new UsageError(`--rows must be a positive integer, got ${args.rows}`);
+    return { args, durationMs, refreshMs };
   },
-  async run(_spark, args, ctx) {
-    let durationMs: number | undefined;
-    let refreshMs: number;
-    try {
-      durationMs = args.duration !== undefined ? parseDuration(args.duration, '--duration') : undefined;
-      refreshMs = parseDuration(args.refresh, '--refresh');
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+  async run(_spark, { args, durationMs, refreshMs }, ctx) {
     const bootstrapServers = args['bootstrap-servers'] ?? ctx.bootstrapServers;
     const kafka = streamKafka('spark-ts-stream-watch', bootstrapServers);
     const consumer = kafka.consumer({ groupId: `spark-ts-stream-watch-${process.pid}-${Date.now()}` });

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { defineJob, UsageError } from '../lib/cli/job';
 import type { Trigger } from '../lib/connect';
 import { parseDuration, sparkInterval } from '../lib/stream/rate';
@@ -34,7 +33,18 @@ export function parseTrigger(value: string): Trigger {
   return { processingTime: sparkInterval(parseDuration(m[1], '--trigger processing-time')) };
 }
 
-export default defineJob<StreamArgs>({
+/** What the stream job runs with: its arguments and the values parsed from them, once. */
+export interface StreamParams {
+  args: StreamArgs;
+  trigger: Trigger;
+  liveTrigger: Trigger;
+  copyTrigger: Trigger;
+  watermarkMs: number;
+  durationMs?: number;
+  startingOffsets: 'earliest' | 'latest';
+}
+
+export default defineJob<StreamArgs, StreamParams>({
   name: 'stream',
   description: 'Spark Structured Streaming over Kafka sensor data: DLQ, 10 s / 1 min window aggregates, alerts, metrics',
   needs: ['spark', 'kafka'],
@@ -58,45 +68,41 @@ export default defineJob<StreamArgs>({
     'copy-trigger': { type: 'string', default: 'processing-time=5s', describe: 'trigger of the Parquet copies (processing-time runs only; a clean stop flushes them)' },
     metrics: { type: 'string', default: 'reports/stream-metrics.json', describe: 'metrics report (progress and end-to-end latency)' },
   },
-  validate(args) {
-    try {
-      parseTrigger(args.trigger);
-      if (!('processingTime' in parseTrigger(args['live-trigger']))) return '--live-trigger must be processing-time=<interval>';
-      if (!('processingTime' in parseTrigger(args['copy-trigger']))) return '--copy-trigger must be processing-time=<interval>';
-      parseDuration(args.watermark, '--watermark');
-      if (args.duration !== undefined) parseDuration(args.duration, '--duration');
-    } catch (e) {
-      return (e as Error).message;
-    }
-    if (!['earliest', 'latest'].includes(args['starting-offsets'])) return `--starting-offsets must be earliest or latest, got "${args['starting-offsets']}"`;
-    if (args['max-offsets-per-trigger'] !== undefined && !(Number.isInteger(args['max-offsets-per-trigger']) && args['max-offsets-per-trigger'] > 0)) {
-      return `--max-offsets-per-trigger must be a positive integer, got ${args['max-offsets-per-trigger']}`;
-    }
-    if (!(Number.isInteger(args['shuffle-partitions']) && args['shuffle-partitions'] > 0)) return `--shuffle-partitions must be a positive integer, got ${args['shuffle-partitions']}`;
-    return undefined;
-  },
-  async run(spark, args, ctx) {
-    const local = args['bootstrap-servers'] ?? ctx.bootstrapServers;
-    const resolve = (p: string) => path.resolve(ctx.root, p);
+  parse(args) {
     const trigger = parseTrigger(args.trigger);
+    const liveTrigger = parseTrigger(args['live-trigger']);
+    if (!('processingTime' in liveTrigger)) return new UsageError('--live-trigger must be processing-time=<interval>');
+    const copyTrigger = parseTrigger(args['copy-trigger']);
+    if (!('processingTime' in copyTrigger)) return new UsageError('--copy-trigger must be processing-time=<interval>');
+    const watermarkMs = parseDuration(args.watermark, '--watermark');
+    const durationMs = args.duration !== undefined ? parseDuration(args.duration, '--duration') : undefined;
+    if (!['earliest', 'latest'].includes(args['starting-offsets'])) return new UsageError(`--starting-offsets must be earliest or latest, got "${args['starting-offsets']}"`);
+    if (args['max-offsets-per-trigger'] !== undefined && !(Number.isInteger(args['max-offsets-per-trigger']) && args['max-offsets-per-trigger'] > 0)) {
+      return new UsageError(`--max-offsets-per-trigger must be a positive integer, got ${args['max-offsets-per-trigger']}`);
+    }
+    if (!(Number.isInteger(args['shuffle-partitions']) && args['shuffle-partitions'] > 0)) return new UsageError(`--shuffle-partitions must be a positive integer, got ${args['shuffle-partitions']}`);
+    return { args, trigger, liveTrigger, copyTrigger, watermarkMs, durationMs, startingOffsets: args['starting-offsets'] as 'earliest' | 'latest' };
+  },
+  async run(spark, { args, trigger, liveTrigger, copyTrigger, watermarkMs, durationMs, startingOffsets }, ctx) {
+    const local = args['bootstrap-servers'] ?? ctx.bootstrapServers;
     await runStreamJob(
       spark,
       {
         topic: args.topic,
-        startingOffsets: args['starting-offsets'] as 'earliest' | 'latest',
+        startingOffsets,
         trigger,
-        output: resolve(args.output),
-        checkpoint: resolve(args.checkpoint),
+        output: ctx.resolvePath(args.output),
+        checkpoint: ctx.resolvePath(args.checkpoint),
         bootstrapServers: args['spark-bootstrap-servers'] ?? local,
         localBootstrapServers: local,
-        watermarkMs: parseDuration(args.watermark, '--watermark'),
-        durationMs: args.duration !== undefined ? parseDuration(args.duration, '--duration') : undefined,
+        watermarkMs,
+        durationMs,
         maxOffsetsPerTrigger: args['max-offsets-per-trigger'],
         shufflePartitions: args['shuffle-partitions'],
         topics: { dlq: args['dlq-topic'], aggregates: args['aggregates-topic'], alerts: args['alerts-topic'], live: args['live-topic'] },
-        liveTrigger: parseTrigger(args['live-trigger']),
-        copyTrigger: parseTrigger(args['copy-trigger']),
-        metricsFile: resolve(args.metrics),
+        liveTrigger,
+        copyTrigger,
+        metricsFile: ctx.resolvePath(args.metrics),
         queryPrefix: `stream_${process.pid}`,
       },
       ctx,

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { validateResults, type BenchResults } from './results';
+import { formatNumber, validateResults, type BenchResults } from './results';
 
 export interface ComparisonRow {
   id: string;
@@ -35,4 +35,20 @@ export function compareResults(a: BenchResults, b: BenchResults): { rows: Compar
   }
   const aIds = new Set(a.figures.map((f) => f.id));
   return { rows, onlyA: a.figures.filter((f) => !bById.has(f.id)).map((f) => f.id), onlyB: b.figures.filter((f) => !aIds.has(f.id)).map((f) => f.id) };
+}
+
+/** `spark-ts bench-compare A B`: the ratio B/A of each figure's median. */
+export function benchCompare(a: string, b: string, out: (line: string) => void): number {
+  const ra = loadResults(a);
+  const rb = loadResults(b);
+  const { rows, onlyA, onlyB } = compareResults(ra, rb);
+  const width = Math.max(6, ...rows.map((r) => r.id.length));
+  out(`${'figure'.padEnd(width)}  ${'A'.padStart(14)}  ${'B'.padStart(14)}  B/A      `);
+  for (const r of rows) {
+    const mark = Math.abs(r.ratio - 1) < 0.02 ? 'same' : r.improved ? 'better' : 'worse';
+    out(`${r.id.padEnd(width)}  ${formatNumber(r.a, r.unit).padStart(14)}  ${formatNumber(r.b, r.unit).padStart(14)}  ${r.ratio.toFixed(3).padStart(6)}  ${mark}`);
+  }
+  if (onlyA.length) out(`only in A: ${onlyA.join(', ')}`);
+  if (onlyB.length) out(`only in B: ${onlyB.join(', ')}`);
+  return 0;
 }

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeCsv, writeJson } from '../report';
-import type { MachineInfo } from './machine';
-import { spread } from './stats';
+import type { MachineInfo } from '../measure/machine';
+import { spread } from '../measure/stats';
 
 /**
  * results.json, schema version 1 (stable: two runs can be compared figure by figure, by `id`).

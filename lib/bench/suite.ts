@@ -15,8 +15,8 @@ import { sparkLogisticRegression } from '../cdc/quality';
 import { readSparkState } from '../runtime/spark-server';
 import { readKafkaState } from '../runtime/kafka-broker';
 import { measureKafkaThroughput } from './kafka';
-import { machineInfo } from './machine';
-import { RssSampler } from './rss';
+import { machineInfo } from '../measure/machine';
+import { RssSampler } from '../measure/rss';
 import { figure, RESULTS_SCHEMA, type BenchResults, type Figure, type FigureGroup } from './results';
 
 /** Workload sizes: QUICK keeps the whole suite to a few minutes on 2 cores; full is the reference run. */

@@ -1,4 +1,4 @@
-import { median, quantile } from '../bench/stats';
+import { median, quantile } from '../measure/stats';
 
 /** Times of one mode: iteration 0 includes materialization (persist is lazy; the first query fills the cache). */
 export interface TimingSummary {

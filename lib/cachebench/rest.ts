@@ -1,4 +1,5 @@
 import { readSparkState } from '../runtime/spark-server';
+import { errorMessage } from '../util/errors';
 
 /**
  * A reader for Spark's monitoring REST API (served by the driver's UI): which application runs, and what it
@@ -176,7 +177,7 @@ export class SparkRestClient {
     try {
       res = await fetch(url, { signal: AbortSignal.timeout(this.timeoutMs), headers: { accept: 'application/json' } });
     } catch (e) {
-      const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
+      const cause = (e as { cause?: { code?: string } }).cause?.code ?? errorMessage(e);
       throw new RestUnavailableError(`Spark's monitoring REST API at ${url} cannot be reached (${cause})`);
     }
     if (!res.ok) throw new RestUnavailableError(`Spark's monitoring REST API at ${url} answered HTTP ${res.status}`);
@@ -226,7 +227,7 @@ export class SparkRestClient {
     try {
       return { ok: true, appId: await this.applicationId() };
     } catch (e) {
-      return { ok: false, reason: (e as Error).message };
+      return { ok: false, reason: errorMessage(e) };
     }
   }
 }

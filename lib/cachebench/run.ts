@@ -1,9 +1,10 @@
+import { formatBytes as fmtBytes } from '../util/bytes';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { sleep, StorageLevel, type DataFrame, type SparkSession } from '../connect';
-import { machineInfo, type MachineInfo } from '../bench/machine';
+import { machineInfo, type MachineInfo } from '../measure/machine';
 import { MODE_SPECS, levelName, sameFlags, describeLevel, type LevelFlags, type ModeName } from './modes';
 import { markForCache, prepareWorkload, readCsv, readParquet, writeBaselines, SEGMENT_ROWS, type WorkloadLedger } from './workload';
 import { QUERIES, ROW_COUNT, runQueryMix, type QueryTiming } from './queries';
@@ -11,6 +12,7 @@ import { resultDigest, digestsAgree } from './digest';
 import { breakEvenQueries, perRow, ratio, speedup, steadyState, summarizeIterations } from './measure';
 import { SparkRestClient, locateSparkUi, totals, type CachedRdd } from './rest';
 import { dataBytes } from './files';
+import { errorMessage } from '../util/errors';
 
 export interface CacheBenchOptions {
   rows: number;
@@ -211,7 +213,7 @@ async function release(df: DataFrame, rest: SparkRestClient | undefined, marker:
     if (freed === false) log(`${mode}: storage still held after unpersist(blocking=true)`);
     return freed;
   } catch (e) {
-    log(`${mode}: unpersist failed: ${(e as Error).message}`);
+    log(`${mode}: unpersist failed: ${errorMessage(e)}`);
     return false;
   }
 }
@@ -368,7 +370,7 @@ export async function runCacheBench(spark: SparkSession, opts: CacheBenchOptions
         r.setup_ms = mode === 'none' ? 0 : mode === 'parquet' ? writes.parquet_write_ms : mode === 'csv' ? writes.csv_write_ms : fill;
       } catch (e) {
         if (opts.signal?.aborted) throw e;
-        r.error = (e as Error).message;
+        r.error = errorMessage(e);
         log(`${mode}: failed: ${r.error}`);
       } finally {
         if (persisted) r.storage_freed = await release(persisted, probe.ok ? rest : undefined, marker, log, mode);
@@ -431,14 +433,4 @@ export async function runCacheBench(spark: SparkSession, opts: CacheBenchOptions
   };
 }
 
-export function fmtBytes(n: number | null): string {
-  if (n === null) return 'n/a';
-  const units = ['B', 'KiB', 'MiB', 'GiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(u ? 1 : 0)} ${units[u]}`;
-}
+export { fmtBytes };

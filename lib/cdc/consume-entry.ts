@@ -4,6 +4,7 @@
  *   node -r ts-node/register/transpile-only lib/cdc/consume-entry.ts '{"topic":"t","stateDir":"/tmp/s",...}'
  */
 import { runCdcConsumer, type ConsumerOptions } from './consumer';
+import { errorMessage } from '../util/errors';
 
 async function main(): Promise<void> {
   const opts = JSON.parse(process.argv[2] ?? '{}') as Omit<ConsumerOptions, 'log' | 'signal'>;
@@ -15,6 +16,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`${(e as Error).name}: ${(e as Error).message}\n`);
+  process.stderr.write(`${(e as Error).name}: ${errorMessage(e)}\n`);
   process.exit(1);
 });

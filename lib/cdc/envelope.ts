@@ -1,6 +1,7 @@
 import type { CustomerRow } from './features';
 import { canonicalRow, fieldSchema, isSnapshot, isUnwrapped, unwrapConverter, UNWRAP_DELETED, UNWRAP_LSN_FIELDS, UNWRAP_OP, type ConnectSchema, type RowNormalization } from './debezium';
 import { INPUT_COLUMN_NAMES } from '../preprocess/schema';
+import { errorMessage } from '../util/errors';
 
 /** Debezium operation codes: snapshot read, create, update, delete. */
 export type ChangeOp = 'r' | 'c' | 'u' | 'd';
@@ -124,7 +125,7 @@ export function parseMessage(key: Buffer | string | null, value: Buffer | string
   try {
     parsed = JSON.parse(value.toString());
   } catch (e) {
-    return { kind: 'invalid', reason: `malformed JSON: ${(e as Error).message}` };
+    return { kind: 'invalid', reason: `malformed JSON: ${errorMessage(e)}` };
   }
   const { payload, schema } = unwrapConverter(parsed);
   if (payload === null) return { kind: 'tombstone', id: typeof keyId === 'number' ? keyId : null };

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { CdcState, type Counters, type KeyState, type ModelConfig } from './state';
 import { SufficientStats, type EncodedRow, type StatsJson } from './stats';
+import { errorMessage } from '../util/errors';
 
 // 2: rows hold the encoded feature vector + label instead of the JSON row, and where a delete was read.
 const SCHEMA_VERSION = '2';
@@ -225,7 +226,7 @@ export class StateStore {
       const check = db.pragma('quick_check', { simple: true });
       if (check !== 'ok') throw new Error(`quick_check: ${String(check)}`);
     } catch (e) {
-      throw corrupt((e as Error).message);
+      throw corrupt(errorMessage(e));
     }
     try {
       const meta = new Map((db.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: string }>).map((r) => [r.key, r.value]));
@@ -255,7 +256,7 @@ export class StateStore {
     } catch (e) {
       db.close();
       if (e instanceof StateStoreError) throw e;
-      throw corrupt((e as Error).message);
+      throw corrupt(errorMessage(e));
     }
   }
 
@@ -288,7 +289,7 @@ export function readStoreReadOnly(dir: string): { state: CdcState; offsets: Map<
   try {
     db = new Database(file, { readonly: true, fileMustExist: true });
   } catch (e) {
-    throw new StateStoreError(`cannot open state store ${file}: ${(e as Error).message}`);
+    throw new StateStoreError(`cannot open state store ${file}: ${errorMessage(e)}`);
   }
   try {
     const meta = new Map((db.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: string }>).map((r) => [r.key, r.value]));
@@ -301,7 +302,7 @@ export function readStoreReadOnly(dir: string): { state: CdcState; offsets: Map<
     const offsets = new Map((db.prepare('SELECT partition, next_offset FROM offsets WHERE topic = ?').all(topic) as Array<{ partition: number; next_offset: number }>).map((r) => [r.partition, r.next_offset]));
     return { state, offsets, topic };
   } catch (e) {
-    throw new StateStoreError(`state store ${file} is unreadable or corrupt: ${(e as Error).message}`);
+    throw new StateStoreError(`state store ${file} is unreadable or corrupt: ${errorMessage(e)}`);
   } finally {
     db.close();
   }

@@ -5,6 +5,7 @@ import type { ModelFile } from './model-file';
 import { relativeDifference, ridgeFromRows, type RidgeModel } from './ridge';
 import type { CdcState } from './state';
 import { MODEL_FILE, StateStoreError } from './store';
+import { errorMessage } from '../util/errors';
 
 export const VERIFY_TOLERANCE = 1e-9;
 
@@ -34,7 +35,7 @@ export function readModelFile(stateDir: string): ModelFile {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as ModelFile;
   } catch (e) {
-    throw new StateStoreError(`${file} is not valid JSON: ${(e as Error).message}`);
+    throw new StateStoreError(`${file} is not valid JSON: ${errorMessage(e)}`);
   }
 }
 

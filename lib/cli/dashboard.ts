@@ -3,6 +3,7 @@ import { clearDashboardState, writeDashboardState } from '../dashboard/running';
 import { startDashboard } from '../dashboard/server';
 import { EXIT, type Io } from './output';
 import { signalExitCode, trapSignals } from './shutdown';
+import { errorMessage } from '../util/errors';
 
 /** `spark-ts dashboard`: serves until Ctrl-C (or SIGTERM), then stops its consumer and server. */
 export async function dashboard(args: DashboardArgs, io: Io): Promise<number> {
@@ -10,7 +11,7 @@ export async function dashboard(args: DashboardArgs, io: Io): Promise<number> {
   try {
     opts = resolveDashboardOptions(args);
   } catch (e) {
-    io.err(`spark-ts dashboard: ${(e as Error).message}`);
+    io.err(`spark-ts dashboard: ${errorMessage(e)}`);
     return EXIT.usage;
   }
   if (!isLoopback(opts.host)) {

@@ -1,13 +1,16 @@
 import type { Options } from 'yargs';
 import type { SparkSession } from '../connect';
+import { UsageError, errorMessage } from '../util/errors';
 
 /** What the runner gives every job besides its Spark session and parsed arguments. */
 export interface JobContext {
   /** Aborted on Ctrl-C (SIGINT) or SIGTERM: stop producing, stop streaming queries, return. */
   signal: AbortSignal;
   verbose: boolean;
-  /** Project root (absolute): resolve default paths against it. */
+  /** Project root (absolute). */
   root: string;
+  /** A path argument made absolute: relative paths are relative to the project root, as every job's defaults are. */
+  resolvePath(p: string): string;
   /** Kafka bootstrap servers: --bootstrap-servers, KAFKA_BOOTSTRAP_SERVERS, or the embedded broker. */
   bootstrapServers: string;
   /** Whether stdout is a TTY (live views and progress bars) or not (plain periodic lines). */
@@ -20,40 +23,57 @@ export interface JobContext {
 
 /**
  * A job: a module in jobs/ whose default export is `defineJob({...})`. The runner builds the job's yargs
- * options from `options`, so `spark-ts submit <job> --help` shows them.
+ * options from `options`, so `spark-ts submit <job> --help` shows them. `A` is what yargs gives (the options
+ * as declared), `P` what the job runs with: `parse` turns one into the other once, before any server starts.
  */
-export interface JobDefinition<A extends Record<string, unknown> = Record<string, unknown>> {
+export interface JobDefinition<A extends Record<string, unknown> = Record<string, unknown>, P = A> {
   name: string;
   /** One line, shown by `spark-ts jobs`. */
   description: string;
   options: { [K in keyof A]: Options };
   /** What the job needs; the runner starts or connects only these. Default: ['spark']. */
   needs?: Array<'spark' | 'kafka'>;
-  /** Checks arguments before any server starts; return an error message for a usage error (exit 2). */
+  /**
+   * Checks and converts the arguments once, before any server starts: the job's parameters, or a UsageError
+   * (exit 2 with its message; a thrown UsageError counts the same). Without it, `run` gets the arguments as parsed.
+   */
+  parse?(args: A): P | UsageError;
+  /** The usage error of these arguments, or undefined: `parse`'s error when the job has `parse` (defineJob adds it). */
   validate?(args: A): string | undefined;
   /**
    * The job. `spark` is connected when the job needs Spark; a job that does not need it must not use it.
    * Resolve or return a number to choose the exit code (default 0).
    */
-  run(spark: SparkSession, args: A, ctx: JobContext): Promise<void | number>;
+  run(spark: SparkSession, params: P, ctx: JobContext): Promise<void | number>;
 }
 
-export function defineJob<A extends Record<string, unknown>>(job: JobDefinition<A>): JobDefinition<A> {
-  return job;
-}
-
-/** Thrown by a job for bad input it discovers late (a missing file, a bad header): exit 1 with the message. */
-export class JobInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'JobInputError';
+/** The job's parameters from its parsed arguments: `parse` (its returned or thrown UsageError rethrown), or the arguments. */
+export function parseJobParams<A extends Record<string, unknown>, P>(job: Pick<JobDefinition<A, P>, 'parse'>, args: A): P {
+  if (!job.parse) return args as unknown as P;
+  let params: P | UsageError;
+  try {
+    params = job.parse(args);
+  } catch (e) {
+    throw e instanceof UsageError ? e : new UsageError(errorMessage(e));
   }
+  if (params instanceof UsageError) throw params;
+  return params;
 }
 
-/** Thrown for a usage error (bad flag value): exit 2 with the message. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
+export function defineJob<A extends Record<string, unknown>, P = A>(job: JobDefinition<A, P>): JobDefinition<A, P> {
+  if (!job.parse || job.validate) return job;
+  return {
+    ...job,
+    validate(args: A): string | undefined {
+      try {
+        parseJobParams(job, args);
+        return undefined;
+      } catch (e) {
+        return errorMessage(e);
+      }
+    },
+  };
 }
+
+// The errors a job throws live in the lowest layer (lib/util), so parts can throw them too; jobs import them from here.
+export { JobInputError, UsageError } from '../util/errors';

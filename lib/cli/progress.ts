@@ -1,5 +1,6 @@
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import type { ExecutionProgressEvent } from '../connect/client';
+import { formatBytes } from '../util/bytes';
 
 export interface ProgressOptions {
   /** Where bars and lines go (stderr: stdout stays for data). */
@@ -43,13 +44,6 @@ export function progressLine(e: ExecutionProgressEvent, elapsedMs: number): stri
     `spark: operation ${e.operationId.slice(0, 8)} ${pct}% (${t.done}/${t.total} tasks, ` +
     `${t.stagesDone}/${t.stages} stages done, ${e.inflightTasks} running, ${formatBytes(t.bytes)} read, ${(elapsedMs / 1000).toFixed(0)}s)`
   );
-}
-
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }
 
 /**

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { readPropertiesFile, splitSettings } from '../runtime/conf';
 import { CONF_DIR } from '../runtime/paths';
 import { UsageError } from './job';
+import { errorMessage } from '../util/errors';
 
 export const DEFAULT_PROPERTIES_FILE = path.join(CONF_DIR, 'spark-defaults.conf');
 
@@ -66,7 +67,7 @@ function readProperties(file: string): Record<string, string> {
   try {
     return readPropertiesFile(file);
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new UsageError(errorMessage(err));
   }
 }
 

@@ -1,3 +1,5 @@
+import { errorMessage } from '../util/errors';
+
 /** Runs the shutdown handlers a job registered, last registered first, each bounded in time. */
 export class ShutdownHandlers {
   private readonly handlers: Array<() => Promise<void> | void> = [];
@@ -16,7 +18,7 @@ export class ShutdownHandlers {
         const r = await withTimeout(Promise.resolve().then(fn), timeoutMs);
         if (r === TIMED_OUT) report(`a shutdown handler did not finish within ${timeoutMs / 1000}s; going on`);
       } catch (err) {
-        report(`a shutdown handler failed: ${(err as Error).message ?? String(err)}`);
+        report(`a shutdown handler failed: ${errorMessage(err)}`);
       }
     }
   }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { ModelFile } from '../cdc/model-file';
 import { summarizeModel, type ModelSummary } from './state';
+import { errorMessage } from '../util/errors';
 
 /** Reads model.json into the card's figures: absent, unreadable or not a model each say so. */
 export function readModelSummary(file: string): ModelSummary {
@@ -8,12 +9,12 @@ export function readModelSummary(file: string): ModelSummary {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    return summarizeModel(file, undefined, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no model.json yet (cdc-consume writes it)' : (e as Error).message);
+    return summarizeModel(file, undefined, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no model.json yet (cdc-consume writes it)' : errorMessage(e));
   }
   try {
     return summarizeModel(file, JSON.parse(text) as ModelFile);
   } catch (e) {
-    return summarizeModel(file, undefined, `${file} is not JSON: ${(e as Error).message}`);
+    return summarizeModel(file, undefined, `${file} is not JSON: ${errorMessage(e)}`);
   }
 }
 

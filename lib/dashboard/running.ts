@@ -3,7 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { RUN_DIR } from '../runtime/paths';
-import { isRunning, readJson, writePrivateJson } from '../runtime/process';
+import { isRunning } from '../runtime/process';
+import { readJson, writeJson } from '../util/json';
 
 export const DASHBOARD_STATE_FILE = path.join(RUN_DIR, 'dashboard.json');
 
@@ -15,7 +16,7 @@ export interface DashboardRunState {
 
 export function writeDashboardState(s: DashboardRunState): void {
   fs.mkdirSync(RUN_DIR, { recursive: true });
-  writePrivateJson(DASHBOARD_STATE_FILE, s);
+  writeJson(DASHBOARD_STATE_FILE, s, { mode: 0o600 });
 }
 
 /** Removes the state file if it is this process's (another dashboard may have replaced it). */

@@ -1,5 +1,5 @@
 import type { ModelFile } from '../cdc/model-file';
-import { percentiles } from '../stream/metrics';
+import { percentiles } from '../measure/stats';
 import type { AggregateMessage, AlertMessage } from '../stream/sensors';
 
 /** A sensor_aggregates(_live) value: the pinned columns plus `last_event_ts`; the live topic adds `final`. */

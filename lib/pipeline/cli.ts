@@ -1,8 +1,6 @@
 import * as path from 'node:path';
 import { ROOT } from '../runtime/paths';
 import { runPipeline } from './run';
-import { compareResults, loadResults } from '../bench/compare';
-import { formatNumber } from '../bench/results';
 
 export interface RunCommandArgs {
   input?: string;
@@ -32,20 +30,4 @@ export function runCommand(a: RunCommandArgs, out: (line: string) => void): Prom
     only: a.only,
     out,
   });
-}
-
-/** `spark-ts bench-compare A B`: the ratio B/A of each figure's median. */
-export function benchCompare(a: string, b: string, out: (line: string) => void): number {
-  const ra = loadResults(a);
-  const rb = loadResults(b);
-  const { rows, onlyA, onlyB } = compareResults(ra, rb);
-  const width = Math.max(6, ...rows.map((r) => r.id.length));
-  out(`${'figure'.padEnd(width)}  ${'A'.padStart(14)}  ${'B'.padStart(14)}  B/A      `);
-  for (const r of rows) {
-    const mark = Math.abs(r.ratio - 1) < 0.02 ? 'same' : r.improved ? 'better' : 'worse';
-    out(`${r.id.padEnd(width)}  ${formatNumber(r.a, r.unit).padStart(14)}  ${formatNumber(r.b, r.unit).padStart(14)}  ${r.ratio.toFixed(3).padStart(6)}  ${mark}`);
-  }
-  if (onlyA.length) out(`only in A: ${onlyA.join(', ')}`);
-  if (onlyB.length) out(`only in B: ${onlyB.join(', ')}`);
-  return 0;
 }

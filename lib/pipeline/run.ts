@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ROOT } from '../runtime/paths';
-import { readJson as readJsonFile } from '../runtime/process';
+import { readJson as readJsonFile } from '../util/json';
 import { startSpark, stopSpark } from '../runtime/spark-server';
 import { startKafka, stopKafka } from '../runtime/kafka-broker';
 import { runStep, StepFailed, type Step, type StepResult } from './steps';
@@ -38,6 +38,7 @@ function readJson(file: string): Record<string, unknown> | undefined {
 
 function lastLine(log: string): string {
   const lines = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : [];
+  // eslint-disable-next-line no-control-regex -- strips the terminal's colour codes (ESC [ ... letter)
   return (lines.at(-1) ?? '').replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').trim();
 }
 

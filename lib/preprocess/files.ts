@@ -45,9 +45,3 @@ export function moveSinglePart(dir: string, ext: string, dest: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-/** Writes JSON through a temp file and a rename, so a reader never sees half a file. */
-export function writeJsonAtomic(file: string, value: unknown): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
-  fs.renameSync(tmp, file);
-}

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { JobInputError } from '../cli/job';
+import { JobInputError } from '../util/errors';
 import { INPUT_COLUMN_NAMES } from './schema';
 
 /** Delimiters tried, in order, when none is given. */

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Column, functions as F, Window, type DataFrame, type SparkSession } from '../connect';
 import { fn } from '../connect/plan';
-import { JobInputError } from '../cli/job';
+import { JobInputError } from '../util/errors';
 import { inspectInput, describeDelimiter, type InputLayout } from './header';
 import {
   CAMPAIGN_COLUMNS,
@@ -31,7 +31,8 @@ import {
 } from './rules';
 import { assertInvariant, type QualityReport } from './report';
 import { buildScaler, type ColumnScale, type ScalerFile } from './scaler';
-import { concatParts, writeJsonAtomic } from './files';
+import { concatParts } from './files';
+import { writeJson } from '../util/json';
 
 export interface PreprocessParams {
   /** Absolute path of the input file (read by Spark and, for its header, by Node). */
@@ -275,6 +276,18 @@ export async function runPreprocess(spark: SparkSession, params: PreprocessParam
   }
 }
 
+/** What every step of one run shares: the session, the parameters, the input's layout and the directories. */
+interface Run {
+  spark: SparkSession;
+  params: PreprocessParams;
+  layout: InputLayout;
+  /** The output directory, and its _work directory for intermediate Parquet. */
+  out: string;
+  work: string;
+  /** Records the seconds since the previous lap under `name` (the timings of the result). */
+  lap(name: string): void;
+}
+
 async function preprocessSteps(spark: SparkSession, params: PreprocessParams): Promise<PreprocessResult> {
   const log = params.log ?? (() => undefined);
   const timings: Record<string, number> = {};
@@ -285,20 +298,66 @@ async function preprocessSteps(spark: SparkSession, params: PreprocessParams): P
   };
   const layout = inspectInput(params.input, params.delimiter);
   const out = params.output;
-  const work = path.join(out, '_work');
+  const run: Run = { spark, params, layout, out, work: path.join(out, '_work'), lap };
   fs.mkdirSync(out, { recursive: true });
-  fs.rmSync(work, { recursive: true, force: true });
+  fs.rmSync(run.work, { recursive: true, force: true });
   log(`preprocess: ${params.input} (${describeDelimiter(layout.delimiter)}-separated, ${layout.lineEnding}) -> ${out}`);
   // Strict, predictable datetime parsing: a date that does not fit the pattern is null, never an upgrade error.
   await spark.conf.set('spark.sql.legacy.timeParserPolicy', 'CORRECTED');
 
-  // 1. Parse once, tag each row with its quarantine reason (or null), keep it as Parquet.
-  const parsedDir = path.join(work, 'parsed');
-  await parsedRows(spark, params.input, layout)
+  const parsed = await parseAndQuarantine(run);
+  const deduped = await deduplicate(run, parsed.rows, parsed.goodRows);
+  const validated = await validate(run, deduped.base, deduped.refYear);
+  const imputed = await impute(run, validated);
+  // 5. Features, measured at the reference date (the latest Dt_Customer), never today's clock.
+  const features = featureRows(imputed.rows, deduped.referenceDate);
+  const scaled = await scale(features);
+  lap('features');
+  const written = await writeOutputs(run, scaled.sorted);
+  const rowsWritten = await verifyOutputs(written, validated.imputable);
+
+  const report: QualityReport = {
+    rows_read: parsed.rowsRead,
+    rows_quarantined: parsed.rowsQuarantined,
+    quarantine_by_reason: parsed.quarantineByReason,
+    duplicates_removed: deduped.duplicatesRemoved,
+    duplicate_ids_removed: deduped.duplicateIdsRemoved,
+    rows_written: rowsWritten,
+    nulls_imputed: imputed.nullsImputed,
+    outliers_handled: imputed.outliersHandled,
+    columns_dropped: [...CONSTANT_COLUMNS],
+    feature_stats: scaled.featureStats,
+    imputation_values: imputed.imputationValues,
+    values_normalized: { Marital_Status: imputed.maritalNormalized },
+    reference_date: deduped.referenceDate,
+    rules: {
+      median: `approxQuantile, relative error ${MEDIAN_RELATIVE_ERROR}`,
+      year_birth: `null then median when the age at ${deduped.referenceDate} is outside ${PLAUSIBLE_AGE.min}..${PLAUSIBLE_AGE.max}`,
+      income: `null then median when <= 0 or outside Q1 - ${INCOME_FENCE_K}*IQR .. Q3 + ${INCOME_FENCE_K}*IQR`,
+      income_fences: validated.fences,
+      marital_status: { ...MARITAL_STATUS_MAP, '(other or empty)': UNKNOWN_STATUS },
+      education_level: { ...EDUCATION_LEVELS },
+    },
+    input: { path: params.input, delimiter: layout.delimiter, line_ending: layout.lineEnding, columns: layout.columns },
+  };
+  assertInvariant(report);
+  const scaler = buildScaler(deduped.referenceDate, rowsWritten, scaled.featureStats);
+  writeJson(path.join(out, 'scaler.json'), scaler);
+  writeJson(path.join(out, 'quality-report.json'), report);
+  fs.rmSync(run.work, { recursive: true, force: true });
+  lap('verify');
+  return { report, scaler, timings };
+}
+
+/** 1. Parse once, tag each row with its quarantine reason (or null), keep it as Parquet; write the quarantine. */
+async function parseAndQuarantine(run: Run): Promise<{ rows: DataFrame; rowsRead: number; goodRows: number; rowsQuarantined: number; quarantineByReason: Record<string, number> }> {
+  const { spark, params, out } = run;
+  const parsedDir = path.join(run.work, 'parsed');
+  await parsedRows(spark, params.input, run.layout)
     .write.mode('overwrite')
     .parquet(parsedDir);
   const parsed = spark.read.parquet(parsedDir);
-  lap('parse');
+  run.lap('parse');
 
   // Sorted, so the report's key order (and bytes) do not depend on the order groups come back in.
   const reasonRows = await rowsOf(parsed.groupBy('reason').count().orderBy('reason'));
@@ -319,15 +378,25 @@ async function preprocessSteps(spark: SparkSession, params: PreprocessParams): P
     .orderBy('reason', 'raw_record', 'ID')
     .write.mode('overwrite')
     .parquet(path.join(out, 'quarantine'));
-  lap('quarantine');
+  run.lap('quarantine');
+  return { rows: parsed, rowsRead, goodRows, rowsQuarantined, quarantineByReason };
+}
 
-  // 2. De-duplicate: rows equal in everything but ID keep the lowest ID; then an ID seen more than once
-  //    keeps its latest Dt_Customer (ties broken by every other column, so the choice is deterministic).
-  const dedupDir = path.join(work, 'deduped');
+/**
+ * 2. De-duplicate: rows equal in everything but ID keep the lowest ID; then an ID seen more than once
+ *    keeps its latest Dt_Customer (ties broken by every other column, so the choice is deterministic).
+ *    The reference date is the latest Dt_Customer.
+ */
+async function deduplicate(
+  run: Run,
+  parsed: DataFrame,
+  goodRows: number,
+): Promise<{ base: DataFrame; duplicatesRemoved: number; duplicateIdsRemoved: number; referenceDate: string; refYear: number }> {
+  const dedupDir = path.join(run.work, 'deduped');
   await rankedDistinctRows(parsed)
     .write.mode('overwrite')
     .parquet(dedupDir);
-  const deduped = spark.read.parquet(dedupDir);
+  const deduped = run.spark.read.parquet(dedupDir);
   const [dd] = await rowsOf(
     deduped.agg(
       F.count(lit(1)).alias('n'),
@@ -339,15 +408,33 @@ async function preprocessSteps(spark: SparkSession, params: PreprocessParams): P
   const duplicatesRemoved = goodRows - afterContent;
   const duplicateIdsRemoved = num(dd.dup_ids);
   if (dd.ref_date === null || dd.ref_date === undefined) {
-    throw new JobInputError(`no row has a valid Dt_Customer (${DATE_FORMAT}), so there is no reference date: ${params.input}`);
+    throw new JobInputError(`no row has a valid Dt_Customer (${DATE_FORMAT}), so there is no reference date: ${run.params.input}`);
   }
   const referenceDate = String(dd.ref_date);
   const refYear = Number(referenceDate.slice(0, 4));
   const base = latestPerId(deduped);
-  lap('dedup');
+  run.lap('dedup');
+  return { base, duplicatesRemoved, duplicateIdsRemoved, referenceDate, refYear };
+}
 
-  // 3. Validity: implausible Year_Birth, Income beyond the far-out fences, negative counts, unknown
-  //    Education become null (then imputed); Marital_Status is mapped.
+interface Validated {
+  rows: DataFrame;
+  base: DataFrame;
+  fences: [number, number];
+  outlierTests: Record<string, Column>;
+  /** The columns imputation fills (numbers, the date, Education; Marital_Status besides). */
+  imputable: string[];
+  /** Null and outlier counts per column (`null_<c>`, `out_<c>`). */
+  counts: Record<string, unknown>;
+  maritalRows: Array<Record<string, unknown>>;
+  educationRows: Array<Record<string, unknown>>;
+}
+
+/**
+ * 3. Validity: implausible Year_Birth, Income beyond the far-out fences, negative counts, unknown
+ *    Education become null (then imputed); Marital_Status is mapped.
+ */
+async function validate(run: Run, base: DataFrame, refYear: number): Promise<Validated> {
   const quartiles = await base.filter(col('Income').gt(0)).stat.approxQuantile('Income', [0.25, 0.75], MEDIAN_RELATIVE_ERROR);
   const [q1, q3] = quartiles.length === 2 ? quartiles : [NaN, NaN];
   const fences: [number, number] = Number.isFinite(q1) ? [q1 - INCOME_FENCE_K * (q3 - q1), q3 + INCOME_FENCE_K * (q3 - q1)] : [0, Number.MAX_VALUE];
@@ -364,47 +451,59 @@ async function preprocessSteps(spark: SparkSession, params: PreprocessParams): P
   );
   const maritalRows = await rowsOf(base.groupBy('Marital_Status').count().orderBy('Marital_Status'));
   const educationRows = await rowsOf(validated.filter(col('Education').isNotNull()).groupBy('Education').count());
-  lap('validate');
+  run.lap('validate');
+  return { rows: validated, base, fences, outlierTests, imputable, counts: st, maritalRows, educationRows };
+}
 
-  // 4. Impute: medians for numbers (and the date), the mode for Education, "Unknown" for Marital_Status.
+/** 4. Impute: medians for numbers (and the date), the mode for Education, "Unknown" for Marital_Status. */
+async function impute(
+  run: Run,
+  v: Validated,
+): Promise<{
+  rows: DataFrame;
+  nullsImputed: Record<string, number>;
+  outliersHandled: Record<string, number>;
+  imputationValues: Record<string, number | string>;
+  maritalNormalized: Record<string, number>;
+}> {
+  const st = v.counts;
   const nullsImputed: Record<string, number> = {};
-  for (const c of [...imputable, 'Marital_Status']) {
+  for (const c of [...v.imputable, 'Marital_Status']) {
     const n = num(st[`null_${c}`]);
     if (n > 0) nullsImputed[c] = n;
   }
   const outliersHandled: Record<string, number> = { Year_Birth: num(st.out_Year_Birth), Income: num(st.out_Income) };
-  for (const c of Object.keys(outlierTests)) if (!(c in outliersHandled) && num(st[`out_${c}`]) > 0) outliersHandled[c] = num(st[`out_${c}`]);
+  for (const c of Object.keys(v.outlierTests)) if (!(c in outliersHandled) && num(st[`out_${c}`]) > 0) outliersHandled[c] = num(st[`out_${c}`]);
 
   const numericToImpute = NUMERIC_IMPUTED_COLUMNS.filter((c) => nullsImputed[c]);
-  const withDays = validated.withColumn('_dt_days', callFunction('unix_date', col('Dt_Customer')));
+  const withDays = v.rows.withColumn('_dt_days', callFunction('unix_date', col('Dt_Customer')));
   const medianColumns = [...numericToImpute, ...(nullsImputed.Dt_Customer ? ['_dt_days'] : [])];
   const medians = medianColumns.length ? await withDays.stat.approxQuantile(medianColumns, [0.5], MEDIAN_RELATIVE_ERROR) : [];
   const imputationValues: Record<string, number | string> = {};
   medianColumns.forEach((c, i) => {
     const m = (medians[i] as number[] | undefined)?.[0];
-    if (m === undefined || !Number.isFinite(m)) throw new JobInputError(`column ${c} has no valid value to take a median of: ${params.input}`);
+    if (m === undefined || !Number.isFinite(m)) throw new JobInputError(`column ${c} has no valid value to take a median of: ${run.params.input}`);
     if (c === '_dt_days') imputationValues.Dt_Customer = new Date(m * 86_400_000).toISOString().slice(0, 10);
     else imputationValues[c] = INT_COLUMNS.has(c) ? Math.round(m) : m;
   });
-  const validEducation = educationRows
+  const validEducation = v.educationRows
     .map((r) => ({ value: String(r.Education), n: num(r.count) }))
     .sort((a, b) => b.n - a.n || (a.value < b.value ? -1 : 1));
   const educationMode = validEducation[0]?.value ?? 'Graduation';
   if (nullsImputed.Education) imputationValues.Education = educationMode;
   if (nullsImputed.Marital_Status) imputationValues.Marital_Status = UNKNOWN_STATUS;
   const maritalNormalized: Record<string, number> = {};
-  for (const r of maritalRows) {
+  for (const r of v.maritalRows) {
     if (r.Marital_Status === null || r.Marital_Status === undefined) continue;
     const from = String(r.Marital_Status);
     const to = MARITAL_STATUS_MAP[from.trim()] ?? UNKNOWN_STATUS;
     if (to !== from) maritalNormalized[`${from} -> ${to}`] = num(r.count);
   }
-  const imputed = imputedRows(withDays, imputationValues);
+  return { rows: imputedRows(withDays, imputationValues), nullsImputed, outliersHandled, imputationValues, maritalNormalized };
+}
 
-  // 5. Features, measured at the reference date (the latest Dt_Customer), never today's clock.
-  const features = featureRows(imputed, referenceDate);
-
-  // 6. Scaling parameters over the output rows, then <col>_norm and <col>_std.
+/** 6. Scaling parameters over the output rows, then <col>_norm and <col>_std. */
+async function scale(features: DataFrame): Promise<{ sorted: DataFrame; featureStats: Record<string, ColumnScale> }> {
   const [fs_] = await rowsOf(
     features.agg(
       ...SCALED_COLUMNS.flatMap((c) => [
@@ -421,56 +520,28 @@ async function preprocessSteps(spark: SparkSession, params: PreprocessParams): P
   }
   // Sorted before the scaled columns are added, so the shuffle carries ~40 columns rather than ~90; the
   // projection after the sort keeps its order.
-  const sorted = scaledRows(features.orderBy('ID'), featureStats);
-  lap('features');
+  return { sorted: scaledRows(features.orderBy('ID'), featureStats), featureStats };
+}
 
-  // 7. Outputs, sorted by ID so the same input always gives the same files.
-  const customersDir = path.join(out, 'customers');
+/** 7. Outputs, sorted by ID so the same input always gives the same files; returns the written Parquet. */
+async function writeOutputs(run: Run, sorted: DataFrame): Promise<DataFrame> {
+  const customersDir = path.join(run.out, 'customers');
   await sorted.write.mode('overwrite').parquet(customersDir);
-  const written = spark.read.parquet(customersDir);
+  const written = run.spark.read.parquet(customersDir);
   // One CSV file: Spark writes the sorted rows in parallel as range-partitioned parts (part-00000 holds
   // the lowest IDs); Node puts the header first and joins the parts in order.
-  const csvDir = path.join(work, 'csv');
+  const csvDir = path.join(run.work, 'csv');
   await sorted.write.mode('overwrite').option('header', false).csv(csvDir);
-  await concatParts(csvDir, '.csv', path.join(out, 'customers.csv'), (await sorted.columns()).join(',') + '\n');
-  lap('write');
+  await concatParts(csvDir, '.csv', path.join(run.out, 'customers.csv'), (await sorted.columns()).join(',') + '\n');
+  run.lap('write');
+  return written;
+}
 
-  // 8. The job checks itself: count what was written, and that no imputed column kept a null.
+/** 8. The job checks itself: count what was written, and that no imputed column kept a null. Returns the count. */
+async function verifyOutputs(written: DataFrame, imputable: readonly string[]): Promise<number> {
   const checked = [...imputable, 'Marital_Status'];
   const [w] = await rowsOf(written.agg(F.count(lit(1)).alias('n'), ...checked.map((c) => F.sum(F.when(col(c).isNull(), 1).otherwise(0)).alias(`null_${c}`))));
   const leftNulls = checked.filter((c) => num(w[`null_${c}`]) > 0);
   if (leftNulls.length) throw new Error(`nulls remain after imputation in: ${leftNulls.join(', ')}`);
-  const rowsWritten = num(w.n);
-
-  const report: QualityReport = {
-    rows_read: rowsRead,
-    rows_quarantined: rowsQuarantined,
-    quarantine_by_reason: quarantineByReason,
-    duplicates_removed: duplicatesRemoved,
-    duplicate_ids_removed: duplicateIdsRemoved,
-    rows_written: rowsWritten,
-    nulls_imputed: nullsImputed,
-    outliers_handled: outliersHandled,
-    columns_dropped: [...CONSTANT_COLUMNS],
-    feature_stats: featureStats,
-    imputation_values: imputationValues,
-    values_normalized: { Marital_Status: maritalNormalized },
-    reference_date: referenceDate,
-    rules: {
-      median: `approxQuantile, relative error ${MEDIAN_RELATIVE_ERROR}`,
-      year_birth: `null then median when the age at ${referenceDate} is outside ${PLAUSIBLE_AGE.min}..${PLAUSIBLE_AGE.max}`,
-      income: `null then median when <= 0 or outside Q1 - ${INCOME_FENCE_K}*IQR .. Q3 + ${INCOME_FENCE_K}*IQR`,
-      income_fences: fences,
-      marital_status: { ...MARITAL_STATUS_MAP, '(other or empty)': UNKNOWN_STATUS },
-      education_level: { ...EDUCATION_LEVELS },
-    },
-    input: { path: params.input, delimiter: layout.delimiter, line_ending: layout.lineEnding, columns: layout.columns },
-  };
-  assertInvariant(report);
-  const scaler = buildScaler(referenceDate, rowsWritten, featureStats);
-  writeJsonAtomic(path.join(out, 'scaler.json'), scaler);
-  writeJsonAtomic(path.join(out, 'quality-report.json'), report);
-  fs.rmSync(work, { recursive: true, force: true });
-  lap('verify');
-  return { report, scaler, timings };
+  return num(w.n);
 }

@@ -5,7 +5,8 @@ import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { CONF_DIR, JARS_DIR, KAFKA_STATE_FILE, LOG_DIR, RUN_DIR } from './paths';
-import { RuntimeError, checkJava, isPortFree, isRunning, readJson, sleep, spawnDaemon, stopProcess, tail, writePrivateJson } from './process';
+import { RuntimeError, checkJava, isPortFree, isRunning, sleep, spawnDaemon, stopProcess, tail, recordStart, waitUntilReady } from './process';
+import { readJson, writeJson } from '../util/json';
 import type { StartResult } from './spark-server';
 
 export const KAFKA_MAIN_CLASS = 'kafka.Kafka';
@@ -121,27 +122,12 @@ export async function startKafka(opts: KafkaStartOptions = {}): Promise<StartRes
     started_at: new Date().toISOString(),
     log,
   };
-  writePrivateJson(KAFKA_STATE_FILE, state);
-  try {
-    await waitForKafka(state, opts.readyTimeoutMs ?? 90_000);
-  } catch (err) {
-    await stopProcess(pid, KAFKA_MAIN_CLASS, 5000);
-    fs.rmSync(KAFKA_STATE_FILE, { force: true });
-    throw err;
-  }
+  await recordStart(KAFKA_STATE_FILE, state, { pid, marker: KAFKA_MAIN_CLASS }, () => waitForKafka(state, opts.readyTimeoutMs ?? 90_000));
   return { state, started: true };
 }
 
 async function waitForKafka(state: KafkaState, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!isRunning(state.pid, KAFKA_MAIN_CLASS)) {
-      throw new RuntimeError(`the Kafka broker exited during start; last lines of ${state.log}:\n${tail(state.log)}`);
-    }
-    if (await pingKafka(state.bootstrap_servers, 3000)) return;
-    await sleep(300);
-  }
-  throw new RuntimeError(`the Kafka broker was not ready after ${timeoutMs / 1000}s; last lines of ${state.log}:\n${tail(state.log)}`);
+  await waitUntilReady({ pid: state.pid, marker: KAFKA_MAIN_CLASS, log: state.log, name: 'the Kafka broker' }, () => pingKafka(state.bootstrap_servers, 3000), timeoutMs, 300);
 }
 
 /** A real call: the admin API's describeCluster. */
@@ -261,7 +247,7 @@ async function startKafkaCluster(opts: KafkaStartOptions, existing: KafkaState |
     log: first.log,
     brokers,
   };
-  writePrivateJson(KAFKA_STATE_FILE, state);
+  writeJson(KAFKA_STATE_FILE, state, { mode: 0o600 });
   try {
     await waitForKafkaBrokers(state, opts.readyTimeoutMs ?? 120_000);
   } catch (err) {

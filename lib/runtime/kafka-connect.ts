@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CONF_DIR, CONNECT_STATE_FILE, JARS_DIR, LOG_DIR, RUN_DIR } from './paths';
-import { RuntimeError, checkJava, isPortFree, isRunning, readJson, sleep, spawnDaemon, stopProcess, tail, writePrivateJson } from './process';
+import { RuntimeError, checkJava, isPortFree, isRunning, spawnDaemon, stopProcess, tail, recordStart, waitUntilReady } from './process';
+import { readJson } from '../util/json';
 import { readKafkaState } from './kafka-broker';
 import type { StartResult } from './spark-server';
 
@@ -87,25 +88,12 @@ export async function startConnect(opts: { port?: number; bootstrapServers?: str
   ];
   const pid = spawnDaemon('java', [...jvm, CONNECT_MAIN_CLASS, propsFile], { logFile: log, cwd: dir });
   const state: ConnectState = { url: `http://127.0.0.1:${port}`, pid, port, bootstrap_servers: bootstrap, plugin_path: pluginPath, started_at: new Date().toISOString(), log };
-  writePrivateJson(CONNECT_STATE_FILE, state);
-  try {
-    await waitForConnect(state, opts.readyTimeoutMs ?? 180_000);
-  } catch (err) {
-    await stopProcess(pid, CONNECT_MAIN_CLASS, 5000);
-    fs.rmSync(CONNECT_STATE_FILE, { force: true });
-    throw err;
-  }
+  await recordStart(CONNECT_STATE_FILE, state, { pid, marker: CONNECT_MAIN_CLASS }, () => waitForConnect(state, opts.readyTimeoutMs ?? 180_000));
   return { state, started: true };
 }
 
 async function waitForConnect(state: ConnectState, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!isRunning(state.pid, CONNECT_MAIN_CLASS)) throw new RuntimeError(`Kafka Connect exited during start; last lines of ${state.log}:\n${tail(state.log)}`);
-    if (await pingConnect(state.url, 2000)) return;
-    await sleep(300);
-  }
-  throw new RuntimeError(`Kafka Connect was not ready after ${timeoutMs / 1000}s; last lines of ${state.log}:\n${tail(state.log)}`);
+  await waitUntilReady({ pid: state.pid, marker: CONNECT_MAIN_CLASS, log: state.log, name: 'Kafka Connect' }, () => pingConnect(state.url, 2000), timeoutMs, 300);
 }
 
 export async function stopConnect(): Promise<'stopped' | 'killed' | 'not-running'> {

@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { Client } from 'pg';
 import { CACHE_DIR, LOG_DIR, POSTGRES_STATE_FILE, RUN_DIR } from './paths';
-import { RuntimeError, isPortFree, isRunning, readJson, sleep, spawnDaemon, tail, writePrivateJson } from './process';
+import { RuntimeError, isPortFree, isRunning, sleep, spawnDaemon, tail, recordStart, waitUntilReady } from './process';
+import { readJson, writeJson } from '../util/json';
 import type { StartResult } from './spark-server';
 
 export const DEFAULT_POSTGRES_PORT = Number(process.env.SPARK_TS_POSTGRES_PORT ?? 5432);
@@ -106,7 +107,7 @@ function initDataDir(bin: string, as: ReturnType<typeof runAs>): Credentials {
   } finally {
     fs.rmSync(pwfile, { force: true });
   }
-  writePrivateJson(CREDENTIALS_FILE, creds);
+  writeJson(CREDENTIALS_FILE, creds, { mode: 0o600 });
   return creds;
 }
 
@@ -190,15 +191,16 @@ export async function startPostgres(opts: { port?: number; readyTimeoutMs?: numb
     started_at: new Date().toISOString(),
     log,
   };
-  writePrivateJson(POSTGRES_STATE_FILE, state);
-  try {
-    await waitForPostgres({ ...state, url: state.url.replace(/\/[^/]*$/, '/postgres') }, opts.readyTimeoutMs ?? 60_000);
-    await ensureDatabase(state);
-  } catch (err) {
-    await stopPid(pid);
-    fs.rmSync(POSTGRES_STATE_FILE, { force: true });
-    throw err;
-  }
+  await recordStart(
+    POSTGRES_STATE_FILE,
+    state,
+    { pid, marker: DATA_DIR },
+    async () => {
+      await waitForPostgres({ ...state, url: state.url.replace(/\/[^/]*$/, '/postgres') }, opts.readyTimeoutMs ?? 60_000);
+      await ensureDatabase(state);
+    },
+    () => stopPid(pid),
+  );
   return { state, started: true };
 }
 
@@ -214,13 +216,7 @@ async function ensureDatabase(state: PostgresState): Promise<void> {
 }
 
 async function waitForPostgres(state: PostgresState, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!isRunning(state.pid, state.data_dir)) throw new RuntimeError(`PostgreSQL exited during start; last lines of ${state.log}:\n${tail(state.log)}`);
-    if (await pingPostgres(state.url, 2000)) return;
-    await sleep(200);
-  }
-  throw new RuntimeError(`PostgreSQL was not ready after ${timeoutMs / 1000}s; last lines of ${state.log}:\n${tail(state.log)}`);
+  await waitUntilReady({ pid: state.pid, marker: state.data_dir, log: state.log, name: 'PostgreSQL' }, () => pingPostgres(state.url, 2000), timeoutMs, 200);
 }
 
 /** SIGINT is PostgreSQL's "fast" shutdown (SIGTERM would wait for every client, e.g. Debezium's replication connection). */

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { sleep } from '../connect/retry';
+import { writeJson } from '../util/json';
 
 /** Starts a long-running server detached from this process, its output appended to `logFile`. */
 export function spawnDaemon(command: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; logFile: string }): number {
@@ -60,6 +61,44 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
+/** A server process being started: its pid, the marker of its command line, its log, its name in messages. */
+export interface Daemon {
+  pid: number;
+  marker: string;
+  log: string;
+  /** As a sentence's subject: "the Kafka broker", "PostgreSQL". */
+  name: string;
+}
+
+/**
+ * Polls `ready()` every `intervalMs` until it answers true; fails with the last lines of the log when the
+ * process exits first or `timeoutMs` runs out.
+ */
+export async function waitUntilReady(d: Daemon, ready: () => Promise<boolean>, timeoutMs: number, intervalMs = 300): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isRunning(d.pid, d.marker)) throw new RuntimeError(`${d.name} exited during start; last lines of ${d.log}:\n${tail(d.log)}`);
+    if (await ready()) return;
+    await sleep(intervalMs);
+  }
+  throw new RuntimeError(`${d.name} was not ready after ${timeoutMs / 1000}s; last lines of ${d.log}:\n${tail(d.log)}`);
+}
+
+/**
+ * Records a started server: writes its state file (mode 0600: it may hold a token), then `untilReady()`; when that
+ * fails, stops the process (`stop`, by default SIGTERM then SIGKILL after 5 s) and removes the state file.
+ */
+export async function recordStart(stateFile: string, state: object, d: Pick<Daemon, 'pid' | 'marker'>, untilReady: () => Promise<void>, stop?: () => Promise<unknown>): Promise<void> {
+  writeJson(stateFile, state, { mode: 0o600 });
+  try {
+    await untilReady();
+  } catch (err) {
+    await (stop ? stop() : stopProcess(d.pid, d.marker, 5000));
+    fs.rmSync(stateFile, { force: true });
+    throw err;
+  }
+}
+
 /** True when nothing listens on host:port. */
 export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
@@ -95,20 +134,6 @@ export function rssBytes(pid: number): number | undefined {
   return procMemoryBytes(pid, 'VmRSS');
 }
 
-export function writePrivateJson(file: string, value: unknown): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });
-  fs.renameSync(tmp, file);
-}
-
-export function readJson<T>(file: string): T | undefined {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
-  } catch {
-    return undefined;
-  }
-}
-
 // The project's one wait helper (abortable), from the client, the lowest layer that needs one.
 export { sleep };
 
@@ -121,7 +146,6 @@ export class RuntimeError extends Error {
 
 /** Java 17+ on the PATH, or a clear error saying what to install. */
 export function checkJava(): void {
-  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
   const r = spawnSync('java', ['-XshowSettings:properties', '-version'], { encoding: 'utf8' });
   if (r.error) throw new RuntimeError('java not found on PATH: install a JDK 17 or newer (for example: apt-get install openjdk-17-jdk-headless)');
   const m = (r.stderr ?? '').match(/java\.specification\.version = (\d+)/);

@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CLUSTER_STATE_FILE, JARS_DIR, LOG_DIR, RUN_DIR } from './paths';
 import { JAVA_MODULE_OPTIONS } from './jvm';
-import { RuntimeError, checkJava, isPortFree, isRunning, readJson, sleep, spawnDaemon, stopProcess, tail, writePrivateJson } from './process';
+import { RuntimeError, checkJava, isPortFree, isRunning, sleep, spawnDaemon, stopProcess, tail } from './process';
+import { readJson, writeJson } from '../util/json';
 
 /**
  * A Spark standalone cluster on loopback: one master and N workers, started from the jars `make setup`
@@ -171,10 +172,10 @@ export async function startCluster(opts: ClusterStartOptions): Promise<{ state: 
     job_jars: jobJars,
     started_at: new Date().toISOString(),
   };
-  writePrivateJson(CLUSTER_STATE_FILE, state);
+  writeJson(CLUSTER_STATE_FILE, state, { mode: 0o600 });
   try {
     for (let i = 1; i <= opts.workers; i++) state.workers.push(startWorker(state, i, cores, memory));
-    writePrivateJson(CLUSTER_STATE_FILE, state);
+    writeJson(CLUSTER_STATE_FILE, state, { mode: 0o600 });
     await waitForWorkers(state, opts.workers, opts.readyTimeoutMs ?? 120_000);
   } catch (err) {
     await stopCluster();

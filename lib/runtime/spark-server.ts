@@ -4,18 +4,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { CONF_DIR, JARS_DIR, LOG_DIR, ROOT, RUN_DIR, SPARK_STATE_FILE } from './paths';
 import { readPropertiesFile, splitSettings } from './conf';
 import { installedVersion, pinnedVersion } from './versions';
-import {
-  RuntimeError,
-  checkJava,
-  isPortFree,
-  isRunning,
-  readJson,
-  sleep,
-  spawnDaemon,
-  stopProcess,
-  tail,
-  writePrivateJson,
-} from './process';
+import { RuntimeError, checkJava, isPortFree, isRunning, sleep, spawnDaemon, stopProcess, tail, recordStart, waitUntilReady } from './process';
+import { readJson, writeJson } from '../util/json';
 import { SparkConnectClient } from '../connect/client';
 import { JAVA_MODULE_OPTIONS } from './jvm';
 import { clusterDriverSettings } from './spark-cluster';
@@ -163,29 +153,14 @@ export async function startSpark(opts: SparkStartOptions = {}): Promise<StartRes
     started_at: new Date().toISOString(),
     log,
   };
-  writePrivateJson(SPARK_STATE_FILE, state);
-  try {
-    await waitForSpark(state, opts.readyTimeoutMs ?? 180_000);
-  } catch (err) {
-    await stopProcess(pid, SPARK_MAIN_CLASS, 5000);
-    fs.rmSync(SPARK_STATE_FILE, { force: true });
-    throw err;
-  }
+  await recordStart(SPARK_STATE_FILE, state, { pid, marker: SPARK_MAIN_CLASS }, () => waitForSpark(state, opts.readyTimeoutMs ?? 180_000));
   state.ui_url = findUiUrl(log);
-  writePrivateJson(SPARK_STATE_FILE, state);
+  writeJson(SPARK_STATE_FILE, state, { mode: 0o600 });
   return { state, started: true };
 }
 
 async function waitForSpark(state: SparkState, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!isRunning(state.pid, SPARK_MAIN_CLASS)) {
-      throw new RuntimeError(`the Spark Connect server exited during start; last lines of ${state.log}:\n${tail(state.log)}`);
-    }
-    if (await pingSpark(state.port, state.token, 3000)) return;
-    await sleep(500);
-  }
-  throw new RuntimeError(`the Spark Connect server was not ready after ${timeoutMs / 1000}s; last lines of ${state.log}:\n${tail(state.log)}`);
+  await waitUntilReady({ pid: state.pid, marker: SPARK_MAIN_CLASS, log: state.log, name: 'the Spark Connect server' }, () => pingSpark(state.port, state.token, 3000), timeoutMs, 500);
 }
 
 /** A real RPC with the token: the server's Spark version. */

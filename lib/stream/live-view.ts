@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import { percentiles } from './metrics';
+import { percentiles } from '../measure/stats';
 import type { AggregateMessage, AlertMessage, LiveAggregateMessage } from './sensors';
 
 /**

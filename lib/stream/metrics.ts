@@ -1,8 +1,11 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Consumer, Kafka } from 'kafkajs';
 import type { StreamingQueryProgress } from '../connect';
 import type { AggregateMessage, LiveAggregateMessage } from './sensors';
+import { percentiles } from '../measure/stats';
+import { writeJson } from '../util/json';
+import { errorMessage } from '../util/errors';
+
+export { percentiles };
 
 /** One micro-batch of one query, condensed from StreamingQuery.lastProgress. */
 export interface BatchMetrics {
@@ -55,19 +58,6 @@ export function condenseProgress(query: string, p: StreamingQueryProgress): Batc
     stateRows: stateSum('numRowsTotal'),
     rowsDroppedByWatermark: stateSum('numRowsDroppedByWatermark'),
   };
-}
-
-/** Percentiles of a sample by linear interpolation between closest ranks. */
-export function percentiles(samples: readonly number[]): { count: number; p50: number | null; p95: number | null; p99: number | null; max: number | null } {
-  if (samples.length === 0) return { count: 0, p50: null, p95: null, p99: null, max: null };
-  const sorted = Float64Array.from(samples).sort();
-  const at = (q: number) => {
-    const pos = (sorted.length - 1) * q;
-    const lo = Math.floor(pos);
-    const hi = Math.ceil(pos);
-    return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-  };
-  return { count: sorted.length, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted[sorted.length - 1] };
 }
 
 /** Keeps each query's batches once (progress polling sees the same batch several times). */
@@ -132,7 +122,7 @@ export async function fetchOffsetsWhenLed(admin: ReturnType<Kafka['admin']>, top
     try {
       return await admin.fetchTopicOffsets(topic);
     } catch (err) {
-      if (!((err as { retriable?: boolean }).retriable || /leader/i.test(String((err as Error).message))) || attempt >= 60) throw err;
+      if (!((err as { retriable?: boolean }).retriable || /leader/i.test(errorMessage(err))) || attempt >= 60) throw err;
       await new Promise((r) => setTimeout(r, 250));
     }
   }
@@ -182,7 +172,7 @@ export class AggregateLatencyTracker {
         return await this.joinOnce(offsets);
       } catch (err) {
         await this.stop().catch(() => undefined);
-        if (!/leader|retriable|not initialized/i.test(String((err as Error).message)) || attempt >= 30) throw err;
+        if (!/leader|retriable|not initialized/i.test(errorMessage(err)) || attempt >= 30) throw err;
         await new Promise((r) => setTimeout(r, 500));
       }
     }
@@ -296,8 +286,7 @@ export class LiveLatencyTracker {
   }
 }
 
-/** Writes a JSON report, creating its directory. */
+/** Writes a JSON report atomically (a reader never sees half of it), creating its directory. */
 export function writeReport(file: string, report: unknown): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  writeJson(file, report);
 }

@@ -3,6 +3,7 @@ import { connectIdempotentProducer, connectWithin, ensureTopics, sendBatch, stre
 import { PartialSendError } from '../kafka/produce';
 import { SensorSimulator, type EventKind, type SimulatedEvent, type SimulationOptions } from './simulate';
 import { TokenBucket } from './rate';
+import { errorMessage } from '../util/errors';
 
 export interface ProduceOptions extends SimulationOptions {
   topic: string;
@@ -62,7 +63,7 @@ export async function produceSensorData(
   }
   const producer = await connectIdempotentProducer(kafka, opts.bootstrapServers, {
     retryDeadlineMs: opts.retryDeadlineMs,
-    onRetry: (topic, partition, e) => hooks.log?.(`retrying ${topic}/${partition}: ${(e as Error).message}`),
+    onRetry: (topic, partition, e) => hooks.log?.(`retrying ${topic}/${partition}: ${errorMessage(e)}`),
   });
   const clock = opts.clock ?? Date.now;
   const maxBatch = opts.maxBatch ?? 1000;
@@ -104,7 +105,7 @@ export async function produceSensorData(
         // The partitions that were acknowledged count as sent, the others as failed.
         const lost = e instanceof PartialSendError ? (acked(e.acked), e.failedCount) : n;
         failed += lost;
-        lastError = (e as Error).message;
+        lastError = errorMessage(e);
         hooks.log?.(`send failed (${lost} messages counted as failed): ${lastError}`);
       }
       const now = performance.now();

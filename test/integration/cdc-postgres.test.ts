@@ -15,7 +15,7 @@ import { isHoldout } from '../../lib/cdc/split';
 import { readStoreReadOnly } from '../../lib/cdc/store';
 import { readModelFile } from '../../lib/cdc/verify';
 import type { ConsumerOptions } from '../../lib/cdc/consumer';
-import { captureTable, connectorConfig, createConnector, deleteTopics, dropSlot, loadTable, pgClient, readTable, removeConnector, topicSize, waitForConnectorRunning } from '../../lib/cdc/postgres-source';
+import { captureTable, connectorConfig, createConnector, deleteTopics, dropSlot, pgClient, readTable, removeConnector, topicSize, waitForConnectorRunning } from '../../lib/cdc/postgres-source';
 import { runWorkload } from '../../lib/cdc/postgres-workload';
 import { startConnect } from '../../lib/runtime/kafka-connect';
 import type { PostgresState } from '../../lib/runtime/postgres';

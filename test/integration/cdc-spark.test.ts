@@ -25,7 +25,7 @@ describe('cdc jobs with Spark (produce from Parquet, consume, verify + Spark ML)
     const kafka = await ensureKafka();
     spark = await SparkSession.builder().remote(sparkRemote()).appName('cdc-test').getOrCreate();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), `cdc-spark-${randomUUID()}-`));
-    ctx = { signal: new AbortController().signal, verbose: false, root: process.cwd(), bootstrapServers: kafka.bootstrap_servers, interactive: false, log: (l) => logs.push(l), onShutdown: () => undefined };
+    ctx = { signal: new AbortController().signal, verbose: false, root: process.cwd(), resolvePath: (p) => path.resolve(process.cwd(), p), bootstrapServers: kafka.bootstrap_servers, interactive: false, log: (l) => logs.push(l), onShutdown: () => undefined };
   });
   const topics: string[] = [];
   after(async () => {

@@ -158,6 +158,7 @@ describe('cdc against real Kafka', function () {
       signal: new AbortController().signal,
       verbose: false,
       root: process.cwd(),
+      resolvePath: (p: string) => path.resolve(process.cwd(), p),
       bootstrapServers: (await ensureKafka()).bootstrap_servers,
       interactive: false,
       log: (l) => logs.push(l),

@@ -6,7 +6,7 @@ import type { Kafka } from 'kafkajs';
 import { micros, streamSuite } from '../support/stream';
 import { resolveBootstrapServers } from '../../lib/kafka/config';
 import { SparkSession } from '../../lib/connect';
-import type { JobContext } from '../../lib/cli/job';
+import { parseJobParams, type JobContext } from '../../lib/cli/job';
 import streamJob from '../../jobs/stream';
 import { connectIdempotentProducer, ensureTopics, readTopic, sendBatch, streamKafka } from '../../lib/stream/kafka';
 import { SensorSimulator, type EventKind, type SimulatedEvent } from '../../lib/stream/simulate';
@@ -39,7 +39,7 @@ function jobArgs(dir: string, topics: Topics, extra: Record<string, unknown> = {
     'alerts-topic': topics.alerts,
     metrics: path.join(dir, 'stream-metrics.json'),
     ...extra,
-  } as Parameters<typeof streamJob.run>[1];
+  } as Parameters<NonNullable<typeof streamJob.validate>>[0];
 }
 
 function context(): JobContext & { lines: string[] } {
@@ -48,6 +48,7 @@ function context(): JobContext & { lines: string[] } {
     signal: new AbortController().signal,
     verbose: false,
     root: process.cwd(),
+    resolvePath: (p: string) => path.resolve(process.cwd(), p),
     bootstrapServers: resolveBootstrapServers(),
     interactive: false,
     lines,
@@ -196,7 +197,7 @@ describe('stream job (Kafka + Spark, available-now)', function () {
     expect(phaseB.length).to.be.lessThan(phaseA.length);
     await send(topics.data, [...phaseA, ...phaseA2, ...phaseB]);
     const ctx = context();
-    const code = await streamJob.run(spark, jobArgs(dir, topics, { 'max-offsets-per-trigger': phaseA.length }), ctx);
+    const code = await streamJob.run(spark, parseJobParams(streamJob, jobArgs(dir, topics, { 'max-offsets-per-trigger': phaseA.length })), ctx);
     expect(code ?? 0).to.equal(0);
 
     const batches = [validReadings(phaseA), validReadings(phaseA2), validReadings(phaseB)];
@@ -268,7 +269,7 @@ describe('stream job (Kafka + Spark, available-now)', function () {
     const { dir, topics } = await setup(3);
     const { phaseA, phaseB } = eventSet(202, false);
     await send(topics.data, phaseA);
-    const first = await streamJob.run(spark, jobArgs(dir, topics), context());
+    const first = await streamJob.run(spark, parseJobParams(streamJob, jobArgs(dir, topics)), context());
     expect(first ?? 0).to.equal(0);
     const afterFirst = await readParquet(spark, path.join(dir, 'out', 'aggregates_10s'));
     // Only the windows the first run's watermark (T0+44.03 s) closed: [0,10) .. [30,40) per sensor.
@@ -276,7 +277,7 @@ describe('stream job (Kafka + Spark, available-now)', function () {
     expect(afterFirst).to.have.length(4 * SENSORS);
 
     await send(topics.data, phaseB);
-    const second = await streamJob.run(spark, jobArgs(dir, topics), context());
+    const second = await streamJob.run(spark, parseJobParams(streamJob, jobArgs(dir, topics)), context());
     expect(second ?? 0).to.equal(0);
     const rows = await readParquet(spark, path.join(dir, 'out', 'aggregates_10s'));
     const keys = rows.map((r) => `${r.sensor_id}@${micros(r.window_start)}`);

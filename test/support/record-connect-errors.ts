@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   };
   const stream = (name: string, method: 'ExecutePlan' | 'ReattachExecute', req: object) =>
     new Promise<void>((resolve) => {
-      const call = (client as unknown as Record<string, Function>)[method].call(client, req, md);
+      const call = (client as unknown as Record<string, (this: unknown, req: object, md: grpc.Metadata) => grpc.ClientReadableStream<unknown>>)[method].call(client, req, md);
       call.on('data', () => undefined);
       call.on('error', (e: grpc.ServiceError) => (record(name, e), resolve()));
       call.on('end', resolve);

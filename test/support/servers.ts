@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { startSpark, stopSpark, readSparkState, type SparkState } from '../../lib/runtime/spark-server';
 import { startKafka, stopKafka, readKafkaState, type KafkaState } from '../../lib/runtime/kafka-broker';
 import { startPostgres, stopPostgres, readPostgresState, type PostgresState } from '../../lib/runtime/postgres';
@@ -65,8 +67,6 @@ export async function stopStartedServers(): Promise<void> {
 
 /** SPARK_TS_SHARED_DATA or ../shared/data/marketing_campaign.csv, if present. */
 export function kaggleCsvPath(): string | undefined {
-  const fs = require('node:fs') as typeof import('node:fs');
-  const path = require('node:path') as typeof import('node:path');
   const candidate = process.env.SPARK_TS_KAGGLE_CSV ?? path.resolve(__dirname, '..', '..', '..', 'shared', 'data', 'marketing_campaign.csv');
   return fs.existsSync(candidate) ? candidate : undefined;
 }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { figure, validateResults, RESULTS_SCHEMA, summaryMarkdown, type BenchResults } from '../../lib/bench/results';
 import { compareResults } from '../../lib/bench/compare';
-import { quantile, spread } from '../../lib/bench/stats';
+import { quantile, spread } from '../../lib/measure/stats';
 
 const machine = { cores: 2, memory_bytes: 24 * 2 ** 30, cpu_model: 'cpu', os: 'Linux', java: '17', node: '20', spark: '4.0.0', kafka: '4.4.0' };
 
@@ -9,7 +9,7 @@ function doc(figures: BenchResults['figures']): BenchResults {
   return { schema: RESULTS_SCHEMA, created_at: new Date(0).toISOString(), quick: true, repetitions: 3, machine, figures };
 }
 
-describe('bench results @unit', () => {
+describe('bench results', () => {
   it('computes quantiles by linear interpolation and spreads', () => {
     expect(quantile([1, 2, 3, 4], 0.5)).to.equal(2.5);
     expect(quantile([5], 0.95)).to.equal(5);

@@ -8,7 +8,7 @@ import { cacheMarker, overflowOf } from '../../lib/cachebench/run';
 import { AGE_GROUPS } from '../../lib/preprocess/rules';
 import { StorageLevel } from '../../lib/connect';
 
-describe('@unit cache-bench: modes, digest, measurement', () => {
+describe('cache-bench: modes, digest, measurement', () => {
   describe('parseModes', () => {
     it('defaults to every mode in the canonical order', () => {
       expect(parseModes(undefined)).to.deep.equal([...MODES]);

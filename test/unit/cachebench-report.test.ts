@@ -87,7 +87,7 @@ function sampleReport(): CacheBenchReport {
   };
 }
 
-describe('@unit cache-bench: REST reader, report files, chart and table', () => {
+describe('cache-bench: REST reader, report files, chart and table', () => {
   describe('Spark monitoring REST API parsing', () => {
     it('puts the live application first', () => {
       const apps = parseApplications([

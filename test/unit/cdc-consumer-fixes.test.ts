@@ -17,7 +17,7 @@ import consumeJob from '../../jobs/cdc-consume';
 const cfg = { features: ['a'], target: 'y', decimals: 0, holdoutPct: 0 };
 const ev = (op: 'r' | 'c' | 'u' | 'd', lsn: number, after: CustomerRow | null) => ({ before: null, after, op, ts_ms: 0, source: { table: 't', lsn, snapshot: false } });
 
-describe('cdc consumer fixes @unit', () => {
+describe('cdc consumer fixes', () => {
   let dir: string;
   beforeEach(() => {
     dir = path.join(os.tmpdir(), `cdc-fixes-${randomUUID()}`);

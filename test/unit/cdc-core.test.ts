@@ -26,7 +26,7 @@ function maxRel(a: number[], b: number[]): number {
   return Math.max(0, ...a.map((v, i) => relativeDifference(v, b[i])));
 }
 
-describe('cdc core @unit', () => {
+describe('cdc core', () => {
   describe('ExactSums', () => {
     it('stays exact past 2^53 and returns to zero after retractions', () => {
       const s = new ExactSums(2);

@@ -7,7 +7,7 @@ import { syntheticCustomers } from '../integration/cdc-support';
 
 // The wire formats themselves are checked against events captured from the real connector in
 // test/integration/cdc-postgres.test.ts; these are the arithmetic underneath.
-describe('Debezium decoding @unit', () => {
+describe('Debezium decoding', () => {
   it('decodes Kafka Connect Decimal bytes (big-endian two\'s complement) exactly', () => {
     expect(twosComplement(Buffer.from([]))).to.equal(0n);
     expect(twosComplement(Buffer.from([0x7f]))).to.equal(127n);

@@ -150,7 +150,7 @@ const DEBEZIUM_FORMATS: Array<{ mode: DecimalMode; wrap: boolean; unwrap?: boole
 
 const MUTATIONS = ['\\', '"', ' ', '.', 'e', '-', '0', '9', ',', ':', '{', '}', '[', 'n', '\u0001', '\u00e9', 'x'];
 
-describe('CDC fast envelope path @unit', () => {
+describe('CDC fast envelope path', () => {
   it('gives parseMessage\'s result on every generated message it accepts, and accepts the plain ones', () => {
     const rows = syntheticCustomers(300, 3);
     let accepted = 0;

@@ -10,7 +10,7 @@ import type { ModelConfig } from '../../lib/cdc/state';
 const defaults: ModelConfig = { features: ['a', 'b'], target: 'y', decimals: 0, holdoutPct: 0 };
 const ev = (lsn: number, after: Record<string, number> | null, op: 'c' | 'u' | 'd' = 'c') => ({ before: null, after, op, ts_ms: 0, source: { table: 't', lsn, snapshot: false } });
 
-describe('cdc state store @unit', () => {
+describe('cdc state store', () => {
   let dir: string;
   beforeEach(() => {
     dir = path.join(os.tmpdir(), `cdc-store-${randomUUID()}`);

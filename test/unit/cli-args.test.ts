@@ -9,12 +9,12 @@ import { defineJob, UsageError } from '../../lib/cli/job';
 import { describeFailure, exitCodeFor } from '../../lib/cli/output';
 import { probeEndpoint } from '../../lib/cli/acquire';
 import { ParseException } from '../../lib/connect/errors';
-import { registeredJobs } from '../../jobs';
+import { registeredJobs } from '../../lib/cli/registry';
 
 const io = { out: () => undefined, err: () => undefined };
 const FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'jobs');
 
-describe('@unit cli: submit arguments, job loading and errors', () => {
+describe('cli: submit arguments, job loading and errors', () => {
   it('splits runner options, the job and the job arguments', () => {
     expect(splitSubmitArgs(['--conf', 'a=b', '--verbose', 'preprocess', '--input', 'x'])).to.deep.equal({
       runner: ['--conf', 'a=b', '--verbose'],

@@ -21,7 +21,7 @@ function sink(): { stream: NodeJS.WriteStream; lines: string[] } {
   return { stream, lines };
 }
 
-describe('@unit cli: progress', () => {
+describe('cli: progress', () => {
   it('sums tasks and stages over the reported stages', () => {
     expect(progressTotals(event(5, 10))).to.deep.equal({ done: 5, total: 10, stages: 2, stagesDone: 1, bytes: 2048 });
     expect(progressLine(event(5, 10), 12_000)).to.equal('spark: operation op-01234 50% (5/10 tasks, 1/2 stages done, 2 running, 2.0 KiB read, 12s)');

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { describeMismatches, parseConfArg, resolveSettings, staticMismatches } from '../../lib/cli/settings';
 import { UsageError } from '../../lib/cli/job';
 
-describe('@unit cli: settings (defaults file, then --properties-file, then --conf)', () => {
+describe('cli: settings (defaults file, then --properties-file, then --conf)', () => {
   let dir: string;
   let defaults: string;
   let props: string;

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { clusterDriverSettings, jobJars } from '../../lib/runtime/spark-cluster';
 import { kafkaClusterPorts } from '../../lib/runtime/kafka-broker';
 
-describe('@unit cluster settings', () => {
+describe('cluster settings', () => {
   describe('clusterDriverSettings', () => {
     it('adds nothing for a local master', () => {
       expect(clusterDriverSettings('local[*]', {})).to.equal(undefined);

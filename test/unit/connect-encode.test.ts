@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { encodeLocalRelation, rowsFromBatch, recordBatchesFromIPC } from '../../lib/connect/arrow';
 import { parseDDLSchema } from '../../lib/connect/types';
 
-describe('connect createDataFrame encoding @unit', () => {
+describe('connect createDataFrame encoding', () => {
   it('a null struct whose fields are NOT NULL encodes (and decodes) as a null struct', () => {
     const schema = parseDDLSchema('id INT, p STRUCT<x: INT NOT NULL, q: STRUCT<y: STRING NOT NULL> NOT NULL>');
     const bytes = encodeLocalRelation([{ id: 1, p: null }, { id: 2, p: { x: 5, q: { y: 'a' } } }], schema);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { SparkSession, functions as F } from '../../lib/connect';
 import { RecordingClient } from '../../lib/connect/testing/recording-client';
 
-describe('connect callFunction and higher-order function plans @unit', () => {
+describe('connect callFunction and higher-order function plans', () => {
   it('callFunction sends a CallFunction expression with the arguments as columns', async () => {
     const client = new RecordingClient();
     const spark = await SparkSession.builder().withClient(client).create();
@@ -33,11 +33,11 @@ describe('connect callFunction and higher-order function plans @unit', () => {
     expect(args).to.have.length(4);
     expect(args[2]!.lambda_function!.arguments).to.have.length(2);
     expect(args[3]!.lambda_function!.arguments).to.have.length(1);
-    expect(() => F.transform('xs', ((a: unknown, b: unknown, c: unknown) => a) as never)).to.throw(TypeError, /1 or 2 arguments/);
+    expect(() => F.transform('xs', ((a: unknown, _b: unknown, _c: unknown) => a) as never)).to.throw(TypeError, /1 or 2 arguments/);
   });
 });
 
-describe('connect observe, repartitionByRange, toJSON plans @unit', () => {
+describe('connect observe, repartitionByRange, toJSON plans', () => {
   it('observe registers the Observation and plans CollectMetrics; metrics are delivered by name', async () => {
     const { Observation } = await import('../../lib/connect');
     const spark = await SparkSession.builder().withClient(new RecordingClient()).create();

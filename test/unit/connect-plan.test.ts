@@ -15,7 +15,7 @@ const attr = (name: string): Expression => ({ unresolved_attribute: { unparsed_i
 const fn = (name: string, ...args: Expression[]): Expression => ({ unresolved_function: { function_name: name, arguments: args, is_distinct: false } });
 const int = (v: number): Expression => ({ literal: { integer: v } });
 
-describe('connect plans @unit', () => {
+describe('connect plans', () => {
   let client: RecordingClient;
   let spark: SparkSession;
   let base: DataFrame;

@@ -59,7 +59,7 @@ async function drain(client: SparkConnectClient): Promise<string[]> {
   return ids;
 }
 
-describe('connect reattach semantics (scripted streams) @unit', () => {
+describe('connect reattach semantics (scripted streams)', () => {
   it('a failure before any response reattaches first; OPERATION_NOT_FOUND then re-sends ExecutePlan', async () => {
     const { client, calls } = scripted([[unavailable()], [recorded('reattach to an unknown operation')], [response('r1'), complete('r2')]]);
     expect(await drain(client)).to.deep.equal(['r1', 'r2']);

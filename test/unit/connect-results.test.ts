@@ -12,7 +12,7 @@ const ROWS = [
   { id: -3n, n: -1, x: -0.25, ok: null, s: 'ç', d: new SparkDate(-1), ts: new SparkTimestamp(-5n), dec: new Decimal(-1n, 2) },
 ];
 
-describe('connect result shapes @unit', () => {
+describe('connect result shapes', () => {
   let spark: SparkSession;
   let client: RecordingClient;
 
@@ -65,7 +65,7 @@ describe('connect result shapes @unit', () => {
   });
 });
 
-describe('connect one-pass row decoding @unit', () => {
+describe('connect one-pass row decoding', () => {
   const schema = structType([
     structField('id', { type: 'long' }), structField('n', { type: 'integer' }), structField('x', { type: 'double' }),
     structField('ok', { type: 'boolean' }), structField('s', { type: 'string' }), structField('d', { type: 'date' }),

@@ -36,7 +36,7 @@ function grpcError(code: grpc.status, details: string): grpc.ServiceError {
 
 const fast: RetryPolicy = { ...DEFAULT_RETRY_POLICY, initialBackoffMs: 1, backoffMultiplier: 2, maxBackoffMs: 4, jitterMs: 0, maxRetries: 5, maxElapsedMs: 10_000 };
 
-describe('connect retry policy @unit', () => {
+describe('connect retry policy', () => {
   it('backs off ×4 from 50 ms up to the 60 s cap, as PySpark', () => {
     const delays = Array.from({ length: 9 }, (_, i) => backoffMs(DEFAULT_RETRY_POLICY, i));
     expect(delays).to.deep.equal([50, 200, 800, 3200, 12800, 51200, 60000, 60000, 60000]);
@@ -125,7 +125,7 @@ describe('connect retry policy @unit', () => {
   });
 });
 
-describe('connect error classification @unit', () => {
+describe('connect error classification', () => {
   it('never retries an error the Spark server produced, whatever its words (recorded from Spark 4.2)', () => {
     for (const name of ['table not found', 'division by zero', 'user error naming a connection and a stream', 'streaming source in a batch query']) {
       const e = recorded(name);
@@ -156,7 +156,7 @@ describe('connect error classification @unit', () => {
   });
 });
 
-describe('connect error details @unit', () => {
+describe('connect error details', () => {
   const response: FetchErrorDetailsResponse__Output = {
     root_error_idx: 0,
     server_side_session_id: 's',
@@ -201,7 +201,7 @@ describe('connect error details @unit', () => {
   });
 });
 
-describe('connect retry sleep @unit', () => {
+describe('connect retry sleep', () => {
   it('returns at once for a signal that is already aborted, and when the signal aborts mid-wait', async () => {
     const aborted = new AbortController();
     aborted.abort();

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { expect } from 'chai';
 import * as path from 'node:path';
 import * as protobuf from 'protobufjs';
@@ -125,7 +126,7 @@ function roundTrip(rows: Array<Record<string, unknown>> | unknown[][], schema: S
   return rowsFromTable(table, schema);
 }
 
-describe('connect types and exact values @unit', () => {
+describe('connect types and exact values', () => {
   describe('type strings', () => {
     for (const s of TYPE_STRINGS) {
       it(`parses and prints ${s}`, () => {
@@ -522,7 +523,7 @@ describe('SparkTimestamp and Decimal keep 64-bit values as two 32-bit halves @un
     expect(d.unscaled).to.equal(-big);
     expect(d.toString()).to.equal('-' + (big / 100000n).toString() + '.00007');
     expect(d).to.deep.equal(Decimal.fromString(d.toString()));
-    expect(require('node:util').inspect(d)).to.equal(`Decimal(${d.toString()})`);
-    expect(require('node:util').inspect(new SparkTimestamp(0n, true))).to.equal('SparkTimestamp(1970-01-01T00:00:00.000000)');
+    expect(inspect(d)).to.equal(`Decimal(${d.toString()})`);
+    expect(inspect(new SparkTimestamp(0n, true))).to.equal('SparkTimestamp(1970-01-01T00:00:00.000000)');
   });
 });

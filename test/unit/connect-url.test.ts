@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { parseConnectUrl, connectionIdentity, InvalidUrlError } from '../../lib/connect/url';
 
-describe('connect URL @unit', () => {
+describe('connect URL', () => {
   it('a token implies TLS, except to the local machine', () => {
     expect(parseConnectUrl('sc://spark.example.com/;token=abc').useSsl).to.equal(true);
     expect(parseConnectUrl('sc://spark.example.com').useSsl).to.equal(false);

@@ -43,7 +43,7 @@ function get(url: string): Promise<{ status: number; headers: http.IncomingHttpH
   });
 }
 
-describe('@unit dashboard state', () => {
+describe('dashboard state', () => {
   it('keeps the newest value of each window: a later update replaces it, a replayed older one does not, final wins', () => {
     const s = new DashboardState();
     s.addAggregate(agg('a', T0, 20, T0 + 3000, false), T0 + 3100);
@@ -97,7 +97,7 @@ describe('@unit dashboard state', () => {
   });
 });
 
-describe('@unit dashboard model card', () => {
+describe('dashboard model card', () => {
   it('summarizes model.json (n, events, hold-out AUC) and says why when it is absent or not a model', () => {
     const m = { n: 10, events_applied: 20, events_skipped: 1, tombstones: 0, dlq: 2, table_rows: 12, features: ['a', 'b', 'c'], lambda: 1, metrics: { train: { roc_auc: 0.9 }, holdout: { roc_auc: 0.8 } }, updated_at: 'x' } as unknown as ModelFile;
     expect(summarizeModel('/m.json', m)).to.include({ present: true, n: 10, events_applied: 20, auc: 0.8, train_auc: 0.9, features: 3 });
@@ -135,7 +135,7 @@ describe('@unit dashboard model card', () => {
   });
 });
 
-describe('@unit dashboard options, topics, reports', () => {
+describe('dashboard options, topics, reports', () => {
   const defaults = Object.fromEntries(Object.entries(DASHBOARD_CLI_OPTIONS).filter(([, o]) => 'default' in o).map(([k, o]) => [k, (o as { default: unknown }).default])) as unknown as DashboardArgs;
 
   it('listens on 127.0.0.1:4050 by default; only loopback addresses count as loopback', () => {
@@ -193,7 +193,7 @@ describe('@unit dashboard options, topics, reports', () => {
   });
 });
 
-describe('@unit dashboard without a broker', function () {
+describe('dashboard without a broker', function () {
   this.timeout(30_000);
 
   it('a recording fake Kafka that refuses: the feed reports reconnecting, counts failures, keeps trying, stops', async () => {

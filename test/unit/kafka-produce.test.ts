@@ -20,7 +20,7 @@ function fakeProducer(answer: (record: ProducerRecord, call: number) => RecordMe
 }
 const ackOf = (r: ProducerRecord): RecordMetadata[] => [{ topicName: r.topic, partition: r.messages[0].partition!, errorCode: 0, baseOffset: '0' }];
 
-describe('per-partition sending (kafka/produce) @unit', () => {
+describe('per-partition sending (kafka/produce)', () => {
   const messages: Message[] = Array.from({ length: 60 }, (_, i) => ({ key: `sensor-${i % 7}`, value: `v${i}` }));
 
   it('groups by the partition of the key (the default partitioner), each group in batch order', () => {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { DEFAULT_DEFECT_RATES, generatorPlan, rowLayout, uniformSql, validateRates, weightedPickSql } from '../../lib/preprocess/defects';
 import { INPUT_COLUMN_NAMES } from '../../lib/preprocess/schema';
 
-describe('preprocess generator: defect model @unit', () => {
+describe('preprocess generator: defect model', () => {
   it('accepts the defaults and rejects rates out of range', () => {
     expect(validateRates(DEFAULT_DEFECT_RATES)).to.equal(undefined);
     expect(validateRates({ ...DEFAULT_DEFECT_RATES, missing: 1 })).to.match(/missing must be in \[0, 1\)/);

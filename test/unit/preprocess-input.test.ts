@@ -9,7 +9,7 @@ import { CORRUPT_COLUMN, INPUT_COLUMN_NAMES, INPUT_COLUMNS, NUMERIC_IMPUTED_COLU
 
 const HEADER = INPUT_COLUMN_NAMES.join('\t');
 
-describe('preprocess input: schema and header @unit', () => {
+describe('preprocess input: schema and header', () => {
   let dir: string;
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), `preprocess-input-${randomUUID()}-`));

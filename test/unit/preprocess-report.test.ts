@@ -11,7 +11,7 @@ const ok: ReportCounts = {
   quarantine_by_reason: {},
 };
 
-describe('preprocess quality report and scaler.json @unit', () => {
+describe('preprocess quality report and scaler.json', () => {
   it('accepts counts that add up', () => {
     expect(invariantViolations(ok)).to.deep.equal([]);
     expect(() => assertInvariant({ ...ok, rows_read: 2250, rows_quarantined: 10, quarantine_by_reason: { wrong_field_count: 4, unparseable_number: 6 } })).to.not.throw();

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { installedVersion, pinnedVersion } from '../../lib/runtime/versions';
 
-describe('runtime versions: the pom pins, the jar folder tells what is installed @unit', () => {
+describe('runtime versions: the pom pins, the jar folder tells what is installed', () => {
   it('reads the one version property of each pom', () => {
     const sparkPom = fs.readFileSync(path.join(__dirname, '..', '..', 'spark-conf', 'maven', 'spark', 'pom.xml'), 'utf8');
     expect(pinnedVersion('spark')).to.match(/^\d+\.\d+\.\d+$/);

@@ -5,7 +5,7 @@ import watchJob from '../../jobs/stream-watch';
 
 const defaults = (options: Record<string, { default?: unknown }>) => Object.fromEntries(Object.entries(options).filter(([, o]) => o.default !== undefined).map(([k, o]) => [k, o.default]));
 
-describe('@unit stream jobs: options and validation', () => {
+describe('stream jobs: options and validation', () => {
   it('reads --trigger as a Spark trigger and names a bad one', () => {
     expect(parseTrigger('available-now')).to.deep.equal({ availableNow: true });
     expect(parseTrigger('processing-time=1 second')).to.deep.equal({ processingTime: '1 seconds' });
@@ -28,19 +28,19 @@ describe('@unit stream jobs: options and validation', () => {
   });
 
   it('refuses bad arguments with a message that names them', () => {
-    const s = defaults(streamJob.options) as Parameters<typeof streamJob.run>[1];
+    const s = defaults(streamJob.options) as Parameters<NonNullable<typeof streamJob.validate>>[0];
     expect(streamJob.validate?.(s)).to.equal(undefined);
     expect(streamJob.validate?.({ ...s, trigger: 'sometimes' })).to.match(/--trigger/);
     expect(streamJob.validate?.({ ...s, watermark: 'soon' })).to.match(/--watermark/);
     expect(streamJob.validate?.({ ...s, 'starting-offsets': 'middle' })).to.match(/--starting-offsets/);
     expect(streamJob.validate?.({ ...s, 'live-trigger': 'available-now' })).to.match(/--live-trigger/);
-    const p = defaults(produceJob.options) as Parameters<typeof produceJob.run>[1];
+    const p = defaults(produceJob.options) as Parameters<NonNullable<typeof produceJob.validate>>[0];
     expect(produceJob.validate?.(p)).to.equal(undefined);
     expect(produceJob.validate?.({ ...p, rate: -1 })).to.match(/--rate/);
     expect(produceJob.validate?.({ ...p, sensors: 0 })).to.match(/--sensors/);
     expect(produceJob.validate?.({ ...p, 'late-rate': 0.7, 'malformed-rate': 0.5 })).to.match(/must not exceed 1/);
     expect(produceJob.validate?.({ ...p, duration: 'forever' })).to.match(/--duration/);
-    const w = defaults(watchJob.options) as Parameters<typeof watchJob.run>[1];
+    const w = defaults(watchJob.options) as Parameters<NonNullable<typeof watchJob.validate>>[0];
     expect(watchJob.validate?.(w)).to.equal(undefined);
     expect(watchJob.validate?.({ ...w, rows: 0 })).to.match(/--rows/);
   });

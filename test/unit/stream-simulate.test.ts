@@ -11,7 +11,7 @@ function run(seed: number, n: number, extra: Partial<ConstructorParameters<typeo
   return sim;
 }
 
-describe('@unit stream simulation', () => {
+describe('stream simulation', () => {
   it('is deterministic: the same seed gives the same events byte for byte, another seed does not', () => {
     const a = run(7, 5000).events.map((e) => `${e.key}|${e.value}|${e.kind}`);
     const b = run(7, 5000).events.map((e) => `${e.key}|${e.value}|${e.kind}`);
@@ -129,7 +129,7 @@ describe('@unit stream simulation', () => {
   });
 });
 
-describe('@unit stream rate and durations', () => {
+describe('stream rate and durations', () => {
   it('a token bucket paces takes at its rate (simulated clock)', async () => {
     let t = 0;
     const bucket = new TokenBucket(1000, 100, () => t);

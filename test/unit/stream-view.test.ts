@@ -21,7 +21,7 @@ const agg = (sensor: string, start: string, lastTs: number): AggregateMessage =>
 });
 const alert: AlertMessage = { sensor_id: 'sensor-002', rule: 'zscore', metric: 'temperature', value: 35.5, ts: Date.UTC(2026, 0, 1, 12, 0, 4), seq: 7, zscore: 18.3, window_start: '2026-01-01T12:00:00.000Z', window_end: '2026-01-01T12:00:10.000Z' };
 
-describe('@unit stream live view', () => {
+describe('stream live view', () => {
   it('keeps the newest window per sensor, the recent alerts and the latencies', () => {
     const s = new LiveViewState(2);
     const t = Date.UTC(2026, 0, 1, 12, 0, 10);
@@ -78,7 +78,7 @@ describe('@unit stream live view', () => {
   });
 });
 
-describe('@unit stream metrics and reference model', () => {
+describe('stream metrics and reference model', () => {
   it('condenses progress (rates summed over sources) and keeps each batch once', () => {
     const p = {
       id: 'q',

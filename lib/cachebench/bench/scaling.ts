@@ -6,9 +6,10 @@ import * as path from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { siblingPath, writeJson, writeSvg } from '../../report';
-import { readJson } from '../../runtime/process';
+import { readJson } from '../../util/json';
 import type { CacheBenchReport } from '../run';
 import { renderScalingTable, scalingMemoryChartSpec, scalingRows, scalingTimeChartSpec } from '../scaling';
+import { errorMessage } from '../../util/errors';
 
 async function main(): Promise<number> {
   const args = await yargs(hideBin(process.argv))
@@ -34,7 +35,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (e: unknown) => {
-    console.error(`cache-bench scaling: ${(e as Error).message}`);
+    console.error(`cache-bench scaling: ${errorMessage(e)}`);
     process.exit(1);
   },
 );

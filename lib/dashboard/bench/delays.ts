@@ -15,7 +15,7 @@ import yargs from 'yargs';
 import { startKafka, stopKafka } from '../../runtime/kafka-broker';
 import { ROOT } from '../../runtime/paths';
 import { connectIdempotentProducer, ensureTopics, sendBatch, streamKafka } from '../../stream/kafka';
-import { percentiles } from '../../stream/metrics';
+import { percentiles } from '../../measure/stats';
 import { launchChromium } from '../browser';
 import { startDashboard } from '../server';
 

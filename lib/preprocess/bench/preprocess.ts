@@ -13,9 +13,11 @@ import Table from 'cli-table3';
 import { SparkSession } from '../../connect';
 import { readSparkState, sparkRemote } from '../../runtime/spark-server';
 import { procMemoryBytes } from '../../runtime/process';
+import { RssSampler } from '../../measure/rss';
 import { DEFAULT_DEFECT_RATES } from '../defects';
 import { runGenerate } from '../generate';
 import { runPreprocess } from '../pipeline';
+import { errorMessage } from '../../util/errors';
 
 export interface PreprocessBenchResult {
   rows: number;
@@ -37,21 +39,14 @@ export interface PreprocessBenchResult {
 
 /** Samples the server's RSS while `fn` runs; returns fn's result, the seconds it took and the peak seen. */
 async function sampled<T>(pid: number | undefined, fn: () => Promise<T>): Promise<{ value: T; seconds: number; peak: number | null }> {
-  let peak: number | null = null;
-  const sample = (): void => {
-    if (pid === undefined) return;
-    const rss = procMemoryBytes(pid, 'VmRSS') ?? null;
-    if (rss !== null) peak = Math.max(peak ?? 0, rss);
-  };
-  sample();
-  const timer = setInterval(sample, 200);
+  const sampler = new RssSampler({ server: pid }, 200).start();
   const t0 = performance.now();
   try {
     const value = await fn();
-    return { value, seconds: (performance.now() - t0) / 1000, peak };
+    const seconds = (performance.now() - t0) / 1000;
+    return { value, seconds, peak: sampler.takePeaks().server ?? null };
   } finally {
-    clearInterval(timer);
-    sample();
+    sampler.stop();
   }
 }
 
@@ -127,7 +122,7 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((err) => {
-    console.error(`bench: ${(err as Error).message}`);
+    console.error(`bench: ${errorMessage(err)}`);
     process.exit(1);
   });
 }

@@ -22,7 +22,7 @@ import yargs from 'yargs';
 import Table from 'cli-table3';
 import { SparkSession, sleep } from '../../connect';
 import { resolveBootstrapServers } from '../../kafka/config';
-import { machineInfo } from '../../bench/machine';
+import { machineInfo } from '../../measure/machine';
 import { streamKafka } from '../kafka';
 import { functions } from '../../connect';
 import { percentiles, writeReport } from '../metrics';
@@ -32,6 +32,7 @@ import { READING_SCHEMA_DDL } from '../sensors';
 import { ROOT } from '../../runtime/paths';
 import { readSparkState, sparkRemote } from '../../runtime/spark-server';
 import { rssBytes } from '../../runtime/process';
+import { errorMessage } from '../../util/errors';
 
 export interface StreamRateResult {
   target_msgs_per_s: number;
@@ -404,7 +405,7 @@ async function main(): Promise<void> {
       try {
         results.throughput = await measureThroughput(spark, argv.messages, argv['max-offsets-per-trigger'], bootstrap, log);
       } catch (e) {
-        log(`  throughput failed: ${(e as Error).message}`);
+        log(`  throughput failed: ${errorMessage(e)}`);
       }
       writeReport(argv['json-out'], results);
     }

@@ -5,8 +5,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { JobDefinition } from '../lib/cli/job';
-import { loadJobFile } from '../lib/cli/load-job';
+import type { JobDefinition } from './job';
+import { loadJobFile } from './load-job';
+import { errorMessage } from '../util/errors';
+
+/** The project's jobs/ directory (the registry lives in lib/cli, so jobs import the CLI and never the reverse). */
+export const JOBS_DIR = path.resolve(__dirname, '..', '..', 'jobs');
 
 export interface RegisteredJob {
   /** The name `spark-ts submit <name>` takes: the file name without `.ts`. */
@@ -24,7 +28,7 @@ export interface JobListing extends RegisteredJob {
 /** The directories searched, in order: jobs/ first, then SPARK_TS_JOBS_PATH. */
 export function jobDirectories(): string[] {
   const extra = (process.env.SPARK_TS_JOBS_PATH ?? '').split(path.delimiter).filter(Boolean).map((d) => path.resolve(d));
-  return [__dirname, ...extra];
+  return [JOBS_DIR, ...extra];
 }
 
 /** Every registered job, by name (a name found in two directories: the first wins). */
@@ -63,7 +67,7 @@ export function listJobs(): JobListing[] {
       const def = loadJobFile(j.module);
       return { ...j, description: firstLine(def.description) || '(no description)', ok: true };
     } catch (err) {
-      return { ...j, description: `(does not load: ${firstLine((err as Error).message)})`, ok: false };
+      return { ...j, description: `(does not load: ${firstLine(errorMessage(err))})`, ok: false };
     }
   });
 }

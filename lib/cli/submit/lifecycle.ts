@@ -1,0 +1,189 @@
+// The life of one submitted job: acquire the servers it needs, run it with a context, and on every way out
+// (return, failure, Ctrl-C, a hang) stop its queries, run its shutdown handlers and release the servers.
+import * as path from 'node:path';
+import { SparkSession } from '../../connect';
+import { ROOT } from '../../runtime/paths';
+import { resolveBootstrapServers } from '../../kafka/config';
+import { acquireKafka, acquireSpark, type KafkaTarget, type SparkTarget } from '../acquire';
+import type { JobContext, JobDefinition } from '../job';
+import { ProgressReporter } from '../progress';
+import type { ResolvedSettings } from '../settings';
+import { describeFailure, exitCodeFor, type Io } from '../output';
+import { ShutdownHandlers, TIMED_OUT, signalExitCode, trapSignals, withTimeout } from '../shutdown';
+import { errorMessage } from '../../util/errors';
+import type { SubmitOptions } from './args';
+
+const SECRET_KEY = /token|secret|password|credential/i;
+
+function printSettings(settings: ResolvedSettings, log: (line: string) => void): void {
+  const show = (o: Record<string, string>) =>
+    Object.entries(o)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `    ${k}=${SECRET_KEY.test(k) ? '(hidden)' : v}`);
+  log(['static settings (apply when a server starts):', ...show(settings.static), 'session settings (set on the job\'s session):', ...show(settings.session)].join('\n'));
+}
+
+/** A stand-in Spark session for jobs that declare they do not need Spark: any use says so. */
+function noSpark(jobName: string): SparkSession {
+  return new Proxy(
+    {},
+    {
+      get(_t, prop) {
+        if (prop === 'then' || typeof prop === 'symbol') return undefined;
+        throw new Error(`job ${jobName} has no Spark session: its needs do not include 'spark' (add it to use spark.${String(prop)})`);
+      },
+    },
+  ) as SparkSession;
+}
+
+type Outcome = { kind: 'returned'; code: number } | { kind: 'failed'; error: unknown } | { kind: 'hung' };
+
+/**
+ * Runs a job whose arguments are parsed (`args`, as yargs gave them; `params`, what its `parse` made of them):
+ * resolves the exit code (0 ok, 1 failed, 2 usage, 130/143 interrupted).
+ */
+export async function runJob(
+  job: JobDefinition<Record<string, unknown>, unknown>,
+  args: Record<string, unknown>,
+  params: unknown,
+  runner: SubmitOptions,
+  settings: ResolvedSettings,
+  io: Io,
+): Promise<number> {
+  const needs = job.needs ?? ['spark'];
+  const controller = new AbortController();
+  const handlers = new ShutdownHandlers();
+  const progress = new ProgressReporter({ stream: process.stderr, interactive: Boolean(process.stderr.isTTY) });
+  const log = (line: string) => progress.log(line);
+  const say = (line: string) => log(`spark-ts: ${line}`);
+  let spark: SparkSession | undefined;
+  let sparkTarget: SparkTarget | undefined;
+  let kafkaTarget: KafkaTarget | undefined;
+  let interruptWork: Promise<void> | undefined;
+  let wake: () => void = () => undefined;
+  const interrupted = new Promise<void>((resolve) => (wake = resolve));
+
+  const trap = trapSignals(
+    (sig) => {
+      say(`${sig === 'SIGINT' ? 'Ctrl-C' : sig}: interrupting job ${job.name} (press Ctrl-C again to exit at once)`);
+      controller.abort(new Error(`interrupted by ${sig}`));
+      interruptWork = interruptSpark(spark, say);
+      wake();
+    },
+    (sig) => {
+      io.err('spark-ts: exiting at once; a server started for this job may still run (`spark-ts status`, `spark-ts down`)');
+      process.exit(signalExitCode(sig));
+    },
+  );
+
+  if (runner.verbose) printSettings(settings, say);
+  let outcome: Outcome;
+  try {
+    if (needs.includes('spark')) {
+      sparkTarget = await acquireSpark({ remote: runner.remote ?? process.env.SPARK_REMOTE, settings, log: say, purpose: `for job ${job.name}` });
+      if (runner.verbose) say(`spark: ${sparkTarget.started ? 'started' : 'using'} ${sparkTarget.endpoint}`);
+      if (!controller.signal.aborted) {
+        spark = await SparkSession.builder().remote(sparkTarget.url).appName(runner.name ?? job.name).config(settings.session).getOrCreate();
+        if (runner.progress) spark.on('progress', progress.onProgress);
+      }
+    } else if (runner.verbose && (runner.remote || Object.keys(settings.explicitStatic).length)) {
+      say(`job ${job.name} does not need Spark: --remote and Spark settings are not used`);
+    }
+    if (needs.includes('kafka') && !controller.signal.aborted) {
+      const jobBootstrap = typeof args['bootstrap-servers'] === 'string' ? args['bootstrap-servers'] : undefined;
+      kafkaTarget = await acquireKafka(runner.bootstrapServers ?? jobBootstrap, say);
+      if (runner.verbose) say(`kafka: ${kafkaTarget.started ? 'started' : 'using'} ${kafkaTarget.bootstrapServers}`);
+    }
+    if (controller.signal.aborted) {
+      outcome = { kind: 'returned', code: 0 };
+    } else {
+      const ctx: JobContext = {
+        signal: controller.signal,
+        verbose: runner.verbose,
+        root: ROOT,
+        resolvePath: (p) => path.resolve(ROOT, p),
+        bootstrapServers: kafkaTarget?.bootstrapServers ?? resolveBootstrapServers(runner.bootstrapServers),
+        interactive: Boolean(process.stdout.isTTY),
+        log,
+        onShutdown: (fn) => handlers.add(fn),
+      };
+      const settled: Promise<Outcome> = Promise.resolve()
+        .then(() => job.run(spark ?? noSpark(job.name), params, ctx))
+        .then(
+          (r): Outcome => ({ kind: 'returned', code: typeof r === 'number' ? r : 0 }),
+          (error): Outcome => ({ kind: 'failed', error }),
+        );
+      const first = await Promise.race([settled, interrupted.then(() => undefined)]);
+      if (first) outcome = first;
+      else {
+        // Interrupted: Spark operations are being interrupted and queries stopped; give the job time to return.
+        await interruptWork;
+        const late = await withTimeout(settled, 15_000);
+        outcome = late === TIMED_OUT ? { kind: 'hung' } : late;
+      }
+    }
+  } catch (error) {
+    outcome = { kind: 'failed', error };
+  }
+
+  if (trap.signal && !interruptWork) interruptWork = interruptSpark(spark, say);
+  await interruptWork;
+  await handlers.run(say);
+  if (spark) {
+    spark.off('progress', progress.onProgress);
+    await withTimeout(spark.stop().catch(() => undefined), 5000);
+  }
+  progress.stop();
+  for (const target of [sparkTarget, kafkaTarget]) {
+    try {
+      await target?.release();
+    } catch (err) {
+      say(`could not stop a server this job started: ${errorMessage(err)}`);
+    }
+  }
+  trap.dispose();
+
+  if (trap.signal) {
+    say(`job ${job.name} interrupted${outcome.kind === 'hung' ? ' (it did not return within 15 s of the interrupt)' : ''}`);
+    if (runner.verbose && outcome.kind === 'failed') say(describeFailure(outcome.error, true));
+    return signalExitCode(trap.signal);
+  }
+  if (outcome.kind === 'failed') {
+    io.err(`spark-ts: job ${job.name} failed: ${describeFailure(outcome.error, runner.verbose)}`);
+    return exitCodeFor(outcome.error) === 2 ? 2 : 1;
+  }
+  return outcome.kind === 'returned' ? outcome.code : 1;
+}
+
+/**
+ * Ctrl-C: stop the session's streaming queries, then interrupt what still runs on the server. Queries go
+ * first: interrupting the session also cancels their micro-batch jobs, which would fail them rather than
+ * stop them cleanly.
+ */
+async function interruptSpark(spark: SparkSession | undefined, say: (line: string) => void): Promise<void> {
+  if (!spark || spark.stopped) return;
+  try {
+    const queries = await withTimeout(spark.streams.active(), 10_000);
+    if (queries === TIMED_OUT) say('spark: listing the streaming queries did not answer within 10 s');
+    else {
+      await Promise.all(
+        queries.map(async (q) => {
+          const r = await withTimeout(q.stop(), 20_000).catch((err: Error) => err);
+          const label = q.name ? `"${q.name}" (${q.id})` : q.id;
+          if (r === TIMED_OUT) say(`spark: streaming query ${label} did not stop within 20 s`);
+          else if (r instanceof Error) say(`spark: could not stop streaming query ${label}: ${r.message}`);
+          else say(`spark: stopped streaming query ${label}`);
+        }),
+      );
+    }
+  } catch (err) {
+    say(`spark: could not list the streaming queries: ${errorMessage(err)}`);
+  }
+  try {
+    const ops = await withTimeout(spark.interruptAll(), 10_000);
+    if (ops === TIMED_OUT) say('spark: interrupting the running operations did not answer within 10 s');
+    else if (ops.length) say(`spark: interrupted ${ops.length} running operation${ops.length > 1 ? 's' : ''}`);
+  } catch (err) {
+    say(`spark: could not interrupt the running operations: ${errorMessage(err)}`);
+  }
+}
