@@ -16,21 +16,34 @@ interface BenchArgs extends Record<string, unknown> {
 
 export default defineJob<BenchArgs>({
   name: 'bench',
-  description: 'Performance evaluation: latency, throughput, memory and model quality, each over ≥3 repetitions → reports/bench/<timestamp>/',
+  description:
+    'Performance evaluation: latency, throughput, memory and model quality, each over ≥3 repetitions → reports/bench/<timestamp>/',
   needs: ['spark', 'kafka'],
   options: {
     quick: { type: 'boolean', default: process.env.QUICK === '1', describe: 'small workloads (a few minutes); default from QUICK=1' },
     repetitions: { type: 'number', default: 3, describe: 'repetitions of every measurement (at least 3)' },
-    'output-dir': { type: 'string', default: 'reports/bench', describe: 'a <timestamp>/ directory is made here, and `latest` points at it' },
+    'output-dir': {
+      type: 'string',
+      default: 'reports/bench',
+      describe: 'a <timestamp>/ directory is made here, and `latest` points at it',
+    },
     'ui-url': { type: 'string', describe: "Spark UI address for cache sizes (default: the embedded server's)" },
   },
-  validate: (a) => (!Number.isInteger(a.repetitions) || a.repetitions < 3 ? `--repetitions must be an integer of at least 3 (got ${a.repetitions})` : undefined),
+  validate: (a) =>
+    !Number.isInteger(a.repetitions) || a.repetitions < 3
+      ? `--repetitions must be an integer of at least 3 (got ${a.repetitions})`
+      : undefined,
   async run(spark, args, ctx) {
     const base = ctx.resolvePath(args['output-dir']);
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const stamp = new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z');
     const dir = path.join(base, stamp);
     fs.mkdirSync(dir, { recursive: true });
-    const bar = ctx.interactive ? new SingleBar({ format: 'bench [{bar}] {value}/{total} {label}', hideCursor: true }, Presets.shades_classic) : undefined;
+    const bar = ctx.interactive
+      ? new SingleBar({ format: 'bench [{bar}] {value}/{total} {label}', hideCursor: true }, Presets.shades_classic)
+      : undefined;
     let started = false;
     const t0 = Date.now();
     const results = await runBenchSuite(spark, {
@@ -59,7 +72,9 @@ export default defineJob<BenchArgs>({
     fs.rmSync(latest, { force: true });
     fs.symlinkSync(stamp, latest);
     process.stdout.write(summary);
-    ctx.log(`bench: ${results.figures.length} figures in ${((Date.now() - t0) / 1000).toFixed(0)} s → ${path.relative(ctx.root, dir)} (latest → ${stamp})`);
+    ctx.log(
+      `bench: ${results.figures.length} figures in ${((Date.now() - t0) / 1000).toFixed(0)} s → ${path.relative(ctx.root, dir)} (latest → ${stamp})`,
+    );
     if (errors.length) {
       ctx.log(`bench: results.json does not meet its schema:\n  ${errors.join('\n  ')}`);
       return 1;

@@ -20,17 +20,29 @@ interface CacheBenchArgs extends Record<string, unknown> {
 
 export default defineJob<CacheBenchArgs, { args: CacheBenchArgs; modes: ReturnType<typeof parseModes> }>({
   name: 'cache-bench',
-  description: 'Spark caching measured on cleaned customers (CSV -> preprocess plan -> join): every storage level vs no cache vs re-reading Parquet/CSV',
+  description:
+    'Spark caching measured on cleaned customers (CSV -> preprocess plan -> join): every storage level vs no cache vs re-reading Parquet/CSV',
   options: {
     rows: { type: 'number', default: 2_000_000, describe: 'data rows of the generated Kaggle-format CSV the workload is built from' },
     iterations: { type: 'number', default: 5, describe: 'query-mix iterations per mode (the first includes caching)' },
     modes: { type: 'string', describe: `comma-separated, any of: ${MODES.join(', ')} (default: all)` },
     output: { type: 'string', default: 'reports/cache-bench.json', describe: 'JSON report; the CSV and SVG chart are written beside it' },
     seed: { type: 'number', default: 42, describe: 'seed of generate-data (same seed, same CSV bytes, same rows)' },
-    partitions: { type: 'number', describe: 'partitions generate-data writes the CSV with (its bytes do not depend on it; default one per 500k rows)' },
-    'work-dir': { type: 'string', describe: 'directory for the generated CSV, preprocess outputs and Parquet/CSV baselines, visible to the Spark server (default: a fresh temp dir, removed afterwards)' },
+    partitions: {
+      type: 'number',
+      describe: 'partitions generate-data writes the CSV with (its bytes do not depend on it; default one per 500k rows)',
+    },
+    'work-dir': {
+      type: 'string',
+      describe:
+        'directory for the generated CSV, preprocess outputs and Parquet/CSV baselines, visible to the Spark server (default: a fresh temp dir, removed afterwards)',
+    },
     'keep-files': { type: 'boolean', default: false, describe: 'keep the generated CSV, preprocess outputs and baselines after the run' },
-    'ui-url': { type: 'string', describe: "Spark UI address for the monitoring REST API (default: SPARK_TS_UI_URL, the embedded server's, or whichever of ports 4040-4056 serves this server's application)" },
+    'ui-url': {
+      type: 'string',
+      describe:
+        "Spark UI address for the monitoring REST API (default: SPARK_TS_UI_URL, the embedded server's, or whichever of ports 4040-4056 serves this server's application)",
+    },
   },
   parse(args) {
     const counts = checkCounts(args.rows, args.iterations);
@@ -65,7 +77,9 @@ export default defineJob<CacheBenchArgs, { args: CacheBenchArgs; modes: ReturnTy
     ctx.log(`wrote ${shown(written.json)}, ${shown(written.csv)}, ${shown(written.svg)}, ${shown(written.speedup_svg)}`);
     const failed = report.modes.filter((m) => m.error);
     if (failed.length || !report.digests_equal || report.leftover_cached_rdds) {
-      ctx.log(`cache-bench: FAILED${failed.length ? `: ${failed.map((m) => m.mode).join(', ')} failed` : ''}${!report.digests_equal ? '; result digests differ' : ''}${report.leftover_cached_rdds ? '; cached data left on the server' : ''}`);
+      ctx.log(
+        `cache-bench: FAILED${failed.length ? `: ${failed.map((m) => m.mode).join(', ')} failed` : ''}${!report.digests_equal ? '; result digests differ' : ''}${report.leftover_cached_rdds ? '; cached data left on the server' : ''}`,
+      );
       return 1;
     }
     return 0;

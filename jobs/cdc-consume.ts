@@ -1,6 +1,14 @@
 import * as path from 'node:path';
 import { defineJob, JobInputError } from '../lib/cli/job';
-import { DEFAULT_COMMIT_EVENTS, DEFAULT_COMMIT_MS, DEFAULT_DELETE_RETENTION, DEFAULT_HOLDOUT_PCT, DEFAULT_TOPIC, lambdaProblem, runCdcConsumer } from '../lib/cdc/consumer';
+import {
+  DEFAULT_COMMIT_EVENTS,
+  DEFAULT_COMMIT_MS,
+  DEFAULT_DELETE_RETENTION,
+  DEFAULT_HOLDOUT_PCT,
+  DEFAULT_TOPIC,
+  lambdaProblem,
+  runCdcConsumer,
+} from '../lib/cdc/consumer';
 import { parseFeatureList } from '../lib/cdc/features';
 import { StateStoreError } from '../lib/cdc/store';
 import { errorMessage } from '../lib/util/errors';
@@ -37,18 +45,34 @@ export default defineJob<ConsumeArgs>({
     group: { type: 'string', describe: 'Kafka consumer group (default spark-ts-cdc-<topic>)' },
     'state-dir': { type: 'string', default: DEFAULT_STATE_DIR, describe: 'directory of the state store (state.db) and model.json' },
     lambda: { type: 'number', default: DEFAULT_LAMBDA, describe: 'ridge penalty λ > 0 (intercept not penalized)' },
-    features: { type: 'string', describe: 'comma-separated feature columns (default: the raw numeric columns; fixed by the store once created)' },
-    'feature-decimals': { type: 'number', describe: 'decimal places accepted in feature values, kept exact as fixed-point (default 0: integers only)' },
+    features: {
+      type: 'string',
+      describe: 'comma-separated feature columns (default: the raw numeric columns; fixed by the store once created)',
+    },
+    'feature-decimals': {
+      type: 'number',
+      describe: 'decimal places accepted in feature values, kept exact as fixed-point (default 0: integers only)',
+    },
     'holdout-pct': { type: 'number', describe: `percent of customer IDs held out for metrics, by hash (default ${DEFAULT_HOLDOUT_PCT})` },
     reset: { type: 'boolean', default: false, describe: 'delete the state store and model.json and start from the beginning of the topic' },
     'until-idle': { type: 'number', describe: 'stop after this many seconds without new events (default: run until Ctrl-C)' },
     'checkpoint-events': { type: 'number', default: 10_000, describe: 'write model.json after this many events' },
     'checkpoint-ms': { type: 'number', default: 5_000, describe: 'write model.json at least this often (ms) while events arrive' },
     'progress-ms': { type: 'number', default: 2_000, describe: 'progress line interval (ms)' },
-    'commit-events': { type: 'number', describe: `commit the state store after this many events across partitions (default ${DEFAULT_COMMIT_EVENTS})` },
+    'commit-events': {
+      type: 'number',
+      describe: `commit the state store after this many events across partitions (default ${DEFAULT_COMMIT_EVENTS})`,
+    },
     'commit-ms': { type: 'number', describe: `...or this long after the last commit (ms, default ${DEFAULT_COMMIT_MS})` },
-    'delete-retention': { type: 'number', describe: `forget a deleted key once this many further offsets of its partition are consumed (default ${DEFAULT_DELETE_RETENTION})` },
-    'allow-retention-gap': { type: 'boolean', default: false, describe: 'start even if stored offsets were deleted by retention (warns and counts them; default: refuse)' },
+    'delete-retention': {
+      type: 'number',
+      describe: `forget a deleted key once this many further offsets of its partition are consumed (default ${DEFAULT_DELETE_RETENTION})`,
+    },
+    'allow-retention-gap': {
+      type: 'boolean',
+      default: false,
+      describe: 'start even if stored offsets were deleted by retention (warns and counts them; default: refuse)',
+    },
     'bootstrap-servers': { type: 'string', describe: 'Kafka bootstrap servers (default: the embedded broker)' },
   },
   validate(args) {
@@ -63,7 +87,8 @@ export default defineJob<ConsumeArgs>({
     const h = args['holdout-pct'];
     if (h !== undefined && !(Number.isInteger(h) && h >= 0 && h < 100)) return `--holdout-pct must be an integer in [0, 100), got ${h}`;
     if (args['until-idle'] !== undefined && !(args['until-idle'] > 0)) return `--until-idle must be > 0 seconds, got ${args['until-idle']}`;
-    if (!(Number.isInteger(args['checkpoint-events']) && args['checkpoint-events'] > 0)) return `--checkpoint-events must be a positive integer`;
+    if (!(Number.isInteger(args['checkpoint-events']) && args['checkpoint-events'] > 0))
+      return `--checkpoint-events must be a positive integer`;
     if (!(args['checkpoint-ms'] > 0)) return `--checkpoint-ms must be > 0`;
     if (args.features !== undefined) {
       try {

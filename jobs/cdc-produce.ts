@@ -31,7 +31,8 @@ export async function loadCustomerRows(spark: SparkSession, input: string): Prom
 
 /** The preprocessed customers a CDC source starts from: present, not empty, every ID an integer. */
 export async function loadCheckedCustomerRows(spark: SparkSession, input: string): Promise<CustomerRow[]> {
-  if (!fs.existsSync(input)) throw new JobInputError(`no preprocessed customers at ${input}: run \`spark-ts submit preprocess\` first (or give --input)`);
+  if (!fs.existsSync(input))
+    throw new JobInputError(`no preprocessed customers at ${input}: run \`spark-ts submit preprocess\` first (or give --input)`);
   const rows = await loadCustomerRows(spark, input);
   if (!rows.length) throw new JobInputError(`${input} has no rows`);
   const bad = rows.find((r) => typeof r.ID !== 'number' || !Number.isSafeInteger(r.ID));
@@ -41,17 +42,26 @@ export async function loadCheckedCustomerRows(spark: SparkSession, input: string
 
 export default defineJob<ProduceArgs>({
   name: 'cdc-produce',
-  description: 'CDC producer: a snapshot of the preprocessed customers, then a seeded mix of inserts, updates and deletes (Debezium-style events)',
+  description:
+    'CDC producer: a snapshot of the preprocessed customers, then a seeded mix of inserts, updates and deletes (Debezium-style events)',
   needs: ['spark', 'kafka'],
   options: {
     input: { type: 'string', default: DEFAULT_CUSTOMERS_INPUT, describe: 'preprocessed customers (Parquet, from the preprocess job)' },
     updates: { type: 'number', default: 10_000, describe: 'change events after the snapshot (inserts + updates + deletes)' },
     rate: { type: 'number', default: 0, describe: 'messages per second; 0 = as fast as possible' },
     seed: { type: 'number', default: DEFAULT_SEED, describe: 'seed: the same seed and input give the same events' },
-    'start-lsn': { type: 'number', default: 1, describe: 'first lsn; to append to a topic that already has events, start above its last lsn' },
+    'start-lsn': {
+      type: 'number',
+      default: 1,
+      describe: 'first lsn; to append to a topic that already has events, start above its last lsn',
+    },
     'insert-ratio': { type: 'number', default: 0.1, describe: 'share of inserts among the changes' },
     'delete-ratio': { type: 'number', default: 0.05, describe: 'share of deletes among the changes (each followed by a tombstone)' },
-    'replay-rate': { type: 'number', default: 0, describe: 'for testing: probability of re-sending an already sent event (same lsn) after each event' },
+    'replay-rate': {
+      type: 'number',
+      default: 0,
+      describe: 'for testing: probability of re-sending an already sent event (same lsn) after each event',
+    },
     'malformed-rate': { type: 'number', default: 0, describe: 'for testing: probability of sending a broken event after each event' },
     topic: { type: 'string', default: DEFAULT_TOPIC, describe: 'Kafka topic' },
     partitions: { type: 'number', default: 3, describe: 'partitions when the topic has to be created' },
@@ -65,7 +75,8 @@ export default defineJob<ProduceArgs>({
     }
     if (args['insert-ratio'] + args['delete-ratio'] > 1) return '--insert-ratio + --delete-ratio must not exceed 1';
     if (!Number.isInteger(args.seed)) return `--seed must be an integer, got ${args.seed}`;
-    if (!(Number.isSafeInteger(args['start-lsn']) && args['start-lsn'] >= 0)) return `--start-lsn must be a non-negative integer, got ${args['start-lsn']}`;
+    if (!(Number.isSafeInteger(args['start-lsn']) && args['start-lsn'] >= 0))
+      return `--start-lsn must be a non-negative integer, got ${args['start-lsn']}`;
     return undefined;
   },
   async run(spark, args, ctx) {
@@ -81,13 +92,20 @@ export default defineJob<ProduceArgs>({
       malformedRate: args['malformed-rate'],
     });
     // Snapshot + changes (+ tombstones, replays, malformed: these vary, so the bar's total is an estimate).
-    const approx = Math.round((rows.length + args.updates) * (1 + args['replay-rate'] + args['malformed-rate']) + args.updates * args['delete-ratio']);
+    const approx = Math.round(
+      (rows.length + args.updates) * (1 + args['replay-rate'] + args['malformed-rate']) + args.updates * args['delete-ratio'],
+    );
     const bootstrapServers = args['bootstrap-servers'] ?? ctx.bootstrapServers;
-    ctx.log(`cdc-produce: ${rows.length} snapshot rows from ${args.input}, ${args.updates} changes, seed ${args.seed} → ${args.topic} at ${bootstrapServers}`);
+    ctx.log(
+      `cdc-produce: ${rows.length} snapshot rows from ${args.input}, ${args.updates} changes, seed ${args.seed} → ${args.topic} at ${bootstrapServers}`,
+    );
     let bar: cliProgress.SingleBar | undefined;
     let lastLine = 0;
     if (ctx.interactive) {
-      bar = new cliProgress.SingleBar({ format: 'cdc-produce [{bar}] {value}/~{total} messages | {eta_formatted} left', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic);
+      bar = new cliProgress.SingleBar(
+        { format: 'cdc-produce [{bar}] {value}/~{total} messages | {eta_formatted} left', hideCursor: true, stream: process.stderr },
+        cliProgress.Presets.shades_classic,
+      );
       bar.start(approx, 0);
     }
     const summary = await produceChanges(messages, {

@@ -11,11 +11,16 @@ interface SourceArgs extends Record<string, unknown> {
 
 export default defineJob<SourceArgs>({
   name: 'cdc-source',
-  description: 'CDC source: load the preprocessed customers into PostgreSQL public.<table> and capture it with Debezium (topic spark_ts.public.<table>)',
+  description:
+    'CDC source: load the preprocessed customers into PostgreSQL public.<table> and capture it with Debezium (topic spark_ts.public.<table>)',
   needs: ['spark'],
   options: {
     input: { type: 'string', default: DEFAULT_CUSTOMERS_INPUT, describe: 'preprocessed customers (Parquet, from the preprocess job)' },
-    table: { type: 'string', default: DEFAULT_SOURCE_TABLE, describe: 'table in the spark_ts database (replaced, with its connector, slot and topic)' },
+    table: {
+      type: 'string',
+      default: DEFAULT_SOURCE_TABLE,
+      describe: 'table in the spark_ts database (replaced, with its connector, slot and topic)',
+    },
   },
   validate(args) {
     return checkTableName(args.table);
@@ -33,7 +38,9 @@ export default defineJob<SourceArgs>({
       signal: ctx.signal,
       log: ctx.log,
     });
-    ctx.log(`cdc-source: snapshot of ${r.rows} rows in ${r.topic} after ${(r.elapsed_ms / 1000).toFixed(1)} s; connector ${r.connector} keeps capturing public.${args.table}`);
+    ctx.log(
+      `cdc-source: snapshot of ${r.rows} rows in ${r.topic} after ${(r.elapsed_ms / 1000).toFixed(1)} s; connector ${r.connector} keeps capturing public.${args.table}`,
+    );
     console.log(r.topic);
     return 0;
   },

@@ -17,12 +17,17 @@ interface VerifyArgs extends Record<string, unknown> {
 
 export default defineJob<VerifyArgs>({
   name: 'cdc-verify',
-  description: "CDC check: refit the ridge model in batch from the consumer's table, compare with model.json (exit 1 over 1e-9), report quality vs Spark ML",
+  description:
+    "CDC check: refit the ridge model in batch from the consumer's table, compare with model.json (exit 1 over 1e-9), report quality vs Spark ML",
   needs: ['spark'],
   options: {
     'state-dir': { type: 'string', default: DEFAULT_STATE_DIR, describe: "the consumer's --state-dir" },
     report: { type: 'string', default: DEFAULT_MODEL_REPORT, describe: 'model-quality report (ours and Spark ML side by side)' },
-    'spark-ml': { type: 'boolean', default: true, describe: 'also train Spark ML LogisticRegression over Spark Connect (--no-spark-ml to skip)' },
+    'spark-ml': {
+      type: 'boolean',
+      default: true,
+      describe: 'also train Spark ML LogisticRegression over Spark Connect (--no-spark-ml to skip)',
+    },
     'reg-param': { type: 'number', default: 0.0, describe: 'Spark ML LogisticRegression regParam' },
     'max-iter': { type: 'number', default: 100, describe: 'Spark ML LogisticRegression maxIter' },
   },
@@ -39,11 +44,19 @@ export default defineJob<VerifyArgs>({
     }
     const v = verifyModel(loaded.state, loaded.offsets, model);
     const width = Math.max(...v.checks.map((c) => c.feature.length));
-    const lines = [`cdc-verify: batch refit of ${v.batch.n} training rows (λ = ${model.lambda}) against ${path.join(args['state-dir'], 'model.json')}`];
+    const lines = [
+      `cdc-verify: batch refit of ${v.batch.n} training rows (λ = ${model.lambda}) against ${path.join(args['state-dir'], 'model.json')}`,
+    ];
     lines.push(`${'coefficient'.padEnd(width)}  ${'model.json'.padStart(22)}  ${'batch refit'.padStart(22)}  rel. diff`);
-    for (const c of v.checks) lines.push(`${c.feature.padEnd(width)}  ${c.model.toPrecision(15).padStart(22)}  ${c.batch.toPrecision(15).padStart(22)}  ${c.rel_diff.toExponential(2)}`);
-    lines.push(`largest relative difference: model.json ${v.max_rel_diff.toExponential(3)}, state store ${v.store_max_rel_diff.toExponential(3)} (tolerance ${VERIFY_TOLERANCE})`);
-    if (v.stale) lines.push('model.json is behind the state store (its offsets or n differ): run cdc-consume until it stops, then verify again');
+    for (const c of v.checks)
+      lines.push(
+        `${c.feature.padEnd(width)}  ${c.model.toPrecision(15).padStart(22)}  ${c.batch.toPrecision(15).padStart(22)}  ${c.rel_diff.toExponential(2)}`,
+      );
+    lines.push(
+      `largest relative difference: model.json ${v.max_rel_diff.toExponential(3)}, state store ${v.store_max_rel_diff.toExponential(3)} (tolerance ${VERIFY_TOLERANCE})`,
+    );
+    if (v.stale)
+      lines.push('model.json is behind the state store (its offsets or n differ): run cdc-consume until it stops, then verify again');
     process.stdout.write(lines.join('\n') + '\n');
 
     let sparkMl: SparkMlResult | null = null;
@@ -88,7 +101,13 @@ export default defineJob<VerifyArgs>({
       spark_ml: sparkMl,
       ...(sparkMl ? {} : { spark_ml_reason: sparkMlError }),
       majority_baseline: { rule: 'predict the training majority class; P(1) = training positive rate', holdout: quality.baseline },
-      verification: { max_rel_diff: v.max_rel_diff, store_max_rel_diff: v.store_max_rel_diff, tolerance: VERIFY_TOLERANCE, stale: v.stale, ok: v.ok },
+      verification: {
+        max_rel_diff: v.max_rel_diff,
+        store_max_rel_diff: v.store_max_rel_diff,
+        tolerance: VERIFY_TOLERANCE,
+        stale: v.stale,
+        ok: v.ok,
+      },
     };
     const reportPath = ctx.resolvePath(args.report);
     writeFileAtomic(reportPath, JSON.stringify(report, null, 2) + '\n');

@@ -13,7 +13,8 @@ interface WorkloadArgs extends Record<string, unknown> {
 
 export default defineJob<WorkloadArgs>({
   name: 'cdc-workload',
-  description: 'CDC workload: real INSERT / UPDATE / DELETE transactions on the PostgreSQL table (the cdc-produce mix), captured by Debezium',
+  description:
+    'CDC workload: real INSERT / UPDATE / DELETE transactions on the PostgreSQL table (the cdc-produce mix), captured by Debezium',
   needs: [],
   options: {
     table: { type: 'string', default: DEFAULT_SOURCE_TABLE, describe: 'table in the spark_ts database (loaded by cdc-source)' },
@@ -31,7 +32,10 @@ export default defineJob<WorkloadArgs>({
     let bar: cliProgress.SingleBar | undefined;
     let lastLine = 0;
     if (ctx.interactive) {
-      bar = new cliProgress.SingleBar({ format: 'cdc-workload [{bar}] {value}/{total} changes | {eta_formatted} left', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic);
+      bar = new cliProgress.SingleBar(
+        { format: 'cdc-workload [{bar}] {value}/{total} changes | {eta_formatted} left', hideCursor: true, stream: process.stderr },
+        cliProgress.Presets.shades_classic,
+      );
       bar.start(args.updates, 0);
     }
     const s = await runWorkload({

@@ -37,8 +37,16 @@ export default defineJob<DemoArgs>({
   needs: ['spark', 'kafka'],
   options: {
     input: { type: 'string', default: DEFAULT_CUSTOMERS_INPUT, describe: 'preprocessed customers (Parquet)' },
-    simulated: { type: 'boolean', default: false, describe: 'events from the simulated producer (cdc-produce) instead of PostgreSQL + Debezium' },
-    table: { type: 'string', default: DEFAULT_SOURCE_TABLE, describe: 'PostgreSQL table (the real path; its topic is spark_ts.public.<table>)' },
+    simulated: {
+      type: 'boolean',
+      default: false,
+      describe: 'events from the simulated producer (cdc-produce) instead of PostgreSQL + Debezium',
+    },
+    table: {
+      type: 'string',
+      default: DEFAULT_SOURCE_TABLE,
+      describe: 'PostgreSQL table (the real path; its topic is spark_ts.public.<table>)',
+    },
     updates: { type: 'number', default: 5_000, describe: 'change events after the snapshot' },
     seed: { type: 'number', default: DEFAULT_SEED, describe: 'producer seed' },
     topic: { type: 'string', default: DEFAULT_TOPIC, describe: 'Kafka topic of --simulated (deleted and recreated for the demonstration)' },
@@ -103,7 +111,14 @@ export default defineJob<DemoArgs>({
       ctx,
     );
     if (consumed) return consumed;
-    if (!args.simulated) ctx.log(`cdc: connector spark-ts-${args.table} keeps capturing public.${args.table} into ${topic} (\`spark-ts down\` stops Connect, PostgreSQL and Kafka)`);
-    return verifyJob.run(spark, { 'state-dir': args['state-dir'], report: args.report, 'spark-ml': true, 'reg-param': 0, 'max-iter': 100 }, ctx);
+    if (!args.simulated)
+      ctx.log(
+        `cdc: connector spark-ts-${args.table} keeps capturing public.${args.table} into ${topic} (\`spark-ts down\` stops Connect, PostgreSQL and Kafka)`,
+      );
+    return verifyJob.run(
+      spark,
+      { 'state-dir': args['state-dir'], report: args.report, 'spark-ml': true, 'reg-param': 0, 'max-iter': 100 },
+      ctx,
+    );
   },
 });

@@ -49,7 +49,8 @@ export default defineJob<GenerateArgs>({
   validate(a) {
     if (!Number.isInteger(a.rows) || a.rows < 0) return `--rows must be a whole number >= 0, got ${a.rows}`;
     if (!Number.isInteger(a.seed)) return `--seed must be a whole number, got ${a.seed}`;
-    if (a.partitions !== undefined && (!Number.isInteger(a.partitions) || a.partitions < 1)) return `--partitions must be a whole number >= 1`;
+    if (a.partitions !== undefined && (!Number.isInteger(a.partitions) || a.partitions < 1))
+      return `--partitions must be a whole number >= 1`;
     return validateRates(ratesOf(a));
   },
   async run(spark, a, ctx) {

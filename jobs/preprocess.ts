@@ -18,8 +18,15 @@ export default defineJob<PreprocessArgs, { args: PreprocessArgs; delimiter?: Ret
   description: 'clean, quarantine, de-duplicate, impute, engineer and scale the customer file in Spark',
   options: {
     input: { type: 'string', default: DEFAULT_INPUT, describe: 'the marketing_campaign.csv file' },
-    output: { type: 'string', default: DEFAULT_OUTPUT, describe: 'output directory (customers/, customers.csv, quarantine/, scaler.json, quality-report.json)' },
-    delimiter: { type: 'string', describe: 'field delimiter (a character, or tab/comma/semicolon/pipe); detected from the header when absent' },
+    output: {
+      type: 'string',
+      default: DEFAULT_OUTPUT,
+      describe: 'output directory (customers/, customers.csv, quarantine/, scaler.json, quality-report.json)',
+    },
+    delimiter: {
+      type: 'string',
+      describe: 'field delimiter (a character, or tab/comma/semicolon/pipe); detected from the header when absent',
+    },
   },
   parse(a) {
     return { args: a, delimiter: a.delimiter === undefined ? undefined : parseDelimiterOption(a.delimiter) };
@@ -32,6 +39,13 @@ export default defineJob<PreprocessArgs, { args: PreprocessArgs; delimiter?: Ret
     const { report, timings } = await runPreprocess(spark, { input, output, delimiter, log: ctx.log });
     console.log(formatSummary(report, output));
     const s = (Date.now() - t0) / 1000;
-    ctx.log(`preprocess: done in ${s.toFixed(1)} s` + (ctx.verbose ? ` (${Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')})` : ''));
+    ctx.log(
+      `preprocess: done in ${s.toFixed(1)} s` +
+        (ctx.verbose
+          ? ` (${Object.entries(timings)
+              .map(([k, v]) => `${k} ${v.toFixed(1)} s`)
+              .join(', ')})`
+          : ''),
+    );
   },
 });

@@ -31,21 +31,36 @@ export default defineJob<ProduceArgs, { args: ProduceArgs; durationMs?: number; 
     count: { type: 'number', describe: 'stop after this many messages (default: until Ctrl-C)' },
     duration: { type: 'string', describe: 'stop after this long: 30, 30s, 5m (default: until Ctrl-C)' },
     seed: { type: 'number', default: 42, describe: 'simulation seed (same seed, same readings)' },
-    'anomaly-rate': { type: 'number', default: DEFAULT_SIMULATION.anomalyRate, describe: 'share of readings that are anomalies (spikes, out of bounds)' },
+    'anomaly-rate': {
+      type: 'number',
+      default: DEFAULT_SIMULATION.anomalyRate,
+      describe: 'share of readings that are anomalies (spikes, out of bounds)',
+    },
     'late-rate': { type: 'number', default: DEFAULT_SIMULATION.lateRate, describe: 'share of readings sent late (out of order)' },
-    'max-lateness': { type: 'string', default: `${DEFAULT_SIMULATION.maxLatenessMs / 1000}s`, describe: 'largest lateness of a late reading' },
-    'malformed-rate': { type: 'number', default: DEFAULT_SIMULATION.malformedRate, describe: 'share of malformed records (not JSON, missing field, wrong type)' },
+    'max-lateness': {
+      type: 'string',
+      default: `${DEFAULT_SIMULATION.maxLatenessMs / 1000}s`,
+      describe: 'largest lateness of a late reading',
+    },
+    'malformed-rate': {
+      type: 'number',
+      default: DEFAULT_SIMULATION.malformedRate,
+      describe: 'share of malformed records (not JSON, missing field, wrong type)',
+    },
     partitions: { type: 'number', default: 3, describe: 'partitions when the topic has to be created' },
     'bootstrap-servers': { type: 'string', describe: 'Kafka bootstrap servers (default: the embedded broker)' },
   },
   parse(args) {
-    if (!Number.isInteger(args.sensors) || args.sensors < 1) return new UsageError(`--sensors must be a positive integer, got ${args.sensors}`);
+    if (!Number.isInteger(args.sensors) || args.sensors < 1)
+      return new UsageError(`--sensors must be a positive integer, got ${args.sensors}`);
     if (!(args.rate >= 0)) return new UsageError(`--rate must be >= 0, got ${args.rate}`);
-    if (args.count !== undefined && !(Number.isInteger(args.count) && args.count >= 0)) return new UsageError(`--count must be a non-negative integer, got ${args.count}`);
+    if (args.count !== undefined && !(Number.isInteger(args.count) && args.count >= 0))
+      return new UsageError(`--count must be a non-negative integer, got ${args.count}`);
     for (const k of ['anomaly-rate', 'late-rate', 'malformed-rate'] as const) {
       if (!(args[k] >= 0 && args[k] <= 1)) return new UsageError(`--${k} must be within [0, 1], got ${args[k]}`);
     }
-    if (args['anomaly-rate'] + args['late-rate'] + args['malformed-rate'] > 1) return new UsageError('--anomaly-rate + --late-rate + --malformed-rate must not exceed 1');
+    if (args['anomaly-rate'] + args['late-rate'] + args['malformed-rate'] > 1)
+      return new UsageError('--anomaly-rate + --late-rate + --malformed-rate must not exceed 1');
     const durationMs = args.duration !== undefined ? parseDuration(args.duration, '--duration') : undefined;
     const maxLatenessMs = parseDuration(args['max-lateness'], '--max-lateness');
     if (maxLatenessMs < 1) return new UsageError('--max-lateness must be at least 1ms');
@@ -53,7 +68,8 @@ export default defineJob<ProduceArgs, { args: ProduceArgs; durationMs?: number; 
   },
   async run(_spark, { args, durationMs, maxLatenessMs }, ctx) {
     const bootstrapServers = args['bootstrap-servers'] ?? ctx.bootstrapServers;
-    const bounded = args.count !== undefined ? `${args.count} messages` : durationMs !== undefined ? `${durationMs / 1000} s` : 'until Ctrl-C';
+    const bounded =
+      args.count !== undefined ? `${args.count} messages` : durationMs !== undefined ? `${durationMs / 1000} s` : 'until Ctrl-C';
     ctx.log(
       `producing to ${args.topic} at ${bootstrapServers}: ${args.sensors} sensors, ${args.rate > 0 ? `${args.rate} msg/s` : 'as fast as possible'}, ${bounded}, seed ${args.seed}`,
     );

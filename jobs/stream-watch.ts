@@ -68,7 +68,9 @@ export default defineJob<WatchArgs, { args: WatchArgs; durationMs?: number; refr
         }
       },
     });
-    ctx.log(`watching ${args['live-topic']} and ${args['alerts-topic']} at ${bootstrapServers}${durationMs !== undefined ? ` for ${durationMs / 1000} s` : ' (Ctrl-C to stop)'}`);
+    ctx.log(
+      `watching ${args['live-topic']} and ${args['alerts-topic']} at ${bootstrapServers}${durationMs !== undefined ? ` for ${durationMs / 1000} s` : ' (Ctrl-C to stop)'}`,
+    );
     const t0 = Date.now();
     let lastSummary = Date.now();
     let watchedMs = 0;
@@ -82,7 +84,9 @@ export default defineJob<WatchArgs, { args: WatchArgs; durationMs?: number; refr
           lastSummary = Date.now();
           const l = state.latency();
           const rate = state.processedRate();
-          ctx.log(`updates ${state.aggregatesReceived}, windows closed ${state.windowsClosed}, alerts ${state.alertsReceived}, processed ${rate === null ? '-' : Math.round(rate)} readings/s, live latency p50 ${Math.round(l.p50 ?? NaN)} p95 ${Math.round(l.p95 ?? NaN)} p99 ${Math.round(l.p99 ?? NaN)} ms`);
+          ctx.log(
+            `updates ${state.aggregatesReceived}, windows closed ${state.windowsClosed}, alerts ${state.alertsReceived}, processed ${rate === null ? '-' : Math.round(rate)} readings/s, live latency p50 ${Math.round(l.p50 ?? NaN)} p95 ${Math.round(l.p95 ?? NaN)} p99 ${Math.round(l.p99 ?? NaN)} ms`,
+          );
         }
       }
     } finally {
@@ -92,7 +96,9 @@ export default defineJob<WatchArgs, { args: WatchArgs; durationMs?: number; refr
     const l = state.latency();
     ctx.log(
       `watched ${(watchedMs / 1000).toFixed(0)} s: ${state.aggregatesReceived} live updates, ${state.windowsClosed} windows closed, ${state.alertsReceived} alerts` +
-        (l.count ? `, live latency p50 ${Math.round(l.p50 ?? 0)} ms, p95 ${Math.round(l.p95 ?? 0)} ms, p99 ${Math.round(l.p99 ?? 0)} ms` : ''),
+        (l.count
+          ? `, live latency p50 ${Math.round(l.p50 ?? 0)} ms, p95 ${Math.round(l.p95 ?? 0)} ms, p99 ${Math.round(l.p99 ?? 0)} ms`
+          : ''),
     );
   },
 });

@@ -50,22 +50,42 @@ export default defineJob<StreamArgs, StreamParams>({
   needs: ['spark', 'kafka'],
   options: {
     topic: { type: 'string', default: TOPICS.data, describe: 'source Kafka topic' },
-    'starting-offsets': { type: 'string', choices: ['earliest', 'latest'], default: 'latest', describe: 'where a new checkpoint starts reading' },
+    'starting-offsets': {
+      type: 'string',
+      choices: ['earliest', 'latest'],
+      default: 'latest',
+      describe: 'where a new checkpoint starts reading',
+    },
     trigger: { type: 'string', default: 'processing-time=1 second', describe: 'processing-time=<interval> or available-now' },
     output: { type: 'string', default: 'data/processed/stream/', describe: 'output directory (aggregates_10s/, aggregates_1m/, alerts/)' },
     checkpoint: { type: 'string', default: 'data/checkpoints/stream/', describe: 'checkpoint directory (one subdirectory per query)' },
     'bootstrap-servers': { type: 'string', describe: 'Kafka bootstrap servers (default: the embedded broker)' },
-    'spark-bootstrap-servers': { type: 'string', describe: 'Kafka bootstrap servers as the Spark server sees them (default: --bootstrap-servers)' },
+    'spark-bootstrap-servers': {
+      type: 'string',
+      describe: 'Kafka bootstrap servers as the Spark server sees them (default: --bootstrap-servers)',
+    },
     watermark: { type: 'string', default: '10s', describe: 'event-time watermark delay' },
     duration: { type: 'string', describe: 'stop after this long (default: until Ctrl-C, or when available-now is done)' },
     'max-offsets-per-trigger': { type: 'number', describe: 'rate limit: Kafka offsets per micro-batch' },
-    'shuffle-partitions': { type: 'number', default: 2, describe: 'shuffle (state) partitions of the queries; fixed by the first run of a checkpoint' },
+    'shuffle-partitions': {
+      type: 'number',
+      default: 2,
+      describe: 'shuffle (state) partitions of the queries; fixed by the first run of a checkpoint',
+    },
     'dlq-topic': { type: 'string', default: TOPICS.dlq, describe: 'dead-letter topic' },
     'aggregates-topic': { type: 'string', default: TOPICS.aggregates, describe: 'topic of the 10 s aggregates (JSON)' },
     'alerts-topic': { type: 'string', default: TOPICS.alerts, describe: 'topic of the alerts (JSON)' },
-    'live-topic': { type: 'string', default: TOPICS.live, describe: 'topic of the live 10 s windows: every update (final false) and the closed window (final true)' },
+    'live-topic': {
+      type: 'string',
+      default: TOPICS.live,
+      describe: 'topic of the live 10 s windows: every update (final false) and the closed window (final true)',
+    },
     'live-trigger': { type: 'string', default: 'processing-time=500ms', describe: 'trigger of the live query (processing-time runs only)' },
-    'copy-trigger': { type: 'string', default: 'processing-time=5s', describe: 'trigger of the Parquet copies (processing-time runs only; a clean stop flushes them)' },
+    'copy-trigger': {
+      type: 'string',
+      default: 'processing-time=5s',
+      describe: 'trigger of the Parquet copies (processing-time runs only; a clean stop flushes them)',
+    },
     metrics: { type: 'string', default: 'reports/stream-metrics.json', describe: 'metrics report (progress and end-to-end latency)' },
   },
   parse(args) {
@@ -76,12 +96,25 @@ export default defineJob<StreamArgs, StreamParams>({
     if (!('processingTime' in copyTrigger)) return new UsageError('--copy-trigger must be processing-time=<interval>');
     const watermarkMs = parseDuration(args.watermark, '--watermark');
     const durationMs = args.duration !== undefined ? parseDuration(args.duration, '--duration') : undefined;
-    if (!['earliest', 'latest'].includes(args['starting-offsets'])) return new UsageError(`--starting-offsets must be earliest or latest, got "${args['starting-offsets']}"`);
-    if (args['max-offsets-per-trigger'] !== undefined && !(Number.isInteger(args['max-offsets-per-trigger']) && args['max-offsets-per-trigger'] > 0)) {
+    if (!['earliest', 'latest'].includes(args['starting-offsets']))
+      return new UsageError(`--starting-offsets must be earliest or latest, got "${args['starting-offsets']}"`);
+    if (
+      args['max-offsets-per-trigger'] !== undefined &&
+      !(Number.isInteger(args['max-offsets-per-trigger']) && args['max-offsets-per-trigger'] > 0)
+    ) {
       return new UsageError(`--max-offsets-per-trigger must be a positive integer, got ${args['max-offsets-per-trigger']}`);
     }
-    if (!(Number.isInteger(args['shuffle-partitions']) && args['shuffle-partitions'] > 0)) return new UsageError(`--shuffle-partitions must be a positive integer, got ${args['shuffle-partitions']}`);
-    return { args, trigger, liveTrigger, copyTrigger, watermarkMs, durationMs, startingOffsets: args['starting-offsets'] as 'earliest' | 'latest' };
+    if (!(Number.isInteger(args['shuffle-partitions']) && args['shuffle-partitions'] > 0))
+      return new UsageError(`--shuffle-partitions must be a positive integer, got ${args['shuffle-partitions']}`);
+    return {
+      args,
+      trigger,
+      liveTrigger,
+      copyTrigger,
+      watermarkMs,
+      durationMs,
+      startingOffsets: args['starting-offsets'] as 'earliest' | 'latest',
+    };
   },
   async run(spark, { args, trigger, liveTrigger, copyTrigger, watermarkMs, durationMs, startingOffsets }, ctx) {
     const local = args['bootstrap-servers'] ?? ctx.bootstrapServers;

@@ -23,10 +23,16 @@ async function trial(variant: 'old' | 'new', n: number) {
   const producer = await connectIdempotentProducer(kafka, servers);
   const sim = new SensorSimulator({ sensors: 3, seed: n, anomalyRate: 0, lateRate: 0, maxLatenessMs: 1, malformedRate: 0 });
   const acked: Record<number, number> = {};
-  let sent = 0, failed = 0, killed = false, restarted = false;
+  let sent = 0,
+    failed = 0,
+    killed = false,
+    restarted = false;
   const t0 = Date.now();
   for (let b = 0; b < 120; b++) {
-    const msgs: Message[] = [0, 1, 2].map(() => { const e = sim.next(t0 + b * 1000); return { key: e.key, value: e.value }; });
+    const msgs: Message[] = [0, 1, 2].map(() => {
+      const e = sim.next(t0 + b * 1000);
+      return { key: e.key, value: e.value };
+    });
     try {
       if (variant === 'old') {
         await producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages: msgs });
@@ -35,7 +41,10 @@ async function trial(variant: 'old' | 'new', n: number) {
         for (const [p, k] of await sendBatch(producer, topic, msgs)) acked[p] = (acked[p] ?? 0) + k;
       }
       sent += 3;
-    } catch (e) { failed += 3; console.log('failed', (e as Error).message); }
+    } catch (e) {
+      failed += 3;
+      console.log('failed', (e as Error).message);
+    }
     if (!killed && sent >= 30) {
       killed = true;
       const pid = readKafkaState()!.brokers!.find((x) => x.node_id === victim)!.pid;
@@ -53,11 +62,16 @@ async function trial(variant: 'old' | 'new', n: number) {
   await admin.disconnect();
   const onBroker = Object.fromEntries(offsets.map((o) => [o.partition, Number(o.high) - Number(o.low)]));
   const lost = Object.keys(acked).reduce((s, p) => s + Math.max(0, acked[Number(p)] - (onBroker[p] ?? 0)), 0);
-  console.log(`${variant} trial ${n}: acked ${JSON.stringify(acked)} broker ${JSON.stringify(onBroker)} failed ${failed} lost ${lost} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  console.log(
+    `${variant} trial ${n}: acked ${JSON.stringify(acked)} broker ${JSON.stringify(onBroker)} failed ${failed} lost ${lost} (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+  );
 }
 
 async function main() {
   const order = (process.env.ORDER ?? 'old,new,old,new').split(',') as Array<'old' | 'new'>;
   for (let i = 0; i < order.length; i++) await trial(order[i], i + 1);
 }
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

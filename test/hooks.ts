@@ -11,6 +11,7 @@ export const mochaHooks = {
     const started = startedServers();
     await stopStartedServers();
     const left = started.filter((s) => isRunning(s.pid));
-    if (left.length) throw new Error(`servers started by the suite are still running: ${left.map((s) => `${s.name} pid ${s.pid}`).join(', ')}`);
+    if (left.length)
+      throw new Error(`servers started by the suite are still running: ${left.map((s) => `${s.name} pid ${s.pid}`).join(', ')}`);
   },
 };

@@ -12,8 +12,17 @@ function unitChart(unit: string, figures: Figure[]): TopLevelSpec {
     data: { values: figures.map((f) => ({ figure: f.title, median: f.median, min: f.min, max: f.max })) },
     config: { background: 'white', font: 'sans-serif' },
     layer: [
-      { mark: { type: 'bar', tooltip: true }, encoding: { y: { field: 'figure', type: 'nominal', sort: null, title: null }, x: { field: 'median', type: 'quantitative', title: unit } } },
-      { mark: { type: 'rule', color: 'black' }, encoding: { y: { field: 'figure', type: 'nominal', sort: null }, x: { field: 'min', type: 'quantitative' }, x2: { field: 'max' } } },
+      {
+        mark: { type: 'bar', tooltip: true },
+        encoding: {
+          y: { field: 'figure', type: 'nominal', sort: null, title: null },
+          x: { field: 'median', type: 'quantitative', title: unit },
+        },
+      },
+      {
+        mark: { type: 'rule', color: 'black' },
+        encoding: { y: { field: 'figure', type: 'nominal', sort: null }, x: { field: 'min', type: 'quantitative' }, x2: { field: 'max' } },
+      },
     ],
   };
 }

@@ -31,10 +31,22 @@ export function compareResults(a: BenchResults, b: BenchResults): { rows: Compar
     const fb = bById.get(fa.id);
     if (!fb) continue;
     const ratio = fb.median / fa.median;
-    rows.push({ id: fa.id, unit: fa.unit, better: fa.better, a: fa.median, b: fb.median, ratio, improved: fa.better === 'lower' ? ratio < 1 : ratio > 1 });
+    rows.push({
+      id: fa.id,
+      unit: fa.unit,
+      better: fa.better,
+      a: fa.median,
+      b: fb.median,
+      ratio,
+      improved: fa.better === 'lower' ? ratio < 1 : ratio > 1,
+    });
   }
   const aIds = new Set(a.figures.map((f) => f.id));
-  return { rows, onlyA: a.figures.filter((f) => !bById.has(f.id)).map((f) => f.id), onlyB: b.figures.filter((f) => !aIds.has(f.id)).map((f) => f.id) };
+  return {
+    rows,
+    onlyA: a.figures.filter((f) => !bById.has(f.id)).map((f) => f.id),
+    onlyB: b.figures.filter((f) => !aIds.has(f.id)).map((f) => f.id),
+  };
 }
 
 /** `spark-ts bench-compare A B`: the ratio B/A of each figure's median. */
@@ -46,7 +58,9 @@ export function benchCompare(a: string, b: string, out: (line: string) => void):
   out(`${'figure'.padEnd(width)}  ${'A'.padStart(14)}  ${'B'.padStart(14)}  B/A      `);
   for (const r of rows) {
     const mark = Math.abs(r.ratio - 1) < 0.02 ? 'same' : r.improved ? 'better' : 'worse';
-    out(`${r.id.padEnd(width)}  ${formatNumber(r.a, r.unit).padStart(14)}  ${formatNumber(r.b, r.unit).padStart(14)}  ${r.ratio.toFixed(3).padStart(6)}  ${mark}`);
+    out(
+      `${r.id.padEnd(width)}  ${formatNumber(r.a, r.unit).padStart(14)}  ${formatNumber(r.b, r.unit).padStart(14)}  ${r.ratio.toFixed(3).padStart(6)}  ${mark}`,
+    );
   }
   if (onlyA.length) out(`only in A: ${onlyA.join(', ')}`);
   if (onlyB.length) out(`only in B: ${onlyB.join(', ')}`);

@@ -111,9 +111,16 @@ export function summaryMarkdown(results: BenchResults, charts: string[] = []): s
   for (const group of ['latency', 'throughput', 'memory', 'model'] as const) {
     const figs = results.figures.filter((f) => f.group === group);
     if (!figs.length) continue;
-    lines.push(`## ${group[0].toUpperCase()}${group.slice(1)}`, '', '| figure | median | min – max | unit | workload |', '| --- | ---: | ---: | --- | --- |');
+    lines.push(
+      `## ${group[0].toUpperCase()}${group.slice(1)}`,
+      '',
+      '| figure | median | min – max | unit | workload |',
+      '| --- | ---: | ---: | --- | --- |',
+    );
     for (const f of figs) {
-      lines.push(`| ${f.title} | ${formatNumber(f.median, f.unit)} | ${formatNumber(f.min, f.unit)} – ${formatNumber(f.max, f.unit)} | ${f.unit === 'bytes' ? 'MiB' : f.unit} | ${f.workload} |`);
+      lines.push(
+        `| ${f.title} | ${formatNumber(f.median, f.unit)} | ${formatNumber(f.min, f.unit)} – ${formatNumber(f.max, f.unit)} | ${f.unit === 'bytes' ? 'MiB' : f.unit} | ${f.workload} |`,
+      );
     }
     lines.push('');
   }

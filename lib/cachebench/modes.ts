@@ -48,12 +48,36 @@ export interface ModeSpec {
 }
 
 export const MODE_SPECS: Readonly<Record<ModeName, ModeSpec>> = {
-  none: { mode: 'none', kind: 'uncached', describe: 'no cache: every query recomputes the workload from its lineage (range + random expressions)' },
-  MEMORY_ONLY: { mode: 'MEMORY_ONLY', kind: 'persisted', level: SCALA_LEVELS.MEMORY_ONLY, describe: 'cached in executor heap as deserialized objects; partitions that do not fit are recomputed' },
-  MEMORY_AND_DISK: { mode: 'MEMORY_AND_DISK', kind: 'persisted', level: SCALA_LEVELS.MEMORY_AND_DISK, describe: 'in heap, deserialized; partitions that do not fit spill to local disk' },
-  MEMORY_ONLY_SER: { mode: 'MEMORY_ONLY_SER', kind: 'persisted', level: SCALA_LEVELS.MEMORY_ONLY_SER, describe: 'in heap as serialized bytes (deserialized=false)' },
+  none: {
+    mode: 'none',
+    kind: 'uncached',
+    describe: 'no cache: every query recomputes the workload from its lineage (range + random expressions)',
+  },
+  MEMORY_ONLY: {
+    mode: 'MEMORY_ONLY',
+    kind: 'persisted',
+    level: SCALA_LEVELS.MEMORY_ONLY,
+    describe: 'cached in executor heap as deserialized objects; partitions that do not fit are recomputed',
+  },
+  MEMORY_AND_DISK: {
+    mode: 'MEMORY_AND_DISK',
+    kind: 'persisted',
+    level: SCALA_LEVELS.MEMORY_AND_DISK,
+    describe: 'in heap, deserialized; partitions that do not fit spill to local disk',
+  },
+  MEMORY_ONLY_SER: {
+    mode: 'MEMORY_ONLY_SER',
+    kind: 'persisted',
+    level: SCALA_LEVELS.MEMORY_ONLY_SER,
+    describe: 'in heap as serialized bytes (deserialized=false)',
+  },
   DISK_ONLY: { mode: 'DISK_ONLY', kind: 'persisted', level: SCALA_LEVELS.DISK_ONLY, describe: 'serialized on local disk only' },
-  OFF_HEAP: { mode: 'OFF_HEAP', kind: 'persisted', level: SCALA_LEVELS.OFF_HEAP, describe: 'serialized in off-heap memory (needs spark.memory.offHeap.enabled), spilling to disk' },
+  OFF_HEAP: {
+    mode: 'OFF_HEAP',
+    kind: 'persisted',
+    level: SCALA_LEVELS.OFF_HEAP,
+    describe: 'serialized in off-heap memory (needs spark.memory.offHeap.enabled), spilling to disk',
+  },
   parquet: { mode: 'parquet', kind: 'file', describe: 'no cache: every iteration re-reads the workload from Parquet files' },
   csv: { mode: 'csv', kind: 'file', describe: 'no cache: every iteration re-reads the workload from CSV files' },
 };
@@ -64,17 +88,29 @@ export const MODE_SPECS: Readonly<Record<ModeName, ModeSpec>> = {
  */
 export function parseModes(value: string | readonly string[] | undefined): ModeName[] {
   if (value === undefined) return [...MODES];
-  const parts = (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(',')).map((s) => s.trim()).filter(Boolean);
+  const parts = (Array.isArray(value) ? value : [value])
+    .flatMap((v) => String(v).split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (parts.length === 0) throw new Error(`--modes is empty; known modes: ${MODES.join(', ')}`);
   const byLower = new Map(MODES.map((m) => [m.toLowerCase(), m] as const));
   const unknown = parts.filter((p) => !byLower.has(p.toLowerCase()));
-  if (unknown.length) throw new Error(`unknown mode${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')}; known modes: ${MODES.join(', ')}`);
+  if (unknown.length)
+    throw new Error(
+      `unknown mode${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')}; known modes: ${MODES.join(', ')}`,
+    );
   const chosen = new Set(parts.map((p) => byLower.get(p.toLowerCase()) as ModeName));
   return MODES.filter((m) => chosen.has(m));
 }
 
 export function sameFlags(a: LevelFlags, b: LevelFlags): boolean {
-  return a.useDisk === b.useDisk && a.useMemory === b.useMemory && a.useOffHeap === b.useOffHeap && a.deserialized === b.deserialized && a.replication === b.replication;
+  return (
+    a.useDisk === b.useDisk &&
+    a.useMemory === b.useMemory &&
+    a.useOffHeap === b.useOffHeap &&
+    a.deserialized === b.deserialized &&
+    a.replication === b.replication
+  );
 }
 
 /** The Scala constant name for these flags, or Spark's own description ("Disk Memory Serialized 2x Replicated"). */
@@ -84,6 +120,11 @@ export function levelName(level: LevelFlags): string {
 }
 
 export function describeLevel(level: LevelFlags): string {
-  const parts = [level.useDisk && 'Disk', level.useMemory && 'Memory', level.useOffHeap && 'OffHeap', level.deserialized ? 'Deserialized' : 'Serialized'];
+  const parts = [
+    level.useDisk && 'Disk',
+    level.useMemory && 'Memory',
+    level.useOffHeap && 'OffHeap',
+    level.deserialized ? 'Deserialized' : 'Serialized',
+  ];
   return `${parts.filter(Boolean).join(' ')} ${level.replication}x Replicated`;
 }

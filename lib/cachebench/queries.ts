@@ -30,11 +30,25 @@ export const QUERIES: readonly BenchQuery[] = [
   {
     name: 'spend_by_segment',
     describe: 'customers, spend and response rate by age group, education level, marital status and children',
-    columns: ['Age_Group', 'Education_Level', 'Marital_Status', 'Children', 'customers', 'sum_Total_Spend', 'avg_Total_Spend', 'response_rate'],
+    columns: [
+      'Age_Group',
+      'Education_Level',
+      'Marital_Status',
+      'Children',
+      'customers',
+      'sum_Total_Spend',
+      'avg_Total_Spend',
+      'response_rate',
+    ],
     build: (facts) =>
       facts
         .groupBy('Age_Group', 'Education_Level', 'Marital_Status', 'Children')
-        .agg(F.count('*').alias('customers'), sumAs('Total_Spend'), F.avg('Total_Spend').alias('avg_Total_Spend'), rate('Response', 'response_rate')),
+        .agg(
+          F.count('*').alias('customers'),
+          sumAs('Total_Spend'),
+          F.avg('Total_Spend').alias('avg_Total_Spend'),
+          rate('Response', 'response_rate'),
+        ),
   },
   {
     name: 'campaign_acceptance',
@@ -62,16 +76,35 @@ export const QUERIES: readonly BenchQuery[] = [
     build: (facts) =>
       facts
         .groupBy(F.date_format(F.col('Dt_Customer'), 'yyyy-MM').alias('cohort'))
-        .agg(F.count('*').alias('customers'), sumAs('Total_Spend'), sumAs('Total_Purchases'), sumAs('Total_Accepted_Campaigns'), rate('Response', 'response_rate')),
+        .agg(
+          F.count('*').alias('customers'),
+          sumAs('Total_Spend'),
+          sumAs('Total_Purchases'),
+          sumAs('Total_Accepted_Campaigns'),
+          rate('Response', 'response_rate'),
+        ),
   },
   {
     name: 'channel_mix',
     describe: 'purchases by channel, deals and web visits by education level',
-    columns: ['Education_Level', 'sum_NumWebPurchases', 'sum_NumCatalogPurchases', 'sum_NumStorePurchases', 'sum_NumDealsPurchases', 'avg_NumWebVisitsMonth'],
+    columns: [
+      'Education_Level',
+      'sum_NumWebPurchases',
+      'sum_NumCatalogPurchases',
+      'sum_NumStorePurchases',
+      'sum_NumDealsPurchases',
+      'avg_NumWebVisitsMonth',
+    ],
     build: (facts) =>
       facts
         .groupBy('Education_Level')
-        .agg(sumAs('NumWebPurchases'), sumAs('NumCatalogPurchases'), sumAs('NumStorePurchases'), sumAs('NumDealsPurchases'), F.avg('NumWebVisitsMonth').alias('avg_NumWebVisitsMonth')),
+        .agg(
+          sumAs('NumWebPurchases'),
+          sumAs('NumCatalogPurchases'),
+          sumAs('NumStorePurchases'),
+          sumAs('NumDealsPurchases'),
+          F.avg('NumWebVisitsMonth').alias('avg_NumWebVisitsMonth'),
+        ),
   },
   {
     name: 'distinct_counts',
@@ -94,7 +127,9 @@ export const QUERIES: readonly BenchQuery[] = [
       facts.agg(
         F.count(F.when(F.col('Recency').lt(10).and(F.col('Total_Spend').gt(1500)), 1)).alias('big_recent_spenders'),
         F.count(F.when(F.col('Complain').eq(1).and(F.col('Response').eq(1)), 1)).alias('complained_and_responded'),
-        F.count(F.when(F.col('Is_Parent').eq(1).and(F.col('NumWebVisitsMonth').ge(8)).and(F.col('NumWebPurchases').ge(8)), 1)).alias('web_heavy_parents'),
+        F.count(F.when(F.col('Is_Parent').eq(1).and(F.col('NumWebVisitsMonth').ge(8)).and(F.col('NumWebPurchases').ge(8)), 1)).alias(
+          'web_heavy_parents',
+        ),
       ),
   },
 ];

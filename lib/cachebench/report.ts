@@ -1,4 +1,14 @@
-import { renderTable, renderMarkdownTable, seriesChartSpec, siblingPath, writeCsv, writeJson, writeSvg, type CsvValue, type TopLevelSpec } from '../report';
+import {
+  renderTable,
+  renderMarkdownTable,
+  seriesChartSpec,
+  siblingPath,
+  writeCsv,
+  writeJson,
+  writeSvg,
+  type CsvValue,
+  type TopLevelSpec,
+} from '../report';
 import type { CacheBenchReport, ModeResult } from './run';
 import { fmtBytes } from './run';
 
@@ -69,7 +79,20 @@ export function speedupBytesChartSpec(report: CacheBenchReport): TopLevelSpec {
 
 const ms = (v: number | null) => (v === null ? null : Math.round(v).toLocaleString('en-US'));
 
-const TABLE_HEAD = ['mode', 'level', 'first ms', 'median ms', 'p95 ms', 'speedup', 'break-even q', 'memory', 'disk', 'B/row', '× parquet', 'digest'];
+const TABLE_HEAD = [
+  'mode',
+  'level',
+  'first ms',
+  'median ms',
+  'p95 ms',
+  'speedup',
+  'break-even q',
+  'memory',
+  'disk',
+  'B/row',
+  '× parquet',
+  'digest',
+];
 const TABLE_RIGHT = [2, 3, 4, 5, 6, 7, 8, 9, 10];
 
 function tableRows(report: CacheBenchReport): Array<Array<string | null>> {
@@ -123,7 +146,12 @@ export interface WrittenReport {
 
 /** Writes the JSON (the contract), the CSV beside it and the two SVG charts beside it. */
 export async function writeReport(report: CacheBenchReport, jsonPath: string): Promise<WrittenReport> {
-  const out = { json: jsonPath, csv: siblingPath(jsonPath, 'csv'), svg: siblingPath(jsonPath, 'svg'), speedup_svg: siblingPath(jsonPath, 'speedup.svg') };
+  const out = {
+    json: jsonPath,
+    csv: siblingPath(jsonPath, 'csv'),
+    svg: siblingPath(jsonPath, 'svg'),
+    speedup_svg: siblingPath(jsonPath, 'speedup.svg'),
+  };
   writeJson(out.json, report);
   writeCsv(out.csv, csvRows(report), CSV_COLUMNS);
   await writeSvg(out.svg, iterationChartSpec(report));
@@ -139,8 +167,13 @@ export function reportNotes(report: CacheBenchReport): string[] {
   notes.push(
     `${report.rows.toLocaleString('en-US')} generated rows: ${l.rows_quarantined} quarantined, ${l.duplicates_removed + l.duplicate_ids_removed} duplicates removed, ${l.rows_held.toLocaleString('en-US')} customers held (${report.workload.columns} columns) × ${report.iterations} iterations; Parquet ${fmtBytes(parquet)}, CSV ${fmtBytes(report.baselines.csv_bytes)} on disk`,
   );
-  notes.push(report.digests_equal ? 'result digests: equal in every mode' : 'result digests DIFFER between modes or iterations: the modes did not compute the same answers');
-  if (!report.modes.some((m) => m.mode === 'none' && m.first_ms !== null)) notes.push('speedup is null: it is measured against the none mode, which did not run');
+  notes.push(
+    report.digests_equal
+      ? 'result digests: equal in every mode'
+      : 'result digests DIFFER between modes or iterations: the modes did not compute the same answers',
+  );
+  if (!report.modes.some((m) => m.mode === 'none' && m.first_ms !== null))
+    notes.push('speedup is null: it is measured against the none mode, which did not run');
   if (!report.rest_api.reachable) notes.push(`memory/disk not measured (null): ${report.rest_api.reason}`);
   for (const m of report.modes) {
     if (m.skipped) notes.push(`${m.mode} skipped: ${m.skipped}`);
@@ -148,15 +181,20 @@ export function reportNotes(report: CacheBenchReport): string[] {
     if (m.cached_partitions !== null && m.total_partitions !== null && m.cached_partitions < m.total_partitions) {
       notes.push(`${m.mode}: only ${m.cached_partitions} of ${m.total_partitions} partitions stayed cached (the rest is recomputed)`);
     }
-    if (m.overflow === 'spilled to disk' && m.mode !== 'DISK_ONLY') notes.push(`${m.mode}: did not fit in storage memory; ${fmtBytes(m.disk_bytes)} spilled to disk`);
+    if (m.overflow === 'spilled to disk' && m.mode !== 'DISK_ONLY')
+      notes.push(`${m.mode}: did not fit in storage memory; ${fmtBytes(m.disk_bytes)} spilled to disk`);
     if (m.storage_freed === false) notes.push(`${m.mode}: storage still listed after unpersist`);
   }
   const loads = report.modes.flatMap((m) => m.load_average);
   const cores = report.machine.cores;
   if (loads.length && Math.max(...loads) > cores) {
-    notes.push(`the machine was shared: 1-minute load average up to ${Math.max(...loads).toFixed(1)} on ${cores} cores during the run (times include waiting for cores)`);
+    notes.push(
+      `the machine was shared: 1-minute load average up to ${Math.max(...loads).toFixed(1)} on ${cores} cores during the run (times include waiting for cores)`,
+    );
   }
-  notes.push(`load average (1 min) ${report.load_average.start.toFixed(2)} at the start, ${report.load_average.end?.toFixed(2) ?? '?'} at the end, on ${cores} cores`);
+  notes.push(
+    `load average (1 min) ${report.load_average.start.toFixed(2)} at the start, ${report.load_average.end?.toFixed(2) ?? '?'} at the end, on ${cores} cores`,
+  );
   if (report.leftover_cached_rdds) notes.push(`${report.leftover_cached_rdds} cached RDD(s) of this run are still on the server`);
   return notes;
 }

@@ -106,7 +106,8 @@ export function parseStorageRdds(json: unknown): CachedRdd[] {
   if (!Array.isArray(json)) throw new RestUnavailableError(`unexpected /storage/rdd answer: ${JSON.stringify(json).slice(0, 200)}`);
   return json.map((r: Record<string, unknown>) => {
     const dist = Array.isArray(r.dataDistribution) ? (r.dataDistribution as Array<Record<string, unknown>>) : null;
-    const sumOf = (k: string): number | null => (dist && dist.length && dist.every((d) => typeof d[k] === 'number') ? dist.reduce((s, d) => s + num(d[k]), 0) : null);
+    const sumOf = (k: string): number | null =>
+      dist && dist.length && dist.every((d) => typeof d[k] === 'number') ? dist.reduce((s, d) => s + num(d[k]), 0) : null;
     return {
       id: num(r.id),
       name: String(r.name ?? ''),

@@ -20,10 +20,11 @@ import { AGE_GROUPS } from '../preprocess/rules';
  */
 
 /** The segment dimension: one row per (Age_Group, Is_Parent), a marketing segment and its priority. */
-export const SEGMENT_ROWS: ReadonlyArray<readonly [ageGroup: string, isParent: number, segment: string, priority: number]> = AGE_GROUPS.flatMap((g, i) => [
-  [g.label, 0, `${g.label} without children`, i + 1] as const,
-  [g.label, 1, `${g.label} with children`, i + 1] as const,
-]);
+export const SEGMENT_ROWS: ReadonlyArray<readonly [ageGroup: string, isParent: number, segment: string, priority: number]> =
+  AGE_GROUPS.flatMap((g, i) => [
+    [g.label, 0, `${g.label} without children`, i + 1] as const,
+    [g.label, 1, `${g.label} with children`, i + 1] as const,
+  ]);
 
 export function buildSegments(spark: SparkSession): DataFrame {
   return spark.createDataFrame(
@@ -74,9 +75,17 @@ export async function prepareWorkload(spark: SparkSession, opts: WorkloadOptions
   const processed = path.join(opts.workDir, 'preprocessed');
   fs.mkdirSync(opts.workDir, { recursive: true });
   const t0 = performance.now();
-  const generated = await runGenerate(spark, { rows: opts.rows, seed: opts.seed, output: input, rates: DEFAULT_DEFECT_RATES, partitions: opts.partitions });
+  const generated = await runGenerate(spark, {
+    rows: opts.rows,
+    seed: opts.seed,
+    output: input,
+    rates: DEFAULT_DEFECT_RATES,
+    partitions: opts.partitions,
+  });
   const t1 = performance.now();
-  opts.log(`generated ${opts.rows.toLocaleString('en-US')} rows (${(generated.bytes / 2 ** 20).toFixed(1)} MiB of CSV) in ${Math.round(t1 - t0)} ms; running preprocess once for the plan's parameters`);
+  opts.log(
+    `generated ${opts.rows.toLocaleString('en-US')} rows (${(generated.bytes / 2 ** 20).toFixed(1)} MiB of CSV) in ${Math.round(t1 - t0)} ms; running preprocess once for the plan's parameters`,
+  );
   const { report } = await runPreprocess(spark, { input, output: processed });
   const t2 = performance.now();
   const ledger: WorkloadLedger = {
@@ -88,7 +97,9 @@ export async function prepareWorkload(spark: SparkSession, opts: WorkloadOptions
   };
   const accounted = ledger.rows_read - ledger.rows_quarantined - ledger.duplicates_removed - ledger.duplicate_ids_removed;
   if (accounted !== ledger.rows_held) throw new Error(`preprocess's counts do not add up: ${JSON.stringify(ledger)}`);
-  opts.log(`preprocess: ${ledger.rows_read} rows read, ${ledger.rows_quarantined} quarantined, ${ledger.duplicates_removed + ledger.duplicate_ids_removed} duplicates removed, ${ledger.rows_held} held (${Math.round(t2 - t1)} ms)`);
+  opts.log(
+    `preprocess: ${ledger.rows_read} rows read, ${ledger.rows_quarantined} quarantined, ${ledger.duplicates_removed + ledger.duplicate_ids_removed} duplicates removed, ${ledger.rows_held} held (${Math.round(t2 - t1)} ms)`,
+  );
 
   const segments = buildSegments(spark);
   // Every row has an Age_Group and an Is_Parent (both derived from imputed columns), so the left join keeps
@@ -133,7 +144,11 @@ export function readCsv(spark: SparkSession, dir: string, schemaDdl: string): Da
  * the same directory is fine). Each write rebuilds the workload from the input: that is the file modes'
  * setup cost. Without the parquet mode there is no Parquet size to compare with (ratio_to_parquet is null).
  */
-export async function writeBaselines(workload: DataFrame, dirs: { parquet: string; csv: string }, which: { parquet: boolean; csv: boolean }): Promise<{ parquet_write_ms: number | null; csv_write_ms: number | null }> {
+export async function writeBaselines(
+  workload: DataFrame,
+  dirs: { parquet: string; csv: string },
+  which: { parquet: boolean; csv: boolean },
+): Promise<{ parquet_write_ms: number | null; csv_write_ms: number | null }> {
   const timed = async (write: () => Promise<void>): Promise<number> => {
     const t0 = performance.now();
     await write();

@@ -77,7 +77,10 @@ export function checkOffsets(
   const next = new Map<number, number>();
   const parts = new Set(watermarks.map((w) => w.partition));
   for (const p of stored.keys()) {
-    if (!parts.has(p)) throw new StateStoreError(`the state store has offsets for ${topic} partition ${p}, which the topic no longer has (recreated?): refusing to continue; pass --reset to rebuild from the topic`);
+    if (!parts.has(p))
+      throw new StateStoreError(
+        `the state store has offsets for ${topic} partition ${p}, which the topic no longer has (recreated?): refusing to continue; pass --reset to rebuild from the topic`,
+      );
   }
   let lost = 0;
   for (const w of watermarks) {
@@ -97,7 +100,9 @@ export function checkOffsets(
           `stored offset ${s} of ${topic} partition ${w.partition} is below the partition's start (low watermark ${w.low}): ${w.low - s} events were deleted by retention before they were applied, so the table would silently miss them; refusing to continue (pass --reset to rebuild from what the topic holds, or --allow-retention-gap to skip them)`,
         );
       }
-      warn(`cdc-consume: WARNING: ${topic} partition ${w.partition}: offsets ${s}..${w.low - 1} (${w.low - s} events) were deleted by retention before they were applied; the table misses them (--allow-retention-gap)`);
+      warn(
+        `cdc-consume: WARNING: ${topic} partition ${w.partition}: offsets ${s}..${w.low - 1} (${w.low - s} events) were deleted by retention before they were applied; the table misses them (--allow-retention-gap)`,
+      );
       lost += w.low - s;
       next.set(w.partition, w.low);
     } else next.set(w.partition, s);
@@ -155,17 +160,24 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
   let consumer: Consumer | undefined;
   let producer: Producer | undefined;
   try {
-    await ensureTopics(admin, [{ topic, numPartitions: opts.partitions ?? 3 }, { topic: dlqTopic, numPartitions: 1 }]);
+    await ensureTopics(admin, [
+      { topic, numPartitions: opts.partitions ?? 3 },
+      { topic: dlqTopic, numPartitions: 1 },
+    ]);
     // One consumer per state directory, taken before anything is reset or read.
     lock = StateDirLock.acquire(opts.stateDir);
     const storeExists = fs.existsSync(path.join(opts.stateDir, STORE_FILE));
     if (opts.reset) {
       // Rewind first: a failure (a live member of the group) leaves the store untouched and is reported.
       await admin.resetOffsets({ groupId, topic, earliest: true }).catch((e: Error) => {
-        throw new StateStoreError(`--reset: could not rewind consumer group ${groupId} on ${topic}: ${e.message} (is another consumer of this group running?); nothing was deleted`);
+        throw new StateStoreError(
+          `--reset: could not rewind consumer group ${groupId} on ${topic}: ${e.message} (is another consumer of this group running?); nothing was deleted`,
+        );
       });
     } else if (!storeExists && fs.existsSync(modelPath)) {
-      throw new StateStoreError(`state store ${path.join(opts.stateDir, STORE_FILE)} is missing but ${modelPath} exists: refusing to start over existing data (pass --reset to start from the beginning of the topic)`);
+      throw new StateStoreError(
+        `state store ${path.join(opts.stateDir, STORE_FILE)} is missing but ${modelPath} exists: refusing to start over existing data (pass --reset to start from the beginning of the topic)`,
+      );
     } else if (!storeExists) {
       // Kafka remembers that this group consumed the topic: the state that went with it is gone.
       const group = await admin.fetchOffsets({ groupId, topics: [topic] });
@@ -179,7 +191,11 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
     store = loaded.store;
     lock = undefined; // the store owns it now
     const state = loaded.state;
-    const watermarks = (await admin.fetchTopicOffsets(topic)).map((w) => ({ partition: w.partition, low: Number(w.low), high: Number(w.high) }));
+    const watermarks = (await admin.fetchTopicOffsets(topic)).map((w) => ({
+      partition: w.partition,
+      low: Number(w.low),
+      high: Number(w.high),
+    }));
     // Next offset to apply per partition: the stored one (checked against the watermarks), else the start.
     const checked = checkOffsets(topic, loaded.offsets, watermarks, opts.allowRetentionGap === true, opts.log);
     const next = checked.next;
@@ -189,7 +205,12 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
 
     producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
-    consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 * 1024 * 1024 });
+    consumer = kafka.consumer({
+      groupId,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 * 1024 * 1024,
+    });
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
 
@@ -218,18 +239,27 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
     let lastEvaluationAt = Date.now();
 
     const writeCheckpoint = () => {
-      writeFileAtomic(modelPath, JSON.stringify(buildModelFile(committed.snap, state.config, state.scales, opts.lambda, committed.offsets, topic, evaluation), null, 2) + '\n');
+      writeFileAtomic(
+        modelPath,
+        JSON.stringify(
+          buildModelFile(committed.snap, state.config, state.scales, opts.lambda, committed.offsets, topic, evaluation),
+          null,
+          2,
+        ) + '\n',
+      );
       checkpoints++;
       sinceCheckpoint = 0;
       lastCheckpointAt = Date.now();
     };
 
     const commitKafka = (offsets: Map<number, number>) =>
-      consumer!.commitOffsets([...offsets].map(([partition, offset]) => ({ topic, partition, offset: String(offset) }))).catch((e: Error) => {
-        // Kafka's copy of the offsets is only for lag monitoring: a failure here (a rebalance) is not fatal.
-        if (!kafkaCommitWarned) opts.log(`cdc-consume: could not commit offsets to Kafka (lag display only): ${e.message}`);
-        kafkaCommitWarned = true;
-      });
+      consumer!
+        .commitOffsets([...offsets].map(([partition, offset]) => ({ topic, partition, offset: String(offset) })))
+        .catch((e: Error) => {
+          // Kafka's copy of the offsets is only for lag monitoring: a failure here (a rebalance) is not fatal.
+          if (!kafkaCommitWarned) opts.log(`cdc-consume: could not commit offsets to Kafka (lag display only): ${e.message}`);
+          kafkaCommitWarned = true;
+        });
 
     /**
      * Commits everything applied so far and takes the snapshot checkpoints are built from. Synchronous
@@ -288,7 +318,15 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
             state.counters.dlq++;
             dlq.push({
               key: m.key,
-              value: JSON.stringify({ reason, retracted, topic, partition: p, offset: m.offset, key: m.key?.toString() ?? null, value: m.value?.toString() ?? null }),
+              value: JSON.stringify({
+                reason,
+                retracted,
+                topic,
+                partition: p,
+                offset: m.offset,
+                key: m.key?.toString() ?? null,
+                value: m.value?.toString() ?? null,
+              }),
               headers: retracted ? { reason, retracted: 'true' } : { reason },
             });
           }
@@ -390,7 +428,13 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
     consumer = undefined;
     report(sample());
     const model = buildModelFile(committed.snap, state.config, state.scales, opts.lambda, committed.offsets, topic, evaluation);
-    return { model, events_processed: processed, checkpoints, elapsed_ms: Date.now() - t0, busy_ms: firstBatchAt === undefined ? 0 : lastBatchEnd - firstBatchAt };
+    return {
+      model,
+      events_processed: processed,
+      checkpoints,
+      elapsed_ms: Date.now() - t0,
+      busy_ms: firstBatchAt === undefined ? 0 : lastBatchEnd - firstBatchAt,
+    };
   } finally {
     await consumer?.disconnect().catch(() => undefined);
     await producer?.disconnect().catch(() => undefined);

@@ -1,5 +1,16 @@
 import type { CustomerRow } from './features';
-import { canonicalRow, fieldSchema, isSnapshot, isUnwrapped, unwrapConverter, UNWRAP_DELETED, UNWRAP_LSN_FIELDS, UNWRAP_OP, type ConnectSchema, type RowNormalization } from './debezium';
+import {
+  canonicalRow,
+  fieldSchema,
+  isSnapshot,
+  isUnwrapped,
+  unwrapConverter,
+  UNWRAP_DELETED,
+  UNWRAP_LSN_FIELDS,
+  UNWRAP_OP,
+  type ConnectSchema,
+  type RowNormalization,
+} from './debezium';
 import { INPUT_COLUMN_NAMES } from '../preprocess/schema';
 import { errorMessage } from '../util/errors';
 
@@ -33,8 +44,18 @@ export const CDC_TABLE = 'customers';
 /** The customer table's columns (the Kaggle file's, and the preprocess job's engineered ones), by canonical name. */
 export const CUSTOMER_COLUMNS: readonly string[] = [
   ...INPUT_COLUMN_NAMES,
-  'Age', 'Tenure_Days', 'Children', 'Family_Size', 'Is_Parent', 'Total_Spend', 'Total_Purchases', 'Total_Accepted_Campaigns',
-  'Spend_per_Purchase', 'Income_per_Capita', 'Education_Level', 'Age_Group',
+  'Age',
+  'Tenure_Days',
+  'Children',
+  'Family_Size',
+  'Is_Parent',
+  'Total_Spend',
+  'Total_Purchases',
+  'Total_Accepted_Campaigns',
+  'Spend_per_Purchase',
+  'Income_per_Capita',
+  'Education_Level',
+  'Age_Group',
 ];
 
 export function keyOf(id: number): string {
@@ -145,30 +166,63 @@ export function parseMessage(key: Buffer | string | null, value: Buffer | string
   const after = rowOf(payload.after, fieldSchema(schema, 'after'), norm);
   if (before === 'bad') return { kind: 'invalid', reason: 'before is not an object' };
   if (after === 'bad') return { kind: 'invalid', reason: 'after is not an object' };
-  return finish(op, before, after, keyId, {
-    table: typeof source.table === 'string' ? source.table : '',
-    lsn,
-    snapshot: isSnapshot(source.snapshot),
-  }, typeof payload.ts_ms === 'number' ? payload.ts_ms : 0);
+  return finish(
+    op,
+    before,
+    after,
+    keyId,
+    {
+      table: typeof source.table === 'string' ? source.table : '',
+      lsn,
+      snapshot: isSnapshot(source.snapshot),
+    },
+    typeof payload.ts_ms === 'number' ? payload.ts_ms : 0,
+  );
 }
 
 /** ExtractNewRecordState's flattened record: the row itself plus `__op`, `__lsn` and (delete rewriting) `__deleted`. */
-function parseUnwrapped(payload: Record<string, unknown>, schema: ConnectSchema | undefined, keyId: ReturnType<typeof parseKey>, norm: RowNormalization): ParsedMessage {
+function parseUnwrapped(
+  payload: Record<string, unknown>,
+  schema: ConnectSchema | undefined,
+  keyId: ReturnType<typeof parseKey>,
+  norm: RowNormalization,
+): ParsedMessage {
   const lsnField = UNWRAP_LSN_FIELDS.find((f) => f in payload);
   const lsn = lsnField ? lsnOf(payload[lsnField]) : undefined;
-  if (lsn === undefined) return { kind: 'invalid', reason: 'unwrapped record without a valid __lsn (configure ExtractNewRecordState with add.fields=op,lsn)' };
+  if (lsn === undefined)
+    return { kind: 'invalid', reason: 'unwrapped record without a valid __lsn (configure ExtractNewRecordState with add.fields=op,lsn)' };
   const deleted = payload[UNWRAP_DELETED] === true || payload[UNWRAP_DELETED] === 'true';
   const rawOp = payload[UNWRAP_OP];
-  const op: ChangeOp | undefined = deleted ? 'd' : typeof rawOp === 'string' && (CHANGE_OPS as readonly string[]).includes(rawOp) ? (rawOp as ChangeOp) : rawOp === undefined ? 'u' : undefined;
+  const op: ChangeOp | undefined = deleted
+    ? 'd'
+    : typeof rawOp === 'string' && (CHANGE_OPS as readonly string[]).includes(rawOp)
+      ? (rawOp as ChangeOp)
+      : rawOp === undefined
+        ? 'u'
+        : undefined;
   if (op === undefined) return { kind: 'invalid', reason: `unknown op ${JSON.stringify(rawOp)}` };
   const fields: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(payload)) if (!k.startsWith('__')) fields[k] = v;
   const row = canonicalRow(fields, schema, norm);
   const snap = payload.__source_snapshot ?? payload.__snapshot;
-  return finish(op, op === 'd' ? row : null, op === 'd' ? null : row, keyId, { table: typeof payload.__table === 'string' ? payload.__table : '', lsn, snapshot: op === 'r' || isSnapshot(snap) }, 0);
+  return finish(
+    op,
+    op === 'd' ? row : null,
+    op === 'd' ? null : row,
+    keyId,
+    { table: typeof payload.__table === 'string' ? payload.__table : '', lsn, snapshot: op === 'r' || isSnapshot(snap) },
+    0,
+  );
 }
 
-function finish(op: ChangeOp, before: CustomerRow | null, after: CustomerRow | null, keyId: ReturnType<typeof parseKey>, source: SourceInfo, tsMs: number): ParsedMessage {
+function finish(
+  op: ChangeOp,
+  before: CustomerRow | null,
+  after: CustomerRow | null,
+  keyId: ReturnType<typeof parseKey>,
+  source: SourceInfo,
+  tsMs: number,
+): ParsedMessage {
   let id: number | undefined;
   if (op === 'd') {
     id = idOf(before) ?? (typeof keyId === 'number' ? keyId : undefined);

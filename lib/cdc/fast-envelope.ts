@@ -71,8 +71,10 @@ export function fastPlan(spec: FeatureSpec): FastPlan {
   const numericNames = new Set(modelColumns);
   // One object literal of a fixed shape per plan (fast to allocate and to read); names are JSON-quoted.
   // (A column named __proto__ would set the literal's prototype: such a spec never takes the fast path.)
-  // eslint-disable-next-line no-new-func -- code generated from JSON-quoted column names, for speed
-  const build = names.includes('__proto__') ? undefined : new Function('v', `return {${names.map((n, i) => `${JSON.stringify(n)}: v[${i}]`).join(', ')}};`) as NonNullable<FastPlan['build']>;
+  const build = names.includes('__proto__')
+    ? undefined
+    : // eslint-disable-next-line no-new-func -- code generated from JSON-quoted column names, for speed
+      (new Function('v', `return {${names.map((n, i) => `${JSON.stringify(n)}: v[${i}]`).join(', ')}};`) as NonNullable<FastPlan['build']>);
   plan = { names, slots: new Map(), canonical, numeric: names.map((n) => numericNames.has(n)), build, predicted: [] };
   plans.set(spec, plan);
   return plan;
@@ -375,7 +377,15 @@ function scaleIn(part: ConnectSchema | undefined, raw: string): number {
 }
 
 /** The row's raw column name at [start, end) and what the model makes of it, predicted from the last message's column order. */
-function columnAt(plan: FastPlan, table: Predicted[], part: ConnectSchema | undefined, b: Buffer, start: number, end: number, position: number): Predicted {
+function columnAt(
+  plan: FastPlan,
+  table: Predicted[],
+  part: ConnectSchema | undefined,
+  b: Buffer,
+  start: number,
+  end: number,
+  position: number,
+): Predicted {
   const p = position < table.length ? table[position] : undefined;
   if (p && p.bytes.length === end - start) {
     let same = true;
@@ -401,7 +411,12 @@ function columnAt(plan: FastPlan, table: Predicted[], part: ConnectSchema | unde
     slot = plan.names.indexOf(name);
     if (plan.slots.size < 10_000) plan.slots.set(raw, slot);
   }
-  const entry: Predicted = { bytes: Uint8Array.prototype.slice.call(b, start, end), slot, part, scale: slot >= 0 ? scaleIn(part, raw) : NOT_DECIMAL };
+  const entry: Predicted = {
+    bytes: Uint8Array.prototype.slice.call(b, start, end),
+    slot,
+    part,
+    scale: slot >= 0 ? scaleIn(part, raw) : NOT_DECIMAL,
+  };
   if (position < 256) table[position] = entry;
   return entry;
 }
@@ -782,7 +797,11 @@ function readPayload(plan: FastPlan, s: Scanner, open: number, keyId: number | n
       bid = keyId;
     }
     if (keyId !== null && keyId !== bid) throw FALLBACK;
-    result = { kind: 'event', id: bid, event: { before: { ID: bid }, after: null, op: 'd', ts_ms: 0, source: { table: '', lsn, snapshot: false } } };
+    result = {
+      kind: 'event',
+      id: bid,
+      event: { before: { ID: bid }, after: null, op: 'd', ts_ms: 0, source: { table: '', lsn, snapshot: false } },
+    };
   } else {
     if (s.buf[afterAt] !== LBRACE) throw FALLBACK;
     result = upsert(plan, values, op, lsn, keyId);
@@ -796,14 +815,24 @@ function upsert(plan: FastPlan, values: Row, op: number, lsn: number, keyId: num
   if (typeof aid !== 'number' || !Number.isSafeInteger(aid)) throw FALLBACK;
   if (keyId !== null && keyId !== aid) throw FALLBACK;
   const after = plan.build!(values);
-  return { kind: 'event', id: aid, event: { before: null, after, op: String.fromCharCode(op) as 'r' | 'c' | 'u', ts_ms: 0, source: { table: '', lsn, snapshot: false } } };
+  return {
+    kind: 'event',
+    id: aid,
+    event: { before: null, after, op: String.fromCharCode(op) as 'r' | 'c' | 'u', ts_ms: 0, source: { table: '', lsn, snapshot: false } },
+  };
 }
 
 /**
  * ExtractNewRecordState's record (the scanner at its opening brace): the row's columns, `__op`, `__lsn`
  * (else `__source_lsn`) and `__deleted`, read as `parseUnwrapped` does.
  */
-function readUnwrapped(plan: FastPlan, s: Scanner, table: Predicted[], part: ConnectSchema | undefined, keyId: number | null): ParsedMessage {
+function readUnwrapped(
+  plan: FastPlan,
+  s: Scanner,
+  table: Predicted[],
+  part: ConnectSchema | undefined,
+  keyId: number | null,
+): ParsedMessage {
   const values: Row = new Array(plan.names.length);
   let lsn = -1;
   let lsnRank = 0; // 2: __lsn, 1: __source_lsn (parseUnwrapped prefers __lsn whichever comes first)
@@ -840,7 +869,11 @@ function readUnwrapped(plan: FastPlan, s: Scanner, table: Predicted[], part: Con
     else if (v === undefined && keyId !== null) id = keyId;
     else throw FALLBACK;
     if (keyId !== null && keyId !== id) throw FALLBACK;
-    return { kind: 'event', id, event: { before: { ID: id }, after: null, op: 'd', ts_ms: 0, source: { table: '', lsn, snapshot: false } } };
+    return {
+      kind: 'event',
+      id,
+      event: { before: { ID: id }, after: null, op: 'd', ts_ms: 0, source: { table: '', lsn, snapshot: false } },
+    };
   }
   return upsert(plan, values, op, lsn, keyId);
 }

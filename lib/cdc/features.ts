@@ -6,10 +6,27 @@ export type CustomerRow = Record<string, string | number | boolean | null>;
 
 /** The raw numeric columns of the customer table the default model reads (integers in this data). */
 export const RAW_FEATURE_COLUMNS: readonly string[] = [
-  'Income', 'Kidhome', 'Teenhome', 'Recency',
-  'MntWines', 'MntFruits', 'MntMeatProducts', 'MntFishProducts', 'MntSweetProducts', 'MntGoldProds',
-  'NumDealsPurchases', 'NumWebPurchases', 'NumCatalogPurchases', 'NumStorePurchases', 'NumWebVisitsMonth',
-  'AcceptedCmp1', 'AcceptedCmp2', 'AcceptedCmp3', 'AcceptedCmp4', 'AcceptedCmp5', 'Complain',
+  'Income',
+  'Kidhome',
+  'Teenhome',
+  'Recency',
+  'MntWines',
+  'MntFruits',
+  'MntMeatProducts',
+  'MntFishProducts',
+  'MntSweetProducts',
+  'MntGoldProds',
+  'NumDealsPurchases',
+  'NumWebPurchases',
+  'NumCatalogPurchases',
+  'NumStorePurchases',
+  'NumWebVisitsMonth',
+  'AcceptedCmp1',
+  'AcceptedCmp2',
+  'AcceptedCmp3',
+  'AcceptedCmp4',
+  'AcceptedCmp5',
+  'Complain',
 ];
 
 /**
@@ -78,7 +95,9 @@ export const DERIVED_FEATURES: Readonly<Record<string, (row: CustomerRow) => num
  */
 export const DEFAULT_FEATURES: readonly string[] = [
   ...RAW_FEATURE_COLUMNS,
-  'Year_Birth', 'Tenure_Days', 'Education_Level',
+  'Year_Birth',
+  'Tenure_Days',
+  'Education_Level',
   ...MARITAL_STATUSES.map((s) => `Marital_${s}`),
 ];
 export const DEFAULT_TARGET = 'Response';
@@ -99,7 +118,10 @@ export function defaultSpec(): FeatureSpec {
 }
 
 export function parseFeatureList(text: string): string[] {
-  const list = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (!list.length) throw new Error('--features is empty');
   const dup = list.find((f, i) => list.indexOf(f) !== i);
   if (dup) throw new Error(`--features names ${dup} twice`);
@@ -134,7 +156,8 @@ export function encodeRow(row: CustomerRow, spec: FeatureSpec): EncodeResult {
   }
   const y = row[spec.target];
   if (y === null) return { ok: true, row: { x, y: null } };
-  if (y !== 0 && y !== 1) return { ok: false, reason: `target ${spec.target} must be 0 or 1 (or null: no label), got ${JSON.stringify(y ?? null)}` };
+  if (y !== 0 && y !== 1)
+    return { ok: false, reason: `target ${spec.target} must be 0 or 1 (or null: no label), got ${JSON.stringify(y ?? null)}` };
   return { ok: true, row: { x, y } };
 }
 

@@ -91,7 +91,8 @@ function propensity(row: CustomerRow): number {
 function refreshRatios(row: CustomerRow): void {
   const spend = num(row, 'Total_Spend');
   const purchases = num(row, 'Total_Purchases');
-  if ('Spend_per_Purchase' in row && spend !== undefined && purchases !== undefined) row.Spend_per_Purchase = purchases > 0 ? spend / purchases : 0;
+  if ('Spend_per_Purchase' in row && spend !== undefined && purchases !== undefined)
+    row.Spend_per_Purchase = purchases > 0 ? spend / purchases : 0;
   const income = num(row, 'Income');
   const family = num(row, 'Family_Size');
   if ('Income_per_Capita' in row && income !== undefined && family !== undefined && family > 0) row.Income_per_Capita = income / family;

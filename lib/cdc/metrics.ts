@@ -25,14 +25,15 @@ export function rocAuc(scores: number[], labels: number[]): number | null {
   const order = scores.map((_, i) => i).sort((a, b) => scores[a] - scores[b]);
   let pos = 0;
   let rankSumPos = 0;
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i;
     while (j + 1 < n && scores[order[j + 1]] === scores[order[i]]) j++;
     const avgRank = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) if (labels[order[k]] === 1) {
-      pos++;
-      rankSumPos += avgRank;
-    }
+    for (let k = i; k <= j; k++)
+      if (labels[order[k]] === 1) {
+        pos++;
+        rankSumPos += avgRank;
+      }
     i = j + 1;
   }
   const neg = n - pos;
@@ -49,7 +50,7 @@ export function prAuc(scores: number[], labels: number[]): number | null {
   let tp = 0;
   let seen = 0;
   let ap = 0;
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i;
     let stepPos = 0;
     while (j < n && scores[order[j]] === scores[order[i]]) {
@@ -76,7 +77,10 @@ export function brierScore(scores: number[], labels: number[]): number | null {
 }
 
 export function classificationMetrics(scores: number[], labels: number[], threshold: number): ClassificationMetrics {
-  let tp = 0, fp = 0, tn = 0, fn = 0;
+  let tp = 0,
+    fp = 0,
+    tn = 0,
+    fn = 0;
   for (let i = 0; i < scores.length; i++) {
     const predicted = scores[i] >= threshold;
     if (labels[i] === 1) predicted ? tp++ : fn++;
@@ -98,7 +102,11 @@ export function classificationMetrics(scores: number[], labels: number[], thresh
 /** Chooses the threshold on the training scores and measures both parts at it. */
 export function evaluateScores(train: { s: number[]; y: number[] }, holdout: { s: number[]; y: number[] }): Evaluation {
   const threshold = chooseThreshold(train.s, train.y);
-  return { threshold, train: classificationMetrics(train.s, train.y, threshold), holdout: classificationMetrics(holdout.s, holdout.y, threshold) };
+  return {
+    threshold,
+    train: classificationMetrics(train.s, train.y, threshold),
+    holdout: classificationMetrics(holdout.s, holdout.y, threshold),
+  };
 }
 
 /**
@@ -123,8 +131,9 @@ export function chooseThreshold(scores: number[], labels: number[]): number {
   if (n === 0 || totalPos === 0 || totalPos === n) return 0.5;
   const order = scores.map((_, i) => i).sort((a, b) => scores[b] - scores[a]);
   let best = { f1: -1, acc: -1, t: 0.5 };
-  let tp = 0, fp = 0;
-  for (let i = 0; i < n; ) {
+  let tp = 0,
+    fp = 0;
+  for (let i = 0; i < n;) {
     let j = i;
     while (j < n && scores[order[j]] === scores[order[i]]) {
       if (labels[order[j]] === 1) tp++;

@@ -52,7 +52,15 @@ export function evaluateState(state: CdcState, lambda: number): StampedEvaluatio
  * model.json from a snapshot taken at commit time (never from the live state, which may hold a batch
  * not committed yet): the solve from the snapshot's statistics plus the last evaluation.
  */
-export function buildModelFile(snap: StateSnapshot, config: CdcState['config'], scales: number[], lambda: number, offsets: Map<number, number>, topic: string, evaluation: StampedEvaluation): ModelFile {
+export function buildModelFile(
+  snap: StateSnapshot,
+  config: CdcState['config'],
+  scales: number[],
+  lambda: number,
+  offsets: Map<number, number>,
+  topic: string,
+  evaluation: StampedEvaluation,
+): ModelFile {
   const model = ridgeFromStats(snap.stats, lambda, scales);
   const c = snap.counters;
   return {

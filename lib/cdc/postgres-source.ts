@@ -26,7 +26,9 @@ export function slotName(table: string): string {
 
 /** A table name we put into SQL unquoted-safe: lower-case letters, digits, underscores. */
 export function checkTableName(table: string): string | undefined {
-  return /^[a-z_][a-z0-9_]{0,40}$/.test(table) ? undefined : `table name must match [a-z_][a-z0-9_]* (at most 41 characters), got ${JSON.stringify(table)}`;
+  return /^[a-z_][a-z0-9_]{0,40}$/.test(table)
+    ? undefined
+    : `table name must match [a-z_][a-z0-9_]* (at most 41 characters), got ${JSON.stringify(table)}`;
 }
 
 /**
@@ -75,7 +77,8 @@ export function columnTypes(rows: CustomerRow[]): Array<{ name: string; type: st
     else type = 'text';
     out.push({ name, type });
   }
-  if (new Set(out.map((c) => pgColumn(c.name))).size !== out.length) throw new Error('two columns differ only in case: PostgreSQL would fold them into one');
+  if (new Set(out.map((c) => pgColumn(c.name))).size !== out.length)
+    throw new Error('two columns differ only in case: PostgreSQL would fold them into one');
   return out;
 }
 
@@ -87,13 +90,18 @@ export async function loadTable(url: string, table: string, rows: CustomerRow[])
   try {
     await client.query('BEGIN');
     await client.query(`DROP TABLE IF EXISTS public.${table}`);
-    await client.query(`CREATE TABLE public.${table} (${cols.map((c) => `${pgColumn(c.name)} ${c.type}${c.name === 'ID' ? ' PRIMARY KEY' : ''}`).join(', ')})`);
+    await client.query(
+      `CREATE TABLE public.${table} (${cols.map((c) => `${pgColumn(c.name)} ${c.type}${c.name === 'ID' ? ' PRIMARY KEY' : ''}`).join(', ')})`,
+    );
     const per = Math.max(1, Math.floor(30_000 / cols.length));
     for (let i = 0; i < rows.length; i += per) {
       const chunk = rows.slice(i, i + per);
       const params: unknown[] = [];
       const tuples = chunk.map((r) => `(${cols.map((c) => `$${params.push(r[c.name] ?? null)}`).join(', ')})`);
-      await client.query(`INSERT INTO public.${table} (${cols.map((c) => pgColumn(c.name)).join(', ')}) VALUES ${tuples.join(', ')}`, params);
+      await client.query(
+        `INSERT INTO public.${table} (${cols.map((c) => pgColumn(c.name)).join(', ')}) VALUES ${tuples.join(', ')}`,
+        params,
+      );
     }
     await client.query('COMMIT');
   } catch (e) {
@@ -138,7 +146,10 @@ async function rest(connectUrl: string, method: string, path: string, body?: unk
 }
 
 function restError(what: string, r: { status: number; json: unknown }): Error {
-  const msg = typeof r.json === 'object' && r.json !== null && 'message' in r.json ? String((r.json as { message: unknown }).message) : JSON.stringify(r.json);
+  const msg =
+    typeof r.json === 'object' && r.json !== null && 'message' in r.json
+      ? String((r.json as { message: unknown }).message)
+      : JSON.stringify(r.json);
   return new Error(`Kafka Connect: ${what} failed (HTTP ${r.status}): ${msg}`);
 }
 
@@ -256,7 +267,12 @@ export function connectorConfig(pg: PostgresEndpoint, table: string, overrides: 
 }
 
 /** Creates a connector and waits until it and its task run (a failed task's trace is the error). */
-export async function createConnector(connectUrl: string, name: string, config: Record<string, string>, timeoutMs = 120_000): Promise<void> {
+export async function createConnector(
+  connectUrl: string,
+  name: string,
+  config: Record<string, string>,
+  timeoutMs = 120_000,
+): Promise<void> {
   const r = await rest(connectUrl, 'POST', '/connectors', { name, config });
   if (r.status >= 300) throw restError(`creating ${name}`, r);
   await waitForConnectorRunning(connectUrl, name, timeoutMs);
@@ -269,7 +285,8 @@ export async function waitForConnectorRunning(connectUrl: string, name: string, 
     const failed = s?.tasks.find((t) => t.state === 'FAILED') ?? (s?.connector.state === 'FAILED' ? s.connector : undefined);
     if (failed) throw new Error(`Kafka Connect: connector ${name} failed: ${(failed.trace ?? '').split('\n').slice(0, 3).join(' ')}`);
     if (s?.connector.state === 'RUNNING' && s.tasks.length && s.tasks.every((t) => t.state === 'RUNNING')) return;
-    if (Date.now() > deadline) throw new Error(`Kafka Connect: connector ${name} was not running after ${timeoutMs / 1000} s (${JSON.stringify(s ?? 'absent')})`);
+    if (Date.now() > deadline)
+      throw new Error(`Kafka Connect: connector ${name} was not running after ${timeoutMs / 1000} s (${JSON.stringify(s ?? 'absent')})`);
     await sleep(300);
   }
 }
@@ -287,7 +304,10 @@ export async function waitForSnapshotOffset(connectUrl: string, name: string, ti
     const offsets = (r.json as { offsets?: Array<{ offset?: Record<string, unknown> }> }).offsets ?? [];
     if (offsets.some((o) => o.offset && (o.offset['last_snapshot_record'] === true || !('snapshot' in o.offset)))) return;
     if (signal?.aborted) throw new Error('interrupted');
-    if (Date.now() > deadline) throw new Error(`Kafka Connect: no committed offset of ${name} marks its snapshot complete after ${timeoutMs / 1000} s (${JSON.stringify(offsets)})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `Kafka Connect: no committed offset of ${name} marks its snapshot complete after ${timeoutMs / 1000} s (${JSON.stringify(offsets)})`,
+      );
     await sleep(300);
   }
 }
@@ -306,7 +326,13 @@ export async function topicSize(bootstrapServers: string, topic: string): Promis
 }
 
 /** Waits until the topic holds at least `count` messages (the snapshot's one `r` per row). */
-export async function waitForTopicSize(bootstrapServers: string, topic: string, count: number, timeoutMs: number, signal?: AbortSignal): Promise<number> {
+export async function waitForTopicSize(
+  bootstrapServers: string,
+  topic: string,
+  count: number,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const n = await topicSize(bootstrapServers, topic);

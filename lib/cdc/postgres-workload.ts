@@ -81,11 +81,17 @@ function statement(table: string, e: ChangeEvent, columns: Set<string>): [string
   const after = e.after as CustomerRow;
   const cols = Object.keys(after).filter((c) => columns.has(c));
   if (e.op === 'c') {
-    return [`INSERT INTO public.${table} (${cols.map(pgColumn).join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})`, cols.map((c) => after[c])];
+    return [
+      `INSERT INTO public.${table} (${cols.map(pgColumn).join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})`,
+      cols.map((c) => after[c]),
+    ];
   }
   const before = (e.before ?? {}) as CustomerRow;
   const changed = cols.filter((c) => c !== 'ID' && before[c] !== after[c]);
   // An update that changes nothing is still an UPDATE: PostgreSQL logs it and Debezium emits it.
   const set = changed.length ? changed : cols.filter((c) => c !== 'ID').slice(0, 1);
-  return [`UPDATE public.${table} SET ${set.map((c, i) => `${pgColumn(c)} = $${i + 2}`).join(', ')} WHERE id = $1`, [after.ID, ...set.map((c) => after[c])]];
+  return [
+    `UPDATE public.${table} SET ${set.map((c, i) => `${pgColumn(c)} = $${i + 2}`).join(', ')} WHERE id = $1`,
+    [after.ID, ...set.map((c) => after[c])],
+  ];
 }

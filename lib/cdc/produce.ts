@@ -45,7 +45,15 @@ export async function produceChanges(messages: Iterable<CdcMessage>, opts: Produ
   // One partition per produce request, every ack checked (lib/kafka/produce.ts says why); a batch not
   // acknowledged in time fails the run.
   const sender = new PerPartitionSender(producer, topicPartitions(kafka));
-  const byKind: Record<CdcMessage['kind'], number> = { snapshot: 0, insert: 0, update: 0, delete: 0, tombstone: 0, replay: 0, malformed: 0 };
+  const byKind: Record<CdcMessage['kind'], number> = {
+    snapshot: 0,
+    insert: 0,
+    update: 0,
+    delete: 0,
+    tombstone: 0,
+    replay: 0,
+    malformed: 0,
+  };
   const t0 = Date.now();
   let sent = 0;
   let interrupted = false;

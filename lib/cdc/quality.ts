@@ -41,7 +41,8 @@ function vectorValues(v: unknown): number[] {
     (indices ?? []).forEach((i, k) => (out[Number(i)] = Number(values[k])));
     return out;
   }
-  if (v && typeof v === 'object' && 'values' in (v as Record<string, unknown>)) return vectorValues([1, null, null, (v as { values: number[] }).values]);
+  if (v && typeof v === 'object' && 'values' in (v as Record<string, unknown>))
+    return vectorValues([1, null, null, (v as { values: number[] }).values]);
   throw new TypeError(`not an ML vector: ${String(v)}`);
 }
 
@@ -49,7 +50,11 @@ function vectorValues(v: unknown): number[] {
  * Spark ML's LogisticRegression (over Spark Connect) on the same labeled training rows as the ridge model,
  * with the same hold-out rows for its metrics, at 0.5 and at a threshold chosen on its training rows.
  */
-export async function sparkLogisticRegression(spark: SparkSession, state: CdcState, params: { regParam: number; maxIter: number }): Promise<SparkMlResult> {
+export async function sparkLogisticRegression(
+  spark: SparkSession,
+  state: CdcState,
+  params: { regParam: number; maxIter: number },
+): Promise<SparkMlResult> {
   const t0 = Date.now();
   const features = state.config.features;
   const cols = features.map((_, j) => `f${j}`);
@@ -62,7 +67,13 @@ export async function sparkLogisticRegression(spark: SparkSession, state: CdcSta
   const assembled = new VectorAssembler({ inputCols: cols, outputCol: 'features' }).transform(df);
   const { functions: F } = await import('../connect');
   const train = assembled.filter(F.col('holdout').not());
-  const lr = new LogisticRegression({ featuresCol: 'features', labelCol: 'label', maxIter: params.maxIter, regParam: params.regParam, standardization: true });
+  const lr = new LogisticRegression({
+    featuresCol: 'features',
+    labelCol: 'label',
+    maxIter: params.maxIter,
+    regParam: params.regParam,
+    standardization: true,
+  });
   const model = await lr.fit(train);
   try {
     const scored = await model.transform(assembled).select('holdout', 'label', 'probability').collect();
@@ -83,7 +94,10 @@ export async function sparkLogisticRegression(spark: SparkSession, state: CdcSta
 }
 
 /** Our model's quality on a table: at the training-chosen threshold, at 0.5, and the majority baseline. */
-export function qualityOfState(state: CdcState, lambda: number): {
+export function qualityOfState(
+  state: CdcState,
+  lambda: number,
+): {
   evaluation: Evaluation;
   at_0_5: { train: ClassificationMetrics; holdout: ClassificationMetrics };
   baseline: ClassificationMetrics;

@@ -16,7 +16,15 @@ export interface RidgeModel {
   lambda: number;
 }
 
-function solve(n: number, meanY: number, means: number[], sds: number[], cov: (j: number, k: number) => number, covY: (j: number) => number, lambda: number): RidgeModel {
+function solve(
+  n: number,
+  meanY: number,
+  means: number[],
+  sds: number[],
+  cov: (j: number, k: number) => number,
+  covY: (j: number) => number,
+  lambda: number,
+): RidgeModel {
   const p = means.length;
   const used = sds.map((_, j) => j).filter((j) => sds[j] > 0);
   const coefficients = new Array<number>(p).fill(0);
@@ -40,7 +48,8 @@ function solve(n: number, meanY: number, means: number[], sds: number[], cov: (j
 export function ridgeFromStats(stats: SufficientStats, lambda: number, scales: number[]): RidgeModel {
   const p = stats.p;
   const n = stats.n;
-  if (n === 0) return { n, intercept: 0, coefficients: new Array(p).fill(0), means: new Array(p).fill(0), sds: new Array(p).fill(0), lambda };
+  if (n === 0)
+    return { n, intercept: 0, coefficients: new Array(p).fill(0), means: new Array(p).fill(0), sds: new Array(p).fill(0), lambda };
   const N = BigInt(n);
   const n2 = n * n;
   const sx = Array.from({ length: p }, (_, j) => stats.sumX(j));
@@ -58,7 +67,8 @@ export function ridgeFromStats(stats: SufficientStats, lambda: number, scales: n
  */
 export function ridgeFromRows(xs: number[][], ys: number[], lambda: number, p: number): RidgeModel {
   const n = xs.length;
-  if (n === 0) return { n, intercept: 0, coefficients: new Array(p).fill(0), means: new Array(p).fill(0), sds: new Array(p).fill(0), lambda };
+  if (n === 0)
+    return { n, intercept: 0, coefficients: new Array(p).fill(0), means: new Array(p).fill(0), sds: new Array(p).fill(0), lambda };
   const means = new Array<number>(p).fill(0);
   let meanY = 0;
   for (let i = 0; i < n; i++) {

@@ -62,7 +62,15 @@ export interface StateSnapshot {
 export class CdcState {
   readonly keys = new Map<number, KeyState>();
   readonly stats: SufficientStats;
-  readonly counters: Counters = { events_applied: 0, events_skipped: 0, tombstones: 0, dlq: 0, dlq_retracted: 0, deletes_pruned: 0, offsets_lost: 0 };
+  readonly counters: Counters = {
+    events_applied: 0,
+    events_skipped: 0,
+    tombstones: 0,
+    dlq: 0,
+    dlq_retracted: 0,
+    deletes_pruned: 0,
+    offsets_lost: 0,
+  };
   readonly scales: number[];
   /** Keys changed (or pruned) since the last takeDirty(). */
   private dirty = new Set<number>();
@@ -71,7 +79,10 @@ export class CdcState {
   private live = 0;
   private unlabeled = 0;
 
-  constructor(readonly config: ModelConfig, stats?: SufficientStats) {
+  constructor(
+    readonly config: ModelConfig,
+    stats?: SufficientStats,
+  ) {
     this.stats = stats ?? new SufficientStats(config.features.length);
     this.scales = config.features.map(() => 10 ** config.decimals);
   }

@@ -23,9 +23,13 @@ export class SufficientStats {
   n = 0;
   readonly sums: ExactSums;
 
-  constructor(readonly p: number, sums?: ExactSums) {
+  constructor(
+    readonly p: number,
+    sums?: ExactSums,
+  ) {
     this.sums = sums ?? new ExactSums(SufficientStats.slots(p));
-    if (this.sums.size !== SufficientStats.slots(p)) throw new Error(`statistics for ${p} features need ${SufficientStats.slots(p)} sums, got ${this.sums.size}`);
+    if (this.sums.size !== SufficientStats.slots(p))
+      throw new Error(`statistics for ${p} features need ${SufficientStats.slots(p)} sums, got ${this.sums.size}`);
   }
 
   static slots(p: number): number {

@@ -37,7 +37,9 @@ export class StateDirLock {
     } catch (e) {
       db.close();
       if ((e as { code?: string }).code === 'SQLITE_BUSY') {
-        throw new StateStoreError(`state directory ${dir} is in use by another consumer (${path.join(dir, LOCK_FILE)} is locked): refusing to run two consumers over one state`);
+        throw new StateStoreError(
+          `state directory ${dir} is in use by another consumer (${path.join(dir, LOCK_FILE)} is locked): refusing to run two consumers over one state`,
+        );
       }
       throw e;
     }
@@ -109,7 +111,8 @@ export interface LoadedState {
 /** Rows per multi-row upsert / delete statement in a commit (the rest go one by one). */
 const CHUNK = 64;
 const UPSERT_COLUMNS = 'INSERT INTO rows (id, lsn, x, y, del_partition, del_offset) VALUES ';
-const UPSERT_CONFLICT = ' ON CONFLICT(id) DO UPDATE SET lsn = excluded.lsn, x = excluded.x, y = excluded.y, del_partition = excluded.del_partition, del_offset = excluded.del_offset';
+const UPSERT_CONFLICT =
+  ' ON CONFLICT(id) DO UPDATE SET lsn = excluded.lsn, x = excluded.x, y = excluded.y, del_partition = excluded.del_partition, del_offset = excluded.del_offset';
 
 export class StateStore {
   private readonly upsertRow: Database.Statement;
@@ -118,16 +121,28 @@ export class StateStore {
   private readonly deleteRows: Database.Statement;
   private readonly putMeta: Database.Statement;
   private readonly putOffset: Database.Statement;
-  private readonly commitTx: (dirty: Map<number, KeyState | null>, stats: StatsJson, counters: Counters, offsets: Array<[number, number]>) => void;
+  private readonly commitTx: (
+    dirty: Map<number, KeyState | null>,
+    stats: StatsJson,
+    counters: Counters,
+    offsets: Array<[number, number]>,
+  ) => void;
 
-  private constructor(private readonly db: Database.Database, readonly file: string, readonly topic: string, private readonly lock: StateDirLock) {
+  private constructor(
+    private readonly db: Database.Database,
+    readonly file: string,
+    readonly topic: string,
+    private readonly lock: StateDirLock,
+  ) {
     this.upsertRow = db.prepare(`${UPSERT_COLUMNS}(?, ?, ?, ?, ?, ?)${UPSERT_CONFLICT}`);
     // A dirty map has each key once, so a multi-row statement never upserts one id twice.
     this.upsertRows = db.prepare(`${UPSERT_COLUMNS}${new Array(CHUNK).fill('(?, ?, ?, ?, ?, ?)').join(', ')}${UPSERT_CONFLICT}`);
     this.deleteRow = db.prepare('DELETE FROM rows WHERE id = ?');
     this.deleteRows = db.prepare(`DELETE FROM rows WHERE id IN (${new Array(CHUNK).fill('?').join(', ')})`);
     this.putMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
-    this.putOffset = db.prepare('INSERT INTO offsets (topic, partition, next_offset) VALUES (?, ?, ?) ON CONFLICT(topic, partition) DO UPDATE SET next_offset = excluded.next_offset');
+    this.putOffset = db.prepare(
+      'INSERT INTO offsets (topic, partition, next_offset) VALUES (?, ?, ?) ON CONFLICT(topic, partition) DO UPDATE SET next_offset = excluded.next_offset',
+    );
     this.commitTx = db.transaction((dirty, stats, counters, offsets) => {
       // CHUNK rows per statement: one bind-and-step for 64 rows instead of 64 (about a third less CPU per row).
       const up: Array<number | Buffer | null> = new Array(CHUNK * 6);
@@ -173,7 +188,9 @@ export class StateStore {
       }
       if (!fs.existsSync(file)) {
         if (fs.existsSync(modelFile)) {
-          throw new StateStoreError(`state store ${file} is missing but ${modelFile} exists: refusing to start over existing data (pass --reset to start from the beginning of the topic)`);
+          throw new StateStoreError(
+            `state store ${file} is missing but ${modelFile} exists: refusing to start over existing data (pass --reset to start from the beginning of the topic)`,
+          );
         }
         return StateStore.create(file, opts, lock);
       }
@@ -219,7 +236,9 @@ export class StateStore {
 
   private static load(file: string, opts: OpenOptions, lock: StateDirLock): LoadedState {
     const corrupt = (why: string) =>
-      new StateStoreError(`state store ${file} is unreadable or corrupt (${why}): refusing to start over it; move it aside or pass --reset to rebuild from the beginning of the topic`);
+      new StateStoreError(
+        `state store ${file} is unreadable or corrupt (${why}): refusing to start over it; move it aside or pass --reset to rebuild from the beginning of the topic`,
+      );
     let db: Database.Database;
     try {
       db = new Database(file, { fileMustExist: true });
@@ -229,16 +248,24 @@ export class StateStore {
       throw corrupt(errorMessage(e));
     }
     try {
-      const meta = new Map((db.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: string }>).map((r) => [r.key, r.value]));
-      if (meta.get('schema_version') !== SCHEMA_VERSION) throw corrupt(`schema version ${meta.get('schema_version') ?? 'missing'}, expected ${SCHEMA_VERSION}`);
+      const meta = new Map(
+        (db.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: string }>).map((r) => [r.key, r.value]),
+      );
+      if (meta.get('schema_version') !== SCHEMA_VERSION)
+        throw corrupt(`schema version ${meta.get('schema_version') ?? 'missing'}, expected ${SCHEMA_VERSION}`);
       const config = JSON.parse(meta.get('config') ?? 'null') as ModelConfig | null;
       if (!config || !Array.isArray(config.features)) throw corrupt('no model configuration');
       const topic = meta.get('topic');
-      if (topic !== opts.topic) throw new StateStoreError(`state store ${file} belongs to topic ${topic}, not ${opts.topic}: use another --state-dir or pass --reset`);
+      if (topic !== opts.topic)
+        throw new StateStoreError(
+          `state store ${file} belongs to topic ${topic}, not ${opts.topic}: use another --state-dir or pass --reset`,
+        );
       const asked = definedOnly(opts.config);
       for (const [k, v] of Object.entries(asked) as Array<[keyof ModelConfig, unknown]>) {
         if (JSON.stringify(config[k]) !== JSON.stringify(v)) {
-          throw new StateStoreError(`state store ${file} was built with ${k} = ${JSON.stringify(config[k])}, not ${JSON.stringify(v)}: pass --reset to rebuild with the new setting`);
+          throw new StateStoreError(
+            `state store ${file} was built with ${k} = ${JSON.stringify(config[k])}, not ${JSON.stringify(v)}: pass --reset to rebuild with the new setting`,
+          );
         }
       }
       const stats = SufficientStats.fromJSON(JSON.parse(meta.get('stats') ?? 'null') as StatsJson);
@@ -249,7 +276,12 @@ export class StateStore {
       // The statistics must be exactly those of the stored table; anything else is corruption.
       if (!state.recomputeStats().equals(state.stats)) throw corrupt('statistics do not match the stored table');
       const offsets = new Map(
-        (db.prepare('SELECT partition, next_offset FROM offsets WHERE topic = ?').all(opts.topic) as Array<{ partition: number; next_offset: number }>).map((r) => [r.partition, r.next_offset]),
+        (
+          db.prepare('SELECT partition, next_offset FROM offsets WHERE topic = ?').all(opts.topic) as Array<{
+            partition: number;
+            next_offset: number;
+          }>
+        ).map((r) => [r.partition, r.next_offset]),
       );
       StateStore.pragmas(db);
       return { store: new StateStore(db, file, opts.topic, lock), state, offsets, created: false };
@@ -273,7 +305,8 @@ export class StateStore {
 
 function readRows(db: Database.Database, state: CdcState): void {
   const p = state.config.features.length;
-  for (const r of db.prepare('SELECT id, lsn, x, y, del_partition, del_offset FROM rows').iterate() as IterableIterator<StoredRow>) state.restore(r.id, keyStateOf(r, p));
+  for (const r of db.prepare('SELECT id, lsn, x, y, del_partition, del_offset FROM rows').iterate() as IterableIterator<StoredRow>)
+    state.restore(r.id, keyStateOf(r, p));
   state.restored();
 }
 
@@ -292,14 +325,24 @@ export function readStoreReadOnly(dir: string): { state: CdcState; offsets: Map<
     throw new StateStoreError(`cannot open state store ${file}: ${errorMessage(e)}`);
   }
   try {
-    const meta = new Map((db.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: string }>).map((r) => [r.key, r.value]));
+    const meta = new Map(
+      (db.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: string }>).map((r) => [r.key, r.value]),
+    );
     const config = JSON.parse(meta.get('config') ?? 'null') as ModelConfig;
     const topic = meta.get('topic') ?? '';
     const state = new CdcState(config, SufficientStats.fromJSON(JSON.parse(meta.get('stats') ?? 'null') as StatsJson));
     Object.assign(state.counters, JSON.parse(meta.get('counters') ?? '{}') as Counters);
-    if (meta.get('schema_version') !== SCHEMA_VERSION) throw new Error(`schema version ${meta.get('schema_version') ?? 'missing'}, expected ${SCHEMA_VERSION}`);
+    if (meta.get('schema_version') !== SCHEMA_VERSION)
+      throw new Error(`schema version ${meta.get('schema_version') ?? 'missing'}, expected ${SCHEMA_VERSION}`);
     readRows(db, state);
-    const offsets = new Map((db.prepare('SELECT partition, next_offset FROM offsets WHERE topic = ?').all(topic) as Array<{ partition: number; next_offset: number }>).map((r) => [r.partition, r.next_offset]));
+    const offsets = new Map(
+      (
+        db.prepare('SELECT partition, next_offset FROM offsets WHERE topic = ?').all(topic) as Array<{
+          partition: number;
+          next_offset: number;
+        }>
+      ).map((r) => [r.partition, r.next_offset]),
+    );
     return { state, offsets, topic };
   } catch (e) {
     throw new StateStoreError(`state store ${file} is unreadable or corrupt: ${errorMessage(e)}`);

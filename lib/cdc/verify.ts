@@ -61,7 +61,12 @@ export function verifyModel(state: CdcState, offsets: Map<number, number>, model
     batch: batch.coefficients[j],
     rel_diff: relativeDifference(model.coefficients[j], batch.coefficients[j]),
   }));
-  checks.push({ feature: '(intercept)', model: model.intercept, batch: batch.intercept, rel_diff: relativeDifference(model.intercept, batch.intercept) });
+  checks.push({
+    feature: '(intercept)',
+    model: model.intercept,
+    batch: batch.intercept,
+    rel_diff: relativeDifference(model.intercept, batch.intercept),
+  });
   const sameFeatures = JSON.stringify(model.features) === JSON.stringify(state.config.features);
   const fromStore = state.model(model.lambda);
   const storeDiff = Math.max(
@@ -71,5 +76,12 @@ export function verifyModel(state: CdcState, offsets: Map<number, number>, model
   const storeOffsets = Object.fromEntries([...offsets].sort((a, b) => a[0] - b[0]).map(([p, o]) => [String(p), o]));
   const stale = JSON.stringify(storeOffsets) !== JSON.stringify(model.offsets) || model.n !== batch.n;
   const max = sameFeatures ? Math.max(...checks.map((c) => c.rel_diff)) : Infinity;
-  return { batch, checks, max_rel_diff: max, store_max_rel_diff: storeDiff, stale, ok: !stale && max <= VERIFY_TOLERANCE && storeDiff <= VERIFY_TOLERANCE };
+  return {
+    batch,
+    checks,
+    max_rel_diff: max,
+    store_max_rel_diff: storeDiff,
+    stale,
+    ok: !stale && max <= VERIFY_TOLERANCE && storeDiff <= VERIFY_TOLERANCE,
+  };
 }

@@ -77,9 +77,12 @@ export async function acquireSpark(opts: AcquireSparkOptions): Promise<SparkTarg
   }
 
   const t0 = Date.now();
-  log(`starting the embedded Spark Connect server ${opts.purpose} (master ${settings.static['spark.master'] ?? 'local[*]'}); it stops when the command ends`);
+  log(
+    `starting the embedded Spark Connect server ${opts.purpose} (master ${settings.static['spark.master'] ?? 'local[*]'}); it stops when the command ends`,
+  );
   const { state, started } = await startSpark({ conf: settings.static });
-  if (started) log(`spark: started in ${((Date.now() - t0) / 1000).toFixed(1)}s at ${state.url} (pid ${state.pid}, UI ${state.ui_url ?? 'unknown'})`);
+  if (started)
+    log(`spark: started in ${((Date.now() - t0) / 1000).toFixed(1)}s at ${state.url} (pid ${state.pid}, UI ${state.ui_url ?? 'unknown'})`);
   let released = false;
   return {
     url: embeddedSparkRemote(state),
@@ -103,7 +106,9 @@ export function probeEndpoint(host: string, port: number, endpoint: string, time
       reject(new ConnectionError(`cannot reach the Spark Connect server at ${endpoint}: ${why}`, { endpoint }));
     };
     socket.setTimeout(timeoutMs, () => fail(`no answer within ${timeoutMs / 1000}s`));
-    socket.once('error', (err: NodeJS.ErrnoException) => fail(err.code === 'ECONNREFUSED' ? 'connection refused (is the server running, and is the port right?)' : err.message));
+    socket.once('error', (err: NodeJS.ErrnoException) =>
+      fail(err.code === 'ECONNREFUSED' ? 'connection refused (is the server running, and is the port right?)' : err.message),
+    );
     socket.once('connect', () => {
       socket.destroy();
       resolve();
@@ -125,7 +130,10 @@ export async function acquireKafka(explicit: string | undefined, log: (line: str
   }
   const t0 = Date.now();
   const { state, started } = await startKafka();
-  if (started) log(`kafka: started the embedded broker in ${((Date.now() - t0) / 1000).toFixed(1)}s at ${state.bootstrap_servers} (pid ${state.pid}); it stops when the job ends`);
+  if (started)
+    log(
+      `kafka: started the embedded broker in ${((Date.now() - t0) / 1000).toFixed(1)}s at ${state.bootstrap_servers} (pid ${state.pid}); it stops when the job ends`,
+    );
   let released = false;
   return {
     bootstrapServers: state.bootstrap_servers,

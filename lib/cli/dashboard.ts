@@ -15,7 +15,9 @@ export async function dashboard(args: DashboardArgs, io: Io): Promise<number> {
     return EXIT.usage;
   }
   if (!isLoopback(opts.host)) {
-    io.err(`spark-ts dashboard: WARNING: listening on ${opts.host}, not loopback: anyone who can reach this address sees the stream, the alerts and the reports (there is no login)`);
+    io.err(
+      `spark-ts dashboard: WARNING: listening on ${opts.host}, not loopback: anyone who can reach this address sees the stream, the alerts and the reports (there is no login)`,
+    );
   }
   const running = await startDashboard(opts);
   writeDashboardState({ pid: process.pid, url: running.url, started_at: new Date().toISOString() });

@@ -5,8 +5,13 @@ import { UsageError } from './job';
 
 /** A job whose file loaded but does not follow the job contract (no default export with `run`, ...). */
 export class InvalidJobError extends Error {
-  constructor(readonly file: string, detail: string) {
-    super(`${file} is not a spark-ts job: ${detail}. A job file ends with \`export default defineJob({ name, description, options, run(spark, args, ctx) { ... } })\``);
+  constructor(
+    readonly file: string,
+    detail: string,
+  ) {
+    super(
+      `${file} is not a spark-ts job: ${detail}. A job file ends with \`export default defineJob({ name, description, options, run(spark, args, ctx) { ... } })\``,
+    );
     this.name = 'InvalidJobError';
   }
 }

@@ -42,14 +42,24 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         (y) =>
           y
             .positional('query', { type: 'string', demandOption: true, describe: 'the SQL text (quote it)' })
-            .option('json', { type: 'boolean', describe: 'JSON Lines: one object per row (exact numbers, ISO-8601 UTC timestamps, base64 binary)' })
+            .option('json', {
+              type: 'boolean',
+              describe: 'JSON Lines: one object per row (exact numbers, ISO-8601 UTC timestamps, base64 binary)',
+            })
             .option('csv', { type: 'boolean', describe: 'CSV with a header row' })
             .conflicts('json', 'csv')
             .option('max-rows', { type: 'number', describe: 'print at most this many rows' })
-            .option('remote', { type: 'string', describe: 'use this Spark Connect server: sc://host:15002/;token=... (default: SPARK_REMOTE, else the embedded server)' })
+            .option('remote', {
+              type: 'string',
+              describe: 'use this Spark Connect server: sc://host:15002/;token=... (default: SPARK_REMOTE, else the embedded server)',
+            })
             .option('conf', { type: 'string', array: true, describe: 'a session setting key=value (repeatable)' })
             .option('properties-file', { type: 'string', describe: 'Spark properties layered over spark-conf/spark-defaults.conf' })
-            .option('progress', { type: 'boolean', default: true, describe: 'show Spark execution progress on stderr; --no-progress hides it' })
+            .option('progress', {
+              type: 'boolean',
+              default: true,
+              describe: 'show Spark execution progress on stderr; --no-progress hides it',
+            })
             .option('verbose', { type: 'boolean', default: false, describe: 'JS stacks on failure' }),
         async (a) => {
           code = await sql(
@@ -72,36 +82,88 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         'the whole pipeline end to end (make run): preprocess, streaming, CDC, cache-bench; summary in reports/run/',
         (y) =>
           y
-            .option('input', { type: 'string', describe: 'the marketing_campaign.csv (default data/raw/marketing_campaign.csv, else generated data)' })
+            .option('input', {
+              type: 'string',
+              describe: 'the marketing_campaign.csv (default data/raw/marketing_campaign.csv, else generated data)',
+            })
             .option('quick', { type: 'boolean', default: process.env.QUICK === '1', describe: 'small sizes (tests)' })
             .option('synthetic', { type: 'boolean', default: false, describe: 'use generated data even when the real file is there' })
-            .option('work-dir', { type: 'string', describe: 'write every output under this directory (default: data/processed, models, reports/run)' })
-            .option('only', { type: 'string', describe: 'run only these steps, comma-separated (e.g. stream-produce,stream,stream-watch)' }),
+            .option('work-dir', {
+              type: 'string',
+              describe: 'write every output under this directory (default: data/processed, models, reports/run)',
+            })
+            .option('only', {
+              type: 'string',
+              describe: 'run only these steps, comma-separated (e.g. stream-produce,stream,stream-watch)',
+            }),
         async (a) => {
-          const only = a.only?.split(',').map((s) => s.trim()).filter(Boolean);
+          const only = a.only
+            ?.split(',')
+            .map((s) => s.trim())
+            .filter(Boolean);
           code = await runCommand({ input: a.input, quick: a.quick, synthetic: a.synthetic, workDir: a['work-dir'], only }, io.out);
         },
       )
-      .command('bench-compare <a> <b>', 'ratio of each figure between two `make bench` runs (directories or results.json)', (y) =>
-        y.positional('a', { type: 'string', demandOption: true }).positional('b', { type: 'string', demandOption: true }), (a) => {
-        code = benchCompare(a.a, a.b, io.out);
-      })
-      .command('dashboard', 'live dashboard in the browser (stream, alerts, CDC model, reports) on http://127.0.0.1:4050/', (y) => y.options(DASHBOARD_CLI_OPTIONS), async (a) => {
-        code = await dashboard(a as unknown as DashboardArgs, io);
-      })
-      .command('jobs', 'list the registered jobs', () => undefined, () => {
-        code = printJobs(io);
-      })
-      .command('up [server]', 'start the embedded Spark Connect server and Kafka broker, or the named server (postgres, connect: the CDC source); reuses running ones', (y) =>
-        y
-          .positional('server', { choices: SERVERS })
-          .option('workers', { type: 'number', describe: 'Spark as a standalone cluster on loopback: a master and this many workers, the Connect server as driver' })
-          .option('worker-cores', { type: 'number', describe: 'cores each worker offers (default 1)' })
-          .option('worker-memory', { type: 'string', describe: 'memory each worker offers to its executor (default 1g)' })
-          .option('brokers', { type: 'number', describe: 'Kafka as this many KRaft brokers (replication factor 3 and min.insync.replicas=2 when 3 or more)' }),
-        async (a) => up(which(a.server, DEFAULT_UP), console.log, { workers: a.workers, workerCores: a['worker-cores'], workerMemory: a['worker-memory'], brokers: a.brokers }))
-      .command('down [server]', 'stop the embedded servers (all, or the named one)', (y) => y.positional('server', { choices: SERVERS }), async (a) => down(which(a.server)))
-      .command('status', 'show what runs, where, with which pid (never the token)', () => undefined, async () => status())
+      .command(
+        'bench-compare <a> <b>',
+        'ratio of each figure between two `make bench` runs (directories or results.json)',
+        (y) => y.positional('a', { type: 'string', demandOption: true }).positional('b', { type: 'string', demandOption: true }),
+        (a) => {
+          code = benchCompare(a.a, a.b, io.out);
+        },
+      )
+      .command(
+        'dashboard',
+        'live dashboard in the browser (stream, alerts, CDC model, reports) on http://127.0.0.1:4050/',
+        (y) => y.options(DASHBOARD_CLI_OPTIONS),
+        async (a) => {
+          code = await dashboard(a as unknown as DashboardArgs, io);
+        },
+      )
+      .command(
+        'jobs',
+        'list the registered jobs',
+        () => undefined,
+        () => {
+          code = printJobs(io);
+        },
+      )
+      .command(
+        'up [server]',
+        'start the embedded Spark Connect server and Kafka broker, or the named server (postgres, connect: the CDC source); reuses running ones',
+        (y) =>
+          y
+            .positional('server', { choices: SERVERS })
+            .option('workers', {
+              type: 'number',
+              describe: 'Spark as a standalone cluster on loopback: a master and this many workers, the Connect server as driver',
+            })
+            .option('worker-cores', { type: 'number', describe: 'cores each worker offers (default 1)' })
+            .option('worker-memory', { type: 'string', describe: 'memory each worker offers to its executor (default 1g)' })
+            .option('brokers', {
+              type: 'number',
+              describe: 'Kafka as this many KRaft brokers (replication factor 3 and min.insync.replicas=2 when 3 or more)',
+            }),
+        async (a) =>
+          up(which(a.server, DEFAULT_UP), console.log, {
+            workers: a.workers,
+            workerCores: a['worker-cores'],
+            workerMemory: a['worker-memory'],
+            brokers: a.brokers,
+          }),
+      )
+      .command(
+        'down [server]',
+        'stop the embedded servers (all, or the named one)',
+        (y) => y.positional('server', { choices: SERVERS }),
+        async (a) => down(which(a.server)),
+      )
+      .command(
+        'status',
+        'show what runs, where, with which pid (never the token)',
+        () => undefined,
+        async () => status(),
+      )
       .demandCommand(1, 'spark-ts needs a command: submit, sql, run, dashboard, jobs, up, down or status')
       .strict()
       .version(false)

@@ -39,7 +39,10 @@ export function describeFailure(err: unknown, verbose: boolean): string {
     text = String(err);
   }
   if (verbose && err instanceof Error && err.stack) {
-    const stack = err.stack.split('\n').filter((l) => /^\s+at /.test(l)).join('\n');
+    const stack = err.stack
+      .split('\n')
+      .filter((l) => /^\s+at /.test(l))
+      .join('\n');
     if (stack) text += `\n${stack}`;
     const server = (err as { serverStackTrace?: string }).serverStackTrace;
     if (server) text += `\nserver stack:\n${server}`;
@@ -49,6 +52,7 @@ export function describeFailure(err: unknown, verbose: boolean): string {
 
 /** Resolves once everything written to stdout and stderr has been handed to the OS (pipes are async). */
 export function flushOutput(): Promise<void> {
-  const drain = (s: NodeJS.WriteStream) => new Promise<void>((resolve) => (s.writableLength === 0 ? resolve() : s.write('', () => resolve())));
+  const drain = (s: NodeJS.WriteStream) =>
+    new Promise<void>((resolve) => (s.writableLength === 0 ? resolve() : s.write('', () => resolve())));
   return Promise.all([drain(process.stdout), drain(process.stderr)]).then(() => undefined);
 }

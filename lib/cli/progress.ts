@@ -22,7 +22,13 @@ interface Operation {
 }
 
 /** Totals of a progress event: tasks over every stage the server reported so far. */
-export function progressTotals(e: ExecutionProgressEvent): { done: number; total: number; stages: number; stagesDone: number; bytes: number } {
+export function progressTotals(e: ExecutionProgressEvent): {
+  done: number;
+  total: number;
+  stages: number;
+  stagesDone: number;
+  bytes: number;
+} {
   let done = 0;
   let total = 0;
   let stagesDone = 0;

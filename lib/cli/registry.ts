@@ -27,7 +27,10 @@ export interface JobListing extends RegisteredJob {
 
 /** The directories searched, in order: jobs/ first, then SPARK_TS_JOBS_PATH. */
 export function jobDirectories(): string[] {
-  const extra = (process.env.SPARK_TS_JOBS_PATH ?? '').split(path.delimiter).filter(Boolean).map((d) => path.resolve(d));
+  const extra = (process.env.SPARK_TS_JOBS_PATH ?? '')
+    .split(path.delimiter)
+    .filter(Boolean)
+    .map((d) => path.resolve(d));
   return [JOBS_DIR, ...extra];
 }
 

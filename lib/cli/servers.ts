@@ -21,24 +21,32 @@ export async function up(which: ServerName[], out: (line: string) => void = cons
   else if (which.includes('spark')) {
     const t0 = Date.now();
     const { state, started } = await startSpark();
-    out(`spark: ${started ? `started in ${((Date.now() - t0) / 1000).toFixed(1)}s` : 'already running'} at ${state.url} (pid ${state.pid}, UI ${state.ui_url ?? 'unknown'})`);
+    out(
+      `spark: ${started ? `started in ${((Date.now() - t0) / 1000).toFixed(1)}s` : 'already running'} at ${state.url} (pid ${state.pid}, UI ${state.ui_url ?? 'unknown'})`,
+    );
   }
   if (which.includes('kafka')) {
     const t0 = Date.now();
     const { state, started } = await startKafka(opts.brokers !== undefined ? { brokers: opts.brokers } : {});
-    out(`kafka: ${started ? `started in ${((Date.now() - t0) / 1000).toFixed(1)}s` : 'already running'} at ${state.bootstrap_servers} (pid ${state.pid})`);
+    out(
+      `kafka: ${started ? `started in ${((Date.now() - t0) / 1000).toFixed(1)}s` : 'already running'} at ${state.bootstrap_servers} (pid ${state.pid})`,
+    );
   }
   if (which.includes('postgres')) {
     const t0 = Date.now();
     const { state, started } = await startPostgres();
-    out(`postgres: ${started ? `started in ${((Date.now() - t0) / 1000).toFixed(1)}s` : 'already running'} at 127.0.0.1:${state.port}/${state.database} (PostgreSQL ${state.version}, pid ${state.pid}, OS user ${state.os_user}; url in .run/postgres.json)`);
+    out(
+      `postgres: ${started ? `started in ${((Date.now() - t0) / 1000).toFixed(1)}s` : 'already running'} at 127.0.0.1:${state.port}/${state.database} (PostgreSQL ${state.version}, pid ${state.pid}, OS user ${state.os_user}; url in .run/postgres.json)`,
+    );
   }
   if (which.includes('connect')) {
     // The worker keeps its configs and offsets in Kafka: the broker comes first.
     if (!which.includes('kafka')) await up(['kafka'], out);
     const t0 = Date.now();
     const { state, started } = await startConnect();
-    out(`connect: ${started ? `started in ${((Date.now() - t0) / 1000).toFixed(1)}s` : 'already running'} at ${state.url} (pid ${state.pid}, broker ${state.bootstrap_servers})`);
+    out(
+      `connect: ${started ? `started in ${((Date.now() - t0) / 1000).toFixed(1)}s` : 'already running'} at ${state.url} (pid ${state.pid}, broker ${state.bootstrap_servers})`,
+    );
   }
 }
 
@@ -56,15 +64,21 @@ export async function status(out: (line: string) => void = console.log): Promise
   const s = await sparkStatus();
   if (s.state && s.running) {
     const rss = rssBytes(s.state.pid);
-    out(`spark: running${s.healthy ? '' : ' (not answering)'} at ${s.state.url}, pid ${s.state.pid}, master ${s.state.master}, UI ${s.state.ui_url ?? 'unknown'}${rss ? `, RSS ${(rss / 2 ** 20).toFixed(0)} MiB` : ''}`);
+    out(
+      `spark: running${s.healthy ? '' : ' (not answering)'} at ${s.state.url}, pid ${s.state.pid}, master ${s.state.master}, UI ${s.state.ui_url ?? 'unknown'}${rss ? `, RSS ${(rss / 2 ** 20).toFixed(0)} MiB` : ''}`,
+    );
   } else out('spark: not running');
   const c = await clusterStatus();
   if (c.running && c.state) {
     const v = c.view;
-    out(`spark cluster: master ${c.state.master_url} (pid ${c.state.master_pid}, UI ${c.state.master_ui_url}), ${v ? `${v.aliveworkers} live worker(s), ${v.coresused}/${v.cores} cores used` : 'master not answering'}`);
+    out(
+      `spark cluster: master ${c.state.master_url} (pid ${c.state.master_pid}, UI ${c.state.master_ui_url}), ${v ? `${v.aliveworkers} live worker(s), ${v.coresused}/${v.cores} cores used` : 'master not answering'}`,
+    );
     for (const w of c.state.workers) {
       const rss = rssBytes(w.pid);
-      out(`  worker ${w.index}: ${rss ? 'running' : 'not running'}, pid ${w.pid}, ${w.cores} core(s), ${w.memory}${rss ? `, RSS ${(rss / 2 ** 20).toFixed(0)} MiB` : ''}`);
+      out(
+        `  worker ${w.index}: ${rss ? 'running' : 'not running'}, pid ${w.pid}, ${w.cores} core(s), ${w.memory}${rss ? `, RSS ${(rss / 2 ** 20).toFixed(0)} MiB` : ''}`,
+      );
     }
   }
   const k = await kafkaStatus();
@@ -74,19 +88,28 @@ export async function status(out: (line: string) => void = console.log): Promise
       out(`kafka: ${k.state.brokers.length} brokers${k.healthy ? '' : ' (not answering)'} at ${k.state.bootstrap_servers}`);
       for (const b of k.state.brokers) {
         const brss = rssBytes(b.pid);
-        out(`  broker ${b.node_id}: ${brss ? 'running' : 'not running'}, pid ${b.pid}, port ${b.port}, controller port ${b.controller_port}${brss ? `, RSS ${(brss / 2 ** 20).toFixed(0)} MiB` : ''}`);
+        out(
+          `  broker ${b.node_id}: ${brss ? 'running' : 'not running'}, pid ${b.pid}, port ${b.port}, controller port ${b.controller_port}${brss ? `, RSS ${(brss / 2 ** 20).toFixed(0)} MiB` : ''}`,
+        );
       }
-    } else out(`kafka: running${k.healthy ? '' : ' (not answering)'} at ${k.state.bootstrap_servers}, pid ${k.state.pid}${rss ? `, RSS ${(rss / 2 ** 20).toFixed(0)} MiB` : ''}`);
+    } else
+      out(
+        `kafka: running${k.healthy ? '' : ' (not answering)'} at ${k.state.bootstrap_servers}, pid ${k.state.pid}${rss ? `, RSS ${(rss / 2 ** 20).toFixed(0)} MiB` : ''}`,
+      );
   } else out('kafka: not running');
   const p = await postgresStatus();
   if (p.state && p.running) {
     const rss = rssBytes(p.state.pid);
-    out(`postgres: running${p.healthy ? '' : ' (not answering)'} at 127.0.0.1:${p.state.port}/${p.state.database}, PostgreSQL ${p.state.version}, pid ${p.state.pid}${rss ? `, RSS ${(rss / 2 ** 20).toFixed(0)} MiB (postmaster)` : ''}`);
+    out(
+      `postgres: running${p.healthy ? '' : ' (not answering)'} at 127.0.0.1:${p.state.port}/${p.state.database}, PostgreSQL ${p.state.version}, pid ${p.state.pid}${rss ? `, RSS ${(rss / 2 ** 20).toFixed(0)} MiB (postmaster)` : ''}`,
+    );
   } else out('postgres: not running');
   const kc = await connectStatus();
   if (kc.state && kc.running) {
     const rss = rssBytes(kc.state.pid);
-    out(`connect: running${kc.healthy ? '' : ' (not answering)'} at ${kc.state.url}, pid ${kc.state.pid}${rss ? `, RSS ${(rss / 2 ** 20).toFixed(0)} MiB` : ''}`);
+    out(
+      `connect: running${kc.healthy ? '' : ' (not answering)'} at ${kc.state.url}, pid ${kc.state.pid}${rss ? `, RSS ${(rss / 2 ** 20).toFixed(0)} MiB` : ''}`,
+    );
   } else out('connect: not running');
 }
 
@@ -94,9 +117,12 @@ export async function status(out: (line: string) => void = console.log): Promise
  * The servers of the CDC source (Kafka, PostgreSQL, Kafka Connect), started when not running and left
  * running: the connector keeps capturing after the job that registered it returns (`spark-ts down` stops them).
  */
-export async function ensureCdcSourceServers(log: (line: string) => void): Promise<{ postgres: PostgresState; connect: ConnectState; kafka: KafkaState }> {
+export async function ensureCdcSourceServers(
+  log: (line: string) => void,
+): Promise<{ postgres: PostgresState; connect: ConnectState; kafka: KafkaState }> {
   const report = (name: string, t0: number, started: boolean, where: string) => {
-    if (started) log(`${name}: started in ${((Date.now() - t0) / 1000).toFixed(1)}s at ${where}; it keeps running (\`spark-ts down\` stops it)`);
+    if (started)
+      log(`${name}: started in ${((Date.now() - t0) / 1000).toFixed(1)}s at ${where}; it keeps running (\`spark-ts down\` stops it)`);
   };
   let t0 = Date.now();
   const kafka = await startKafka();
@@ -115,14 +141,20 @@ async function upCluster(opts: UpOptions, out: (line: string) => void): Promise<
   const running = await sparkStatus();
   const cluster = await clusterStatus();
   if (running.running && running.state && running.state.master !== cluster.state?.master_url) {
-    throw new Error(`a Spark Connect server already runs with master ${running.state.master}; stop it first (\`spark-ts down spark\`) to start it as a cluster's driver`);
+    throw new Error(
+      `a Spark Connect server already runs with master ${running.state.master}; stop it first (\`spark-ts down spark\`) to start it as a cluster's driver`,
+    );
   }
   const t0 = Date.now();
   const c = await startCluster({ workers: opts.workers ?? 2, workerCores: opts.workerCores, workerMemory: opts.workerMemory });
   const shape = `${c.state.workers.length} worker(s) × ${c.state.workers[0].cores} core(s), ${c.state.workers[0].memory}`;
-  out(`spark cluster: ${c.started ? `started in ${((Date.now() - t0) / 1000).toFixed(1)}s` : 'already running'} at ${c.state.master_url} (${shape}; master UI ${c.state.master_ui_url})`);
+  out(
+    `spark cluster: ${c.started ? `started in ${((Date.now() - t0) / 1000).toFixed(1)}s` : 'already running'} at ${c.state.master_url} (${shape}; master UI ${c.state.master_ui_url})`,
+  );
   const t1 = Date.now();
   const { state, started } = await startSpark({ conf: { 'spark.master': c.state.master_url } });
   await waitForExecutors(c.state, String(state.static_conf['spark.app.name'] ?? 'spark-ts'));
-  out(`spark: ${started ? `driver started, executors running in ${((Date.now() - t1) / 1000).toFixed(1)}s` : 'already running'} at ${state.url} (pid ${state.pid}, UI ${state.ui_url ?? 'unknown'}); cluster ready ${((Date.now() - t0) / 1000).toFixed(1)}s after start`);
+  out(
+    `spark: ${started ? `driver started, executors running in ${((Date.now() - t1) / 1000).toFixed(1)}s` : 'already running'} at ${state.url} (pid ${state.pid}, UI ${state.ui_url ?? 'unknown'}); cluster ready ${((Date.now() - t0) / 1000).toFixed(1)}s after start`,
+  );
 }

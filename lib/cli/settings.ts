@@ -55,9 +55,10 @@ export function resolveSettings(opts: SettingsOptions, defaultsFile = DEFAULT_PR
   if (opts.propertiesFile && path.resolve(opts.propertiesFile) !== path.resolve(defaultsFile)) {
     Object.assign(fromFiles, readProperties(opts.propertiesFile));
   }
-  const propertiesFileStatic = opts.propertiesFile && path.resolve(opts.propertiesFile) !== path.resolve(defaultsFile)
-    ? splitSettings(readProperties(opts.propertiesFile)).static
-    : {};
+  const propertiesFileStatic =
+    opts.propertiesFile && path.resolve(opts.propertiesFile) !== path.resolve(defaultsFile)
+      ? splitSettings(readProperties(opts.propertiesFile)).static
+      : {};
   const all = { ...fromFiles, ...explicit };
   const { static: st, session } = splitSettings(all);
   return { all, static: st, session, explicitStatic: { ...propertiesFileStatic, ...splitSettings(explicit).static } };

@@ -40,7 +40,10 @@ export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | typeof TI
  * SIGINT/SIGTERM while a command runs: the first signal calls `onInterrupt` (graceful), a second one
  * exits at once. `dispose()` removes the handlers.
  */
-export function trapSignals(onInterrupt: (signal: NodeJS.Signals) => void, onForce: (signal: NodeJS.Signals) => void): { dispose(): void; signal?: NodeJS.Signals } {
+export function trapSignals(
+  onInterrupt: (signal: NodeJS.Signals) => void,
+  onForce: (signal: NodeJS.Signals) => void,
+): { dispose(): void; signal?: NodeJS.Signals } {
   const state: { dispose(): void; signal?: NodeJS.Signals } = { dispose: () => undefined };
   const handler = (sig: NodeJS.Signals) => {
     if (state.signal) return onForce(sig);

@@ -89,7 +89,9 @@ export async function sql(opts: SqlOptions, io: Io = processIo): Promise<number>
         for (const row of rows) table.push(cells(row).map((c) => c ?? 'NULL'));
         io.out(table.toString());
       }
-      say(`${n} row${n === 1 ? '' : 's'}${truncated ? ` (stopped at --max-rows ${opts.maxRows})` : ''} in ${((Date.now() - t0) / 1000).toFixed(2)}s`);
+      say(
+        `${n} row${n === 1 ? '' : 's'}${truncated ? ` (stopped at --max-rows ${opts.maxRows})` : ''} in ${((Date.now() - t0) / 1000).toFixed(2)}s`,
+      );
     } else if (truncated) {
       say(`stopped at --max-rows ${opts.maxRows}: the result has more rows`);
     }
@@ -101,7 +103,11 @@ export async function sql(opts: SqlOptions, io: Io = processIo): Promise<number>
   } finally {
     progress.stop();
     trap.dispose();
-    if (spark) await withTimeout(spark.stop().catch(() => undefined), 5000);
+    if (spark)
+      await withTimeout(
+        spark.stop().catch(() => undefined),
+        5000,
+      );
     await target?.release();
   }
 }

@@ -21,15 +21,7 @@ import {
   tableFromIPC,
 } from 'apache-arrow';
 import { DateUnit, IntervalUnit, TimeUnit } from 'apache-arrow/enum';
-import {
-  arrayType,
-  decimalType,
-  mapType,
-  structField,
-  structType,
-  type DataType,
-  type StructType,
-} from './types';
+import { arrayType, decimalType, mapType, structField, structType, type DataType, type StructType } from './types';
 import { Decimal, SparkDate, SparkTimestamp, setOwn, type CalendarInterval, type SparkValue } from './values';
 import { decodeVariant } from './variant';
 import { toArrowSchema } from './arrow-encode';
@@ -65,7 +57,10 @@ export function rowKeys(names: string[]): string[] {
   const taken = new Set(names);
   const seen = new Set<string>();
   return names.map((name) => {
-    if (!seen.has(name)) { seen.add(name); return name; }
+    if (!seen.has(name)) {
+      seen.add(name);
+      return name;
+    }
     let n = 2;
     while (taken.has(`${name}_${n}`) || seen.has(`${name}_${n}`)) n++;
     const key = `${name}_${n}`;
@@ -109,7 +104,11 @@ function objectsFromColumns(keys: string[]): ObjectsFromColumns {
     const vars = keys.map((_, c) => `c${c}`);
     const literal = keys.map((k, c) => `${JSON.stringify(k)}: ${vars[c]}[r]`).join(', ');
     // eslint-disable-next-line no-new-func -- code generated from column names (JSON-quoted) for speed
-    make = new Function('cols', 'n', `const [${vars.join(', ')}] = cols; const out = new Array(n); for (let r = 0; r < n; r++) out[r] = { ${literal} }; return out;`) as ObjectsFromColumns;
+    make = new Function(
+      'cols',
+      'n',
+      `const [${vars.join(', ')}] = cols; const out = new Array(n); for (let r = 0; r < n; r++) out[r] = { ${literal} }; return out;`,
+    ) as ObjectsFromColumns;
   } else {
     make = (cols, n) => {
       const out: Array<{ [key: string]: SparkValue }> = new Array(n);
@@ -162,7 +161,13 @@ export function appendRows(batch: RecordBatch, schema: StructType | undefined, o
       return `${JSON.stringify(k)}: ${value}`;
     });
     // eslint-disable-next-line no-new-func -- code generated from column names (JSON-quoted) for speed
-    build = new Function('ctx', 'n', 'out', 'h', `${pre.join('\n')}\nfor (let r = 0; r < n; r++) out.push({ ${props.join(', ')} });`) as RowBuilder;
+    build = new Function(
+      'ctx',
+      'n',
+      'out',
+      'h',
+      `${pre.join('\n')}\nfor (let r = 0; r < n; r++) out.push({ ${props.join(', ')} });`,
+    ) as RowBuilder;
     if (rowBuilders.size > 1000) rowBuilders.clear();
     rowBuilders.set(id, build);
   }
@@ -205,7 +210,8 @@ function decimal128(u32: Uint32Array, words: BigUint64Array, i: number, scale: n
   const hi0 = u32[4 * i + 2]!;
   const hi1 = u32[4 * i + 3]!;
   const loTop = u32[4 * i + 1]! >>> 31;
-  if ((hi0 === 0 && hi1 === 0 && loTop === 0) || (hi0 === 0xffffffff && hi1 === 0xffffffff && loTop === 1)) return Decimal.fromHalves(u32[4 * i]!, u32[4 * i + 1]!, scale);
+  if ((hi0 === 0 && hi1 === 0 && loTop === 0) || (hi0 === 0xffffffff && hi1 === 0xffffffff && loTop === 1))
+    return Decimal.fromHalves(u32[4 * i]!, u32[4 * i + 1]!, scale);
   return new Decimal(readTwosComplement(words, 2 * i, 2), scale);
 }
 
@@ -231,7 +237,14 @@ function columnReader(data: Data, spark: DataType | undefined): ColumnReader {
   const m = validity(data);
   const f = data.offset;
   const nul = m === null ? '' : '?';
-  const plain = (kind: string, v: unknown, expr: (c: number) => string, extra: { o?: unknown; x?: unknown } = {}): ColumnReader => ({ kind: kind + nul, expr, v, m, f, ...extra });
+  const plain = (kind: string, v: unknown, expr: (c: number) => string, extra: { o?: unknown; x?: unknown } = {}): ColumnReader => ({
+    kind: kind + nul,
+    expr,
+    v,
+    m,
+    f,
+    ...extra,
+  });
   const udt = spark !== undefined && (spark.type === 'udt' || spark.type === 'variant');
   if (!udt) {
     switch (t.typeId) {
@@ -293,24 +306,35 @@ export function structTypeFromArrowSchema(schema: Schema): StructType {
 
 export function dataTypeFromArrowType(t: ArrowDataType): DataType {
   switch (t.typeId) {
-    case Type.Null: return { type: 'null' };
-    case Type.Bool: return { type: 'boolean' };
+    case Type.Null:
+      return { type: 'null' };
+    case Type.Bool:
+      return { type: 'boolean' };
     case Type.Int: {
       const bits = (t as Int).bitWidth;
       return { type: bits === 8 ? 'byte' : bits === 16 ? 'short' : bits === 32 ? 'integer' : 'long' };
     }
-    case Type.Float: return { type: (t as Float32).precision === 1 ? 'float' : 'double' };
-    case Type.Decimal: return decimalType((t as ArrowDecimal).precision, (t as ArrowDecimal).scale);
+    case Type.Float:
+      return { type: (t as Float32).precision === 1 ? 'float' : 'double' };
+    case Type.Decimal:
+      return decimalType((t as ArrowDecimal).precision, (t as ArrowDecimal).scale);
     case Type.Utf8:
-    case Type.LargeUtf8: return { type: 'string' };
+    case Type.LargeUtf8:
+      return { type: 'string' };
     case Type.Binary:
     case Type.LargeBinary:
-    case Type.FixedSizeBinary: return { type: 'binary' };
-    case Type.Date: return { type: 'date' };
-    case Type.Timestamp: return { type: (t as TimestampMicrosecond).timezone ? 'timestamp' : 'timestamp_ntz' };
-    case Type.Duration: return { type: 'day_time_interval', startField: 0, endField: 3 };
+    case Type.FixedSizeBinary:
+      return { type: 'binary' };
+    case Type.Date:
+      return { type: 'date' };
+    case Type.Timestamp:
+      return { type: (t as TimestampMicrosecond).timezone ? 'timestamp' : 'timestamp_ntz' };
+    case Type.Duration:
+      return { type: 'day_time_interval', startField: 0, endField: 3 };
     case Type.Interval:
-      return (t as IntervalYearMonth).unit === IntervalUnit.YEAR_MONTH ? { type: 'year_month_interval', startField: 0, endField: 1 } : { type: 'calendar_interval' };
+      return (t as IntervalYearMonth).unit === IntervalUnit.YEAR_MONTH
+        ? { type: 'year_month_interval', startField: 0, endField: 1 }
+        : { type: 'calendar_interval' };
     case Type.List:
     case Type.LargeList:
     case Type.FixedSizeList: {
@@ -325,8 +349,10 @@ export function dataTypeFromArrowType(t: ArrowDataType): DataType {
     case Type.Struct:
       if (isArrowVariant(t as Struct)) return { type: 'variant' };
       return structType(t.children.map((f: Field) => structField(f.name, dataTypeFromArrowType(f.type), f.nullable)));
-    case Type.Dictionary: return dataTypeFromArrowType((t as unknown as { dictionary: ArrowDataType }).dictionary);
-    default: throw new Error(`Arrow type ${String(t)} has no Spark equivalent`);
+    case Type.Dictionary:
+      return dataTypeFromArrowType((t as unknown as { dictionary: ArrowDataType }).dictionary);
+    default:
+      throw new Error(`Arrow type ${String(t)} has no Spark equivalent`);
   }
 }
 
@@ -361,17 +387,21 @@ function mapValues<T>(data: Data, read: (i: number) => T): (T | null)[] {
 
 function microsFactor(unit: TimeUnit): { mul: bigint; div: bigint } {
   switch (unit) {
-    case TimeUnit.SECOND: return { mul: 1_000_000n, div: 1n };
-    case TimeUnit.MILLISECOND: return { mul: 1000n, div: 1n };
-    case TimeUnit.MICROSECOND: return { mul: 1n, div: 1n };
-    default: return { mul: 1n, div: 1000n };
+    case TimeUnit.SECOND:
+      return { mul: 1_000_000n, div: 1n };
+    case TimeUnit.MILLISECOND:
+      return { mul: 1000n, div: 1n };
+    case TimeUnit.MICROSECOND:
+      return { mul: 1n, div: 1n };
+    default:
+      return { mul: 1n, div: 1000n };
   }
 }
 
 function floorDivBig(a: bigint, b: bigint): bigint {
   if (b === 1n) return a;
   const q = a / b;
-  return a % b !== 0n && (a < 0n) !== (b < 0n) ? q - 1n : q;
+  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
 }
 
 /** 64-bit words of a buffer whose elements are wider than 32 bits (decimal128/256, interval). */
@@ -386,7 +416,8 @@ export function decodeData(data: Data, spark?: DataType): SparkValue[] {
   const t = data.type as ArrowDataType;
   const n = data.length;
   switch (t.typeId) {
-    case Type.Null: return new Array<SparkValue>(n).fill(null);
+    case Type.Null:
+      return new Array<SparkValue>(n).fill(null);
     case Type.Bool: {
       const bits = data.values as Uint8Array;
       const off = data.offset;
@@ -419,7 +450,8 @@ export function decodeData(data: Data, spark?: DataType): SparkValue[] {
           const hi0 = u32[4 * i + 2]!;
           const hi1 = u32[4 * i + 3]!;
           const loTop = u32[4 * i + 1]! >>> 31;
-          if ((hi0 === 0 && hi1 === 0 && loTop === 0) || (hi0 === 0xffffffff && hi1 === 0xffffffff && loTop === 1)) return Decimal.fromHalves(u32[4 * i]!, u32[4 * i + 1]!, scale);
+          if ((hi0 === 0 && hi1 === 0 && loTop === 0) || (hi0 === 0xffffffff && hi1 === 0xffffffff && loTop === 1))
+            return Decimal.fromHalves(u32[4 * i]!, u32[4 * i + 1]!, scale);
           return new Decimal(readTwosComplement(words, 2 * i, 2), scale);
         });
       }
@@ -454,7 +486,11 @@ export function decodeData(data: Data, spark?: DataType): SparkValue[] {
       const ints = data.values as Int32Array;
       if (unit === IntervalUnit.YEAR_MONTH) return fillNumbers(data, ints);
       if (unit === IntervalUnit.DAY_TIME) {
-        return mapValues(data, (i): CalendarInterval => ({ months: 0, days: ints[2 * i]!, microseconds: BigInt(ints[2 * i + 1]!) * 1000n }));
+        return mapValues(data, (i): CalendarInterval => ({
+          months: 0,
+          days: ints[2 * i]!,
+          microseconds: BigInt(ints[2 * i + 1]!) * 1000n,
+        }));
       }
       // MONTH_DAY_NANO: int32 months, int32 days, int64 nanoseconds.
       const words = bigWords(ints);
@@ -469,7 +505,8 @@ export function decodeData(data: Data, spark?: DataType): SparkValue[] {
       const offsets = data.valueOffsets as Int32Array | BigInt64Array;
       const bytes = data.values as Uint8Array;
       const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      if (offsets instanceof BigInt64Array) return mapValues(data, (i) => buf.toString('utf8', Number(offsets[i]!), Number(offsets[i + 1]!)));
+      if (offsets instanceof BigInt64Array)
+        return mapValues(data, (i) => buf.toString('utf8', Number(offsets[i]!), Number(offsets[i + 1]!)));
       return mapValues(data, (i) => buf.toString('utf8', offsets[i]!, offsets[i + 1]!));
     }
     case Type.Binary:
@@ -541,7 +578,11 @@ export function decodeData(data: Data, spark?: DataType): SparkValue[] {
 /** Spark marks the metadata child of a VARIANT's struct<value, metadata> with field metadata variant=true. */
 function isArrowVariant(t: Struct): boolean {
   const fields = t.children;
-  return fields.length === 2 && fields.some((f: Field) => f.name === 'value') && fields.some((f: Field) => f.name === 'metadata' && f.metadata.get('variant') === 'true');
+  return (
+    fields.length === 2 &&
+    fields.some((f: Field) => f.name === 'value') &&
+    fields.some((f: Field) => f.name === 'metadata' && f.metadata.get('variant') === 'true')
+  );
 }
 
 function toSparkValueLoose(v: unknown): SparkValue {

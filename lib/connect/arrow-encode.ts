@@ -28,47 +28,69 @@ import {
   Utf8,
   makeData,
 } from 'apache-arrow';
-import {
-  arrayType,
-  dataTypeToJson,
-  mapType,
-  structType,
-  type DataType,
-  type StructField,
-  type StructType,
-} from './types';
+import { arrayType, dataTypeToJson, mapType, structType, type DataType, type StructField, type StructType } from './types';
 import { Decimal, SparkDate, SparkTimestamp, type CalendarInterval } from './values';
 
 /** The Arrow type Spark's ArrowUtils reads back as `dt`. */
 export function toArrowType(dt: DataType): ArrowDataType {
   switch (dt.type) {
-    case 'null': return new Null();
-    case 'boolean': return new Bool();
-    case 'byte': return new Int8();
-    case 'short': return new Int16();
-    case 'integer': return new Int32();
-    case 'long': return new Int64();
-    case 'float': return new Float32();
-    case 'double': return new Float64();
+    case 'null':
+      return new Null();
+    case 'boolean':
+      return new Bool();
+    case 'byte':
+      return new Int8();
+    case 'short':
+      return new Int16();
+    case 'integer':
+      return new Int32();
+    case 'long':
+      return new Int64();
+    case 'float':
+      return new Float32();
+    case 'double':
+      return new Float64();
     case 'string':
     case 'char':
-    case 'varchar': return new Utf8();
-    case 'binary': return new Binary();
-    case 'decimal': return new ArrowDecimal(dt.scale, dt.precision, 128);
-    case 'date': return new DateDay();
-    case 'timestamp': return new TimestampMicrosecond('UTC');
-    case 'timestamp_ntz': return new TimestampMicrosecond(null);
-    case 'day_time_interval': return new DurationMicrosecond();
-    case 'year_month_interval': return new IntervalYearMonth();
-    case 'calendar_interval': return new IntervalMonthDayNano();
-    case 'array': return new List(new Field('element', toArrowType(dt.elementType), dt.containsNull));
+    case 'varchar':
+      return new Utf8();
+    case 'binary':
+      return new Binary();
+    case 'decimal':
+      return new ArrowDecimal(dt.scale, dt.precision, 128);
+    case 'date':
+      return new DateDay();
+    case 'timestamp':
+      return new TimestampMicrosecond('UTC');
+    case 'timestamp_ntz':
+      return new TimestampMicrosecond(null);
+    case 'day_time_interval':
+      return new DurationMicrosecond();
+    case 'year_month_interval':
+      return new IntervalYearMonth();
+    case 'calendar_interval':
+      return new IntervalMonthDayNano();
+    case 'array':
+      return new List(new Field('element', toArrowType(dt.elementType), dt.containsNull));
     case 'map':
-      return new Map_(new Field('entries', new Struct<{ key: ArrowDataType; value: ArrowDataType }>([new Field('key', toArrowType(dt.keyType), false), new Field('value', toArrowType(dt.valueType), dt.valueContainsNull)]), false));
-    case 'struct': return new Struct(dt.fields.map((f) => new Field(f.name, toArrowType(f.dataType), f.nullable)));
+      return new Map_(
+        new Field(
+          'entries',
+          new Struct<{ key: ArrowDataType; value: ArrowDataType }>([
+            new Field('key', toArrowType(dt.keyType), false),
+            new Field('value', toArrowType(dt.valueType), dt.valueContainsNull),
+          ]),
+          false,
+        ),
+      );
+    case 'struct':
+      return new Struct(dt.fields.map((f) => new Field(f.name, toArrowType(f.dataType), f.nullable)));
     case 'udt':
-      if (!dt.sqlType) throw new Error(`cannot send values of the user-defined type ${dt.jvmClass ?? dt.pythonClass ?? ''}: its SQL type is unknown`);
+      if (!dt.sqlType)
+        throw new Error(`cannot send values of the user-defined type ${dt.jvmClass ?? dt.pythonClass ?? ''}: its SQL type is unknown`);
       return toArrowType(dt.sqlType);
-    case 'variant': throw new Error('sending VARIANT values to Spark is not supported; send a JSON string and use parse_json()');
+    case 'variant':
+      throw new Error('sending VARIANT values to Spark is not supported; send a JSON string and use parse_json()');
   }
 }
 
@@ -99,7 +121,12 @@ export function describeValue(v: unknown): string {
  * The validity bitmap of a column. `parentNull` marks rows whose enclosing struct is null: a NOT NULL field
  * is null there too (Spark never reads it), so only a null under a present parent is an error.
  */
-function bitmapOf(values: readonly unknown[], path: string, nullable: boolean, parentNull?: Uint8Array): { bitmap: Uint8Array | undefined; nullCount: number } {
+function bitmapOf(
+  values: readonly unknown[],
+  path: string,
+  nullable: boolean,
+  parentNull?: Uint8Array,
+): { bitmap: Uint8Array | undefined; nullCount: number } {
   let nullCount = 0;
   for (let i = 0; i < values.length; i++) if (values[i] == null) nullCount++;
   if (nullCount === 0) return { bitmap: undefined, nullCount: 0 };
@@ -124,7 +151,8 @@ const LONG_MAX = 2n ** 63n - 1n;
 function toSmallInt(v: unknown, kind: 'byte' | 'short' | 'integer', at: () => string): number {
   const [lo, hi] = INT_RANGES[kind];
   const n = typeof v === 'bigint' ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n)) throw new EncodeError(at(), `expected an integer for ${kind}, got ${describeValue(v)}`);
+  if (typeof n !== 'number' || !Number.isInteger(n))
+    throw new EncodeError(at(), `expected an integer for ${kind}, got ${describeValue(v)}`);
   if (n < lo || n > hi) throw new EncodeError(at(), `${describeValue(v)} is out of range for ${kind} (${lo}..${hi})`);
   return n;
 }
@@ -133,7 +161,8 @@ function toLong(v: unknown, at: () => string): bigint {
   let b: bigint;
   if (typeof v === 'bigint') b = v;
   else if (typeof v === 'number') {
-    if (!Number.isSafeInteger(v)) throw new EncodeError(at(), `${describeValue(v)} is not an exact integer; pass a bigint for values beyond 2^53`);
+    if (!Number.isSafeInteger(v))
+      throw new EncodeError(at(), `${describeValue(v)} is not an exact integer; pass a bigint for values beyond 2^53`);
     b = BigInt(v);
   } else if (typeof v === 'string' && /^\s*[+-]?\d+\s*$/.test(v)) b = BigInt(v.trim());
   else throw new EncodeError(at(), `expected a bigint for long, got ${describeValue(v)}`);
@@ -160,7 +189,8 @@ function toDecimal(v: unknown, precision: number, scale: number, at: () => strin
     throw new EncodeError(at(), `decimal(${precision},${scale}): ${(err as Error).message}`);
   }
   const limit = 10n ** BigInt(precision);
-  if (d.unscaled >= limit || d.unscaled <= -limit) throw new EncodeError(at(), `${d.toString()} does not fit decimal(${precision},${scale})`);
+  if (d.unscaled >= limit || d.unscaled <= -limit)
+    throw new EncodeError(at(), `${d.toString()} does not fit decimal(${precision},${scale})`);
   return d.unscaled;
 }
 
@@ -187,7 +217,13 @@ function toMicros(v: unknown, ntz: boolean, at: () => string): bigint {
   throw new EncodeError(at(), `expected a SparkTimestamp, Date, ISO-8601 string or bigint microseconds, got ${describeValue(v)}`);
 }
 
-function utf8Data(type: ArrowDataType, strings: readonly unknown[], common: { length: number; nullCount: number; nullBitmap?: Uint8Array }, path: string, binary: boolean): Data {
+function utf8Data(
+  type: ArrowDataType,
+  strings: readonly unknown[],
+  common: { length: number; nullCount: number; nullBitmap?: Uint8Array },
+  path: string,
+  binary: boolean,
+): Data {
   const n = strings.length;
   const offsets = new Int32Array(n + 1);
   const chunks: Uint8Array[] = new Array(n);
@@ -314,7 +350,10 @@ export function encodeColumn(dt: DataType, values: readonly unknown[], nullable:
         const micros = toLong(v.microseconds ?? 0n, at(i));
         // Arrow carries nanoseconds in an int64: beyond ±2^63/1000 µs (about 106 days) it would wrap.
         if (micros > MAX_INTERVAL_MICROS || micros < -MAX_INTERVAL_MICROS) {
-          throw new EncodeError(`${path}[${i}]`, `a calendar interval's microseconds (${micros}) must be within ±${MAX_INTERVAL_MICROS} to be sent as Arrow nanoseconds; move whole days into "days"`);
+          throw new EncodeError(
+            `${path}[${i}]`,
+            `a calendar interval's microseconds (${micros}) must be within ±${MAX_INTERVAL_MICROS} to be sent as Arrow nanoseconds; move whole days into "days"`,
+          );
         }
         words[2 * i + 1] = micros * 1000n;
       }
@@ -341,9 +380,16 @@ export function encodeColumn(dt: DataType, values: readonly unknown[], nullable:
       for (let i = 0; i < n; i++) {
         const v = values[i];
         if (v != null) {
-          if (v instanceof Map) for (const [k, val] of v) { keys.push(k); vals.push(val); }
+          if (v instanceof Map)
+            for (const [k, val] of v) {
+              keys.push(k);
+              vals.push(val);
+            }
           else if (typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array)) {
-            for (const [k, val] of Object.entries(v as Record<string, unknown>)) { keys.push(k); vals.push(val); }
+            for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
+              keys.push(k);
+              vals.push(val);
+            }
           } else throw new EncodeError(`${path}[${i}]`, `expected a Map or a plain object, got ${describeValue(v)}`);
         }
         offsets[i + 1] = keys.length;
@@ -363,7 +409,8 @@ export function encodeColumn(dt: DataType, values: readonly unknown[], nullable:
     case 'udt':
       if (!dt.sqlType) throw new EncodeError(path, `the user-defined type ${dt.jvmClass ?? dt.pythonClass ?? ''} has no known SQL type`);
       return encodeColumn(dt.sqlType, values, nullable, path);
-    case 'variant': throw new EncodeError(path, 'sending VARIANT values to Spark is not supported; send a JSON string and use parse_json()');
+    case 'variant':
+      throw new EncodeError(path, 'sending VARIANT values to Spark is not supported; send a JSON string and use parse_json()');
   }
 }
 
@@ -372,7 +419,8 @@ function structChildren(dt: StructType, values: readonly unknown[], path: string
     const column = values.map((v, i) => {
       if (v == null) return null;
       if (Array.isArray(v)) {
-        if (v.length !== dt.fields.length) throw new EncodeError(`${path}[${i}]`, `a positional row needs ${dt.fields.length} values, got ${v.length}`);
+        if (v.length !== dt.fields.length)
+          throw new EncodeError(`${path}[${i}]`, `a positional row needs ${dt.fields.length} values, got ${v.length}`);
         return v[j];
       }
       if (typeof v === 'object' && !(v instanceof Uint8Array) && !(v instanceof Map)) return (v as Record<string, unknown>)[f.name];
@@ -389,7 +437,11 @@ export function recordBatchFromRows(rows: Array<Record<string, unknown>> | unkno
     if (r === null || typeof r !== 'object') throw new EncodeError(`row ${i}`, `expected an object or an array, got ${describeValue(r)}`);
     if (!Array.isArray(r)) {
       const unknown = Object.keys(r).filter((k) => !schema.fields.some((f) => f.name === k));
-      if (unknown.length > 0) throw new EncodeError(`row ${i}`, `has ${unknown.map((k) => JSON.stringify(k)).join(', ')}, not in the schema (${schema.fields.map((f) => f.name).join(', ')})`);
+      if (unknown.length > 0)
+        throw new EncodeError(
+          `row ${i}`,
+          `has ${unknown.map((k) => JSON.stringify(k)).join(', ')}, not in the schema (${schema.fields.map((f) => f.name).join(', ')})`,
+        );
     }
   }
   const children = structChildren(schema, rows, '');
@@ -405,7 +457,10 @@ export function encodeLocalRelation(rows: Array<Record<string, unknown>> | unkno
 }
 
 /** The LocalRelation proto fields for createDataFrame(rows, schema). */
-export function localRelation(rows: Array<Record<string, unknown>> | unknown[][], schema: StructType): { data: Uint8Array; schema: string } {
+export function localRelation(
+  rows: Array<Record<string, unknown>> | unknown[][],
+  schema: StructType,
+): { data: Uint8Array; schema: string } {
   return { data: encodeLocalRelation(rows, schema), schema: dataTypeToJson(charVarcharAsString(schema)) };
 }
 
@@ -414,11 +469,16 @@ export function charVarcharAsString<T extends DataType>(dt: T): T;
 export function charVarcharAsString(dt: DataType): DataType {
   switch (dt.type) {
     case 'char':
-    case 'varchar': return { type: 'string' };
-    case 'array': return arrayType(charVarcharAsString(dt.elementType), dt.containsNull);
-    case 'map': return mapType(charVarcharAsString(dt.keyType), charVarcharAsString(dt.valueType), dt.valueContainsNull);
-    case 'struct': return structType(dt.fields.map((f) => ({ ...f, dataType: charVarcharAsString(f.dataType) })));
-    default: return dt;
+    case 'varchar':
+      return { type: 'string' };
+    case 'array':
+      return arrayType(charVarcharAsString(dt.elementType), dt.containsNull);
+    case 'map':
+      return mapType(charVarcharAsString(dt.keyType), charVarcharAsString(dt.valueType), dt.valueContainsNull);
+    case 'struct':
+      return structType(dt.fields.map((f) => ({ ...f, dataType: charVarcharAsString(f.dataType) })));
+    default:
+      return dt;
   }
 }
 

@@ -1,13 +1,5 @@
 // Schema inference for createDataFrame(rows) without a schema.
-import {
-  arrayType,
-  decimalType,
-  mapType,
-  structField,
-  structType,
-  type DataType,
-  type StructType,
-} from './types';
+import { arrayType, decimalType, mapType, structField, structType, type DataType, type StructType } from './types';
 import { Decimal, SparkDate, SparkTimestamp } from './values';
 import { EncodeError, describeValue } from './arrow-encode';
 
@@ -24,7 +16,9 @@ function inferValueType(v: unknown, path: string): DataType | null {
   if (v instanceof Date) return { type: 'timestamp' };
   if (Array.isArray(v)) {
     let el: DataType | null = null;
-    v.forEach((item, i) => { el = mergeTypes(el, inferValueType(item, `${path}[${i}]`), `${path}[]`); });
+    v.forEach((item, i) => {
+      el = mergeTypes(el, inferValueType(item, `${path}[${i}]`), `${path}[]`);
+    });
     return arrayType(el ?? { type: 'null' }, true);
   }
   if (v instanceof Map) {
@@ -37,7 +31,11 @@ function inferValueType(v: unknown, path: string): DataType | null {
     return mapType(k ?? { type: 'string' }, val ?? { type: 'null' }, true);
   }
   if (typeof v === 'object') {
-    return structType(Object.entries(v as Record<string, unknown>).map(([k, x]) => structField(k, inferValueType(x, `${path}.${k}`) ?? { type: 'null' }, true)));
+    return structType(
+      Object.entries(v as Record<string, unknown>).map(([k, x]) =>
+        structField(k, inferValueType(x, `${path}.${k}`) ?? { type: 'null' }, true),
+      ),
+    );
   }
   throw new EncodeError(path, `cannot infer a Spark type for ${describeValue(v)}`);
 }
@@ -47,9 +45,14 @@ function mergeTypes(a: DataType | null, b: DataType | null, path: string): DataT
   if (b === null || b.type === 'null') return a;
   if (a.type === 'long' && b.type === 'double') return b;
   if (a.type === 'double' && b.type === 'long') return a;
-  if (a.type === 'array' && b.type === 'array') return arrayType(mergeTypes(a.elementType, b.elementType, `${path}[]`) ?? { type: 'null' }, true);
+  if (a.type === 'array' && b.type === 'array')
+    return arrayType(mergeTypes(a.elementType, b.elementType, `${path}[]`) ?? { type: 'null' }, true);
   if (a.type === 'map' && b.type === 'map') {
-    return mapType(mergeTypes(a.keyType, b.keyType, path) ?? { type: 'string' }, mergeTypes(a.valueType, b.valueType, path) ?? { type: 'null' }, true);
+    return mapType(
+      mergeTypes(a.keyType, b.keyType, path) ?? { type: 'string' },
+      mergeTypes(a.valueType, b.valueType, path) ?? { type: 'null' },
+      true,
+    );
   }
   if (a.type === 'struct' && b.type === 'struct') {
     const fields = a.fields.map((f) => {
@@ -68,9 +71,13 @@ export function inferSchema(rows: Array<Record<string, unknown>>): StructType {
   const names: string[] = [];
   const types = new Map<string, DataType | null>();
   rows.forEach((row, i) => {
-    if (row === null || typeof row !== 'object' || Array.isArray(row)) throw new EncodeError(`row ${i}`, 'schema inference needs objects keyed by column name; pass a schema for positional rows');
+    if (row === null || typeof row !== 'object' || Array.isArray(row))
+      throw new EncodeError(`row ${i}`, 'schema inference needs objects keyed by column name; pass a schema for positional rows');
     for (const [k, v] of Object.entries(row)) {
-      if (!types.has(k)) { names.push(k); types.set(k, null); }
+      if (!types.has(k)) {
+        names.push(k);
+        types.set(k, null);
+      }
       types.set(k, mergeTypes(types.get(k) ?? null, inferValueType(v, `row ${i}.${k}`), k));
     }
   });

@@ -68,9 +68,18 @@ export interface ClientRetryOptions {
  * unit tests (lib/connect/testing/recording-client.ts) both provide it.
  */
 export interface ExecutionClient
-  extends Pick<
+  extends
+    Pick<
       SparkConnectClient,
-      'sessionId' | 'endpoint' | 'execute' | 'analyze' | 'config' | 'interruptAll' | 'interruptTag' | 'interruptOperation' | 'releaseSession'
+      | 'sessionId'
+      | 'endpoint'
+      | 'execute'
+      | 'analyze'
+      | 'config'
+      | 'interruptAll'
+      | 'interruptTag'
+      | 'interruptOperation'
+      | 'releaseSession'
     >,
     Partial<Pick<SparkConnectClient, 'cacheArtifact'>> {
   on<K extends keyof SparkConnectClientEvents>(event: K, listener: (...args: SparkConnectClientEvents[K]) => void): unknown;
@@ -95,12 +104,19 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
   /** Test hook: end each ExecutePlan/Reattach stream after this many responses, as a server's stream limit would. */
   breakStreamAfterResponses?: number;
 
-  constructor(readonly options: ConnectionOptions, retry: RetryPolicy | ClientRetryOptions = DEFAULT_RETRY_POLICY) {
+  constructor(
+    readonly options: ConnectionOptions,
+    retry: RetryPolicy | ClientRetryOptions = DEFAULT_RETRY_POLICY,
+  ) {
     super();
     this.sessionId = options.sessionId;
     this.userContext = { user_id: options.userId, user_name: options.userId };
     const r: ClientRetryOptions = 'shouldRetry' in retry ? { retryPolicy: retry } : retry;
-    this.transport = new GrpcTransport(options, r.retryPolicy ?? DEFAULT_RETRY_POLICY, r.firstConnectRetryPolicy ?? FIRST_CONNECT_RETRY_POLICY);
+    this.transport = new GrpcTransport(
+      options,
+      r.retryPolicy ?? DEFAULT_RETRY_POLICY,
+      r.firstConnectRetryPolicy ?? FIRST_CONNECT_RETRY_POLICY,
+    );
     this.transport.onRetry = (e) => this.emit('retry', e);
   }
 
@@ -145,20 +161,34 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
     let iterator: AsyncIterator<ExecutePlanResponse__Output> | undefined;
     let yieldedOnStream = 0;
     const releaser = new ResponseReleaser((responseId) =>
-      this.tracked(this.transport.unary('ReleaseExecute', { ...this.common(), operation_id: operationId, release_until: { response_id: responseId } }, { timeoutMs: 10_000, policy: CLEANUP_RETRY_POLICY })),
+      this.tracked(
+        this.transport.unary(
+          'ReleaseExecute',
+          { ...this.common(), operation_id: operationId, release_until: { response_id: responseId } },
+          { timeoutMs: 10_000, policy: CLEANUP_RETRY_POLICY },
+        ),
+      ),
     );
     const open = (): AsyncIterator<ExecutePlanResponse__Output> => {
       yieldedOnStream = 0;
       if (!executeSent) {
         executeSent = true;
         this.emit('request', { method: 'ExecutePlan', operationId });
-        return this.transport.stream<ExecutePlanRequest, ExecutePlanResponse__Output>('ExecutePlan', request, signal)[Symbol.asyncIterator]();
+        return this.transport
+          .stream<ExecutePlanRequest, ExecutePlanResponse__Output>('ExecutePlan', request, signal)
+          [Symbol.asyncIterator]();
       }
       reattaches++;
       this.emit('reattach', { operationId, attempt: reattaches, lastResponseId });
       this.emit('request', { method: 'ReattachExecute', operationId });
-      const reattach: ReattachExecuteRequest = { ...this.common(), operation_id: operationId, ...(lastResponseId ? { last_response_id: lastResponseId } : {}) };
-      return this.transport.stream<ReattachExecuteRequest, ExecutePlanResponse__Output>('ReattachExecute', reattach, signal)[Symbol.asyncIterator]();
+      const reattach: ReattachExecuteRequest = {
+        ...this.common(),
+        operation_id: operationId,
+        ...(lastResponseId ? { last_response_id: lastResponseId } : {}),
+      };
+      return this.transport
+        .stream<ReattachExecuteRequest, ExecutePlanResponse__Output>('ReattachExecute', reattach, signal)
+        [Symbol.asyncIterator]();
     };
     const drop = () => {
       const it = iterator;
@@ -206,7 +236,11 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
     // Cleanup calls use the short policy: an abort must not keep the process busy retrying for minutes.
     const interrupt = () =>
       this.transport
-        .unary('Interrupt', { ...this.common(), interrupt_type: 'INTERRUPT_TYPE_OPERATION_ID', operation_id: operationId }, { timeoutMs: 5000, policy: CLEANUP_RETRY_POLICY })
+        .unary(
+          'Interrupt',
+          { ...this.common(), interrupt_type: 'INTERRUPT_TYPE_OPERATION_ID', operation_id: operationId },
+          { timeoutMs: 5000, policy: CLEANUP_RETRY_POLICY },
+        )
         .catch(() => undefined);
     const onAbort = () => void interrupt();
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -215,7 +249,12 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
       while (!complete) {
         let response: ExecutePlanResponse__Output | undefined;
         try {
-          response = await withRetries(() => this.transport.currentPolicy(), nextOnce, (e) => this.emit('retry', { method: 'ExecutePlan', operationId, ...e }), signal);
+          response = await withRetries(
+            () => this.transport.currentPolicy(),
+            nextOnce,
+            (e) => this.emit('retry', { method: 'ExecutePlan', operationId, ...e }),
+            signal,
+          );
         } catch (err) {
           failed = true;
           if (signal?.aborted) throw interrupted();
@@ -238,7 +277,11 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
       const releaseAll = () =>
         this.tracked(
           this.transport
-            .unary('ReleaseExecute', { ...this.common(), operation_id: operationId, release_all: {} }, { timeoutMs: 5000, policy: CLEANUP_RETRY_POLICY })
+            .unary(
+              'ReleaseExecute',
+              { ...this.common(), operation_id: operationId, release_all: {} },
+              { timeoutMs: 5000, policy: CLEANUP_RETRY_POLICY },
+            )
             .catch(() => undefined),
         );
       if (!complete && !failed && !signal?.aborted) {
@@ -274,7 +317,10 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
   }
 
   private async uploadArtifact(name: string, bytes: Uint8Array): Promise<void> {
-    const status = await this.transport.unary<object, ArtifactStatusesResponse__Output>('ArtifactStatus', { ...this.common(), names: [name] });
+    const status = await this.transport.unary<object, ArtifactStatusesResponse__Output>('ArtifactStatus', {
+      ...this.common(),
+      names: [name],
+    });
     if (status.statuses[name]?.exists) return;
     const chunk = (data: Uint8Array) => ({ data: Buffer.from(data.buffer, data.byteOffset, data.byteLength), crc: String(crc32(data)) });
     const requests: object[] = [];
@@ -286,15 +332,22 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
         const part = chunk(bytes.subarray(i * ARTIFACT_CHUNK_BYTES, (i + 1) * ARTIFACT_CHUNK_BYTES));
         requests.push(
           i === 0
-            ? { ...this.common(), begin_chunk: { name, total_bytes: String(bytes.byteLength), num_chunks: String(numChunks), initial_chunk: part } }
+            ? {
+                ...this.common(),
+                begin_chunk: { name, total_bytes: String(bytes.byteLength), num_chunks: String(numChunks), initial_chunk: part },
+              }
             : { ...this.common(), chunk: part },
         );
       }
     }
     try {
-      const res = await withRetries(() => this.transport.currentPolicy(), () => this.transport.clientStream<object, AddArtifactsResponse__Output>('AddArtifacts', requests));
+      const res = await withRetries(
+        () => this.transport.currentPolicy(),
+        () => this.transport.clientStream<object, AddArtifactsResponse__Output>('AddArtifacts', requests),
+      );
       const summary = res.artifacts.find((a) => a.name === name);
-      if (summary && !summary.is_crc_successful) throw new SparkConnectError(`the server received artifact ${name} corrupted (CRC mismatch)`, { endpoint: this.endpoint });
+      if (summary && !summary.is_crc_successful)
+        throw new SparkConnectError(`the server received artifact ${name} corrupted (CRC mismatch)`, { endpoint: this.endpoint });
     } catch (err) {
       throw await this.transport.toSparkError(err, (id) => this.fetchErrorDetails(id));
     }
@@ -363,12 +416,19 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
   }
 
   async interruptAll(): Promise<string[]> {
-    const res = await this.call<{ interrupted_ids: string[]; server_side_session_id?: string }>('Interrupt', { ...this.common(), interrupt_type: 'INTERRUPT_TYPE_ALL' });
+    const res = await this.call<{ interrupted_ids: string[]; server_side_session_id?: string }>('Interrupt', {
+      ...this.common(),
+      interrupt_type: 'INTERRUPT_TYPE_ALL',
+    });
     return res.interrupted_ids;
   }
 
   async interruptTag(tag: string): Promise<string[]> {
-    const res = await this.call<{ interrupted_ids: string[]; server_side_session_id?: string }>('Interrupt', { ...this.common(), interrupt_type: 'INTERRUPT_TYPE_TAG', operation_tag: tag });
+    const res = await this.call<{ interrupted_ids: string[]; server_side_session_id?: string }>('Interrupt', {
+      ...this.common(),
+      interrupt_type: 'INTERRUPT_TYPE_TAG',
+      operation_tag: tag,
+    });
     return res.interrupted_ids;
   }
 
@@ -393,7 +453,11 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
       // as PySpark's close() waits for its release pool: after ReleaseSession the server refuses them.
       while (this.cleanups.size > 0) await Promise.allSettled([...this.cleanups]);
       await this.transport
-        .unary('ReleaseSession', { session_id: this.sessionId, user_context: this.userContext, client_type: CLIENT_TYPE }, { timeoutMs: 5000, policy: CLEANUP_RETRY_POLICY })
+        .unary(
+          'ReleaseSession',
+          { session_id: this.sessionId, user_context: this.userContext, client_type: CLIENT_TYPE },
+          { timeoutMs: 5000, policy: CLEANUP_RETRY_POLICY },
+        )
         .catch((err: unknown) => {
           // An unreachable server has nothing to release (it expires idle sessions itself).
           if (!(err instanceof ConnectionError)) throw err;
@@ -403,7 +467,10 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
     }
   }
 
-  private async call<Res extends { server_side_session_id?: string }>(method: 'AnalyzePlan' | 'Config' | 'Interrupt', request: object): Promise<Res> {
+  private async call<Res extends { server_side_session_id?: string }>(
+    method: 'AnalyzePlan' | 'Config' | 'Interrupt',
+    request: object,
+  ): Promise<Res> {
     this.checkOpen();
     if (method === 'AnalyzePlan') await this.uploadsDone();
     const res = await this.transport.unary<object, Res>(method, request);

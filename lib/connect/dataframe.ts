@@ -90,7 +90,10 @@ function flat<T>(items: Array<T | T[]>): T[] {
 export class DataFrame {
   private cachedSchema?: Promise<StructType>;
 
-  constructor(readonly session: SparkSession, readonly relation: Relation) {}
+  constructor(
+    readonly session: SparkSession,
+    readonly relation: Relation,
+  ) {}
 
   /** The plan that executes this DataFrame. */
   get plan(): PlanProto {
@@ -144,7 +147,10 @@ export class DataFrame {
 
   withColumnsRenamed(renames: Record<string, string>): DataFrame {
     return this.derive({
-      with_columns_renamed: { input: this.relation, renames: Object.entries(renames).map(([col_name, new_col_name]) => ({ col_name, new_col_name })) },
+      with_columns_renamed: {
+        input: this.relation,
+        renames: Object.entries(renames).map(([col_name, new_col_name]) => ({ col_name, new_col_name })),
+      },
     });
   }
 
@@ -301,9 +307,16 @@ export class DataFrame {
   repartitionByRange(numPartitionsOrCol: number | ColumnOrName, ...cols: ColumnOrName[]): DataFrame {
     const n = typeof numPartitionsOrCol === 'number' ? numPartitionsOrCol : undefined;
     const exprs = [...(typeof numPartitionsOrCol === 'number' ? [] : [numPartitionsOrCol]), ...cols];
-    if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw new RangeError(`repartitionByRange: numPartitions must be a positive integer, got ${n}`);
+    if (n !== undefined && (!Number.isInteger(n) || n < 1))
+      throw new RangeError(`repartitionByRange: numPartitions must be a positive integer, got ${n}`);
     if (exprs.length === 0) throw new TypeError('repartitionByRange: give at least one column');
-    return this.derive({ repartition_by_expression: { input: this.relation, partition_exprs: exprs.map(toSortOrder), ...(n !== undefined ? { num_partitions: n } : {}) } });
+    return this.derive({
+      repartition_by_expression: {
+        input: this.relation,
+        partition_exprs: exprs.map(toSortOrder),
+        ...(n !== undefined ? { num_partitions: n } : {}),
+      },
+    });
   }
 
   /**
@@ -330,18 +343,24 @@ export class DataFrame {
   repartition(numPartitionsOrCol?: number | ColumnOrName, ...cols: ColumnOrName[]): DataFrame {
     const n = typeof numPartitionsOrCol === 'number' ? numPartitionsOrCol : undefined;
     const exprs = [...(typeof numPartitionsOrCol === 'number' || numPartitionsOrCol === undefined ? [] : [numPartitionsOrCol]), ...cols];
-    if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw new RangeError(`repartition: numPartitions must be a positive integer, got ${n}`);
+    if (n !== undefined && (!Number.isInteger(n) || n < 1))
+      throw new RangeError(`repartition: numPartitions must be a positive integer, got ${n}`);
     if (exprs.length === 0) {
       if (n === undefined) throw new TypeError('repartition: give a number of partitions or columns');
       return this.derive({ repartition: { input: this.relation, num_partitions: n, shuffle: true } });
     }
     return this.derive({
-      repartition_by_expression: { input: this.relation, partition_exprs: exprs.map(toColumnExpr), ...(n !== undefined ? { num_partitions: n } : {}) },
+      repartition_by_expression: {
+        input: this.relation,
+        partition_exprs: exprs.map(toColumnExpr),
+        ...(n !== undefined ? { num_partitions: n } : {}),
+      },
     });
   }
 
   coalesce(numPartitions: number): DataFrame {
-    if (!Number.isInteger(numPartitions) || numPartitions < 1) throw new RangeError(`coalesce: numPartitions must be a positive integer, got ${numPartitions}`);
+    if (!Number.isInteger(numPartitions) || numPartitions < 1)
+      throw new RangeError(`coalesce: numPartitions must be a positive integer, got ${numPartitions}`);
     return this.derive({ repartition: { input: this.relation, num_partitions: numPartitions, shuffle: false } });
   }
 
@@ -381,7 +400,16 @@ export class DataFrame {
     for (const w of weights) {
       const upper = lower + w / total;
       out.push(
-        this.derive({ sample: { input: this.relation, lower_bound: lower, upper_bound: Math.min(upper, 1), with_replacement: false, seed: s, deterministic_order: true } }),
+        this.derive({
+          sample: {
+            input: this.relation,
+            lower_bound: lower,
+            upper_bound: Math.min(upper, 1),
+            with_replacement: false,
+            seed: s,
+            deterministic_order: true,
+          },
+        }),
       );
       lower = upper;
     }
@@ -416,7 +444,12 @@ export class DataFrame {
 
   approxQuantile(col: string, probabilities: number[], relativeError: number, opts?: ActionOptions): Promise<number[]>;
   approxQuantile(col: string[], probabilities: number[], relativeError: number, opts?: ActionOptions): Promise<number[][]>;
-  approxQuantile(col: string | string[], probabilities: number[], relativeError: number, opts?: ActionOptions): Promise<number[] | number[][]> {
+  approxQuantile(
+    col: string | string[],
+    probabilities: number[],
+    relativeError: number,
+    opts?: ActionOptions,
+  ): Promise<number[] | number[][]> {
     return typeof col === 'string'
       ? this.stat.approxQuantile(col, probabilities, relativeError, opts)
       : this.stat.approxQuantile(col, probabilities, relativeError, opts);
@@ -651,7 +684,9 @@ export class DataFrame {
 
   /** The tail: the last `n` rows. */
   async tail(n: number, opts: ActionOptions = {}): Promise<Row[]> {
-    return new DataFrame(this.session, this.session.newRelation({ tail: { input: this.relation, limit: checkCount('tail', n) } })).collect(opts);
+    return new DataFrame(this.session, this.session.newRelation({ tail: { input: this.relation, limit: checkCount('tail', n) } })).collect(
+      opts,
+    );
   }
 
   async isEmpty(opts: ActionOptions = {}): Promise<boolean> {
@@ -667,7 +702,10 @@ export class DataFrame {
   /** The table text Spark renders (server-side ShowString). */
   async showString(n = 20, truncate: boolean | number = true, vertical = false, opts: ActionOptions = {}): Promise<string> {
     const t = typeof truncate === 'number' ? truncate : truncate ? 20 : 0;
-    const df = new DataFrame(this.session, this.session.newRelation({ show_string: { input: this.relation, num_rows: n, truncate: t, vertical } }));
+    const df = new DataFrame(
+      this.session,
+      this.session.newRelation({ show_string: { input: this.relation, num_rows: n, truncate: t, vertical } }),
+    );
     const row = await df.first(opts);
     return String(row?.show_string ?? '');
   }

@@ -25,7 +25,13 @@ export const column = col;
 /** A literal; a JS array becomes an array column (`lit([1, 2])` is `array(lit(1), lit(2))`), as in PySpark. */
 export function lit(value: LiteralValue | Column | Array<LiteralValue | Column>): Column {
   if (value instanceof Column) return value;
-  if (Array.isArray(value)) return new Column(fn('array', value.map((v) => lit(v).expr)));
+  if (Array.isArray(value))
+    return new Column(
+      fn(
+        'array',
+        value.map((v) => lit(v).expr),
+      ),
+    );
   return new Column(literalExpr(value));
 }
 /** A SQL expression string, parsed by the server (`expr('a + 1 AS b')`). */
@@ -235,11 +241,21 @@ export const covar_samp = (a: ColumnOrName, b: ColumnOrName): Column => call('co
 export const skewness = (c: ColumnOrName): Column => call('skewness', c);
 export const kurtosis = (c: ColumnOrName): Column => call('kurtosis', c);
 export function percentile_approx(c: ColumnOrName, percentage: number | number[], accuracy = 10000): Column {
-  const p = Array.isArray(percentage) ? fn('array', percentage.map((v) => literalExpr(v))) : literalExpr(percentage);
+  const p = Array.isArray(percentage)
+    ? fn(
+        'array',
+        percentage.map((v) => literalExpr(v)),
+      )
+    : literalExpr(percentage);
   return new Column(fn('percentile_approx', [toColumnExpr(c), p, literalExpr(accuracy)]));
 }
 export function percentile(c: ColumnOrName, percentage: number | number[]): Column {
-  const p = Array.isArray(percentage) ? fn('array', percentage.map((v) => literalExpr(v))) : literalExpr(percentage);
+  const p = Array.isArray(percentage)
+    ? fn(
+        'array',
+        percentage.map((v) => literalExpr(v)),
+      )
+    : literalExpr(percentage);
   return new Column(fn('percentile', [toColumnExpr(c), p]));
 }
 export const median = (c: ColumnOrName): Column => call('median', c);
@@ -353,7 +369,10 @@ export function try_divide(a: ColumnOrName, b: ColumnOrName): Column {
 }
 
 function optionsMap(options: Record<string, string>): Column['expr'] {
-  return fn('map', Object.entries(options).flatMap(([k, v]) => [literalExpr(k), literalExpr(v)]));
+  return fn(
+    'map',
+    Object.entries(options).flatMap(([k, v]) => [literalExpr(k), literalExpr(v)]),
+  );
 }
 
 function ddlOf(dt: DataType): string {
@@ -408,7 +427,12 @@ export function forall(c: ColumnOrName, f: (x: Column) => Column): Column {
   return new Column(fn('forall', [toColumnExpr(c), lambda(f, 1)]));
 }
 /** `aggregate(arr, zero, (acc, x) => …, acc => …)`: folds the array; the optional finish maps the result. */
-export function aggregate(c: ColumnOrName, initialValue: ColumnOrLiteral, merge: (acc: Column, x: Column) => Column, finish?: (acc: Column) => Column): Column {
+export function aggregate(
+  c: ColumnOrName,
+  initialValue: ColumnOrLiteral,
+  merge: (acc: Column, x: Column) => Column,
+  finish?: (acc: Column) => Column,
+): Column {
   const args = [toColumnExpr(c), toExpr(initialValue), lambda(merge as (...a: Column[]) => Column, 2)];
   if (finish) args.push(lambda(finish, 1));
   return new Column(fn('aggregate', args));

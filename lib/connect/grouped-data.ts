@@ -21,7 +21,9 @@ export class GroupedData {
     const aggregates: Expression[] = [];
     for (const e of exprs) {
       if (e instanceof Column) aggregates.push(e.expr);
-      else for (const [colName, fnName] of Object.entries(e)) aggregates.push({ unresolved_function: { function_name: fnName, arguments: [colExpr(colName)] } });
+      else
+        for (const [colName, fnName] of Object.entries(e))
+          aggregates.push({ unresolved_function: { function_name: fnName, arguments: [colExpr(colName)] } });
     }
     if (aggregates.length === 0) throw new TypeError('agg() needs at least one aggregate expression');
     return this.build(aggregates);
@@ -50,11 +52,15 @@ export class GroupedData {
   /** Pivots on `col`; with `values` the server need not compute the distinct values first. */
   pivot(col: ColumnOrName, values?: LiteralValue[]): GroupedData {
     if (this.groupType !== 'GROUP_TYPE_GROUPBY') throw new TypeError('pivot() comes right after groupBy()');
-    return new GroupedData(this.df, 'GROUP_TYPE_PIVOT', this.grouping, { col: toColumnExpr(col), values: (values ?? []).map(literalProto) });
+    return new GroupedData(this.df, 'GROUP_TYPE_PIVOT', this.grouping, {
+      col: toColumnExpr(col),
+      values: (values ?? []).map(literalProto),
+    });
   }
 
   private simple(fnName: string, cols: string[]): DataFrame {
-    if (cols.length === 0) throw new TypeError(`${fnName}() needs column names (Spark Connect cannot list numeric columns without a round trip)`);
+    if (cols.length === 0)
+      throw new TypeError(`${fnName}() needs column names (Spark Connect cannot list numeric columns without a round trip)`);
     return this.build(cols.map((c) => ({ unresolved_function: { function_name: fnName, arguments: [colExpr(c)] } })));
   }
 

@@ -48,7 +48,17 @@ export { functions };
 export { Window, WindowSpec } from './window';
 export { DataFrameReader, DataStreamReader, type JdbcReadOptions, type JdbcProperties } from './reader';
 export { DataFrameWriter, DataFrameWriterV2, DataStreamWriter, type SaveMode, type OutputMode, type Trigger } from './writer';
-export { StreamingQuery, StreamingQueryManager, type StreamingQueryStatus, type StreamingQueryProgress, type StreamingQueryListener, type QueryStartedEvent, type QueryProgressEvent, type QueryIdleEvent, type QueryTerminatedEvent } from './streaming';
+export {
+  StreamingQuery,
+  StreamingQueryManager,
+  type StreamingQueryStatus,
+  type StreamingQueryProgress,
+  type StreamingQueryListener,
+  type QueryStartedEvent,
+  type QueryProgressEvent,
+  type QueryIdleEvent,
+  type QueryTerminatedEvent,
+} from './streaming';
 export { StorageLevel } from './storage-level';
 export { Observation } from './observation';
 export { LogisticRegression, LogisticRegressionModel, VectorAssembler, type LogisticRegressionParams } from './ml';
@@ -62,7 +72,13 @@ export * as types from './types';
 export type { DataType, StructType, StructField } from './types';
 
 // Connection, client and errors.
-export { SparkConnectClient, type ExecutionClient, type ExecutionProgressEvent, type ExecuteOptions, type ClientRetryOptions } from './client';
+export {
+  SparkConnectClient,
+  type ExecutionClient,
+  type ExecutionProgressEvent,
+  type ExecuteOptions,
+  type ClientRetryOptions,
+} from './client';
 export {
   DEFAULT_RETRY_POLICY,
   FIRST_CONNECT_RETRY_POLICY,

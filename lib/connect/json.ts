@@ -11,7 +11,9 @@ export class JsonNumber {
   constructor(readonly text: string) {
     if (!/^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(text)) throw new SyntaxError(`not a JSON number: ${text}`);
   }
-  toJSON(): string { return this.text; }
+  toJSON(): string {
+    return this.text;
+  }
 }
 
 export type JsonValue = null | boolean | number | string | JsonNumber | JsonValue[] | { [key: string]: JsonValue };
@@ -79,7 +81,8 @@ export function toJsonValue(v: SparkValue, dataType?: DataType): JsonValue {
     for (const [k, x] of v) setOwn(o, keyText(k), toJsonValue(x, vt));
     return o;
   }
-  const struct = dataType?.type === 'struct' ? dataType : dataType?.type === 'udt' && dataType.sqlType?.type === 'struct' ? dataType.sqlType : undefined;
+  const struct =
+    dataType?.type === 'struct' ? dataType : dataType?.type === 'udt' && dataType.sqlType?.type === 'struct' ? dataType.sqlType : undefined;
   const o: { [key: string]: JsonValue } = {};
   for (const [k, x] of Object.entries(v)) setOwn(o, k, toJsonValue(x, struct?.fields.find((f) => f.name === k)?.dataType));
   return o;
@@ -90,12 +93,15 @@ export function jsonText(v: JsonValue): string {
   if (v === null) return 'null';
   if (v instanceof JsonNumber) return v.text;
   switch (typeof v) {
-    case 'boolean': return v ? 'true' : 'false';
+    case 'boolean':
+      return v ? 'true' : 'false';
     case 'number':
       if (Object.is(v, -0)) return '-0.0'; // JSON.stringify(-0) is "0": keep the sign Spark keeps
       return Number.isFinite(v) ? JSON.stringify(v) : JSON.stringify(nonFinite(v));
-    case 'string': return JSON.stringify(v);
-    default: break;
+    case 'string':
+      return JSON.stringify(v);
+    default:
+      break;
   }
   if (Array.isArray(v)) return '[' + v.map(jsonText).join(',') + ']';
   const parts: string[] = [];

@@ -4,7 +4,10 @@
  * its coefficients. The fitted model lives on the server; `release()` frees it.
  */
 import { randomBytes } from 'node:crypto';
-import type { _spark_connect_Expression_Literal as Literal, _spark_connect_Expression_Literal__Output as LiteralOutput } from './gen/spark/connect/Expression';
+import type {
+  _spark_connect_Expression_Literal as Literal,
+  _spark_connect_Expression_Literal__Output as LiteralOutput,
+} from './gen/spark/connect/Expression';
 import type { MlParams } from './gen/spark/connect/MlParams';
 import type { MlCommandResult__Output } from './gen/spark/connect/MlCommandResult';
 import { DataFrame, type ActionOptions } from './dataframe';
@@ -194,7 +197,10 @@ export class LogisticRegressionModel {
   ) {}
 
   private async fetch(method: string, opts: ActionOptions = {}): Promise<unknown> {
-    const responses = await this.session.executeCommand({ ml_command: { fetch: { obj_ref: { id: this.objRef }, methods: [{ method, args: [] }] } } }, opts);
+    const responses = await this.session.executeCommand(
+      { ml_command: { fetch: { obj_ref: { id: this.objRef }, methods: [{ method, args: [] }] } } },
+      opts,
+    );
     const result: MlCommandResult__Output | null | undefined = responses.find((r) => r.ml_command_result)?.ml_command_result;
     if (!result?.param) throw new Error(`the server returned no value for model.${method}`);
     return literalToValue(result.param);

@@ -22,7 +22,9 @@ export class DataFrameNaFunctions {
     if (typeof value === 'object') {
       const entries = Object.entries(value);
       if (entries.length === 0) throw new TypeError('na.fill: the value map is empty');
-      return this.derive({ fill_na: { input: this.df.relation, cols: entries.map(([k]) => k), values: entries.map(([, v]) => fillLiteral(v)) } });
+      return this.derive({
+        fill_na: { input: this.df.relation, cols: entries.map(([k]) => k), values: entries.map(([, v]) => fillLiteral(v)) },
+      });
     }
     const cols = subset === undefined ? [] : typeof subset === 'string' ? [subset] : subset;
     return this.derive({ fill_na: { input: this.df.relation, cols, values: [fillLiteral(value)] } });
@@ -33,7 +35,9 @@ export class DataFrameNaFunctions {
     const cols = subset === undefined ? [] : typeof subset === 'string' ? [subset] : subset;
     if (how !== 'any' && how !== 'all') throw new TypeError(`na.drop: how must be "any" or "all", got "${String(how)}"`);
     const minNonNulls = thresh !== undefined ? thresh : how === 'all' ? 1 : undefined;
-    return this.derive({ drop_na: { input: this.df.relation, cols, ...(minNonNulls !== undefined ? { min_non_nulls: minNonNulls } : {}) } });
+    return this.derive({
+      drop_na: { input: this.df.relation, cols, ...(minNonNulls !== undefined ? { min_non_nulls: minNonNulls } : {}) },
+    });
   }
 
   /** Replaces values: `replace(['Alone'], ['Single'], 'Marital_Status')` or `replace({ Alone: 'Single' })`. */
@@ -53,7 +57,11 @@ export class DataFrameNaFunctions {
     }
     const cols = subset === undefined ? [] : typeof subset === 'string' ? [subset] : subset;
     return this.derive({
-      replace: { input: this.df.relation, cols, replacements: pairs.map(([o, n]) => ({ old_value: fillLiteral(o), new_value: fillLiteral(n) })) },
+      replace: {
+        input: this.df.relation,
+        cols,
+        replacements: pairs.map(([o, n]) => ({ old_value: fillLiteral(o), new_value: fillLiteral(n) })),
+      },
     });
   }
 }

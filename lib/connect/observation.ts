@@ -30,7 +30,9 @@ export class Observation {
   /** Called by the session when a response carries this observation's metrics. */
   deliver(keys: string[], literals: LiteralOut[]): void {
     const out: Record<string, SparkValue> = {};
-    keys.forEach((k, i) => Object.defineProperty(out, k, { value: literalValue(literals[i]), enumerable: true, writable: true, configurable: true }));
+    keys.forEach((k, i) =>
+      Object.defineProperty(out, k, { value: literalValue(literals[i]), enumerable: true, writable: true, configurable: true }),
+    );
     this.received = out;
     this.resolve(out);
   }
@@ -38,7 +40,7 @@ export class Observation {
 
 /** A literal from the server as an exact JS value (the kinds metrics take; others as their JSON text). */
 export function literalValue(l: LiteralOut | undefined): SparkValue {
-  if (!l || l.null !== undefined && l.null !== null) return null;
+  if (!l || (l.null !== undefined && l.null !== null)) return null;
   if (l.boolean !== undefined) return l.boolean;
   if (l.byte !== undefined) return l.byte;
   if (l.short !== undefined) return l.short;

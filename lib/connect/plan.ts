@@ -46,18 +46,7 @@ export function commandPlan(command: Command): Plan {
 }
 
 /** A value that can become a literal: JS primitives, bigint (LongType), Date (timestamp), bytes, exact Spark values. */
-export type LiteralValue =
-  | null
-  | undefined
-  | boolean
-  | number
-  | bigint
-  | string
-  | Date
-  | Uint8Array
-  | Decimal
-  | SparkDate
-  | SparkTimestamp;
+export type LiteralValue = null | undefined | boolean | number | bigint | string | Date | Uint8Array | Decimal | SparkDate | SparkTimestamp;
 
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
@@ -81,9 +70,11 @@ export function literalProto(value: LiteralValue): Literal {
     return { timestamp: String(BigInt(value.getTime()) * 1000n) };
   }
   if (value instanceof Uint8Array) return { binary: Buffer.from(value) };
-  if (value instanceof Decimal) return { decimal: { value: value.toString(), precision: Math.max(value.precision, value.scale, 1), scale: value.scale } };
+  if (value instanceof Decimal)
+    return { decimal: { value: value.toString(), precision: Math.max(value.precision, value.scale, 1), scale: value.scale } };
   if (value instanceof SparkDate) return { date: value.days };
-  if (value instanceof SparkTimestamp) return value.ntz ? { timestamp_ntz: value.micros.toString() } : { timestamp: value.micros.toString() };
+  if (value instanceof SparkTimestamp)
+    return value.ntz ? { timestamp_ntz: value.micros.toString() } : { timestamp: value.micros.toString() };
   if (Array.isArray(value)) throw new TypeError('lit(): arrays are built with array(lit(a), lit(b), ...)');
   throw new TypeError(`lit(): unsupported value ${String(value)}`);
 }
@@ -113,7 +104,8 @@ export function describeExpression(e: Expression): string {
   if (e.unresolved_attribute) return e.unresolved_attribute.unparsed_identifier ?? '?';
   if (e.alias) return (e.alias.name ?? []).join('.');
   if (e.expression_string) return e.expression_string.expression ?? '?';
-  if (e.unresolved_function) return `${e.unresolved_function.function_name}(${(e.unresolved_function.arguments ?? []).map(describeExpression).join(', ')})`;
+  if (e.unresolved_function)
+    return `${e.unresolved_function.function_name}(${(e.unresolved_function.arguments ?? []).map(describeExpression).join(', ')})`;
   if (e.literal) return JSON.stringify(Object.values(e.literal)[0] ?? null);
   return Object.keys(e).find((k) => k !== 'common' && k !== 'expr_type') ?? 'expression';
 }

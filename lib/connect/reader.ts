@@ -12,7 +12,10 @@ abstract class BaseReader<Self> {
   protected userSchema?: string;
   protected readonly opts: Record<string, string> = {};
 
-  constructor(protected readonly session: SparkSession, private readonly isStreaming: boolean) {}
+  constructor(
+    protected readonly session: SparkSession,
+    private readonly isStreaming: boolean,
+  ) {}
 
   protected abstract self(): Self;
 
@@ -58,7 +61,9 @@ abstract class BaseReader<Self> {
   protected tableFrame(name: string): DataFrame {
     return new DataFrame(
       this.session,
-      this.session.newRelation({ read: { named_table: { unparsed_identifier: name, options: { ...this.opts } }, is_streaming: this.isStreaming } }),
+      this.session.newRelation({
+        read: { named_table: { unparsed_identifier: name, options: { ...this.opts } }, is_streaming: this.isStreaming },
+      }),
     );
   }
 }
@@ -72,7 +77,13 @@ export type JdbcProperties = Record<string, OptionValue | undefined>;
  * strides; rows outside them are still read), or one partition per WHERE-clause in `predicates`.
  */
 export type JdbcReadOptions = { properties?: JdbcProperties } & (
-  | { column: string; lowerBound: number | bigint | string; upperBound: number | bigint | string; numPartitions: number; predicates?: undefined }
+  | {
+      column: string;
+      lowerBound: number | bigint | string;
+      upperBound: number | bigint | string;
+      numPartitions: number;
+      predicates?: undefined;
+    }
   | { predicates: string[]; column?: undefined }
   | { column?: undefined; predicates?: undefined }
 );
@@ -124,7 +135,8 @@ export class DataFrameReader extends BaseReader<DataFrameReader> {
    */
   jdbc(url: string, table: string, options: JdbcReadOptions = {}): DataFrame {
     const { properties = {}, column, predicates } = options;
-    if (column !== undefined && predicates !== undefined) throw new TypeError('jdbc: give either column partitioning or predicates, not both');
+    if (column !== undefined && predicates !== undefined)
+      throw new TypeError('jdbc: give either column partitioning or predicates, not both');
     this.format('jdbc');
     if (column !== undefined) {
       const { lowerBound, upperBound, numPartitions } = options as Extract<JdbcReadOptions, { column: string }>;

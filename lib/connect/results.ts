@@ -15,7 +15,10 @@ function batchFields(batch: RecordBatch, schema?: StructType): Array<{ name: str
 class LazyBatch {
   private readonly decoded: Array<SparkValue[] | undefined>;
 
-  constructor(private readonly children: readonly Data[], private readonly types: Array<DataType | undefined>) {
+  constructor(
+    private readonly children: readonly Data[],
+    private readonly types: Array<DataType | undefined>,
+  ) {
     this.decoded = new Array(children.length);
   }
 
@@ -45,7 +48,10 @@ function lazyRowClass(keys: string[]): LazyRowClass {
   if (cls) return cls;
   const index = new Map(keys.map((k, c) => [k, c]));
   class Lazy {
-    constructor(readonly $batch: LazyBatch, readonly $index: number) {}
+    constructor(
+      readonly $batch: LazyBatch,
+      readonly $index: number,
+    ) {}
     get(column: string): SparkValue {
       const c = index.get(column);
       if (c === undefined) throw new RangeError(`no column "${column}" (columns: ${keys.join(', ')})`);
@@ -53,7 +59,9 @@ function lazyRowClass(keys: string[]): LazyRowClass {
     }
     toObject(): Row {
       const out: Row = {};
-      keys.forEach((k, c) => Object.defineProperty(out, k, { value: this.$batch.column(c)[this.$index]!, enumerable: true, writable: true, configurable: true }));
+      keys.forEach((k, c) =>
+        Object.defineProperty(out, k, { value: this.$batch.column(c)[this.$index]!, enumerable: true, writable: true, configurable: true }),
+      );
       return out;
     }
     toJSON(): Row {
@@ -79,7 +87,10 @@ function lazyRowClass(keys: string[]): LazyRowClass {
 export function lazyRowsFromBatch(batch: RecordBatch, schema?: StructType): LazyRow[] {
   const fields = batchFields(batch, schema);
   const Cls = lazyRowClass(rowKeys(fields.map((f) => f.name)));
-  const lazy = new LazyBatch(batch.data.children, fields.map((f) => f.type));
+  const lazy = new LazyBatch(
+    batch.data.children,
+    fields.map((f) => f.type),
+  );
   const out: LazyRow[] = new Array(batch.numRows);
   for (let i = 0; i < batch.numRows; i++) out[i] = new Cls(lazy, i);
   return out;
@@ -147,7 +158,9 @@ function setValidity(valid: Uint8Array, data: Data, at: number): void {
 export function columnsFromTable(table: Table, schema?: StructType): ResultColumns {
   const batches = table.batches;
   const numRows = batches.reduce((a, b) => a + b.numRows, 0);
-  const names = rowKeys(table.schema.fields.map((f, i) => (schema && schema.fields.length === table.schema.fields.length ? schema.fields[i]!.name : f.name)));
+  const names = rowKeys(
+    table.schema.fields.map((f, i) => (schema && schema.fields.length === table.schema.fields.length ? schema.fields[i]!.name : f.name)),
+  );
   const columns: ResultColumn[] = names.map((name, c) => {
     const spark = schema && schema.fields.length === table.schema.fields.length ? schema.fields[c]!.dataType : undefined;
     const valid = new Uint8Array(numRows);

@@ -57,7 +57,11 @@ export const FIRST_CONNECT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
 });
 
 /** Best-effort cleanup calls (ReleaseExecute, ReleaseSession): a few quick tries, never a long wait. */
-export const CLEANUP_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({ ...FIRST_CONNECT_RETRY_POLICY, maxRetries: 3, maxElapsedMs: 1_000 });
+export const CLEANUP_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
+  ...FIRST_CONNECT_RETRY_POLICY,
+  maxRetries: 3,
+  maxElapsedMs: 1_000,
+});
 
 /** The backoff before retry number `attempt` (0-based), without jitter. */
 export function backoffMs(policy: RetryPolicy, attempt: number): number {
@@ -104,7 +108,9 @@ export function sparkErrorInfo(err: unknown): SparkErrorInfo | undefined {
     root.loadSync(['google/rpc/status.proto', 'google/rpc/error_details.proto']);
     statusTypes = { Status: root.lookupType('google.rpc.Status'), ErrorInfo: root.lookupType('google.rpc.ErrorInfo') };
   }
-  const status = statusTypes.Status.decode(raw) as unknown as { details: Array<{ type_url?: string; typeUrl?: string; value: Uint8Array }> };
+  const status = statusTypes.Status.decode(raw) as unknown as {
+    details: Array<{ type_url?: string; typeUrl?: string; value: Uint8Array }>;
+  };
   for (const any of status.details ?? []) {
     const typeUrl = any.type_url ?? any.typeUrl ?? '';
     if (!typeUrl.endsWith('google.rpc.ErrorInfo')) continue;

@@ -1,4 +1,10 @@
-import { SparkConnectClient, type ClientRetryOptions, type ExecutionClient, type ExecuteOptions, type SparkConnectClientEvents } from './client';
+import {
+  SparkConnectClient,
+  type ClientRetryOptions,
+  type ExecutionClient,
+  type ExecuteOptions,
+  type SparkConnectClientEvents,
+} from './client';
 import { parseConnectUrl, connectionIdentity, DEFAULT_USER_AGENT, type ConnectionOptions } from './url';
 import type { RetryPolicy } from './retry';
 import type { Relation } from './gen/spark/connect/Relation';
@@ -244,7 +250,11 @@ export class SparkSession {
    * Runs SQL. As in PySpark, the statement executes now (so DDL and SET take effect), and a query comes
    * back as a DataFrame. `args` binds `:name` (object) or `?` (array) parameters.
    */
-  async sql(query: string, args?: Record<string, LiteralValue | Column> | Array<LiteralValue | Column>, opts: ActionOptions = {}): Promise<DataFrame> {
+  async sql(
+    query: string,
+    args?: Record<string, LiteralValue | Column> | Array<LiteralValue | Column>,
+    opts: ActionOptions = {},
+  ): Promise<DataFrame> {
     const relation = this.newRelation({ sql: sqlRelationBody(query, args) });
     const responses = await this.executeCommand({ sql_command: { input: relation } }, opts);
     const result = responses.find((r) => r.sql_command_result)?.sql_command_result?.relation;
@@ -256,7 +266,12 @@ export class SparkSession {
     const [start, stop] = end === undefined ? [0, startOrEnd] : [startOrEnd, end];
     if (BigInt(step) === 0n) throw new RangeError('range: step must not be 0');
     return this.dataFrame({
-      range: { start: String(start), end: String(stop), step: String(step), ...(numPartitions !== undefined ? { num_partitions: numPartitions } : {}) },
+      range: {
+        start: String(start),
+        end: String(stop),
+        step: String(step),
+        ...(numPartitions !== undefined ? { num_partitions: numPartitions } : {}),
+      },
     });
   }
 
@@ -329,7 +344,10 @@ export class SparkSession {
   private stopping?: Promise<void>;
 }
 
-function sqlRelationBody(query: string, args?: Record<string, LiteralValue | Column> | Array<LiteralValue | Column>): NonNullable<Relation['sql']> {
+function sqlRelationBody(
+  query: string,
+  args?: Record<string, LiteralValue | Column> | Array<LiteralValue | Column>,
+): NonNullable<Relation['sql']> {
   const toArg = (v: LiteralValue | Column): Expression => (v instanceof Column ? v.expr : literalExpr(v));
   if (args === undefined) return { query };
   if (Array.isArray(args)) return { query, pos_arguments: args.map(toArg) };
@@ -434,7 +452,12 @@ export class Catalog {
 
   async listDatabases(pattern?: string): Promise<CatalogDatabase[]> {
     const rows = await this.run({ list_databases: pattern ? { pattern } : {} });
-    return rows.map((r) => ({ name: String(r.name), catalog: str(r.catalog), description: str(r.description), locationUri: String(r.locationUri ?? '') }));
+    return rows.map((r) => ({
+      name: String(r.name),
+      catalog: str(r.catalog),
+      description: str(r.description),
+      locationUri: String(r.locationUri ?? ''),
+    }));
   }
 
   async listColumns(tableName: string, dbName?: string): Promise<CatalogColumn[]> {

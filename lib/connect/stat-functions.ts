@@ -19,8 +19,14 @@ export class DataFrameStatFunctions {
    */
   approxQuantile(col: string, probabilities: number[], relativeError: number, opts?: ActionOptions): Promise<number[]>;
   approxQuantile(col: string[], probabilities: number[], relativeError: number, opts?: ActionOptions): Promise<number[][]>;
-  async approxQuantile(col: string | string[], probabilities: number[], relativeError: number, opts: ActionOptions = {}): Promise<number[] | number[][]> {
-    for (const p of probabilities) if (!(p >= 0 && p <= 1)) throw new RangeError(`approxQuantile: probabilities must be in [0, 1], got ${p}`);
+  async approxQuantile(
+    col: string | string[],
+    probabilities: number[],
+    relativeError: number,
+    opts: ActionOptions = {},
+  ): Promise<number[] | number[][]> {
+    for (const p of probabilities)
+      if (!(p >= 0 && p <= 1)) throw new RangeError(`approxQuantile: probabilities must be in [0, 1], got ${p}`);
     if (!(relativeError >= 0)) throw new RangeError(`approxQuantile: relativeError must be >= 0, got ${relativeError}`);
     const cols = typeof col === 'string' ? [col] : col;
     const df = this.derive({ approx_quantile: { input: this.df.relation, cols, probabilities, relative_error: relativeError } });

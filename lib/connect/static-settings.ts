@@ -4,7 +4,9 @@
  */
 export function isStaticSetting(key: string): boolean {
   return (
-    /^spark\.(master|driver\.|executor\.|memory\.|ui\.|local\.dir|connect\.grpc|app\.name|serializer|eventLog|scheduler\.|sql\.warehouse\.dir|sql\.extensions|jars|files|submit\.)/.test(key) ||
+    /^spark\.(master|driver\.|executor\.|memory\.|ui\.|local\.dir|connect\.grpc|app\.name|serializer|eventLog|scheduler\.|sql\.warehouse\.dir|sql\.extensions|jars|files|submit\.)/.test(
+      key,
+    ) ||
     key === 'spark.sql.catalogImplementation' ||
     key.startsWith('spark.connect.') ||
     key.startsWith('spark.hadoop.')

@@ -58,7 +58,12 @@ export class StorageLevel {
 
   /** PySpark's str(): "Disk Memory Deserialized 1x Replicated". */
   toString(): string {
-    const parts = [this.useDisk ? 'Disk' : '', this.useMemory ? 'Memory' : '', this.useOffHeap ? 'OffHeap' : '', this.deserialized ? 'Deserialized' : 'Serialized'];
+    const parts = [
+      this.useDisk ? 'Disk' : '',
+      this.useMemory ? 'Memory' : '',
+      this.useOffHeap ? 'OffHeap' : '',
+      this.deserialized ? 'Deserialized' : 'Serialized',
+    ];
     return `${parts.filter(Boolean).join(' ')} ${this.replication}x Replicated`;
   }
 }

@@ -42,7 +42,8 @@ export interface StreamingQueryProgress {
 export function parseProgress(json: string): StreamingQueryProgress {
   const p = JSON.parse(json) as StreamingQueryProgress;
   const sources = (p.sources ?? []) as Array<{ numInputRows?: number; inputRowsPerSecond?: number; processedRowsPerSecond?: number }>;
-  const total = (key: 'numInputRows' | 'inputRowsPerSecond' | 'processedRowsPerSecond') => sources.reduce((a, s) => a + (Number(s[key]) || 0), 0);
+  const total = (key: 'numInputRows' | 'inputRowsPerSecond' | 'processedRowsPerSecond') =>
+    sources.reduce((a, s) => a + (Number(s[key]) || 0), 0);
   if (typeof p.numInputRows !== 'number') p.numInputRows = total('numInputRows');
   if (typeof p.inputRowsPerSecond !== 'number') p.inputRowsPerSecond = total('inputRowsPerSecond');
   if (typeof p.processedRowsPerSecond !== 'number') p.processedRowsPerSecond = total('processedRowsPerSecond');
@@ -58,7 +59,10 @@ export class StreamingQuery {
     readonly name: string | null,
   ) {}
 
-  private async command(command: Omit<StreamingQueryCommand, 'query_id'>, opts: ActionOptions = {}): Promise<StreamingQueryCommandResult__Output> {
+  private async command(
+    command: Omit<StreamingQueryCommand, 'query_id'>,
+    opts: ActionOptions = {},
+  ): Promise<StreamingQueryCommandResult__Output> {
     const responses = await this.session.executeCommand(
       { streaming_query_command: { query_id: { id: this.id, run_id: this.runId }, ...command } },
       opts,
@@ -100,7 +104,10 @@ export class StreamingQuery {
 
   /** Waits for the query to end; with `timeoutMs`, resolves false if it is still running then. */
   async awaitTermination(timeoutMs?: number, opts: ActionOptions = {}): Promise<boolean> {
-    const res = await this.command({ await_termination: timeoutMs === undefined ? {} : { timeout_ms: String(Math.max(0, Math.floor(timeoutMs))) } }, opts);
+    const res = await this.command(
+      { await_termination: timeoutMs === undefined ? {} : { timeout_ms: String(Math.max(0, Math.floor(timeoutMs))) } },
+      opts,
+    );
     const terminated = res.await_termination?.terminated ?? false;
     if (terminated) {
       const err = await this.exception();
@@ -134,10 +141,30 @@ export class StreamingQuery {
 }
 
 /** A query started (delivered with the `start()` that started it, as in PySpark over Connect). */
-export interface QueryStartedEvent { id: string; runId: string; name: string | null; timestamp: string; json: string }
-export interface QueryProgressEvent { progress: StreamingQueryProgress; json: string }
-export interface QueryIdleEvent { id: string; runId: string; timestamp: string; json: string }
-export interface QueryTerminatedEvent { id: string; runId: string; exception: string | null; errorClassOnException: string | null; json: string }
+export interface QueryStartedEvent {
+  id: string;
+  runId: string;
+  name: string | null;
+  timestamp: string;
+  json: string;
+}
+export interface QueryProgressEvent {
+  progress: StreamingQueryProgress;
+  json: string;
+}
+export interface QueryIdleEvent {
+  id: string;
+  runId: string;
+  timestamp: string;
+  json: string;
+}
+export interface QueryTerminatedEvent {
+  id: string;
+  runId: string;
+  exception: string | null;
+  errorClassOnException: string | null;
+  json: string;
+}
 
 /**
  * `spark.streams.addListener(listener)`: Spark's StreamingQueryListener, over StreamingQueryListenerBusCommand.
@@ -178,9 +205,14 @@ export class StreamingQueryManager {
     if (this.bus) return;
     let added!: () => void;
     let failed!: (e: unknown) => void;
-    const ready = new Promise<void>((resolve, reject) => { added = resolve; failed = reject; });
+    const ready = new Promise<void>((resolve, reject) => {
+      added = resolve;
+      failed = reject;
+    });
     const abort = new AbortController();
-    const stream = this.session.client.execute(commandPlan({ streaming_query_listener_bus_command: { add_listener_bus_listener: true } }), { signal: abort.signal });
+    const stream = this.session.client.execute(commandPlan({ streaming_query_listener_bus_command: { add_listener_bus_listener: true } }), {
+      signal: abort.signal,
+    });
     const bus: { done: Promise<void>; abort: AbortController; detaching: boolean } = { done: Promise.resolve(), abort, detaching: false };
     bus.done = (async () => {
       try {
@@ -228,7 +260,10 @@ export class StreamingQueryManager {
     bus.detaching = true;
     const removed = await this.session
       .executeCommand({ streaming_query_listener_bus_command: { remove_listener_bus_listener: true } })
-      .then(() => true, () => false);
+      .then(
+        () => true,
+        () => false,
+      );
     if (removed) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([bus.done, new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
@@ -269,7 +304,13 @@ export class StreamingQueryManager {
             l.onQueryIdle?.({ id: str(o.id), runId: str(o.runId), timestamp: str(o.timestamp), json });
             break;
           case 'QUERY_TERMINATED_EVENT':
-            l.onQueryTerminated?.({ id: str(o.id), runId: str(o.runId), exception: strOrNull(o.exception), errorClassOnException: strOrNull(o.errorClassOnException), json });
+            l.onQueryTerminated?.({
+              id: str(o.id),
+              runId: str(o.runId),
+              exception: strOrNull(o.exception),
+              errorClassOnException: strOrNull(o.errorClassOnException),
+              json,
+            });
             break;
           default:
             break;
@@ -289,7 +330,9 @@ export class StreamingQueryManager {
 
   async active(): Promise<StreamingQuery[]> {
     const res = await this.command({ active: true });
-    return (res.active?.active_queries ?? []).map((q) => new StreamingQuery(this.session, q.id?.id ?? '', q.id?.run_id ?? '', q.name ?? null));
+    return (res.active?.active_queries ?? []).map(
+      (q) => new StreamingQuery(this.session, q.id?.id ?? '', q.id?.run_id ?? '', q.name ?? null),
+    );
   }
 
   /** The active query with this id, or null. */

@@ -1,14 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { loadProtocol, type ServiceClient } from './proto';
 import { describeEndpoint, isLocalHost, type ConnectionOptions } from './url';
-import {
-  DEFAULT_RETRY_POLICY,
-  FIRST_CONNECT_RETRY_POLICY,
-  sparkErrorInfo,
-  withRetries,
-  type RetryEvent,
-  type RetryPolicy,
-} from './retry';
+import { DEFAULT_RETRY_POLICY, FIRST_CONNECT_RETRY_POLICY, sparkErrorInfo, withRetries, type RetryEvent, type RetryPolicy } from './retry';
 import type { FetchErrorDetailsResponse__Output } from './gen/spark/connect/FetchErrorDetailsResponse';
 import {
   AuthenticationError,
@@ -35,14 +28,7 @@ export {
 export const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
 
 type UnaryMethod =
-  | 'AnalyzePlan'
-  | 'Config'
-  | 'Interrupt'
-  | 'ReleaseExecute'
-  | 'ReleaseSession'
-  | 'FetchErrorDetails'
-  | 'ArtifactStatus'
-  | 'GetStatus';
+  'AnalyzePlan' | 'Config' | 'Interrupt' | 'ReleaseExecute' | 'ReleaseSession' | 'FetchErrorDetails' | 'ArtifactStatus' | 'GetStatus';
 type StreamMethod = 'ExecutePlan' | 'ReattachExecute';
 
 export interface UnaryOptions {
@@ -166,11 +152,15 @@ export class GrpcTransport {
   clientStream<Req, Res>(method: 'AddArtifacts', requests: Iterable<Req>, timeoutMs = 600_000): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
       const fn = (this.client as unknown as Record<string, Function>)[method].bind(this.client);
-      const call: grpc.ClientWritableStream<Req> = fn(this.metadata, { deadline: Date.now() + timeoutMs }, (err: grpc.ServiceError | null, res: Res) => {
-        if (err) return reject(err);
-        this.established = true;
-        resolve(res);
-      });
+      const call: grpc.ClientWritableStream<Req> = fn(
+        this.metadata,
+        { deadline: Date.now() + timeoutMs },
+        (err: grpc.ServiceError | null, res: Res) => {
+          if (err) return reject(err);
+          this.established = true;
+          resolve(res);
+        },
+      );
       const it = requests[Symbol.iterator]();
       const pump = () => {
         for (let next = it.next(); !next.done; next = it.next()) {
@@ -198,7 +188,11 @@ export class GrpcTransport {
   async fetchErrorDetails(errorId: string): Promise<SparkErrorDetails | undefined> {
     const res = await this.unary<object, FetchErrorDetailsResponse__Output>(
       'FetchErrorDetails',
-      { session_id: this.options.sessionId, user_context: { user_id: this.options.userId, user_name: this.options.userId }, error_id: errorId },
+      {
+        session_id: this.options.sessionId,
+        user_context: { user_id: this.options.userId, user_name: this.options.userId },
+        error_id: errorId,
+      },
       { timeoutMs: 10_000, policy: FIRST_CONNECT_RETRY_POLICY },
     );
     return errorDetailsFromResponse(res, errorId);
@@ -215,7 +209,10 @@ export class GrpcTransport {
       return new ConnectionError(`cannot reach Spark Connect at ${this.endpoint}: ${e.details || grpc.status[e.code]}`, base);
     }
     if (e.code === grpc.status.UNAUTHENTICATED) {
-      return new AuthenticationError(`Spark Connect at ${this.endpoint} rejected the credentials: ${e.details || 'UNAUTHENTICATED'} (check the token)`, base);
+      return new AuthenticationError(
+        `Spark Connect at ${this.endpoint} rejected the credentials: ${e.details || 'UNAUTHENTICATED'} (check the token)`,
+        base,
+      );
     }
     if (e.code === grpc.status.CANCELLED && !info) {
       return new OperationInterruptedError(`operation cancelled: ${e.details}`, base);
@@ -250,7 +247,8 @@ export function errorDetailsFromResponse(res: FetchErrorDetailsResponse__Output,
   if (res.root_error_idx === undefined || res.root_error_idx === null || !res.errors.length) return undefined;
   type ErrorOut = FetchErrorDetailsResponse__Output['errors'][number];
   const trace = (e: ErrorOut) =>
-    e.stack_trace.map((f) => `    at ${f.declaring_class}.${f.method_name}(${f.file_name ?? 'Unknown'}:${f.line_number})`).join('\n') || undefined;
+    e.stack_trace.map((f) => `    at ${f.declaring_class}.${f.method_name}(${f.file_name ?? 'Unknown'}:${f.line_number})`).join('\n') ||
+    undefined;
   const root = res.errors[res.root_error_idx]!;
   const t = root.spark_throwable;
   const causes: SparkErrorCause[] = [];

@@ -19,21 +19,56 @@ export type AtomicTypeName =
   | 'calendar_interval'
   | 'variant';
 
-export interface AtomicType { type: AtomicTypeName }
-export interface DecimalType { type: 'decimal'; precision: number; scale: number }
-export interface CharType { type: 'char' | 'varchar'; length: number }
+export interface AtomicType {
+  type: AtomicTypeName;
+}
+export interface DecimalType {
+  type: 'decimal';
+  precision: number;
+  scale: number;
+}
+export interface CharType {
+  type: 'char' | 'varchar';
+  length: number;
+}
 /** startField/endField: DAY=0 HOUR=1 MINUTE=2 SECOND=3 (day-time); YEAR=0 MONTH=1 (year-month). */
-export interface IntervalType { type: 'day_time_interval' | 'year_month_interval'; startField: number; endField: number }
-export interface ArrayType { type: 'array'; elementType: DataType; containsNull: boolean }
-export interface MapType { type: 'map'; keyType: DataType; valueType: DataType; valueContainsNull: boolean }
-export interface StructField { name: string; dataType: DataType; nullable: boolean; metadata?: Record<string, unknown> }
-export interface StructType { type: 'struct'; fields: StructField[] }
+export interface IntervalType {
+  type: 'day_time_interval' | 'year_month_interval';
+  startField: number;
+  endField: number;
+}
+export interface ArrayType {
+  type: 'array';
+  elementType: DataType;
+  containsNull: boolean;
+}
+export interface MapType {
+  type: 'map';
+  keyType: DataType;
+  valueType: DataType;
+  valueContainsNull: boolean;
+}
+export interface StructField {
+  name: string;
+  dataType: DataType;
+  nullable: boolean;
+  metadata?: Record<string, unknown>;
+}
+export interface StructType {
+  type: 'struct';
+  fields: StructField[];
+}
 /**
  * A user-defined type (e.g. Spark ML's VectorUDT): values travel as `sqlType`. The server names JVM UDTs by
  * class only; `sqlType` is then filled in for the ones this client knows (ML vectors and matrices) and is
  * absent otherwise (values are still decoded, from the Arrow data).
  */
-export interface UserDefinedType { type: 'udt'; sqlType?: DataType; jvmClass?: string; pythonClass?: string }
+export interface UserDefinedType {
+  type: 'udt';
+  sqlType?: DataType;
+  jvmClass?: string;
+  pythonClass?: string;
+}
 
 export type DataType = AtomicType | DecimalType | CharType | IntervalType | ArrayType | MapType | StructType | UserDefinedType;
 
@@ -56,52 +91,89 @@ export const CalendarIntervalType: AtomicType = { type: 'calendar_interval' };
 export const VariantType: AtomicType = { type: 'variant' };
 
 export function decimalType(precision = 10, scale = 0): DecimalType {
-  if (!Number.isInteger(precision) || precision < 1 || precision > 38) throw new RangeError(`decimal precision must be 1..38, got ${precision}`);
-  if (!Number.isInteger(scale) || scale < 0 || scale > precision) throw new RangeError(`decimal scale must be 0..precision (${precision}), got ${scale}`);
+  if (!Number.isInteger(precision) || precision < 1 || precision > 38)
+    throw new RangeError(`decimal precision must be 1..38, got ${precision}`);
+  if (!Number.isInteger(scale) || scale < 0 || scale > precision)
+    throw new RangeError(`decimal scale must be 0..precision (${precision}), got ${scale}`);
   return { type: 'decimal', precision, scale };
 }
-export function charType(length: number): CharType { return { type: 'char', length }; }
-export function varcharType(length: number): CharType { return { type: 'varchar', length }; }
-export function dayTimeIntervalType(startField = 0, endField = 3): IntervalType { return { type: 'day_time_interval', startField, endField }; }
-export function yearMonthIntervalType(startField = 0, endField = 1): IntervalType { return { type: 'year_month_interval', startField, endField }; }
-export function arrayType(elementType: DataType, containsNull = true): ArrayType { return { type: 'array', elementType, containsNull }; }
+export function charType(length: number): CharType {
+  return { type: 'char', length };
+}
+export function varcharType(length: number): CharType {
+  return { type: 'varchar', length };
+}
+export function dayTimeIntervalType(startField = 0, endField = 3): IntervalType {
+  return { type: 'day_time_interval', startField, endField };
+}
+export function yearMonthIntervalType(startField = 0, endField = 1): IntervalType {
+  return { type: 'year_month_interval', startField, endField };
+}
+export function arrayType(elementType: DataType, containsNull = true): ArrayType {
+  return { type: 'array', elementType, containsNull };
+}
 export function mapType(keyType: DataType, valueType: DataType, valueContainsNull = true): MapType {
   return { type: 'map', keyType, valueType, valueContainsNull };
 }
 export function structField(name: string, dataType: DataType, nullable = true, metadata?: Record<string, unknown>): StructField {
   return metadata === undefined ? { name, dataType, nullable } : { name, dataType, nullable, metadata };
 }
-export function structType(fields: StructField[] = []): StructType { return { type: 'struct', fields }; }
+export function structType(fields: StructField[] = []): StructType {
+  return { type: 'struct', fields };
+}
 
-export function isStructType(dt: DataType): dt is StructType { return dt.type === 'struct'; }
-export function fieldNames(schema: StructType): string[] { return schema.fields.map((f) => f.name); }
+export function isStructType(dt: DataType): dt is StructType {
+  return dt.type === 'struct';
+}
+export function fieldNames(schema: StructType): string[] {
+  return schema.fields.map((f) => f.name);
+}
 
 // ---------- proto ----------
 
 export function dataTypeFromProto(proto: DataTypeProtoOutput): DataType {
-  const kind = proto.kind ?? (Object.keys(proto).find((k) => k !== 'kind' && (proto as Record<string, unknown>)[k] != null) as DataTypeProtoOutput['kind']);
+  const kind =
+    proto.kind ??
+    (Object.keys(proto).find((k) => k !== 'kind' && (proto as Record<string, unknown>)[k] != null) as DataTypeProtoOutput['kind']);
   switch (kind) {
-    case 'null': return NullType;
-    case 'binary': return BinaryType;
-    case 'boolean': return BooleanType;
-    case 'byte': return ByteType;
-    case 'short': return ShortType;
-    case 'integer': return IntegerType;
-    case 'long': return LongType;
-    case 'float': return FloatType;
-    case 'double': return DoubleType;
-    case 'string': return StringType;
-    case 'date': return DateType;
-    case 'timestamp': return TimestampType;
-    case 'timestamp_ntz': return TimestampNTZType;
-    case 'calendar_interval': return CalendarIntervalType;
-    case 'variant': return VariantType;
+    case 'null':
+      return NullType;
+    case 'binary':
+      return BinaryType;
+    case 'boolean':
+      return BooleanType;
+    case 'byte':
+      return ByteType;
+    case 'short':
+      return ShortType;
+    case 'integer':
+      return IntegerType;
+    case 'long':
+      return LongType;
+    case 'float':
+      return FloatType;
+    case 'double':
+      return DoubleType;
+    case 'string':
+      return StringType;
+    case 'date':
+      return DateType;
+    case 'timestamp':
+      return TimestampType;
+    case 'timestamp_ntz':
+      return TimestampNTZType;
+    case 'calendar_interval':
+      return CalendarIntervalType;
+    case 'variant':
+      return VariantType;
     case 'decimal': {
       const d = proto.decimal!;
       return { type: 'decimal', precision: d.precision ?? 10, scale: d.scale ?? 0 };
     }
-    case 'char': return { type: 'char', length: proto.char!.length };
-    case 'var_char': return { type: 'varchar', length: proto.var_char!.length };
+    case 'char':
+      return { type: 'char', length: proto.char!.length };
+    case 'var_char':
+      return { type: 'varchar', length: proto.var_char!.length };
     case 'day_time_interval': {
       const d = proto.day_time_interval!;
       return { type: 'day_time_interval', startField: d.start_field ?? 0, endField: d.end_field ?? 3 };
@@ -112,7 +184,11 @@ export function dataTypeFromProto(proto: DataTypeProtoOutput): DataType {
     }
     case 'array': {
       const a = proto.array!;
-      return { type: 'array', elementType: dataTypeFromProto(required(a.element_type, 'array.element_type')), containsNull: a.contains_null };
+      return {
+        type: 'array',
+        elementType: dataTypeFromProto(required(a.element_type, 'array.element_type')),
+        containsNull: a.contains_null,
+      };
     }
     case 'map': {
       const m = proto.map!;
@@ -124,14 +200,20 @@ export function dataTypeFromProto(proto: DataTypeProtoOutput): DataType {
       };
     }
     case 'struct':
-      return structType(proto.struct!.fields.map((f) => {
-        const field: StructField = { name: f.name, dataType: dataTypeFromProto(required(f.data_type, `struct field ${f.name}`)), nullable: f.nullable };
-        if (f.metadata) {
-          const meta = JSON.parse(f.metadata) as Record<string, unknown>;
-          if (Object.keys(meta).length > 0) field.metadata = meta;
-        }
-        return field;
-      }));
+      return structType(
+        proto.struct!.fields.map((f) => {
+          const field: StructField = {
+            name: f.name,
+            dataType: dataTypeFromProto(required(f.data_type, `struct field ${f.name}`)),
+            nullable: f.nullable,
+          };
+          if (f.metadata) {
+            const meta = JSON.parse(f.metadata) as Record<string, unknown>;
+            if (Object.keys(meta).length > 0) field.metadata = meta;
+          }
+          return field;
+        }),
+      );
     case 'udt': {
       const u = proto.udt!;
       const out: UserDefinedType = { type: 'udt' };
@@ -141,8 +223,10 @@ export function dataTypeFromProto(proto: DataTypeProtoOutput): DataType {
       if (u.python_class) out.pythonClass = u.python_class;
       return out;
     }
-    case 'unparsed': return parseTypeString(proto.unparsed!.data_type_string);
-    default: throw new Error(`unknown Spark Connect DataType: ${JSON.stringify(proto)}`);
+    case 'unparsed':
+      return parseTypeString(proto.unparsed!.data_type_string);
+    default:
+      throw new Error(`unknown Spark Connect DataType: ${JSON.stringify(proto)}`);
   }
 }
 
@@ -176,28 +260,56 @@ function required<T>(value: T | null | undefined, what: string): T {
 
 export function dataTypeToProto(dt: DataType): DataTypeProto {
   switch (dt.type) {
-    case 'null': return { null: {} };
-    case 'boolean': return { boolean: {} };
-    case 'byte': return { byte: {} };
-    case 'short': return { short: {} };
-    case 'integer': return { integer: {} };
-    case 'long': return { long: {} };
-    case 'float': return { float: {} };
-    case 'double': return { double: {} };
-    case 'string': return { string: {} };
-    case 'binary': return { binary: {} };
-    case 'date': return { date: {} };
-    case 'timestamp': return { timestamp: {} };
-    case 'timestamp_ntz': return { timestamp_ntz: {} };
-    case 'calendar_interval': return { calendar_interval: {} };
-    case 'variant': return { variant: {} };
-    case 'decimal': return { decimal: { precision: dt.precision, scale: dt.scale } };
-    case 'char': return { char: { length: dt.length } };
-    case 'varchar': return { var_char: { length: dt.length } };
-    case 'day_time_interval': return { day_time_interval: { start_field: dt.startField, end_field: dt.endField } };
-    case 'year_month_interval': return { year_month_interval: { start_field: dt.startField, end_field: dt.endField } };
-    case 'array': return { array: { element_type: dataTypeToProto(dt.elementType), contains_null: dt.containsNull } };
-    case 'map': return { map: { key_type: dataTypeToProto(dt.keyType), value_type: dataTypeToProto(dt.valueType), value_contains_null: dt.valueContainsNull } };
+    case 'null':
+      return { null: {} };
+    case 'boolean':
+      return { boolean: {} };
+    case 'byte':
+      return { byte: {} };
+    case 'short':
+      return { short: {} };
+    case 'integer':
+      return { integer: {} };
+    case 'long':
+      return { long: {} };
+    case 'float':
+      return { float: {} };
+    case 'double':
+      return { double: {} };
+    case 'string':
+      return { string: {} };
+    case 'binary':
+      return { binary: {} };
+    case 'date':
+      return { date: {} };
+    case 'timestamp':
+      return { timestamp: {} };
+    case 'timestamp_ntz':
+      return { timestamp_ntz: {} };
+    case 'calendar_interval':
+      return { calendar_interval: {} };
+    case 'variant':
+      return { variant: {} };
+    case 'decimal':
+      return { decimal: { precision: dt.precision, scale: dt.scale } };
+    case 'char':
+      return { char: { length: dt.length } };
+    case 'varchar':
+      return { var_char: { length: dt.length } };
+    case 'day_time_interval':
+      return { day_time_interval: { start_field: dt.startField, end_field: dt.endField } };
+    case 'year_month_interval':
+      return { year_month_interval: { start_field: dt.startField, end_field: dt.endField } };
+    case 'array':
+      return { array: { element_type: dataTypeToProto(dt.elementType), contains_null: dt.containsNull } };
+    case 'map':
+      return {
+        map: {
+          key_type: dataTypeToProto(dt.keyType),
+          value_type: dataTypeToProto(dt.valueType),
+          value_contains_null: dt.valueContainsNull,
+        },
+      };
     case 'struct':
       return {
         struct: {
@@ -273,16 +385,26 @@ function typeText(dt: DataType, quote: boolean): string {
   const name = quote ? fieldNameString : (n: string) => n;
   const simpleString = (t: DataType) => typeText(t, quote);
   switch (dt.type) {
-    case 'decimal': return `decimal(${dt.precision},${dt.scale})`;
-    case 'char': return `char(${dt.length})`;
-    case 'varchar': return `varchar(${dt.length})`;
-    case 'day_time_interval': return intervalString(DAY_TIME_FIELDS, dt.startField, dt.endField);
-    case 'year_month_interval': return intervalString(YEAR_MONTH_FIELDS, dt.startField, dt.endField);
-    case 'array': return `array<${simpleString(dt.elementType)}>`;
-    case 'map': return `map<${simpleString(dt.keyType)},${simpleString(dt.valueType)}>`;
-    case 'struct': return `struct<${dt.fields.map((f) => `${name(f.name)}:${simpleString(f.dataType)}`).join(',')}>`;
-    case 'udt': return udtName(dt);
-    default: return SIMPLE_NAMES[dt.type];
+    case 'decimal':
+      return `decimal(${dt.precision},${dt.scale})`;
+    case 'char':
+      return `char(${dt.length})`;
+    case 'varchar':
+      return `varchar(${dt.length})`;
+    case 'day_time_interval':
+      return intervalString(DAY_TIME_FIELDS, dt.startField, dt.endField);
+    case 'year_month_interval':
+      return intervalString(YEAR_MONTH_FIELDS, dt.startField, dt.endField);
+    case 'array':
+      return `array<${simpleString(dt.elementType)}>`;
+    case 'map':
+      return `map<${simpleString(dt.keyType)},${simpleString(dt.valueType)}>`;
+    case 'struct':
+      return `struct<${dt.fields.map((f) => `${name(f.name)}:${simpleString(f.dataType)}`).join(',')}>`;
+    case 'udt':
+      return udtName(dt);
+    default:
+      return SIMPLE_NAMES[dt.type];
   }
 }
 
@@ -299,15 +421,24 @@ export function treeString(schema: StructType): string {
   const lines = ['root'];
   const typeName = (dt: DataType): string => {
     switch (dt.type) {
-      case 'array': return 'array';
-      case 'map': return 'map';
-      case 'struct': return 'struct';
-      case 'integer': return 'integer';
-      case 'long': return 'long';
-      case 'short': return 'short';
-      case 'byte': return 'byte';
-      case 'null': return 'void';
-      default: return simpleString(dt);
+      case 'array':
+        return 'array';
+      case 'map':
+        return 'map';
+      case 'struct':
+        return 'struct';
+      case 'integer':
+        return 'integer';
+      case 'long':
+        return 'long';
+      case 'short':
+        return 'short';
+      case 'byte':
+        return 'byte';
+      case 'null':
+        return 'void';
+      default:
+        return simpleString(dt);
     }
   };
   const walk = (dt: DataType, prefix: string): void => {
@@ -336,13 +467,24 @@ export type SparkJsonType = string | { [key: string]: unknown };
 
 export function dataTypeToJsonValue(dt: DataType): SparkJsonType {
   switch (dt.type) {
-    case 'array': return { type: 'array', elementType: dataTypeToJsonValue(dt.elementType), containsNull: dt.containsNull };
+    case 'array':
+      return { type: 'array', elementType: dataTypeToJsonValue(dt.elementType), containsNull: dt.containsNull };
     case 'map':
-      return { type: 'map', keyType: dataTypeToJsonValue(dt.keyType), valueType: dataTypeToJsonValue(dt.valueType), valueContainsNull: dt.valueContainsNull };
+      return {
+        type: 'map',
+        keyType: dataTypeToJsonValue(dt.keyType),
+        valueType: dataTypeToJsonValue(dt.valueType),
+        valueContainsNull: dt.valueContainsNull,
+      };
     case 'struct':
       return {
         type: 'struct',
-        fields: dt.fields.map((f) => ({ name: f.name, type: dataTypeToJsonValue(f.dataType), nullable: f.nullable, metadata: f.metadata ?? {} })),
+        fields: dt.fields.map((f) => ({
+          name: f.name,
+          type: dataTypeToJsonValue(f.dataType),
+          nullable: f.nullable,
+          metadata: f.metadata ?? {},
+        })),
       };
     case 'udt':
       return {
@@ -351,11 +493,16 @@ export function dataTypeToJsonValue(dt: DataType): SparkJsonType {
         ...(dt.pythonClass ? { pyClass: dt.pythonClass } : {}),
         ...(dt.sqlType ? { sqlType: dataTypeToJsonValue(dt.sqlType) } : {}),
       };
-    case 'integer': return 'integer';
-    case 'long': return 'long';
-    case 'short': return 'short';
-    case 'byte': return 'byte';
-    default: return parseableTypeString(dt);
+    case 'integer':
+      return 'integer';
+    case 'long':
+      return 'long';
+    case 'short':
+      return 'short';
+    case 'byte':
+      return 'byte';
+    default:
+      return parseableTypeString(dt);
   }
 }
 
@@ -369,13 +516,22 @@ export function dataTypeFromJsonValue(value: unknown): DataType {
   if (value === null || typeof value !== 'object') throw new Error(`not a Spark JSON data type: ${JSON.stringify(value)}`);
   const o = value as Record<string, unknown>;
   switch (o.type) {
-    case 'array': return arrayType(dataTypeFromJsonValue(o.elementType), o.containsNull !== false);
-    case 'map': return mapType(dataTypeFromJsonValue(o.keyType), dataTypeFromJsonValue(o.valueType), o.valueContainsNull !== false);
+    case 'array':
+      return arrayType(dataTypeFromJsonValue(o.elementType), o.containsNull !== false);
+    case 'map':
+      return mapType(dataTypeFromJsonValue(o.keyType), dataTypeFromJsonValue(o.valueType), o.valueContainsNull !== false);
     case 'struct':
-      return structType((o.fields as Array<Record<string, unknown>>).map((f) => {
-        const meta = f.metadata as Record<string, unknown> | undefined;
-        return structField(String(f.name), dataTypeFromJsonValue(f.type), f.nullable !== false, meta && Object.keys(meta).length > 0 ? meta : undefined);
-      }));
+      return structType(
+        (o.fields as Array<Record<string, unknown>>).map((f) => {
+          const meta = f.metadata as Record<string, unknown> | undefined;
+          return structField(
+            String(f.name),
+            dataTypeFromJsonValue(f.type),
+            f.nullable !== false,
+            meta && Object.keys(meta).length > 0 ? meta : undefined,
+          );
+        }),
+      );
     case 'udt': {
       const out: UserDefinedType = { type: 'udt' };
       if (o.sqlType !== undefined) out.sqlType = dataTypeFromJsonValue(o.sqlType);
@@ -383,7 +539,8 @@ export function dataTypeFromJsonValue(value: unknown): DataType {
       if (typeof o.pyClass === 'string') out.pythonClass = o.pyClass;
       return out;
     }
-    default: throw new Error(`not a Spark JSON data type: ${JSON.stringify(value)}`);
+    default:
+      throw new Error(`not a Spark JSON data type: ${JSON.stringify(value)}`);
   }
 }
 
@@ -425,14 +582,21 @@ function tokenize(input: string): Token[] {
   let i = 0;
   while (i < input.length) {
     const c = input[i]!;
-    if (/\s/.test(c)) { i++; continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
     if (c === '`') {
       let j = i + 1;
       let text = '';
       for (;;) {
         if (j >= input.length) throw new SyntaxError(`unterminated \` quote at position ${i} in ${JSON.stringify(input)}`);
         if (input[j] === '`') {
-          if (input[j + 1] === '`') { text += '`'; j += 2; continue; }
+          if (input[j + 1] === '`') {
+            text += '`';
+            j += 2;
+            continue;
+          }
           break;
         }
         text += input[j++];
@@ -467,7 +631,11 @@ function tokenize(input: string): Token[] {
       i = j;
       continue;
     }
-    if ('<>(),:'.includes(c)) { tokens.push({ kind: 'punct', text: c, pos: i }); i++; continue; }
+    if ('<>(),:'.includes(c)) {
+      tokens.push({ kind: 'punct', text: c, pos: i });
+      i++;
+      continue;
+    }
     throw new SyntaxError(`unexpected character ${JSON.stringify(c)} at position ${i} in ${JSON.stringify(input)}`);
   }
   return tokens;
@@ -476,24 +644,53 @@ function tokenize(input: string): Token[] {
 class TypeParser {
   private i = 0;
   private readonly tokens: Token[];
-  constructor(private readonly input: string) { this.tokens = tokenize(input); }
+  constructor(private readonly input: string) {
+    this.tokens = tokenize(input);
+  }
 
-  private peek(): Token | undefined { return this.tokens[this.i]; }
+  private peek(): Token | undefined {
+    return this.tokens[this.i];
+  }
   private fail(message: string): never {
     const t = this.peek();
     const where = t ? `at position ${t.pos}` : 'at the end';
     throw new SyntaxError(`cannot parse data type ${JSON.stringify(this.input)}: ${message} ${where}`);
   }
-  private next(): Token { const t = this.tokens[this.i++]; if (!t) this.fail('unexpected end'); return t; }
-  private isWord(word: string): boolean { const t = this.peek(); return !!t && t.kind === 'ident' && t.text.toLowerCase() === word; }
-  private isPunct(p: string): boolean { const t = this.peek(); return !!t && t.kind === 'punct' && t.text === p; }
-  private expectPunct(p: string): void { if (!this.isPunct(p)) this.fail(`expected '${p}'`); this.i++; }
-  private expectNumber(): number { const t = this.next(); if (t.kind !== 'number') { this.i--; this.fail('expected a number'); } return Number(t.text); }
-  done(): boolean { return this.i >= this.tokens.length; }
+  private next(): Token {
+    const t = this.tokens[this.i++];
+    if (!t) this.fail('unexpected end');
+    return t;
+  }
+  private isWord(word: string): boolean {
+    const t = this.peek();
+    return !!t && t.kind === 'ident' && t.text.toLowerCase() === word;
+  }
+  private isPunct(p: string): boolean {
+    const t = this.peek();
+    return !!t && t.kind === 'punct' && t.text === p;
+  }
+  private expectPunct(p: string): void {
+    if (!this.isPunct(p)) this.fail(`expected '${p}'`);
+    this.i++;
+  }
+  private expectNumber(): number {
+    const t = this.next();
+    if (t.kind !== 'number') {
+      this.i--;
+      this.fail('expected a number');
+    }
+    return Number(t.text);
+  }
+  done(): boolean {
+    return this.i >= this.tokens.length;
+  }
 
   dataType(): DataType {
     const t = this.next();
-    if (t.kind !== 'ident') { this.i--; this.fail('expected a type name'); }
+    if (t.kind !== 'ident') {
+      this.i--;
+      this.fail('expected a type name');
+    }
     const word = t.text.toLowerCase();
     switch (word) {
       case 'array': {
@@ -516,7 +713,10 @@ class TypeParser {
         if (!this.isPunct('>')) {
           for (;;) {
             fields.push(this.field(true));
-            if (this.isPunct(',')) { this.i++; continue; }
+            if (this.isPunct(',')) {
+              this.i++;
+              continue;
+            }
             break;
           }
         }
@@ -530,7 +730,10 @@ class TypeParser {
         this.i++;
         const p = this.expectNumber();
         let s = 0;
-        if (this.isPunct(',')) { this.i++; s = this.expectNumber(); }
+        if (this.isPunct(',')) {
+          this.i++;
+          s = this.expectNumber();
+        }
         this.expectPunct(')');
         return decimalType(p, s);
       }
@@ -546,7 +749,10 @@ class TypeParser {
         if (!(this.peek()?.kind === 'ident')) return CalendarIntervalType;
         const start = this.next().text.toLowerCase();
         let end = start;
-        if (this.isWord('to')) { this.i++; end = this.next().text.toLowerCase(); }
+        if (this.isWord('to')) {
+          this.i++;
+          end = this.next().text.toLowerCase();
+        }
         const dt = DAY_TIME_FIELDS.indexOf(start);
         if (dt >= 0) {
           const e = DAY_TIME_FIELDS.indexOf(end);
@@ -560,7 +766,10 @@ class TypeParser {
       }
       default: {
         const atomic = ATOMIC_ALIASES[word];
-        if (!atomic) { this.i--; this.fail(`unknown type ${JSON.stringify(t.text)}`); }
+        if (!atomic) {
+          this.i--;
+          this.fail(`unknown type ${JSON.stringify(t.text)}`);
+        }
         return atomic;
       }
     }
@@ -569,7 +778,10 @@ class TypeParser {
   /** `name[:] type [NOT NULL] [COMMENT 'text']` — the colon is how struct<> prints, DDL omits it. */
   field(inStruct: boolean): StructField {
     const t = this.next();
-    if (t.kind !== 'ident' && t.kind !== 'quoted') { this.i--; this.fail('expected a field name'); }
+    if (t.kind !== 'ident' && t.kind !== 'quoted') {
+      this.i--;
+      this.fail('expected a field name');
+    }
     if (this.isPunct(':')) this.i++;
     const dataType = this.dataType();
     let nullable = true;
@@ -577,13 +789,16 @@ class TypeParser {
     for (;;) {
       if (this.isWord('not')) {
         this.i++;
-        if (!this.isWord('null')) this.fail("expected NULL after NOT");
+        if (!this.isWord('null')) this.fail('expected NULL after NOT');
         this.i++;
         nullable = false;
       } else if (this.isWord('comment')) {
         this.i++;
         const c = this.next();
-        if (c.kind !== 'string') { this.i--; this.fail('expected a quoted comment'); }
+        if (c.kind !== 'string') {
+          this.i--;
+          this.fail('expected a quoted comment');
+        }
         comment = c.text;
       } else break;
     }
@@ -596,7 +811,10 @@ class TypeParser {
     if (this.done()) return structType(fields);
     for (;;) {
       fields.push(this.field(false));
-      if (this.isPunct(',')) { this.i++; continue; }
+      if (this.isPunct(',')) {
+        this.i++;
+        continue;
+      }
       break;
     }
     if (!this.done()) this.fail('unexpected token');
@@ -640,9 +858,13 @@ export function sameType(a: DataType, b: DataType): boolean {
 
 function nullabilityString(dt: DataType): string {
   switch (dt.type) {
-    case 'array': return `a${dt.containsNull ? 1 : 0}(${nullabilityString(dt.elementType)})`;
-    case 'map': return `m${dt.valueContainsNull ? 1 : 0}(${nullabilityString(dt.keyType)},${nullabilityString(dt.valueType)})`;
-    case 'struct': return `s(${dt.fields.map((f) => `${f.nullable ? 1 : 0}${nullabilityString(f.dataType)}`).join(',')})`;
-    default: return '';
+    case 'array':
+      return `a${dt.containsNull ? 1 : 0}(${nullabilityString(dt.elementType)})`;
+    case 'map':
+      return `m${dt.valueContainsNull ? 1 : 0}(${nullabilityString(dt.keyType)},${nullabilityString(dt.valueType)})`;
+    case 'struct':
+      return `s(${dt.fields.map((f) => `${f.nullable ? 1 : 0}${nullabilityString(f.dataType)}`).join(',')})`;
+    default:
+      return '';
   }
 }

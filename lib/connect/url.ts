@@ -17,7 +17,11 @@ export const DEFAULT_PORT = 15002;
 export const DEFAULT_USER_AGENT = `spark-ts/0.1 node/${process.versions.node}`;
 
 export class InvalidUrlError extends Error {
-  constructor(readonly url: string, readonly part: string, detail: string) {
+  constructor(
+    readonly url: string,
+    readonly part: string,
+    detail: string,
+  ) {
     super(`invalid Spark Connect URL (${part}): ${detail}; expected sc://host[:port][/;key=value;...]`);
     this.name = 'InvalidUrlError';
   }
@@ -59,8 +63,10 @@ export function parseConnectUrl(url: string): ConnectionOptions {
     if (KNOWN_PARAMS.has(key)) params[key] = value;
     else {
       // As the spec says: parameters a client does not know go to the server as gRPC metadata.
-      if (!/^[0-9a-z_.-]+$/i.test(key) || /-bin$/i.test(key)) throw new InvalidUrlError(url, 'parameter', `"${key}" is not a valid gRPC metadata key`);
-      if (/^(authorization|grpc-.*|te|content-type|user-agent)$/i.test(key)) throw new InvalidUrlError(url, 'parameter', `"${key}" is reserved`);
+      if (!/^[0-9a-z_.-]+$/i.test(key) || /-bin$/i.test(key))
+        throw new InvalidUrlError(url, 'parameter', `"${key}" is not a valid gRPC metadata key`);
+      if (/^(authorization|grpc-.*|te|content-type|user-agent)$/i.test(key))
+        throw new InvalidUrlError(url, 'parameter', `"${key}" is reserved`);
       metadata[key.toLowerCase()] = value;
     }
   }
@@ -70,7 +76,11 @@ export function parseConnectUrl(url: string): ConnectionOptions {
     if (!/^(true|false)$/i.test(params.use_ssl)) throw new InvalidUrlError(url, 'use_ssl', `"${params.use_ssl}" is not true or false`);
     useSsl = params.use_ssl.toLowerCase() === 'true';
     if (!useSsl && params.token !== undefined && !isLocalHost(host)) {
-      throw new InvalidUrlError(url, 'use_ssl', `a token is sent only over TLS (use_ssl=false is allowed with a token only to localhost, not to "${host}")`);
+      throw new InvalidUrlError(
+        url,
+        'use_ssl',
+        `a token is sent only over TLS (use_ssl=false is allowed with a token only to localhost, not to "${host}")`,
+      );
     }
   }
   if (params.session_id !== undefined && !UUID_RE.test(params.session_id)) {
@@ -99,7 +109,15 @@ export function isLocalHost(host: string): boolean {
  */
 export function connectionIdentity(opts: ConnectionOptions, explicitSessionId: boolean): string {
   const md = Object.entries(opts.metadata ?? {}).sort(([a], [b]) => a.localeCompare(b));
-  return JSON.stringify([opts.host.toLowerCase(), opts.port, opts.userId, opts.token ?? null, opts.useSsl, explicitSessionId ? opts.sessionId : null, md]);
+  return JSON.stringify([
+    opts.host.toLowerCase(),
+    opts.port,
+    opts.userId,
+    opts.token ?? null,
+    opts.useSsl,
+    explicitSessionId ? opts.sessionId : null,
+    md,
+  ]);
 }
 
 function parsePort(url: string, text: string): number {

@@ -51,7 +51,10 @@ export class Decimal {
     const exp = m[4] ? Number(m[4]) : 0;
     let digits = intPart + frac;
     let s = frac.length - exp;
-    if (s < 0) { digits += '0'.repeat(-s); s = 0; }
+    if (s < 0) {
+      digits += '0'.repeat(-s);
+      s = 0;
+    }
     let unscaled = BigInt(digits === '' ? '0' : digits);
     if (m[1] === '-') unscaled = -unscaled;
     frac = '';
@@ -77,7 +80,8 @@ export class Decimal {
     if (scale === this.scale) return this;
     if (scale > this.scale) return new Decimal(this.unscaled * 10n ** BigInt(scale - this.scale), scale);
     const factor = 10n ** BigInt(this.scale - scale);
-    if (this.unscaled % factor !== 0n) throw new RangeError(`${this.toString()} has more than ${scale} fractional digits; it would be rounded`);
+    if (this.unscaled % factor !== 0n)
+      throw new RangeError(`${this.toString()} has more than ${scale} fractional digits; it would be rounded`);
     return new Decimal(this.unscaled / factor, scale);
   }
 
@@ -97,9 +101,15 @@ export class Decimal {
   }
 
   /** Nearest double (may round: use toString() for the exact digits). */
-  toNumber(): number { return Number(this.toString()); }
-  toJSON(): string { return this.toString(); }
-  valueOf(): string { return this.toString(); }
+  toNumber(): number {
+    return Number(this.toString());
+  }
+  toJSON(): string {
+    return this.toString();
+  }
+  valueOf(): string {
+    return this.toString();
+  }
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return `Decimal(${this.toString()})`;
@@ -114,7 +124,9 @@ export class Decimal {
 
 // ---- proleptic Gregorian calendar arithmetic (Spark 3+ uses it; correct before 1970 and before 1582) ----
 
-function floorDiv(a: number, b: number): number { return Math.floor(a / b); }
+function floorDiv(a: number, b: number): number {
+  return Math.floor(a / b);
+}
 
 /** [year, month (1-12), day (1-31)] for a count of days since 1970-01-01. */
 export function civilFromDays(days: number): [number, number, number] {
@@ -150,7 +162,9 @@ function yearString(y: number): string {
   return String(y).padStart(4, '0');
 }
 
-function pad2(n: number): string { return n < 10 ? '0' + n : String(n); }
+function pad2(n: number): string {
+  return n < 10 ? '0' + n : String(n);
+}
 
 function dateString(days: number): string {
   const [y, m, d] = civilFromDays(days);
@@ -163,7 +177,8 @@ function parseDateParts(y: string, m: string, d: string, text: string): number {
   const year = Number(y);
   const month = Number(m);
   const day = Number(d);
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) throw new RangeError(`not a valid date: ${JSON.stringify(text)}`);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month))
+    throw new RangeError(`not a valid date: ${JSON.stringify(text)}`);
   return daysFromCivil(year, month, day);
 }
 
@@ -186,18 +201,33 @@ export class SparkDate {
     if (Number.isNaN(ms)) throw new RangeError('invalid Date');
     return new SparkDate(Math.floor(ms / 86_400_000));
   }
-  get year(): number { return civilFromDays(this.days)[0]; }
-  get month(): number { return civilFromDays(this.days)[1]; }
-  get day(): number { return civilFromDays(this.days)[2]; }
+  get year(): number {
+    return civilFromDays(this.days)[0];
+  }
+  get month(): number {
+    return civilFromDays(this.days)[1];
+  }
+  get day(): number {
+    return civilFromDays(this.days)[2];
+  }
   /** Midnight UTC of this date. */
-  toDate(): Date { return new Date(this.days * 86_400_000); }
-  toString(): string { return dateString(this.days); }
-  toJSON(): string { return this.toString(); }
-  equals(other: SparkDate): boolean { return this.days === other.days; }
+  toDate(): Date {
+    return new Date(this.days * 86_400_000);
+  }
+  toString(): string {
+    return dateString(this.days);
+  }
+  toJSON(): string {
+    return this.toString();
+  }
+  equals(other: SparkDate): boolean {
+    return this.days === other.days;
+  }
 }
 
 const MICROS_PER_DAY = 86_400_000_000n;
-const TS_RE = /^\s*([+-]?\d{4,})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?\s*$/i;
+const TS_RE =
+  /^\s*([+-]?\d{4,})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?\s*$/i;
 
 /**
  * A Spark TIMESTAMP (an instant: microseconds since 1970-01-01T00:00:00Z) or, with `ntz`, a TIMESTAMP_NTZ (a wall
@@ -250,7 +280,8 @@ export class SparkTimestamp {
     const s = Number(m[6] ?? 0);
     if (h > 23 || mi > 59 || s > 59) throw new RangeError(`not a valid time: ${JSON.stringify(text)}`);
     const fracText = m[7] ?? '';
-    if (fracText.length > 6 && /[1-9]/.test(fracText.slice(6))) throw new RangeError(`timestamp has sub-microsecond digits: ${JSON.stringify(text)}`);
+    if (fracText.length > 6 && /[1-9]/.test(fracText.slice(6)))
+      throw new RangeError(`timestamp has sub-microsecond digits: ${JSON.stringify(text)}`);
     const frac = BigInt((fracText.slice(0, 6) || '0').padEnd(6, '0'));
     let micros = BigInt(days) * MICROS_PER_DAY + BigInt(h * 3600 + mi * 60 + s) * 1_000_000n + frac;
     const zone = m[8];
@@ -289,16 +320,25 @@ export class SparkTimestamp {
   toISOString(): string {
     let days = this.micros / MICROS_PER_DAY;
     let rem = this.micros % MICROS_PER_DAY;
-    if (rem < 0n) { rem += MICROS_PER_DAY; days -= 1n; }
+    if (rem < 0n) {
+      rem += MICROS_PER_DAY;
+      days -= 1n;
+    }
     const r = Number(rem);
     const secs = Math.floor(r / 1_000_000);
     const us = r - secs * 1_000_000;
     const time = `${pad2(Math.floor(secs / 3600))}:${pad2(Math.floor(secs / 60) % 60)}:${pad2(secs % 60)}.${String(us).padStart(6, '0')}`;
     return `${dateString(Number(days))}T${time}${this.ntz ? '' : 'Z'}`;
   }
-  toString(): string { return this.toISOString(); }
-  toJSON(): string { return this.toISOString(); }
-  equals(other: SparkTimestamp): boolean { return this.lo === other.lo && this.hi === other.hi && this.ntz === other.ntz; }
+  toString(): string {
+    return this.toISOString();
+  }
+  toJSON(): string {
+    return this.toISOString();
+  }
+  equals(other: SparkTimestamp): boolean {
+    return this.lo === other.lo && this.hi === other.hi && this.ntz === other.ntz;
+  }
 }
 
 /**

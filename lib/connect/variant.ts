@@ -54,7 +54,8 @@ function decodeAt(value: Uint8Array, pos: number, keys: string[]): SparkValue {
   switch (basic) {
     case 1: // short string
       return buf.toString('utf8', pos + 1, pos + 1 + header);
-    case 2: { // object
+    case 2: {
+      // object
       const offsetSize = (header & 0x3) + 1;
       const idSize = ((header >> 2) & 0x3) + 1;
       const large = (header >> 4) & 0x1;
@@ -72,7 +73,8 @@ function decodeAt(value: Uint8Array, pos: number, keys: string[]): SparkValue {
       }
       return o;
     }
-    case 3: { // array
+    case 3: {
+      // array
       const offsetSize = (header & 0x3) + 1;
       const large = (header >> 2) & 0x1;
       const countSize = large ? 4 : 1;
@@ -80,30 +82,44 @@ function decodeAt(value: Uint8Array, pos: number, keys: string[]): SparkValue {
       const offsetsStart = pos + 1 + countSize;
       const dataStart = offsetsStart + (n + 1) * offsetSize;
       const out: SparkValue[] = new Array(n);
-      for (let i = 0; i < n; i++) out[i] = decodeAt(value, dataStart + readUnsigned(value, offsetsStart + i * offsetSize, offsetSize), keys);
+      for (let i = 0; i < n; i++)
+        out[i] = decodeAt(value, dataStart + readUnsigned(value, offsetsStart + i * offsetSize, offsetSize), keys);
       return out;
     }
-    default: { // primitive
+    default: {
+      // primitive
       const p = pos + 1;
       switch (header) {
-        case 0: return null;
-        case 1: return true;
-        case 2: return false;
-        case 3: return Number(readSignedBig(value, p, 1));
-        case 4: return Number(readSignedBig(value, p, 2));
-        case 5: return Number(readSignedBig(value, p, 4));
-        case 6: return readSignedBig(value, p, 8);
-        case 7: return buf.readDoubleLE(p);
+        case 0:
+          return null;
+        case 1:
+          return true;
+        case 2:
+          return false;
+        case 3:
+          return Number(readSignedBig(value, p, 1));
+        case 4:
+          return Number(readSignedBig(value, p, 2));
+        case 5:
+          return Number(readSignedBig(value, p, 4));
+        case 6:
+          return readSignedBig(value, p, 8);
+        case 7:
+          return buf.readDoubleLE(p);
         case 8:
         case 9:
         case 10: {
           const size = header === 8 ? 4 : header === 9 ? 8 : 16;
           return new Decimal(readSignedBig(value, p + 1, size), value[p]!);
         }
-        case 11: return new SparkDate(Number(readSignedBig(value, p, 4)));
-        case 12: return new SparkTimestamp(readSignedBig(value, p, 8), false);
-        case 13: return new SparkTimestamp(readSignedBig(value, p, 8), true);
-        case 14: return buf.readFloatLE(p);
+        case 11:
+          return new SparkDate(Number(readSignedBig(value, p, 4)));
+        case 12:
+          return new SparkTimestamp(readSignedBig(value, p, 8), false);
+        case 13:
+          return new SparkTimestamp(readSignedBig(value, p, 8), true);
+        case 14:
+          return buf.readFloatLE(p);
         case 15: {
           const len = readUnsigned(value, p, 4);
           return value.slice(p + 4, p + 4 + len);
@@ -112,18 +128,21 @@ function decodeAt(value: Uint8Array, pos: number, keys: string[]): SparkValue {
           const len = readUnsigned(value, p, 4);
           return buf.toString('utf8', p + 4, p + 4 + len);
         }
-        case 17: return readSignedBig(value, p, 8); // TIME: microseconds since midnight
+        case 17:
+          return readSignedBig(value, p, 8); // TIME: microseconds since midnight
         case 18:
         case 19: {
           const nanos = readSignedBig(value, p, 8);
           const micros = nanos / 1000n - (nanos % 1000n < 0n ? 1n : 0n);
           return new SparkTimestamp(micros, header === 19);
         }
-        case 20: { // UUID, big-endian
+        case 20: {
+          // UUID, big-endian
           const hex = buf.toString('hex', p, p + 16);
           return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
         }
-        default: throw new VariantFormatError(`unknown primitive type id ${header}`);
+        default:
+          throw new VariantFormatError(`unknown primitive type id ${header}`);
       }
     }
   }

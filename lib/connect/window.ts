@@ -27,11 +27,19 @@ export class WindowSpec {
 
   /** Row frame relative to the current row; use Window.unboundedPreceding/currentRow/unboundedFollowing. */
   rowsBetween(start: number, end: number): WindowSpec {
-    return new WindowSpec(this.partitions, this.orders, { frame_type: 'FRAME_TYPE_ROW', lower: boundary(start, true), upper: boundary(end, false) });
+    return new WindowSpec(this.partitions, this.orders, {
+      frame_type: 'FRAME_TYPE_ROW',
+      lower: boundary(start, true),
+      upper: boundary(end, false),
+    });
   }
 
   rangeBetween(start: number, end: number): WindowSpec {
-    return new WindowSpec(this.partitions, this.orders, { frame_type: 'FRAME_TYPE_RANGE', lower: boundary(start, true), upper: boundary(end, false) });
+    return new WindowSpec(this.partitions, this.orders, {
+      frame_type: 'FRAME_TYPE_RANGE',
+      lower: boundary(start, true),
+      upper: boundary(end, false),
+    });
   }
 
   toProto(): { partition_spec: Expression[]; order_spec: NonNullable<Expression['sort_order']>[]; frame_spec?: WindowFrame } {

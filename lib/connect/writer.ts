@@ -82,7 +82,12 @@ export class DataFrameWriter extends BaseWriter {
       ...(this.source ? { source: this.source } : {}),
       ...(target.path !== undefined ? { path: target.path } : {}),
       ...(target.table !== undefined
-        ? { table: { table_name: target.table, save_method: target.insert ? 'TABLE_SAVE_METHOD_INSERT_INTO' : 'TABLE_SAVE_METHOD_SAVE_AS_TABLE' } }
+        ? {
+            table: {
+              table_name: target.table,
+              save_method: target.insert ? 'TABLE_SAVE_METHOD_INSERT_INTO' : 'TABLE_SAVE_METHOD_SAVE_AS_TABLE',
+            },
+          }
         : {}),
       mode: SAVE_MODES[this.saveMode],
       options: { ...this.opts },
@@ -130,7 +135,13 @@ export class DataFrameWriter extends BaseWriter {
    * `mode` (when given) replaces the writer's save mode; `properties` are the connection's (`user`,
    * `password`, `driver`, `batchsize`, `truncate`, ...). The default mode, `error`, fails if the table exists.
    */
-  async jdbc(url: string, table: string, mode?: SaveMode, properties: Record<string, OptionValue | undefined> = {}, opts: ActionOptions = {}): Promise<void> {
+  async jdbc(
+    url: string,
+    table: string,
+    mode?: SaveMode,
+    properties: Record<string, OptionValue | undefined> = {},
+    opts: ActionOptions = {},
+  ): Promise<void> {
     this.format('jdbc');
     if (mode !== undefined) this.mode(mode);
     this.options(properties).options({ url, dbtable: table });
@@ -155,7 +166,8 @@ export class DataStreamWriter extends BaseWriter {
   private name?: string;
 
   outputMode(mode: OutputMode): this {
-    if (!['append', 'complete', 'update'].includes(mode)) throw new TypeError(`unknown output mode "${mode}"; expected append, complete or update`);
+    if (!['append', 'complete', 'update'].includes(mode))
+      throw new TypeError(`unknown output mode "${mode}"; expected append, complete or update`);
     this.outMode = mode;
     return this;
   }
@@ -225,7 +237,10 @@ export class DataFrameWriterV2 extends OptionsWriter {
   private partitioning: ColumnOrName[] = [];
   private clustering: string[] = [];
 
-  constructor(private readonly df: DataFrame, private readonly table: string) {
+  constructor(
+    private readonly df: DataFrame,
+    private readonly table: string,
+  ) {
     super();
   }
 

@@ -11,7 +11,16 @@ export const CHROMIUM = process.env.SPARK_TS_CHROMIUM ?? '/usr/bin/chromium';
  * Flags for a machine without a network beyond loopback: no background connections (they are refused here,
  * many at a time), no GPU, no sandbox (CI runs as root).
  */
-export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export class BrowserMissingError extends Error {}
 
@@ -28,7 +37,12 @@ export async function launchChromium(): Promise<{ context: BrowserContext; close
   const { chromium } = await import('playwright-core');
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'spark-ts-chromium-'));
   // Playwright passes the profile as --user-data-dir itself (it refuses the flag in `args`).
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1400, height: 1000 } });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    viewport: { width: 1400, height: 1000 },
+  });
   return {
     context,
     async close() {

@@ -37,7 +37,9 @@ export interface FeedOptions {
 /** Which topics to subscribe to, of those that exist: the live aggregates when present, else the final ones. */
 export function chooseTopics(existing: ReadonlySet<string>, t: FeedTopics): { aggregates: string | null; subscribe: string[] } {
   const aggregates = existing.has(t.live) ? t.live : existing.has(t.aggregates) ? t.aggregates : null;
-  const subscribe = [aggregates, existing.has(t.alerts) ? t.alerts : null, existing.has(t.dlq) ? t.dlq : null].filter((x): x is string => x !== null);
+  const subscribe = [aggregates, existing.has(t.alerts) ? t.alerts : null, existing.has(t.dlq) ? t.dlq : null].filter(
+    (x): x is string => x !== null,
+  );
   return { aggregates, subscribe };
 }
 
@@ -66,10 +68,19 @@ export class KafkaFeed {
     private readonly opts: FeedOptions,
     private readonly handlers: FeedHandlers,
     // Few retries per request: a failure reaches the feed's own loop, which retries forever and says so.
-    private readonly makeKafka: (bootstrapServers: string) => Kafka = (bs) => createKafka('spark-ts-dashboard', bs, { retry: { initialRetryTime: 200, maxRetryTime: 1000, retries: 3 } }),
+    private readonly makeKafka: (bootstrapServers: string) => Kafka = (bs) =>
+      createKafka('spark-ts-dashboard', bs, { retry: { initialRetryTime: 200, maxRetryTime: 1000, retries: 3 } }),
   ) {
     this.bootstrapServers = resolveBootstrapServers(opts.bootstrapServers);
-    this.status = { state: 'connecting', bootstrap_servers: this.bootstrapServers, topics: [], aggregates_topic: null, error: null, failures: 0, since: new Date().toISOString() };
+    this.status = {
+      state: 'connecting',
+      bootstrap_servers: this.bootstrapServers,
+      topics: [],
+      aggregates_topic: null,
+      error: null,
+      failures: 0,
+      since: new Date().toISOString(),
+    };
   }
 
   start(): void {

@@ -9,7 +9,11 @@ export function readModelSummary(file: string): ModelSummary {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    return summarizeModel(file, undefined, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no model.json yet (cdc-consume writes it)' : errorMessage(e));
+    return summarizeModel(
+      file,
+      undefined,
+      (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no model.json yet (cdc-consume writes it)' : errorMessage(e),
+    );
   }
   try {
     return summarizeModel(file, JSON.parse(text) as ModelFile);

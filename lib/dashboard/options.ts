@@ -31,12 +31,20 @@ export const DASHBOARD_CLI_OPTIONS = {
   host: { type: 'string', default: '127.0.0.1', describe: 'address to listen on; anything but loopback prints a warning' },
   port: { type: 'number', default: DEFAULT_PORT, describe: 'HTTP port (0 = any free port)' },
   'bootstrap-servers': { type: 'string', describe: 'Kafka bootstrap servers (default: KAFKA_BOOTSTRAP_SERVERS, else the embedded broker)' },
-  'live-topic': { type: 'string', default: LIVE_AGGREGATES_TOPIC, describe: 'running window values; used instead of --aggregates-topic once it exists' },
+  'live-topic': {
+    type: 'string',
+    default: LIVE_AGGREGATES_TOPIC,
+    describe: 'running window values; used instead of --aggregates-topic once it exists',
+  },
   'aggregates-topic': { type: 'string', default: TOPICS.aggregates, describe: 'final 10 s aggregates' },
   'alerts-topic': { type: 'string', default: TOPICS.alerts, describe: 'alerts' },
   'dlq-topic': { type: 'string', default: TOPICS.dlq, describe: 'dead-lettered readings (counted by reason)' },
   'data-topic': { type: 'string', default: TOPICS.data, describe: 'readings: only its end offsets are read, for the input rate' },
-  model: { type: 'string', default: path.join('models', 'model.json'), describe: "the CDC model.json to watch (cdc-consume's --state-dir, default models/)" },
+  model: {
+    type: 'string',
+    default: path.join('models', 'model.json'),
+    describe: "the CDC model.json to watch (cdc-consume's --state-dir, default models/)",
+  },
   'reports-dir': { type: 'string', default: 'reports', describe: 'where `make bench` and `make run` write their reports' },
   history: { type: 'string', default: '5m', describe: 'event time kept per sensor, and how far back the topics are read at start' },
   'from-beginning': { type: 'boolean', default: false, describe: 'read the topics from their beginning instead' },
@@ -51,15 +59,23 @@ export function isLoopback(host: string): boolean {
 
 /** Checks the arguments and resolves paths against the project root; a bad value throws a RangeError. */
 export function resolveDashboardOptions(a: DashboardArgs): DashboardOptions {
-  if (!(Number.isInteger(a.port) && a.port >= 0 && a.port <= 65535)) throw new RangeError(`--port must be an integer from 0 to 65535, got ${a.port}`);
-  if (!a.host || !(a.host === 'localhost' || net.isIP(a.host))) throw new RangeError(`--host must be an IP address or localhost, got "${a.host}"`);
+  if (!(Number.isInteger(a.port) && a.port >= 0 && a.port <= 65535))
+    throw new RangeError(`--port must be an integer from 0 to 65535, got ${a.port}`);
+  if (!a.host || !(a.host === 'localhost' || net.isIP(a.host)))
+    throw new RangeError(`--host must be an IP address or localhost, got "${a.host}"`);
   const historyMs = parseDuration(a.history, '--history');
   if (historyMs < 10_000) throw new RangeError('--history must be at least 10s (one window)');
   return {
     host: a.host,
     port: a.port,
     bootstrapServers: a['bootstrap-servers'],
-    topics: { live: a['live-topic'], aggregates: a['aggregates-topic'], alerts: a['alerts-topic'], dlq: a['dlq-topic'], data: a['data-topic'] },
+    topics: {
+      live: a['live-topic'],
+      aggregates: a['aggregates-topic'],
+      alerts: a['alerts-topic'],
+      dlq: a['dlq-topic'],
+      data: a['data-topic'],
+    },
     modelFile: path.resolve(ROOT, a.model),
     reportsDir: path.resolve(ROOT, a['reports-dir']),
     historyMs,

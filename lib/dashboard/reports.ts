@@ -20,7 +20,8 @@ export const SERVED_TYPES: Readonly<Record<string, string>> = {
   '.log': 'text/plain; charset=utf-8',
 };
 
-const href = (reportsDir: string, file: string) => `/reports/${path.relative(reportsDir, file).split(path.sep).map(encodeURIComponent).join('/')}`;
+const href = (reportsDir: string, file: string) =>
+  `/reports/${path.relative(reportsDir, file).split(path.sep).map(encodeURIComponent).join('/')}`;
 
 function listing(reportsDir: string, title: string, dir: string, maxDepth: number): ReportListing | null {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) return null;
@@ -36,12 +37,16 @@ function listing(reportsDir: string, title: string, dir: string, maxDepth: numbe
   if (!files.length) return null;
   const newest = Math.max(...files.map((f) => fs.statSync(f).mtimeMs));
   const rel = (f: string) => path.relative(dir, f);
-  const summaryFirst = (a: string, b: string) => Number(path.basename(b) === 'summary.md') - Number(path.basename(a) === 'summary.md') || a.localeCompare(b);
+  const summaryFirst = (a: string, b: string) =>
+    Number(path.basename(b) === 'summary.md') - Number(path.basename(a) === 'summary.md') || a.localeCompare(b);
   return {
     title,
     dir: path.relative(reportsDir, dir) || '.',
     updated_at: new Date(newest).toISOString(),
-    links: files.filter((f) => !f.endsWith('.svg')).sort(summaryFirst).map((f) => ({ name: rel(f), href: href(reportsDir, f) })),
+    links: files
+      .filter((f) => !f.endsWith('.svg'))
+      .sort(summaryFirst)
+      .map((f) => ({ name: rel(f), href: href(reportsDir, f) })),
     svgs: files.filter((f) => f.endsWith('.svg')).map((f) => ({ name: rel(f), href: href(reportsDir, f) })),
   };
 }
@@ -52,7 +57,11 @@ function latestBenchDir(reportsDir: string): string | undefined {
   const latest = path.join(base, 'latest');
   if (fs.existsSync(latest)) return fs.realpathSync(latest);
   if (!fs.existsSync(base)) return undefined;
-  const dirs = fs.readdirSync(base, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const dirs = fs
+    .readdirSync(base, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   return dirs.length ? path.join(base, dirs[dirs.length - 1]) : undefined;
 }
 

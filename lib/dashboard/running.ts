@@ -33,7 +33,9 @@ export function runningDashboard(): DashboardRunState | undefined {
 /** The line `make stream` opens with. */
 export function dashboardLine(): string {
   const d = runningDashboard();
-  return d ? `dashboard: ${d.url} shows this stream live in the browser` : 'dashboard: not running (`make dashboard` in another terminal shows the stream live in the browser)';
+  return d
+    ? `dashboard: ${d.url} shows this stream live in the browser`
+    : 'dashboard: not running (`make dashboard` in another terminal shows the stream live in the browser)';
 }
 
 if (require.main === module) process.stdout.write(`${dashboardLine()}\n`);

@@ -43,7 +43,8 @@ const STATIC: Readonly<Record<string, { file: string; type: string }>> = {
 };
 
 /** The page runs only its own scripts and talks only to this server (no CDN, no inline script). */
-const PAGE_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+const PAGE_CSP =
+  "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 /** One Server-Sent Events message. */
 export function sseMessage(event: string, data: unknown): string {
@@ -139,7 +140,11 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
         return;
       }
       // A report SVG opened on its own must not run script.
-      res.writeHead(200, { 'Content-Type': found.type, 'Cache-Control': 'no-store', 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'" });
+      res.writeHead(200, {
+        'Content-Type': found.type,
+        'Cache-Control': 'no-store',
+        'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'",
+      });
       fs.createReadStream(found.file).pipe(res);
       return;
     }
@@ -163,7 +168,8 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
     clearInterval(ticker);
     clearInterval(keepalive);
     unwatch();
-    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`${opts.host}:${opts.port} is already in use (another dashboard?): pass --port`);
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new Error(`${opts.host}:${opts.port} is already in use (another dashboard?): pass --port`);
     throw e;
   }
   feed.start();

@@ -63,7 +63,8 @@ export interface StatsEvent {
 /** Summarizes model.json for the card (never more than these figures). */
 export function summarizeModel(path: string, model: ModelFile | undefined, error?: string): ModelSummary {
   if (!model) return { path, present: false, ...(error ? { error } : {}) };
-  if (typeof model.n !== 'number' || typeof model.events_applied !== 'number') return { path, present: false, error: `${path} is not a CDC model.json (no n / events_applied)` };
+  if (typeof model.n !== 'number' || typeof model.events_applied !== 'number')
+    return { path, present: false, error: `${path} is not a CDC model.json (no n / events_applied)` };
   return {
     path,
     present: true,
@@ -183,7 +184,8 @@ export class DashboardState {
       this.dataOffsets = undefined;
       this.inRate = null;
     } else {
-      if (this.dataOffsets && dataEndOffsets.t > this.dataOffsets.t) this.inRate = Math.max(0, (dataEndOffsets.sum - this.dataOffsets.sum) / ((dataEndOffsets.t - this.dataOffsets.t) / 1000));
+      if (this.dataOffsets && dataEndOffsets.t > this.dataOffsets.t)
+        this.inRate = Math.max(0, (dataEndOffsets.sum - this.dataOffsets.sum) / ((dataEndOffsets.t - this.dataOffsets.t) / 1000));
       this.dataOffsets = dataEndOffsets;
     }
     const inPerS = this.inRate;
@@ -193,7 +195,11 @@ export class DashboardState {
     const sample: StatsEvent = {
       t: now,
       in_per_s: inPerS,
-      out_per_s: { aggregates: this.sinceTick.aggregates / seconds, alerts: this.sinceTick.alerts / seconds, dlq: this.sinceTick.dlq / seconds },
+      out_per_s: {
+        aggregates: this.sinceTick.aggregates / seconds,
+        alerts: this.sinceTick.alerts / seconds,
+        dlq: this.sinceTick.dlq / seconds,
+      },
       latency_ms: p,
       latency_window_ms: this.opts.latencyWindowMs,
       totals: { ...this.totals },

@@ -13,7 +13,9 @@ export function resolveBootstrapServers(explicit?: string): string {
 export function createKafka(clientId: string, bootstrapServers?: string, overrides: Partial<KafkaConfig> = {}): Kafka {
   return new Kafka({
     clientId,
-    brokers: resolveBootstrapServers(bootstrapServers).split(',').map((s) => s.trim()),
+    brokers: resolveBootstrapServers(bootstrapServers)
+      .split(',')
+      .map((s) => s.trim()),
     // kafkajs logs retried, transient errors at ERROR level; failures reach callers as exceptions anyway.
     logLevel: process.env.KAFKAJS_LOG_LEVEL ? Number(process.env.KAFKAJS_LOG_LEVEL) : logLevel.NOTHING,
     connectionTimeout: 3000,

@@ -1,4 +1,12 @@
-import { CompressionTypes, Partitioners, type Kafka, type Message, type PartitionMetadata, type Producer, type RecordMetadata } from 'kafkajs';
+import {
+  CompressionTypes,
+  Partitioners,
+  type Kafka,
+  type Message,
+  type PartitionMetadata,
+  type Producer,
+  type RecordMetadata,
+} from 'kafkajs';
 
 /**
  * Sending with one partition per produce request, every ack checked.
@@ -42,7 +50,12 @@ export function topicPartitions(kafka: Kafka): PartitionsOf {
 }
 
 /** The messages of a batch grouped by the partition the default partitioner picks, each group in batch order. */
-export function groupByPartition(topic: string, partitionMetadata: PartitionMetadata[], messages: Message[], partitioner = Partitioners.DefaultPartitioner()): Map<number, Message[]> {
+export function groupByPartition(
+  topic: string,
+  partitionMetadata: PartitionMetadata[],
+  messages: Message[],
+  partitioner = Partitioners.DefaultPartitioner(),
+): Map<number, Message[]> {
   const out = new Map<number, Message[]>();
   for (const message of messages) {
     const partition = partitioner({ topic, partitionMetadata, message });
@@ -62,7 +75,9 @@ export class PartialSendError extends Error {
     readonly reason: unknown,
   ) {
     const n = [...failed.values()].reduce((a, b) => a + b, 0);
-    super(`${n} message(s) to ${topic} (partition(s) ${[...failed.keys()].join(', ')}) not acknowledged: ${reason instanceof Error ? reason.message : String(reason)}`);
+    super(
+      `${n} message(s) to ${topic} (partition(s) ${[...failed.keys()].join(', ')}) not acknowledged: ${reason instanceof Error ? reason.message : String(reason)}`,
+    );
     this.name = 'PartialSendError';
   }
   get failedCount(): number {
@@ -82,10 +97,12 @@ export interface PerPartitionSenderOptions {
 /** The ack of one partition's request: its response entry, checked. */
 function checkAck(topic: string, partition: number, response: RecordMetadata[]): RecordMetadata {
   const ack = response.filter((r) => r.topicName === topic && r.partition === partition);
-  if (ack.length !== 1) throw new Error(`no acknowledgement for ${topic}/${partition} in the produce response (${response.length} entries)`);
+  if (ack.length !== 1)
+    throw new Error(`no acknowledgement for ${topic}/${partition} in the produce response (${response.length} entries)`);
   const [r] = ack;
   if (r.errorCode !== 0) throw new Error(`${topic}/${partition} answered error code ${r.errorCode}`);
-  if (r.baseOffset === undefined || r.baseOffset === null || Number(r.baseOffset) < 0) throw new Error(`${topic}/${partition} acknowledged without an offset`);
+  if (r.baseOffset === undefined || r.baseOffset === null || Number(r.baseOffset) < 0)
+    throw new Error(`${topic}/${partition} acknowledged without an offset`);
   return r;
 }
 

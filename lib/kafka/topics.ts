@@ -41,12 +41,17 @@ export async function ensureTopics(
   if (missing.length) {
     try {
       await admin.createTopics({
-        topics: missing.map((s) => ({ topic: s.topic, numPartitions: s.numPartitions ?? numPartitions, ...(s.replicationFactor ? { replicationFactor: s.replicationFactor } : {}) })),
+        topics: missing.map((s) => ({
+          topic: s.topic,
+          numPartitions: s.numPartitions ?? numPartitions,
+          ...(s.replicationFactor ? { replicationFactor: s.replicationFactor } : {}),
+        })),
         waitForLeaders: false,
       });
     } catch (e) {
       const all = (e as { errors?: unknown[] }).errors;
-      const raced = errorType(e) === 'TOPIC_ALREADY_EXISTS' || (Array.isArray(all) && all.every((x) => errorType(x) === 'TOPIC_ALREADY_EXISTS'));
+      const raced =
+        errorType(e) === 'TOPIC_ALREADY_EXISTS' || (Array.isArray(all) && all.every((x) => errorType(x) === 'TOPIC_ALREADY_EXISTS'));
       if (!raced) throw e;
     }
   }

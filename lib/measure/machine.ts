@@ -21,7 +21,11 @@ export function machineInfo(): MachineInfo {
     memory_bytes: os.totalmem(),
     cpu_model: os.cpus()[0]?.model ?? 'unknown',
     os: `${os.type()} ${os.release()}`,
-    java: (java.stderr ?? '').split('\n')[0]?.replace(/^\S+ version /, '').replace(/"/g, '') || 'unknown',
+    java:
+      (java.stderr ?? '')
+        .split('\n')[0]
+        ?.replace(/^\S+ version /, '')
+        .replace(/"/g, '') || 'unknown',
     node: process.versions.node,
     spark: installedVersion('spark') ?? 'unknown',
     kafka: installedVersion('kafka') ?? 'unknown',

@@ -5,7 +5,10 @@ export class RssSampler {
   private peaks = new Map<string, number>();
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly pids: Record<string, number | undefined>, private readonly intervalMs = 250) {}
+  constructor(
+    private readonly pids: Record<string, number | undefined>,
+    private readonly intervalMs = 250,
+  ) {}
 
   start(): this {
     this.sample();

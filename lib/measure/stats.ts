@@ -14,11 +14,20 @@ function quantileOfSorted(sorted: ArrayLike<number>, q: number): number {
 
 /** The q-quantile (0..1) of a sample, NaN for an empty one (see quantileOfSorted for the definition). */
 export function quantile(samples: readonly number[], q: number): number {
-  return quantileOfSorted([...samples].sort((a, b) => a - b), q);
+  return quantileOfSorted(
+    [...samples].sort((a, b) => a - b),
+    q,
+  );
 }
 
 /** p50, p95, p99 and max of a sample (the same quantile); nulls for an empty sample. */
-export function percentiles(samples: readonly number[]): { count: number; p50: number | null; p95: number | null; p99: number | null; max: number | null } {
+export function percentiles(samples: readonly number[]): {
+  count: number;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+  max: number | null;
+} {
   if (samples.length === 0) return { count: 0, p50: null, p95: null, p99: null, max: null };
   const sorted = Float64Array.from(samples).sort();
   const at = (q: number) => quantileOfSorted(sorted, q);

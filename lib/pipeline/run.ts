@@ -53,7 +53,9 @@ export function pipelineSteps(opts: PipelineOptions, runId: string): { steps: St
   if (!opts.input && (opts.synthetic || !fs.existsSync(DEFAULT_INPUT))) {
     input = path.join(opts.reportDir, 'synthetic_marketing_campaign.csv');
     const why = opts.synthetic ? 'synthetic data asked for' : 'data/raw/marketing_campaign.csv not found';
-    notes.push(`${why}: using generated data (${opts.syntheticRows.toLocaleString('en-US')} rows, seed 42) at ${path.relative(ROOT, input)}`);
+    notes.push(
+      `${why}: using generated data (${opts.syntheticRows.toLocaleString('en-US')} rows, seed 42) at ${path.relative(ROOT, input)}`,
+    );
     steps.push({
       name: 'generate-data',
       args: ['submit', 'generate-data', '--rows', String(opts.syntheticRows), '--seed', '42', '--output', input],
@@ -71,26 +73,63 @@ export function pipelineSteps(opts: PipelineOptions, runId: string): { steps: St
     },
     figures: () => {
       const q = readJson(quality) ?? {};
-      return { rows_read: num(q.rows_read), rows_written: num(q.rows_written), rows_quarantined: num(q.rows_quarantined), duplicates_removed: num(q.duplicates_removed) };
+      return {
+        rows_read: num(q.rows_read),
+        rows_written: num(q.rows_written),
+        rows_quarantined: num(q.rows_quarantined),
+        duplicates_removed: num(q.duplicates_removed),
+      };
     },
     outputs: [quality, path.join(processed, 'customers.csv'), path.join(processed, 'scaler.json')],
   });
 
   // Streaming: a per-run source topic and fresh output/checkpoint, so the run's figures are its own.
   const streamTopic = `sensor_data.run-${runId}`;
-  const streamTopics = ['--dlq-topic', `sensor_data_dlq.run-${runId}`, '--aggregates-topic', `sensor_aggregates.run-${runId}`, '--alerts-topic', `sensor_alerts.run-${runId}`, '--live-topic', `sensor_aggregates_live.run-${runId}`];
+  const streamTopics = [
+    '--dlq-topic',
+    `sensor_data_dlq.run-${runId}`,
+    '--aggregates-topic',
+    `sensor_aggregates.run-${runId}`,
+    '--alerts-topic',
+    `sensor_alerts.run-${runId}`,
+    '--live-topic',
+    `sensor_aggregates_live.run-${runId}`,
+  ];
   const streamOut = path.join(opts.reportDir, 'stream');
   const streamMetrics = path.join(opts.reportDir, 'stream-metrics.json');
   steps.push({
     name: 'stream-produce',
-    args: ['submit', 'stream-produce', '--topic', streamTopic, '--count', String(opts.streamEvents), '--rate', String(opts.streamRate), '--seed', '42'],
+    args: [
+      'submit',
+      'stream-produce',
+      '--topic',
+      streamTopic,
+      '--count',
+      String(opts.streamEvents),
+      '--rate',
+      String(opts.streamRate),
+      '--seed',
+      '42',
+    ],
     summarize: () => lastLine(path.join(opts.reportDir, 'logs', 'stream-produce.log')),
   });
   steps.push({
     name: 'stream',
     args: [
-      'submit', 'stream', '--topic', streamTopic, '--starting-offsets', 'earliest', '--trigger', 'available-now',
-      '--output', streamOut, '--checkpoint', path.join(opts.reportDir, 'checkpoints', 'stream'), '--metrics', streamMetrics,
+      'submit',
+      'stream',
+      '--topic',
+      streamTopic,
+      '--starting-offsets',
+      'earliest',
+      '--trigger',
+      'available-now',
+      '--output',
+      streamOut,
+      '--checkpoint',
+      path.join(opts.reportDir, 'checkpoints', 'stream'),
+      '--metrics',
+      streamMetrics,
       ...streamTopics,
     ],
     summarize: () => lastLine(path.join(opts.reportDir, 'logs', 'stream.log')),
@@ -100,7 +139,17 @@ export function pipelineSteps(opts: PipelineOptions, runId: string): { steps: St
   steps.push({
     name: 'stream-watch',
     // The live view over this run's aggregates and alerts, from their start, for a bounded time.
-    args: ['submit', 'stream-watch', '--duration', `${opts.watchSeconds}s`, '--from-beginning', '--live-topic', streamTopics[7], '--alerts-topic', streamTopics[5]],
+    args: [
+      'submit',
+      'stream-watch',
+      '--duration',
+      `${opts.watchSeconds}s`,
+      '--from-beginning',
+      '--live-topic',
+      streamTopics[7],
+      '--alerts-topic',
+      streamTopics[5],
+    ],
     summarize: () => lastLine(path.join(opts.reportDir, 'logs', 'stream-watch.log')),
   });
 
@@ -110,7 +159,18 @@ export function pipelineSteps(opts: PipelineOptions, runId: string): { steps: St
   const cdcReport = path.join(opts.reportDir, 'cdc-model.json');
   steps.push({
     name: 'cdc-produce',
-    args: ['submit', 'cdc-produce', '--input', path.join(processed, 'customers'), '--topic', cdcTopic, '--updates', String(opts.cdcUpdates), '--seed', '42'],
+    args: [
+      'submit',
+      'cdc-produce',
+      '--input',
+      path.join(processed, 'customers'),
+      '--topic',
+      cdcTopic,
+      '--updates',
+      String(opts.cdcUpdates),
+      '--seed',
+      '42',
+    ],
     summarize: () => lastLine(path.join(opts.reportDir, 'logs', 'cdc-produce.log')),
   });
   steps.push({
@@ -126,7 +186,13 @@ export function pipelineSteps(opts: PipelineOptions, runId: string): { steps: St
     name: 'cdc-verify',
     args: ['submit', 'cdc-verify', '--state-dir', stateDir, '--report', cdcReport],
     summarize: () => {
-      const r = readJson(cdcReport) as { verification?: { max_rel_diff?: number; ok?: boolean }; ours?: { holdout?: Record<string, number> }; spark_ml?: { holdout?: Record<string, number> } | null } | undefined;
+      const r = readJson(cdcReport) as
+        | {
+            verification?: { max_rel_diff?: number; ok?: boolean };
+            ours?: { holdout?: Record<string, number> };
+            spark_ml?: { holdout?: Record<string, number> } | null;
+          }
+        | undefined;
       const auc = (m?: Record<string, number>) => (typeof m?.roc_auc === 'number' ? m.roc_auc.toFixed(3) : '-');
       return `batch refit equals the incremental model (largest relative difference ${r?.verification?.max_rel_diff?.toExponential(1) ?? '?'}); hold-out ROC AUC ${auc(r?.ours?.holdout)} (ours) vs ${auc(r?.spark_ml?.holdout ?? undefined)} (Spark ML LogisticRegression)`;
     },
@@ -138,7 +204,18 @@ export function pipelineSteps(opts: PipelineOptions, runId: string): { steps: St
   steps.push({
     name: 'cache-bench',
     // Kept short (<= 30 s on 2 cores): no cache against MEMORY_ONLY only; `make cache-bench` measures every level.
-    args: ['submit', 'cache-bench', '--rows', String(opts.cacheRows), '--iterations', String(opts.cacheIterations), '--modes', 'none,MEMORY_ONLY', '--output', cacheReport],
+    args: [
+      'submit',
+      'cache-bench',
+      '--rows',
+      String(opts.cacheRows),
+      '--iterations',
+      String(opts.cacheIterations),
+      '--modes',
+      'none,MEMORY_ONLY',
+      '--output',
+      cacheReport,
+    ],
     summarize: () => {
       const r = readJson(cacheReport);
       const modes = (r?.modes as Array<Record<string, unknown>> | undefined) ?? [];
@@ -147,7 +224,7 @@ export function pipelineSteps(opts: PipelineOptions, runId: string): { steps: St
       return `${modes.length} modes on ${num((r?.workload as { ledger?: { rows_held?: number } } | undefined)?.ledger?.rows_held)} cleaned customers: MEMORY_ONLY speedup ${num(mem?.speedup)}× (break-even after ${num(mem?.break_even_queries)} queries), ${num(mem?.bytes_per_row)} bytes/row; ${digests.size === 1 ? 'equal result digests' : 'DIGESTS DIFFER'}`;
     },
     figures: () => {
-      const modes = ((readJson(cacheReport)?.modes as Array<Record<string, unknown>>) ?? []);
+      const modes = (readJson(cacheReport)?.modes as Array<Record<string, unknown>>) ?? [];
       return Object.fromEntries(modes.map((m) => [`${m.mode} median ms / speedup`, `${num(m.median_ms)} / ${num(m.speedup)}`]));
     },
     outputs: [cacheReport],
@@ -184,7 +261,9 @@ export async function runPipeline(opts: PipelineOptions): Promise<number> {
   for (const n of notes) opts.out(`run: ${n}`);
   const spark = await startSpark();
   const kafka = await startKafka();
-  opts.out(`run: spark ${spark.started ? 'started' : 'reused'} at ${spark.state.url}; kafka ${kafka.started ? 'started' : 'reused'} at ${kafka.state.bootstrap_servers}`);
+  opts.out(
+    `run: spark ${spark.started ? 'started' : 'reused'} at ${spark.state.url}; kafka ${kafka.started ? 'started' : 'reused'} at ${kafka.state.bootstrap_servers}`,
+  );
   const results: StepResult[] = [];
   const t0 = performance.now();
   let failure: StepFailed | undefined;
@@ -212,13 +291,20 @@ export async function runPipeline(opts: PipelineOptions): Promise<number> {
     opts.out(failure.message);
     return 1;
   }
-  opts.out(`run: all ${steps.length} steps passed in ${total.toFixed(0)} s; summary in ${path.relative(ROOT, path.join(opts.reportDir, 'summary.md'))}`);
+  opts.out(
+    `run: all ${steps.length} steps passed in ${total.toFixed(0)} s; summary in ${path.relative(ROOT, path.join(opts.reportDir, 'summary.md'))}`,
+  );
   return 0;
 }
 
 function summaryMarkdown(reportDir: string, results: StepResult[], notes: string[], seconds: number, failure?: StepFailed): string {
   const rel = (p: string) => path.relative(reportDir, p);
-  const lines = ['# spark-ts: end-to-end run', '', `${new Date().toISOString()} · ${seconds.toFixed(0)} s in all${failure ? ` · FAILED at step ${failure.step}` : ''}`, ''];
+  const lines = [
+    '# spark-ts: end-to-end run',
+    '',
+    `${new Date().toISOString()} · ${seconds.toFixed(0)} s in all${failure ? ` · FAILED at step ${failure.step}` : ''}`,
+    '',
+  ];
   for (const n of notes) lines.push(`> ${n}`, '');
   lines.push('| step | seconds | result | log |', '| --- | ---: | --- | --- |');
   for (const r of results) lines.push(`| ${r.name} | ${r.seconds.toFixed(1)} | ${r.line.replace(/\|/g, '\\|')} | [log](${rel(r.log)}) |`);

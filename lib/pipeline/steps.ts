@@ -26,7 +26,11 @@ export interface StepResult {
 }
 
 export class StepFailed extends Error {
-  constructor(readonly step: string, readonly log: string, readonly code: number | null) {
+  constructor(
+    readonly step: string,
+    readonly log: string,
+    readonly code: number | null,
+  ) {
     super(`step "${step}" failed (exit ${code}); last lines of ${log}:\n${tail(log, 25)}`);
   }
 }

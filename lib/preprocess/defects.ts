@@ -186,10 +186,22 @@ export function generatorPlan(rows: number, seed: number, rates: DefectRates, co
     `CASE WHEN ${uk('missing')} < ${rates.missing} THEN ${missingCol} END AS missing_col`,
     `CASE WHEN ${uk('outlier')} < ${rates.outlier} THEN (CASE WHEN ${uk('outlier_kind')} < 0.5 THEN 'Year_Birth' ELSE 'Income' END) END AS outlier_col`,
     `CASE WHEN ${up('row_defect')} < ${rates.malformed} THEN 'malformed' WHEN ${up('row_defect')} < ${rates.malformed + rates.badType} THEN (CASE WHEN ${up('bad_kind')} < 0.5 THEN 'bad_number' ELSE 'bad_date' END) END AS row_defect`,
-    `${weightedPickSql(up('bad_column'), BAD_NUMBER_COLUMNS.map((c) => [c, 1]))} AS bad_col`,
-    `${weightedPickSql(up('bad_value'), BAD_NUMBERS.map((c) => [c, 1]))} AS bad_number`,
-    `${weightedPickSql(up('bad_value'), BAD_DATES.map((c) => [c, 1]))} AS bad_date`,
-    `${weightedPickSql(uk('outlier_year'), ['1893', '1899', '1900'].map((c) => [c, 1]))} AS outlier_year`,
+    `${weightedPickSql(
+      up('bad_column'),
+      BAD_NUMBER_COLUMNS.map((c) => [c, 1]),
+    )} AS bad_col`,
+    `${weightedPickSql(
+      up('bad_value'),
+      BAD_NUMBERS.map((c) => [c, 1]),
+    )} AS bad_number`,
+    `${weightedPickSql(
+      up('bad_value'),
+      BAD_DATES.map((c) => [c, 1]),
+    )} AS bad_date`,
+    `${weightedPickSql(
+      uk('outlier_year'),
+      ['1893', '1899', '1900'].map((c) => [c, 1]),
+    )} AS outlier_year`,
     `${up('malformed_kind')} < 0.5 AS malformed_short`,
   ];
   const value = (name: string): string => {
@@ -198,7 +210,8 @@ export function generatorPlan(rows: number, seed: number, rates: DefectRates, co
     if (name === 'Income') e = `CASE WHEN outlier_col = 'Income' THEN '666666' ELSE ${e} END`;
     if (name !== 'ID') e = `CASE WHEN missing_col = '${name}' THEN '' ELSE ${e} END`;
     if (name === 'Dt_Customer') e = `CASE WHEN row_defect = 'bad_date' THEN bad_date ELSE ${e} END`;
-    if ((BAD_NUMBER_COLUMNS as readonly string[]).includes(name)) e = `CASE WHEN row_defect = 'bad_number' AND bad_col = '${name}' THEN bad_number ELSE ${e} END`;
+    if ((BAD_NUMBER_COLUMNS as readonly string[]).includes(name))
+      e = `CASE WHEN row_defect = 'bad_number' AND bad_col = '${name}' THEN bad_number ELSE ${e} END`;
     return e;
   };
   const all = columns.map(value);

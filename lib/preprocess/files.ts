@@ -44,4 +44,3 @@ export function moveSinglePart(dir: string, ext: string, dest: string): void {
   fs.renameSync(parts[0], dest);
   fs.rmSync(dir, { recursive: true, force: true });
 }
-

@@ -67,7 +67,12 @@ function tryToDate(c: Column): Column {
 
 /** A Spark SQL function by name (for the few the functions module does not wrap). */
 function callFunction(name: string, ...args: Column[]): Column {
-  return new Column(fn(name, args.map((a) => a.expr)));
+  return new Column(
+    fn(
+      name,
+      args.map((a) => a.expr),
+    ),
+  );
 }
 
 /** The rows Spark reads: explicit schema, PERMISSIVE, the raw line kept for malformed records. */
@@ -114,7 +119,7 @@ function educationLevelExpr(c: Column): Column {
 function ageGroupExpr(age: Column): Column {
   let e: Column | undefined;
   for (const g of AGE_GROUPS) {
-    if (g.maxAge === undefined) return (e ? e.otherwise(g.label) : lit(g.label));
+    if (g.maxAge === undefined) return e ? e.otherwise(g.label) : lit(g.label);
     e = e ? e.when(age.le(g.maxAge), g.label) : F.when(age.le(g.maxAge), g.label);
   }
   return e!;
@@ -145,7 +150,10 @@ export function parsedRows(spark: SparkSession, input: string, layout: InputLayo
  */
 export function rankedDistinctRows(parsed: DataFrame): DataFrame {
   const contentColumns = INPUT_COLUMN_NAMES.filter((c) => c !== 'ID');
-  const good = parsed.filter(col('reason').isNull()).drop('reason', 'raw_record').withColumn('Dt_Customer', tryToDate(F.trim(col('Dt_Customer'))));
+  const good = parsed
+    .filter(col('reason').isNull())
+    .drop('reason', 'raw_record')
+    .withColumn('Dt_Customer', tryToDate(F.trim(col('Dt_Customer'))));
   const byId = Window.partitionBy('ID').orderBy(
     col('Dt_Customer').desc_nulls_last(),
     ...contentColumns.filter((c) => c !== 'Dt_Customer').map((c) => col(c).asc_nulls_first()),
@@ -168,9 +176,19 @@ export function latestPerId(ranked: DataFrame): DataFrame {
 export function outlierTestsAt(refYear: number, incomeFences: readonly [number, number]): Record<string, Column> {
   const age = lit(refYear).minus(col('Year_Birth'));
   const tests: Record<string, Column> = {
-    Year_Birth: col('Year_Birth').isNotNull().and(age.lt(PLAUSIBLE_AGE.min).or(age.gt(PLAUSIBLE_AGE.max))),
-    Income: col('Income').isNotNull().and(col('Income').le(0).or(col('Income').lt(incomeFences[0])).or(col('Income').gt(incomeFences[1]))),
-    Education: col('Education').isNotNull().and(col('Education').isin(...Object.keys(EDUCATION_LEVELS)).not()),
+    Year_Birth: col('Year_Birth')
+      .isNotNull()
+      .and(age.lt(PLAUSIBLE_AGE.min).or(age.gt(PLAUSIBLE_AGE.max))),
+    Income: col('Income')
+      .isNotNull()
+      .and(col('Income').le(0).or(col('Income').lt(incomeFences[0])).or(col('Income').gt(incomeFences[1]))),
+    Education: col('Education')
+      .isNotNull()
+      .and(
+        col('Education')
+          .isin(...Object.keys(EDUCATION_LEVELS))
+          .not(),
+      ),
   };
   for (const c of NON_NEGATIVE_COLUMNS) tests[c] = col(c).isNotNull().and(col(c).lt(0));
   return tests;
@@ -222,7 +240,9 @@ export function featureRows(imputed: DataFrame, referenceDate: string): DataFram
     })
     .withColumns({
       // Null-safe: no purchases recorded counts as one, so the spend is never divided by zero.
-      Spend_per_Purchase: col('Total_Spend').cast('double').divide(F.greatest(col('Total_Purchases'), lit(1))),
+      Spend_per_Purchase: col('Total_Spend')
+        .cast('double')
+        .divide(F.greatest(col('Total_Purchases'), lit(1))),
       Income_per_Capita: col('Income').divide(col('Family_Size')),
       Education_Level: educationLevelExpr(col('Education')),
       Age_Group: ageGroupExpr(col('Age')),
@@ -350,12 +370,12 @@ async function preprocessSteps(spark: SparkSession, params: PreprocessParams): P
 }
 
 /** 1. Parse once, tag each row with its quarantine reason (or null), keep it as Parquet; write the quarantine. */
-async function parseAndQuarantine(run: Run): Promise<{ rows: DataFrame; rowsRead: number; goodRows: number; rowsQuarantined: number; quarantineByReason: Record<string, number> }> {
+async function parseAndQuarantine(
+  run: Run,
+): Promise<{ rows: DataFrame; rowsRead: number; goodRows: number; rowsQuarantined: number; quarantineByReason: Record<string, number> }> {
   const { spark, params, out } = run;
   const parsedDir = path.join(run.work, 'parsed');
-  await parsedRows(spark, params.input, run.layout)
-    .write.mode('overwrite')
-    .parquet(parsedDir);
+  await parsedRows(spark, params.input, run.layout).write.mode('overwrite').parquet(parsedDir);
   const parsed = spark.read.parquet(parsedDir);
   run.lap('parse');
 
@@ -393,9 +413,7 @@ async function deduplicate(
   goodRows: number,
 ): Promise<{ base: DataFrame; duplicatesRemoved: number; duplicateIdsRemoved: number; referenceDate: string; refYear: number }> {
   const dedupDir = path.join(run.work, 'deduped');
-  await rankedDistinctRows(parsed)
-    .write.mode('overwrite')
-    .parquet(dedupDir);
+  await rankedDistinctRows(parsed).write.mode('overwrite').parquet(dedupDir);
   const deduped = run.spark.read.parquet(dedupDir);
   const [dd] = await rowsOf(
     deduped.agg(
@@ -437,7 +455,9 @@ interface Validated {
 async function validate(run: Run, base: DataFrame, refYear: number): Promise<Validated> {
   const quartiles = await base.filter(col('Income').gt(0)).stat.approxQuantile('Income', [0.25, 0.75], MEDIAN_RELATIVE_ERROR);
   const [q1, q3] = quartiles.length === 2 ? quartiles : [NaN, NaN];
-  const fences: [number, number] = Number.isFinite(q1) ? [q1 - INCOME_FENCE_K * (q3 - q1), q3 + INCOME_FENCE_K * (q3 - q1)] : [0, Number.MAX_VALUE];
+  const fences: [number, number] = Number.isFinite(q1)
+    ? [q1 - INCOME_FENCE_K * (q3 - q1), q3 + INCOME_FENCE_K * (q3 - q1)]
+    : [0, Number.MAX_VALUE];
   const outlierTests = outlierTestsAt(refYear, fences);
   const validated = validatedRows(base, outlierTests);
 
@@ -473,7 +493,8 @@ async function impute(
     if (n > 0) nullsImputed[c] = n;
   }
   const outliersHandled: Record<string, number> = { Year_Birth: num(st.out_Year_Birth), Income: num(st.out_Income) };
-  for (const c of Object.keys(v.outlierTests)) if (!(c in outliersHandled) && num(st[`out_${c}`]) > 0) outliersHandled[c] = num(st[`out_${c}`]);
+  for (const c of Object.keys(v.outlierTests))
+    if (!(c in outliersHandled) && num(st[`out_${c}`]) > 0) outliersHandled[c] = num(st[`out_${c}`]);
 
   const numericToImpute = NUMERIC_IMPUTED_COLUMNS.filter((c) => nullsImputed[c]);
   const withDays = v.rows.withColumn('_dt_days', callFunction('unix_date', col('Dt_Customer')));
@@ -482,7 +503,8 @@ async function impute(
   const imputationValues: Record<string, number | string> = {};
   medianColumns.forEach((c, i) => {
     const m = (medians[i] as number[] | undefined)?.[0];
-    if (m === undefined || !Number.isFinite(m)) throw new JobInputError(`column ${c} has no valid value to take a median of: ${run.params.input}`);
+    if (m === undefined || !Number.isFinite(m))
+      throw new JobInputError(`column ${c} has no valid value to take a median of: ${run.params.input}`);
     if (c === '_dt_days') imputationValues.Dt_Customer = new Date(m * 86_400_000).toISOString().slice(0, 10);
     else imputationValues[c] = INT_COLUMNS.has(c) ? Math.round(m) : m;
   });
@@ -540,7 +562,9 @@ async function writeOutputs(run: Run, sorted: DataFrame): Promise<DataFrame> {
 /** 8. The job checks itself: count what was written, and that no imputed column kept a null. Returns the count. */
 async function verifyOutputs(written: DataFrame, imputable: readonly string[]): Promise<number> {
   const checked = [...imputable, 'Marital_Status'];
-  const [w] = await rowsOf(written.agg(F.count(lit(1)).alias('n'), ...checked.map((c) => F.sum(F.when(col(c).isNull(), 1).otherwise(0)).alias(`null_${c}`))));
+  const [w] = await rowsOf(
+    written.agg(F.count(lit(1)).alias('n'), ...checked.map((c) => F.sum(F.when(col(c).isNull(), 1).otherwise(0)).alias(`null_${c}`))),
+  );
   const leftNulls = checked.filter((c) => num(w[`null_${c}`]) > 0);
   if (leftNulls.length) throw new Error(`nulls remain after imputation in: ${leftNulls.join(', ')}`);
   return num(w.n);

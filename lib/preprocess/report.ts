@@ -33,7 +33,10 @@ export interface QualityReport {
   input: { path: string; delimiter: string; line_ending: string; columns: string[] };
 }
 
-export type ReportCounts = Pick<QualityReport, 'rows_read' | 'rows_written' | 'rows_quarantined' | 'duplicates_removed' | 'duplicate_ids_removed' | 'quarantine_by_reason'>;
+export type ReportCounts = Pick<
+  QualityReport,
+  'rows_read' | 'rows_written' | 'rows_quarantined' | 'duplicates_removed' | 'duplicate_ids_removed' | 'quarantine_by_reason'
+>;
 
 /** What was read is what was written plus what was set aside, and the reasons add up to the quarantine. */
 export function invariantViolations(r: ReportCounts): string[] {

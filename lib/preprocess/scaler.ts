@@ -39,12 +39,14 @@ export function standardize(x: number, p: ColumnScale): number {
 export function parseScaler(text: string): ScalerFile {
   const v = JSON.parse(text) as Partial<ScalerFile>;
   if (v.version !== 1) throw new Error(`scaler.json: unsupported version ${String(v.version)}`);
-  if (typeof v.reference_date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(v.reference_date)) throw new Error('scaler.json: reference_date must be yyyy-MM-dd');
+  if (typeof v.reference_date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(v.reference_date))
+    throw new Error('scaler.json: reference_date must be yyyy-MM-dd');
   if (typeof v.rows !== 'number') throw new Error('scaler.json: rows must be a number');
   if (!v.columns || typeof v.columns !== 'object') throw new Error('scaler.json: columns missing');
   for (const [name, p] of Object.entries(v.columns)) {
     for (const k of ['min', 'max', 'mean', 'sd'] as const) {
-      if (typeof p?.[k] !== 'number' || !Number.isFinite(p[k])) throw new Error(`scaler.json: columns.${name}.${k} must be a finite number`);
+      if (typeof p?.[k] !== 'number' || !Number.isFinite(p[k]))
+        throw new Error(`scaler.json: columns.${name}.${k} must be a finite number`);
     }
     if (p.max < p.min) throw new Error(`scaler.json: columns.${name}: max < min`);
     if (p.sd < 0) throw new Error(`scaler.json: columns.${name}: sd < 0`);

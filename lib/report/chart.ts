@@ -85,7 +85,9 @@ export function seriesChartSpec(points: readonly SeriesPoint[], opts: SeriesChar
     ...common,
     mark: { type: 'line', point: true, tooltip: true },
     encoding: {
-      x: numericX ? { field: 'x', type: 'quantitative', title: opts.xTitle, axis: xAxis(values.map((p) => p.x as number)) } : { field: 'x', type: 'ordinal', title: opts.xTitle },
+      x: numericX
+        ? { field: 'x', type: 'quantitative', title: opts.xTitle, axis: xAxis(values.map((p) => p.x as number)) }
+        : { field: 'x', type: 'ordinal', title: opts.xTitle },
       y,
       color,
     },

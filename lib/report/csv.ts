@@ -10,7 +10,8 @@ export type CsvValue = string | number | bigint | boolean | null | undefined;
  */
 export function toCsv(rows: ReadonlyArray<Readonly<Record<string, CsvValue>>>, columns?: readonly string[]): string {
   const cols = columns ?? (rows.length ? Object.keys(rows[0]) : []);
-  const cell = (v: CsvValue): string | number | boolean | null => (v === undefined || v === null ? null : typeof v === 'bigint' ? v.toString() : v);
+  const cell = (v: CsvValue): string | number | boolean | null =>
+    v === undefined || v === null ? null : typeof v === 'bigint' ? v.toString() : v;
   return stringify(
     rows.map((r) => cols.map((c) => cell(r[c]))),
     { header: true, columns: [...cols], cast: { boolean: (b) => (b ? 'true' : 'false') } },

@@ -24,9 +24,16 @@ export function renderTable(head: readonly string[], rows: ReadonlyArray<readonl
 }
 
 /** The same table as Markdown (for summary.md files and READMEs); "|" in a cell is escaped, missing values are "—". */
-export function renderMarkdownTable(head: readonly string[], rows: ReadonlyArray<readonly TableCell[]>, opts: Pick<TableOptions, 'alignRight'> = {}): string {
+export function renderMarkdownTable(
+  head: readonly string[],
+  rows: ReadonlyArray<readonly TableCell[]>,
+  opts: Pick<TableOptions, 'alignRight'> = {},
+): string {
   const right = new Set(opts.alignRight ?? []);
   const cell = (c: TableCell) => (c === null || c === undefined ? '—' : String(c).replace(/\|/g, '\\|').replace(/\n/g, ' '));
   const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
-  return [line(head.map(cell)), line(head.map((_h, i) => (right.has(i) ? '---:' : '---'))), ...rows.map((r) => line(r.map(cell)))].join('\n') + '\n';
+  return (
+    [line(head.map(cell)), line(head.map((_h, i) => (right.has(i) ? '---:' : '---'))), ...rows.map((r) => line(r.map(cell)))].join('\n') +
+    '\n'
+  );
 }

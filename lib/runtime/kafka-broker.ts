@@ -5,7 +5,18 @@ import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { CONF_DIR, JARS_DIR, KAFKA_STATE_FILE, LOG_DIR, RUN_DIR } from './paths';
-import { RuntimeError, checkJava, isPortFree, isRunning, sleep, spawnDaemon, stopProcess, tail, recordStart, waitUntilReady } from './process';
+import {
+  RuntimeError,
+  checkJava,
+  isPortFree,
+  isRunning,
+  sleep,
+  spawnDaemon,
+  stopProcess,
+  tail,
+  recordStart,
+  waitUntilReady,
+} from './process';
 import { readJson, writeJson } from '../util/json';
 import type { StartResult } from './spark-server';
 
@@ -70,21 +81,36 @@ export async function startKafka(opts: KafkaStartOptions = {}): Promise<StartRes
   if (opts.brokers === undefined && existing.running && existing.state?.brokers) return { state: existing.state, started: false };
   if ((opts.brokers ?? 1) > 1) return startKafkaCluster(opts, existing.state);
   if (existing.running && existing.state?.brokers) {
-    throw new RuntimeError(`Kafka runs as ${existing.state.brokers.length} brokers at ${existing.state.bootstrap_servers}; stop them first (\`spark-ts down kafka\`) to start one broker`);
+    throw new RuntimeError(
+      `Kafka runs as ${existing.state.brokers.length} brokers at ${existing.state.bootstrap_servers}; stop them first (\`spark-ts down kafka\`) to start one broker`,
+    );
   }
   if (existing.running && existing.state) {
-    if (existing.healthy || (await waitForKafka(existing.state, opts.readyTimeoutMs ?? 60_000).then(() => true, () => false))) {
+    if (
+      existing.healthy ||
+      (await waitForKafka(existing.state, opts.readyTimeoutMs ?? 60_000).then(
+        () => true,
+        () => false,
+      ))
+    ) {
       return { state: existing.state, started: false };
     }
-    throw new RuntimeError(`the Kafka broker (pid ${existing.state.pid}) is running but not answering; stop it with \`spark-ts down\`\n${tail(existing.state.log)}`);
+    throw new RuntimeError(
+      `the Kafka broker (pid ${existing.state.pid}) is running but not answering; stop it with \`spark-ts down\`\n${tail(existing.state.log)}`,
+    );
   }
   checkJava();
   const cp = classpath();
   const port = opts.port ?? DEFAULT_KAFKA_PORT;
   const controllerPort = opts.controllerPort ?? DEFAULT_KAFKA_CONTROLLER_PORT;
-  for (const [p, setting] of [[port, 'SPARK_TS_KAFKA_PORT'], [controllerPort, 'SPARK_TS_KAFKA_CONTROLLER_PORT']] as const) {
+  for (const [p, setting] of [
+    [port, 'SPARK_TS_KAFKA_PORT'],
+    [controllerPort, 'SPARK_TS_KAFKA_CONTROLLER_PORT'],
+  ] as const) {
     if (!(await isPortFree(p))) {
-      throw new RuntimeError(`port ${p} on 127.0.0.1 is already in use, so the Kafka broker cannot listen there; free it or set ${setting}=<port>`);
+      throw new RuntimeError(
+        `port ${p} on 127.0.0.1 is already in use, so the Kafka broker cannot listen there; free it or set ${setting}=<port>`,
+      );
     }
   }
   fs.mkdirSync(LOG_DIR, { recursive: true });
@@ -109,7 +135,9 @@ export async function startKafka(opts: KafkaStartOptions = {}): Promise<StartRes
   if (!fs.existsSync(path.join(logsDir, 'meta.properties'))) {
     // First start: format the storage with a fresh cluster id (what `kafka-storage.sh format` does).
     const clusterId = randomBytes(16).toString('base64url');
-    const fmt = spawnSync('java', [...jvm, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', propsFile], { encoding: 'utf8' });
+    const fmt = spawnSync('java', [...jvm, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', propsFile], {
+      encoding: 'utf8',
+    });
     if (fmt.status !== 0) throw new RuntimeError(`formatting Kafka storage failed:\n${(fmt.stdout ?? '') + (fmt.stderr ?? '')}`);
   }
   const pid = spawnDaemon('java', [...jvm, KAFKA_MAIN_CLASS, propsFile], { logFile: log, cwd: DATA_DIR });
@@ -127,7 +155,12 @@ export async function startKafka(opts: KafkaStartOptions = {}): Promise<StartRes
 }
 
 async function waitForKafka(state: KafkaState, timeoutMs: number): Promise<void> {
-  await waitUntilReady({ pid: state.pid, marker: KAFKA_MAIN_CLASS, log: state.log, name: 'the Kafka broker' }, () => pingKafka(state.bootstrap_servers, 3000), timeoutMs, 300);
+  await waitUntilReady(
+    { pid: state.pid, marker: KAFKA_MAIN_CLASS, log: state.log, name: 'the Kafka broker' },
+    () => pingKafka(state.bootstrap_servers, 3000),
+    timeoutMs,
+    300,
+  );
 }
 
 /** A real call: the admin API's describeCluster. */
@@ -168,7 +201,10 @@ export async function stopKafka(): Promise<'stopped' | 'killed' | 'not-running'>
 /** Ports of the brokers' clients and controllers, from SPARK_TS_KAFKA_BROKER_PORTS / SPARK_TS_KAFKA_CONTROLLER_PORTS (comma lists). */
 export function kafkaClusterPorts(n: number): { ports: number[]; controllerPorts: number[] } {
   const list = (env: string, base: number): number[] => {
-    const given = process.env[env]?.split(',').map((p) => Number(p.trim())).filter((p) => p > 0);
+    const given = process.env[env]
+      ?.split(',')
+      .map((p) => Number(p.trim()))
+      .filter((p) => p > 0);
     if (given?.length && given.length < n) throw new RuntimeError(`${env} names ${given.length} port(s) but ${n} brokers need ${n}`);
     return given?.length ? given.slice(0, n) : Array.from({ length: n }, (_, i) => base + i);
   };
@@ -185,17 +221,27 @@ const CLUSTER_DATA_DIR = path.join(RUN_DIR, 'kafka-cluster');
  */
 async function startKafkaCluster(opts: KafkaStartOptions, existing: KafkaState | undefined): Promise<StartResult<KafkaState>> {
   if (existing && isRunning(existing.pid, KAFKA_MAIN_CLASS) && !existing.brokers) {
-    throw new RuntimeError(`a single Kafka broker runs at ${existing.bootstrap_servers}; stop it first (\`spark-ts down kafka\`) to start ${opts.brokers} brokers`);
+    throw new RuntimeError(
+      `a single Kafka broker runs at ${existing.bootstrap_servers}; stop it first (\`spark-ts down kafka\`) to start ${opts.brokers} brokers`,
+    );
   }
   const running = existing?.brokers?.some((b) => isRunning(b.pid, KAFKA_MAIN_CLASS)) ? existing : undefined;
   if (running?.brokers && opts.brokers !== undefined && running.brokers.length !== opts.brokers) {
-    throw new RuntimeError(`Kafka runs as ${running.brokers.length} brokers at ${running.bootstrap_servers}; stop them first (\`spark-ts down kafka\`) to start ${opts.brokers}`);
+    throw new RuntimeError(
+      `Kafka runs as ${running.brokers.length} brokers at ${running.bootstrap_servers}; stop them first (\`spark-ts down kafka\`) to start ${opts.brokers}`,
+    );
   }
   checkJava();
   const cp = classpath();
   const n = running?.brokers?.length ?? opts.brokers ?? 3;
   const rf = Math.min(n, 3);
-  const jvm = (heap: string) => [`-Xmx${heap}`, `-Dlog4j2.configurationFile=${path.join(CONF_DIR, 'kafka', 'log4j2.properties')}`, `-Dkafka.logs.dir=${LOG_DIR}`, '-cp', cp];
+  const jvm = (heap: string) => [
+    `-Xmx${heap}`,
+    `-Dlog4j2.configurationFile=${path.join(CONF_DIR, 'kafka', 'log4j2.properties')}`,
+    `-Dkafka.logs.dir=${LOG_DIR}`,
+    '-cp',
+    cp,
+  ];
   const heap = opts.heap ?? '512m';
   let brokers: BrokerState[];
   if (running?.brokers) {
@@ -203,7 +249,10 @@ async function startKafkaCluster(opts: KafkaStartOptions, existing: KafkaState |
   } else {
     const { ports, controllerPorts } = kafkaClusterPorts(n);
     for (const p of [...ports, ...controllerPorts]) {
-      if (!(await isPortFree(p))) throw new RuntimeError(`port ${p} on 127.0.0.1 is already in use, so a Kafka broker cannot listen there; free it or set SPARK_TS_KAFKA_BROKER_PORTS / SPARK_TS_KAFKA_CONTROLLER_PORTS`);
+      if (!(await isPortFree(p)))
+        throw new RuntimeError(
+          `port ${p} on 127.0.0.1 is already in use, so a Kafka broker cannot listen there; free it or set SPARK_TS_KAFKA_BROKER_PORTS / SPARK_TS_KAFKA_CONTROLLER_PORTS`,
+        );
     }
     fs.rmSync(CLUSTER_DATA_DIR, { recursive: true, force: true });
     const voters = controllerPorts.map((p, i) => `${i + 1}@127.0.0.1:${p}`).join(',');
@@ -214,16 +263,38 @@ async function startKafkaCluster(opts: KafkaStartOptions, existing: KafkaState |
       ports.map(async (port, i): Promise<BrokerState> => {
         const dir = path.join(CLUSTER_DATA_DIR, `broker-${i + 1}`);
         fs.mkdirSync(dir, { recursive: true });
-        const values = { node_id: i + 1, voters, port, controller_port: controllerPorts[i], data_dir: path.join(dir, 'data'), replication_factor: rf, min_insync: Math.max(1, rf - 1) };
+        const values = {
+          node_id: i + 1,
+          voters,
+          port,
+          controller_port: controllerPorts[i],
+          data_dir: path.join(dir, 'data'),
+          replication_factor: rf,
+          min_insync: Math.max(1, rf - 1),
+        };
         const props = Object.entries(values).reduce((text, [k, v]) => text.replace(new RegExp(`\\$\\{${k}\\}`, 'g'), String(v)), template);
         fs.writeFileSync(path.join(dir, 'server.properties'), props);
         try {
-          await execFileAsync('java', [...jvm('256m'), 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', path.join(dir, 'server.properties')]);
+          await execFileAsync('java', [
+            ...jvm('256m'),
+            'kafka.tools.StorageTool',
+            'format',
+            `--cluster-id=${clusterId}`,
+            '-c',
+            path.join(dir, 'server.properties'),
+          ]);
         } catch (err) {
           const e = err as { stdout?: string; stderr?: string; message: string };
           throw new RuntimeError(`formatting the storage of Kafka broker ${i + 1} failed:\n${(e.stdout ?? '') + (e.stderr ?? e.message)}`);
         }
-        return { node_id: i + 1, pid: 0, port, controller_port: controllerPorts[i], data_dir: path.join(dir, 'data'), log: path.join(LOG_DIR, `kafka-${i + 1}.log`) };
+        return {
+          node_id: i + 1,
+          pid: 0,
+          port,
+          controller_port: controllerPorts[i],
+          data_dir: path.join(dir, 'data'),
+          log: path.join(LOG_DIR, `kafka-${i + 1}.log`),
+        };
       }),
     );
   }
@@ -274,11 +345,20 @@ async function waitForKafkaBrokers(state: KafkaState, timeoutMs: number): Promis
     if ((await countKafkaBrokers(state.bootstrap_servers, 3000)) >= brokers.length) return;
     await sleep(300);
   }
-  throw new RuntimeError(`the ${brokers.length} Kafka brokers were not all ready after ${timeoutMs / 1000}s; see ${brokers.map((b) => b.log).join(', ')}`);
+  throw new RuntimeError(
+    `the ${brokers.length} Kafka brokers were not all ready after ${timeoutMs / 1000}s; see ${brokers.map((b) => b.log).join(', ')}`,
+  );
 }
 
 async function countKafkaBrokers(bootstrapServers: string, timeoutMs: number): Promise<number> {
-  const admin = new Kafka({ clientId: 'spark-ts-runtime', brokers: bootstrapServers.split(','), logLevel: logLevel.NOTHING, connectionTimeout: timeoutMs, requestTimeout: timeoutMs, retry: { retries: 0 } }).admin();
+  const admin = new Kafka({
+    clientId: 'spark-ts-runtime',
+    brokers: bootstrapServers.split(','),
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: timeoutMs,
+    requestTimeout: timeoutMs,
+    retry: { retries: 0 },
+  }).admin();
   try {
     await admin.connect();
     const n = (await admin.describeCluster()).brokers.length;

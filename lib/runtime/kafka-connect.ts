@@ -56,18 +56,32 @@ function dirs(): { classpath: string; pluginPath: string } {
  * broker (default: the embedded one, which must be running), with the Debezium PostgreSQL connector on
  * its plugin path; or reuses a healthy running worker.
  */
-export async function startConnect(opts: { port?: number; bootstrapServers?: string; heap?: string; readyTimeoutMs?: number } = {}): Promise<StartResult<ConnectState>> {
+export async function startConnect(
+  opts: { port?: number; bootstrapServers?: string; heap?: string; readyTimeoutMs?: number } = {},
+): Promise<StartResult<ConnectState>> {
   const existing = await connectStatus();
   if (existing.running && existing.state) {
-    if (existing.healthy || (await waitForConnect(existing.state, opts.readyTimeoutMs ?? 120_000).then(() => true, () => false))) return { state: existing.state, started: false };
-    throw new RuntimeError(`Kafka Connect (pid ${existing.state.pid}) is running but not answering; stop it with \`spark-ts down connect\`\n${tail(existing.state.log)}`);
+    if (
+      existing.healthy ||
+      (await waitForConnect(existing.state, opts.readyTimeoutMs ?? 120_000).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return { state: existing.state, started: false };
+    throw new RuntimeError(
+      `Kafka Connect (pid ${existing.state.pid}) is running but not answering; stop it with \`spark-ts down connect\`\n${tail(existing.state.log)}`,
+    );
   }
   checkJava();
   const { classpath, pluginPath } = dirs();
   const bootstrap = opts.bootstrapServers ?? readKafkaState()?.bootstrap_servers;
   if (!bootstrap) throw new RuntimeError('Kafka Connect needs a Kafka broker: start it first (`spark-ts up kafka`)');
   const port = opts.port ?? DEFAULT_CONNECT_PORT;
-  if (!(await isPortFree(port))) throw new RuntimeError(`port ${port} on 127.0.0.1 is already in use, so Kafka Connect cannot listen there; free it or set SPARK_TS_CONNECT_PORT=<port>`);
+  if (!(await isPortFree(port)))
+    throw new RuntimeError(
+      `port ${port} on 127.0.0.1 is already in use, so Kafka Connect cannot listen there; free it or set SPARK_TS_CONNECT_PORT=<port>`,
+    );
   const dir = path.join(RUN_DIR, 'connect');
   fs.mkdirSync(dir, { recursive: true });
   fs.mkdirSync(LOG_DIR, { recursive: true });
@@ -87,13 +101,28 @@ export async function startConnect(opts: { port?: number; bootstrapServers?: str
     classpath,
   ];
   const pid = spawnDaemon('java', [...jvm, CONNECT_MAIN_CLASS, propsFile], { logFile: log, cwd: dir });
-  const state: ConnectState = { url: `http://127.0.0.1:${port}`, pid, port, bootstrap_servers: bootstrap, plugin_path: pluginPath, started_at: new Date().toISOString(), log };
-  await recordStart(CONNECT_STATE_FILE, state, { pid, marker: CONNECT_MAIN_CLASS }, () => waitForConnect(state, opts.readyTimeoutMs ?? 180_000));
+  const state: ConnectState = {
+    url: `http://127.0.0.1:${port}`,
+    pid,
+    port,
+    bootstrap_servers: bootstrap,
+    plugin_path: pluginPath,
+    started_at: new Date().toISOString(),
+    log,
+  };
+  await recordStart(CONNECT_STATE_FILE, state, { pid, marker: CONNECT_MAIN_CLASS }, () =>
+    waitForConnect(state, opts.readyTimeoutMs ?? 180_000),
+  );
   return { state, started: true };
 }
 
 async function waitForConnect(state: ConnectState, timeoutMs: number): Promise<void> {
-  await waitUntilReady({ pid: state.pid, marker: CONNECT_MAIN_CLASS, log: state.log, name: 'Kafka Connect' }, () => pingConnect(state.url, 2000), timeoutMs, 300);
+  await waitUntilReady(
+    { pid: state.pid, marker: CONNECT_MAIN_CLASS, log: state.log, name: 'Kafka Connect' },
+    () => pingConnect(state.url, 2000),
+    timeoutMs,
+    300,
+  );
 }
 
 export async function stopConnect(): Promise<'stopped' | 'killed' | 'not-running'> {

@@ -49,12 +49,16 @@ export function readPostgresState(): PostgresState | undefined {
 export function postgresBinDir(): string {
   const configured = process.env.SPARK_TS_POSTGRES_BIN;
   if (configured) {
-    if (!fs.existsSync(path.join(configured, 'postgres'))) throw new RuntimeError(`SPARK_TS_POSTGRES_BIN=${configured} holds no postgres binary`);
+    if (!fs.existsSync(path.join(configured, 'postgres')))
+      throw new RuntimeError(`SPARK_TS_POSTGRES_BIN=${configured} holds no postgres binary`);
     return configured;
   }
   const base = path.join(CACHE_DIR, 'postgres');
   const versions = fs.existsSync(base) ? fs.readdirSync(base).filter((v) => fs.existsSync(path.join(base, v, '.complete'))) : [];
-  if (!versions.length) throw new RuntimeError(`no PostgreSQL build in ${base}: run \`make setup\` (or set SPARK_TS_POSTGRES_BIN to a system PostgreSQL's bin directory)`);
+  if (!versions.length)
+    throw new RuntimeError(
+      `no PostgreSQL build in ${base}: run \`make setup\` (or set SPARK_TS_POSTGRES_BIN to a system PostgreSQL's bin directory)`,
+    );
   return path.join(base, versions.sort().at(-1)!, 'bin');
 }
 
@@ -70,8 +74,14 @@ function runAs(): { prefix: string[]; user: string; uid: number; gid: number } {
   const id = (flag: string) => spawnSync('id', [flag, user], { encoding: 'utf8' });
   const u = id('-u');
   const g = id('-g');
-  if (u.status !== 0 || g.status !== 0) throw new RuntimeError(`running as root, PostgreSQL needs an unprivileged OS user, but user ${user} does not exist (set SPARK_TS_POSTGRES_OS_USER)`);
-  if (spawnSync('setpriv', ['--version']).status !== 0) throw new RuntimeError('running as root, PostgreSQL needs `setpriv` (util-linux) to drop to an unprivileged user: apt-get install util-linux');
+  if (u.status !== 0 || g.status !== 0)
+    throw new RuntimeError(
+      `running as root, PostgreSQL needs an unprivileged OS user, but user ${user} does not exist (set SPARK_TS_POSTGRES_OS_USER)`,
+    );
+  if (spawnSync('setpriv', ['--version']).status !== 0)
+    throw new RuntimeError(
+      'running as root, PostgreSQL needs `setpriv` (util-linux) to drop to an unprivileged user: apt-get install util-linux',
+    );
   const uidN = Number(u.stdout.trim());
   const gidN = Number(g.stdout.trim());
   return { prefix: ['setpriv', `--reuid=${uidN}`, `--regid=${gidN}`, '--clear-groups', '--'], user, uid: uidN, gid: gidN };
@@ -97,11 +107,26 @@ function initDataDir(bin: string, as: ReturnType<typeof runAs>): Credentials {
     }
     const r = spawnSync(
       as.prefix[0] ?? path.join(bin, 'initdb'),
-      [...as.prefix.slice(1), ...(as.prefix.length ? [path.join(bin, 'initdb')] : []), '-D', DATA_DIR, '-U', creds.user, `--pwfile=${pwfile}`, '-A', 'scram-sha-256', '-E', 'UTF8', '--no-locale'],
+      [
+        ...as.prefix.slice(1),
+        ...(as.prefix.length ? [path.join(bin, 'initdb')] : []),
+        '-D',
+        DATA_DIR,
+        '-U',
+        creds.user,
+        `--pwfile=${pwfile}`,
+        '-A',
+        'scram-sha-256',
+        '-E',
+        'UTF8',
+        '--no-locale',
+      ],
       { encoding: 'utf8' },
     );
     if (r.status !== 0) {
-      const hint = as.prefix.length ? ` (it runs as OS user ${as.user}: every directory above ${DATA_DIR} and ${bin} must be readable and searchable by that user)` : '';
+      const hint = as.prefix.length
+        ? ` (it runs as OS user ${as.user}: every directory above ${DATA_DIR} and ${bin} must be readable and searchable by that user)`
+        : '';
       throw new RuntimeError(`initdb failed${hint}:\n${(r.stdout ?? '') + (r.stderr ?? '') || r.error?.message}`);
     }
   } finally {
@@ -138,42 +163,75 @@ export async function pingPostgres(url: string, timeoutMs: number): Promise<bool
 export async function startPostgres(opts: { port?: number; readyTimeoutMs?: number } = {}): Promise<StartResult<PostgresState>> {
   const existing = await postgresStatus();
   if (existing.running && existing.state) {
-    if (existing.healthy || (await waitForPostgres(existing.state, opts.readyTimeoutMs ?? 30_000).then(() => true, () => false))) return { state: existing.state, started: false };
-    throw new RuntimeError(`PostgreSQL (pid ${existing.state.pid}) is running but not answering; stop it with \`spark-ts down postgres\`\n${tail(existing.state.log)}`);
+    if (
+      existing.healthy ||
+      (await waitForPostgres(existing.state, opts.readyTimeoutMs ?? 30_000).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return { state: existing.state, started: false };
+    throw new RuntimeError(
+      `PostgreSQL (pid ${existing.state.pid}) is running but not answering; stop it with \`spark-ts down postgres\`\n${tail(existing.state.log)}`,
+    );
   }
   const bin = postgresBinDir();
   const version = binaryVersion(bin);
   const port = opts.port ?? DEFAULT_POSTGRES_PORT;
-  if (!(await isPortFree(port))) throw new RuntimeError(`port ${port} on 127.0.0.1 is already in use, so PostgreSQL cannot listen there; free it or set SPARK_TS_POSTGRES_PORT=<port>`);
+  if (!(await isPortFree(port)))
+    throw new RuntimeError(
+      `port ${port} on 127.0.0.1 is already in use, so PostgreSQL cannot listen there; free it or set SPARK_TS_POSTGRES_PORT=<port>`,
+    );
   const as = runAs();
   fs.mkdirSync(LOG_DIR, { recursive: true });
   if (as.prefix.length) {
     // The unprivileged user must reach the binaries and the run directory (a checkout under a 0700 home cannot work).
-    const r = spawnSync(as.prefix[0], [...as.prefix.slice(1), 'sh', '-c', 'test -x "$1" && test -x "$2"', 'sh', path.join(bin, 'postgres'), RUN_DIR]);
+    const r = spawnSync(as.prefix[0], [
+      ...as.prefix.slice(1),
+      'sh',
+      '-c',
+      'test -x "$1" && test -x "$2"',
+      'sh',
+      path.join(bin, 'postgres'),
+      RUN_DIR,
+    ]);
     if (r.status !== 0) {
-      throw new RuntimeError(`PostgreSQL runs as OS user ${as.user} (we are root), who cannot reach ${path.join(bin, 'postgres')} or ${RUN_DIR}: every directory above them must be searchable by that user (or set SPARK_TS_POSTGRES_OS_USER / SPARK_TS_RUN_DIR)`);
+      throw new RuntimeError(
+        `PostgreSQL runs as OS user ${as.user} (we are root), who cannot reach ${path.join(bin, 'postgres')} or ${RUN_DIR}: every directory above them must be searchable by that user (or set SPARK_TS_POSTGRES_OS_USER / SPARK_TS_RUN_DIR)`,
+      );
     }
   }
   const major = version.split('.')[0];
   const pgVersionFile = path.join(DATA_DIR, 'PG_VERSION');
   let creds = readJson<Credentials>(CREDENTIALS_FILE);
   const dataMajor = fs.existsSync(pgVersionFile) ? fs.readFileSync(pgVersionFile, 'utf8').trim() : undefined;
-  if (dataMajor && dataMajor !== major) throw new RuntimeError(`${DATA_DIR} was made by PostgreSQL ${dataMajor}, but the binaries are ${version}: remove it (\`make clean\`) or use the matching build`);
+  if (dataMajor && dataMajor !== major)
+    throw new RuntimeError(
+      `${DATA_DIR} was made by PostgreSQL ${dataMajor}, but the binaries are ${version}: remove it (\`make clean\`) or use the matching build`,
+    );
   // No data directory, or one whose password is lost (nobody could log in): initdb afresh.
   if (!dataMajor || !creds) creds = initDataDir(bin, as);
   // A crash can leave a stale postmaster.pid: PostgreSQL checks it itself and refuses only if that pid is a live postgres.
   const log = path.join(LOG_DIR, 'postgres.log');
   fs.writeFileSync(log, '');
   const args = [
-    '-D', DATA_DIR,
-    '-c', 'listen_addresses=127.0.0.1',
-    '-c', `port=${port}`,
+    '-D',
+    DATA_DIR,
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    `port=${port}`,
     // No Unix socket: its path would be in a directory the unprivileged user may not write, and TCP is what every client uses.
-    '-c', 'unix_socket_directories=',
-    '-c', 'wal_level=logical',
-    '-c', 'max_wal_senders=20',
-    '-c', 'max_replication_slots=20',
-    '-c', 'shared_buffers=64MB',
+    '-c',
+    'unix_socket_directories=',
+    '-c',
+    'wal_level=logical',
+    '-c',
+    'max_wal_senders=20',
+    '-c',
+    'max_replication_slots=20',
+    '-c',
+    'shared_buffers=64MB',
   ];
   const cmd = as.prefix.length ? as.prefix[0] : path.join(bin, 'postgres');
   const cmdArgs = as.prefix.length ? [...as.prefix.slice(1), path.join(bin, 'postgres'), ...args] : args;
@@ -216,7 +274,12 @@ async function ensureDatabase(state: PostgresState): Promise<void> {
 }
 
 async function waitForPostgres(state: PostgresState, timeoutMs: number): Promise<void> {
-  await waitUntilReady({ pid: state.pid, marker: state.data_dir, log: state.log, name: 'PostgreSQL' }, () => pingPostgres(state.url, 2000), timeoutMs, 200);
+  await waitUntilReady(
+    { pid: state.pid, marker: state.data_dir, log: state.log, name: 'PostgreSQL' },
+    () => pingPostgres(state.url, 2000),
+    timeoutMs,
+    200,
+  );
 }
 
 /** SIGINT is PostgreSQL's "fast" shutdown (SIGTERM would wait for every client, e.g. Debezium's replication connection). */

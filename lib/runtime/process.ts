@@ -88,7 +88,13 @@ export async function waitUntilReady(d: Daemon, ready: () => Promise<boolean>, t
  * Records a started server: writes its state file (mode 0600: it may hold a token), then `untilReady()`; when that
  * fails, stops the process (`stop`, by default SIGTERM then SIGKILL after 5 s) and removes the state file.
  */
-export async function recordStart(stateFile: string, state: object, d: Pick<Daemon, 'pid' | 'marker'>, untilReady: () => Promise<void>, stop?: () => Promise<unknown>): Promise<void> {
+export async function recordStart(
+  stateFile: string,
+  state: object,
+  d: Pick<Daemon, 'pid' | 'marker'>,
+  untilReady: () => Promise<void>,
+  stop?: () => Promise<unknown>,
+): Promise<void> {
   writeJson(stateFile, state, { mode: 0o600 });
   try {
     await untilReady();
@@ -113,7 +119,11 @@ export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
 export function tail(file: string, lines = 30): string {
   try {
     const text = fs.readFileSync(file, 'utf8');
-    return text.split('\n').slice(-lines - 1).join('\n').trimEnd();
+    return text
+      .split('\n')
+      .slice(-lines - 1)
+      .join('\n')
+      .trimEnd();
   } catch {
     return '(no log)';
   }
@@ -147,7 +157,8 @@ export class RuntimeError extends Error {
 /** Java 17+ on the PATH, or a clear error saying what to install. */
 export function checkJava(): void {
   const r = spawnSync('java', ['-XshowSettings:properties', '-version'], { encoding: 'utf8' });
-  if (r.error) throw new RuntimeError('java not found on PATH: install a JDK 17 or newer (for example: apt-get install openjdk-17-jdk-headless)');
+  if (r.error)
+    throw new RuntimeError('java not found on PATH: install a JDK 17 or newer (for example: apt-get install openjdk-17-jdk-headless)');
   const m = (r.stderr ?? '').match(/java\.specification\.version = (\d+)/);
   const major = m ? Number(m[1]) : 0;
   if (major < 17) throw new RuntimeError(`java ${major || 'of unknown version'} is too old: Spark 4 needs Java 17 or newer`);

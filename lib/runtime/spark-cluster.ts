@@ -93,7 +93,8 @@ export async function clusterStatus(): Promise<{ running: boolean; state?: Clust
 /** SPARK_HOME for the workers: a stock distribution's layout (jars/), linked to the downloaded jars. */
 function prepareSparkHome(): { home: string; jobJars: string[] } {
   const jarsDir = path.join(JARS_DIR, 'spark');
-  if (!fs.existsSync(path.join(jarsDir, '.complete'))) throw new RuntimeError(`Spark jars not found in ${jarsDir}: run \`make setup\` first`);
+  if (!fs.existsSync(path.join(jarsDir, '.complete')))
+    throw new RuntimeError(`Spark jars not found in ${jarsDir}: run \`make setup\` first`);
   const home = path.join(CLUSTER_DIR, 'spark-home');
   fs.rmSync(home, { recursive: true, force: true });
   fs.mkdirSync(path.join(home, 'jars'), { recursive: true });
@@ -110,7 +111,14 @@ function daemonEnv(home: string, extra: Record<string, string> = {}): NodeJS.Pro
 }
 
 function daemonArgs(secretArgs: string, heap: string, home: string): string[] {
-  return [...JAVA_MODULE_OPTIONS, `-Xmx${heap}`, `@${secretArgs}`, `-Dlog4j2.configurationFile=${path.join(CLUSTER_DIR, 'log4j2.properties')}`, '-cp', `${home}/jars/*`];
+  return [
+    ...JAVA_MODULE_OPTIONS,
+    `-Xmx${heap}`,
+    `@${secretArgs}`,
+    `-Dlog4j2.configurationFile=${path.join(CLUSTER_DIR, 'log4j2.properties')}`,
+    '-cp',
+    `${home}/jars/*`,
+  ];
 }
 
 /**
@@ -118,7 +126,8 @@ function daemonArgs(secretArgs: string, heap: string, home: string): string[] {
  * waits until the master sees them all alive.
  */
 export async function startCluster(opts: ClusterStartOptions): Promise<{ state: ClusterState; started: boolean }> {
-  if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new RuntimeError(`--workers must be a whole number of at least 1, got ${opts.workers}`);
+  if (!Number.isInteger(opts.workers) || opts.workers < 1)
+    throw new RuntimeError(`--workers must be a whole number of at least 1, got ${opts.workers}`);
   const existing = await clusterStatus();
   if (existing.running && existing.state) {
     const alive = existing.state.workers.filter((w) => isRunning(w.pid, WORKER_MAIN_CLASS)).length;
@@ -131,8 +140,14 @@ export async function startCluster(opts: ClusterStartOptions): Promise<{ state: 
   checkJava();
   const masterPort = opts.masterPort ?? DEFAULT_MASTER_PORT;
   const uiPort = opts.masterUiPort ?? DEFAULT_MASTER_UI_PORT;
-  for (const [p, setting] of [[masterPort, 'SPARK_TS_MASTER_PORT'], [uiPort, 'SPARK_TS_MASTER_UI_PORT']] as const) {
-    if (!(await isPortFree(p))) throw new RuntimeError(`port ${p} on 127.0.0.1 is already in use, so the Spark master cannot listen there; free it or set ${setting}=<port>`);
+  for (const [p, setting] of [
+    [masterPort, 'SPARK_TS_MASTER_PORT'],
+    [uiPort, 'SPARK_TS_MASTER_UI_PORT'],
+  ] as const) {
+    if (!(await isPortFree(p)))
+      throw new RuntimeError(
+        `port ${p} on 127.0.0.1 is already in use, so the Spark master cannot listen there; free it or set ${setting}=<port>`,
+      );
   }
   const cores = opts.workerCores ?? DEFAULT_WORKER_CORES;
   const memory = opts.workerMemory ?? DEFAULT_WORKER_MEMORY;
@@ -144,21 +159,41 @@ export async function startCluster(opts: ClusterStartOptions): Promise<{ state: 
   // The daemons log what the master and workers decide (registrations, executor launches and losses).
   fs.writeFileSync(
     path.join(CLUSTER_DIR, 'log4j2.properties'),
-    ['rootLogger.level = warn', 'rootLogger.appenderRef.stdout.ref = console', 'appender.console.type = Console', 'appender.console.name = console',
-      'appender.console.layout.type = PatternLayout', 'appender.console.layout.pattern = %d{HH:mm:ss.SSS} %p %c{1}: %m%n',
-      'logger.deploy.name = org.apache.spark.deploy', 'logger.deploy.level = info', ''].join('\n'),
+    [
+      'rootLogger.level = warn',
+      'rootLogger.appenderRef.stdout.ref = console',
+      'appender.console.type = Console',
+      'appender.console.name = console',
+      'appender.console.layout.type = PatternLayout',
+      'appender.console.layout.pattern = %d{HH:mm:ss.SSS} %p %c{1}: %m%n',
+      'logger.deploy.name = org.apache.spark.deploy',
+      'logger.deploy.level = info',
+      '',
+    ].join('\n'),
   );
   // One secret for master, workers and driver (standalone mode has no per-application secret); workers hand
   // it to their executors in the environment. It sits in a 0600 file that the JVMs read as `@file`.
   const secretArgs = path.join(CLUSTER_DIR, 'auth.args');
-  fs.writeFileSync(secretArgs, `-Dspark.authenticate=true\n-Dspark.authenticate.secret=${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  fs.writeFileSync(secretArgs, `-Dspark.authenticate=true\n-Dspark.authenticate.secret=${randomBytes(32).toString('hex')}\n`, {
+    mode: 0o600,
+  });
   fs.chmodSync(secretArgs, 0o600);
 
   const masterLog = path.join(LOG_DIR, 'spark-master.log');
   fs.writeFileSync(masterLog, '');
   const masterPid = spawnDaemon(
     'java',
-    [...daemonArgs(secretArgs, '256m', home), '-Dspark.master.rest.enabled=false', MASTER_MAIN_CLASS, '--host', '127.0.0.1', '--port', String(masterPort), '--webui-port', String(uiPort)],
+    [
+      ...daemonArgs(secretArgs, '256m', home),
+      '-Dspark.master.rest.enabled=false',
+      MASTER_MAIN_CLASS,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(masterPort),
+      '--webui-port',
+      String(uiPort),
+    ],
     { env: daemonEnv(home), cwd: CLUSTER_DIR, logFile: masterLog },
   );
   const state: ClusterState = {
@@ -191,8 +226,21 @@ function startWorker(state: ClusterState, index: number, cores: number, memory: 
   fs.writeFileSync(log, '');
   const pid = spawnDaemon(
     'java',
-    [...daemonArgs(state.secret_args, '256m', state.spark_home), WORKER_MAIN_CLASS, '--host', '127.0.0.1', '--webui-port', '0',
-      '--cores', String(cores), '--memory', memory, '--work-dir', workDir, state.master_url],
+    [
+      ...daemonArgs(state.secret_args, '256m', state.spark_home),
+      WORKER_MAIN_CLASS,
+      '--host',
+      '127.0.0.1',
+      '--webui-port',
+      '0',
+      '--cores',
+      String(cores),
+      '--memory',
+      memory,
+      '--work-dir',
+      workDir,
+      state.master_url,
+    ],
     // Executors inherit the worker's scratch directory (shuffle and spill files) through SPARK_LOCAL_DIRS.
     { env: daemonEnv(state.spark_home, { SPARK_LOCAL_DIRS: path.join(workDir, 'tmp') }), cwd: workDir, logFile: log },
   );
@@ -202,20 +250,29 @@ function startWorker(state: ClusterState, index: number, cores: number, memory: 
 async function waitForWorkers(state: ClusterState, n: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (!isRunning(state.master_pid, MASTER_MAIN_CLASS)) throw new RuntimeError(`the Spark master exited during start; last lines of ${state.master_log}:\n${tail(state.master_log)}`);
+    if (!isRunning(state.master_pid, MASTER_MAIN_CLASS))
+      throw new RuntimeError(`the Spark master exited during start; last lines of ${state.master_log}:\n${tail(state.master_log)}`);
     const dead = state.workers.find((w) => !isRunning(w.pid, WORKER_MAIN_CLASS));
     if (dead) throw new RuntimeError(`Spark worker ${dead.index} exited during start; last lines of ${dead.log}:\n${tail(dead.log)}`);
     const view = await masterView(state);
     if (view && view.aliveworkers >= n) return;
     await sleep(300);
   }
-  throw new RuntimeError(`the Spark cluster did not have ${n} live worker(s) after ${timeoutMs / 1000}s; last lines of ${state.master_log}:\n${tail(state.master_log)}`);
+  throw new RuntimeError(
+    `the Spark cluster did not have ${n} live worker(s) after ${timeoutMs / 1000}s; last lines of ${state.master_log}:\n${tail(state.master_log)}`,
+  );
 }
 
 /** The Kafka source and its client among the downloaded jars: what a cluster's executors need beyond Spark. */
 export function jobJars(): string[] {
   const jarsDir = path.join(JARS_DIR, 'spark');
-  return fs.existsSync(jarsDir) ? fs.readdirSync(jarsDir).filter((n) => JOB_JAR.test(n)).sort().map((n) => path.join(jarsDir, n)) : [];
+  return fs.existsSync(jarsDir)
+    ? fs
+        .readdirSync(jarsDir)
+        .filter((n) => JOB_JAR.test(n))
+        .sort()
+        .map((n) => path.join(jarsDir, n))
+    : [];
 }
 
 /**
@@ -223,14 +280,19 @@ export function jobJars(): string[] {
  * executors fetch the job jars from it (spark.jars, unless set). For the running local cluster's URL, also
  * its RPC secret (a JVM argument file) and executors the size of its workers. Undefined for local masters.
  */
-export function clusterDriverSettings(master: string, conf: Record<string, string>): { conf: Record<string, string>; jvmArgs: string[] } | undefined {
+export function clusterDriverSettings(
+  master: string,
+  conf: Record<string, string>,
+): { conf: Record<string, string>; jvmArgs: string[] } | undefined {
   if (!/^(spark|k8s):\/\//.test(master)) return undefined;
   const out: { conf: Record<string, string>; jvmArgs: string[] } = { conf: {}, jvmArgs: [] };
   if (!conf['spark.jars']) out.conf['spark.jars'] = jobJars().join(',');
   const state = readClusterState();
   if (!state || state.master_url !== master) return out;
   if (!isRunning(state.master_pid, MASTER_MAIN_CLASS)) {
-    throw new RuntimeError(`the local Spark cluster's master (${master}) is not running: start the cluster with \`spark-ts up spark --workers N\``);
+    throw new RuntimeError(
+      `the local Spark cluster's master (${master}) is not running: start the cluster with \`spark-ts up spark --workers N\``,
+    );
   }
   // One executor per worker, with the memory the worker offers.
   if (!conf['spark.executor.memory']) out.conf['spark.executor.memory'] = state.workers[0]?.memory ?? DEFAULT_WORKER_MEMORY;
@@ -272,5 +334,7 @@ export async function waitForExecutors(state: ClusterState, appName: string, tim
     if (view?.activeapps.some((a) => a.name === appName && a.state === 'RUNNING' && a.cores >= cores)) return view;
     await sleep(300);
   }
-  throw new RuntimeError(`the driver "${appName}" did not get ${cores} executor core(s) from ${state.master_url} within ${timeoutMs / 1000}s; see ${state.master_log} and the worker logs`);
+  throw new RuntimeError(
+    `the driver "${appName}" did not get ${cores} executor core(s) from ${state.master_url} within ${timeoutMs / 1000}s; see ${state.master_log} and the worker logs`,
+  );
 }

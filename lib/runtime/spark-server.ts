@@ -4,7 +4,18 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { CONF_DIR, JARS_DIR, LOG_DIR, ROOT, RUN_DIR, SPARK_STATE_FILE } from './paths';
 import { readPropertiesFile, splitSettings } from './conf';
 import { installedVersion, pinnedVersion } from './versions';
-import { RuntimeError, checkJava, isPortFree, isRunning, sleep, spawnDaemon, stopProcess, tail, recordStart, waitUntilReady } from './process';
+import {
+  RuntimeError,
+  checkJava,
+  isPortFree,
+  isRunning,
+  sleep,
+  spawnDaemon,
+  stopProcess,
+  tail,
+  recordStart,
+  waitUntilReady,
+} from './process';
 import { readJson, writeJson } from '../util/json';
 import { SparkConnectClient } from '../connect/client';
 import { JAVA_MODULE_OPTIONS } from './jvm';
@@ -88,10 +99,17 @@ export async function startSpark(opts: SparkStartOptions = {}): Promise<StartRes
   if (existing.running && existing.healthy && existing.state) return { state: existing.state, started: false };
   if (existing.running && existing.state) {
     // Alive but not answering: maybe still starting from another command; wait for it before giving up.
-    if (await waitForSpark(existing.state, opts.readyTimeoutMs ?? 180_000).then(() => true, () => false)) {
+    if (
+      await waitForSpark(existing.state, opts.readyTimeoutMs ?? 180_000).then(
+        () => true,
+        () => false,
+      )
+    ) {
       return { state: existing.state, started: false };
     }
-    throw new RuntimeError(`the Spark Connect server (pid ${existing.state.pid}) is running but not answering; stop it with \`spark-ts down\`\n${tail(existing.state.log)}`);
+    throw new RuntimeError(
+      `the Spark Connect server (pid ${existing.state.pid}) is running but not answering; stop it with \`spark-ts down\`\n${tail(existing.state.log)}`,
+    );
   }
   checkJava();
   const jars = path.join(JARS_DIR, 'spark');
@@ -160,7 +178,12 @@ export async function startSpark(opts: SparkStartOptions = {}): Promise<StartRes
 }
 
 async function waitForSpark(state: SparkState, timeoutMs: number): Promise<void> {
-  await waitUntilReady({ pid: state.pid, marker: SPARK_MAIN_CLASS, log: state.log, name: 'the Spark Connect server' }, () => pingSpark(state.port, state.token, 3000), timeoutMs, 500);
+  await waitUntilReady(
+    { pid: state.pid, marker: SPARK_MAIN_CLASS, log: state.log, name: 'the Spark Connect server' },
+    () => pingSpark(state.port, state.token, 3000),
+    timeoutMs,
+    500,
+  );
 }
 
 /** A real RPC with the token: the server's Spark version. */

@@ -17,7 +17,10 @@ function submit(job: string, args: string[], log: string | 'inherit'): ChildProc
   return spawn(BIN, ['submit', job, '--', ...args], { cwd: ROOT, stdio: ['ignore', out, out] });
 }
 
-const exited = (c: ChildProcess) => new Promise<number>((resolve) => (c.exitCode !== null ? resolve(c.exitCode) : c.once('exit', (code, signal) => resolve(code ?? (signal ? 130 : 1)))));
+const exited = (c: ChildProcess) =>
+  new Promise<number>((resolve) =>
+    c.exitCode !== null ? resolve(c.exitCode) : c.once('exit', (code, signal) => resolve(code ?? (signal ? 130 : 1))),
+  );
 
 async function main(): Promise<void> {
   const argv = await yargs(process.argv.slice(2))
@@ -50,11 +53,17 @@ async function main(): Promise<void> {
     process.stderr.write(`the streaming job ended early (exit ${job.exitCode}); see ${path.join(logs, 'job.log')}\n`);
     process.exit(1);
   }
-  const producer = submit('stream-produce', ['--duration', `${seconds}s`, '--rate', String(argv.rate), '--sensors', String(argv.sensors)], path.join(logs, 'producer.log'));
+  const producer = submit(
+    'stream-produce',
+    ['--duration', `${seconds}s`, '--rate', String(argv.rate), '--sensors', String(argv.sensors)],
+    path.join(logs, 'producer.log'),
+  );
   const watch = submit('stream-watch', ['--duration', `${seconds + tail}s`, '--rows', String(Math.min(argv.sensors, 30))], 'inherit');
   children.push(producer, watch);
   const codes = await Promise.all(children.map(exited));
-  process.stderr.write(`demo done: job exit ${codes[0]}, producer exit ${codes[1]}, view exit ${codes[2]}; logs in ${path.relative(process.cwd(), logs)}/, metrics in reports/stream-metrics.json\n`);
+  process.stderr.write(
+    `demo done: job exit ${codes[0]}, producer exit ${codes[1]}, view exit ${codes[2]}; logs in ${path.relative(process.cwd(), logs)}/, metrics in reports/stream-metrics.json\n`,
+  );
   process.exit(codes.every((c) => c === 0) ? 0 : 1);
 }
 

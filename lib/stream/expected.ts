@@ -17,7 +17,10 @@ export interface ExpectedWindow {
   readings: SensorReading[];
 }
 
-export function expectedWindows(batches: SensorReading[][], opts: { windowMs: number; slideMs?: number; watermarkMs: number }): ExpectedWindow[] {
+export function expectedWindows(
+  batches: SensorReading[][],
+  opts: { windowMs: number; slideMs?: number; watermarkMs: number },
+): ExpectedWindow[] {
   const slide = opts.slideMs ?? opts.windowMs;
   const windows = new Map<string, ExpectedWindow>();
   let maxEventTime = -Infinity;
@@ -41,7 +44,9 @@ export function expectedWindows(batches: SensorReading[][], opts: { windowMs: nu
     previousWatermark = watermark;
   }
   const finalWatermark = maxEventTime - opts.watermarkMs;
-  return [...windows.values()].filter((w) => w.window_end <= finalWatermark).sort((a, b) => a.sensor_id.localeCompare(b.sensor_id) || a.window_start - b.window_start);
+  return [...windows.values()]
+    .filter((w) => w.window_end <= finalWatermark)
+    .sort((a, b) => a.sensor_id.localeCompare(b.sensor_id) || a.window_start - b.window_start);
 }
 
 /**
@@ -49,11 +54,18 @@ export function expectedWindows(batches: SensorReading[][], opts: { windowMs: nu
  * windows are merged from its 10 s partials): a reading counts in a window exactly when it counts in its
  * partial window; a window is emitted once the final watermark passes its end.
  */
-export function expectedChainedWindows(batches: SensorReading[][], opts: { partialMs: number; windowMs: number; slideMs: number; watermarkMs: number }): ExpectedWindow[] {
+export function expectedChainedWindows(
+  batches: SensorReading[][],
+  opts: { partialMs: number; windowMs: number; slideMs: number; watermarkMs: number },
+): ExpectedWindow[] {
   const finalWatermark = Math.max(...batches.flat().map((r) => r.ts)) - opts.watermarkMs;
   const windows = new Map<string, ExpectedWindow>();
   for (const p of expectedWindows(batches, { windowMs: opts.partialMs, watermarkMs: opts.watermarkMs })) {
-    for (let start = Math.floor(p.window_start / opts.slideMs) * opts.slideMs; start > p.window_start - opts.windowMs; start -= opts.slideMs) {
+    for (
+      let start = Math.floor(p.window_start / opts.slideMs) * opts.slideMs;
+      start > p.window_start - opts.windowMs;
+      start -= opts.slideMs
+    ) {
       const end = start + opts.windowMs;
       if (end > finalWatermark || p.window_end > end) continue;
       const key = `${p.sensor_id}|${start}`;

@@ -6,8 +6,13 @@ import { PerPartitionSender, topicPartitions, type PerPartitionSenderOptions } f
 export const CONNECT_DEADLINE_MS = 10_000;
 
 export class BrokerUnreachableError extends Error {
-  constructor(readonly bootstrapServers: string, cause: unknown) {
-    super(`cannot reach Kafka at ${bootstrapServers} within ${CONNECT_DEADLINE_MS / 1000} s: ${cause instanceof Error ? cause.message : String(cause)}`);
+  constructor(
+    readonly bootstrapServers: string,
+    cause: unknown,
+  ) {
+    super(
+      `cannot reach Kafka at ${bootstrapServers} within ${CONNECT_DEADLINE_MS / 1000} s: ${cause instanceof Error ? cause.message : String(cause)}`,
+    );
     this.name = 'BrokerUnreachableError';
   }
 }
@@ -49,7 +54,11 @@ export type IdempotentProducer = Producer & { readonly perPartition: PerPartitio
  * or duplicate), connected within the deadline. Send through `sendBatch`: one partition per request, every
  * ack checked (lib/kafka/produce.ts says why).
  */
-export async function connectIdempotentProducer(kafka: Kafka, bootstrapServers?: string, opts: PerPartitionSenderOptions = {}): Promise<IdempotentProducer> {
+export async function connectIdempotentProducer(
+  kafka: Kafka,
+  bootstrapServers?: string,
+  opts: PerPartitionSenderOptions = {},
+): Promise<IdempotentProducer> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   await connectWithin(bootstrapServers, () => producer.connect());
   return Object.assign(producer, { perPartition: new PerPartitionSender(producer, topicPartitions(kafka), opts) });
@@ -85,7 +94,10 @@ export async function readTopic(
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      const timeout = setTimeout(() => reject(new Error(`read ${out.length} of ${total} messages of ${topic} in time`)), opts.timeoutMs ?? 30_000);
+      const timeout = setTimeout(
+        () => reject(new Error(`read ${out.length} of ${total} messages of ${topic} in time`)),
+        opts.timeoutMs ?? 30_000,
+      );
       void consumer
         .run({
           eachMessage: async ({ message, partition }) => {

@@ -36,7 +36,8 @@ export class LiveViewState {
     this.aggregatesReceived++;
     const prev = this.latest.get(a.sensor_id);
     // Late windows can arrive after newer ones: keep the newest window per sensor.
-    if (!prev || Date.parse(prev.aggregate.window_start) <= Date.parse(a.window_start)) this.latest.set(a.sensor_id, { aggregate: a, latencyMs, receivedAt });
+    if (!prev || Date.parse(prev.aggregate.window_start) <= Date.parse(a.window_start))
+      this.latest.set(a.sensor_id, { aggregate: a, latencyMs, receivedAt });
     this.pushLatency(latencyMs);
     return latencyMs;
   }
@@ -62,7 +63,8 @@ export class LiveViewState {
     }
     this.aggregatesReceived++;
     const prev = this.open.get(m.sensor_id);
-    if (!prev || Date.parse(prev.aggregate.window_start) <= Date.parse(m.window_start)) this.open.set(m.sensor_id, { aggregate: m, latencyMs, receivedAt });
+    if (!prev || Date.parse(prev.aggregate.window_start) <= Date.parse(m.window_start))
+      this.open.set(m.sensor_id, { aggregate: m, latencyMs, receivedAt });
     this.pushLatency(latencyMs);
     // Forget the bookkeeping of windows long closed.
     if (this.finals.size > 100_000) {
@@ -131,7 +133,21 @@ const hms = (iso: string | number | null) => (iso === null ? '-' : new Date(iso)
 /** The full-screen view: a table of the latest aggregates per sensor, the recent alerts and the latency. */
 export function renderLiveView(state: LiveViewState, opts: { rows: number; now: number; title?: string }): string {
   const sensors = new Table({
-    head: ['sensor', 'open window', 'readings', 'temp avg', 'last closed window', 'readings', 'temp avg', 'min', 'max', 'stddev', 'humidity', 'pressure', 'latency ms'],
+    head: [
+      'sensor',
+      'open window',
+      'readings',
+      'temp avg',
+      'last closed window',
+      'readings',
+      'temp avg',
+      'min',
+      'max',
+      'stddev',
+      'humidity',
+      'pressure',
+      'latency ms',
+    ],
     ...COMPACT,
   });
   const ids = [...new Set([...state.latest.keys(), ...state.open.keys()])].sort();

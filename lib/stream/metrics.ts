@@ -28,7 +28,8 @@ export interface BatchMetrics {
   rowsDroppedByWatermark: number | null;
 }
 
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'string' && v !== '' && Number.isFinite(Number(v)) ? Number(v) : null);
+const num = (v: unknown): number | null =>
+  typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'string' && v !== '' && Number.isFinite(Number(v)) ? Number(v) : null;
 
 /**
  * Condenses a progress report. Spark 4.0's progress JSON over Connect carries the row counts and rates per
@@ -76,7 +77,17 @@ export class ProgressLog {
   }
 
   /** Per query: batches, rows, mean input and processing rates, and batch duration percentiles. */
-  summary(): Record<string, { batches: number; input_rows: number; source_rows: number; input_rows_per_s_mean: number | null; processed_rows_per_s_mean: number | null; batch_duration_ms: ReturnType<typeof percentiles> }> {
+  summary(): Record<
+    string,
+    {
+      batches: number;
+      input_rows: number;
+      source_rows: number;
+      input_rows_per_s_mean: number | null;
+      processed_rows_per_s_mean: number | null;
+      batch_duration_ms: ReturnType<typeof percentiles>;
+    }
+  > {
     const out: ReturnType<ProgressLog['summary']> = {};
     const byQuery = new Map<string, BatchMetrics[]>();
     for (const b of this.batches) {
@@ -117,7 +128,10 @@ export interface LatencySample {
  * A topic created a moment ago may not have its partition leaders yet (NOT_LEADER_FOR_PARTITION, which
  * kafkajs marks retriable): ask again for a few seconds before giving up.
  */
-export async function fetchOffsetsWhenLed(admin: ReturnType<Kafka['admin']>, topic: string): Promise<Awaited<ReturnType<ReturnType<Kafka['admin']>['fetchTopicOffsets']>>> {
+export async function fetchOffsetsWhenLed(
+  admin: ReturnType<Kafka['admin']>,
+  topic: string,
+): Promise<Awaited<ReturnType<ReturnType<Kafka['admin']>['fetchTopicOffsets']>>> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await admin.fetchTopicOffsets(topic);
@@ -194,7 +208,12 @@ export class AggregateLatencyTracker {
           return;
         }
         if (typeof m.last_event_ts !== 'number') return;
-        const s: LatencySample = { sensor_id: m.sensor_id, window_end: m.window_end, latency_ms: Number(message.timestamp) - m.last_event_ts, received_latency_ms: received - m.last_event_ts };
+        const s: LatencySample = {
+          sensor_id: m.sensor_id,
+          window_end: m.window_end,
+          latency_ms: Number(message.timestamp) - m.last_event_ts,
+          received_latency_ms: received - m.last_event_ts,
+        };
         this.samples.push(s);
         this.onSample?.(s, m);
       },
@@ -225,7 +244,8 @@ export class AggregateLatencyTracker {
 
   summary(): { basis: string; record_timestamp: ReturnType<typeof percentiles>; received: ReturnType<typeof percentiles> } {
     return {
-      basis: 'per aggregate: from the latest event ts in its window to its arrival in the aggregates topic (Kafka record timestamp) and to its receipt by the job',
+      basis:
+        'per aggregate: from the latest event ts in its window to its arrival in the aggregates topic (Kafka record timestamp) and to its receipt by the job',
       record_timestamp: percentiles(this.samples.map((s) => s.latency_ms)),
       received: percentiles(this.samples.map((s) => s.received_latency_ms)),
     };
@@ -276,9 +296,15 @@ export class LiveLatencyTracker {
     return this.tracker.stop();
   }
 
-  summary(): { basis: string; live: ReturnType<typeof percentiles>; updates: ReturnType<typeof percentiles>; final: ReturnType<typeof percentiles> } {
+  summary(): {
+    basis: string;
+    live: ReturnType<typeof percentiles>;
+    updates: ReturnType<typeof percentiles>;
+    final: ReturnType<typeof percentiles>;
+  } {
     return {
-      basis: 'per sensor_aggregates_live message: from last_event_ts (the newest reading in its window) to its receipt by the job; updates = final false, final = the closed window',
+      basis:
+        'per sensor_aggregates_live message: from last_event_ts (the newest reading in its window) to its receipt by the job; updates = final false, final = the closed window',
       live: percentiles([...this.updates, ...this.finals]),
       updates: percentiles(this.updates),
       final: percentiles(this.finals),

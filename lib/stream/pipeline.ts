@@ -1,6 +1,15 @@
 import path from 'node:path';
 import { functions, type DataFrame, type SparkSession, type StreamingQuery, type Trigger } from '../connect';
-import { AGGREGATE_COLUMNS, PHYSICAL_BOUNDS, READING_FIELDS, READING_SCHEMA_DDL, TOPICS, ZSCORE_MIN_READINGS, ZSCORE_RULES, type Metric } from './sensors';
+import {
+  AGGREGATE_COLUMNS,
+  PHYSICAL_BOUNDS,
+  READING_FIELDS,
+  READING_SCHEMA_DDL,
+  TOPICS,
+  ZSCORE_MIN_READINGS,
+  ZSCORE_RULES,
+  type Metric,
+} from './sensors';
 import { sparkInterval } from './rate';
 
 const { col, expr, window } = functions;
@@ -60,8 +69,12 @@ export function invalidReasonSql(): string {
   const inBounds = METRICS.map((m) => `r.${m} BETWEEN ${PHYSICAL_BOUNDS[m].min} AND ${PHYSICAL_BOUNDS[m].max}`).join(' AND ');
   const missing = READING_FIELDS.map((f) => `WHEN get_json_object(raw, '$.${f.name}') IS NULL THEN 'missing_field:${f.name}'`);
   // A present field the explicit schema cannot read as its type (parsed alone, so one bad field names itself).
-  const wrongType = READING_FIELDS.map((f) => `WHEN from_json(raw, '${f.name} ${f.sparkType.toUpperCase()}').${f.name} IS NULL THEN 'wrong_type:${f.name}'`);
-  const outOfBounds = METRICS.map((m) => `WHEN NOT (r.${m} BETWEEN ${PHYSICAL_BOUNDS[m].min} AND ${PHYSICAL_BOUNDS[m].max}) THEN 'out_of_bounds:${m}'`);
+  const wrongType = READING_FIELDS.map(
+    (f) => `WHEN from_json(raw, '${f.name} ${f.sparkType.toUpperCase()}').${f.name} IS NULL THEN 'wrong_type:${f.name}'`,
+  );
+  const outOfBounds = METRICS.map(
+    (m) => `WHEN NOT (r.${m} BETWEEN ${PHYSICAL_BOUNDS[m].min} AND ${PHYSICAL_BOUNDS[m].max}) THEN 'out_of_bounds:${m}'`,
+  );
   return [
     'CASE',
     `WHEN ${allPresent} AND ${inBounds} THEN NULL`,
@@ -91,9 +104,25 @@ export function classifiedStream(spark: SparkSession, o: StreamPipelineOptions):
   // classification is a projection over it, which Spark compiles (a lambda would be interpreted per row).
   return reader
     .load()
-    .selectExpr('CAST(key AS STRING) AS kafka_key', 'CAST(value AS STRING) AS raw', 'topic AS source_topic', 'partition AS source_partition', 'offset AS source_offset', 'timestamp AS source_timestamp')
+    .selectExpr(
+      'CAST(key AS STRING) AS kafka_key',
+      'CAST(value AS STRING) AS raw',
+      'topic AS source_topic',
+      'partition AS source_partition',
+      'offset AS source_offset',
+      'timestamp AS source_timestamp',
+    )
     .selectExpr('*', `explode(array(from_json(raw, ${q(READING_SCHEMA_DDL)}))) AS r`)
-    .selectExpr('kafka_key', 'raw', 'source_topic', 'source_partition', 'source_offset', 'source_timestamp', 'r', `${invalidReasonSql()} AS reason`);
+    .selectExpr(
+      'kafka_key',
+      'raw',
+      'source_topic',
+      'source_partition',
+      'source_offset',
+      'source_timestamp',
+      'r',
+      `${invalidReasonSql()} AS reason`,
+    );
 }
 
 /** Valid readings with their event time, watermarked. */
@@ -121,7 +150,13 @@ function pinnedAggregates() {
 
 /** The pinned columns in their pinned order (the window bounds come out of the window struct), then `extra`. */
 function pinnedColumns(...extra: string[]): string[] {
-  return [...AGGREGATE_COLUMNS.map((c) => (c === 'window_start' ? 'window.start AS window_start' : c === 'window_end' ? 'window.end AS window_end' : c)), 'last_event_ts', ...extra];
+  return [
+    ...AGGREGATE_COLUMNS.map((c) =>
+      c === 'window_start' ? 'window.start AS window_start' : c === 'window_end' ? 'window.end AS window_end' : c,
+    ),
+    'last_event_ts',
+    ...extra,
+  ];
 }
 
 /** Per-sensor window aggregates with the pinned columns plus last_event_ts. */
@@ -184,16 +219,24 @@ export function minuteWindowsFromPartials(valid: DataFrame): DataFrame {
  * reading's z needs the window's final statistics, so the readings wait in the state until it closes).
  */
 export function tenSecondWindows(valid: DataFrame): DataFrame {
-  const stats = ZSCORE_RULES.flatMap((r) => [expr(`avg(${r.metric})`).alias(`${r.metric}_mean`), expr(`coalesce(var_samp(${r.metric}), 0D)`).alias(`${r.metric}_var`)]);
+  const stats = ZSCORE_RULES.flatMap((r) => [
+    expr(`avg(${r.metric})`).alias(`${r.metric}_mean`),
+    expr(`coalesce(var_samp(${r.metric}), 0D)`).alias(`${r.metric}_var`),
+  ]);
   const readings = `collect_list(named_struct('ts', ts, 'seq', seq, ${ZSCORE_RULES.map((r) => `'${r.metric}', ${r.metric}`).join(', ')}))`;
-  return valid.groupBy(window(col('event_time'), '10 seconds').alias('window'), col('sensor_id')).agg(...pinnedAggregates(), ...stats, expr(readings).alias('window_readings'));
+  return valid
+    .groupBy(window(col('event_time'), '10 seconds').alias('window'), col('sensor_id'))
+    .agg(...pinnedAggregates(), ...stats, expr(readings).alias('window_readings'));
 }
 
 const ALERT_COLUMNS = ['sensor_id', 'rule', 'metric', 'value', 'ts', 'seq', 'zscore', 'window_start', 'window_end'];
 
 /** Rows to a Kafka sink: key sensor_id, value the row as JSON. */
 function asKafka(df: DataFrame, keyColumn: string, columns: string[]): DataFrame {
-  return df.selectExpr(`CAST(${keyColumn} AS STRING) AS key`, `to_json(named_struct(${columns.map((c) => `${q(c)}, ${c}`).join(', ')})) AS value`);
+  return df.selectExpr(
+    `CAST(${keyColumn} AS STRING) AS key`,
+    `to_json(named_struct(${columns.map((c) => `${q(c)}, ${c}`).join(', ')})) AS value`,
+  );
 }
 
 /** Kafka header of every heavy-query output: the micro-batch's timestamp (epoch ms), the same when a batch is replayed. */
@@ -203,7 +246,8 @@ const EMITTED_AT = `array(named_struct('key', ${q(EMITTED_AT_HEADER)}, 'value', 
 /** The columns of a closed aggregate row (Parquet aggregates_10s / aggregates_1m) and their types, for the copies. */
 const AGGREGATE_SCHEMA_DDL =
   'sensor_id STRING, window_start TIMESTAMP, window_end TIMESTAMP, readings BIGINT, temperature_avg DOUBLE, temperature_min DOUBLE, temperature_max DOUBLE, temperature_stddev DOUBLE, humidity_avg DOUBLE, pressure_avg DOUBLE, last_event_ts BIGINT';
-const ALERT_SCHEMA_DDL = 'sensor_id STRING, rule STRING, metric STRING, value DOUBLE, ts BIGINT, seq BIGINT, zscore DOUBLE, window_start TIMESTAMP, window_end TIMESTAMP';
+const ALERT_SCHEMA_DDL =
+  'sensor_id STRING, rule STRING, metric STRING, value DOUBLE, ts BIGINT, seq BIGINT, zscore DOUBLE, window_start TIMESTAMP, window_end TIMESTAMP';
 
 export interface OutputTopics {
   dlq: string;
@@ -217,7 +261,13 @@ export interface OutputTopics {
 
 export function outputTopics(t: Partial<OutputTopics> = {}): OutputTopics {
   const aggregates = t.aggregates ?? TOPICS.aggregates;
-  return { dlq: t.dlq ?? TOPICS.dlq, aggregates, alerts: t.alerts ?? TOPICS.alerts, live: t.live ?? TOPICS.live, aggregates1m: t.aggregates1m ?? `${aggregates}_1m` };
+  return {
+    dlq: t.dlq ?? TOPICS.dlq,
+    aggregates,
+    alerts: t.alerts ?? TOPICS.alerts,
+    live: t.live ?? TOPICS.live,
+    aggregates1m: t.aggregates1m ?? `${aggregates}_1m`,
+  };
 }
 
 /** The light copies: which topic each Parquet output comes from (the heavy query writes them). */
@@ -232,7 +282,10 @@ function message(key: string, columns: Array<[string, string]>, topic: string): 
   return `named_struct('key', CAST(${key} AS STRING), 'value', to_json(named_struct(${columns.map(([name, sql]) => `${q(name)}, ${sql}`).join(', ')})), 'topic', ${q(topic)})`;
 }
 
-const AGGREGATE_FIELDS: Array<[string, string]> = [...AGGREGATE_COLUMNS.map((c): [string, string] => [c, c === 'window_start' ? 'window.start' : c === 'window_end' ? 'window.end' : c]), ['last_event_ts', 'last_event_ts']];
+const AGGREGATE_FIELDS: Array<[string, string]> = [
+  ...AGGREGATE_COLUMNS.map((c): [string, string] => [c, c === 'window_start' ? 'window.start' : c === 'window_end' ? 'window.end' : c]),
+  ['last_event_ts', 'last_event_ts'],
+];
 
 /** SQL: reading r's leave-one-out z for one rule, over a row of `tenSecondWindows` (NULL below ZSCORE_MIN_READINGS). */
 function zscoreSql(rule: (typeof ZSCORE_RULES)[number]): string {
@@ -295,7 +348,9 @@ const SHARED_FIELDS = ['kafka_key', 'raw', 'source_topic', 'source_partition', '
  * differently), and each branch re-explodes it (a filter over a generator's output is not pushed below it).
  */
 export async function sharedClassified(spark: SparkSession, o: StreamPipelineOptions, view: string): Promise<() => DataFrame> {
-  const fields = SHARED_FIELDS.map((f) => `'${f}', ${f === 'raw' || f === 'kafka_key' ? `CASE WHEN reason IS NULL THEN NULL ELSE ${f} END` : f}`);
+  const fields = SHARED_FIELDS.map(
+    (f) => `'${f}', ${f === 'raw' || f === 'kafka_key' ? `CASE WHEN reason IS NULL THEN NULL ELSE ${f} END` : f}`,
+  );
   await classifiedStream(spark, o)
     .selectExpr(`named_struct(${fields.join(', ')}) AS x`)
     .repartition(o.shufflePartitions ?? 2)
@@ -316,7 +371,11 @@ export async function sharedClassified(spark: SparkSession, o: StreamPipelineOpt
  */
 export function heavyPlan(spark: SparkSession, o: StreamPipelineOptions, topics: OutputTopics, classified: () => DataFrame): DataFrame {
   const invalid = classified().filter('reason IS NOT NULL');
-  const dlq = message('kafka_key', ['raw', 'reason', 'source_topic', 'source_partition', 'source_offset', 'source_timestamp'].map((c): [string, string] => [c, c]), topics.dlq);
+  const dlq = message(
+    'kafka_key',
+    ['raw', 'reason', 'source_topic', 'source_partition', 'source_offset', 'source_timestamp'].map((c): [string, string] => [c, c]),
+    topics.dlq,
+  );
   const oob = message(
     'r.sensor_id',
     [
@@ -332,10 +391,16 @@ export function heavyPlan(spark: SparkSession, o: StreamPipelineOptions, topics:
     ],
     topics.alerts,
   );
-  const invalidMessages = invalid.selectExpr(`explode(CASE WHEN reason LIKE 'out_of_bounds:%' THEN array(${dlq}, ${oob}) ELSE array(${dlq}) END) AS m`);
+  const invalidMessages = invalid.selectExpr(
+    `explode(CASE WHEN reason LIKE 'out_of_bounds:%' THEN array(${dlq}, ${oob}) ELSE array(${dlq}) END) AS m`,
+  );
   const closedWindows = windowMessages(tenSecondWindows(validReadings(classified(), o.watermarkMs)), topics);
   const minuteMessages = minuteWindowsFromPartials(validReadings(classified(), o.watermarkMs)).selectExpr(
-    `${message('sensor_id', [...AGGREGATE_COLUMNS, 'last_event_ts'].map((c): [string, string] => [c, c]), topics.aggregates1m)} AS m`,
+    `${message(
+      'sensor_id',
+      [...AGGREGATE_COLUMNS, 'last_event_ts'].map((c): [string, string] => [c, c]),
+      topics.aggregates1m,
+    )} AS m`,
   );
   return invalidMessages
     .unionByName(closedWindows)
@@ -351,7 +416,12 @@ export function livePlan(spark: SparkSession, o: StreamPipelineOptions): DataFra
   const allValid = READING_FIELDS.map((f) => `r.${f.name} IS NOT NULL`)
     .concat(METRICS.map((m) => `r.${m} BETWEEN ${PHYSICAL_BOUNDS[m].min} AND ${PHYSICAL_BOUNDS[m].max}`))
     .join(' AND ');
-  let reader = spark.readStream.format('kafka').option('kafka.bootstrap.servers', o.bootstrapServers).option('subscribe', o.topic).option('startingOffsets', o.startingOffsets).option('failOnDataLoss', 'true');
+  let reader = spark.readStream
+    .format('kafka')
+    .option('kafka.bootstrap.servers', o.bootstrapServers)
+    .option('subscribe', o.topic)
+    .option('startingOffsets', o.startingOffsets)
+    .option('failOnDataLoss', 'true');
   if (o.maxOffsetsPerTrigger) reader = reader.option('maxOffsetsPerTrigger', o.maxOffsetsPerTrigger);
   // Parsed once behind an explode, then filtered (see classifiedStream).
   const valid = reader
@@ -361,7 +431,11 @@ export function livePlan(spark: SparkSession, o: StreamPipelineOptions): DataFra
     .selectExpr('r.*')
     .withColumn('event_time', expr('timestamp_millis(ts)'))
     .withWatermark('event_time', sparkInterval(o.watermarkMs));
-  return asKafka(windowAggregates(valid, '10 seconds').withColumn('final', expr('false')), 'sensor_id', [...AGGREGATE_COLUMNS, 'last_event_ts', 'final']);
+  return asKafka(windowAggregates(valid, '10 seconds').withColumn('final', expr('false')), 'sensor_id', [
+    ...AGGREGATE_COLUMNS,
+    'last_event_ts',
+    'final',
+  ]);
 }
 
 /**
@@ -371,7 +445,13 @@ export function livePlan(spark: SparkSession, o: StreamPipelineOptions): DataFra
  * same for a replayed batch, never decreasing from one batch to the next, so no original is ever late and a
  * duplicate is always still in the state (a replay is the last batch before a crash).
  */
-export function copyPlan(spark: SparkSession, o: StreamPipelineOptions, name: ParquetCopy, topics: OutputTopics, startingOffsets: string): DataFrame {
+export function copyPlan(
+  spark: SparkSession,
+  o: StreamPipelineOptions,
+  name: ParquetCopy,
+  topics: OutputTopics,
+  startingOffsets: string,
+): DataFrame {
   const topic = copySourceTopic(name, topics);
   const isAlert = name === 'alerts';
   const parsed = spark.readStream
@@ -424,7 +504,13 @@ export const LIVE_CONF: Record<string, string> = {
 };
 
 /** Starts some of the queries (each with its own checkpoint directory under `checkpoint`). */
-export async function startQueries(spark: SparkSession, o: StreamPipelineOptions, s: StartOptions, which: readonly QueryName[], into: StartedQueries): Promise<void> {
+export async function startQueries(
+  spark: SparkSession,
+  o: StreamPipelineOptions,
+  s: StartOptions,
+  which: readonly QueryName[],
+  into: StartedQueries,
+): Promise<void> {
   for (const name of which) {
     const serverName = `${o.queryPrefix ?? 'stream'}_${name}`;
     let df: DataFrame;
@@ -441,8 +527,15 @@ export async function startQueries(spark: SparkSession, o: StreamPipelineOptions
       sink = { parquet: path.join(o.output, name) };
       trigger = s.copyTrigger ?? o.trigger;
     }
-    let w = df.writeStream.queryName(serverName).outputMode(mode).trigger(trigger).option('checkpointLocation', path.join(o.checkpoint, name));
-    w = sink === 'kafka' ? w.format('kafka').option('kafka.bootstrap.servers', o.bootstrapServers).option('kafka.acks', 'all') : w.format('parquet').option('path', sink.parquet);
+    let w = df.writeStream
+      .queryName(serverName)
+      .outputMode(mode)
+      .trigger(trigger)
+      .option('checkpointLocation', path.join(o.checkpoint, name));
+    w =
+      sink === 'kafka'
+        ? w.format('kafka').option('kafka.bootstrap.servers', o.bootstrapServers).option('kafka.acks', 'all')
+        : w.format('parquet').option('path', sink.parquet);
     const query = name === 'live' ? await withSessionConf(spark, s.liveConf ?? LIVE_CONF, () => w.start()) : await w.start();
     into.queries.set(name, query);
     into.names.set(serverName, name);

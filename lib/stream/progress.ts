@@ -20,11 +20,18 @@ export function countProgress(opts: {
     const format = opts.total
       ? `${opts.label} [{bar}] {percentage}% | {value}/{total} | {fields}`
       : `${opts.label} {value} | {duration_formatted} | {fields}`;
-    const bar = new cliProgress.SingleBar({ format, hideCursor: true, clearOnComplete: false, stream: process.stderr }, cliProgress.Presets.shades_classic);
+    const bar = new cliProgress.SingleBar(
+      { format, hideCursor: true, clearOnComplete: false, stream: process.stderr },
+      cliProgress.Presets.shades_classic,
+    );
     bar.start(opts.total ?? 0, 0, { fields: '' });
     return {
       update(done, fields) {
-        bar.update(done, { fields: Object.entries(fields).map(([k, v]) => `${k} ${v}`).join(' | ') });
+        bar.update(done, {
+          fields: Object.entries(fields)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(' | '),
+        });
       },
       stop() {
         bar.stop();

@@ -61,7 +61,8 @@ export function parseDuration(value: string | number, what = 'duration'): number
   if (!m) throw new RangeError(`${what}: cannot read "${value}" (use e.g. 500ms, 10s, 1m, 2h, or seconds)`);
   const n = Number(m[1]);
   const unit = (m[2] ?? 's').toLowerCase();
-  const factor = unit.startsWith('ms') || unit.startsWith('milli') ? 1 : unit.startsWith('h') ? 3_600_000 : unit.startsWith('m') ? 60_000 : 1000;
+  const factor =
+    unit.startsWith('ms') || unit.startsWith('milli') ? 1 : unit.startsWith('h') ? 3_600_000 : unit.startsWith('m') ? 60_000 : 1000;
   return n * factor;
 }
 

@@ -5,7 +5,17 @@ import { sleep, type SparkSession, type StreamingQuery, type Trigger } from '../
 import { readJson, writeFileAtomic } from '../util/json';
 import { connectWithin, ensureTopics, streamKafka } from './kafka';
 import { AggregateLatencyTracker, fetchOffsetsWhenLed, LiveLatencyTracker, ProgressLog, writeReport } from './metrics';
-import { copySourceTopic, outputTopics, PARQUET_COPIES, startQueries, type OutputTopics, type ParquetCopy, type QueryName, type StartedQueries, type StreamPipelineOptions } from './pipeline';
+import {
+  copySourceTopic,
+  outputTopics,
+  PARQUET_COPIES,
+  startQueries,
+  type OutputTopics,
+  type ParquetCopy,
+  type QueryName,
+  type StartedQueries,
+  type StreamPipelineOptions,
+} from './pipeline';
 
 export interface StreamRunOptions extends Omit<StreamPipelineOptions, 'trigger'> {
   trigger: Trigger;
@@ -147,7 +157,14 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
   };
 
   let failure: unknown;
-  const startOptions = { topics, copyStartingOffsets, live: !batch, liveTrigger: o.liveTrigger ?? LIVE_TRIGGER, copyTrigger: batch ? o.trigger : (o.copyTrigger ?? COPY_TRIGGER), liveConf: o.liveConf };
+  const startOptions = {
+    topics,
+    copyStartingOffsets,
+    live: !batch,
+    liveTrigger: o.liveTrigger ?? LIVE_TRIGGER,
+    copyTrigger: batch ? o.trigger : (o.copyTrigger ?? COPY_TRIGGER),
+    liveConf: o.liveConf,
+  };
   try {
     const t0 = Date.now();
     const every = o.statusEveryMs ?? 5000;
@@ -202,8 +219,11 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
     await poll(true).catch(() => undefined);
     if (!failure) {
       // Latency is measured, not required: a tracker that could not keep up or join is reported, not fatal.
-      const drained = await Promise.all([latency.drain(10_000), live.drain(10_000)]).catch((e: Error) => ctx.log(`latency consumers: ${e.message}`));
-      if (drained && drained.includes(false)) ctx.log('latency consumers: not every output message was received within 10 s; the latency figures cover those received');
+      const drained = await Promise.all([latency.drain(10_000), live.drain(10_000)]).catch((e: Error) =>
+        ctx.log(`latency consumers: ${e.message}`),
+      );
+      if (drained && drained.includes(false))
+        ctx.log('latency consumers: not every output message was received within 10 s; the latency figures cover those received');
     }
     await Promise.all([latency.stop(), live.stop()]);
   }

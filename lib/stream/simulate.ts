@@ -154,11 +154,13 @@ export class SensorSimulator {
   };
 
   constructor(options: SimulationOptions) {
-    if (!Number.isInteger(options.sensors) || options.sensors < 1) throw new RangeError(`sensors must be a positive integer, got ${options.sensors}`);
+    if (!Number.isInteger(options.sensors) || options.sensors < 1)
+      throw new RangeError(`sensors must be a positive integer, got ${options.sensors}`);
     for (const k of ['anomalyRate', 'lateRate', 'malformedRate'] as const) {
       if (!(options[k] >= 0 && options[k] <= 1)) throw new RangeError(`${k} must be within [0, 1], got ${options[k]}`);
     }
-    if (options.anomalyRate + options.lateRate + options.malformedRate > 1) throw new RangeError('anomalyRate + lateRate + malformedRate must not exceed 1');
+    if (options.anomalyRate + options.lateRate + options.malformedRate > 1)
+      throw new RangeError('anomalyRate + lateRate + malformedRate must not exceed 1');
     if (!(options.maxLatenessMs >= 1)) throw new RangeError(`maxLatenessMs must be >= 1, got ${options.maxLatenessMs}`);
     this.options = { sites: 5, record: false, ...options };
     this.rng = new SeededRandom(options.seed);
@@ -224,7 +226,9 @@ export class SensorSimulator {
         const metric = this.rng.pick(['temperature', 'humidity', 'pressure', 'battery'] as const);
         const b = PHYSICAL_BOUNDS[metric];
         const span = b.max - b.min;
-        reading[metric] = quantize(this.rng.next() < 0.5 ? b.min - this.rng.uniform(0.1, 0.5) * span : b.max + this.rng.uniform(0.1, 0.5) * span);
+        reading[metric] = quantize(
+          this.rng.next() < 0.5 ? b.min - this.rng.uniform(0.1, 0.5) * span : b.max + this.rng.uniform(0.1, 0.5) * span,
+        );
         field = metric;
         value = JSON.stringify(reading);
         break;
@@ -232,7 +236,10 @@ export class SensorSimulator {
       case 'not_json': {
         const text = JSON.stringify(reading);
         // Cut before the closing brace (always invalid) or send plain text.
-        value = this.rng.next() < 0.5 ? text.slice(0, this.rng.int(1, text.length - 2)) : `${reading.sensor_id} t=${reading.temperature} h=${reading.humidity}`;
+        value =
+          this.rng.next() < 0.5
+            ? text.slice(0, this.rng.int(1, text.length - 2))
+            : `${reading.sensor_id} t=${reading.temperature} h=${reading.humidity}`;
         break;
       }
       case 'missing_field': {
@@ -263,7 +270,8 @@ export class SensorSimulator {
     // Warmest around 15:00 UTC, coldest around 03:00.
     const dayPhase = (2 * Math.PI * (((ts % DAY_MS) + DAY_MS) % DAY_MS)) / DAY_MS - (2 * Math.PI * 9) / 24;
     const cycle = Math.sin(dayPhase);
-    const temperature = sensor.temperatureBase + site.temperatureOffset + 5 * cycle + sensor.driftPerHour * hours + 0.2 * this.rng.gaussian();
+    const temperature =
+      sensor.temperatureBase + site.temperatureOffset + 5 * cycle + sensor.driftPerHour * hours + 0.2 * this.rng.gaussian();
     const humidity = sensor.humidityBase - 12 * cycle + 1 * this.rng.gaussian();
     const pressure = site.pressureBase + 6 * Math.sin(site.pressurePhase + (2 * Math.PI * ts) / (3 * DAY_MS)) + 0.3 * this.rng.gaussian();
     // About 1 % per 10,000 readings, never below 5 %.

@@ -133,7 +133,18 @@ describe('cache-bench job against the real server', function () {
     // The CSV has the same rows; the chart has a line per mode; the table was printed.
     const csv = fs.readFileSync(path.join(dir, 'cb.csv'), 'utf8').trim().split('\n');
     expect(csv).to.have.length(1 + MODES.length);
-    expect(csv[0].split(',').slice(0, 10)).to.deep.equal(['mode', 'storage_level', 'first_ms', 'median_ms', 'p95_ms', 'speedup', 'memory_bytes', 'disk_bytes', 'bytes_per_row', 'result_digest']);
+    expect(csv[0].split(',').slice(0, 10)).to.deep.equal([
+      'mode',
+      'storage_level',
+      'first_ms',
+      'median_ms',
+      'p95_ms',
+      'speedup',
+      'memory_bytes',
+      'disk_bytes',
+      'bytes_per_row',
+      'result_digest',
+    ]);
     const svg = fs.readFileSync(path.join(dir, 'cb.svg'), 'utf8');
     expect((svg.match(/class="mark-line/g) ?? []).length).to.equal(MODES.length);
     expect(fs.readFileSync(path.join(dir, 'cb.speedup.svg'), 'utf8')).to.match(/^<svg/);
@@ -144,7 +155,23 @@ describe('cache-bench job against the real server', function () {
   it('a second run (REST unreachable) reproduces the digest; it reports null sizes, never 0, and still frees the cache', async function () {
     this.timeout(10 * 60_000);
     const output = path.join(dir, 'no-rest.json');
-    const run = await sparkTs(['submit', 'cache-bench', '--rows', String(ROWS), '--iterations', '1', '--modes', 'none,MEMORY_ONLY', '--ui-url', 'http://127.0.0.1:9', '--output', output], 9 * 60_000);
+    const run = await sparkTs(
+      [
+        'submit',
+        'cache-bench',
+        '--rows',
+        String(ROWS),
+        '--iterations',
+        '1',
+        '--modes',
+        'none,MEMORY_ONLY',
+        '--ui-url',
+        'http://127.0.0.1:9',
+        '--output',
+        output,
+      ],
+      9 * 60_000,
+    );
     expect(run.code, run.stderr).to.equal(0);
     expect(run.stderr).to.match(/memory and disk figures will be null: .*127\.0\.0\.1:9.*cannot be reached/);
     const report = JSON.parse(fs.readFileSync(output, 'utf8')) as CacheBenchReport;

@@ -18,9 +18,15 @@ const ENTRY = path.join(ROOT, 'lib', 'cdc', 'consume-entry.ts');
 type ChildOptions = Omit<ConsumerOptions, 'log' | 'signal' | 'onProgress'>;
 
 /** Runs the consumer as a child process; `killAt` SIGKILLs it once it reports that many processed events. */
-function runChild(opts: ChildOptions, killAt?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; killedAfter?: number; out: string }> {
+function runChild(
+  opts: ChildOptions,
+  killAt?: number,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; killedAfter?: number; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', ENTRY, JSON.stringify(opts)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', ENTRY, JSON.stringify(opts)], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let killedAfter: number | undefined;
     child.stdout.on('data', (d: Buffer) => {
@@ -42,7 +48,11 @@ function runChild(opts: ChildOptions, killAt?: number): Promise<{ code: number |
 function snapshotOf(stateDir: string) {
   const m = readModelFile(stateDir);
   const { updated_at: _t, offsets: _o, ...model } = m;
-  return { model, table: readStoreReadOnly(stateDir).state.liveRows(), keys: [...readStoreReadOnly(stateDir).state.keys].sort((a, b) => a[0] - b[0]) };
+  return {
+    model,
+    table: readStoreReadOnly(stateDir).state.liveRows(),
+    keys: [...readStoreReadOnly(stateDir).state.keys].sort((a, b) => a[0] - b[0]),
+  };
 }
 
 describe('cdc crash safety against real Kafka', function () {
@@ -60,9 +70,21 @@ describe('cdc crash safety against real Kafka', function () {
   it('SIGKILL at a random point then a restart ends in the same model and table as an uninterrupted run (5 trials)', async () => {
     const topic = `cdc-crash-${randomUUID()}`;
     topics.push(topic);
-    const produced = await produceChanges(generateChanges(syntheticCustomers(300, 21), { seed: 5, updates: 4000, replayRate: 0.03, malformedRate: 0.01 }), { topic, rate: 0, partitions: 3 });
+    const produced = await produceChanges(
+      generateChanges(syntheticCustomers(300, 21), { seed: 5, updates: 4000, replayRate: 0.03, malformedRate: 0.01 }),
+      { topic, rate: 0, partitions: 3 },
+    );
     const total = produced.sent;
-    const base: ChildOptions = { topic, stateDir: '', lambda: 1, untilIdleSec: 3, checkpointEvents: 200, checkpointMs: 300, progressMs: 50, maxBytesPerPartition: 16 * 1024 };
+    const base: ChildOptions = {
+      topic,
+      stateDir: '',
+      lambda: 1,
+      untilIdleSec: 3,
+      checkpointEvents: 200,
+      checkpointMs: 300,
+      progressMs: 50,
+      maxBytesPerPartition: 16 * 1024,
+    };
 
     const reference = path.join(root, 'reference');
     const ref = await runChild({ ...base, stateDir: reference, groupId: `ref-${topic}` });

@@ -33,8 +33,26 @@ describe('cdc consumer fixes against real Kafka', function () {
     dirs.push(d);
     return d;
   };
-  const base = (topic: string, stateDir: string): ConsumerOptions => ({ topic, stateDir, lambda: 1, holdoutPct: 0, untilIdleSec: 2, checkpointEvents: 1_000_000, checkpointMs: 300, commitMs: 50, progressMs: 1000, log: () => undefined });
-  const snapshotEvent = (row: CustomerRow, lsn: number) => JSON.stringify({ before: null, after: row, op: 'r', ts_ms: 0, source: { table: CDC_TABLE, lsn, snapshot: true } } satisfies ChangeEvent);
+  const base = (topic: string, stateDir: string): ConsumerOptions => ({
+    topic,
+    stateDir,
+    lambda: 1,
+    holdoutPct: 0,
+    untilIdleSec: 2,
+    checkpointEvents: 1_000_000,
+    checkpointMs: 300,
+    commitMs: 50,
+    progressMs: 1000,
+    log: () => undefined,
+  });
+  const snapshotEvent = (row: CustomerRow, lsn: number) =>
+    JSON.stringify({
+      before: null,
+      after: row,
+      op: 'r',
+      ts_ms: 0,
+      source: { table: CDC_TABLE, lsn, snapshot: true },
+    } satisfies ChangeEvent);
   before(async () => {
     await ensureKafka();
   });
@@ -47,9 +65,15 @@ describe('cdc consumer fixes against real Kafka', function () {
     const topic = `cdc-fix-ckpt-${randomUUID()}`;
     topics.push(topic);
     const rows = syntheticCustomers(40, 3);
-    await produceChanges(rows.map((r, i) => ({ key: keyOf(r.ID as number), value: snapshotEvent(r, i + 1), kind: 'snapshot' as const })), { topic, rate: 0, partitions: 1 });
+    await produceChanges(
+      rows.map((r, i) => ({ key: keyOf(r.ID as number), value: snapshotEvent(r, i + 1), kind: 'snapshot' as const })),
+      { topic, rate: 0, partitions: 1 },
+    );
     const stateDir = tmpDir();
-    const running = runCdcConsumer({ ...base(topic, stateDir), checkpointMs: 100, untilIdleSec: 120 }).then(() => undefined, (e: Error) => e);
+    const running = runCdcConsumer({ ...base(topic, stateDir), checkpointMs: 100, untilIdleSec: 120 }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     for (let i = 0; i < 200 && readStoreOffsets(stateDir)?.get(0) !== 40; i++) await new Promise((r) => setTimeout(r, 100));
     expect(readStoreOffsets(stateDir)?.get(0)).to.equal(40);
     // The DLQ topic disappears: the next DLQ send retries for seconds (unknown topic), then fails.
@@ -87,7 +111,10 @@ describe('cdc consumer fixes against real Kafka', function () {
     const [{ high }] = await admin.fetchTopicOffsets(topic);
     await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: String(Number(high) - 5) }] });
     await admin.disconnect();
-    const below = await runCdcConsumer(base(topic, stateDir)).then(() => undefined, (e: Error) => e);
+    const below = await runCdcConsumer(base(topic, stateDir)).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(below?.message).to.match(new RegExp(`stored offset ${stored} of .* below the partition's start .*deleted by retention`));
     // With --allow-retention-gap it goes on, warning and counting the gap.
     const logs: string[] = [];
@@ -99,7 +126,10 @@ describe('cdc consumer fixes against real Kafka', function () {
     const db = new Database(path.join(stateDir, 'state.db'));
     db.prepare('UPDATE offsets SET next_offset = next_offset + 1000').run();
     db.close();
-    const beyond = await runCdcConsumer(base(topic, stateDir)).then(() => undefined, (e: Error) => e);
+    const beyond = await runCdcConsumer(base(topic, stateDir)).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(beyond?.message).to.match(/beyond the partition's end .*recreated or truncated/);
   });
 
@@ -111,11 +141,17 @@ describe('cdc consumer fixes against real Kafka', function () {
     const abort = new AbortController();
     const running = runCdcConsumer({ ...base(topic, stateDir), untilIdleSec: undefined, signal: abort.signal });
     await new Promise((r) => setTimeout(r, 1500));
-    const second = await runCdcConsumer({ ...base(topic, stateDir), groupId: `other-${topic}` }).then(() => undefined, (e: Error) => e);
+    const second = await runCdcConsumer({ ...base(topic, stateDir), groupId: `other-${topic}` }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(second?.message).to.match(/state directory .* is in use by another consumer/);
     // --reset while the group has a live member: Kafka refuses to rewind, and the consumer says so (nothing deleted).
     const other = tmpDir();
-    const reset = await runCdcConsumer({ ...base(topic, other), groupId: `spark-ts-cdc-${topic}`, reset: true }).then(() => undefined, (e: Error) => e);
+    const reset = await runCdcConsumer({ ...base(topic, other), groupId: `spark-ts-cdc-${topic}`, reset: true }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(reset?.message).to.match(/--reset: could not rewind consumer group .*nothing was deleted/);
     abort.abort();
     const done = await running;
@@ -126,7 +162,10 @@ describe('cdc consumer fixes against real Kafka', function () {
   it('bug 6: with pruning of deleted keys the model still equals a batch refit, and the store keeps fewer keys', async () => {
     const topic = `cdc-fix-prune-${randomUUID()}`;
     topics.push(topic);
-    const produced = await produceChanges(generateChanges(syntheticCustomers(100, 8), { seed: 4, updates: 3000, deleteRatio: 0.2, insertRatio: 0.2 }), { topic, rate: 0, partitions: 3 });
+    const produced = await produceChanges(
+      generateChanges(syntheticCustomers(100, 8), { seed: 4, updates: 3000, deleteRatio: 0.2, insertRatio: 0.2 }),
+      { topic, rate: 0, partitions: 3 },
+    );
     const kept = tmpDir();
     const pruned = tmpDir();
     const a = await runCdcConsumer({ ...base(topic, kept), groupId: `kept-${topic}` });

@@ -15,7 +15,18 @@ import { isHoldout } from '../../lib/cdc/split';
 import { readStoreReadOnly } from '../../lib/cdc/store';
 import { readModelFile } from '../../lib/cdc/verify';
 import type { ConsumerOptions } from '../../lib/cdc/consumer';
-import { captureTable, connectorConfig, createConnector, deleteTopics, dropSlot, pgClient, readTable, removeConnector, topicSize, waitForConnectorRunning } from '../../lib/cdc/postgres-source';
+import {
+  captureTable,
+  connectorConfig,
+  createConnector,
+  deleteTopics,
+  dropSlot,
+  pgClient,
+  readTable,
+  removeConnector,
+  topicSize,
+  waitForConnectorRunning,
+} from '../../lib/cdc/postgres-source';
 import { runWorkload } from '../../lib/cdc/postgres-workload';
 import { startConnect } from '../../lib/runtime/kafka-connect';
 import type { PostgresState } from '../../lib/runtime/postgres';
@@ -29,7 +40,10 @@ type ChildOptions = Omit<ConsumerOptions, 'log' | 'signal' | 'onProgress'>;
 /** The consumer in a child process; SIGKILLed once it reports `killAt` processed events. */
 function runChild(opts: ChildOptions, killAt?: number): Promise<{ code: number | null; killed: boolean; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', ENTRY, JSON.stringify(opts)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', ENTRY, JSON.stringify(opts)], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let killed = false;
     child.stdout.on('data', (d: Buffer) => {
@@ -66,7 +80,10 @@ async function refitFromDatabase(pg: PostgresState, table: string, lambda: numbe
 }
 
 function maxRelDiff(model: { intercept: number; coefficients: number[] }, batch: { intercept: number; coefficients: number[] }): number {
-  return Math.max(relativeDifference(model.intercept, batch.intercept), ...model.coefficients.map((c, j) => relativeDifference(c, batch.coefficients[j])));
+  return Math.max(
+    relativeDifference(model.intercept, batch.intercept),
+    ...model.coefficients.map((c, j) => relativeDifference(c, batch.coefficients[j])),
+  );
 }
 
 describe('cdc from a real PostgreSQL through Debezium on Kafka Connect', function () {
@@ -117,7 +134,17 @@ describe('cdc from a real PostgreSQL through Debezium on Kafka Connect', functio
       await dropSlot(pg.url, slot);
       await deleteTopics(bootstrap, [topic]);
     });
-    await createConnector(connect.url, name, connectorConfig(pg, table, { 'topic.prefix': prefix, 'slot.name': slot, 'publication.name': slot, 'custom.metric.tags': `capture=${prefix}`, ...overrides }));
+    await createConnector(
+      connect.url,
+      name,
+      connectorConfig(pg, table, {
+        'topic.prefix': prefix,
+        'slot.name': slot,
+        'publication.name': slot,
+        'custom.metric.tags': `capture=${prefix}`,
+        ...overrides,
+      }),
+    );
     return topic;
   }
 
@@ -132,8 +159,12 @@ describe('cdc from a real PostgreSQL through Debezium on Kafka Connect', functio
       await c.end();
     });
     await client.query(`DROP TABLE IF EXISTS ${table}`);
-    await client.query(`CREATE TABLE ${table} (id bigint PRIMARY KEY, income numeric(12,2), ratio numeric, mntwines integer, dt_customer date, education text, response smallint)`);
-    await client.query(`INSERT INTO ${table} VALUES (1, 58138.00, 1.5, 635, '2012-09-04', 'Graduation', 1), (2, -46344.50, 3, 11, '2014-03-08', 'PhD', 0)`);
+    await client.query(
+      `CREATE TABLE ${table} (id bigint PRIMARY KEY, income numeric(12,2), ratio numeric, mntwines integer, dt_customer date, education text, response smallint)`,
+    );
+    await client.query(
+      `INSERT INTO ${table} VALUES (1, 58138.00, 1.5, 635, '2012-09-04', 'Graduation', 1), (2, -46344.50, 3, 11, '2014-03-08', 'PhD', 0)`,
+    );
     const jsonConv = (schemas: boolean) => ({
       'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
       'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
@@ -169,9 +200,15 @@ describe('cdc from a real PostgreSQL through Debezium on Kafka Connect', functio
     const columns: RowColumns = { features: ['Income', 'Ratio', 'MntWines'], target: 'Response' };
     // The consumer's byte-level fast path must give parseMessage's result on every real message it takes.
     const fastTaken: Record<string, number> = {};
-    const fastSpecs = [{ features: ['Income', 'Ratio', 'MntWines'], target: 'Response', decimals: 2 }, { features: ['Income', 'MntWines'], target: 'Response', decimals: 2 }];
+    const fastSpecs = [
+      { features: ['Income', 'Ratio', 'MntWines'], target: 'Response', decimals: 2 },
+      { features: ['Income', 'MntWines'], target: 'Response', decimals: 2 },
+    ];
     const checkFast = (topic: string, message: { key: string | null; value: string | null }) => {
-      const m = { key: message.key === null ? null : Buffer.from(message.key), value: message.value === null ? null : Buffer.from(message.value) };
+      const m = {
+        key: message.key === null ? null : Buffer.from(message.key),
+        value: message.value === null ? null : Buffer.from(message.value),
+      };
       for (const spec of fastSpecs) {
         const fast = parseForModel(m.key, m.value, spec);
         if (fast === undefined) continue;
@@ -188,7 +225,18 @@ describe('cdc from a real PostgreSQL through Debezium on Kafka Connect', functio
     // Envelope topics: 2 snapshot + u, c, d, tombstone + u, u + t + c = 10 messages.
     const precise = await parsedOf(topics.precise, 10);
     const stringMode = await parsedOf(topics.string, 10);
-    expect(precise.map((p) => p.kind)).to.deep.equal(['event', 'event', 'event', 'event', 'event', 'tombstone', 'event', 'event', 'truncate', 'event']);
+    expect(precise.map((p) => p.kind)).to.deep.equal([
+      'event',
+      'event',
+      'event',
+      'event',
+      'event',
+      'tombstone',
+      'event',
+      'event',
+      'truncate',
+      'event',
+    ]);
     const events = precise.filter((p): p is Extract<ParsedMessage, { kind: 'event' }> => p.kind === 'event');
     expect(events.map((e) => `${e.event.op}${e.id}`)).to.deep.equal(['r1', 'r2', 'u1', 'c3', 'd2', 'u1', 'u1', 'c4']);
     // Lower-case PostgreSQL columns come back under the model's names; precise decimals decode exactly.
@@ -199,7 +247,15 @@ describe('cdc from a real PostgreSQL through Debezium on Kafka Connect', functio
     expect(events[0].event.source.snapshot).to.equal(true);
     expect(events[2].event.source.snapshot).to.equal(false);
     // REPLICA IDENTITY DEFAULT: a delete's before holds only the key.
-    expect(events[4].event.before).to.deep.equal({ ID: 2, Income: null, Ratio: null, MntWines: null, Dt_Customer: null, Education: null, Response: null });
+    expect(events[4].event.before).to.deep.equal({
+      ID: 2,
+      Income: null,
+      Ratio: null,
+      MntWines: null,
+      Dt_Customer: null,
+      Education: null,
+      Response: null,
+    });
     // Every change has its own WAL position; the snapshot's rows share the slot's.
     const lsns = events.map((e) => e.event.source.lsn);
     expect(lsns[0]).to.equal(lsns[1]);
@@ -225,7 +281,10 @@ describe('cdc from a real PostgreSQL through Debezium on Kafka Connect', functio
   function fastOutcome(p: ParsedMessage): unknown {
     if (p.kind !== 'event') return p;
     const e = p.event;
-    const row = e.after === null ? null : { ID: e.after.ID, Income: e.after.Income, Ratio: e.after.Ratio, MntWines: e.after.MntWines, Response: e.after.Response };
+    const row =
+      e.after === null
+        ? null
+        : { ID: e.after.ID, Income: e.after.Income, Ratio: e.after.Ratio, MntWines: e.after.MntWines, Response: e.after.Response };
     return { kind: p.kind, id: p.id, op: e.op, lsn: e.source.lsn, row };
   }
 
@@ -246,7 +305,15 @@ describe('cdc from a real PostgreSQL through Debezium on Kafka Connect', functio
     if (p.kind !== 'event') return p;
     const row = p.event.after ?? {};
     // A snapshot's lsn is its slot's consistent point: each connector has its own slot.
-    return { op: p.event.op, id: p.id, lsn: p.event.op === 'r' ? 'snapshot' : p.event.source.lsn, Income: row.Income, Ratio: row.Ratio, MntWines: row.MntWines, Response: row.Response };
+    return {
+      op: p.event.op,
+      id: p.id,
+      lsn: p.event.op === 'r' ? 'snapshot' : p.event.source.lsn,
+      Income: row.Income,
+      Ratio: row.Ratio,
+      MntWines: row.MntWines,
+      Response: row.Response,
+    };
   }
 
   const table = `customers_${run}`;
@@ -283,12 +350,17 @@ describe('cdc from a real PostgreSQL through Debezium on Kafka Connect', functio
     const model = readModelFile(stateDir);
     const { rows: dbRows, fit } = await refitFromDatabase(pg, table, model.lambda, model.features, 20);
     const diff = maxRelDiff(model, fit);
-    console.log(`      source ${(tSource / 1000).toFixed(1)} s, workload ${(w.elapsed_ms / 1000).toFixed(1)} s (${w.transactions} transactions), consume ${((Date.now() - t1) / 1000).toFixed(1)} s; ${expected} messages; max rel diff vs refit ${diff.toExponential(2)}`);
+    console.log(
+      `      source ${(tSource / 1000).toFixed(1)} s, workload ${(w.elapsed_ms / 1000).toFixed(1)} s (${w.transactions} transactions), consume ${((Date.now() - t1) / 1000).toFixed(1)} s; ${expected} messages; max rel diff vs refit ${diff.toExponential(2)}`,
+    );
     expect(model.n).to.equal(fit.n);
     expect(diff).to.be.at.most(1e-9);
     // The table too: the consumer's live keys are exactly the database's rows.
     const store = readStoreReadOnly(stateDir);
-    const live = [...store.state.keys].filter(([, k]) => k.row !== null).map(([id]) => id).sort((a, b) => a - b);
+    const live = [...store.state.keys]
+      .filter(([, k]) => k.row !== null)
+      .map(([id]) => id)
+      .sort((a, b) => a - b);
     expect(live).to.deep.equal(dbRows.map((row) => row.ID as number));
     expect(model.dlq).to.equal(0);
     reference = snapshotOf(stateDir);
@@ -298,7 +370,17 @@ describe('cdc from a real PostgreSQL through Debezium on Kafka Connect', functio
     expect(topic, 'needs the end-to-end test').to.not.equal('');
     const rand = prng(2026);
     const stateDir = path.join(root, 'kill');
-    const opts: ChildOptions = { topic, stateDir, lambda: 1, untilIdleSec: 1, checkpointEvents: 500, checkpointMs: 1000, progressMs: 100, groupId: `kill-${run}`, maxBytesPerPartition: 64 * 1024 };
+    const opts: ChildOptions = {
+      topic,
+      stateDir,
+      lambda: 1,
+      untilIdleSec: 1,
+      checkpointEvents: 500,
+      checkpointMs: 1000,
+      progressMs: 100,
+      groupId: `kill-${run}`,
+      maxBytesPerPartition: 64 * 1024,
+    };
     const points: number[] = [];
     // Five kills, each after a random number of events of that run (the stream has 3,544 messages: the kills stay inside it).
     for (let trial = 0; trial < 5; trial++) {
@@ -314,7 +396,13 @@ describe('cdc from a real PostgreSQL through Debezium on Kafka Connect', functio
 
   it('Kafka Connect SIGKILLed mid-workload and restarted: no change lost, none applied twice', async () => {
     const t = `restart_${run}`;
-    const source = await captureTable({ pg, connectUrl: connect.url, bootstrapServers: bootstrap, table: t, rows: syntheticCustomers(300, 99) });
+    const source = await captureTable({
+      pg,
+      connectUrl: connect.url,
+      bootstrapServers: bootstrap,
+      table: t,
+      rows: syntheticCustomers(300, 99),
+    });
     cleanup.push(async () => {
       await removeConnector(connect.url, source.connector);
       await dropSlot(pg.url, `spark_ts_${t}`);
@@ -341,16 +429,29 @@ describe('cdc from a real PostgreSQL through Debezium on Kafka Connect', functio
     await waitForConnectorRunning(connect.url, source.connector, 120_000);
     const expected = 300 + 2500 + w.deletes;
     const size = await waitSize(source.topic, expected, 120_000);
-    console.log(`      Connect restarted in ${((Date.now() - t0) / 1000).toFixed(1)} s; topic holds ${size} messages for ${expected} changes (${size - expected} re-sent)`);
+    console.log(
+      `      Connect restarted in ${((Date.now() - t0) / 1000).toFixed(1)} s; topic holds ${size} messages for ${expected} changes (${size - expected} re-sent)`,
+    );
     expect(size).to.be.at.least(expected);
     const stateDir = path.join(root, 'restart');
-    const r = await runChild({ topic: source.topic, stateDir, lambda: 1, untilIdleSec: 3, checkpointEvents: 500, checkpointMs: 1000, progressMs: 200 });
+    const r = await runChild({
+      topic: source.topic,
+      stateDir,
+      lambda: 1,
+      untilIdleSec: 3,
+      checkpointEvents: 500,
+      checkpointMs: 1000,
+      progressMs: 200,
+    });
     expect(r.code, r.out).to.equal(0);
     const model = readModelFile(stateDir);
     const { rows: dbRows, fit } = await refitFromDatabase(pg, t, model.lambda, model.features, 20);
     expect(model.n).to.equal(fit.n);
     expect(maxRelDiff(model, fit)).to.be.at.most(1e-9);
-    const live = [...readStoreReadOnly(stateDir).state.keys].filter(([, k]) => k.row !== null).map(([id]) => id).sort((a, b) => a - b);
+    const live = [...readStoreReadOnly(stateDir).state.keys]
+      .filter(([, k]) => k.row !== null)
+      .map(([id]) => id)
+      .sort((a, b) => a - b);
     expect(live).to.deep.equal(dbRows.map((row) => row.ID as number));
     // Re-sent events (same lsn) were skipped, not applied twice: applied = one per change.
     expect(model.events_applied).to.equal(300 + 2500);

@@ -25,7 +25,16 @@ describe('cdc jobs with Spark (produce from Parquet, consume, verify + Spark ML)
     const kafka = await ensureKafka();
     spark = await SparkSession.builder().remote(sparkRemote()).appName('cdc-test').getOrCreate();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), `cdc-spark-${randomUUID()}-`));
-    ctx = { signal: new AbortController().signal, verbose: false, root: process.cwd(), resolvePath: (p) => path.resolve(process.cwd(), p), bootstrapServers: kafka.bootstrap_servers, interactive: false, log: (l) => logs.push(l), onShutdown: () => undefined };
+    ctx = {
+      signal: new AbortController().signal,
+      verbose: false,
+      root: process.cwd(),
+      resolvePath: (p) => path.resolve(process.cwd(), p),
+      bootstrapServers: kafka.bootstrap_servers,
+      interactive: false,
+      log: (l) => logs.push(l),
+      onShutdown: () => undefined,
+    };
   });
   const topics: string[] = [];
   after(async () => {
@@ -37,9 +46,25 @@ describe('cdc jobs with Spark (produce from Parquet, consume, verify + Spark ML)
   it('reads the customers Parquet through Spark, streams changes, and verifies the consumer against a batch refit', async () => {
     // A small preprocessed-like table: the raw columns, a date, and scaled columns that must be dropped.
     const rows: CustomerRow[] = syntheticCustomers(400, 3).map((r) => ({ ...r, Income_norm: 0.5, Income_std: 0.1 }));
-    const ddl = ['ID BIGINT', 'Education STRING', 'Marital_Status STRING', 'Dt_Customer DATE', 'Year_Birth INT', ...RAW_FEATURE_COLUMNS.map((f) => `${f} ${f === 'Income' ? 'DOUBLE' : 'INT'}`), 'Response INT', 'Income_norm DOUBLE', 'Income_std DOUBLE'].join(', ');
+    const ddl = [
+      'ID BIGINT',
+      'Education STRING',
+      'Marital_Status STRING',
+      'Dt_Customer DATE',
+      'Year_Birth INT',
+      ...RAW_FEATURE_COLUMNS.map((f) => `${f} ${f === 'Income' ? 'DOUBLE' : 'INT'}`),
+      'Response INT',
+      'Income_norm DOUBLE',
+      'Income_std DOUBLE',
+    ].join(', ');
     const input = path.join(tmp, 'customers');
-    await spark.createDataFrame(rows.map((r) => ({ ...r, Dt_Customer: new Date(`${r.Dt_Customer as string}T00:00:00Z`) })), ddl).write.mode('overwrite').parquet(input);
+    await spark
+      .createDataFrame(
+        rows.map((r) => ({ ...r, Dt_Customer: new Date(`${r.Dt_Customer as string}T00:00:00Z`) })),
+        ddl,
+      )
+      .write.mode('overwrite')
+      .parquet(input);
     const loaded = await loadCustomerRows(spark, input);
     expect(loaded).to.have.length(400);
     const first = loaded.find((r) => r.ID === 1)!;
@@ -50,13 +75,34 @@ describe('cdc jobs with Spark (produce from Parquet, consume, verify + Spark ML)
 
     const topic = `cdc-spark-${randomUUID()}`;
     topics.push(topic);
-    const produceArgs = { input, updates: 800, rate: 0, seed: 3, 'start-lsn': 1, 'insert-ratio': 0.1, 'delete-ratio': 0.05, 'replay-rate': 0.02, 'malformed-rate': 0, topic, partitions: 3 };
+    const produceArgs = {
+      input,
+      updates: 800,
+      rate: 0,
+      seed: 3,
+      'start-lsn': 1,
+      'insert-ratio': 0.1,
+      'delete-ratio': 0.05,
+      'replay-rate': 0.02,
+      'malformed-rate': 0,
+      topic,
+      partitions: 3,
+    };
     expect(produceJob.validate?.(produceArgs)).to.equal(undefined);
     expect(await produceJob.run(spark, produceArgs, ctx)).to.equal(0);
     expect(logs.some((l) => /sent \d+ messages .* snapshot 400/.test(l))).to.equal(true);
 
     const stateDir = path.join(tmp, 'models');
-    const consumeArgs = { topic, 'state-dir': stateDir, lambda: 1, reset: false, 'until-idle': 3, 'checkpoint-events': 200, 'checkpoint-ms': 1000, 'progress-ms': 1000 };
+    const consumeArgs = {
+      topic,
+      'state-dir': stateDir,
+      lambda: 1,
+      reset: false,
+      'until-idle': 3,
+      'checkpoint-events': 200,
+      'checkpoint-ms': 1000,
+      'progress-ms': 1000,
+    };
     expect(await consumeJob.run(spark, consumeArgs, ctx)).to.equal(0);
     const model = readModelFile(stateDir);
     expect(model.n).to.be.above(250);
@@ -78,6 +124,8 @@ describe('cdc jobs with Spark (produce from Parquet, consume, verify + Spark ML)
     const m = JSON.parse(fs.readFileSync(file, 'utf8'));
     m.coefficients[0] *= 1 + 1e-6;
     fs.writeFileSync(file, JSON.stringify(m));
-    expect(await verifyJob.run(spark, { 'state-dir': stateDir, report, 'spark-ml': false, 'reg-param': 0, 'max-iter': 50 }, ctx)).to.equal(1);
+    expect(await verifyJob.run(spark, { 'state-dir': stateDir, report, 'spark-ml': false, 'reg-param': 0, 'max-iter': 50 }, ctx)).to.equal(
+      1,
+    );
   });
 });

@@ -9,14 +9,26 @@ export function syntheticCustomers(count: number, seed: number, firstId = 1): Cu
   return Array.from({ length: count }, (_, i) => {
     const row: CustomerRow = { ID: firstId + i, Education: 'Graduation', Marital_Status: 'Single', Dt_Customer: '2013-05-01' };
     row.Year_Birth = int(1945, 1995);
-    for (const f of RAW_FEATURE_COLUMNS) row[f] = f.startsWith('Accepted') || f === 'Complain' ? (r() < 0.15 ? 1 : 0) : f === 'Income' ? int(15_000, 120_000) : int(0, f.startsWith('Mnt') ? 900 : 12);
+    for (const f of RAW_FEATURE_COLUMNS)
+      row[f] =
+        f.startsWith('Accepted') || f === 'Complain'
+          ? r() < 0.15
+            ? 1
+            : 0
+          : f === 'Income'
+            ? int(15_000, 120_000)
+            : int(0, f.startsWith('Mnt') ? 900 : 12);
     row.Response = r() < 0.1 + 0.5 * ((row.MntWines as number) / 900) ? 1 : 0;
     return row;
   });
 }
 
 /** Every message of a (small) topic, read from the beginning with a throwaway group. */
-export async function readTopic(topic: string, expected: number, timeoutMs = 20_000): Promise<Array<{ key: string | null; value: string | null; headers: Record<string, string> }>> {
+export async function readTopic(
+  topic: string,
+  expected: number,
+  timeoutMs = 20_000,
+): Promise<Array<{ key: string | null; value: string | null; headers: Record<string, string> }>> {
   const kafka = createKafka('cdc-test-reader');
   const consumer = kafka.consumer({ groupId: `cdc-test-reader-${topic}-${Date.now()}` });
   const out: Array<{ key: string | null; value: string | null; headers: Record<string, string> }> = [];

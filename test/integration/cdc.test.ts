@@ -43,7 +43,11 @@ describe('cdc against real Kafka', function () {
     const valid: Array<{ id: number; op: ChangeOp; lsn: number; after: CustomerRow | null }> = [];
     const send = (op: ChangeOp, id: number, lsn: number, after: CustomerRow | null, before: CustomerRow | null = null) => {
       const e: ChangeEvent = { before, after, op, ts_ms: 1_700_000_000_000 + lsn, source: { table: CDC_TABLE, lsn, snapshot: op === 'r' } };
-      const m: CdcMessage = { key: keyOf(id), value: JSON.stringify(e), kind: op === 'r' ? 'snapshot' : op === 'c' ? 'insert' : op === 'u' ? 'update' : 'delete' };
+      const m: CdcMessage = {
+        key: keyOf(id),
+        value: JSON.stringify(e),
+        kind: op === 'r' ? 'snapshot' : op === 'c' ? 'insert' : op === 'u' ? 'update' : 'delete',
+      };
       messages.push(m);
       valid.push({ id, op, lsn, after });
       if (op === 'd') messages.push({ key: keyOf(id), value: null, kind: 'tombstone' });
@@ -69,7 +73,12 @@ describe('cdc against real Kafka', function () {
     for (let i = 0; i < 40; i++) {
       const id = 1 + ((i * 7) % 60);
       const before = current.get(id)!;
-      const after = { ...before, Income: (before.Income as number) + 1000 * (i + 1), MntWines: (before.MntWines as number) + i, Response: i % 3 === 0 ? 1 : 0 };
+      const after = {
+        ...before,
+        Income: (before.Income as number) + 1000 * (i + 1),
+        MntWines: (before.MntWines as number) + i,
+        Response: i % 3 === 0 ? 1 : 0,
+      };
       current.set(id, after);
       sent.push(send('u', id, ++lsn, after, before));
     }
@@ -95,14 +104,35 @@ describe('cdc against real Kafka', function () {
       '{"op":"u","after":{"ID":1,',
       JSON.stringify({ before: null, after: base[0], ts_ms: 1, source: { table: CDC_TABLE, lsn: 1_000_000, snapshot: false } }),
       JSON.stringify({ before: null, after: base[0], op: 'z', ts_ms: 1, source: { table: CDC_TABLE, lsn: 1_000_001, snapshot: false } }),
-      JSON.stringify({ before: null, after: { ...base[0], ID: undefined }, op: 'u', ts_ms: 1, source: { table: CDC_TABLE, lsn: 1_000_002, snapshot: false } }),
-      JSON.stringify({ before: null, after: { ...base[0], MntWines: 'lots' }, op: 'u', ts_ms: 1, source: { table: CDC_TABLE, lsn: 1_000_003, snapshot: false } }),
+      JSON.stringify({
+        before: null,
+        after: { ...base[0], ID: undefined },
+        op: 'u',
+        ts_ms: 1,
+        source: { table: CDC_TABLE, lsn: 1_000_002, snapshot: false },
+      }),
+      JSON.stringify({
+        before: null,
+        after: { ...base[0], MntWines: 'lots' },
+        op: 'u',
+        ts_ms: 1,
+        source: { table: CDC_TABLE, lsn: 1_000_003, snapshot: false },
+      }),
     ];
     for (const value of broken) messages.push({ key: keyOf(1), value, kind: 'malformed' });
 
     await produceChanges(messages, { topic, rate: 0, partitions: 3 });
     const stateDir = tmpDir();
-    const result = await runCdcConsumer({ topic, stateDir, lambda: 1.0, holdoutPct: 0, untilIdleSec: 3, checkpointEvents: 25, checkpointMs: 500, log: () => undefined });
+    const result = await runCdcConsumer({
+      topic,
+      stateDir,
+      lambda: 1.0,
+      holdoutPct: 0,
+      untilIdleSec: 3,
+      checkpointEvents: 25,
+      checkpointMs: 500,
+      log: () => undefined,
+    });
 
     // The expected table: for each key, its event with the highest lsn; a delete means no row, and so does
     // a newer event that went to the DLQ (the non-numeric update of key 1 retracts its row). Rows as the
@@ -112,21 +142,47 @@ describe('cdc against real Kafka', function () {
     for (const v of [...valid, retracting]) if (!best.has(v.id) || v.lsn > best.get(v.id)!.lsn) best.set(v.id, v);
     const spec = defaultSpec();
     const encoded = (row: CustomerRow) => (encodeRow(row, spec) as { ok: true; row: { x: number[]; y: number } }).row;
-    const expected = [...best].filter(([, v]) => v.op !== 'd').sort((a, b) => a[0] - b[0]).map(([id, v]) => ({ id, row: decodeRow(id, encoded(v.after!), spec) }));
+    const expected = [...best]
+      .filter(([, v]) => v.op !== 'd')
+      .sort((a, b) => a[0] - b[0])
+      .map(([id, v]) => ({ id, row: decodeRow(id, encoded(v.after!), spec) }));
     const stored = readStoreReadOnly(stateDir);
     expect(stored.state.liveRows()).to.deep.equal(expected);
     expect(expected.find((r) => r.id === 3)!.row.Income).to.equal(77_777);
     expect(expected.some((r) => r.id === 7)).to.equal(false);
     expect(expected.some((r) => r.id === 1)).to.equal(false);
 
-    const fit = ridgeFromRows(expected.map((r) => DEFAULT_FEATURES.map((f) => r.row[f] as number)), expected.map((r) => r.row.Response as number), 1.0, DEFAULT_FEATURES.length);
+    const fit = ridgeFromRows(
+      expected.map((r) => DEFAULT_FEATURES.map((f) => r.row[f] as number)),
+      expected.map((r) => r.row.Response as number),
+      1.0,
+      DEFAULT_FEATURES.length,
+    );
     const model = readModelFile(stateDir);
     expect(model.features).to.deep.equal([...DEFAULT_FEATURES]);
     expect(model.n).to.equal(expected.length);
     expect(model.lambda).to.equal(1.0);
-    const worst = Math.max(relativeDifference(model.intercept, fit.intercept), ...model.coefficients.map((c, j) => relativeDifference(c, fit.coefficients[j])));
+    const worst = Math.max(
+      relativeDifference(model.intercept, fit.intercept),
+      ...model.coefficients.map((c, j) => relativeDifference(c, fit.coefficients[j])),
+    );
     expect(worst).to.be.at.most(1e-9);
-    for (const k of ['features', 'target', 'lambda', 'n', 'intercept', 'coefficients', 'means', 'sds', 'threshold', 'events_applied', 'events_skipped', 'offsets', 'updated_at']) expect(model).to.have.property(k);
+    for (const k of [
+      'features',
+      'target',
+      'lambda',
+      'n',
+      'intercept',
+      'coefficients',
+      'means',
+      'sds',
+      'threshold',
+      'events_applied',
+      'events_skipped',
+      'offsets',
+      'updated_at',
+    ])
+      expect(model).to.have.property(k);
     // Replays (3) and stale events (2) were skipped; every good event with a new lsn was applied.
     expect(model.events_skipped).to.equal(5);
     expect(model.events_applied).to.equal(valid.length - 5);
@@ -139,17 +195,30 @@ describe('cdc against real Kafka', function () {
     const dlq = await readTopic(`${topic}_dlq`, 5);
     expect(dlq).to.have.length(5);
     const reasons = dlq.map((m) => JSON.parse(m.value!).reason as string).sort();
-    expect(reasons).to.deep.equal(['after without ID', 'malformed JSON: ' + reasons[1].slice('malformed JSON: '.length), 'missing op', 'non-numeric feature MntWines: "lots"', 'unknown op "z"'].sort());
+    expect(reasons).to.deep.equal(
+      [
+        'after without ID',
+        'malformed JSON: ' + reasons[1].slice('malformed JSON: '.length),
+        'missing op',
+        'non-numeric feature MntWines: "lots"',
+        'unknown op "z"',
+      ].sort(),
+    );
     dlq.forEach((m) => expect(m.headers.reason).to.be.a('string'));
     // The DLQ record of the non-numeric update says that it retracted key 1's row; the others retracted nothing.
     const retracted = dlq.filter((m) => JSON.parse(m.value!).retracted === true);
-    expect(retracted.map((m) => [JSON.parse(m.value!).reason, m.headers.retracted])).to.deep.equal([['non-numeric feature MntWines: "lots"', 'true']]);
+    expect(retracted.map((m) => [JSON.parse(m.value!).reason, m.headers.retracted])).to.deep.equal([
+      ['non-numeric feature MntWines: "lots"', 'true'],
+    ]);
   });
 
   it('the DLQ count equals the malformed events injected by the producer (through the cdc-consume job)', async () => {
     const topic = `cdc-dlq-${randomUUID()}`;
     topics.push(topic);
-    const summary = await produceChanges(generateChanges(syntheticCustomers(80, 5), { seed: 9, updates: 600, malformedRate: 0.04, replayRate: 0.05 }), { topic, rate: 0 });
+    const summary = await produceChanges(
+      generateChanges(syntheticCustomers(80, 5), { seed: 9, updates: 600, malformedRate: 0.04, replayRate: 0.05 }),
+      { topic, rate: 0 },
+    );
     const injected = summary.by_kind.malformed;
     expect(injected).to.be.above(10);
     const stateDir = tmpDir();
@@ -164,7 +233,16 @@ describe('cdc against real Kafka', function () {
       log: (l) => logs.push(l),
       onShutdown: () => undefined,
     };
-    const args = { topic, 'state-dir': stateDir, lambda: 1, reset: false, 'until-idle': 3, 'checkpoint-events': 100, 'checkpoint-ms': 1000, 'progress-ms': 500 };
+    const args = {
+      topic,
+      'state-dir': stateDir,
+      lambda: 1,
+      reset: false,
+      'until-idle': 3,
+      'checkpoint-events': 100,
+      'checkpoint-ms': 1000,
+      'progress-ms': 500,
+    };
     expect(consumeJob.validate?.(args)).to.equal(undefined);
     const code = await consumeJob.run(undefined as unknown as SparkSession, args, ctx);
     expect(code).to.equal(0);
@@ -178,7 +256,11 @@ describe('cdc against real Kafka', function () {
 
     // A second start over the same topic and group without the store: refused, not a silent fresh start.
     fs.rmSync(path.join(stateDir, 'state.db'));
-    const failure = (a: typeof args) => consumeJob.run(undefined as unknown as SparkSession, a, ctx).then(() => undefined, (e: Error) => e);
+    const failure = (a: typeof args) =>
+      consumeJob.run(undefined as unknown as SparkSession, a, ctx).then(
+        () => undefined,
+        (e: Error) => e,
+      );
     expect((await failure(args))?.message).to.match(/missing but .*model\.json exists/);
     fs.rmSync(path.join(stateDir, 'model.json'));
     expect((await failure(args))?.message).to.match(/consumer group .* has already consumed/);

@@ -24,7 +24,11 @@ interface Run {
 function cli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
-    const child = spawn(CLI, args, { cwd: ROOT, env: { ...process.env, SPARK_TS_JOBS_PATH: FIXTURES, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] } satisfies SpawnOptions);
+    const child = spawn(CLI, args, {
+      cwd: ROOT,
+      env: { ...process.env, SPARK_TS_JOBS_PATH: FIXTURES, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    } satisfies SpawnOptions);
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -99,7 +103,7 @@ describe('cli: spark-ts submit, sql and jobs against the real server', function 
     expect(r.stderr).to.include('spark.master=spark://elsewhere:7077');
   });
 
-  it('`submit <job> --help` shows the job\'s own options and starts nothing', async () => {
+  it("`submit <job> --help` shows the job's own options and starts nothing", async () => {
     const r = await cli(['submit', 'fixture-echo', '--help']);
     expect(r.code).to.equal(0);
     expect(r.stdout).to.include('spark-ts submit fixture-echo');
@@ -122,7 +126,9 @@ describe('cli: spark-ts submit, sql and jobs against the real server', function 
   });
 
   it('runs a Kafka-only job with --bootstrap-servers: no server is started and no Spark session given', async () => {
-    const r = await cli(['submit', '--bootstrap-servers', '127.0.0.1:1', 'fixture-kafka-only'], { env: { SPARK_TS_RUN_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'spark-ts-run-')) } });
+    const r = await cli(['submit', '--bootstrap-servers', '127.0.0.1:1', 'fixture-kafka-only'], {
+      env: { SPARK_TS_RUN_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'spark-ts-run-')) },
+    });
     expect(r.code, r.stderr).to.equal(0);
     const out = JSON.parse(r.stdout.trim());
     expect(out.bootstrapServers).to.equal('127.0.0.1:1');
@@ -168,7 +174,7 @@ describe('cli: spark-ts submit, sql and jobs against the real server', function 
       expect(r.stderr).to.include('put it before the job name');
     });
 
-    it('a job\'s own validation failure exits 2', async () => {
+    it("a job's own validation failure exits 2", async () => {
       const r = await cli(['submit', 'fixture-echo', '--times', '-1']);
       expect(r.code).to.equal(2);
       expect(r.stderr).to.include('--times must be a non-negative integer, got -1');
@@ -176,7 +182,10 @@ describe('cli: spark-ts submit, sql and jobs against the real server', function 
 
     it('--remote to a closed port fails within 5 s naming the endpoint', async () => {
       const port = await freePort();
-      for (const args of [['sql', 'SELECT 1', '--remote', `sc://127.0.0.1:${port}`], ['submit', '--remote', `sc://127.0.0.1:${port}`, 'fixture-echo']]) {
+      for (const args of [
+        ['sql', 'SELECT 1', '--remote', `sc://127.0.0.1:${port}`],
+        ['submit', '--remote', `sc://127.0.0.1:${port}`, 'fixture-echo'],
+      ]) {
         // The command's own start (node + ts-node + modules) is not the connection attempt: time a run that
         // loads the same modules and connects nowhere, and allow 5 s on top of it.
         const baseline = await cli(['submit', 'fixture-echo', '--help']);
@@ -240,7 +249,12 @@ describe('cli: spark-ts submit, sql and jobs against the real server', function 
     it('--json prints one object per row; --max-rows stops early', async () => {
       const r = await cli(['sql', 'SELECT id, id * 2 AS twice FROM range(5) ORDER BY id', '--json', '--max-rows', '3', '--remote', remote]);
       expect(r.code, r.stderr).to.equal(0);
-      expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l))).to.deep.equal([
+      expect(
+        r.stdout
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l)),
+      ).to.deep.equal([
         { id: 0, twice: 0 },
         { id: 1, twice: 2 },
         { id: 2, twice: 4 },
@@ -263,10 +277,14 @@ describe('cli: spark-ts submit, sql and jobs against the real server', function 
     });
   });
 
-  it('Ctrl-C interrupts the running operation, stops the job\'s streaming queries, runs its shutdown handlers and exits 130', async function () {
+  it("Ctrl-C interrupts the running operation, stops the job's streaming queries, runs its shutdown handlers and exits 130", async function () {
     this.timeout(90_000);
     const name = `cli_test_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-    const child = spawn(CLI, ['submit', '--remote', remote, 'fixture-interruptible', '--query', name], { cwd: ROOT, env: { ...process.env, SPARK_TS_JOBS_PATH: FIXTURES }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(CLI, ['submit', '--remote', remote, 'fixture-interruptible', '--query', name], {
+      cwd: ROOT,
+      env: { ...process.env, SPARK_TS_JOBS_PATH: FIXTURES },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -372,13 +390,16 @@ describe('cli: servers of its own (a separate run directory and ports; the share
     expect(down.code, down.stderr).to.equal(0);
     for (const pid of pids) expect(isRunning(pid), `pid ${pid}`).to.equal(false);
     // Any live process (a zombie left for its reaper is not one) still using this run directory.
-    const java = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-      try {
-        return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(runDir) && isRunning(Number(p));
-      } catch {
-        return false;
-      }
-    });
+    const java = fs
+      .readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(runDir) && isRunning(Number(p));
+        } catch {
+          return false;
+        }
+      });
     expect(java, 'JVMs of this run directory').to.deep.equal([]);
   });
 });

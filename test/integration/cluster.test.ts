@@ -90,8 +90,28 @@ describe('cluster: the same jobs on a Spark standalone cluster and 3 Kafka broke
     const id = randomUUID().slice(0, 8);
     const report = path.join(work, 'cdc-model.json');
     ok(
-      await sparkTs(['submit', '--master', master, '--no-progress', 'cdc', '--', '--simulated', '--input', customers, '--updates', '2000', '--topic', `cluster-cdc-${id}`,
-        '--state-dir', path.join(work, 'cdc-state'), '--report', report], cluster.env),
+      await sparkTs(
+        [
+          'submit',
+          '--master',
+          master,
+          '--no-progress',
+          'cdc',
+          '--',
+          '--simulated',
+          '--input',
+          customers,
+          '--updates',
+          '2000',
+          '--topic',
+          `cluster-cdc-${id}`,
+          '--state-dir',
+          path.join(work, 'cdc-state'),
+          '--report',
+          report,
+        ],
+        cluster.env,
+      ),
       'cdc (cluster)',
     );
     const r = JSON.parse(fs.readFileSync(report, 'utf8')) as { verification: { ok: boolean; max_rel_diff: number }; spark_ml: unknown };
@@ -104,10 +124,18 @@ describe('cluster: the same jobs on a Spark standalone cluster and 3 Kafka broke
     const servers = cluster.kafka().bootstrap_servers;
     expect(servers.split(',')).to.have.length(3);
     const id = randomUUID().slice(0, 8);
-    const topics = { data: `cluster-data-${id}`, dlq: `cluster-dlq-${id}`, aggregates: `cluster-agg-${id}`, alerts: `cluster-alerts-${id}` };
+    const topics = {
+      data: `cluster-data-${id}`,
+      dlq: `cluster-dlq-${id}`,
+      aggregates: `cluster-agg-${id}`,
+      alerts: `cluster-alerts-${id}`,
+    };
     // The project's idempotent acks=all producer; its retries must outlast a failover (the lost broker is
     // fenced after broker.session.timeout.ms, then partitions get new leaders).
-    const kafka = createKafka('cluster-test', servers, { connectionTimeout: 3000, retry: { initialRetryTime: 200, maxRetryTime: 2000, retries: 20 } });
+    const kafka = createKafka('cluster-test', servers, {
+      connectionTimeout: 3000,
+      retry: { initialRetryTime: 200, maxRetryTime: 2000, retries: 20 },
+    });
     const admin = kafka.admin();
     await admin.connect();
     let victim: number;
@@ -115,7 +143,10 @@ describe('cluster: the same jobs on a Spark standalone cluster and 3 Kafka broke
       await ensureTopics(admin, Object.values(topics), 2);
       const meta = await admin.fetchTopicMetadata({ topics: [topics.data] });
       for (const p of meta.topics[0].partitions) expect(p.replicas, `partition ${p.partitionId} replicas`).to.have.length(3);
-      const cfg = await admin.describeConfigs({ resources: [{ type: 2, name: topics.data, configNames: ['min.insync.replicas'] }], includeSynonyms: false });
+      const cfg = await admin.describeConfigs({
+        resources: [{ type: 2, name: topics.data, configNames: ['min.insync.replicas'] }],
+        includeSynonyms: false,
+      });
       expect(cfg.resources[0].configEntries[0].configValue).to.equal('2');
       victim = meta.topics[0].partitions.find((p) => p.partitionId === 0)!.leader; // the leader of partition 0 goes
     } finally {
@@ -137,14 +168,37 @@ describe('cluster: the same jobs on a Spark standalone cluster and 3 Kafka broke
     const sim = { sensors: 3, anomalyRate: 0, lateRate: 0, maxLatenessMs: 1000, malformedRate: 0, record: true };
     const retries: string[] = [];
     const produce = (seed: number, from: number, count: number, rate: number, onProgress?: (p: ProduceProgress) => void) =>
-      produceSensorData({ ...sim, seed, topic: topics.data, bootstrapServers: servers, rate, count, partitions: 2, clock: clockFrom(from) }, { onProgress, log: (l) => retries.push(l) });
+      produceSensorData(
+        { ...sim, seed, topic: topics.data, bootstrapServers: servers, rate, count, partitions: 2, clock: clockFrom(from) },
+        { onProgress, log: (l) => retries.push(l) },
+      );
     const runs: ProduceSummary[] = [];
     const dir = path.join(work, `stream-${id}`);
     const jobArgs = (trigger: string, metrics: string) => [
-      'submit', '--master', master, '--no-progress', 'stream', '--',
-      '--topic', topics.data, '--dlq-topic', topics.dlq, '--aggregates-topic', topics.aggregates, '--alerts-topic', topics.alerts,
-      '--starting-offsets', 'earliest', '--trigger', trigger,
-      '--output', path.join(dir, 'out'), '--checkpoint', path.join(dir, 'checkpoint'), '--metrics', path.join(dir, metrics),
+      'submit',
+      '--master',
+      master,
+      '--no-progress',
+      'stream',
+      '--',
+      '--topic',
+      topics.data,
+      '--dlq-topic',
+      topics.dlq,
+      '--aggregates-topic',
+      topics.aggregates,
+      '--alerts-topic',
+      topics.alerts,
+      '--starting-offsets',
+      'earliest',
+      '--trigger',
+      trigger,
+      '--output',
+      path.join(dir, 'out'),
+      '--checkpoint',
+      path.join(dir, 'checkpoint'),
+      '--metrics',
+      path.join(dir, metrics),
     ];
     let restart: Promise<CliRun> | undefined;
     let killedPid = 0;
@@ -211,7 +265,9 @@ describe('cluster: the same jobs on a Spark standalone cluster and 3 Kafka broke
     await admin2.connect();
     const offsets = await admin2.fetchTopicOffsets(topics.data).finally(() => admin2.disconnect());
     const onBroker = Object.fromEntries(offsets.map((o) => [o.partition, Number(o.high) - Number(o.low)]));
-    console.log(`      (producer through the broker kill: acked per partition ${JSON.stringify(acked)}, broker offsets ${JSON.stringify(onBroker)}, ${retries.length} request(s) retried beyond kafkajs's own retries; 360 messages in ${(runs[1].elapsedMs / 1000).toFixed(1)} s, 6 s without the failure)`);
+    console.log(
+      `      (producer through the broker kill: acked per partition ${JSON.stringify(acked)}, broker offsets ${JSON.stringify(onBroker)}, ${retries.length} request(s) retried beyond kafkajs's own retries; 360 messages in ${(runs[1].elapsedMs / 1000).toFixed(1)} s, 6 s without the failure)`,
+    );
     expect(onBroker).to.deep.equal(acked);
     const sent = [...runs.flatMap((r) => r.events), closer];
     const stored = await readTopic(kafka, topics.data, { timeoutMs: 60_000 });
@@ -219,17 +275,32 @@ describe('cluster: the same jobs on a Spark standalone cluster and 3 Kafka broke
     expect(stored.map((m) => m.value).sort()).to.deep.equal(sent.map((e) => e.value).sort());
 
     const s = cluster.spark();
-    const spark = await SparkSession.builder().remote(`${s.url}/;token=${encodeURIComponent(s.token)}`).appName('cluster-test').create();
+    const spark = await SparkSession.builder()
+      .remote(`${s.url}/;token=${encodeURIComponent(s.token)}`)
+      .appName('cluster-test')
+      .create();
     try {
       const rows = await spark.read.parquet(path.join(dir, 'out', 'aggregates_10s')).collect();
       const got = rows
-        .map((r) => ({ key: `${r.sensor_id}@${micros(r.window_start)}`, readings: Number(r.readings as bigint), avg: r.temperature_avg as number, min: r.temperature_min as number, max: r.temperature_max as number }))
+        .map((r) => ({
+          key: `${r.sensor_id}@${micros(r.window_start)}`,
+          readings: Number(r.readings as bigint),
+          avg: r.temperature_avg as number,
+          min: r.temperature_min as number,
+          max: r.temperature_max as number,
+        }))
         .sort((a, b) => a.key.localeCompare(b.key));
       const expected = expectedWindows([sent.map((e) => e.reading)], { windowMs: 10_000, watermarkMs: 10_000 }).map(aggregate);
       expect(expected).to.have.length(3 * 16); // 3 sensors, seconds 0..159
       expect(got).to.deep.equal(
         expected
-          .map((e) => ({ key: `${e.sensor_id}@${e.window_start}`, readings: e.readings, avg: e.temperature_avg, min: e.temperature_min, max: e.temperature_max }))
+          .map((e) => ({
+            key: `${e.sensor_id}@${e.window_start}`,
+            readings: e.readings,
+            avg: e.temperature_avg,
+            min: e.temperature_min,
+            max: e.temperature_max,
+          }))
           .sort((a, b) => a.key.localeCompare(b.key)),
       );
     } finally {
@@ -238,7 +309,21 @@ describe('cluster: the same jobs on a Spark standalone cluster and 3 Kafka broke
   });
 
   it('a worker killed mid-job: Spark reschedules its tasks and cache-bench computes the digest of the local run', async () => {
-    const args = (m: string[], out: string) => ['submit', ...m, '--no-progress', 'cache-bench', '--', '--rows', '200000', '--iterations', '1', '--modes', 'none,MEMORY_ONLY', '--output', out];
+    const args = (m: string[], out: string) => [
+      'submit',
+      ...m,
+      '--no-progress',
+      'cache-bench',
+      '--',
+      '--rows',
+      '200000',
+      '--iterations',
+      '1',
+      '--modes',
+      'none,MEMORY_ONLY',
+      '--output',
+      out,
+    ];
     const l = ok(await sparkTs(args([], path.join(work, 'cb-local', 'r.json')), local), 'cache-bench (local)');
 
     const s = cluster.spark();
@@ -272,7 +357,9 @@ describe('cluster: the same jobs on a Spark standalone cluster and 3 Kafka broke
     }
     expect(victim, 'worker 2 was killed while its executor ran tasks').to.be.a('string');
     const r = ok(await run, 'cache-bench (cluster, a worker killed)');
-    console.log(`      (cache-bench wall time: local ${(l.ms / 1000).toFixed(1)} s, 2 workers with one killed ${(r.ms / 1000).toFixed(1)} s; ${tasksAtKill} task(s) running on the killed executor)`);
+    console.log(
+      `      (cache-bench wall time: local ${(l.ms / 1000).toFixed(1)} s, 2 workers with one killed ${(r.ms / 1000).toFixed(1)} s; ${tasksAtKill} task(s) running on the killed executor)`,
+    );
 
     const view = await get<{ aliveworkers: number }>(`${c.master_ui_url}/json/`);
     expect(view.aliveworkers, 'the master saw the worker go').to.equal(1);
@@ -281,7 +368,10 @@ describe('cluster: the same jobs on a Spark standalone cluster and 3 Kafka broke
     expect(executors.find((e) => e.id === victim)?.isActive, 'the killed executor is lost').to.equal(false);
     // Its running tasks failed with it and ran again elsewhere.
     const stages = await get<Array<{ numFailedTasks: number }>>(`${api}/${app.id}/stages`);
-    expect(stages.reduce((n, st) => n + st.numFailedTasks, 0), 'tasks failed with the executor').to.be.greaterThan(0);
+    expect(
+      stages.reduce((n, st) => n + st.numFailedTasks, 0),
+      'tasks failed with the executor',
+    ).to.be.greaterThan(0);
 
     const read = (dir: string) => JSON.parse(fs.readFileSync(path.join(work, dir, 'r.json'), 'utf8')) as CacheBenchReport;
     const [a, b] = [read('cb-local'), read('cb-cluster')];

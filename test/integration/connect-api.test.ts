@@ -104,7 +104,10 @@ describe('connect API (live server)', function () {
     });
 
     it('getOrCreate returns the active session for the same endpoint and applies builder settings', async () => {
-      const again = await SparkSession.builder().remote(`${state.url}/;token=${state.token}`).config('spark.sql.shuffle.partitions', 3).getOrCreate();
+      const again = await SparkSession.builder()
+        .remote(`${state.url}/;token=${state.token}`)
+        .config('spark.sql.shuffle.partitions', 3)
+        .getOrCreate();
       expect(again).to.equal(spark);
       expect(await spark.conf.get('spark.sql.shuffle.partitions')).to.equal('3');
       await spark.conf.set('spark.sql.shuffle.partitions', 8);
@@ -137,21 +140,42 @@ describe('connect API (live server)', function () {
     });
 
     it('createDataFrame with a StructType, a DDL string and an inferred schema', async () => {
-      const schema = T.structType([T.structField('d', T.decimalType(38, 18)), T.structField('day', T.DateType), T.structField('ts', T.TimestampType)]);
-      const rows = [{ d: Decimal.fromString('1.000000000000000001'), day: SparkDate.fromString('1900-03-01'), ts: SparkTimestamp.fromString('2024-02-29T23:59:59.123456Z') }];
+      const schema = T.structType([
+        T.structField('d', T.decimalType(38, 18)),
+        T.structField('day', T.DateType),
+        T.structField('ts', T.TimestampType),
+      ]);
+      const rows = [
+        {
+          d: Decimal.fromString('1.000000000000000001'),
+          day: SparkDate.fromString('1900-03-01'),
+          ts: SparkTimestamp.fromString('2024-02-29T23:59:59.123456Z'),
+        },
+      ];
       expect(await spark.createDataFrame(rows, schema).collect()).to.deep.equal(rows);
       expect(await spark.createDataFrame([[1, 'a']], 'n INT, s STRING').collect()).to.deep.equal([{ n: 1, s: 'a' }]);
       const inferred = spark.createDataFrame([{ n: 1, x: 0.5, s: 'a', b: true }]);
-      expect(await inferred.dtypes()).to.deep.equal([['n', 'bigint'], ['x', 'double'], ['s', 'string'], ['b', 'boolean']]);
+      expect(await inferred.dtypes()).to.deep.equal([
+        ['n', 'bigint'],
+        ['x', 'double'],
+        ['s', 'string'],
+        ['b', 'boolean'],
+      ]);
     });
 
     it('read: csv/json/parquet/text/format+load with schema and options; readStream is streaming', async () => {
       const csv = path.join(tmp, 'in.csv');
       fs.writeFileSync(csv, 'a\tb\r\n1\tx\r\n2\ty\r\n');
       const fromCsv = spark.read.schema('a INT, b STRING').option('header', true).option('sep', '\t').csv(csv);
-      expect(await fromCsv.orderBy('a').collect()).to.deep.equal([{ a: 1, b: 'x' }, { a: 2, b: 'y' }]);
+      expect(await fromCsv.orderBy('a').collect()).to.deep.equal([
+        { a: 1, b: 'x' },
+        { a: 2, b: 'y' },
+      ]);
       const inferred = spark.read.options({ header: true, sep: '\t', inferSchema: true }).format('csv').load(csv);
-      expect(await inferred.dtypes()).to.deep.equal([['a', 'int'], ['b', 'string']]);
+      expect(await inferred.dtypes()).to.deep.equal([
+        ['a', 'int'],
+        ['b', 'string'],
+      ]);
       const json = path.join(tmp, 'in.json');
       fs.writeFileSync(json, '{"k": 1, "v": "p"}\n{"k": 2, "v": "q"}\n');
       expect(await spark.read.json(json).orderBy('k').select('v').collect()).to.deep.equal([{ v: 'p' }, { v: 'q' }]);
@@ -159,7 +183,13 @@ describe('connect API (live server)', function () {
       const pq = path.join(tmp, 'pq');
       await fromCsv.write.parquet(pq);
       expect(await spark.read.parquet(pq).count()).to.equal(2);
-      expect(await spark.read.format('parquet').schema(T.structType([T.structField('a', T.IntegerType)])).load(pq).columns()).to.deep.equal(['a']);
+      expect(
+        await spark.read
+          .format('parquet')
+          .schema(T.structType([T.structField('a', T.IntegerType)]))
+          .load(pq)
+          .columns(),
+      ).to.deep.equal(['a']);
       const stream = spark.readStream.format('rate').option('rowsPerSecond', 1).load();
       expect(await stream.isStreaming()).to.equal(true);
       expect(await fromCsv.isStreaming()).to.equal(false);
@@ -203,15 +233,27 @@ describe('connect API (live server)', function () {
 
     it('groupBy().agg/count/sum/avg/min/max, pivot, and agg', async () => {
       const byDept = await people.groupBy('dept').agg(F.count('*').alias('n'), F.sum('salary').alias('s')).orderBy('dept').collect();
-      expect(byDept).to.deep.equal([{ dept: 'eng', n: 2n, s: 180.5 }, { dept: 'ops', n: 3n, s: 120 }]);
-      expect(await people.groupBy('dept').count().orderBy('dept').collect()).to.deep.equal([{ dept: 'eng', count: 2n }, { dept: 'ops', count: 3n }]);
-      expect(await people.groupBy('dept').sum('age').orderBy('dept').collect()).to.deep.equal([{ dept: 'eng', 'sum(age)': 30n }, { dept: 'ops', 'sum(age)': 101n }]);
+      expect(byDept).to.deep.equal([
+        { dept: 'eng', n: 2n, s: 180.5 },
+        { dept: 'ops', n: 3n, s: 120 },
+      ]);
+      expect(await people.groupBy('dept').count().orderBy('dept').collect()).to.deep.equal([
+        { dept: 'eng', count: 2n },
+        { dept: 'ops', count: 3n },
+      ]);
+      expect(await people.groupBy('dept').sum('age').orderBy('dept').collect()).to.deep.equal([
+        { dept: 'eng', 'sum(age)': 30n },
+        { dept: 'ops', 'sum(age)': 101n },
+      ]);
       expect(await people.groupBy().avg('salary').collect()).to.deep.equal([{ 'avg(salary)': 75.125 }]);
       expect(await people.groupBy().min('age').collect()).to.deep.equal([{ 'min(age)': 28 }]);
       expect(await people.groupBy().max('age').collect()).to.deep.equal([{ 'max(age)': 45 }]);
       expect(await people.agg({ age: 'max' }).collect()).to.deep.equal([{ 'max(age)': 45 }]);
       const pivot = await people.groupBy('dept').pivot('name', ['Ann', 'Dee']).agg(F.count('id')).orderBy('dept').collect();
-      expect(pivot).to.deep.equal([{ dept: 'eng', Ann: 1n, Dee: null }, { dept: 'ops', Ann: null, Dee: 2n }]);
+      expect(pivot).to.deep.equal([
+        { dept: 'eng', Ann: 1n, Dee: null },
+        { dept: 'ops', Ann: null, Dee: 2n },
+      ]);
       const inferredPivot = await people.groupBy('dept').pivot('name').count().orderBy('dept').columns();
       expect(inferredPivot).to.deep.equal(['dept', 'Ann', 'Bob', 'Cid', 'Dee']);
     });
@@ -224,15 +266,32 @@ describe('connect API (live server)', function () {
       expect(await people.orderBy('id').limit(2).offset(1).select('name').collect()).to.deep.equal([{ name: 'Bob' }]);
     });
 
-    const left = () => spark.createDataFrame([[1, 'x'], [2, 'y']], 'k INT, v STRING');
-    const right = () => spark.createDataFrame([['z', 2], ['w', 3]], 'w STRING, k INT');
+    const left = () =>
+      spark.createDataFrame(
+        [
+          [1, 'x'],
+          [2, 'y'],
+        ],
+        'k INT, v STRING',
+      );
+    const right = () =>
+      spark.createDataFrame(
+        [
+          ['z', 2],
+          ['w', 3],
+        ],
+        'w STRING, k INT',
+      );
     const keys = async (df: DataFrame) => (await df.orderBy(F.asc_nulls_last('k')).select('k').collect()).map((r) => r.k);
 
     it('union and unionByName', async () => {
       const [a, b] = [left(), right()];
       expect(await a.union(a).count()).to.equal(4);
       expect(await a.unionByName(b.withColumnRenamed('w', 'v')).orderBy('k', 'v').collect()).to.deep.equal([
-        { k: 1, v: 'x' }, { k: 2, v: 'y' }, { k: 2, v: 'z' }, { k: 3, v: 'w' },
+        { k: 1, v: 'x' },
+        { k: 2, v: 'y' },
+        { k: 2, v: 'z' },
+        { k: 3, v: 'w' },
       ]);
       expect(await a.unionByName(b.select('k'), true).where(F.col('v').isNull()).count()).to.equal(2);
     });
@@ -253,16 +312,22 @@ describe('connect API (live server)', function () {
       expect(await a.join(b, undefined, 'cross').count()).to.equal(4);
       expect(await keys(a.join(F.broadcast(b), 'k'))).to.deep.equal([2]);
       expect(await a.join(b.hint('broadcast'), 'k').explain()).to.match(/Broadcast/);
-      const onExpr = await a.join(b, a.col('k').eq(b.col('k')), 'inner').select(a.col('k'), 'v', 'w').collect();
+      const onExpr = await a
+        .join(b, a.col('k').eq(b.col('k')), 'inner')
+        .select(a.col('k'), 'v', 'w')
+        .collect();
       expect(onExpr).to.deep.equal([{ k: 2, v: 'y', w: 'z' }]);
       const l = a.alias('l');
       const r = a.alias('r');
-      const self = await l.join(r, F.col('l.k').lt(F.col('r.k'))).select(F.col('l.v').alias('lv'), F.col('r.v').alias('rv')).collect();
+      const self = await l
+        .join(r, F.col('l.k').lt(F.col('r.k')))
+        .select(F.col('l.v').alias('lv'), F.col('r.v').alias('rv'))
+        .collect();
       expect(self).to.deep.equal([{ lv: 'x', rv: 'y' }]);
     });
 
     it('repartition, coalesce, sample, randomSplit', async () => {
-      const n = async (df: DataFrame) => Number((await df.select(F.spark_partition_id().alias('p')).distinct().count()));
+      const n = async (df: DataFrame) => Number(await df.select(F.spark_partition_id().alias('p')).distinct().count());
       expect(await n(spark.range(0, 100, 1, 1).repartition(4))).to.equal(4);
       expect(await n(spark.range(0, 100, 1, 4).coalesce(1))).to.equal(1);
       expect(await spark.range(100).repartition(3, 'id').count()).to.equal(100);
@@ -280,7 +345,11 @@ describe('connect API (live server)', function () {
       expect(d.map((r) => r.summary)).to.deep.equal(['count', 'mean', 'stddev', 'min', 'max']);
       expect(d[0]).to.deep.equal({ summary: 'count', age: '4' });
       const s = await people.select('salary').summary('min', '50%', 'max').collect();
-      expect(s).to.deep.equal([{ summary: 'min', salary: '60.0' }, { summary: '50%', salary: '60.0' }, { summary: 'max', salary: '100.5' }]);
+      expect(s).to.deep.equal([
+        { summary: 'min', salary: '60.0' },
+        { summary: '50%', salary: '60.0' },
+        { summary: 'max', salary: '100.5' },
+      ]);
       expect(await people.na.fill(0).where('salary = 0 OR age = 0').count()).to.equal(2);
       expect((await people.na.fill({ age: -1 }).where('id = 2').first())?.age).to.equal(-1);
       expect((await people.fillna('unknown', 'name').where('id = 3').first())?.salary).to.equal(null);
@@ -298,7 +367,10 @@ describe('connect API (live server)', function () {
       const med = await nums.stat.approxQuantile('x', [0.5], 0);
       expect(med).to.deep.equal([50]);
       const both = await nums.approxQuantile(['x', 'y'], [0, 1], 0);
-      expect(both).to.deep.equal([[1, 100], [2, 200]]);
+      expect(both).to.deep.equal([
+        [1, 100],
+        [2, 200],
+      ]);
       expect(await nums.stat.corr('x', 'y')).to.be.closeTo(1, 1e-12);
       expect(await nums.stat.cov('x', 'y')).to.be.closeTo(1683.3333333333333, 1e-9);
       const ct = await people.stat.crosstab('dept', 'name').orderBy('dept_name').collect();
@@ -325,9 +397,19 @@ describe('connect API (live server)', function () {
       const cp = await spark.range(3).withColumn('x', F.col('id').multiply(10)).localCheckpoint();
       expect((await cp.collect()).map((r) => r.x)).to.deep.equal([0n, 10n, 20n]);
       expect(await cp.explain()).to.not.match(/Range/);
-      const long = await spark.createDataFrame([[1, 2, 3]], 'id INT, a INT, b INT').unpivot(['id'], ['a', 'b'], 'var', 'val').collect();
-      expect(long).to.deep.equal([{ id: 1, var: 'a', val: 2 }, { id: 1, var: 'b', val: 3 }]);
-      const st = await spark.range(1).select(F.struct(F.lit(1).alias('a'), F.lit(2).alias('b')).alias('s')).select(F.col('s').withField('c', F.lit(3)).dropFields('a').alias('s')).first();
+      const long = await spark
+        .createDataFrame([[1, 2, 3]], 'id INT, a INT, b INT')
+        .unpivot(['id'], ['a', 'b'], 'var', 'val')
+        .collect();
+      expect(long).to.deep.equal([
+        { id: 1, var: 'a', val: 2 },
+        { id: 1, var: 'b', val: 3 },
+      ]);
+      const st = await spark
+        .range(1)
+        .select(F.struct(F.lit(1).alias('a'), F.lit(2).alias('b')).alias('s'))
+        .select(F.col('s').withField('c', F.lit(3)).dropFields('a').alias('s'))
+        .first();
       expect(st).to.deep.equal({ s: { b: 2, c: 3 } });
     });
 
@@ -338,7 +420,11 @@ describe('connect API (live server)', function () {
       expect(await df.explain('formatted')).to.match(/\(1\)/);
       const schema = await df.schema();
       expect(schema.fields.map((f) => [f.name, f.dataType.type, f.nullable])).to.deep.equal([
-        ['id', 'long', true], ['name', 'string', true], ['dept', 'string', true], ['salary', 'double', true], ['age', 'integer', true],
+        ['id', 'long', true],
+        ['name', 'string', true],
+        ['dept', 'string', true],
+        ['salary', 'double', true],
+        ['age', 'integer', true],
       ]);
       expect(await df.columns()).to.deep.equal(['id', 'name', 'dept', 'salary', 'age']);
       expect(await df.dtypes()).to.deep.include(['age', 'int']);
@@ -380,7 +466,12 @@ describe('connect API (live server)', function () {
     it('write: mode, format, option, partitionBy, save, parquet, csv, json, saveAsTable', async () => {
       const out = path.join(tmp, 'w');
       await people.write.mode('overwrite').partitionBy('dept').parquet(path.join(out, 'p'));
-      expect(fs.readdirSync(path.join(out, 'p')).filter((f) => f.startsWith('dept=')).sort()).to.deep.equal(['dept=eng', 'dept=ops']);
+      expect(
+        fs
+          .readdirSync(path.join(out, 'p'))
+          .filter((f) => f.startsWith('dept='))
+          .sort(),
+      ).to.deep.equal(['dept=eng', 'dept=ops']);
       const err = await failure(people.write.parquet(path.join(out, 'p')));
       expect(err).to.be.instanceOf(SparkConnectError);
       expect((err as SparkConnectError).errorClass).to.match(/PATH_ALREADY_EXISTS/);
@@ -457,8 +548,18 @@ describe('connect API (live server)', function () {
         )
         .first();
       expect(r).to.deep.equal({
-        arith: 9.5, mod: 3, logic: true, isnull: true, isin: true, between: true, like: true, rlike: true, when: 'mid',
-        dec: Decimal.fromString('2.00'), ne: true, nullsafe: false,
+        arith: 9.5,
+        mod: 3,
+        logic: true,
+        isnull: true,
+        isin: true,
+        between: true,
+        like: true,
+        rlike: true,
+        when: 'mid',
+        dec: Decimal.fromString('2.00'),
+        ne: true,
+        nullsafe: false,
       });
     });
 
@@ -490,9 +591,27 @@ describe('connect API (live server)', function () {
         )
         .first();
       expect(r).to.deep.include({
-        lower: '  hello world ', upper: 'HELLO WORLD', sub: 'Hello', concat: 'ab', re: '_Hello_World_', split: ['Hello', 'World'],
-        date: SparkDate.fromString('2024-02-29'), ts: SparkTimestamp.fromString('2024-02-29T23:59:59Z'), diff: 59, months: 2,
-        y: 2024, m: 2, dow: 5, today: true, round: 2.35, abs: 3, sqrt: 4, ln: 2, pow: 1024, greatest: 5, least: 1,
+        lower: '  hello world ',
+        upper: 'HELLO WORLD',
+        sub: 'Hello',
+        concat: 'ab',
+        re: '_Hello_World_',
+        split: ['Hello', 'World'],
+        date: SparkDate.fromString('2024-02-29'),
+        ts: SparkTimestamp.fromString('2024-02-29T23:59:59Z'),
+        diff: 59,
+        months: 2,
+        y: 2024,
+        m: 2,
+        dow: 5,
+        today: true,
+        round: 2.35,
+        abs: 3,
+        sqrt: 4,
+        ln: 2,
+        pow: 1024,
+        greatest: 5,
+        least: 1,
       });
     });
 
@@ -510,24 +629,35 @@ describe('connect API (live server)', function () {
           F.base64(F.lit('hi')).alias('b64'),
         )
         .first();
-      expect(r).to.deep.equal({ arr: '3-2-1', keys: ['k'], epoch: '1970-01-01 00:00:00', q: 2, instr: 3, type: 'bigint', nvl: 'x', b64: 'aGk=' });
+      expect(r).to.deep.equal({
+        arr: '3-2-1',
+        keys: ['k'],
+        epoch: '1970-01-01 00:00:00',
+        q: 2,
+        instr: 3,
+        type: 'bigint',
+        nvl: 'x',
+        b64: 'aGk=',
+      });
     });
 
     it('aggregates', async () => {
-      const r = await people.agg(
-        F.count('age').alias('count'),
-        F.countDistinct('dept').alias('cd'),
-        F.sum('age').alias('sum'),
-        F.avg('salary').alias('avg'),
-        F.min('name').alias('min'),
-        F.max('name').alias('max'),
-        F.stddev('age').alias('sd'),
-        F.variance('age').alias('var'),
-        F.percentile_approx('age', 0.5).alias('p50'),
-        F.first('name').alias('first'),
-        F.last('name').alias('last'),
-        F.collect_list('dept').alias('list'),
-      ).first();
+      const r = await people
+        .agg(
+          F.count('age').alias('count'),
+          F.countDistinct('dept').alias('cd'),
+          F.sum('age').alias('sum'),
+          F.avg('salary').alias('avg'),
+          F.min('name').alias('min'),
+          F.max('name').alias('max'),
+          F.stddev('age').alias('sd'),
+          F.variance('age').alias('var'),
+          F.percentile_approx('age', 0.5).alias('p50'),
+          F.first('name').alias('first'),
+          F.last('name').alias('last'),
+          F.collect_list('dept').alias('list'),
+        )
+        .first();
       expect(r).to.deep.include({ count: 4n, cd: 2n, sum: 131n, avg: 75.125, min: 'Ann', max: 'Dee', p50: 28 });
       // ages 30, 45, 28, 28 (one null): sample variance 202.75 / 3
       expect(r?.var as number).to.be.closeTo(202.75 / 3, 1e-9);
@@ -548,14 +678,32 @@ describe('connect API (live server)', function () {
           F.nanvl('x', F.lit(1.5)).alias('nanvl'),
         )
         .first();
-      expect(r).to.deep.equal({ parsed: { a: 1, b: { c: 'x' } }, json: '{"k":1}', ns: { p: 1, q: 'z' }, gj: 'x', coalesce: 0, isnan: true, nanvl: 1.5 });
+      expect(r).to.deep.equal({
+        parsed: { a: 1, b: { c: 'x' } },
+        json: '{"k":1}',
+        ns: { p: 1, q: 'z' },
+        gj: 'x',
+        coalesce: 0,
+        isnan: true,
+        nanvl: 1.5,
+      });
     });
 
     it('window(col, duration, slide) for tumbling and sliding windows', async () => {
-      const events = spark.createDataFrame([{ ts: SparkTimestamp.fromString('2024-01-01T00:00:07Z'), v: 1 }], T.structType([T.structField('ts', T.TimestampType), T.structField('v', T.LongType)]));
+      const events = spark.createDataFrame(
+        [{ ts: SparkTimestamp.fromString('2024-01-01T00:00:07Z'), v: 1 }],
+        T.structType([T.structField('ts', T.TimestampType), T.structField('v', T.LongType)]),
+      );
       const tumbling = await events.groupBy(F.window('ts', '10 seconds')).count().select('window.start', 'window.end').collect();
-      expect(tumbling).to.deep.equal([{ start: SparkTimestamp.fromString('2024-01-01T00:00:00Z'), end: SparkTimestamp.fromString('2024-01-01T00:00:10Z') }]);
-      expect(await events.groupBy(F.window('ts', '1 minute', '10 seconds')).count().count()).to.equal(6);
+      expect(tumbling).to.deep.equal([
+        { start: SparkTimestamp.fromString('2024-01-01T00:00:00Z'), end: SparkTimestamp.fromString('2024-01-01T00:00:10Z') },
+      ]);
+      expect(
+        await events
+          .groupBy(F.window('ts', '1 minute', '10 seconds'))
+          .count()
+          .count(),
+      ).to.equal(6);
     });
   });
 
@@ -615,10 +763,18 @@ describe('connect API (live server)', function () {
         .start(out);
       expect(await q.awaitTermination(60_000)).to.equal(true);
       expect(await spark.read.parquet(out).count()).to.equal(2);
-      const once = await input.writeStream.format('parquet').option('checkpointLocation', path.join(tmp, 'cp2')).option('path', path.join(tmp, 'o2')).trigger({ once: true }).start();
+      const once = await input.writeStream
+        .format('parquet')
+        .option('checkpointLocation', path.join(tmp, 'cp2'))
+        .option('path', path.join(tmp, 'o2'))
+        .trigger({ once: true })
+        .start();
       expect(await once.awaitTermination(60_000)).to.equal(true);
       const table = uniq('t_stream');
-      const toTable = await input.writeStream.option('checkpointLocation', path.join(tmp, 'cp3')).trigger({ availableNow: true }).toTable(table);
+      const toTable = await input.writeStream
+        .option('checkpointLocation', path.join(tmp, 'cp3'))
+        .trigger({ availableNow: true })
+        .toTable(table);
       try {
         expect(await toTable.awaitTermination(60_000)).to.equal(true);
         expect(await spark.table(table).count()).to.equal(2);
@@ -645,7 +801,14 @@ describe('connect API (live server)', function () {
     it('fits a LogisticRegression on VectorAssembler features, transforms, and reads coefficients', async () => {
       const data = spark.createDataFrame(
         [
-          [0.0, 0.1, 0], [0.2, 0.0, 0], [0.3, 0.4, 0], [1.0, 0.9, 1], [0.9, 1.2, 1], [1.3, 0.8, 1], [0.6, 0.5, 0], [0.7, 0.9, 1],
+          [0.0, 0.1, 0],
+          [0.2, 0.0, 0],
+          [0.3, 0.4, 0],
+          [1.0, 0.9, 1],
+          [0.9, 1.2, 1],
+          [1.3, 0.8, 1],
+          [0.6, 0.5, 0],
+          [0.7, 0.9, 1],
         ],
         'x1 DOUBLE, x2 DOUBLE, label INT',
       );
@@ -702,7 +865,10 @@ describe('connect API (live server)', function () {
     it('interruptAll interrupts running operations of the session', async () => {
       const s = await SparkSession.builder().remote(`${state.url}/;token=${state.token}`).create();
       try {
-        const running = s.range(0, 2_000_000_000, 1, 2).select(F.sum(F.sqrt('id'))).collect();
+        const running = s
+          .range(0, 2_000_000_000, 1, 2)
+          .select(F.sum(F.sqrt('id')))
+          .collect();
         await new Promise((r) => setTimeout(r, 1500));
         const ids = await s.interruptAll();
         expect(ids.length).to.be.greaterThan(0);
@@ -713,7 +879,10 @@ describe('connect API (live server)', function () {
     });
     it('interruptTag interrupts only the operations carrying the tag', async () => {
       const tag = uniq('tag');
-      const running = spark.range(0, 2_000_000_000, 1, 2).select(F.sum(F.sqrt('id'))).collect({ tags: [tag] });
+      const running = spark
+        .range(0, 2_000_000_000, 1, 2)
+        .select(F.sum(F.sqrt('id')))
+        .collect({ tags: [tag] });
       await new Promise((r) => setTimeout(r, 1500));
       expect(await spark.interruptTag(tag)).to.have.length(1);
       expect(await failure(running)).to.be.instanceOf(SparkConnectError);

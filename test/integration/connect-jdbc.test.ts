@@ -38,9 +38,7 @@ describe('connect jdbc (live server and PostgreSQL)', function () {
     db = new Client({ connectionString: pg.url });
     await db.connect();
     await db.query(`CREATE TABLE ${source} (id INT PRIMARY KEY, name TEXT, amount NUMERIC(10,2), at DATE)`);
-    await db.query(
-      `INSERT INTO ${source} SELECT g, 'n' || g, g * 1.5, DATE '2024-01-01' + g FROM generate_series(1, 20) g`,
-    );
+    await db.query(`INSERT INTO ${source} SELECT g, 'n' || g, g * 1.5, DATE '2024-01-01' + g FROM generate_series(1, 20) g`);
   });
   after(async () => {
     if (db) {
@@ -77,7 +75,9 @@ describe('connect jdbc (live server and PostgreSQL)', function () {
     });
     // Four non-empty partitions (1-4, 5-8, 9-12, 13-15: strides of (15 - 1) / 4 from lowerBound).
     expect(await byColumn.select(F.spark_partition_id().alias('pid')).distinct().count()).to.equal(4);
-    expect((await byColumn.collect()).map((r) => r.id).sort((a, b) => Number(a) - Number(b))).to.deep.equal(Array.from({ length: 15 }, (_, i) => i + 1));
+    expect((await byColumn.collect()).map((r) => r.id).sort((a, b) => Number(a) - Number(b))).to.deep.equal(
+      Array.from({ length: 15 }, (_, i) => i + 1),
+    );
 
     const byPredicates = spark.read.jdbc(url, source, { predicates: ['id <= 5', 'id > 5 AND id <= 8', 'id = 20'], properties });
     expect(await byPredicates.select(F.spark_partition_id()).distinct().count()).to.equal(3);
@@ -118,10 +118,13 @@ describe('connect jdbc (live server and PostgreSQL)', function () {
     const onReattach = (e: unknown) => events.push(e);
     spark.on('reattach', onReattach);
     try {
-      const err = await spark.read.jdbc(closed, 'x', { properties }).collect().then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+      const err = await spark.read
+        .jdbc(closed, 'x', { properties })
+        .collect()
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       expect(err).to.be.instanceOf(SparkConnectError);
       expect(String((err as Error).message)).to.match(/Connection.*refused|connect/i);
       expect(events).to.deep.equal([]);

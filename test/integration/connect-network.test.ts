@@ -1,7 +1,14 @@
 import { expect } from 'chai';
 import { ensureSpark } from '../support/servers';
 import { FaultProxy } from '../support/fault-proxy';
-import { SparkSession, ConnectionError, DEFAULT_RETRY_POLICY, SparkConnectError, SparkRuntimeException, functions as F } from '../../lib/connect';
+import {
+  SparkSession,
+  ConnectionError,
+  DEFAULT_RETRY_POLICY,
+  SparkConnectError,
+  SparkRuntimeException,
+  functions as F,
+} from '../../lib/connect';
 import type { SparkState } from '../../lib/runtime/spark-server';
 
 async function failure(p: Promise<unknown>): Promise<Error> {

@@ -13,7 +13,11 @@ import type { SparkState } from '../../lib/runtime/spark-server';
 import { sparkRemote } from '../../lib/runtime/spark-server';
 import { SparkSession, VectorAssembler } from '../../lib/connect';
 
-interface Result { rows: Row[]; schema: StructType; batches: number }
+interface Result {
+  rows: Row[];
+  schema: StructType;
+  batches: number;
+}
 
 async function run(client: SparkConnectClient, root: Relation): Promise<Result> {
   const batches: Uint8Array[] = [];
@@ -34,11 +38,35 @@ const sql = (client: SparkConnectClient, query: string) => run(client, { sql: { 
 /** Every type, with values at the edges: beyond 2^53, decimal(38,18) extremes, pre-1970, microseconds, nested, NaN. */
 const EVERY_TYPE = parseDDLSchema(
   [
-    'nul VOID', 'b BOOLEAN', 'y TINYINT', 's SMALLINT', 'i INT', 'l BIGINT', 'lmin BIGINT NOT NULL', 'f FLOAT', 'd DOUBLE',
-    'nan DOUBLE', 'inf DOUBLE', 'ninf FLOAT', 'dec DECIMAL(38,18)', 'decmax DECIMAL(38,18)', 'str STRING', 'bin BINARY',
-    'dt DATE', 'dtmin DATE', 'ts TIMESTAMP', 'tsold TIMESTAMP', 'ntz TIMESTAMP_NTZ', 'dti INTERVAL DAY TO SECOND',
-    'ymi INTERVAL YEAR TO MONTH', 'ci INTERVAL', 'arr ARRAY<INT>', 'nested ARRAY<ARRAY<BIGINT>>', 'm MAP<STRING, DECIMAL(20,2)>',
-    'mk MAP<INT, ARRAY<DATE>>', 'st STRUCT<a: INT, b: ARRAY<STRING>, c: STRUCT<ts: TIMESTAMP, x: DOUBLE>>',
+    'nul VOID',
+    'b BOOLEAN',
+    'y TINYINT',
+    's SMALLINT',
+    'i INT',
+    'l BIGINT',
+    'lmin BIGINT NOT NULL',
+    'f FLOAT',
+    'd DOUBLE',
+    'nan DOUBLE',
+    'inf DOUBLE',
+    'ninf FLOAT',
+    'dec DECIMAL(38,18)',
+    'decmax DECIMAL(38,18)',
+    'str STRING',
+    'bin BINARY',
+    'dt DATE',
+    'dtmin DATE',
+    'ts TIMESTAMP',
+    'tsold TIMESTAMP',
+    'ntz TIMESTAMP_NTZ',
+    'dti INTERVAL DAY TO SECOND',
+    'ymi INTERVAL YEAR TO MONTH',
+    'ci INTERVAL',
+    'arr ARRAY<INT>',
+    'nested ARRAY<ARRAY<BIGINT>>',
+    'm MAP<STRING, DECIMAL(20,2)>',
+    'mk MAP<INT, ARRAY<DATE>>',
+    'st STRUCT<a: INT, b: ARRAY<STRING>, c: STRUCT<ts: TIMESTAMP, x: DOUBLE>>',
   ].join(', '),
 );
 
@@ -69,7 +97,10 @@ const EXPECTED: Record<string, SparkValue> = {
   ci: { months: 14, days: 3, microseconds: 14706000007n },
   arr: [1, null, 3],
   nested: [[9007199254740993n], []],
-  m: new Map<SparkValue, SparkValue>([['a', Decimal.fromString('1.50')], ['n', null]]),
+  m: new Map<SparkValue, SparkValue>([
+    ['a', Decimal.fromString('1.50')],
+    ['n', null],
+  ]),
   mk: new Map<SparkValue, SparkValue>([[1, [SparkDate.fromString('1950-01-02')]]]),
   st: { a: 7, b: ['x', null], c: { ts: SparkTimestamp.fromString('0001-01-01T00:00:00Z'), x: -Infinity } },
 };
@@ -100,7 +131,15 @@ describe('connect types: exact round trip against the live server', function () 
   before(async function () {
     this.timeout(240_000);
     state = await ensureSpark();
-    client = new SparkConnectClient({ host: '127.0.0.1', port: state.port, token: state.token, userId: 'types-test', useSsl: false, sessionId: randomUUID(), userAgent: 'spark-ts-test' });
+    client = new SparkConnectClient({
+      host: '127.0.0.1',
+      port: state.port,
+      token: state.token,
+      userId: 'types-test',
+      useSsl: false,
+      sessionId: randomUUID(),
+      userAgent: 'spark-ts-test',
+    });
     await client.config({ set: { pairs: [{ key: 'spark.sql.session.timeZone', value: 'UTC' }] } });
   });
 
@@ -118,8 +157,14 @@ describe('connect types: exact round trip against the live server', function () 
     // The server's schema, printed as Spark prints it.
     const types = Object.fromEntries(schema.fields.map((f) => [f.name, simpleString(f.dataType)]));
     expect(types).to.include({
-      nul: 'void', l: 'bigint', dec: 'decimal(38,18)', ntz: 'timestamp_ntz', dti: 'interval day to second',
-      ymi: 'interval year to month', m: 'map<string,decimal(20,2)>', st: 'struct<a:int,b:array<string>,c:struct<ts:timestamp,x:double>>',
+      nul: 'void',
+      l: 'bigint',
+      dec: 'decimal(38,18)',
+      ntz: 'timestamp_ntz',
+      dti: 'interval day to second',
+      ymi: 'interval year to month',
+      m: 'map<string,decimal(20,2)>',
+      st: 'struct<a:int,b:array<string>,c:struct<ts:timestamp,x:double>>',
     });
   });
 
@@ -142,10 +187,24 @@ describe('connect types: exact round trip against the live server', function () 
 
   it('createDataFrame: the server reads the exact values (Spark casts them to text)', async () => {
     const texts = [
-      'CAST(l AS STRING)', 'CAST(lmin AS STRING)', 'CAST(dec AS STRING)', 'CAST(decmax AS STRING)', 'CAST(dt AS STRING)',
-      'CAST(dtmin AS STRING)', 'CAST(ts AS STRING)', 'CAST(tsold AS STRING)', 'CAST(ntz AS STRING)', 'hex(bin)',
-      'CAST(nan AS STRING)', 'CAST(ninf AS STRING)', 'CAST(f AS STRING)', 'CAST(dti AS STRING)', 'CAST(ymi AS STRING)',
-      'to_json(st)', 'CAST(nested AS STRING)', 'l + 1 = 9007199254740994',
+      'CAST(l AS STRING)',
+      'CAST(lmin AS STRING)',
+      'CAST(dec AS STRING)',
+      'CAST(decmax AS STRING)',
+      'CAST(dt AS STRING)',
+      'CAST(dtmin AS STRING)',
+      'CAST(ts AS STRING)',
+      'CAST(tsold AS STRING)',
+      'CAST(ntz AS STRING)',
+      'hex(bin)',
+      'CAST(nan AS STRING)',
+      'CAST(ninf AS STRING)',
+      'CAST(f AS STRING)',
+      'CAST(dti AS STRING)',
+      'CAST(ymi AS STRING)',
+      'to_json(st)',
+      'CAST(nested AS STRING)',
+      'l + 1 = 9007199254740994',
     ];
     const { rows } = await run(client, {
       project: {
@@ -154,11 +213,24 @@ describe('connect types: exact round trip against the live server', function () 
       },
     });
     expect(Object.values(rows[0]!)).to.deep.equal([
-      '9007199254740993', '-9223372036854775808', '-12345678901234567890.123456789012345678',
-      '99999999999999999999.999999999999999999', '1950-01-02', '0001-01-01', '2024-02-29 23:59:59.123456',
-      '1969-12-31 23:59:59.999999', '1969-12-31 23:59:59.999999', '00FF10', 'NaN', '-Infinity', '1.1',
-      "INTERVAL '1 02:03:04.000005' DAY TO SECOND", "INTERVAL '-1-2' YEAR TO MONTH",
-      '{"a":7,"b":["x",null],"c":{"ts":"0001-01-01T00:00:00.000Z","x":"-Infinity"}}', '[[9007199254740993], []]', true,
+      '9007199254740993',
+      '-9223372036854775808',
+      '-12345678901234567890.123456789012345678',
+      '99999999999999999999.999999999999999999',
+      '1950-01-02',
+      '0001-01-01',
+      '2024-02-29 23:59:59.123456',
+      '1969-12-31 23:59:59.999999',
+      '1969-12-31 23:59:59.999999',
+      '00FF10',
+      'NaN',
+      '-Infinity',
+      '1.1',
+      "INTERVAL '1 02:03:04.000005' DAY TO SECOND",
+      "INTERVAL '-1-2' YEAR TO MONTH",
+      '{"a":7,"b":["x",null],"c":{"ts":"0001-01-01T00:00:00.000Z","x":"-Infinity"}}',
+      '[[9007199254740993], []]',
+      true,
     ]);
   });
 
@@ -166,7 +238,10 @@ describe('connect types: exact round trip against the live server', function () 
     const other = new SparkConnectClient({ ...client.options, sessionId: randomUUID() });
     try {
       await other.config({ set: { pairs: [{ key: 'spark.sql.session.timeZone', value: 'America/Los_Angeles' }] } });
-      const { rows } = await sql(other, "SELECT TIMESTAMP'1960-07-01 12:00:00.000001' AS ts, TIMESTAMP_NTZ'1960-07-01 12:00:00.000001' AS ntz");
+      const { rows } = await sql(
+        other,
+        "SELECT TIMESTAMP'1960-07-01 12:00:00.000001' AS ts, TIMESTAMP_NTZ'1960-07-01 12:00:00.000001' AS ntz",
+      );
       // 12:00 in Los Angeles on 1960-07-01 (PDT, UTC-7) is 19:00Z.
       expect((rows[0]!.ts as SparkTimestamp).toISOString()).to.equal('1960-07-01T19:00:00.000001Z');
       expect((rows[0]!.ntz as SparkTimestamp).toISOString()).to.equal('1960-07-01T12:00:00.000001');
@@ -174,8 +249,14 @@ describe('connect types: exact round trip against the live server', function () 
       const schema = parseDDLSchema('ts TIMESTAMP');
       const back = await run(other, {
         project: {
-          input: { common: { plan_id: 1 }, local_relation: localRelation([{ ts: SparkTimestamp.fromString('1960-07-01T19:00:00.000001Z') }], schema) },
-          expressions: [{ alias: { expr: { expression_string: { expression: 'CAST(ts AS STRING)' } }, name: ['text'] } }, { expression_string: { expression: 'ts' } }],
+          input: {
+            common: { plan_id: 1 },
+            local_relation: localRelation([{ ts: SparkTimestamp.fromString('1960-07-01T19:00:00.000001Z') }], schema),
+          },
+          expressions: [
+            { alias: { expr: { expression_string: { expression: 'CAST(ts AS STRING)' } }, name: ['text'] } },
+            { expression_string: { expression: 'ts' } },
+          ],
         },
       });
       expect(back.rows[0]!.text).to.equal('1960-07-01 12:00:00.000001');
@@ -222,7 +303,7 @@ describe('connect types: exact round trip against the live server', function () 
   });
 
   it('returns the schema and no rows for an empty result; keeps duplicate column names apart', async () => {
-    const empty = await sql(client, 'SELECT CAST(1 AS BIGINT) AS a, DATE\'2000-01-01\' AS d WHERE false');
+    const empty = await sql(client, "SELECT CAST(1 AS BIGINT) AS a, DATE'2000-01-01' AS d WHERE false");
     expect(empty.rows).to.deep.equal([]);
     expect(empty.schema.fields.map((f) => simpleString(f.dataType))).to.deep.equal(['bigint', 'date']);
     const dup = await sql(client, 'SELECT 1 AS a, 2 AS a');
@@ -232,7 +313,15 @@ describe('connect types: exact round trip against the live server', function () 
   it('prints a collected row in the --json contract form', async () => {
     const { rows, schema } = await sql(client, LITERALS);
     const parsed = JSON.parse(rowToJsonLine(rows[0]!, schema)) as Record<string, unknown>;
-    expect(parsed).to.include({ ts: '2024-02-29T23:59:59.123456Z', dt: '1950-01-02', bin: 'AP8Q', nan: 'NaN', inf: 'Infinity', ninf: '-Infinity', f: 1.1 });
+    expect(parsed).to.include({
+      ts: '2024-02-29T23:59:59.123456Z',
+      dt: '1950-01-02',
+      bin: 'AP8Q',
+      nan: 'NaN',
+      inf: 'Infinity',
+      ninf: '-Infinity',
+      f: 1.1,
+    });
     const line = rowToJsonLine(rows[0]!, schema);
     expect(line).to.contain('"l":9007199254740993,').and.to.contain('"dec":-12345678901234567890.123456789012345678,');
   });
@@ -275,8 +364,18 @@ describe('connect types: exact round trip through SparkSession (sql, createDataF
     );
     const rows = await df.selectExpr('l + 1 AS l1', 'dec', 'CAST(dec AS STRING) AS text', 'date_add(dt, 1) AS next').collect();
     expect(rows).to.deep.equal([
-      { l1: 9007199254740994n, dec: Decimal.fromString('0.000000000000000001'), text: '0.000000000000000001', next: SparkDate.fromString('1950-01-03') },
-      { l1: -9007199254740992n, dec: Decimal.fromString('-99999999999999999999.999999999999999999'), text: '-99999999999999999999.999999999999999999', next: SparkDate.fromString('1970-01-01') },
+      {
+        l1: 9007199254740994n,
+        dec: Decimal.fromString('0.000000000000000001'),
+        text: '0.000000000000000001',
+        next: SparkDate.fromString('1950-01-03'),
+      },
+      {
+        l1: -9007199254740992n,
+        dec: Decimal.fromString('-99999999999999999999.999999999999999999'),
+        text: '-99999999999999999999.999999999999999999',
+        next: SparkDate.fromString('1970-01-01'),
+      },
     ]);
   });
 
@@ -292,7 +391,10 @@ describe('connect types: exact round trip through SparkSession (sql, createDataF
     // keeps a zero vector of size 2 dense (a tie: 28 vs 28) and makes one of size 3 sparse (28 vs 36); Spark
     // 4.0's estimate made both sparse. The client decodes the struct exactly as the server sends it.
     const input = spark.createDataFrame(
-      [{ a: 1.5, b: -2, c: 0 }, { a: 0, b: 0, c: 0 }],
+      [
+        { a: 1.5, b: -2, c: 0 },
+        { a: 0, b: 0, c: 0 },
+      ],
       'a DOUBLE, b DOUBLE, c DOUBLE',
     );
     const two = new VectorAssembler({ inputCols: ['a', 'b'], outputCol: 'features' }).transform(input);
@@ -310,7 +412,9 @@ describe('connect types: exact round trip through SparkSession (sql, createDataF
   });
 
   it('toArrow() returns an apache-arrow Table whose raw values are exact', async () => {
-    const table = await (await spark.sql("SELECT CAST('9007199254740993' AS BIGINT) AS l, TIMESTAMP'1969-12-31 23:59:59.999999' AS ts")).toArrow();
+    const table = await (
+      await spark.sql("SELECT CAST('9007199254740993' AS BIGINT) AS l, TIMESTAMP'1969-12-31 23:59:59.999999' AS ts")
+    ).toArrow();
     expect(table.numRows).to.equal(1);
     expect(table.getChild('l')!.data[0]!.values[0]).to.equal(9007199254740993n);
     expect(table.getChild('ts')!.data[0]!.values[0]).to.equal(-1n);

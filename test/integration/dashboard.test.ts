@@ -18,7 +18,11 @@ import { ROOT } from '../../lib/runtime/paths';
 import type { FeedTopics } from '../../lib/dashboard/feed';
 
 /** Reads an SSE stream into parsed events (the test's own client, so /events is checked without a browser). */
-function sseClient(url: string): { events: Array<{ type: string; data: unknown; at: number }>; waitFor(pred: (e: { type: string; data: unknown }) => boolean, timeoutMs: number): Promise<{ type: string; data: unknown; at: number }>; close(): void } {
+function sseClient(url: string): {
+  events: Array<{ type: string; data: unknown; at: number }>;
+  waitFor(pred: (e: { type: string; data: unknown }) => boolean, timeoutMs: number): Promise<{ type: string; data: unknown; at: number }>;
+  close(): void;
+} {
   const events: Array<{ type: string; data: unknown; at: number }> = [];
   const waiters: Array<() => void> = [];
   let buffer = '';
@@ -46,7 +50,8 @@ function sseClient(url: string): { events: Array<{ type: string; data: unknown; 
         const check = () => {
           const hit = events.find(pred);
           if (hit) return resolve(hit);
-          if (Date.now() > deadline) return reject(new Error(`no matching SSE event within ${timeoutMs} ms; got ${events.map((e) => e.type).join(',')}`));
+          if (Date.now() > deadline)
+            return reject(new Error(`no matching SSE event within ${timeoutMs} ms; got ${events.map((e) => e.type).join(',')}`));
           waiters.push(check);
           setTimeout(check, 100);
         };
@@ -57,7 +62,12 @@ function sseClient(url: string): { events: Array<{ type: string; data: unknown; 
   };
 }
 
-function aggregate(sensor: string, windowStart: number, temperatureAvg: number, extra: Partial<AggregateMessage> & { final?: boolean } = {}): AggregateMessage & { final?: boolean } {
+function aggregate(
+  sensor: string,
+  windowStart: number,
+  temperatureAvg: number,
+  extra: Partial<AggregateMessage> & { final?: boolean } = {},
+): AggregateMessage & { final?: boolean } {
   return {
     sensor_id: sensor,
     window_start: new Date(windowStart).toISOString(),
@@ -82,12 +92,22 @@ type Dom = { document: { querySelector(s: string): { textContent: string | null;
  * strings: the page's Content-Security-Policy forbids eval, and the test keeps it on.
  */
 const waitForText = (page: Page, selector: string, expected: string, timeout = 10_000) =>
-  page.waitForFunction(({ selector, expected }) => (globalThis as unknown as Dom).document.querySelector(selector)?.textContent === expected, { selector, expected }, { timeout, polling: 'raf' });
+  page.waitForFunction(
+    ({ selector, expected }) => (globalThis as unknown as Dom).document.querySelector(selector)?.textContent === expected,
+    { selector, expected },
+    { timeout, polling: 'raf' },
+  );
 
 describe('dashboard in a real browser (Kafka + Chromium) @integration', function () {
   this.timeout(180_000);
   const id = randomUUID().slice(0, 8);
-  const topics: FeedTopics = { live: `dash-${id}.aggregates_live`, aggregates: `dash-${id}.aggregates`, alerts: `dash-${id}.alerts`, dlq: `dash-${id}.dlq`, data: `dash-${id}.data` };
+  const topics: FeedTopics = {
+    live: `dash-${id}.aggregates_live`,
+    aggregates: `dash-${id}.aggregates`,
+    alerts: `dash-${id}.alerts`,
+    dlq: `dash-${id}.dlq`,
+    data: `dash-${id}.data`,
+  };
   let dir: string;
   let kafka: Kafka;
   let producer: IdempotentProducer;
@@ -98,7 +118,11 @@ describe('dashboard in a real browser (Kafka + Chromium) @integration', function
   /** Every sensor this suite has sent an aggregate for (the page's sensor count). */
   const sensorsSent = new Set<string>();
   const sendAggregates = async (topic: string, list: AggregateMessage[]) => {
-    await sendBatch(producer, topic, list.map((a) => ({ key: a.sensor_id, value: JSON.stringify(a) })));
+    await sendBatch(
+      producer,
+      topic,
+      list.map((a) => ({ key: a.sensor_id, value: JSON.stringify(a) })),
+    );
     for (const a of list) sensorsSent.add(a.sensor_id);
   };
 
@@ -120,7 +144,16 @@ describe('dashboard in a real browser (Kafka + Chromium) @integration', function
     fs.mkdirSync(benchDir, { recursive: true });
     fs.symlinkSync('20260101T000000Z', path.join(reports, 'bench', 'latest'));
     fs.writeFileSync(path.join(benchDir, 'summary.md'), '# bench\n');
-    await writeSvg(path.join(benchDir, 'chart-ms.svg'), seriesChartSpec([{ series: 'a', x: 1, y: 2 }, { series: 'a', x: 2, y: 3 }], { title: 'bench chart', xTitle: 'x', yTitle: 'ms' }));
+    await writeSvg(
+      path.join(benchDir, 'chart-ms.svg'),
+      seriesChartSpec(
+        [
+          { series: 'a', x: 1, y: 2 },
+          { series: 'a', x: 2, y: 3 },
+        ],
+        { title: 'bench chart', xTitle: 'x', yTitle: 'ms' },
+      ),
+    );
     fs.mkdirSync(path.join(reports, 'run'), { recursive: true });
     fs.writeFileSync(path.join(reports, 'run', 'summary.md'), '# run\n');
     options = {
@@ -147,7 +180,13 @@ describe('dashboard in a real browser (Kafka + Chromium) @integration', function
   it('/events delivers an aggregate event within 5 s of the aggregate reaching Kafka', async function () {
     const sse = sseClient(`${dashboard!.url}events`);
     try {
-      await sse.waitFor((e) => e.type === 'kafka' && (e.data as { state: string; topics: string[] }).state === 'connected' && (e.data as { topics: string[] }).topics.includes(topics.aggregates), 30_000);
+      await sse.waitFor(
+        (e) =>
+          e.type === 'kafka' &&
+          (e.data as { state: string; topics: string[] }).state === 'connected' &&
+          (e.data as { topics: string[] }).topics.includes(topics.aggregates),
+        30_000,
+      );
       const a = aggregate('probe-sensor', windowStart, 19.5);
       // Timed from before the send: an upper bound of "reaching Kafka → event" (the event can arrive before
       // this process has handled the produce acknowledgement).
@@ -166,12 +205,19 @@ describe('dashboard in a real browser (Kafka + Chromium) @integration', function
     const page = await browser!.context.newPage();
     const t0 = Date.now();
     await page.goto(dashboard!.url);
-    const paint = await page.evaluate(() => performance.getEntriesByType('paint' as Parameters<typeof performance.getEntriesByType>[0]).map((p) => ({ name: p.name, t: p.startTime })));
+    const paint = await page.evaluate(() =>
+      performance
+        .getEntriesByType('paint' as Parameters<typeof performance.getEntriesByType>[0])
+        .map((p) => ({ name: p.name, t: p.startTime })),
+    );
     await page.locator('#kafka-status.ok').waitFor({ timeout: 30_000 });
     console.log(`      page loaded in ${Date.now() - t0} ms; ${paint.map((p) => `${p.name} ${p.t.toFixed(0)} ms`).join(', ')}`);
 
     // Known readings (only counted through the data topic's end offsets), aggregates, alerts, DLQ records.
-    const readings = Array.from({ length: 50 }, (_, i) => ({ key: `s-${i % 3}`, value: JSON.stringify({ sensor_id: `s-${i % 3}`, ts: Date.now(), temperature: 20 + (i % 5), seq: i }) }));
+    const readings = Array.from({ length: 50 }, (_, i) => ({
+      key: `s-${i % 3}`,
+      value: JSON.stringify({ sensor_id: `s-${i % 3}`, ts: Date.now(), temperature: 20 + (i % 5), seq: i }),
+    }));
     await sendBatch(producer, topics.data, readings);
     const aggregates = [0, 1, 2].flatMap((s) => [0, 10_000].map((dt) => aggregate(`s-${s}`, windowStart + dt, 20 + s + dt / 40_000)));
     aggregates.push(aggregate('s-1', windowStart + 10_000, 23.25)); // a newer value of the same window replaces the previous one
@@ -184,14 +230,62 @@ describe('dashboard in a real browser (Kafka + Chromium) @integration', function
     expect(await text(page, '[data-sensor="s-1"][data-field="readings"]')).to.equal('10');
 
     const alerts: AlertMessage[] = [
-      { sensor_id: 's-2', rule: 'zscore', metric: 'temperature', value: 35.5, ts: Date.now() - 2000, seq: 7, zscore: 4.25, window_start: new Date(windowStart).toISOString(), window_end: new Date(windowStart + 10_000).toISOString() },
-      { sensor_id: 's-0', rule: 'out_of_bounds', metric: 'humidity', value: 120, ts: Date.now() - 1000, seq: 9, zscore: null, window_start: null, window_end: null },
+      {
+        sensor_id: 's-2',
+        rule: 'zscore',
+        metric: 'temperature',
+        value: 35.5,
+        ts: Date.now() - 2000,
+        seq: 7,
+        zscore: 4.25,
+        window_start: new Date(windowStart).toISOString(),
+        window_end: new Date(windowStart + 10_000).toISOString(),
+      },
+      {
+        sensor_id: 's-0',
+        rule: 'out_of_bounds',
+        metric: 'humidity',
+        value: 120,
+        ts: Date.now() - 1000,
+        seq: 9,
+        zscore: null,
+        window_start: null,
+        window_end: null,
+      },
     ];
-    await sendBatch(producer, topics.alerts, alerts.map((a) => ({ key: a.sensor_id, value: JSON.stringify(a) })));
-    const dlq = ['not_json', 'not_json', 'out_of_bounds:humidity'].map((reason, i) => ({ key: null, value: JSON.stringify({ raw: `<b>${i}</b>`, reason, source_topic: topics.data, source_partition: 0, source_offset: i, source_timestamp: null }) }));
+    await sendBatch(
+      producer,
+      topics.alerts,
+      alerts.map((a) => ({ key: a.sensor_id, value: JSON.stringify(a) })),
+    );
+    const dlq = ['not_json', 'not_json', 'out_of_bounds:humidity'].map((reason, i) => ({
+      key: null,
+      value: JSON.stringify({
+        raw: `<b>${i}</b>`,
+        reason,
+        source_topic: topics.data,
+        source_partition: 0,
+        source_offset: i,
+        source_timestamp: null,
+      }),
+    }));
     await sendBatch(producer, topics.dlq, dlq);
     fs.mkdirSync(path.dirname(options.modelFile), { recursive: true });
-    writeFileAtomic(options.modelFile, JSON.stringify({ n: 1234, events_applied: 5678, events_skipped: 3, tombstones: 2, dlq: 1, table_rows: 1300, features: ['a', 'b'], lambda: 1, metrics: { train: { roc_auc: 0.91 }, holdout: { roc_auc: 0.875 } }, updated_at: new Date().toISOString() }));
+    writeFileAtomic(
+      options.modelFile,
+      JSON.stringify({
+        n: 1234,
+        events_applied: 5678,
+        events_skipped: 3,
+        tombstones: 2,
+        dlq: 1,
+        table_rows: 1300,
+        features: ['a', 'b'],
+        lambda: 1,
+        metrics: { train: { roc_auc: 0.91 }, holdout: { roc_auc: 0.875 } },
+        updated_at: new Date().toISOString(),
+      }),
+    );
 
     await page.locator('#alerts tbody tr[data-sensor="s-0"][data-rule="out_of_bounds"]').waitFor({ timeout: 10_000 });
     const zRow = (await text(page, '#alerts tbody tr[data-sensor="s-2"][data-rule="zscore"]')) ?? '';
@@ -204,15 +298,23 @@ describe('dashboard in a real browser (Kafka + Chromium) @integration', function
     expect(await text(page, '#dlq tr[data-reason="out_of_bounds:humidity"] td.num')).to.equal('1');
     // The raw DLQ value is never rendered, and nothing from Kafka is parsed as HTML.
     expect(await page.locator('#dlq b').count()).to.equal(0);
-    await page.waitForFunction(() => /^[0-9,]+$/.test((globalThis as unknown as Dom).document.querySelector('#in-rate')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await page.waitForFunction(
+      () => /^[0-9,]+$/.test((globalThis as unknown as Dom).document.querySelector('#in-rate')?.textContent ?? ''),
+      undefined,
+      { timeout: 10_000 },
+    );
 
     // The reports: links and the bench SVG inline, loaded from this server.
     const img = page.locator('#reports img[alt="chart-ms.svg"]');
     await img.waitFor({ timeout: 10_000 });
-    await page.waitForFunction(() => {
-      const i = (globalThis as unknown as Dom).document.querySelector('#reports img[alt="chart-ms.svg"]');
-      return i?.complete === true && (i.naturalWidth ?? 0) > 0;
-    }, undefined, { timeout: 10_000 });
+    await page.waitForFunction(
+      () => {
+        const i = (globalThis as unknown as Dom).document.querySelector('#reports img[alt="chart-ms.svg"]');
+        return i?.complete === true && (i.naturalWidth ?? 0) > 0;
+      },
+      undefined,
+      { timeout: 10_000 },
+    );
     expect(await page.locator('#reports a', { hasText: 'summary.md' }).count()).to.equal(2);
     // Charts are uPlot canvases (served from node_modules), one per chart.
     expect(await page.locator('#temp-chart canvas').count()).to.equal(1);
@@ -232,7 +334,11 @@ describe('dashboard in a real browser (Kafka + Chromium) @integration', function
     await admin.connect();
     await ensureTopics(admin, [topics.live], 1);
     await admin.disconnect();
-    await page.waitForFunction((live) => ((globalThis as unknown as Dom).document.querySelector('#topics')?.textContent ?? '').includes(live), topics.live, { timeout: 15_000 });
+    await page.waitForFunction(
+      (live) => ((globalThis as unknown as Dom).document.querySelector('#topics')?.textContent ?? '').includes(live),
+      topics.live,
+      { timeout: 15_000 },
+    );
     const a = aggregate('s-live', windowStart + 20_000, 18.75, { final: false });
     await sendAggregates(topics.live, [a]);
     await waitForText(page, '[data-sensor="s-live"][data-field="temperature_avg"]', '18.75');
@@ -279,15 +385,25 @@ describe('dashboard in a real browser (Kafka + Chromium) @integration', function
   it('`spark-ts dashboard` serves, announces itself to `make stream`, and stops cleanly on Ctrl-C', async function () {
     const runDir = path.join(dir, 'run');
     const env = { ...process.env, SPARK_TS_RUN_DIR: runDir };
-    const makeStreamLine = () => execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'lib', 'dashboard', 'running.ts')], { cwd: ROOT, env, encoding: 'utf8' }).trim();
+    const makeStreamLine = () =>
+      execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'lib', 'dashboard', 'running.ts')], {
+        cwd: ROOT,
+        env,
+        encoding: 'utf8',
+      }).trim();
     expect(makeStreamLine()).to.match(/^dashboard: not running/);
-    const child = spawn(path.join(ROOT, 'bin', 'spark-ts'), ['dashboard', '--port', '0', '--bootstrap-servers', options.bootstrapServers!, '--reports-dir', options.reportsDir], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      path.join(ROOT, 'bin', 'spark-ts'),
+      ['dashboard', '--port', '0', '--bootstrap-servers', options.bootstrapServers!, '--reports-dir', options.reportsDir],
+      { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
       const deadline = Date.now() + 90_000;
-      while (!/dashboard: (http:\S+)/.test(stderr) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+      while (!/dashboard: (http:\S+)/.test(stderr) && Date.now() < deadline && child.exitCode === null)
+        await new Promise((r) => setTimeout(r, 100));
       const url = /dashboard: (http:\S+)/.exec(stderr)?.[1];
       expect(url, stderr).to.match(/^http:\/\/127\.0\.0\.1:\d+\/$/);
       expect(makeStreamLine()).to.equal(`dashboard: ${url} shows this stream live in the browser`);

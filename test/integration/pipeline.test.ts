@@ -36,7 +36,17 @@ describe('the end-to-end run and the benchmark report', function () {
     const r = await run(['run', '--quick', '--synthetic', '--work-dir', dir]);
     expect(r.code, r.out).to.equal(0);
     expect(r.out).to.match(/using generated data/);
-    const steps = ['generate-data', 'preprocess', 'stream-produce', 'stream', 'stream-watch', 'cdc-produce', 'cdc-consume', 'cdc-verify', 'cache-bench'];
+    const steps = [
+      'generate-data',
+      'preprocess',
+      'stream-produce',
+      'stream',
+      'stream-watch',
+      'cdc-produce',
+      'cdc-consume',
+      'cdc-verify',
+      'cache-bench',
+    ];
     for (const [i, step] of steps.entries()) expect(r.out).to.include(`[${i + 1}/${steps.length}] ${step} ok`);
     const summary = fs.readFileSync(path.join(dir, 'reports', 'run', 'summary.md'), 'utf8');
     for (const step of steps) expect(summary).to.include(`| ${step} |`);

@@ -43,7 +43,9 @@ function classify(lines: string[][]) {
       out.badDate++;
       continue;
     }
-    const badNumber = INPUT_COLUMNS.some((c, i) => (c.type === 'int' ? !/^(-?\d+)?$/.test(f[i]) : c.type === 'double' ? !/^(-?\d+(\.\d+)?)?$/.test(f[i]) : false));
+    const badNumber = INPUT_COLUMNS.some((c, i) =>
+      c.type === 'int' ? !/^(-?\d+)?$/.test(f[i]) : c.type === 'double' ? !/^(-?\d+(\.\d+)?)?$/.test(f[i]) : false,
+    );
     if (badNumber) out.badNumber++;
     else out.good.push(f);
   }
@@ -66,7 +68,11 @@ describe('generate-data (Spark)', function () {
     gen = await runGenerate(spark, { rows: ROWS, seed: 11, output: file, rates: RATES, partitions: 1 });
     const text = fs.readFileSync(file, 'utf8');
     expect(text.endsWith('\r\n')).to.equal(true);
-    lines = text.slice(0, -2).split('\r\n').slice(1).map((l) => l.split('\t'));
+    lines = text
+      .slice(0, -2)
+      .split('\r\n')
+      .slice(1)
+      .map((l) => l.split('\t'));
   });
   after(async () => {
     await spark?.stop();
@@ -120,7 +126,11 @@ describe('generate-data (Spark)', function () {
     const { report } = await runPreprocess(spark, { input: file, output: out });
     const c = classify(lines);
     expect(report.rows_read).to.equal(ROWS);
-    expect(report.quarantine_by_reason).to.deep.equal({ wrong_field_count: c.malformed, unparseable_date: c.badDate, unparseable_number: c.badNumber });
+    expect(report.quarantine_by_reason).to.deep.equal({
+      wrong_field_count: c.malformed,
+      unparseable_date: c.badDate,
+      unparseable_number: c.badNumber,
+    });
     // Content duplicates keep the lowest ID; then an ID seen twice keeps one row.
     const byContent = new Map<string, number>();
     for (const f of c.good) {

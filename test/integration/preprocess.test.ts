@@ -71,7 +71,18 @@ describe('preprocess job (Spark)', function () {
       expect(r.outliers_handled).to.deep.equal({ Year_Birth: 3, Income: 1 });
       expect(r.reference_date).to.equal('2014-06-29');
       const onDisk = JSON.parse(fs.readFileSync(path.join(out, 'quality-report.json'), 'utf8'));
-      for (const k of ['rows_read', 'rows_quarantined', 'quarantine_by_reason', 'duplicates_removed', 'duplicate_ids_removed', 'rows_written', 'nulls_imputed', 'outliers_handled', 'columns_dropped', 'feature_stats']) {
+      for (const k of [
+        'rows_read',
+        'rows_quarantined',
+        'quarantine_by_reason',
+        'duplicates_removed',
+        'duplicate_ids_removed',
+        'rows_written',
+        'nulls_imputed',
+        'outliers_handled',
+        'columns_dropped',
+        'feature_stats',
+      ]) {
         expect(onDisk, k).to.have.property(k);
       }
       expect(onDisk.rows_written).to.equal(2058);
@@ -79,8 +90,16 @@ describe('preprocess job (Spark)', function () {
 
     it('leaves no nulls in imputed columns and parses every Response (CRLF)', async () => {
       const df = spark.read.parquet(path.join(out, 'customers'));
-      const cols = [...INPUT_COLUMN_NAMES.filter((c) => !c.startsWith('Z_')), 'Education_Level', 'Age_Group', 'Spend_per_Purchase', 'Income_per_Capita'];
-      const [r] = await df.agg(...cols.map((c) => F.sum(F.when(F.col(c).isNull(), 1).otherwise(0)).alias(c)), F.sum('Response').alias('responses')).collect();
+      const cols = [
+        ...INPUT_COLUMN_NAMES.filter((c) => !c.startsWith('Z_')),
+        'Education_Level',
+        'Age_Group',
+        'Spend_per_Purchase',
+        'Income_per_Capita',
+      ];
+      const [r] = await df
+        .agg(...cols.map((c) => F.sum(F.when(F.col(c).isNull(), 1).otherwise(0)).alias(c)), F.sum('Response').alias('responses'))
+        .collect();
       for (const c of cols) expect(num(r[c]), `nulls in ${c}`).to.equal(0);
       expect(num(r.responses)).to.be.greaterThan(250);
       expect(result.report.nulls_imputed.Income).to.equal(25);
@@ -154,7 +173,9 @@ describe('preprocess job (Spark)', function () {
       }
       const written = (await spark.read.parquet(path.join(out, 'customers')).select('ID', 'Income', 'Dt_Customer').collect()) as Row[];
       const writtenIds = written.map((w) => num(w.ID)).sort((a, b) => a - b);
-      const expectedIds = expected('written').map((x) => Number(x.fields[0])).sort((a, b) => a - b);
+      const expectedIds = expected('written')
+        .map((x) => Number(x.fields[0]))
+        .sort((a, b) => a - b);
       expect(writtenIds).to.deep.equal(expectedIds);
       expect(num(written.find((w) => num(w.ID) === 300)!.Income), 'ID 300 keeps its latest record').to.equal(42000);
     });
@@ -187,7 +208,9 @@ describe('preprocess job (Spark)', function () {
       }
       const a = await spark.read.parquet(path.join(out, 'quarantine')).orderBy('reason', 'raw_record').collect();
       const b = await spark.read.parquet(path.join(again, 'quarantine')).orderBy('reason', 'raw_record').collect();
-      expect(JSON.stringify(b, (_k, v) => (typeof v === 'bigint' ? String(v) : v))).to.equal(JSON.stringify(a, (_k, v) => (typeof v === 'bigint' ? String(v) : v)));
+      expect(JSON.stringify(b, (_k, v) => (typeof v === 'bigint' ? String(v) : v))).to.equal(
+        JSON.stringify(a, (_k, v) => (typeof v === 'bigint' ? String(v) : v)),
+      );
     });
 
     it('detects another delimiter and LF endings', async () => {
@@ -222,7 +245,12 @@ describe('preprocess job (Spark)', function () {
     });
     it('a header with missing or extra columns lists expected and found', async () => {
       const p = path.join(tmp, 'badheader.csv');
-      fs.writeFileSync(p, INPUT_COLUMN_NAMES.filter((c) => c !== 'Recency').concat('Foo').join('\t') + '\r\n1\r\n');
+      fs.writeFileSync(
+        p,
+        INPUT_COLUMN_NAMES.filter((c) => c !== 'Recency')
+          .concat('Foo')
+          .join('\t') + '\r\n1\r\n',
+      );
       const e = await attempt(p);
       expect(e).to.be.instanceOf(JobInputError);
       expect(e.message).to.contain('expected 29 columns').and.contain('missing: Recency').and.contain('extra: Foo');
@@ -230,7 +258,9 @@ describe('preprocess job (Spark)', function () {
     it('an unknown delimiter says so and lists the columns', async () => {
       const p = path.join(tmp, 'hash.csv');
       fs.writeFileSync(p, INPUT_COLUMN_NAMES.join('#') + '\r\n1\r\n');
-      expect((await attempt(p)).message).to.contain('could not detect the delimiter').and.contain('expected 29 columns');
+      expect((await attempt(p)).message)
+        .to.contain('could not detect the delimiter')
+        .and.contain('expected 29 columns');
     });
   });
 });

@@ -20,7 +20,15 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'bin', 'spark-ts');
 
 function clientFor(state: SparkState, token: string | undefined): SparkConnectClient {
-  return new SparkConnectClient({ host: '127.0.0.1', port: state.port, token, userId: 'test', useSsl: false, sessionId: randomUUID(), userAgent: 'test' });
+  return new SparkConnectClient({
+    host: '127.0.0.1',
+    port: state.port,
+    token,
+    userId: 'test',
+    useSsl: false,
+    sessionId: randomUUID(),
+    userAgent: 'test',
+  });
 }
 
 describe('runtime: embedded Spark Connect server', function () {
@@ -37,16 +45,31 @@ describe('runtime: embedded Spark Connect server', function () {
       for await (const r of client.execute({ root: { common: { plan_id: 0 }, sql: { query: 'SELECT 1 AS one' } } })) {
         if (r.arrow_batch) batches.push(r.arrow_batch.data);
       }
-      const rows = batches.flatMap((b) => tableFromIPC(b).toArray().map((row) => row.toJSON()));
+      const rows = batches.flatMap((b) =>
+        tableFromIPC(b)
+          .toArray()
+          .map((row) => row.toJSON()),
+      );
       expect(rows).to.deep.equal([{ one: 1 }]);
     } finally {
       await client.releaseSession();
     }
   });
 
-  for (const [label, token] of [['no token', undefined], ['a wrong token', 'not-the-token']] as const) {
+  for (const [label, token] of [
+    ['no token', undefined],
+    ['a wrong token', 'not-the-token'],
+  ] as const) {
     it(`rejects ${label} with UNAUTHENTICATED`, async () => {
-      const transport = new GrpcTransport({ host: '127.0.0.1', port: state.port, token, userId: 't', useSsl: false, sessionId: randomUUID(), userAgent: 't' });
+      const transport = new GrpcTransport({
+        host: '127.0.0.1',
+        port: state.port,
+        token,
+        userId: 't',
+        useSsl: false,
+        sessionId: randomUUID(),
+        userAgent: 't',
+      });
       try {
         await transport.unary('AnalyzePlan', { session_id: randomUUID(), user_context: { user_id: 't' }, spark_version: {} }, 10_000);
         expect.fail('the call should have been rejected');
@@ -74,7 +97,10 @@ describe('runtime: embedded Spark Connect server', function () {
     const port = (blocker.address() as net.AddressInfo).port;
     const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spark-ts-run-'));
     try {
-      const r = spawnSync(CLI, ['up', 'spark'], { env: { ...process.env, SPARK_TS_RUN_DIR: runDir, SPARK_TS_SPARK_PORT: String(port) }, encoding: 'utf8' });
+      const r = spawnSync(CLI, ['up', 'spark'], {
+        env: { ...process.env, SPARK_TS_RUN_DIR: runDir, SPARK_TS_SPARK_PORT: String(port) },
+        encoding: 'utf8',
+      });
       expect(r.status).to.equal(1);
       expect(r.stderr).to.include(`port ${port}`);
       expect(r.stderr).to.include('SPARK_TS_SPARK_PORT');
@@ -144,8 +170,14 @@ describe('runtime: embedded Kafka broker', function () {
     try {
       // Two creators race for the same topics: both resolve once the topics are ready.
       await Promise.all([
-        ensureTopics(admin1, [{ topic: a, numPartitions: 3 }, { topic: b, numPartitions: 1 }]),
-        ensureTopics(admin2, [{ topic: a, numPartitions: 3 }, { topic: b, numPartitions: 1 }]),
+        ensureTopics(admin1, [
+          { topic: a, numPartitions: 3 },
+          { topic: b, numPartitions: 1 },
+        ]),
+        ensureTopics(admin2, [
+          { topic: a, numPartitions: 3 },
+          { topic: b, numPartitions: 1 },
+        ]),
       ]);
       const meta = await admin1.fetchTopicMetadata({ topics: [a, b] });
       const partitions = Object.fromEntries(meta.topics.map((t) => [t.name, t.partitions.map((p) => p.leader >= 0)]));
@@ -153,7 +185,10 @@ describe('runtime: embedded Kafka broker', function () {
       // Existing topics are left alone (their partition counts stay).
       await ensureTopics(admin1, [a, b], 7);
       const again = await admin1.fetchTopicMetadata({ topics: [a, b] });
-      expect(again.topics.map((t) => [t.name, t.partitions.length]).sort()).to.deep.equal([[a, 3], [b, 1]]);
+      expect(again.topics.map((t) => [t.name, t.partitions.length]).sort()).to.deep.equal([
+        [a, 3],
+        [b, 1],
+      ]);
     } finally {
       await admin1.deleteTopics({ topics: [a, b] }).catch(() => undefined);
       await Promise.all([admin1.disconnect(), admin2.disconnect()]);

@@ -41,34 +41,52 @@ describe('stream faults (Kafka + Spark)', function () {
     const servers = `127.0.0.1:${port}`;
     let t0 = Date.now();
     let err = await failure(
-      produceSensorData({ topic: 'x', bootstrapServers: servers, sensors: 1, seed: 1, rate: 0, count: 1, anomalyRate: 0, lateRate: 0, maxLatenessMs: 1, malformedRate: 0 }),
+      produceSensorData({
+        topic: 'x',
+        bootstrapServers: servers,
+        sensors: 1,
+        seed: 1,
+        rate: 0,
+        count: 1,
+        anomalyRate: 0,
+        lateRate: 0,
+        maxLatenessMs: 1,
+        malformedRate: 0,
+      }),
     );
     expect(Date.now() - t0).to.be.lessThan(10_500);
     expect(err?.message).to.match(new RegExp(`cannot reach Kafka at ${servers} within 10 s`));
 
     t0 = Date.now();
-    err = await failure(runStreamJob(
-      suite.spark,
-      {
-        topic: 'x',
-        startingOffsets: 'earliest',
-        trigger: { availableNow: true },
-        output: '/nonexistent',
-        checkpoint: '/nonexistent',
-        bootstrapServers: servers,
-        localBootstrapServers: servers,
-        watermarkMs: 10_000,
-        metricsFile: '/nonexistent/m.json',
-      },
-      { signal: new AbortController().signal, log: () => undefined, onShutdown: () => undefined },
-    ));
+    err = await failure(
+      runStreamJob(
+        suite.spark,
+        {
+          topic: 'x',
+          startingOffsets: 'earliest',
+          trigger: { availableNow: true },
+          output: '/nonexistent',
+          checkpoint: '/nonexistent',
+          bootstrapServers: servers,
+          localBootstrapServers: servers,
+          watermarkMs: 10_000,
+          metricsFile: '/nonexistent/m.json',
+        },
+        { signal: new AbortController().signal, log: () => undefined, onShutdown: () => undefined },
+      ),
+    );
     expect(Date.now() - t0).to.be.lessThan(10_500);
     expect(err?.message).to.match(new RegExp(`cannot reach Kafka at ${servers} within 10 s`));
   });
 
   it('a job killed mid-run (SIGKILL) and restarted from its checkpoint loses and duplicates nothing in Parquet', async () => {
     const id = randomUUID().slice(0, 8);
-    const topics = { data: `test-kill-data-${id}`, dlq: `test-kill-dlq-${id}`, aggregates: `test-kill-agg-${id}`, alerts: `test-kill-alerts-${id}` };
+    const topics = {
+      data: `test-kill-data-${id}`,
+      dlq: `test-kill-dlq-${id}`,
+      aggregates: `test-kill-agg-${id}`,
+      alerts: `test-kill-alerts-${id}`,
+    };
     suite.trackTopics(...Object.values(topics));
     const kafka = streamKafka('stream-kill-test');
     const admin = kafka.admin();
@@ -83,11 +101,17 @@ describe('stream faults (Kafka + Spark)', function () {
     const sim = new SensorSimulator({ sensors: 3, seed: 5, anomalyRate: 0, lateRate: 0, maxLatenessMs: 1000, malformedRate: 0 });
     const phase = (from: number, to: number): SimulatedEvent[] => {
       const out: SimulatedEvent[] = [];
-      for (let t = from; t <= to; t++) for (let s = 0; s < 3; s++) out.push(sim.make(s, T0 + t * 1000 + s * 10, t % 17 === 3 && s === 0 ? 'not_json' : 'normal'));
+      for (let t = from; t <= to; t++)
+        for (let s = 0; s < 3; s++) out.push(sim.make(s, T0 + t * 1000 + s * 10, t % 17 === 3 && s === 0 ? 'not_json' : 'normal'));
       return out;
     };
     const producer = await connectIdempotentProducer(kafka);
-    const send = (events: SimulatedEvent[]) => sendBatch(producer, topics.data, events.map((e) => ({ key: e.key, value: e.value })));
+    const send = (events: SimulatedEvent[]) =>
+      sendBatch(
+        producer,
+        topics.data,
+        events.map((e) => ({ key: e.key, value: e.value })),
+      );
     const all: SimulatedEvent[] = [];
     try {
       const p1 = phase(0, 39);
@@ -95,10 +119,27 @@ describe('stream faults (Kafka + Spark)', function () {
       await send(p1);
 
       const args = [
-        'submit', 'stream', '--',
-        '--topic', topics.data, '--dlq-topic', topics.dlq, '--aggregates-topic', topics.aggregates, '--alerts-topic', topics.alerts,
-        '--starting-offsets', 'earliest', '--trigger', 'processing-time=1s',
-        '--output', path.join(dir, 'out'), '--checkpoint', path.join(dir, 'checkpoint'), '--metrics', path.join(dir, 'm1.json'),
+        'submit',
+        'stream',
+        '--',
+        '--topic',
+        topics.data,
+        '--dlq-topic',
+        topics.dlq,
+        '--aggregates-topic',
+        topics.aggregates,
+        '--alerts-topic',
+        topics.alerts,
+        '--starting-offsets',
+        'earliest',
+        '--trigger',
+        'processing-time=1s',
+        '--output',
+        path.join(dir, 'out'),
+        '--checkpoint',
+        path.join(dir, 'checkpoint'),
+        '--metrics',
+        path.join(dir, 'm1.json'),
       ];
       const child = spawn(path.join(ROOT, 'bin', 'spark-ts'), args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
@@ -151,11 +192,23 @@ describe('stream faults (Kafka + Spark)', function () {
     const expected = expectedWindows([valid], { windowMs: 10_000, watermarkMs: 10_000 }).map(aggregate);
     expect(expected).to.have.length(30);
     const got = rows
-      .map((r) => ({ key: `${r.sensor_id}@${micros(r.window_start)}`, readings: Number(r.readings as bigint), avg: r.temperature_avg as number, min: r.temperature_min as number, max: r.temperature_max as number }))
+      .map((r) => ({
+        key: `${r.sensor_id}@${micros(r.window_start)}`,
+        readings: Number(r.readings as bigint),
+        avg: r.temperature_avg as number,
+        min: r.temperature_min as number,
+        max: r.temperature_max as number,
+      }))
       .sort((a, b) => a.key.localeCompare(b.key));
     expect(got).to.deep.equal(
       expected
-        .map((e) => ({ key: `${e.sensor_id}@${e.window_start}`, readings: e.readings, avg: e.temperature_avg, min: e.temperature_min, max: e.temperature_max }))
+        .map((e) => ({
+          key: `${e.sensor_id}@${e.window_start}`,
+          readings: e.readings,
+          avg: e.temperature_avg,
+          min: e.temperature_min,
+          max: e.temperature_max,
+        }))
         .sort((a, b) => a.key.localeCompare(b.key)),
     );
     // The DLQ (an at-least-once Kafka sink) has every malformed record; a batch replayed after the kill may

@@ -16,7 +16,13 @@ describe('stream live path (Kafka + Spark, processing-time trigger)', function (
 
   it('the latest sensor_aggregates_live message of each window is its closed aggregates_10s row, with final true', async () => {
     const id = randomUUID().slice(0, 8);
-    const topics = { data: `test-live-data-${id}`, dlq: `test-live-dlq-${id}`, aggregates: `test-live-agg-${id}`, alerts: `test-live-alerts-${id}`, live: `test-live-live-${id}` };
+    const topics = {
+      data: `test-live-data-${id}`,
+      dlq: `test-live-dlq-${id}`,
+      aggregates: `test-live-agg-${id}`,
+      alerts: `test-live-alerts-${id}`,
+      live: `test-live-live-${id}`,
+    };
     suite.trackTopics(...Object.values(topics), `${topics.aggregates}_1m`);
     const kafka = streamKafka('stream-live-test');
     const admin = kafka.admin();
@@ -32,7 +38,11 @@ describe('stream live path (Kafka + Spark, processing-time trigger)', function (
     const sim = new SensorSimulator({ sensors: 4, seed: 14, anomalyRate: 0, lateRate: 0, maxLatenessMs: 1000, malformedRate: 0 });
     const phase = (from: number, to: number): SimulatedEvent[] => {
       const out: SimulatedEvent[] = [];
-      for (let t = from; t < to; t += 500) for (let s = 0; s < 4; s++) out.push(sim.make(s, T0 + t + s * 10, t % 7_000 === 3_500 && s === 1 ? 'spike' : t % 9_000 === 4_500 && s === 2 ? 'not_json' : 'normal'));
+      for (let t = from; t < to; t += 500)
+        for (let s = 0; s < 4; s++)
+          out.push(
+            sim.make(s, T0 + t + s * 10, t % 7_000 === 3_500 && s === 1 ? 'spike' : t % 9_000 === 4_500 && s === 2 ? 'not_json' : 'normal'),
+          );
       return out;
     };
     const ac = new AbortController();
@@ -61,10 +71,16 @@ describe('stream live path (Kafka + Spark, processing-time trigger)', function (
     const all: SimulatedEvent[] = [];
     const send = async (events: SimulatedEvent[]) => {
       all.push(...events);
-      await sendBatch(producer, topics.data, events.map((e) => ({ key: e.key, value: e.value })));
+      await sendBatch(
+        producer,
+        topics.data,
+        events.map((e) => ({ key: e.key, value: e.value })),
+      );
     };
     const closed = (events: SimulatedEvent[]) =>
-      expectedWindows([events.filter((e) => e.kind !== 'not_json').map((e) => e.reading)], { windowMs: 10_000, watermarkMs: 10_000 }).map(aggregate);
+      expectedWindows([events.filter((e) => e.kind !== 'not_json').map((e) => e.reading)], { windowMs: 10_000, watermarkMs: 10_000 }).map(
+        aggregate,
+      );
     const aggregatesDir = path.join(dir, 'out', 'aggregates_10s');
     const parquetRows = async () => (fs.existsSync(aggregatesDir) ? spark.read.parquet(aggregatesDir).collect() : []);
     const waitFor = async (what: string, ok: () => Promise<boolean>) => {
@@ -107,7 +123,18 @@ describe('stream live path (Kafka + Spark, processing-time trigger)', function (
     }
     for (const m of live) expect(m.key, 'key sensor_id').to.equal(m.v.sensor_id);
     expect(Object.keys(live[0].v)).to.deep.equal([
-      'sensor_id', 'window_start', 'window_end', 'readings', 'temperature_avg', 'temperature_min', 'temperature_max', 'temperature_stddev', 'humidity_avg', 'pressure_avg', 'last_event_ts', 'final',
+      'sensor_id',
+      'window_start',
+      'window_end',
+      'readings',
+      'temperature_avg',
+      'temperature_min',
+      'temperature_max',
+      'temperature_stddev',
+      'humidity_avg',
+      'pressure_avg',
+      'last_event_ts',
+      'final',
     ]);
     for (const r of rows) {
       const key = `${r.sensor_id}@${micros(r.window_start)}`;
@@ -116,14 +143,24 @@ describe('stream live path (Kafka + Spark, processing-time trigger)', function (
       expect(m?.final, `${key}: the latest message is the final one`).to.equal(true);
       expect(Date.parse(m?.window_end ?? ''), key).to.equal(micros(r.window_end));
       expect(m?.readings, key).to.equal(Number(r.readings as bigint));
-      for (const c of ['temperature_avg', 'temperature_min', 'temperature_max', 'temperature_stddev', 'humidity_avg', 'pressure_avg'] as const) expect(m?.[c], `${key} ${c}`).to.equal(r[c]);
+      for (const c of [
+        'temperature_avg',
+        'temperature_min',
+        'temperature_max',
+        'temperature_stddev',
+        'humidity_avg',
+        'pressure_avg',
+      ] as const)
+        expect(m?.[c], `${key} ${c}`).to.equal(r[c]);
     }
     // The windows also had running updates before their final one, and the still-open flush windows are not final.
     expect([...seen.values()].filter((n) => n > 1).length, 'windows with running updates').to.be.greaterThan(rows.length / 2);
     const open = [...latest.entries()].filter(([k]) => !rows.some((r) => `${r.sensor_id}@${micros(r.window_start)}` === k));
     expect(open.map(([, m]) => m.final)).to.deep.equal([false, false, false, false]);
     // The closed windows are the reference model's.
-    expect(rows.map((r) => `${r.sensor_id}@${micros(r.window_start)}=${r.readings}`).sort()).to.deep.equal(expected.map((e) => `${e.sensor_id}@${e.window_start}=${e.readings}`).sort());
+    expect(rows.map((r) => `${r.sensor_id}@${micros(r.window_start)}=${r.readings}`).sort()).to.deep.equal(
+      expected.map((e) => `${e.sensor_id}@${e.window_start}=${e.readings}`).sort(),
+    );
     const metrics = JSON.parse(fs.readFileSync(path.join(dir, 'metrics.json'), 'utf8'));
     expect(Object.keys(metrics.queries).sort()).to.deep.equal(['aggregates_10s', 'aggregates_1m', 'alerts', 'kafka', 'live']);
     expect(metrics.live_latency_ms.final.count).to.equal(rows.length);

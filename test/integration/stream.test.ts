@@ -26,7 +26,11 @@ interface Topics {
 }
 
 function jobArgs(dir: string, topics: Topics, extra: Record<string, unknown> = {}) {
-  const defaults = Object.fromEntries(Object.entries(streamJob.options).filter(([, o]) => o.default !== undefined).map(([k, o]) => [k, o.default]));
+  const defaults = Object.fromEntries(
+    Object.entries(streamJob.options)
+      .filter(([, o]) => o.default !== undefined)
+      .map(([k, o]) => [k, o.default]),
+  );
   return {
     ...defaults,
     topic: topics.data,
@@ -96,14 +100,17 @@ function eventSet(seed: number, withA2: boolean): { phaseA: SimulatedEvent[]; ph
     }
   }
   const phaseA2: SimulatedEvent[] = [];
-  if (withA2) for (let t = 55; t <= 109; t++) for (let s = 0; s < SENSORS; s++) phaseA2.push(sim.make(s, at(s, t), t === 70 && s === 2 ? 'missing_field' : 'normal'));
+  if (withA2)
+    for (let t = 55; t <= 109; t++)
+      for (let s = 0; s < SENSORS; s++) phaseA2.push(sim.make(s, at(s, t), t === 70 && s === 2 ? 'missing_field' : 'normal'));
   const last = withA2 ? 109 : 54;
   const phaseB: SimulatedEvent[] = [];
   for (let s = 0; s < SENSORS; s++) {
     phaseB.push(sim.make(s, at(s, last), 'late', 7_500)); // inside the watermark
     phaseB.push(sim.make(s, at(s, last), 'late', at(s, last) - (T0 + 15_000))); // T0+15 s: outside, dropped
   }
-  for (let t = last + 1; t <= last + 15; t++) for (let s = 0; s < SENSORS; s++) phaseB.push(sim.make(s, at(s, t), t === last + 6 && s === 1 ? 'not_json' : 'normal'));
+  for (let t = last + 1; t <= last + 15; t++)
+    for (let s = 0; s < SENSORS; s++) phaseB.push(sim.make(s, at(s, t), t === last + 6 && s === 1 ? 'not_json' : 'normal'));
   for (let s = 0; s < SENSORS; s++) phaseB.push(sim.make(s, T0 + 3_600_000, 'normal'));
   return { phaseA, phaseA2, phaseB };
 }
@@ -131,7 +138,12 @@ describe('stream job (Kafka + Spark, available-now)', function () {
 
   async function setup(partitions: number): Promise<{ dir: string; topics: Topics }> {
     const id = randomUUID().slice(0, 8);
-    const topics = { data: `test-stream-data-${id}`, dlq: `test-stream-dlq-${id}`, aggregates: `test-stream-agg-${id}`, alerts: `test-stream-alerts-${id}` };
+    const topics = {
+      data: `test-stream-data-${id}`,
+      dlq: `test-stream-dlq-${id}`,
+      aggregates: `test-stream-agg-${id}`,
+      alerts: `test-stream-alerts-${id}`,
+    };
     suite.trackTopics(...Object.values(topics));
     const admin = kafka.admin();
     await admin.connect();
@@ -148,7 +160,11 @@ describe('stream job (Kafka + Spark, available-now)', function () {
   async function send(topic: string, events: SimulatedEvent[]): Promise<void> {
     const producer = await connectIdempotentProducer(kafka);
     try {
-      await sendBatch(producer, topic, events.map((e) => ({ key: e.key, value: e.value })));
+      await sendBatch(
+        producer,
+        topic,
+        events.map((e) => ({ key: e.key, value: e.value })),
+      );
     } finally {
       await producer.disconnect();
     }
@@ -171,9 +187,23 @@ describe('stream job (Kafka + Spark, available-now)', function () {
       }))
       .sort((a, b) => String(a.sensor_id).localeCompare(String(b.sensor_id)) || a.window_start - b.window_start);
     expect(Object.keys(rows[0] ?? {}).sort(), `${label} columns`).to.deep.equal(
-      ['sensor_id', 'window_start', 'window_end', 'readings', 'temperature_avg', 'temperature_min', 'temperature_max', 'temperature_stddev', 'humidity_avg', 'pressure_avg'].sort(),
+      [
+        'sensor_id',
+        'window_start',
+        'window_end',
+        'readings',
+        'temperature_avg',
+        'temperature_min',
+        'temperature_max',
+        'temperature_stddev',
+        'humidity_avg',
+        'pressure_avg',
+      ].sort(),
     );
-    expect(actual.map((a) => `${a.sensor_id}@${a.window_start}`), `${label}: windows`).to.deep.equal(expected.map((e) => `${e.sensor_id}@${e.window_start}`));
+    expect(
+      actual.map((a) => `${a.sensor_id}@${a.window_start}`),
+      `${label}: windows`,
+    ).to.deep.equal(expected.map((e) => `${e.sensor_id}@${e.window_start}`));
     actual.forEach((a, i) => {
       const e = expected[i];
       const where = `${label} ${e.sensor_id} [${new Date(e.window_start).toISOString()})`;
@@ -197,7 +227,11 @@ describe('stream job (Kafka + Spark, available-now)', function () {
     expect(phaseB.length).to.be.lessThan(phaseA.length);
     await send(topics.data, [...phaseA, ...phaseA2, ...phaseB]);
     const ctx = context();
-    const code = await streamJob.run(spark, parseJobParams(streamJob, jobArgs(dir, topics, { 'max-offsets-per-trigger': phaseA.length })), ctx);
+    const code = await streamJob.run(
+      spark,
+      parseJobParams(streamJob, jobArgs(dir, topics, { 'max-offsets-per-trigger': phaseA.length })),
+      ctx,
+    );
     expect(code ?? 0).to.equal(0);
 
     const batches = [validReadings(phaseA), validReadings(phaseA2), validReadings(phaseB)];
@@ -219,7 +253,12 @@ describe('stream job (Kafka + Spark, available-now)', function () {
     // aggregates_1m (1 min windows sliding by 10 s, merged from the 10 s partials): the windows and their
     // reading counts; a reading counts in a 1 min window exactly when it counts in its 10 s window.
     const rows1m = await readParquet(spark, path.join(dir, 'out', 'aggregates_1m'));
-    const expected1m = expectedChainedWindows(batches, { partialMs: 10_000, windowMs: 60_000, slideMs: 10_000, watermarkMs: WATERMARK_MS }).map(aggregate);
+    const expected1m = expectedChainedWindows(batches, {
+      partialMs: 10_000,
+      windowMs: 60_000,
+      slideMs: 10_000,
+      watermarkMs: WATERMARK_MS,
+    }).map(aggregate);
     const got1m = rows1m.map((r) => `${r.sensor_id}@${micros(r.window_start)}=${r.readings}`).sort();
     expect(got1m).to.deep.equal(expected1m.map((e) => `${e.sensor_id}@${e.window_start}=${e.readings}`).sort());
 
@@ -249,7 +288,9 @@ describe('stream job (Kafka + Spark, available-now)', function () {
     expect(alertMessages.map((a) => `${a.rule}|${a.sensor_id}|${a.seq}|${a.metric}`).sort()).to.deep.equal(expectedAlerts);
     // The z-scores agree with the reference model, which also finds no other reading above the threshold.
     const model = expectedZscoreAlerts(expected10);
-    expect(model.map((a) => `zscore|${a.sensor_id}|${a.seq}|${a.metric}`).sort()).to.deep.equal(spikes.map((e) => `zscore|${e.key}|${e.reading.seq}|${e.field}`).sort());
+    expect(model.map((a) => `zscore|${a.sensor_id}|${a.seq}|${a.metric}`).sort()).to.deep.equal(
+      spikes.map((e) => `zscore|${e.key}|${e.reading.seq}|${e.field}`).sort(),
+    );
     for (const a of alertRows.filter((r) => r.rule === 'zscore')) {
       const m = model.find((x) => x.sensor_id === a.sensor_id && x.seq === Number(a.seq as bigint) && x.metric === a.metric);
       expect(Math.abs((a.zscore as number) - (m?.zscore ?? NaN))).to.be.lessThan(1e-6);
@@ -287,9 +328,16 @@ describe('stream job (Kafka + Spark, available-now)', function () {
     checkAggregates(rows, batches, 'after the restart');
     const total = rows.reduce((s, r) => s + Number(r.readings as bigint), 0);
     const lateOutside = phaseB.filter((e) => e.kind === 'late' && e.reading.ts < T0 + 20_000);
-    const counted = new Set(expectedWindows(batches, { windowMs: 10_000, watermarkMs: WATERMARK_MS }).flatMap((w) => w.readings.map((r) => `${r.sensor_id}#${r.seq}`)));
+    const counted = new Set(
+      expectedWindows(batches, { windowMs: 10_000, watermarkMs: WATERMARK_MS }).flatMap((w) =>
+        w.readings.map((r) => `${r.sensor_id}#${r.seq}`),
+      ),
+    );
     for (const e of lateOutside) expect(counted.has(`${e.key}#${e.reading.seq}`), 'late outside the watermark dropped').to.equal(false);
-    const expectedTotal = expectedWindows(batches, { windowMs: 10_000, watermarkMs: WATERMARK_MS }).reduce((s, w) => s + w.readings.length, 0);
+    const expectedTotal = expectedWindows(batches, { windowMs: 10_000, watermarkMs: WATERMARK_MS }).reduce(
+      (s, w) => s + w.readings.length,
+      0,
+    );
     expect(total).to.equal(expectedTotal);
     // The DLQ got each invalid record once over both runs.
     const dlq = await readTopic(kafka, topics.dlq);

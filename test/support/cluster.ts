@@ -29,7 +29,11 @@ export interface CliRun {
 }
 
 /** `bin/spark-ts ARGS` in its own process with `env`; resolves when it exits (never rejects on a non-zero exit). */
-export function sparkTs(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 600_000): Promise<CliRun> & { pid: number | undefined; stderrSoFar: () => string } {
+export function sparkTs(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 600_000,
+): Promise<CliRun> & { pid: number | undefined; stderrSoFar: () => string } {
   const t0 = Date.now();
   const child = spawn(CLI, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -63,7 +67,10 @@ export class LocalCluster {
     // free ones. The cluster's Connect server never takes SPARK_TS_SPARK_PORT: the suite's local server has it.
     const given = (name: string): number | undefined => (Number(process.env[name]) > 0 ? Number(process.env[name]) : undefined);
     const list = (name: string): number[] | undefined => {
-      const ports = process.env[name]?.split(',').map((p) => Number(p.trim())).filter((p) => p > 0);
+      const ports = process.env[name]
+        ?.split(',')
+        .map((p) => Number(p.trim()))
+        .filter((p) => p > 0);
       return ports && ports.length >= brokers ? ports.slice(0, brokers) : undefined;
     };
     const free = async (n: number) => Promise.all(Array.from({ length: n }, () => freePort()));
@@ -115,7 +122,9 @@ export class LocalCluster {
     const s = readJson<SparkState>(path.join(this.runDir, 'spark.json'));
     const c = readJson<ClusterState>(path.join(this.runDir, 'cluster.json'));
     const k = readJson<KafkaState>(path.join(this.runDir, 'kafka.json'));
-    return [s?.pid, c?.master_pid, ...(c?.workers.map((w) => w.pid) ?? []), ...(k?.brokers?.map((b) => b.pid) ?? [k?.pid])].filter((p): p is number => Boolean(p));
+    return [s?.pid, c?.master_pid, ...(c?.workers.map((w) => w.pid) ?? []), ...(k?.brokers?.map((b) => b.pid) ?? [k?.pid])].filter(
+      (p): p is number => Boolean(p),
+    );
   }
 
   /** `spark-ts down`; resolves to the pids still alive afterwards (none, when all is well). */

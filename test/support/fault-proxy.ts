@@ -21,7 +21,10 @@ export class FaultProxy {
   /** Times the proxy cut the open connections. */
   cuts = 0;
 
-  constructor(private readonly targetHost: string, private readonly targetPort: number) {}
+  constructor(
+    private readonly targetHost: string,
+    private readonly targetPort: number,
+  ) {}
 
   /** Starts listening on a free port of 127.0.0.1; returns it. */
   async start(): Promise<number> {

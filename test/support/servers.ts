@@ -67,6 +67,7 @@ export async function stopStartedServers(): Promise<void> {
 
 /** SPARK_TS_SHARED_DATA or ../shared/data/marketing_campaign.csv, if present. */
 export function kaggleCsvPath(): string | undefined {
-  const candidate = process.env.SPARK_TS_KAGGLE_CSV ?? path.resolve(__dirname, '..', '..', '..', 'shared', 'data', 'marketing_campaign.csv');
+  const candidate =
+    process.env.SPARK_TS_KAGGLE_CSV ?? path.resolve(__dirname, '..', '..', '..', 'shared', 'data', 'marketing_campaign.csv');
   return fs.existsSync(candidate) ? candidate : undefined;
 }

@@ -3,7 +3,16 @@ import { figure, validateResults, RESULTS_SCHEMA, summaryMarkdown, type BenchRes
 import { compareResults } from '../../lib/bench/compare';
 import { quantile, spread } from '../../lib/measure/stats';
 
-const machine = { cores: 2, memory_bytes: 24 * 2 ** 30, cpu_model: 'cpu', os: 'Linux', java: '17', node: '20', spark: '4.0.0', kafka: '4.4.0' };
+const machine = {
+  cores: 2,
+  memory_bytes: 24 * 2 ** 30,
+  cpu_model: 'cpu',
+  os: 'Linux',
+  java: '17',
+  node: '20',
+  spark: '4.0.0',
+  kafka: '4.4.0',
+};
 
 function doc(figures: BenchResults['figures']): BenchResults {
   return { schema: RESULTS_SCHEMA, created_at: new Date(0).toISOString(), quick: true, repetitions: 3, machine, figures };
@@ -19,7 +28,10 @@ describe('bench results', () => {
   it('accepts a valid document and rejects non-positive or non-finite figures', () => {
     const ok = figure({ id: 'latency.x', group: 'latency', title: 'x', unit: 'ms', better: 'lower', workload: 'w' }, [1, 2, 3]);
     expect(validateResults(doc([ok]))).to.deep.equal([]);
-    const zero = figure({ id: 'throughput.y', group: 'throughput', title: 'y', unit: 'rows/s', better: 'higher', workload: 'w' }, [0, 1, 2]);
+    const zero = figure(
+      { id: 'throughput.y', group: 'throughput', title: 'y', unit: 'rows/s', better: 'higher', workload: 'w' },
+      [0, 1, 2],
+    );
     const inf = figure({ id: 'memory.z', group: 'memory', title: 'z', unit: 'bytes', better: 'lower', workload: 'w' }, [1, 2, Infinity]);
     const errors = validateResults(doc([ok, zero, inf]));
     expect(errors.join('\n')).to.include('throughput.y: min = 0');

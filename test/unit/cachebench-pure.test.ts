@@ -38,7 +38,13 @@ describe('cache-bench: modes, digest, measurement', () => {
     });
 
     it('agrees with the client StorageLevel constants where PySpark and Scala agree', () => {
-      const flags = (l: StorageLevel) => ({ useDisk: l.useDisk, useMemory: l.useMemory, useOffHeap: l.useOffHeap, deserialized: l.deserialized, replication: l.replication });
+      const flags = (l: StorageLevel) => ({
+        useDisk: l.useDisk,
+        useMemory: l.useMemory,
+        useOffHeap: l.useOffHeap,
+        deserialized: l.deserialized,
+        replication: l.replication,
+      });
       expect(sameFlags(SCALA_LEVELS.DISK_ONLY, flags(StorageLevel.DISK_ONLY))).to.equal(true);
       expect(sameFlags(SCALA_LEVELS.OFF_HEAP, flags(StorageLevel.OFF_HEAP))).to.equal(true);
       expect(sameFlags(SCALA_LEVELS.MEMORY_AND_DISK, flags(StorageLevel.MEMORY_AND_DISK_DESER))).to.equal(true);
@@ -61,12 +67,30 @@ describe('cache-bench: modes, digest, measurement', () => {
 
   describe('resultDigest', () => {
     const results: QueryResult[] = [
-      { query: 'q1', columns: ['k', 'n'], rows: [['a', '1'], ['b', '2'], [null, '3']] },
+      {
+        query: 'q1',
+        columns: ['k', 'n'],
+        rows: [
+          ['a', '1'],
+          ['b', '2'],
+          [null, '3'],
+        ],
+      },
       { query: 'q2', columns: ['n'], rows: [['42']] },
     ];
 
     it('does not depend on row order', () => {
-      const shuffled: QueryResult[] = [{ ...results[0], rows: [[null, '3'], ['b', '2'], ['a', '1']] }, results[1]];
+      const shuffled: QueryResult[] = [
+        {
+          ...results[0],
+          rows: [
+            [null, '3'],
+            ['b', '2'],
+            ['a', '1'],
+          ],
+        },
+        results[1],
+      ];
       expect(resultDigest(shuffled)).to.equal(resultDigest(results));
       expect(resultDigest(results)).to.match(/^[0-9a-f]{64}$/);
     });
@@ -74,11 +98,34 @@ describe('cache-bench: modes, digest, measurement', () => {
     it('changes with any value, a null, a column name or a moved row', () => {
       const base = resultDigest(results);
       const variants: QueryResult[][] = [
-        [{ ...results[0], rows: [['a', '1'], ['b', '2'], [null, '4']] }, results[1]],
-        [{ ...results[0], rows: [['a', '1'], ['b', '2'], ['null', '3']] }, results[1]],
+        [
+          {
+            ...results[0],
+            rows: [
+              ['a', '1'],
+              ['b', '2'],
+              [null, '4'],
+            ],
+          },
+          results[1],
+        ],
+        [
+          {
+            ...results[0],
+            rows: [
+              ['a', '1'],
+              ['b', '2'],
+              ['null', '3'],
+            ],
+          },
+          results[1],
+        ],
         [{ ...results[0], columns: ['k', 'count'] }, results[1]],
         // the same rows split differently between queries
-        [{ ...results[0], rows: results[0].rows.slice(0, 2) }, { ...results[1], rows: [['42'], [null, '3']] }],
+        [
+          { ...results[0], rows: results[0].rows.slice(0, 2) },
+          { ...results[1], rows: [['42'], [null, '3']] },
+        ],
       ];
       for (const v of variants) expect(resultDigest(v)).to.not.equal(base);
     });
@@ -103,7 +150,12 @@ describe('cache-bench: modes, digest, measurement', () => {
       expect(speedup({ first_ms: 2000, median_ms: 200, p95_ms: 250, min_ms: 150 }, none, 'min')).to.equal(4);
       expect(speedup({ first_ms: 2000, median_ms: 400, p95_ms: 250, min_ms: 120 }, none, 'min')).to.equal(5);
       expect(speedup(none, none)).to.equal(1);
-      expect(speedup({ first_ms: 500, median_ms: null, p95_ms: null, min_ms: null }, { first_ms: 1000, median_ms: null, p95_ms: null, min_ms: null })).to.equal(2);
+      expect(
+        speedup(
+          { first_ms: 500, median_ms: null, p95_ms: null, min_ms: null },
+          { first_ms: 1000, median_ms: null, p95_ms: null, min_ms: null },
+        ),
+      ).to.equal(2);
       expect(speedup({ first_ms: 500, median_ms: 100, p95_ms: 100, min_ms: 100 }, undefined)).to.equal(null);
     });
 
@@ -178,7 +230,15 @@ describe('cache-bench: modes, digest, measurement', () => {
     });
 
     it('runs an analyst mix, each query with declared result columns, one of them counting the held rows', () => {
-      expect(QUERIES.map((q) => q.name)).to.deep.equal(['spend_by_segment', 'campaign_acceptance', 'top_customers', 'cohort_by_month', 'channel_mix', 'distinct_counts', 'selective_filters']);
+      expect(QUERIES.map((q) => q.name)).to.deep.equal([
+        'spend_by_segment',
+        'campaign_acceptance',
+        'top_customers',
+        'cohort_by_month',
+        'channel_mix',
+        'distinct_counts',
+        'selective_filters',
+      ]);
       for (const q of QUERIES) expect(q.columns.length).to.be.greaterThan(0);
       expect(QUERIES.find((q) => q.name === ROW_COUNT.query)?.columns).to.include(ROW_COUNT.column);
       // The top-N is a bounded aggregate, not a window over (a sort of) every row.

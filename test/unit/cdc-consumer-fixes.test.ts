@@ -4,7 +4,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { checkOffsets, lambdaProblem, runCdcConsumer } from '../../lib/cdc/consumer';
-import { DEFAULT_FEATURES, defaultSpec, encodeRow, epochDays, featureValues, sourceColumns, type CustomerRow } from '../../lib/cdc/features';
+import {
+  DEFAULT_FEATURES,
+  defaultSpec,
+  encodeRow,
+  epochDays,
+  featureValues,
+  sourceColumns,
+  type CustomerRow,
+} from '../../lib/cdc/features';
 import { brierScore, majorityBaseline, prAuc } from '../../lib/cdc/metrics';
 import { relativeDifference, ridgeFromRows } from '../../lib/cdc/ridge';
 import { CdcState } from '../../lib/cdc/state';
@@ -15,7 +23,13 @@ import { trainingData } from '../../lib/cdc/verify';
 import consumeJob from '../../jobs/cdc-consume';
 
 const cfg = { features: ['a'], target: 'y', decimals: 0, holdoutPct: 0 };
-const ev = (op: 'r' | 'c' | 'u' | 'd', lsn: number, after: CustomerRow | null) => ({ before: null, after, op, ts_ms: 0, source: { table: 't', lsn, snapshot: false } });
+const ev = (op: 'r' | 'c' | 'u' | 'd', lsn: number, after: CustomerRow | null) => ({
+  before: null,
+  after,
+  op,
+  ts_ms: 0,
+  source: { table: 't', lsn, snapshot: false },
+});
 
 describe('cdc consumer fixes', () => {
   let dir: string;
@@ -26,10 +40,19 @@ describe('cdc consumer fixes', () => {
 
   it('bug 2: λ must be > 0, refused by the job and by the consumer before it touches Kafka', async () => {
     expect(lambdaProblem(1)).to.equal(undefined);
-    for (const l of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) expect(lambdaProblem(l)).to.match(/--lambda must be a finite number > 0/);
+    for (const l of [0, -1, Number.NaN, Number.POSITIVE_INFINITY])
+      expect(lambdaProblem(l)).to.match(/--lambda must be a finite number > 0/);
     const args = { topic: 't', 'state-dir': dir, lambda: 0, reset: false, 'checkpoint-events': 10, 'checkpoint-ms': 10, 'progress-ms': 10 };
     expect(consumeJob.validate?.(args)).to.match(/--lambda must be a finite number > 0, got 0/);
-    const err = await runCdcConsumer({ topic: 't', stateDir: dir, lambda: 0, bootstrapServers: '127.0.0.1:1', checkpointEvents: 10, checkpointMs: 10, log: () => undefined }).then(
+    const err = await runCdcConsumer({
+      topic: 't',
+      stateDir: dir,
+      lambda: 0,
+      bootstrapServers: '127.0.0.1:1',
+      checkpointEvents: 10,
+      checkpointMs: 10,
+      log: () => undefined,
+    }).then(
       () => undefined,
       (e: Error) => e,
     );
@@ -38,12 +61,27 @@ describe('cdc consumer fixes', () => {
   });
 
   it('bug 4: stored offsets are checked against the watermarks (beyond high: refused; below low: refused or a counted warning)', () => {
-    const wm = [{ partition: 0, low: 10, high: 50 }, { partition: 1, low: 0, high: 5 }];
+    const wm = [
+      { partition: 0, low: 10, high: 50 },
+      { partition: 1, low: 0, high: 5 },
+    ];
     const warnings: string[] = [];
-    expect([...checkOffsets('t', new Map([[0, 20]]), wm, false, (l) => warnings.push(l)).next]).to.deep.equal([[0, 20], [1, 0]]);
-    expect(() => checkOffsets('t', new Map([[1, 6]]), wm, false, () => undefined)).to.throw(StateStoreError, /stored offset 6 of t partition 1 is beyond the partition's end \(high watermark 5\)/);
-    expect(() => checkOffsets('t', new Map([[0, 4]]), wm, false, () => undefined)).to.throw(StateStoreError, /below the partition's start \(low watermark 10\): 6 events were deleted by retention/);
-    expect(() => checkOffsets('t', new Map([[2, 0]]), wm, false, () => undefined)).to.throw(StateStoreError, /partition 2, which the topic no longer has/);
+    expect([...checkOffsets('t', new Map([[0, 20]]), wm, false, (l) => warnings.push(l)).next]).to.deep.equal([
+      [0, 20],
+      [1, 0],
+    ]);
+    expect(() => checkOffsets('t', new Map([[1, 6]]), wm, false, () => undefined)).to.throw(
+      StateStoreError,
+      /stored offset 6 of t partition 1 is beyond the partition's end \(high watermark 5\)/,
+    );
+    expect(() => checkOffsets('t', new Map([[0, 4]]), wm, false, () => undefined)).to.throw(
+      StateStoreError,
+      /below the partition's start \(low watermark 10\): 6 events were deleted by retention/,
+    );
+    expect(() => checkOffsets('t', new Map([[2, 0]]), wm, false, () => undefined)).to.throw(
+      StateStoreError,
+      /partition 2, which the topic no longer has/,
+    );
     const gap = checkOffsets('t', new Map([[0, 4]]), wm, true, (l) => warnings.push(l));
     expect(gap.lost).to.equal(6);
     expect(gap.next.get(0)).to.equal(10);
@@ -61,12 +99,20 @@ describe('cdc consumer fixes', () => {
     b.store.close();
   });
 
-  it('bug 6: a DLQ\'d update retracts the old row and says so; a stale bad event retracts nothing', () => {
+  it("bug 6: a DLQ'd update retracts the old row and says so; a stale bad event retracts nothing", () => {
     const st = new CdcState(cfg);
     st.apply(1, ev('r', 1, { ID: 1, a: 10, y: 1 }));
     st.apply(2, ev('r', 2, { ID: 2, a: 20, y: 0 }));
-    expect(st.apply(1, ev('u', 3, { ID: 1, a: 'n/a', y: 1 }))).to.deep.equal({ status: 'invalid', reason: 'non-numeric feature a: "n/a"', retracted: true });
-    expect(st.apply(2, ev('u', 1, { ID: 2, a: 'n/a', y: 1 }))).to.deep.equal({ status: 'invalid', reason: 'non-numeric feature a: "n/a"', retracted: false });
+    expect(st.apply(1, ev('u', 3, { ID: 1, a: 'n/a', y: 1 }))).to.deep.equal({
+      status: 'invalid',
+      reason: 'non-numeric feature a: "n/a"',
+      retracted: true,
+    });
+    expect(st.apply(2, ev('u', 1, { ID: 2, a: 'n/a', y: 1 }))).to.deep.equal({
+      status: 'invalid',
+      reason: 'non-numeric feature a: "n/a"',
+      retracted: false,
+    });
     expect(st.liveRows().map((r) => r.id)).to.deep.equal([2]);
     expect(st.stats.n).to.equal(1);
     expect(st.stats.equals(st.recomputeStats())).to.equal(true);
@@ -112,14 +158,33 @@ describe('cdc consumer fixes', () => {
     state.apply(2, ev('c', 7, { ID: 2, a: 5, y: 1 }), { partition: 0, offset: 4 }); // re-inserted: not pruned
     expect(state.keys.get(1)).to.deep.equal({ lsn: 4, row: null, deletedAt: [0, 2] });
     // Within the window nothing goes: a replay of key 1's insert is still skipped.
-    expect(state.pruneDeleted(new Map([[0, 5], [1, 2]]), 3)).to.equal(0);
+    expect(
+      state.pruneDeleted(
+        new Map([
+          [0, 5],
+          [1, 2],
+        ]),
+        3,
+      ),
+    ).to.equal(0);
     expect(state.apply(1, ev('r', 1, { ID: 1, a: 1, y: 1 }), { partition: 0, offset: 5 }).status).to.equal('skipped');
-    store.commit(state.takeDirty(), state, [[0, 6], [1, 2]]);
+    store.commit(state.takeDirty(), state, [
+      [0, 6],
+      [1, 2],
+    ]);
     store.close();
     const again = StateStore.open(dir, { config: {}, defaults, topic: 't' });
     const s2 = again.state;
     // next − delete offset > retention: key 1 (offset 2, next 6, retention 3) goes; key 3 (partition 1) stays.
-    expect(s2.pruneDeleted(new Map([[0, 6], [1, 2]]), 3)).to.equal(1);
+    expect(
+      s2.pruneDeleted(
+        new Map([
+          [0, 6],
+          [1, 2],
+        ]),
+        3,
+      ),
+    ).to.equal(1);
     expect(s2.keys.has(1)).to.equal(false);
     expect(s2.keys.get(3)).to.deep.equal({ lsn: 5, row: null, deletedAt: [1, 1] });
     expect(s2.keys.get(2)?.row).to.deep.equal({ x: [5], y: 1 });
@@ -134,7 +199,11 @@ describe('cdc consumer fixes', () => {
 
   it('throughput: the inlined outer product stays exact past 2^53 and after retractions', () => {
     const s = new SufficientStats(3);
-    const rows = [[94_906_267, 3, 0], [-94_906_265, 94_906_267, 7], [2 ** 52, 1, 2]].map((x, i) => ({ x, y: i % 2 }));
+    const rows = [
+      [94_906_267, 3, 0],
+      [-94_906_265, 94_906_267, 7],
+      [2 ** 52, 1, 2],
+    ].map((x, i) => ({ x, y: i % 2 }));
     for (const r of rows) s.add(r);
     const ref = (j: number, l: number) => rows.reduce((acc, r) => acc + BigInt(r.x[j]) * BigInt(r.x[l]), 0n);
     for (let j = 0; j < 3; j++) for (let l = j; l < 3; l++) expect(s.sumXX(j, l), `${j},${l}`).to.equal(ref(j, l));
@@ -146,7 +215,10 @@ describe('cdc consumer fixes', () => {
     const r = prng(7);
     const p = 6;
     const big = (j: number) => (j === 0 ? 2 ** 40 : 1000);
-    const rows = Array.from({ length: 50 }, () => ({ x: Array.from({ length: p }, (_, j) => Math.floor(r() * big(j)) * (r() < 0.2 ? 0 : 1)), y: r() < 0.3 ? 1 : 0 }));
+    const rows = Array.from({ length: 50 }, () => ({
+      x: Array.from({ length: p }, (_, j) => Math.floor(r() * big(j)) * (r() < 0.2 ? 0 : 1)),
+      y: r() < 0.3 ? 1 : 0,
+    }));
     const a = new SufficientStats(p);
     const b = new SufficientStats(p);
     rows.forEach((row) => (a.add(row), b.add(row)));
@@ -180,10 +252,25 @@ describe('cdc consumer fixes', () => {
     expect(enc.ok).to.equal(true);
     const x = (enc as { ok: true; row: { x: number[] } }).row.x;
     const at = (f: string) => x[DEFAULT_FEATURES.indexOf(f)];
-    expect([at('Year_Birth'), at('Tenure_Days'), at('Education_Level'), at('Marital_Single'), at('Marital_Married')]).to.deep.equal([1957, 1, 4, 1, 0]);
+    expect([at('Year_Birth'), at('Tenure_Days'), at('Education_Level'), at('Marital_Single'), at('Marital_Married')]).to.deep.equal([
+      1957, 1, 4, 1, 0,
+    ]);
     expect(featureValues(row, defaultSpec())).to.deep.equal(x);
-    expect(sourceColumns(defaultSpec())).to.include.members(['Dt_Customer', 'Education', 'Marital_Status', 'Year_Birth', 'Income', 'Response']);
-    expect((encodeRow({ ...row, Education: 'Kindergarten' }, { features: ['Education_Level'], target: 'Response', decimals: 0 }) as { reason: string }).reason).to.match(/unknown Education "Kindergarten"/);
+    expect(sourceColumns(defaultSpec())).to.include.members([
+      'Dt_Customer',
+      'Education',
+      'Marital_Status',
+      'Year_Birth',
+      'Income',
+      'Response',
+    ]);
+    expect(
+      (
+        encodeRow({ ...row, Education: 'Kindergarten' }, { features: ['Education_Level'], target: 'Response', decimals: 0 }) as {
+          reason: string;
+        }
+      ).reason,
+    ).to.match(/unknown Education "Kindergarten"/);
     expect(prAuc([0.9, 0.8, 0.3, 0.1], [1, 0, 1, 0])).to.be.closeTo((1 / 2) * 1 + (1 / 2) * (2 / 3), 1e-12);
     expect(brierScore([1.4, 0.5, -1], [1, 0, 0])).to.be.closeTo(0.25 / 3, 1e-12);
     const base = majorityBaseline([0, 0, 0, 1], [0, 1, 0, 0]);

@@ -68,7 +68,12 @@ describe('cdc core', () => {
       rows.forEach((r) => s.add((encodeRow(r, spec) as { ok: true; row: { x: number[]; y: number } }).row));
       for (const lambda of [0, 1, 25]) {
         const inc = ridgeFromStats(s, lambda, [1, 1, 1, 1]);
-        const batch = ridgeFromRows(rows.map((r) => FEATURES.map((f) => r[f] as number)), rows.map((r) => r.y as number), lambda, FEATURES.length);
+        const batch = ridgeFromRows(
+          rows.map((r) => FEATURES.map((f) => r[f] as number)),
+          rows.map((r) => r.y as number),
+          lambda,
+          FEATURES.length,
+        );
         expect(maxRel(inc.coefficients, batch.coefficients)).to.be.below(1e-9);
         expect(maxRel(inc.means, batch.means)).to.be.below(1e-12);
         expect(maxRel(inc.sds, batch.sds)).to.be.below(1e-12);
@@ -94,7 +99,8 @@ describe('cdc core', () => {
 
   describe('parseMessage', () => {
     const row = { ID: 5, a: 1 };
-    const ev = (o: Record<string, unknown>) => JSON.stringify({ before: null, after: row, op: 'c', ts_ms: 1, source: { table: 't', lsn: 3, snapshot: false }, ...o });
+    const ev = (o: Record<string, unknown>) =>
+      JSON.stringify({ before: null, after: row, op: 'c', ts_ms: 1, source: { table: 't', lsn: 3, snapshot: false }, ...o });
     it('accepts a valid event and a tombstone', () => {
       const p = parseMessage(keyOf(5), ev({}));
       expect(p.kind).to.equal('event');
@@ -117,7 +123,13 @@ describe('cdc core', () => {
 
   describe('CdcState', () => {
     const cfg = { features: ['a'], target: 'y', decimals: 0, holdoutPct: 0 };
-    const mk = (op: 'r' | 'c' | 'u' | 'd', lsn: number, after: CustomerRow | null, before: CustomerRow | null = null) => ({ before, after, op, ts_ms: 0, source: { table: 't', lsn, snapshot: op === 'r' } });
+    const mk = (op: 'r' | 'c' | 'u' | 'd', lsn: number, after: CustomerRow | null, before: CustomerRow | null = null) => ({
+      before,
+      after,
+      op,
+      ts_ms: 0,
+      source: { table: 't', lsn, snapshot: op === 'r' },
+    });
     it('last writer wins by lsn; replays and stale events change nothing; updates retract the stored row', () => {
       const st = new CdcState(cfg);
       expect(st.apply(1, mk('r', 1, { ID: 1, a: 10, y: 0 })).status).to.equal('applied');
@@ -157,7 +169,15 @@ describe('cdc core', () => {
   });
 
   describe('generateChanges', () => {
-    const base = randomRows(50, 3).map((r) => ({ ...r, Income: r.a, Recency: 5, MntWines: 10, NumWebPurchases: 1, AcceptedCmp1: 0, Response: r.y }));
+    const base = randomRows(50, 3).map((r) => ({
+      ...r,
+      Income: r.a,
+      Recency: 5,
+      MntWines: 10,
+      NumWebPurchases: 1,
+      AcceptedCmp1: 0,
+      Response: r.y,
+    }));
     const opts = { seed: 42, updates: 400, replayRate: 0.1, malformedRate: 0.05 };
     it('is deterministic for a seed, with strictly rising lsn and a tombstone after each delete', () => {
       const a = [...generateChanges(base, opts)];
@@ -197,10 +217,16 @@ describe('cdc core', () => {
           reasons.push(reason!);
         } else expect(reason, m.value ?? 'tombstone').to.equal(undefined);
       }
-      for (const k of MALFORMED_KINDS) expect(reasons.some((r) => r.startsWith(k === 'non-numeric feature' ? 'non-numeric feature Income' : k)), k).to.equal(true);
+      for (const k of MALFORMED_KINDS)
+        expect(
+          reasons.some((r) => r.startsWith(k === 'non-numeric feature' ? 'non-numeric feature Income' : k)),
+          k,
+        ).to.equal(true);
     });
     it('normalizes Spark values and drops the scaled columns', () => {
-      expect(normalizeRow({ ID: 5n, Income_norm: 0.5, Income_std: 1.2, Income: 58138, Dt: new Date('2012-09-04T00:00:00Z') })).to.deep.equal({ ID: 5, Income: 58138, Dt: '2012-09-04' });
+      expect(
+        normalizeRow({ ID: 5n, Income_norm: 0.5, Income_std: 1.2, Income: 58138, Dt: new Date('2012-09-04T00:00:00Z') }),
+      ).to.deep.equal({ ID: 5, Income: 58138, Dt: '2012-09-04' });
     });
   });
 });

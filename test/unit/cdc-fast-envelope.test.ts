@@ -31,8 +31,13 @@ function check(key: Buffer | null, value: Buffer | null, spec: FeatureSpec, labe
 
 /** Debezium-like variants of a bare envelope: lower-case columns, a richer source block, other spacing. */
 function variants(value: string): string[] {
-  const lower = value.replace(/"([A-Za-z_0-9]+)":/g, (_m, k: string) => (['before', 'after', 'op', 'ts_ms', 'source', 'lsn', 'table', 'snapshot'].includes(k) ? `"${k}":` : `"${k.toLowerCase()}":`));
-  const richSource = value.replace('"source":{', '"source":{"version":"3.7.0.Final","connector":"postgresql","name":"spark_ts","ts_ms":1,"snapshot":"false","db":"spark_ts","sequence":"[\\"24023928\\",\\"24023984\\"]","note":"caf\\u00e9 \\/ \\t","schema":"public","txId":77,"xmin":null,');
+  const lower = value.replace(/"([A-Za-z_0-9]+)":/g, (_m, k: string) =>
+    ['before', 'after', 'op', 'ts_ms', 'source', 'lsn', 'table', 'snapshot'].includes(k) ? `"${k}":` : `"${k.toLowerCase()}":`,
+  );
+  const richSource = value.replace(
+    '"source":{',
+    '"source":{"version":"3.7.0.Final","connector":"postgresql","name":"spark_ts","ts_ms":1,"snapshot":"false","db":"spark_ts","sequence":"[\\"24023928\\",\\"24023984\\"]","note":"caf\\u00e9 \\/ \\t","schema":"public","txId":77,"xmin":null,',
+  );
   const spaced = value.replace(/,/g, ', ').replace(/:/g, ' : ').replace(/^\{/, ' \n{\t');
   const reordered = (() => {
     const o = JSON.parse(value) as Record<string, unknown>;
@@ -40,7 +45,6 @@ function variants(value: string): string[] {
   })();
   return [lower, richSource, spaced, reordered];
 }
-
 
 /** Big-endian two's-complement bytes of an integer, as few as hold it (Kafka Connect's Decimal), in base64. */
 function decimalBase64(unscaled: bigint): string {
@@ -73,7 +77,10 @@ function debeziumRow(row: Record<string, unknown> | null, mode: DecimalMode): Re
     // A fraction and a sign that depend on the value: the decoded value must still be the slow path's.
     const unscaled = BigInt(v) * 10n ** BigInt(scale) + BigInt(scale ? (v * 37) % 10 ** scale : 0);
     const signed = v % 7 === 3 ? -unscaled : unscaled;
-    const text = `${signed < 0n ? '-' : ''}${(signed < 0n ? -signed : signed).toString().padStart(scale + 1, '0').replace(scale ? new RegExp(`(\\d{${scale}})$`) : /$/, scale ? '.$1' : '')}`;
+    const text = `${signed < 0n ? '-' : ''}${(signed < 0n ? -signed : signed)
+      .toString()
+      .padStart(scale + 1, '0')
+      .replace(scale ? new RegExp(`(\\d{${scale}})$`) : /$/, scale ? '.$1' : '')}`;
     out[col] = mode === 'precise' ? decimalBase64(signed) : mode === 'string' ? text : Number(text);
   }
   return out;
@@ -83,7 +90,15 @@ function rowSchema(row: Record<string, unknown>, mode: DecimalMode, field?: stri
   const fields = Object.entries(row).map(([col, v]) => {
     const scale = DECIMAL_COLUMNS[col];
     if (scale !== undefined) {
-      if (mode === 'precise') return { type: 'bytes', optional: true, name: 'org.apache.kafka.connect.data.Decimal', version: 1, parameters: { scale: String(scale), 'connect.decimal.precision': '12' }, field: col };
+      if (mode === 'precise')
+        return {
+          type: 'bytes',
+          optional: true,
+          name: 'org.apache.kafka.connect.data.Decimal',
+          version: 1,
+          parameters: { scale: String(scale), 'connect.decimal.precision': '12' },
+          field: col,
+        };
       return { type: mode === 'string' ? 'string' : 'double', optional: true, field: col };
     }
     return { type: typeof v === 'number' ? (col === 'id' ? 'int64' : 'int32') : 'string', optional: col !== 'id', field: col };
@@ -91,7 +106,28 @@ function rowSchema(row: Record<string, unknown>, mode: DecimalMode, field?: stri
   return { type: 'struct', fields, optional: true, name: 'spark_ts.public.customers.Value', ...(field ? { field } : {}) };
 }
 
-const SOURCE_SCHEMA = { type: 'struct', fields: ['version', 'connector', 'name', 'ts_ms', 'snapshot', 'db', 'sequence', 'ts_us', 'ts_ns', 'schema', 'table', 'txId', 'lsn', 'xmin'].map((f) => ({ type: 'string', optional: true, field: f })), optional: false, name: 'io.debezium.connector.postgresql.Source', field: 'source' };
+const SOURCE_SCHEMA = {
+  type: 'struct',
+  fields: [
+    'version',
+    'connector',
+    'name',
+    'ts_ms',
+    'snapshot',
+    'db',
+    'sequence',
+    'ts_us',
+    'ts_ns',
+    'schema',
+    'table',
+    'txId',
+    'lsn',
+    'xmin',
+  ].map((f) => ({ type: 'string', optional: true, field: f })),
+  optional: false,
+  name: 'io.debezium.connector.postgresql.Source',
+  field: 'source',
+};
 
 /**
  * A generated bare envelope as Debezium on Kafka Connect writes it: JsonConverter's `{schema, payload}`
@@ -99,7 +135,11 @@ const SOURCE_SCHEMA = { type: 'struct', fields: ['version', 'connector', 'name',
  * `ts_us`/`ts_ns`; or (`unwrap`) ExtractNewRecordState's record with `__op`, `__lsn`, `__deleted`.
  * Messages that are not JSON envelopes pass through unchanged.
  */
-function debezium(key: string | null, value: string | null, opts: { mode: DecimalMode; wrap: boolean; unwrap?: boolean }): { key: string | null; value: string | null } {
+function debezium(
+  key: string | null,
+  value: string | null,
+  opts: { mode: DecimalMode; wrap: boolean; unwrap?: boolean },
+): { key: string | null; value: string | null } {
   let e: Record<string, unknown>;
   try {
     e = JSON.parse(value ?? 'null') as Record<string, unknown>;
@@ -109,7 +149,20 @@ function debezium(key: string | null, value: string | null, opts: { mode: Decima
   if (e === null || typeof e !== 'object' || !['r', 'c', 'u', 'd'].includes(e.op as string)) return { key, value };
   const k = key === null ? null : (JSON.parse(key) as Record<string, unknown>);
   const keyPayload = k && typeof k === 'object' && 'ID' in k ? { id: k.ID } : k;
-  const wrapKey = (p: unknown) => JSON.stringify(opts.wrap ? { schema: { type: 'struct', fields: [{ type: 'int64', optional: false, field: 'id' }], optional: false, name: 'spark_ts.public.customers.Key' }, payload: p } : p);
+  const wrapKey = (p: unknown) =>
+    JSON.stringify(
+      opts.wrap
+        ? {
+            schema: {
+              type: 'struct',
+              fields: [{ type: 'int64', optional: false, field: 'id' }],
+              optional: false,
+              name: 'spark_ts.public.customers.Key',
+            },
+            payload: p,
+          }
+        : p,
+    );
   const before = debeziumRow(e.before as Record<string, unknown> | null, opts.mode);
   const after = debeziumRow(e.after as Record<string, unknown> | null, opts.mode);
   const row = (after ?? before ?? { id: 0 }) as Record<string, unknown>;
@@ -126,14 +179,40 @@ function debezium(key: string | null, value: string | null, opts: { mode: Decima
     payload = {
       before,
       after,
-      source: { version: '3.0.7.Final', connector: 'postgresql', name: 'spark_ts', ts_ms: 1732990000000 + lsn, snapshot, db: 'spark_ts', sequence: `["${lsn * 8}","${lsn * 8 + 4}"]`, ts_us: 1732990000000000 + lsn, ts_ns: 1732990000000000000 + lsn, schema: 'public', table: 'customers', txId: 700 + lsn, lsn, xmin: null },
+      source: {
+        version: '3.0.7.Final',
+        connector: 'postgresql',
+        name: 'spark_ts',
+        ts_ms: 1732990000000 + lsn,
+        snapshot,
+        db: 'spark_ts',
+        sequence: `["${lsn * 8}","${lsn * 8 + 4}"]`,
+        ts_us: 1732990000000000 + lsn,
+        ts_ns: 1732990000000000000 + lsn,
+        schema: 'public',
+        table: 'customers',
+        txId: 700 + lsn,
+        lsn,
+        xmin: null,
+      },
       transaction: lsn % 3 ? null : { id: `${700 + lsn}:${lsn * 8}`, total_order: 1, data_collection_order: 1 },
       op: e.op,
       ts_ms: e.ts_ms,
       ts_us: (e.ts_ms as number) * 1000,
       ts_ns: (e.ts_ms as number) * 1000000,
     };
-    schema = { type: 'struct', fields: [rowSchema(row, opts.mode, 'before'), rowSchema(row, opts.mode, 'after'), SOURCE_SCHEMA, { type: 'string', optional: false, field: 'op' }], optional: false, name: 'spark_ts.public.customers.Envelope', version: 2 };
+    schema = {
+      type: 'struct',
+      fields: [
+        rowSchema(row, opts.mode, 'before'),
+        rowSchema(row, opts.mode, 'after'),
+        SOURCE_SCHEMA,
+        { type: 'string', optional: false, field: 'op' },
+      ],
+      optional: false,
+      name: 'spark_ts.public.customers.Envelope',
+      version: 2,
+    };
   }
   return { key: key === null ? null : wrapKey(keyPayload), value: JSON.stringify(opts.wrap ? { schema, payload } : payload) };
 }
@@ -151,7 +230,7 @@ const DEBEZIUM_FORMATS: Array<{ mode: DecimalMode; wrap: boolean; unwrap?: boole
 const MUTATIONS = ['\\', '"', ' ', '.', 'e', '-', '0', '9', ',', ':', '{', '}', '[', 'n', '\u0001', '\u00e9', 'x'];
 
 describe('CDC fast envelope path', () => {
-  it('gives parseMessage\'s result on every generated message it accepts, and accepts the plain ones', () => {
+  it("gives parseMessage's result on every generated message it accepts, and accepts the plain ones", () => {
     const rows = syntheticCustomers(300, 3);
     let accepted = 0;
     let total = 0;
@@ -176,7 +255,7 @@ describe('CDC fast envelope path', () => {
     expect(variantsTaken / variantsTotal).to.be.greaterThan(0.95);
   });
 
-  it('gives parseMessage\'s result on randomly mutated messages (or leaves them to it)', () => {
+  it("gives parseMessage's result on randomly mutated messages (or leaves them to it)", () => {
     const rows = syntheticCustomers(50, 4);
     const r = prng(11);
     const messages = [...generateChanges(rows, { seed: 4, updates: 400 })].filter((m) => m.value !== null);
@@ -189,18 +268,25 @@ describe('CDC fast envelope path', () => {
         const at = Math.floor(r() * v.length);
         const c = MUTATIONS[Math.floor(r() * MUTATIONS.length)];
         const kind = r();
-        v = kind < 0.4 ? v.slice(0, at) + c + v.slice(at + 1) : kind < 0.7 ? v.slice(0, at) + c + v.slice(at) : kind < 0.9 ? v.slice(0, at) + v.slice(at + 1) : v.slice(0, at);
+        v =
+          kind < 0.4
+            ? v.slice(0, at) + c + v.slice(at + 1)
+            : kind < 0.7
+              ? v.slice(0, at) + c + v.slice(at)
+              : kind < 0.9
+                ? v.slice(0, at) + v.slice(at + 1)
+                : v.slice(0, at);
       }
       let key = m.key as string | null;
       if (r() < 0.1 && key) key = key.replace('"ID"', r() < 0.5 ? '"id"' : '"Id"').replace(/\d/, (d) => String((Number(d) + 1) % 10));
-      if (check(key === null ? null : Buffer.from(key), Buffer.from(v, 'utf8'), SPECS[Math.floor(r() * SPECS.length)], 'mutated')) accepted++;
+      if (check(key === null ? null : Buffer.from(key), Buffer.from(v, 'utf8'), SPECS[Math.floor(r() * SPECS.length)], 'mutated'))
+        accepted++;
     }
     // Many single-byte edits keep the message valid (a digit changed): those must agree too.
     expect(accepted).to.be.greaterThan(1000);
   });
 
-
-  it('gives parseMessage\'s result on Debezium\'s formats ({schema,payload} or bare; precise, string, double decimals; unwrapped records) and takes nearly all of them', () => {
+  it("gives parseMessage's result on Debezium's formats ({schema,payload} or bare; precise, string, double decimals; unwrapped records) and takes nearly all of them", () => {
     const rows = syntheticCustomers(300, 5);
     const spec2 = { ...defaultSpec(), decimals: 3 };
     for (const format of DEBEZIUM_FORMATS) {
@@ -223,7 +309,9 @@ describe('CDC fast envelope path', () => {
     const r = prng(17);
     const spec = { ...defaultSpec(), decimals: 6 };
     const rows = syntheticCustomers(20, 6);
-    const messages = [...generateChanges(rows, { seed: 5, updates: 100 })].filter((m) => m.kind === 'update' || m.kind === 'insert').map((m) => debezium(m.key, m.value, { mode: 'precise', wrap: true }));
+    const messages = [...generateChanges(rows, { seed: 5, updates: 100 })]
+      .filter((m) => m.kind === 'update' || m.kind === 'insert')
+      .map((m) => debezium(m.key, m.value, { mode: 'precise', wrap: true }));
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
     let accepted = 0;
     for (let t = 0; t < 5000; t++) {
@@ -241,7 +329,7 @@ describe('CDC fast envelope path', () => {
     expect(accepted).to.be.greaterThan(1500);
   });
 
-  it('gives parseMessage\'s result on randomly mutated Debezium messages, schema and key included (or leaves them to it)', () => {
+  it("gives parseMessage's result on randomly mutated Debezium messages, schema and key included (or leaves them to it)", () => {
     const rows = syntheticCustomers(50, 4);
     const r = prng(19);
     const messages = [...generateChanges(rows, { seed: 4, updates: 300 })]
@@ -256,14 +344,22 @@ describe('CDC fast envelope path', () => {
         const at = Math.floor(r() * v.length);
         const c = MUTATIONS[Math.floor(r() * MUTATIONS.length)];
         const kind = r();
-        v = kind < 0.4 ? v.slice(0, at) + c + v.slice(at + 1) : kind < 0.7 ? v.slice(0, at) + c + v.slice(at) : kind < 0.9 ? v.slice(0, at) + v.slice(at + 1) : v.slice(0, at);
+        v =
+          kind < 0.4
+            ? v.slice(0, at) + c + v.slice(at + 1)
+            : kind < 0.7
+              ? v.slice(0, at) + c + v.slice(at)
+              : kind < 0.9
+                ? v.slice(0, at) + v.slice(at + 1)
+                : v.slice(0, at);
       }
       let key = m.key;
       if (r() < 0.1 && key) {
         const at = Math.floor(r() * key.length);
         key = key.slice(0, at) + MUTATIONS[Math.floor(r() * MUTATIONS.length)] + key.slice(at + 1);
       }
-      if (check(key === null ? null : Buffer.from(key), Buffer.from(v, 'utf8'), SPECS[Math.floor(r() * SPECS.length)], 'mutated')) accepted++;
+      if (check(key === null ? null : Buffer.from(key), Buffer.from(v, 'utf8'), SPECS[Math.floor(r() * SPECS.length)], 'mutated'))
+        accepted++;
     }
     expect(accepted).to.be.greaterThan(1000);
   });
@@ -285,7 +381,10 @@ describe('CDC fast envelope path', () => {
     ];
     for (const v of leave) expect(parseForModel(Buffer.from('{"ID":1}'), Buffer.from(v), spec), v).to.equal(undefined);
     // A delete whose before holds only the key, and one without before (the key's ID).
-    for (const v of ['{"before":{"id":7},"after":null,"op":"d","ts_ms":1,"source":{"lsn":9}}', '{"before":null,"after":null,"op":"d","ts_ms":1,"source":{"lsn":9}}']) {
+    for (const v of [
+      '{"before":{"id":7},"after":null,"op":"d","ts_ms":1,"source":{"lsn":9}}',
+      '{"before":null,"after":null,"op":"d","ts_ms":1,"source":{"lsn":9}}',
+    ]) {
       expect(check(Buffer.from('{"id":7}'), Buffer.from(v), spec, 'delete')).to.equal(true);
     }
     expect(check(Buffer.from('{"ID":7}'), null, spec, 'tombstone')).to.equal(true);
@@ -299,6 +398,7 @@ describe('CDC fast envelope path', () => {
       // A VariableScaleDecimal (NUMERIC without scale) in a column the model does not read.
       '{"before":{"ID":1,"ratio":{"scale":1,"value":"Dw=="}},"after":{"ID":1,"Income":5,"ratio":{"scale":1,"value":"Dw=="},"Response":1},"op":"u","ts_ms":1,"source":{"lsn":3}}',
     ];
-    for (const v of taken) expect(check(Buffer.from('{"schema":{"type":"struct"},"payload":{"id":1}}'), Buffer.from(v), spec, v), v).to.equal(true);
+    for (const v of taken)
+      expect(check(Buffer.from('{"schema":{"type":"struct"},"payload":{"id":1}}'), Buffer.from(v), spec, v), v).to.equal(true);
   });
 });

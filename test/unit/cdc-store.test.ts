@@ -8,7 +8,13 @@ import { writeFileAtomic } from '../../lib/cdc/atomic';
 import type { ModelConfig } from '../../lib/cdc/state';
 
 const defaults: ModelConfig = { features: ['a', 'b'], target: 'y', decimals: 0, holdoutPct: 0 };
-const ev = (lsn: number, after: Record<string, number> | null, op: 'c' | 'u' | 'd' = 'c') => ({ before: null, after, op, ts_ms: 0, source: { table: 't', lsn, snapshot: false } });
+const ev = (lsn: number, after: Record<string, number> | null, op: 'c' | 'u' | 'd' = 'c') => ({
+  before: null,
+  after,
+  op,
+  ts_ms: 0,
+  source: { table: 't', lsn, snapshot: false },
+});
 
 describe('cdc state store', () => {
   let dir: string;
@@ -23,9 +29,19 @@ describe('cdc state store', () => {
     const st = a.state;
     st.apply(1, ev(1, { ID: 1, a: 3, b: 4, y: 1 }));
     st.apply(2, ev(2, { ID: 2, a: 5, b: 6, y: 0 }));
-    a.store.commit(new Map([[1, st.keys.get(1)!], [2, st.keys.get(2)!]]), st, [[0, 2]]);
+    a.store.commit(
+      new Map([
+        [1, st.keys.get(1)!],
+        [2, st.keys.get(2)!],
+      ]),
+      st,
+      [[0, 2]],
+    );
     st.apply(1, ev(3, null, 'd'));
-    a.store.commit(new Map([[1, st.keys.get(1)!]]), st, [[0, 3], [1, 7]]);
+    a.store.commit(new Map([[1, st.keys.get(1)!]]), st, [
+      [0, 3],
+      [1, 7],
+    ]);
     a.store.close();
     const b = StateStore.open(dir, { config: {}, defaults, topic: 't' });
     expect(b.created).to.equal(false);
@@ -33,7 +49,10 @@ describe('cdc state store', () => {
     expect(b.state.keys.get(1)).to.deep.equal({ lsn: 3, row: null });
     expect(b.state.stats.equals(st.stats)).to.equal(true);
     expect(b.state.counters).to.deep.equal(st.counters);
-    expect([...b.offsets]).to.deep.equal([[0, 3], [1, 7]]);
+    expect([...b.offsets]).to.deep.equal([
+      [0, 3],
+      [1, 7],
+    ]);
     b.store.close();
     expect(readStoreReadOnly(dir).state.liveRows()).to.have.length(1);
   });
@@ -51,7 +70,15 @@ describe('cdc state store', () => {
       for (let i = 0; i < changes; i++) {
         const id = 1 + Math.floor(rand() * 300);
         const del = rand() < 0.45;
-        st.apply(id, ev(++lsn, del ? null : { ID: id, a: Math.floor(rand() * 9), b: Math.floor(rand() * 9), y: rand() < 0.5 ? 1 : 0 }, del ? 'd' : 'u'), { partition: 0, offset: offset++ });
+        st.apply(
+          id,
+          ev(
+            ++lsn,
+            del ? null : { ID: id, a: Math.floor(rand() * 9), b: Math.floor(rand() * 9), y: rand() < 0.5 ? 1 : 0 },
+            del ? 'd' : 'u',
+          ),
+          { partition: 0, offset: offset++ },
+        );
       }
       st.pruneDeleted(new Map([[0, offset]]), 10);
       a.store.commit(st.takeDirty(), st, [[0, offset]]);
@@ -67,7 +94,10 @@ describe('cdc state store', () => {
   it('refuses a corrupt store, a missing store next to model.json, and a changed feature list; --reset starts over', () => {
     const a = StateStore.open(dir, { config: {}, defaults, topic: 't' });
     a.store.close();
-    expect(() => StateStore.open(dir, { config: { features: ['a'] }, defaults, topic: 't' })).to.throw(StateStoreError, /built with features/);
+    expect(() => StateStore.open(dir, { config: { features: ['a'] }, defaults, topic: 't' })).to.throw(
+      StateStoreError,
+      /built with features/,
+    );
     expect(() => StateStore.open(dir, { config: {}, defaults, topic: 'other' })).to.throw(StateStoreError, /belongs to topic t/);
     fs.writeFileSync(path.join(dir, 'state.db'), 'this is not a database, just some bytes '.repeat(200));
     expect(() => StateStore.open(dir, { config: {}, defaults, topic: 't' })).to.throw(StateStoreError, /corrupt/);
@@ -87,6 +117,9 @@ describe('cdc state store', () => {
     // Commit the statistics without the row: an inconsistent store.
     a.store.commit(new Map(), a.state, [[0, 1]]);
     a.store.close();
-    expect(() => StateStore.open(dir, { config: {}, defaults, topic: 't' })).to.throw(StateStoreError, /statistics do not match the stored table/);
+    expect(() => StateStore.open(dir, { config: {}, defaults, topic: 't' })).to.throw(
+      StateStoreError,
+      /statistics do not match the stored table/,
+    );
   });
 });

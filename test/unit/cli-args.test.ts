@@ -21,8 +21,16 @@ describe('cli: submit arguments, job loading and errors', () => {
       job: 'preprocess',
       jobArgs: ['--input', 'x'],
     });
-    expect(splitSubmitArgs(['--master=local[2]', 'jobs/x.ts', '--', '--flag'])).to.deep.equal({ runner: ['--master=local[2]'], job: 'jobs/x.ts', jobArgs: ['--flag'] });
-    expect(splitSubmitArgs(['--remote', 'sc://h', '--', 'job', '--a'])).to.deep.equal({ runner: ['--remote', 'sc://h'], job: 'job', jobArgs: ['--a'] });
+    expect(splitSubmitArgs(['--master=local[2]', 'jobs/x.ts', '--', '--flag'])).to.deep.equal({
+      runner: ['--master=local[2]'],
+      job: 'jobs/x.ts',
+      jobArgs: ['--flag'],
+    });
+    expect(splitSubmitArgs(['--remote', 'sc://h', '--', 'job', '--a'])).to.deep.equal({
+      runner: ['--remote', 'sc://h'],
+      job: 'job',
+      jobArgs: ['--a'],
+    });
     expect(splitSubmitArgs(['--verbose'])).to.deep.equal({ runner: ['--verbose'], jobArgs: [] });
   });
 
@@ -36,8 +44,13 @@ describe('cli: submit arguments, job loading and errors', () => {
     expect((err as Error).message).to.include('nope');
   });
 
-  it('parses a job\'s arguments with its own options, and hints where runner options go', async () => {
-    const job = defineJob<{ n: number }>({ name: 'j', description: 'd', options: { n: { type: 'number', default: 1 } }, run: async () => undefined });
+  it("parses a job's arguments with its own options, and hints where runner options go", async () => {
+    const job = defineJob<{ n: number }>({
+      name: 'j',
+      description: 'd',
+      options: { n: { type: 'number', default: 1 } },
+      run: async () => undefined,
+    });
     const args = await parseJobArgs(job, ['--n', '5', 'pos'], io);
     expect(args).to.include({ n: 5 });
     expect((args as { _: unknown[] })._).to.deep.equal(['pos']);
@@ -78,7 +91,10 @@ describe('cli: submit arguments, job loading and errors', () => {
   });
 
   it('prints Spark errors as class and message, with the JS stack only when verbose', () => {
-    const err = new ParseException("\n[PARSE_SYNTAX_ERROR] Syntax error at or near 'SELEC'. SQLSTATE: 42601 (line 1, pos 0)", { errorClass: 'PARSE_SYNTAX_ERROR', sqlState: '42601' });
+    const err = new ParseException("\n[PARSE_SYNTAX_ERROR] Syntax error at or near 'SELEC'. SQLSTATE: 42601 (line 1, pos 0)", {
+      errorClass: 'PARSE_SYNTAX_ERROR',
+      sqlState: '42601',
+    });
     const plain = describeFailure(err, false);
     expect(plain).to.equal("ParseException: [PARSE_SYNTAX_ERROR] Syntax error at or near 'SELEC'. SQLSTATE: 42601 (line 1, pos 0)");
     expect(describeFailure(err, true)).to.match(/\n\s+at /);

@@ -24,7 +24,9 @@ function sink(): { stream: NodeJS.WriteStream; lines: string[] } {
 describe('cli: progress', () => {
   it('sums tasks and stages over the reported stages', () => {
     expect(progressTotals(event(5, 10))).to.deep.equal({ done: 5, total: 10, stages: 2, stagesDone: 1, bytes: 2048 });
-    expect(progressLine(event(5, 10), 12_000)).to.equal('spark: operation op-01234 50% (5/10 tasks, 1/2 stages done, 2 running, 2.0 KiB read, 12s)');
+    expect(progressLine(event(5, 10), 12_000)).to.equal(
+      'spark: operation op-01234 50% (5/10 tasks, 1/2 stages done, 2 running, 2.0 KiB read, 12s)',
+    );
   });
 
   it('off a TTY: quiet for quick operations, then at most one plain line per interval', () => {

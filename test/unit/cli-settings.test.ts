@@ -13,7 +13,10 @@ describe('cli: settings (defaults file, then --properties-file, then --conf)', (
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-settings-'));
     defaults = path.join(dir, 'spark-defaults.conf');
     props = path.join(dir, 'job.conf');
-    fs.writeFileSync(defaults, '# defaults\nspark.master local[*]\nspark.driver.memory 4g\nspark.sql.shuffle.partitions 8\nspark.sql.session.timeZone UTC\n');
+    fs.writeFileSync(
+      defaults,
+      '# defaults\nspark.master local[*]\nspark.driver.memory 4g\nspark.sql.shuffle.partitions 8\nspark.sql.session.timeZone UTC\n',
+    );
     fs.writeFileSync(props, 'spark.sql.shuffle.partitions=16\nspark.executor.memory=2g\n');
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -31,13 +34,29 @@ describe('cli: settings (defaults file, then --properties-file, then --conf)', (
 
   it('layers the files and --conf, and the dedicated flags win over --conf', () => {
     const s = resolveSettings(
-      { propertiesFile: props, conf: ['spark.sql.shuffle.partitions=3', 'spark.master=local[1]'], master: 'spark://h:7077', driverMemory: '1g', name: 'n' },
+      {
+        propertiesFile: props,
+        conf: ['spark.sql.shuffle.partitions=3', 'spark.master=local[1]'],
+        master: 'spark://h:7077',
+        driverMemory: '1g',
+        name: 'n',
+      },
       defaults,
     );
     expect(s.session).to.deep.equal({ 'spark.sql.shuffle.partitions': '3', 'spark.sql.session.timeZone': 'UTC' });
-    expect(s.static).to.deep.equal({ 'spark.master': 'spark://h:7077', 'spark.driver.memory': '1g', 'spark.executor.memory': '2g', 'spark.app.name': 'n' });
+    expect(s.static).to.deep.equal({
+      'spark.master': 'spark://h:7077',
+      'spark.driver.memory': '1g',
+      'spark.executor.memory': '2g',
+      'spark.app.name': 'n',
+    });
     // What the user asked for on this command line (and in --properties-file), not the defaults file.
-    expect(s.explicitStatic).to.deep.equal({ 'spark.executor.memory': '2g', 'spark.master': 'spark://h:7077', 'spark.driver.memory': '1g', 'spark.app.name': 'n' });
+    expect(s.explicitStatic).to.deep.equal({
+      'spark.executor.memory': '2g',
+      'spark.master': 'spark://h:7077',
+      'spark.driver.memory': '1g',
+      'spark.app.name': 'n',
+    });
   });
 
   it('with no options, everything comes from the defaults file and nothing is explicit', () => {

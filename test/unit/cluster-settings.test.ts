@@ -15,9 +15,15 @@ describe('cluster settings', () => {
       if (!jars.length) this.skip(); // needs the jars `make setup` downloads
       const names = jars.map((j) => path.basename(j));
       for (const prefix of ['spark-sql-kafka-0-10_', 'spark-token-provider-kafka-0-10_', 'kafka-clients-', 'commons-pool2-']) {
-        expect(names.some((n) => n.startsWith(prefix)), prefix).to.equal(true);
+        expect(
+          names.some((n) => n.startsWith(prefix)),
+          prefix,
+        ).to.equal(true);
       }
-      expect(names.some((n) => /^spark-(core|sql|mllib)_/.test(n)), 'Spark itself is on the workers').to.equal(false);
+      expect(
+        names.some((n) => /^spark-(core|sql|mllib)_/.test(n)),
+        'Spark itself is on the workers',
+      ).to.equal(false);
       for (const master of ['spark://spark-master.example:7077', 'k8s://https://k8s.example:6443']) {
         const s = clusterDriverSettings(master, {});
         expect(s?.conf['spark.jars']?.split(',')).to.deep.equal(jars);
@@ -33,7 +39,10 @@ describe('cluster settings', () => {
   describe('kafkaClusterPorts', () => {
     const saved = { b: process.env.SPARK_TS_KAFKA_BROKER_PORTS, c: process.env.SPARK_TS_KAFKA_CONTROLLER_PORTS };
     afterEach(() => {
-      for (const [k, v] of [['SPARK_TS_KAFKA_BROKER_PORTS', saved.b], ['SPARK_TS_KAFKA_CONTROLLER_PORTS', saved.c]] as const) {
+      for (const [k, v] of [
+        ['SPARK_TS_KAFKA_BROKER_PORTS', saved.b],
+        ['SPARK_TS_KAFKA_CONTROLLER_PORTS', saved.c],
+      ] as const) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
       }

@@ -29,7 +29,12 @@ describe('connect callFunction and higher-order function plans', () => {
   });
 
   it('aggregate takes a merge and an optional finish; arities are checked', () => {
-    const args = F.aggregate('xs', 0, (acc, x) => acc.plus(x), (acc) => acc).expr.unresolved_function!.arguments!;
+    const args = F.aggregate(
+      'xs',
+      0,
+      (acc, x) => acc.plus(x),
+      (acc) => acc,
+    ).expr.unresolved_function!.arguments!;
     expect(args).to.have.length(4);
     expect(args[2]!.lambda_function!.arguments).to.have.length(2);
     expect(args[3]!.lambda_function!.arguments).to.have.length(1);

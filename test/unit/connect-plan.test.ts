@@ -1,18 +1,29 @@
 import { expect } from 'chai';
-import { SparkSession, DataFrame, StorageLevel, Window, functions as F, types as T, Decimal, SparkDate, LogisticRegression, VectorAssembler } from '../../lib/connect';
+import {
+  SparkSession,
+  DataFrame,
+  StorageLevel,
+  Window,
+  functions as F,
+  types as T,
+  Decimal,
+  SparkDate,
+  LogisticRegression,
+  VectorAssembler,
+} from '../../lib/connect';
 import { RecordingClient } from '../../lib/connect/testing/recording-client';
 import type { Relation } from '../../lib/connect/gen/spark/connect/Relation';
 import type { Expression } from '../../lib/connect/gen/spark/connect/Expression';
 
 /** Drops plan ids (`common`) so plans compare by shape. */
 function shape<T>(value: T): T {
-  return JSON.parse(
-    JSON.stringify(value, (k, v) => (k === 'common' ? undefined : typeof v === 'bigint' ? v.toString() : v)),
-  ) as T;
+  return JSON.parse(JSON.stringify(value, (k, v) => (k === 'common' ? undefined : typeof v === 'bigint' ? v.toString() : v))) as T;
 }
 
 const attr = (name: string): Expression => ({ unresolved_attribute: { unparsed_identifier: name } });
-const fn = (name: string, ...args: Expression[]): Expression => ({ unresolved_function: { function_name: name, arguments: args, is_distinct: false } });
+const fn = (name: string, ...args: Expression[]): Expression => ({
+  unresolved_function: { function_name: name, arguments: args, is_distinct: false },
+});
 const int = (v: number): Expression => ({ literal: { integer: v } });
 
 describe('connect plans', () => {
@@ -39,11 +50,19 @@ describe('connect plans', () => {
   it('range, table, read and readStream', () => {
     expect(body(spark.range(5))).to.deep.equal({ range: { start: '0', end: '5', step: '1' } });
     expect(body(spark.range(2, 10, 2, 4))).to.deep.equal({ range: { start: '2', end: '10', step: '2', num_partitions: 4 } });
-    expect(body(spark.table('db.t'))).to.deep.equal({ read: { named_table: { unparsed_identifier: 'db.t', options: {} }, is_streaming: false } });
+    expect(body(spark.table('db.t'))).to.deep.equal({
+      read: { named_table: { unparsed_identifier: 'db.t', options: {} }, is_streaming: false },
+    });
     const csv = spark.read.schema('a INT, b STRING').option('header', true).options({ sep: '\t', mode: 'PERMISSIVE' }).csv('/x.csv');
     expect(body(csv)).to.deep.equal({
       read: {
-        data_source: { format: 'csv', schema: 'a INT, b STRING', options: { header: 'true', sep: '\t', mode: 'PERMISSIVE' }, paths: ['/x.csv'], predicates: [] },
+        data_source: {
+          format: 'csv',
+          schema: 'a INT, b STRING',
+          options: { header: 'true', sep: '\t', mode: 'PERMISSIVE' },
+          paths: ['/x.csv'],
+          predicates: [],
+        },
         is_streaming: false,
       },
     });
@@ -52,30 +71,49 @@ describe('connect plans', () => {
     expect(body(withStruct).read?.data_source?.schema).to.equal(T.dataTypeToJson(schema));
     expect(body(withStruct).read?.data_source?.paths).to.deep.equal(['/a', '/b']);
     const rate = spark.readStream.format('rate').option('rowsPerSecond', 5).load();
-    expect(body(rate)).to.deep.equal({ read: { data_source: { format: 'rate', options: { rowsPerSecond: '5' }, paths: [], predicates: [] }, is_streaming: true } });
+    expect(body(rate)).to.deep.equal({
+      read: { data_source: { format: 'rate', options: { rowsPerSecond: '5' }, paths: [], predicates: [] }, is_streaming: true },
+    });
   });
 
   it('select, selectExpr, filter/where, withColumn(s), withColumnRenamed, drop', () => {
     expect(body(base.select('a', F.col('b').alias('c')))).to.deep.equal({
       project: { input: input(), expressions: [attr('a'), { alias: { expr: attr('b'), name: ['c'] } }] },
     });
-    expect(body(base.selectExpr('a + 1 AS b'))).to.deep.equal({ project: { input: input(), expressions: [{ expression_string: { expression: 'a + 1 AS b' } }] } });
+    expect(body(base.selectExpr('a + 1 AS b'))).to.deep.equal({
+      project: { input: input(), expressions: [{ expression_string: { expression: 'a + 1 AS b' } }] },
+    });
     expect(body(base.filter(F.col('a').gt(1)))).to.deep.equal({ filter: { input: input(), condition: fn('>', attr('a'), int(1)) } });
-    expect(body(base.where('a > 1'))).to.deep.equal({ filter: { input: input(), condition: { expression_string: { expression: 'a > 1' } } } });
-    expect(body(base.withColumn('x', F.lit(1)))).to.deep.equal({ with_columns: { input: input(), aliases: [{ expr: int(1), name: ['x'] }] } });
+    expect(body(base.where('a > 1'))).to.deep.equal({
+      filter: { input: input(), condition: { expression_string: { expression: 'a > 1' } } },
+    });
+    expect(body(base.withColumn('x', F.lit(1)))).to.deep.equal({
+      with_columns: { input: input(), aliases: [{ expr: int(1), name: ['x'] }] },
+    });
     expect(body(base.withColumns({ x: F.lit(1), y: F.col('a') })).with_columns?.aliases).to.have.length(2);
-    expect(body(base.withColumnRenamed('a', 'b'))).to.deep.equal({ with_columns_renamed: { input: input(), renames: [{ col_name: 'a', new_col_name: 'b' }] } });
+    expect(body(base.withColumnRenamed('a', 'b'))).to.deep.equal({
+      with_columns_renamed: { input: input(), renames: [{ col_name: 'a', new_col_name: 'b' }] },
+    });
     expect(body(base.drop('a', F.col('b')))).to.deep.equal({ drop: { input: input(), column_names: ['a'], columns: [attr('b')] } });
   });
 
   it('groupBy().agg/count/sum/avg/min/max, agg with a map, and pivot', () => {
     expect(body(base.groupBy('k').agg(F.sum('v').alias('s')))).to.deep.equal({
-      aggregate: { input: input(), group_type: 'GROUP_TYPE_GROUPBY', grouping_expressions: [attr('k')], aggregate_expressions: [{ alias: { expr: fn('sum', attr('v')), name: ['s'] } }] },
+      aggregate: {
+        input: input(),
+        group_type: 'GROUP_TYPE_GROUPBY',
+        grouping_expressions: [attr('k')],
+        aggregate_expressions: [{ alias: { expr: fn('sum', attr('v')), name: ['s'] } }],
+      },
     });
-    expect(body(base.groupBy('k').count()).aggregate?.aggregate_expressions).to.deep.equal([{ alias: { expr: { unresolved_function: { function_name: 'count', arguments: [int(1)] } }, name: ['count'] } }]);
+    expect(body(base.groupBy('k').count()).aggregate?.aggregate_expressions).to.deep.equal([
+      { alias: { expr: { unresolved_function: { function_name: 'count', arguments: [int(1)] } }, name: ['count'] } },
+    ]);
     for (const m of ['sum', 'avg', 'min', 'max'] as const) {
       const fnName = m;
-      expect(body(base.groupBy('k')[m]('v')).aggregate?.aggregate_expressions).to.deep.equal([{ unresolved_function: { function_name: fnName, arguments: [attr('v')] } }]);
+      expect(body(base.groupBy('k')[m]('v')).aggregate?.aggregate_expressions).to.deep.equal([
+        { unresolved_function: { function_name: fnName, arguments: [attr('v')] } },
+      ]);
     }
     expect(body(base.agg({ v: 'max' })).aggregate?.grouping_expressions).to.deep.equal([]);
     const pivoted = body(base.groupBy('k').pivot('p', ['a', 'b']).sum('v'));
@@ -104,18 +142,32 @@ describe('connect plans', () => {
   it('joins of every type, on names or an expression; unions; alias', () => {
     const other = spark.table('u');
     const using = body(base.join(other, 'id', 'left'));
-    expect(using.join).to.deep.equal({ left: input(), right: shape(other.relation), join_type: 'JOIN_TYPE_LEFT_OUTER', using_columns: ['id'] });
+    expect(using.join).to.deep.equal({
+      left: input(),
+      right: shape(other.relation),
+      join_type: 'JOIN_TYPE_LEFT_OUTER',
+      using_columns: ['id'],
+    });
     const cond = base.col('id').eq(other.col('id'));
     expect(body(base.join(other, cond, 'full_outer')).join?.join_condition).to.deep.equal(shape(cond.expr));
     const expected: Record<string, string> = {
-      inner: 'JOIN_TYPE_INNER', cross: 'JOIN_TYPE_CROSS', outer: 'JOIN_TYPE_FULL_OUTER', right: 'JOIN_TYPE_RIGHT_OUTER',
-      semi: 'JOIN_TYPE_LEFT_SEMI', left_anti: 'JOIN_TYPE_LEFT_ANTI',
+      inner: 'JOIN_TYPE_INNER',
+      cross: 'JOIN_TYPE_CROSS',
+      outer: 'JOIN_TYPE_FULL_OUTER',
+      right: 'JOIN_TYPE_RIGHT_OUTER',
+      semi: 'JOIN_TYPE_LEFT_SEMI',
+      left_anti: 'JOIN_TYPE_LEFT_ANTI',
     };
     for (const [how, type] of Object.entries(expected)) {
       expect(body(base.join(other, ['id'], how as 'inner')).join?.join_type).to.equal(type);
     }
     expect(() => base.join(other, 'id', 'sideways' as 'inner')).to.throw(/unknown join type/);
-    expect(body(base.union(other)).set_op).to.deep.equal({ left_input: input(), right_input: shape(other.relation), set_op_type: 'SET_OP_TYPE_UNION', is_all: true });
+    expect(body(base.union(other)).set_op).to.deep.equal({
+      left_input: input(),
+      right_input: shape(other.relation),
+      set_op_type: 'SET_OP_TYPE_UNION',
+      is_all: true,
+    });
     expect(body(base.unionByName(other, true)).set_op).to.include({ by_name: true, allow_missing_columns: true, is_all: true });
     expect(body(base.alias('l'))).to.deep.equal({ subquery_alias: { input: input(), alias: 'l' } });
   });
@@ -124,7 +176,9 @@ describe('connect plans', () => {
     expect(body(base.distinct())).to.deep.equal({ deduplicate: { input: input(), all_columns_as_keys: true } });
     expect(body(base.dropDuplicates(['a']))).to.deep.equal({ deduplicate: { input: input(), column_names: ['a'] } });
     expect(body(base.repartition(4))).to.deep.equal({ repartition: { input: input(), num_partitions: 4, shuffle: true } });
-    expect(body(base.repartition(4, 'k'))).to.deep.equal({ repartition_by_expression: { input: input(), partition_exprs: [attr('k')], num_partitions: 4 } });
+    expect(body(base.repartition(4, 'k'))).to.deep.equal({
+      repartition_by_expression: { input: input(), partition_exprs: [attr('k')], num_partitions: 4 },
+    });
     expect(body(base.coalesce(1))).to.deep.equal({ repartition: { input: input(), num_partitions: 1, shuffle: false } });
     expect(body(base.sample(0.5, 7))).to.deep.equal({
       sample: { input: input(), lower_bound: 0, upper_bound: 0.5, with_replacement: false, seed: '7', deterministic_order: false },
@@ -141,7 +195,9 @@ describe('connect plans', () => {
     expect(body(base.describe('a'))).to.deep.equal({ describe: { input: input(), cols: ['a'] } });
     expect(body(base.summary('min', '50%'))).to.deep.equal({ summary: { input: input(), statistics: ['min', '50%'] } });
     expect(body(base.na.fill(0))).to.deep.equal({ fill_na: { input: input(), cols: [], values: [{ long: '0' }] } });
-    expect(body(base.na.fill({ a: 1.5, b: 'x' }))).to.deep.equal({ fill_na: { input: input(), cols: ['a', 'b'], values: [{ double: 1.5 }, { string: 'x' }] } });
+    expect(body(base.na.fill({ a: 1.5, b: 'x' }))).to.deep.equal({
+      fill_na: { input: input(), cols: ['a', 'b'], values: [{ double: 1.5 }, { string: 'x' }] },
+    });
     expect(body(base.na.drop('all'))).to.deep.equal({ drop_na: { input: input(), cols: [], min_non_nulls: 1 } });
     expect(body(base.na.drop('any', undefined, ['a']))).to.deep.equal({ drop_na: { input: input(), cols: ['a'] } });
     expect(body(base.na.replace(['Alone'], ['Single'], 'm'))).to.deep.equal({
@@ -149,7 +205,9 @@ describe('connect plans', () => {
     });
     expect(body(base.stat.crosstab('a', 'b'))).to.deep.equal({ crosstab: { input: input(), col1: 'a', col2: 'b' } });
     expect(body(base.stat.freqItems(['a'], 0.4))).to.deep.equal({ freq_items: { input: input(), cols: ['a'], support: 0.4 } });
-    expect(body(base.withWatermark('ts', '10 seconds'))).to.deep.equal({ with_watermark: { input: input(), event_time: 'ts', delay_threshold: '10 seconds' } });
+    expect(body(base.withWatermark('ts', '10 seconds'))).to.deep.equal({
+      with_watermark: { input: input(), event_time: 'ts', delay_threshold: '10 seconds' },
+    });
   });
 
   it('unpivot, localCheckpoint, hint, toDF, tail', async () => {
@@ -175,7 +233,10 @@ describe('connect plans', () => {
     const root = shape(client.lastPlan.root) as Relation;
     expect(root.limit?.input?.approx_quantile).to.deep.equal({ input: input(), cols: ['a'], probabilities: [0.5], relative_error: 0.01 });
     const sent = client.plans.length;
-    const err = await base.stat.approxQuantile('a', [1.5], 0.01).then(() => null, (e: unknown) => e);
+    const err = await base.stat.approxQuantile('a', [1.5], 0.01).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).to.be.instanceOf(RangeError);
     expect(client.plans.length, 'validated before any request').to.equal(sent);
   });
@@ -190,7 +251,14 @@ describe('connect plans', () => {
     expect(c.cast('decimal(10,2)').expr).to.deep.equal({ cast: { expr: attr('a'), type_str: 'decimal(10,2)' } });
     expect(c.cast(T.LongType).expr.cast?.type).to.deep.equal(T.dataTypeToProto(T.LongType));
     expect(F.when(c.gt(1), 'big').when(c.gt(0), 'small').otherwise('none').expr).to.deep.equal(
-      fn('when', fn('>', attr('a'), int(1)), { literal: { string: 'big' } }, fn('>', attr('a'), int(0)), { literal: { string: 'small' } }, { literal: { string: 'none' } }),
+      fn(
+        'when',
+        fn('>', attr('a'), int(1)),
+        { literal: { string: 'big' } },
+        fn('>', attr('a'), int(0)),
+        { literal: { string: 'small' } },
+        { literal: { string: 'none' } },
+      ),
     );
     expect(() => c.otherwise(1)).to.throw(/when\(\)/);
     const w = Window.partitionBy('k').orderBy(F.desc('t')).rowsBetween(Window.unboundedPreceding, Window.currentRow);
@@ -206,7 +274,9 @@ describe('connect plans', () => {
   });
 
   it('functions build the functions PySpark builds', () => {
-    expect(F.countDistinct('a', 'b').expr).to.deep.equal({ unresolved_function: { function_name: 'count', arguments: [attr('a'), attr('b')], is_distinct: true } });
+    expect(F.countDistinct('a', 'b').expr).to.deep.equal({
+      unresolved_function: { function_name: 'count', arguments: [attr('a'), attr('b')], is_distinct: true },
+    });
     expect(F.percentile_approx('a', [0.25, 0.75], 100).expr).to.deep.equal(
       fn('percentile_approx', attr('a'), fn('array', { literal: { double: 0.25 } }, { literal: { double: 0.75 } }), int(100)),
     );
@@ -228,14 +298,19 @@ describe('connect plans', () => {
   it('sql binds named and positional arguments in a SqlCommand, executed eagerly', async () => {
     const df = await spark.sql('SELECT :x, :y', { x: 1, y: 'a' });
     const cmd = shape(client.lastPlan.command);
-    expect(cmd?.sql_command?.input?.sql).to.deep.equal({ query: 'SELECT :x, :y', named_arguments: { x: int(1), y: { literal: { string: 'a' } } } });
+    expect(cmd?.sql_command?.input?.sql).to.deep.equal({
+      query: 'SELECT :x, :y',
+      named_arguments: { x: int(1), y: { literal: { string: 'a' } } },
+    });
     expect(body(df).sql?.query).to.equal('SELECT :x, :y');
     await spark.sql('SELECT ?', [true]);
     expect(shape(client.lastPlan.command)?.sql_command?.input?.sql?.pos_arguments).to.deep.equal([{ literal: { boolean: true } }]);
   });
 
   it('addListener sends StreamingQueryListenerBusCommand and delivers the events it streams back', async () => {
-    const progressJson = JSON.stringify({ progress: { id: 'q1', runId: 'r1', name: 'n', timestamp: '2026-01-01T00:00:00.000Z', batchId: 3, numInputRows: 7, sources: [] } });
+    const progressJson = JSON.stringify({
+      progress: { id: 'q1', runId: 'r1', name: 'n', timestamp: '2026-01-01T00:00:00.000Z', batchId: 3, numInputRows: 7, sources: [] },
+    });
     client.respond = (plan) =>
       plan.command?.streaming_query_listener_bus_command
         ? [
@@ -245,20 +320,37 @@ describe('connect plans', () => {
                 events: [
                   { event_type: 'QUERY_PROGRESS_EVENT', event_json: progressJson },
                   { event_type: 'QUERY_IDLE_EVENT', event_json: JSON.stringify({ id: 'q1', runId: 'r1', timestamp: 't' }) },
-                  { event_type: 'QUERY_TERMINATED_EVENT', event_json: JSON.stringify({ id: 'q1', runId: 'r1', exception: 'boom', errorClassOnException: 'X' }) },
+                  {
+                    event_type: 'QUERY_TERMINATED_EVENT',
+                    event_json: JSON.stringify({ id: 'q1', runId: 'r1', exception: 'boom', errorClassOnException: 'X' }),
+                  },
                 ],
               },
             },
           ]
-        : [{ write_stream_operation_start_result: { query_id: { id: 'q2', run_id: 'r2' }, name: 'w', query_started_event_json: JSON.stringify({ id: 'q2', runId: 'r2', name: 'w', timestamp: 't0' }) } }];
+        : [
+            {
+              write_stream_operation_start_result: {
+                query_id: { id: 'q2', run_id: 'r2' },
+                name: 'w',
+                query_started_event_json: JSON.stringify({ id: 'q2', runId: 'r2', name: 'w', timestamp: 't0' }),
+              },
+            },
+          ];
     const seen: string[] = [];
     const listener = {
       onQueryStarted: (e: { id: string; name: string | null }) => seen.push(`started ${e.id} ${e.name}`),
-      onQueryProgress: (e: { progress: { batchId: number; numInputRows: number } }) => seen.push(`progress ${e.progress.batchId} ${e.progress.numInputRows}`),
+      onQueryProgress: (e: { progress: { batchId: number; numInputRows: number } }) =>
+        seen.push(`progress ${e.progress.batchId} ${e.progress.numInputRows}`),
       onQueryIdle: (e: { id: string }) => seen.push(`idle ${e.id}`),
-      onQueryTerminated: (e: { id: string; exception: string | null; errorClassOnException: string | null }) => seen.push(`terminated ${e.id} ${e.exception} ${e.errorClassOnException}`),
+      onQueryTerminated: (e: { id: string; exception: string | null; errorClassOnException: string | null }) =>
+        seen.push(`terminated ${e.id} ${e.exception} ${e.errorClassOnException}`),
     };
-    const throwing = { onQueryProgress: () => { throw new Error('a broken listener'); } };
+    const throwing = {
+      onQueryProgress: () => {
+        throw new Error('a broken listener');
+      },
+    };
     // Both are registered synchronously, before the bus stream yields anything; the throwing one comes first.
     await Promise.all([spark.streams.addListener(throwing), spark.streams.addListener(listener)]);
     expect(shape(client.plans.at(-1)?.command?.streaming_query_listener_bus_command)).to.deep.equal({ add_listener_bus_listener: true });
@@ -276,10 +368,16 @@ describe('connect plans', () => {
       private readonly removedP = new Promise<void>((r) => (this.removed = r));
       override async *execute(plan: Parameters<RecordingClient['execute']>[0], opts: Parameters<RecordingClient['execute']>[1] = {}) {
         const bus = plan.command?.streaming_query_listener_bus_command;
-        if (bus?.remove_listener_bus_listener) { this.order.push('remove'); this.removed(); }
+        if (bus?.remove_listener_bus_listener) {
+          this.order.push('remove');
+          this.removed();
+        }
         if (!bus?.add_listener_bus_listener) return yield* super.execute(plan, opts);
         this.plans.push(plan);
-        yield { ...(await super.execute(plan, opts).next()).value!, streaming_query_listener_events_result: { listener_bus_listener_added: true, events: [] } };
+        yield {
+          ...(await super.execute(plan, opts).next()).value!,
+          streaming_query_listener_events_result: { listener_bus_listener_added: true, events: [] },
+        };
         const aborted = new Promise<void>((r) => opts.signal?.addEventListener('abort', () => r()));
         await Promise.race([this.endBus ? this.removedP : new Promise(() => undefined), aborted]);
         this.order.push(opts.signal?.aborted ? 'bus aborted' : 'bus ended');
@@ -323,7 +421,10 @@ describe('connect plans', () => {
       paths: [],
       predicates: [],
     });
-    expect(read(spark.read.jdbc(url, 't', { column: 'id', lowerBound: 1, upperBound: 10n ** 12n, numPartitions: 4, properties: props }))?.options).to.deep.equal({
+    expect(
+      read(spark.read.jdbc(url, 't', { column: 'id', lowerBound: 1, upperBound: 10n ** 12n, numPartitions: 4, properties: props }))
+        ?.options,
+    ).to.deep.equal({
       partitionColumn: 'id',
       lowerBound: '1',
       upperBound: '1000000000000',
@@ -335,10 +436,20 @@ describe('connect plans', () => {
       dbtable: 't',
     });
     const byPredicates = read(spark.read.schema('id INT').jdbc(url, 't', { predicates: ['id < 5', 'id >= 5'] }));
-    expect(byPredicates).to.deep.equal({ format: 'jdbc', schema: 'id INT', options: { url, dbtable: 't' }, paths: [], predicates: ['id < 5', 'id >= 5'] });
+    expect(byPredicates).to.deep.equal({
+      format: 'jdbc',
+      schema: 'id INT',
+      options: { url, dbtable: 't' },
+      paths: [],
+      predicates: ['id < 5', 'id >= 5'],
+    });
     // Runtime checks for callers outside TypeScript's checks.
-    expect(() => spark.read.jdbc(url, 't', { column: 'id', lowerBound: 1, numPartitions: 2 } as never)).to.throw(/lowerBound, upperBound and numPartitions/);
-    expect(() => spark.read.jdbc(url, 't', { column: 'id', lowerBound: 1, upperBound: 2, numPartitions: 2, predicates: ['x'] } as never)).to.throw(/not both/);
+    expect(() => spark.read.jdbc(url, 't', { column: 'id', lowerBound: 1, numPartitions: 2 } as never)).to.throw(
+      /lowerBound, upperBound and numPartitions/,
+    );
+    expect(() =>
+      spark.read.jdbc(url, 't', { column: 'id', lowerBound: 1, upperBound: 2, numPartitions: 2, predicates: ['x'] } as never),
+    ).to.throw(/not both/);
 
     await base.write.jdbc(url, 'out_t', 'append', { user: 'u', batchsize: 500 });
     expect(shape(client.lastPlan.command?.write_operation)).to.deep.equal({
@@ -358,7 +469,8 @@ describe('connect plans', () => {
   });
 
   it('writeTo builds WriteOperationV2 with provider, options, properties, transforms and the mode of each call', async () => {
-    const w = () => base.writeTo('cat.db.t').using('iceberg').option('x', 1).tableProperty('p', 'v').partitionedBy(F.years('ts'), F.bucket(4, 'id'), 'k');
+    const w = () =>
+      base.writeTo('cat.db.t').using('iceberg').option('x', 1).tableProperty('p', 'v').partitionedBy(F.years('ts'), F.bucket(4, 'id'), 'k');
     await w().create();
     expect(shape(client.lastPlan.command?.write_operation_v2)).to.deep.equal({
       input: input(),
@@ -403,9 +515,17 @@ describe('connect plans', () => {
       sort_column_names: [],
     });
     await base.write.mode('append').saveAsTable('tbl');
-    expect(shape(client.lastPlan.command?.write_operation?.table)).to.deep.equal({ table_name: 'tbl', save_method: 'TABLE_SAVE_METHOD_SAVE_AS_TABLE' });
+    expect(shape(client.lastPlan.command?.write_operation?.table)).to.deep.equal({
+      table_name: 'tbl',
+      save_method: 'TABLE_SAVE_METHOD_SAVE_AS_TABLE',
+    });
     expect(() => base.write.mode('sometimes' as 'append')).to.throw(/unknown save mode/);
-    const ws = base.writeStream.format('parquet').outputMode('append').option('checkpointLocation', '/cp').trigger({ availableNow: true }).queryName('q');
+    const ws = base.writeStream
+      .format('parquet')
+      .outputMode('append')
+      .option('checkpointLocation', '/cp')
+      .trigger({ availableNow: true })
+      .queryName('q');
     expect(shape(ws.toProto({ path: '/o' }))).to.deep.equal({
       input: input(),
       format: 'parquet',
@@ -434,10 +554,17 @@ describe('connect plans', () => {
 
   it('persist, unpersist, storageLevel, explain, schema and conf go through AnalyzePlan and Config', async () => {
     await base.persist(StorageLevel.DISK_ONLY);
-    expect(shape(client.analyzed.at(-1))).to.deep.equal({ persist: { relation: input(), storage_level: { use_disk: true, use_memory: false, use_off_heap: false, deserialized: false, replication: 1 } } });
+    expect(shape(client.analyzed.at(-1))).to.deep.equal({
+      persist: {
+        relation: input(),
+        storage_level: { use_disk: true, use_memory: false, use_off_heap: false, deserialized: false, replication: 1 },
+      },
+    });
     await base.unpersist(true);
     expect(shape(client.analyzed.at(-1))).to.deep.equal({ unpersist: { relation: input(), blocking: true } });
-    client.respondAnalyze = () => ({ get_storage_level: { storage_level: { use_disk: true, use_memory: true, use_off_heap: false, deserialized: true, replication: 1 } } });
+    client.respondAnalyze = () => ({
+      get_storage_level: { storage_level: { use_disk: true, use_memory: true, use_off_heap: false, deserialized: true, replication: 1 } },
+    });
     expect((await base.storageLevel()).name).to.equal('MEMORY_AND_DISK_DESER');
     client.respondAnalyze = () => ({ explain: { explain_string: '== Physical Plan ==' } });
     expect(await base.explain('formatted')).to.equal('== Physical Plan ==');
@@ -446,13 +573,25 @@ describe('connect plans', () => {
     expect(client.configs.at(-1)).to.deep.equal({ set: { pairs: [{ key: 'spark.sql.shuffle.partitions', value: '4' }] } });
     await spark.stop();
     expect(client.released).to.equal(true);
-    const after = await base.collect().then(() => null, (e: unknown) => e);
+    const after = await base.collect().then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(String(after)).to.match(/stopped/);
   });
 
   it('the recording client can answer queries with rows, so code using collect/count runs without a server', async () => {
-    client.respondWithRows([{ id: 1n, name: 'a' }, { id: 2n, name: null }], 'id BIGINT, name STRING');
-    expect(await base.collect()).to.deep.equal([{ id: 1n, name: 'a' }, { id: 2n, name: null }]);
+    client.respondWithRows(
+      [
+        { id: 1n, name: 'a' },
+        { id: 2n, name: null },
+      ],
+      'id BIGINT, name STRING',
+    );
+    expect(await base.collect()).to.deep.equal([
+      { id: 1n, name: 'a' },
+      { id: 2n, name: null },
+    ]);
     const seen = [];
     for await (const row of base) seen.push(row);
     expect(seen).to.have.length(2);
@@ -489,12 +628,19 @@ describe('connect plans', () => {
     const assembled = new VectorAssembler({ inputCols: ['a', 'b'], outputCol: 'f' }).transform(base);
     const t = shape(assembled.relation).ml_relation?.transform;
     expect(t?.transformer).to.deep.include({ name: 'org.apache.spark.ml.feature.VectorAssembler', type: 'OPERATOR_TYPE_TRANSFORMER' });
-    expect(t?.params?.params?.inputCols).to.deep.equal({ array: { element_type: { string: {} }, elements: [{ string: 'a' }, { string: 'b' }] } });
+    expect(t?.params?.params?.inputCols).to.deep.equal({
+      array: { element_type: { string: {} }, elements: [{ string: 'a' }, { string: 'b' }] },
+    });
     client.respond = () => [{ ml_command_result: { operator_info: { obj_ref: { id: 'm1' }, uid: 'u' } } }];
     const model = await new LogisticRegression({ featuresCol: 'f', labelCol: 'y', maxIter: 10, regParam: 0 }).fit(assembled);
     const fit = shape(client.lastPlan.command?.ml_command?.fit);
     expect(fit?.estimator?.name).to.equal('org.apache.spark.ml.classification.LogisticRegression');
-    expect(fit?.params?.params).to.deep.equal({ featuresCol: { string: 'f' }, labelCol: { string: 'y' }, maxIter: { integer: 10 }, regParam: { double: 0 } });
+    expect(fit?.params?.params).to.deep.equal({
+      featuresCol: { string: 'f' },
+      labelCol: { string: 'y' },
+      maxIter: { integer: 10 },
+      regParam: { double: 0 },
+    });
     expect(model.objRef).to.equal('m1');
     expect(shape(model.transform(base).relation).ml_relation?.transform?.obj_ref).to.deep.equal({ id: 'm1' });
   });

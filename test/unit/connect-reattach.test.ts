@@ -7,7 +7,12 @@ import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../lib/connect/retry'
 import { AnalysisException, SparkConnectError } from '../../lib/connect/errors';
 import type { ExecutePlanResponse__Output } from '../../lib/connect/gen/spark/connect/ExecutePlanResponse';
 
-interface Recorded { name: string; code: number; details: string; statusDetailsBin?: string }
+interface Recorded {
+  name: string;
+  code: number;
+  details: string;
+  statusDetailsBin?: string;
+}
 
 /** Errors recorded from a live Spark 4.2 server by test/support/record-connect-errors.ts. */
 function recorded(name: string): grpc.ServiceError {
@@ -17,9 +22,15 @@ function recorded(name: string): grpc.ServiceError {
   if (r.statusDetailsBin) metadata.set('grpc-status-details-bin', Buffer.from(r.statusDetailsBin, 'base64'));
   return Object.assign(new Error(r.details), { code: r.code, details: r.details, metadata });
 }
-const unavailable = () => Object.assign(new Error('Connection dropped'), { code: grpc.status.UNAVAILABLE, details: 'Connection dropped', metadata: new grpc.Metadata() });
+const unavailable = () =>
+  Object.assign(new Error('Connection dropped'), {
+    code: grpc.status.UNAVAILABLE,
+    details: 'Connection dropped',
+    metadata: new grpc.Metadata(),
+  });
 
-const response = (id: string, extra: Partial<ExecutePlanResponse__Output> = {}) => ({ response_id: id, server_side_session_id: 'srv-1', ...extra }) as ExecutePlanResponse__Output;
+const response = (id: string, extra: Partial<ExecutePlanResponse__Output> = {}) =>
+  ({ response_id: id, server_side_session_id: 'srv-1', ...extra }) as ExecutePlanResponse__Output;
 const complete = (id: string) => response(id, { result_complete: {} } as Partial<ExecutePlanResponse__Output>);
 
 type Step = Array<ExecutePlanResponse__Output | Error>;
@@ -67,7 +78,10 @@ describe('connect reattach semantics (scripted streams)', () => {
   });
 
   it('a broken stream resumes after the last response it saw, and the operation runs once', async () => {
-    const { client, calls, unary } = scripted([[response('r1'), response('r2'), unavailable()], [response('r3'), complete('r4')]]);
+    const { client, calls, unary } = scripted([
+      [response('r1'), response('r2'), unavailable()],
+      [response('r3'), complete('r4')],
+    ]);
     expect(await drain(client)).to.deep.equal(['r1', 'r2', 'r3', 'r4']);
     expect(calls).to.deep.equal([{ method: 'ExecutePlan' }, { method: 'ReattachExecute', lastResponseId: 'r2' }]);
     await new Promise((r) => setImmediate(r));
@@ -103,7 +117,10 @@ describe('connect reattach semantics (scripted streams)', () => {
   });
 
   it('a changed server-side session id fails and closes the client', async () => {
-    const { client } = scripted([[response('r1'), response('r2', { server_side_session_id: 'srv-2' } as Partial<ExecutePlanResponse__Output>)], []]);
+    const { client } = scripted([
+      [response('r1'), response('r2', { server_side_session_id: 'srv-2' } as Partial<ExecutePlanResponse__Output>)],
+      [],
+    ]);
     const err = await drain(client).catch((e: unknown) => e);
     expect((err as SparkConnectError).errorClass).to.equal('INVALID_HANDLE.SESSION_CHANGED');
     const again = await drain(client).catch((e: unknown) => e);

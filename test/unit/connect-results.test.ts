@@ -32,7 +32,9 @@ describe('connect result shapes', () => {
         expect(lazy[i]!.get(k)).to.deep.equal(objects[i]![k]);
       }
       expect(lazy[i]!.toObject()).to.deep.equal(objects[i]);
-      expect(JSON.parse(JSON.stringify(lazy[i], (_k, v) => (typeof v === 'bigint' ? v.toString() : v)))).to.have.keys(Object.keys(objects[i]!));
+      expect(JSON.parse(JSON.stringify(lazy[i], (_k, v) => (typeof v === 'bigint' ? v.toString() : v)))).to.have.keys(
+        Object.keys(objects[i]!),
+      );
     }
     expect(() => lazy[0]!.get('nope')).to.throw(RangeError, /no column "nope"/);
   });
@@ -59,7 +61,10 @@ describe('connect result shapes', () => {
     expect(cols.column('x')!.values).to.be.instanceOf(Float64Array);
     expect([...(cols.column('ok')!.values as Uint8Array)].filter((_, i) => cols.column('ok')!.valid[i])).to.deep.equal([1, 0]);
     expect([...(cols.column('d')!.values as Int32Array)].filter((_, i) => cols.column('d')!.valid[i])).to.deep.equal([10, -1]);
-    expect([...(cols.column('ts')!.values as BigInt64Array)].filter((_, i) => cols.column('ts')!.valid[i])).to.deep.equal([1_000_001n, -5n]);
+    expect([...(cols.column('ts')!.values as BigInt64Array)].filter((_, i) => cols.column('ts')!.valid[i])).to.deep.equal([
+      1_000_001n,
+      -5n,
+    ]);
     expect(cols.column('s')!.values).to.deep.equal(['a', null, 'ç']);
     expect((cols.column('dec')!.values as Decimal[])[0]!.toString()).to.equal('123.45');
   });
@@ -67,16 +72,59 @@ describe('connect result shapes', () => {
 
 describe('connect one-pass row decoding', () => {
   const schema = structType([
-    structField('id', { type: 'long' }), structField('n', { type: 'integer' }), structField('x', { type: 'double' }),
-    structField('ok', { type: 'boolean' }), structField('s', { type: 'string' }), structField('d', { type: 'date' }),
-    structField('ts', { type: 'timestamp' }), structField('tn', { type: 'timestamp_ntz' }), structField('dec', decimalType(38, 2)),
-    structField('arr', arrayType({ type: 'integer' }, true)), structField('sh', { type: 'short' }),
+    structField('id', { type: 'long' }),
+    structField('n', { type: 'integer' }),
+    structField('x', { type: 'double' }),
+    structField('ok', { type: 'boolean' }),
+    structField('s', { type: 'string' }),
+    structField('d', { type: 'date' }),
+    structField('ts', { type: 'timestamp' }),
+    structField('tn', { type: 'timestamp_ntz' }),
+    structField('dec', decimalType(38, 2)),
+    structField('arr', arrayType({ type: 'integer' }, true)),
+    structField('sh', { type: 'short' }),
   ]);
   const rows = [
-    [1n, 7, 1.5, true, 'a', new SparkDate(10), new SparkTimestamp(1_000_001n), new SparkTimestamp(5n, true), new Decimal(12345n, 2), [1, null], 1],
+    [
+      1n,
+      7,
+      1.5,
+      true,
+      'a',
+      new SparkDate(10),
+      new SparkTimestamp(1_000_001n),
+      new SparkTimestamp(5n, true),
+      new Decimal(12345n, 2),
+      [1, null],
+      1,
+    ],
     [2n, null, null, false, null, null, null, null, null, null, null],
-    [-3n, -1, -0.25, null, 'ç€', new SparkDate(-1), new SparkTimestamp(-5n), new SparkTimestamp(-1n, true), new Decimal(-(10n ** 30n), 2), [], -2],
-    [4n, 9, 2, true, '', new SparkDate(16384 + 10), new SparkTimestamp(0n), new SparkTimestamp(0n, true), new Decimal(10n ** 37n, 2), [3], 3],
+    [
+      -3n,
+      -1,
+      -0.25,
+      null,
+      'ç€',
+      new SparkDate(-1),
+      new SparkTimestamp(-5n),
+      new SparkTimestamp(-1n, true),
+      new Decimal(-(10n ** 30n), 2),
+      [],
+      -2,
+    ],
+    [
+      4n,
+      9,
+      2,
+      true,
+      '',
+      new SparkDate(16384 + 10),
+      new SparkTimestamp(0n),
+      new SparkTimestamp(0n, true),
+      new Decimal(10n ** 37n, 2),
+      [3],
+      3,
+    ],
   ];
 
   /** The rows as the column decoder (decodeData, one array per column) gives them. */
@@ -90,7 +138,19 @@ describe('connect one-pass row decoding', () => {
     const batch = tableFromIPC(encodeLocalRelation(rows, schema)).batches[0]!;
     const got = rowsFromBatch(batch, schema);
     expect(got).to.deep.equal(byColumns(batch));
-    expect(got[0]).to.deep.equal({ id: 1n, n: 7, x: 1.5, ok: true, s: 'a', d: new SparkDate(10), ts: new SparkTimestamp(1_000_001n), tn: new SparkTimestamp(5n, true), dec: new Decimal(12345n, 2), arr: [1, null], sh: 1 });
+    expect(got[0]).to.deep.equal({
+      id: 1n,
+      n: 7,
+      x: 1.5,
+      ok: true,
+      s: 'a',
+      d: new SparkDate(10),
+      ts: new SparkTimestamp(1_000_001n),
+      tn: new SparkTimestamp(5n, true),
+      dec: new Decimal(12345n, 2),
+      arr: [1, null],
+      sh: 1,
+    });
     expect(got[2]!.s).to.equal('ç€');
     expect(got[2]!.dec).to.deep.equal(new Decimal(-(10n ** 30n), 2));
     expect(got[3]!.d).to.deep.equal(new SparkDate(16394)); // same date-cache slot as day 10, another day

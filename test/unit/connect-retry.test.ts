@@ -18,7 +18,12 @@ import { errorDetailsFromResponse } from '../../lib/connect/transport';
 import { SparkConnectError } from '../../lib/connect/errors';
 import type { FetchErrorDetailsResponse__Output } from '../../lib/connect/gen/spark/connect/FetchErrorDetailsResponse';
 
-interface Recorded { name: string; code: number; details: string; statusDetailsBin?: string }
+interface Recorded {
+  name: string;
+  code: number;
+  details: string;
+  statusDetailsBin?: string;
+}
 
 /** Errors recorded from a live Spark 4.2 server by test/support/record-connect-errors.ts. */
 function recorded(name: string): grpc.ServiceError {
@@ -34,7 +39,15 @@ function grpcError(code: grpc.status, details: string): grpc.ServiceError {
   return Object.assign(new Error(details), { code, details, metadata: new grpc.Metadata() });
 }
 
-const fast: RetryPolicy = { ...DEFAULT_RETRY_POLICY, initialBackoffMs: 1, backoffMultiplier: 2, maxBackoffMs: 4, jitterMs: 0, maxRetries: 5, maxElapsedMs: 10_000 };
+const fast: RetryPolicy = {
+  ...DEFAULT_RETRY_POLICY,
+  initialBackoffMs: 1,
+  backoffMultiplier: 2,
+  maxBackoffMs: 4,
+  jitterMs: 0,
+  maxRetries: 5,
+  maxElapsedMs: 10_000,
+};
 
 describe('connect retry policy', () => {
   it('backs off ×4 from 50 ms up to the 60 s cap, as PySpark', () => {
@@ -47,10 +60,14 @@ describe('connect retry policy', () => {
     expect(retryDelayMs(DEFAULT_RETRY_POLICY, 2, () => 0.999)).to.equal(800);
     expect(retryDelayMs(DEFAULT_RETRY_POLICY, 3, () => 0)).to.equal(3200);
     const high = retryDelayMs(DEFAULT_RETRY_POLICY, 3, () => 0.999);
-    expect(high).to.be.greaterThan(3200).and.lessThan(3200 + DEFAULT_RETRY_POLICY.jitterMs);
+    expect(high)
+      .to.be.greaterThan(3200)
+      .and.lessThan(3200 + DEFAULT_RETRY_POLICY.jitterMs);
     for (let i = 0; i < 200; i++) {
       const d = retryDelayMs(DEFAULT_RETRY_POLICY, 6);
-      expect(d).to.be.at.least(60_000).and.below(60_000 + DEFAULT_RETRY_POLICY.jitterMs);
+      expect(d)
+        .to.be.at.least(60_000)
+        .and.below(60_000 + DEFAULT_RETRY_POLICY.jitterMs);
     }
   });
 
@@ -65,10 +82,14 @@ describe('connect retry policy', () => {
   it('retries a retryable error until it succeeds, reporting each retry', async () => {
     let tries = 0;
     const events: number[] = [];
-    const result = await withRetries(fast, async () => {
-      if (++tries < 4) throw grpcError(grpc.status.UNAVAILABLE, 'Connection dropped');
-      return 'ok';
-    }, (e) => events.push(e.attempt));
+    const result = await withRetries(
+      fast,
+      async () => {
+        if (++tries < 4) throw grpcError(grpc.status.UNAVAILABLE, 'Connection dropped');
+        return 'ok';
+      },
+      (e) => events.push(e.attempt),
+    );
     expect(result).to.equal('ok');
     expect(tries).to.equal(4);
     expect(events).to.deep.equal([1, 2, 3]);
@@ -118,16 +139,26 @@ describe('connect retry policy', () => {
     const policy: RetryPolicy = { ...fast, initialBackoffMs: 10_000, maxBackoffMs: 10_000 };
     const t0 = Date.now();
     setTimeout(() => ac.abort(), 50);
-    await withRetries(policy, async () => {
-      throw grpcError(grpc.status.UNAVAILABLE, 'down');
-    }, undefined, ac.signal).catch(() => undefined);
+    await withRetries(
+      policy,
+      async () => {
+        throw grpcError(grpc.status.UNAVAILABLE, 'down');
+      },
+      undefined,
+      ac.signal,
+    ).catch(() => undefined);
     expect(Date.now() - t0).to.be.below(1000);
   });
 });
 
 describe('connect error classification', () => {
   it('never retries an error the Spark server produced, whatever its words (recorded from Spark 4.2)', () => {
-    for (const name of ['table not found', 'division by zero', 'user error naming a connection and a stream', 'streaming source in a batch query']) {
+    for (const name of [
+      'table not found',
+      'division by zero',
+      'user error naming a connection and a stream',
+      'streaming source in a batch query',
+    ]) {
       const e = recorded(name);
       expect(e.code, name).to.equal(grpc.status.INTERNAL);
       expect(sparkErrorClass(e), name).to.be.a('string');
@@ -145,8 +176,12 @@ describe('connect error classification', () => {
   it('retries network failures: a closed port, a dropped connection, RST_STREAM, INVALID_CURSOR.DISCONNECTED', () => {
     expect(isRetryableError(recorded('closed port'))).to.equal(true);
     expect(isRetryableError(grpcError(grpc.status.UNAVAILABLE, 'Connection dropped'))).to.equal(true);
-    expect(isRetryableError(grpcError(grpc.status.INTERNAL, 'Received RST_STREAM with code 2 triggered by internal client error'))).to.equal(true);
-    expect(isRetryableError(grpcError(grpc.status.INTERNAL, '[INVALID_CURSOR.DISCONNECTED] The cursor is invalid. SQLSTATE: HY109'))).to.equal(true);
+    expect(
+      isRetryableError(grpcError(grpc.status.INTERNAL, 'Received RST_STREAM with code 2 triggered by internal client error')),
+    ).to.equal(true);
+    expect(
+      isRetryableError(grpcError(grpc.status.INTERNAL, '[INVALID_CURSOR.DISCONNECTED] The cursor is invalid. SQLSTATE: HY109')),
+    ).to.equal(true);
   });
 
   it('does not retry other codes or plain errors', () => {
@@ -172,11 +207,25 @@ describe('connect error details', () => {
           sql_state: '22023',
           message_parameters: { rangeMessage: 'MonthOfYear' },
           query_contexts: [
-            { context_type: 'SQL', object_type: '', object_name: '', start_index: 7, stop_index: 28, fragment: 'make_date(2020, 13, 1)', call_site: '', summary: 's' },
+            {
+              context_type: 'SQL',
+              object_type: '',
+              object_name: '',
+              start_index: 7,
+              stop_index: 28,
+              fragment: 'make_date(2020, 13, 1)',
+              call_site: '',
+              summary: 's',
+            },
           ],
         },
       },
-      { error_type_hierarchy: ['java.time.DateTimeException'], message: 'Invalid value for MonthOfYear (valid values 1 - 12): 13', stack_trace: [], cause_idx: 2 },
+      {
+        error_type_hierarchy: ['java.time.DateTimeException'],
+        message: 'Invalid value for MonthOfYear (valid values 1 - 12): 13',
+        stack_trace: [],
+        cause_idx: 2,
+      },
       { error_type_hierarchy: ['java.lang.RuntimeException'], message: 'root cause', stack_trace: [], cause_idx: 1 },
     ],
   } as unknown as FetchErrorDetailsResponse__Output;

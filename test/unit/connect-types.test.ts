@@ -59,11 +59,37 @@ import { Decimal, SparkDate, SparkTimestamp, civilFromDays, daysFromCivil, type 
 
 /** Every type string Spark prints, in its printed form (so parse -> print is the identity). */
 const TYPE_STRINGS = [
-  'void', 'boolean', 'tinyint', 'smallint', 'int', 'bigint', 'float', 'double', 'string', 'binary', 'date',
-  'timestamp', 'timestamp_ntz', 'variant', 'interval', 'decimal(10,0)', 'decimal(38,18)', 'char(3)', 'varchar(10)',
-  'interval day', 'interval day to second', 'interval hour to minute', 'interval year', 'interval year to month',
-  'array<int>', 'array<array<string>>', 'map<string,bigint>', 'map<int,array<map<string,double>>>',
-  'struct<a:int,b:string>', 'struct<a:struct<b:array<decimal(5,2)>>,c_d:date>', 'struct<>',
+  'void',
+  'boolean',
+  'tinyint',
+  'smallint',
+  'int',
+  'bigint',
+  'float',
+  'double',
+  'string',
+  'binary',
+  'date',
+  'timestamp',
+  'timestamp_ntz',
+  'variant',
+  'interval',
+  'decimal(10,0)',
+  'decimal(38,18)',
+  'char(3)',
+  'varchar(10)',
+  'interval day',
+  'interval day to second',
+  'interval hour to minute',
+  'interval year',
+  'interval year to month',
+  'array<int>',
+  'array<array<string>>',
+  'map<string,bigint>',
+  'map<int,array<map<string,double>>>',
+  'struct<a:int,b:string>',
+  'struct<a:struct<b:array<decimal(5,2)>>,c_d:date>',
+  'struct<>',
 ];
 
 /** Decode a DataType through the real .proto (keepCase, as lib/connect/proto.ts loads it). */
@@ -72,17 +98,42 @@ function protoRoundTrip(dt: DataType): DataType {
   root.loadSync(path.join(protoDir(), 'spark', 'connect', 'types.proto'), { keepCase: true });
   const T = root.lookupType('spark.connect.DataType');
   const bytes = T.encode(T.fromObject(dataTypeToProto(dt))).finish();
-  const decoded = T.toObject(T.decode(bytes), { longs: String, enums: String, bytes: Buffer, oneofs: true, defaults: true }) as DataType__Output;
+  const decoded = T.toObject(T.decode(bytes), {
+    longs: String,
+    enums: String,
+    bytes: Buffer,
+    oneofs: true,
+    defaults: true,
+  }) as DataType__Output;
   return dataTypeFromProto(decoded);
 }
 
 const EVERY_TYPE: StructType = parseDDLSchema(
   [
-    'nul VOID', 'b BOOLEAN', 'y TINYINT', 's SMALLINT', 'i INT', 'l BIGINT', 'f FLOAT', 'd DOUBLE',
-    'dec DECIMAL(38,18)', 'dec0 DECIMAL(10,0)', 'str STRING', 'bin BINARY', 'dt DATE', 'ts TIMESTAMP', 'ntz TIMESTAMP_NTZ',
-    'dti INTERVAL DAY TO SECOND', 'ymi INTERVAL YEAR TO MONTH', 'ci INTERVAL',
-    'arr ARRAY<INT>', 'nested ARRAY<ARRAY<BIGINT>>', 'm MAP<STRING, DECIMAL(20,2)>', 'mk MAP<INT, ARRAY<DATE>>',
-    'st STRUCT<a: INT, b: ARRAY<STRING>, c: STRUCT<ts: TIMESTAMP, x: DOUBLE>>', 'req BIGINT NOT NULL',
+    'nul VOID',
+    'b BOOLEAN',
+    'y TINYINT',
+    's SMALLINT',
+    'i INT',
+    'l BIGINT',
+    'f FLOAT',
+    'd DOUBLE',
+    'dec DECIMAL(38,18)',
+    'dec0 DECIMAL(10,0)',
+    'str STRING',
+    'bin BINARY',
+    'dt DATE',
+    'ts TIMESTAMP',
+    'ntz TIMESTAMP_NTZ',
+    'dti INTERVAL DAY TO SECOND',
+    'ymi INTERVAL YEAR TO MONTH',
+    'ci INTERVAL',
+    'arr ARRAY<INT>',
+    'nested ARRAY<ARRAY<BIGINT>>',
+    'm MAP<STRING, DECIMAL(20,2)>',
+    'mk MAP<INT, ARRAY<DATE>>',
+    'st STRUCT<a: INT, b: ARRAY<STRING>, c: STRUCT<ts: TIMESTAMP, x: DOUBLE>>',
+    'req BIGINT NOT NULL',
   ].join(', '),
 );
 
@@ -108,7 +159,10 @@ function fullRow(): Record<string, unknown> {
     ci: { months: 13, days: -2, microseconds: 3_000_001n },
     arr: [1, null, 3],
     nested: [[9007199254740993n], [], null, [-(2n ** 63n)]],
-    m: new Map<SparkValue, SparkValue>([['a', new Decimal(12345n, 2)], ['n', null]]),
+    m: new Map<SparkValue, SparkValue>([
+      ['a', new Decimal(12345n, 2)],
+      ['n', null],
+    ]),
     mk: new Map<SparkValue, SparkValue>([[1, [new SparkDate(-719162), new SparkDate(2932896)]]]),
     st: { a: 7, b: ['x', null], c: { ts: new SparkTimestamp(-62135596800000000n), x: -Infinity } },
     req: -(2n ** 63n),
@@ -137,7 +191,7 @@ describe('connect types and exact values', () => {
       });
     }
 
-    it('prints field names unquoted like Spark\'s simpleString, quoted in parseableTypeString (what parseTypeString reads back)', () => {
+    it("prints field names unquoted like Spark's simpleString, quoted in parseableTypeString (what parseTypeString reads back)", () => {
       const dt = parseTypeString('struct<`c d`:date,`x``y`:int,ok:int>');
       expect(simpleString(dt)).to.equal('struct<c d:date,x`y:int,ok:int>');
       expect(parseableTypeString(dt)).to.equal('struct<`c d`:date,`x``y`:int,ok:int>');
@@ -152,7 +206,9 @@ describe('connect types and exact values', () => {
       expect(simpleString(parseTypeString('decimal'))).to.equal('decimal(10,0)');
       expect(simpleString(parseTypeString('numeric(12)'))).to.equal('decimal(12,0)');
       expect(simpleString(parseTypeString('timestamp_ltz'))).to.equal('timestamp');
-      expect(simpleString(parseTypeString('STRUCT<a INT, b: MAP<STRING, ARRAY<BIGINT>>>'))).to.equal('struct<a:int,b:map<string,array<bigint>>>');
+      expect(simpleString(parseTypeString('STRUCT<a INT, b: MAP<STRING, ARRAY<BIGINT>>>'))).to.equal(
+        'struct<a:int,b:map<string,array<bigint>>>',
+      );
     });
 
     it('parses DDL schemas with NOT NULL, COMMENT and quoted names', () => {
@@ -204,18 +260,30 @@ describe('connect types and exact values', () => {
     });
 
     it('fills in the SQL type of ML UDTs the server names by class only', () => {
-      const fromServer = { udt: { type: 'udt', jvm_class: 'org.apache.spark.ml.linalg.VectorUDT', python_class: 'pyspark.ml.linalg.VectorUDT' }, kind: 'udt' } as unknown as DataType__Output;
+      const fromServer = {
+        udt: { type: 'udt', jvm_class: 'org.apache.spark.ml.linalg.VectorUDT', python_class: 'pyspark.ml.linalg.VectorUDT' },
+        kind: 'udt',
+      } as unknown as DataType__Output;
       const dt = dataTypeFromProto(fromServer);
       expect(simpleString(dt)).to.equal('vector');
-      expect(dt.type === 'udt' && dt.sqlType && simpleString(dt.sqlType)).to.equal('struct<type:tinyint,size:int,indices:array<int>,values:array<double>>');
-      const unknown = dataTypeFromProto({ udt: { type: 'udt', jvm_class: 'com.example.PointUDT' }, kind: 'udt' } as unknown as DataType__Output);
+      expect(dt.type === 'udt' && dt.sqlType && simpleString(dt.sqlType)).to.equal(
+        'struct<type:tinyint,size:int,indices:array<int>,values:array<double>>',
+      );
+      const unknown = dataTypeFromProto({
+        udt: { type: 'udt', jvm_class: 'com.example.PointUDT' },
+        kind: 'udt',
+      } as unknown as DataType__Output);
       expect(unknown).to.deep.equal({ type: 'udt', jvmClass: 'com.example.PointUDT' });
       expect(simpleString(unknown)).to.equal('point');
       expect(() => encodeLocalRelation([{ p: null }], structType([structField('p', unknown)]))).to.throw(/SQL type is unknown/);
     });
 
     it('names UDTs as Spark does (VectorUDT -> vector) and decodes their SQL type', () => {
-      const udt: DataType = { type: 'udt', sqlType: parseTypeString('struct<type:tinyint,size:int,indices:array<int>,values:array<double>>'), jvmClass: 'org.apache.spark.ml.linalg.VectorUDT' };
+      const udt: DataType = {
+        type: 'udt',
+        sqlType: parseTypeString('struct<type:tinyint,size:int,indices:array<int>,values:array<double>>'),
+        jvmClass: 'org.apache.spark.ml.linalg.VectorUDT',
+      };
       expect(simpleString(udt)).to.equal('vector');
       expect(protoRoundTrip(udt)).to.deep.equal(udt);
     });
@@ -290,7 +358,11 @@ describe('connect types and exact values', () => {
       const rows = [fullRow(), nullRow(), { ...nullRow(), d: Infinity, f: -Infinity, req: 0n }];
       const out = roundTrip(rows, EVERY_TYPE);
       const expected = rows.map((r) => ({ ...r }));
-      (expected[0] as Record<string, unknown>).st = { a: 7, b: ['x', null], c: { ts: new SparkTimestamp(-62135596800000000n), x: -Infinity } };
+      (expected[0] as Record<string, unknown>).st = {
+        a: 7,
+        b: ['x', null],
+        c: { ts: new SparkTimestamp(-62135596800000000n), x: -Infinity },
+      };
       expect(out).to.have.length(3);
       expect(out[0]).to.deep.equal(expected[0]);
       expect(out[1]).to.deep.equal(expected[1]);
@@ -321,7 +393,10 @@ describe('connect types and exact values', () => {
 
     it('accepts positional rows, JS Dates, ISO strings, digit strings and plain objects for maps', () => {
       const schema = parseDDLSchema('l BIGINT, dt DATE, ts TIMESTAMP, dec DECIMAL(5,2), m MAP<STRING,INT>, st STRUCT<a:INT,b:STRING>');
-      const out = roundTrip([['9007199254740993', new Date(Date.UTC(1900, 1, 28)), '1900-01-01T00:00:00.5+01:00', 1.5, { k: 1 }, [1, 'x']]], schema);
+      const out = roundTrip(
+        [['9007199254740993', new Date(Date.UTC(1900, 1, 28)), '1900-01-01T00:00:00.5+01:00', 1.5, { k: 1 }, [1, 'x']]],
+        schema,
+      );
       expect(out).to.deep.equal([
         {
           l: 9007199254740993n,
@@ -356,7 +431,12 @@ describe('connect types and exact values', () => {
 
     it('decodes sliced batches (offsets into bitmaps and buffers) and empty results', () => {
       const schema = parseDDLSchema('i INT, s STRING, b BOOLEAN, a ARRAY<BIGINT>');
-      const rows = Array.from({ length: 20 }, (_, k) => ({ i: k % 3 === 0 ? null : k, s: k % 4 === 0 ? null : `s${k}`, b: k % 5 === 0 ? null : k % 2 === 0, a: k % 6 === 0 ? null : [BigInt(k), null] }));
+      const rows = Array.from({ length: 20 }, (_, k) => ({
+        i: k % 3 === 0 ? null : k,
+        s: k % 4 === 0 ? null : `s${k}`,
+        b: k % 5 === 0 ? null : k % 2 === 0,
+        a: k % 6 === 0 ? null : [BigInt(k), null],
+      }));
       const table = tableFromBatches([encodeLocalRelation(rows, schema)]);
       const sliced = table.slice(5, 17);
       expect(rowsFromTable(sliced, schema)).to.deep.equal(rows.slice(5, 17));
@@ -377,7 +457,12 @@ describe('connect types and exact values', () => {
     });
 
     it('decodes Arrow layouts Spark does not send but other producers do (date64, s/ms/ns timestamps, large utf8, fixed lists, dictionaries)', () => {
-      const ms = makeData({ type: new DateMillisecond(), length: 2, nullCount: 0, data: new BigInt64Array([-86_400_000n, 86_400_000n * 365n]) });
+      const ms = makeData({
+        type: new DateMillisecond(),
+        length: 2,
+        nullCount: 0,
+        data: new BigInt64Array([-86_400_000n, 86_400_000n * 365n]),
+      });
       expect(decodeData(ms)).to.deep.equal([new SparkDate(-1), new SparkDate(365)]);
       const sec = makeData({ type: new TimestampSecond('UTC'), length: 1, nullCount: 0, data: new BigInt64Array([-1n]) });
       expect(decodeData(sec)).to.deep.equal([new SparkTimestamp(-1_000_000n)]);
@@ -389,11 +474,17 @@ describe('connect types and exact values', () => {
       expect(decodeData(large.data[0]!)).to.deep.equal(['a', null, 'ünï']);
       const child = makeData({ type: new Int32(), length: 4, nullCount: 0, data: new Int32Array([1, 2, 3, 4]) });
       const fixed = makeData({ type: new FixedSizeList(2, new Field('x', new Int32())), length: 2, nullCount: 0, child });
-      expect(decodeData(fixed)).to.deep.equal([[1, 2], [3, 4]]);
+      expect(decodeData(fixed)).to.deep.equal([
+        [1, 2],
+        [3, 4],
+      ]);
       const dict = vectorFromArray(['x', 'y', 'x'], new Dictionary(new Utf8(), new Int32()));
       expect(decodeData(dict.data[0]!)).to.deep.equal(['x', 'y', 'x']);
       const table = new Table({ l: vectorFromArray([2n ** 63n - 1n, null], new Int64()), d: vectorFromArray([NaN, -0], new Float64()) });
-      expect(rowsFromTable(table)).to.deep.equal([{ l: 2n ** 63n - 1n, d: NaN }, { l: null, d: -0 }]);
+      expect(rowsFromTable(table)).to.deep.equal([
+        { l: 2n ** 63n - 1n, d: NaN },
+        { l: null, d: -0 },
+      ]);
     });
 
     it('keeps a column named __proto__ as an own property (rows, structs, JSON)', () => {
@@ -414,7 +505,9 @@ describe('connect types and exact values', () => {
         { id: 1, x: 1, name: 'a', when: new Date(0), tags: ['t'], props: { k: 1n } },
         { id: 2, x: 2.5, name: null, when: null, tags: [], props: null },
       ]);
-      expect(simpleString(schema)).to.equal('struct<id:bigint,x:double,name:string,when:timestamp,tags:array<string>,props:struct<k:bigint>>');
+      expect(simpleString(schema)).to.equal(
+        'struct<id:bigint,x:double,name:string,when:timestamp,tags:array<string>,props:struct<k:bigint>>',
+      );
       expect(() => inferSchema([{ a: 1 }, { a: 'x' }])).to.throw(TypeError, /different types/);
     });
   });
@@ -424,7 +517,7 @@ describe('connect types and exact values', () => {
     const value = new Uint8Array([2, 3, 0, 1, 2, 0, 2, 12, 18, 12, 1, 3, 3, 0, 1, 2, 4, 4, 0, 5, 120, 32, 1, 15, 0, 0, 0]);
     const metadata = new Uint8Array([1, 3, 0, 1, 2, 3, 97, 98, 99]);
 
-    it('decodes Spark\'s variant binary encoding into exact values', () => {
+    it("decodes Spark's variant binary encoding into exact values", () => {
       expect(decodeVariant(value, metadata)).to.deep.equal({ a: 1, b: [true, null, 'x'], c: new Decimal(15n, 1) });
       expect(decodeVariant(new Uint8Array([12, 1]), new Uint8Array([1, 0, 0]))).to.equal(1);
       expect(rowToJsonLine({ v: decodeVariant(value, metadata) })).to.equal('{"v":{"a":1,"b":[true,null,"x"],"c":1.5}}');
@@ -432,16 +525,19 @@ describe('connect types and exact values', () => {
 
     it('rejects truncated or unknown encodings with a clear error', () => {
       expect(() => decodeVariant(value.slice(0, 10), metadata)).to.throw(VariantFormatError, /past the end/);
-      expect(() => decodeVariant(new Uint8Array([0xfc]), new Uint8Array([1, 0, 0]))).to.throw(VariantFormatError, /unknown primitive type id 63/);
+      expect(() => decodeVariant(new Uint8Array([0xfc]), new Uint8Array([1, 0, 0]))).to.throw(
+        VariantFormatError,
+        /unknown primitive type id 63/,
+      );
       expect(() => decodeVariant(new Uint8Array([12, 1]), new Uint8Array([2, 0, 0]))).to.throw(VariantFormatError, /metadata version 2/);
     });
   });
 
   describe('--json contract (issue 4)', () => {
     it('prints 64-bit integers and decimals with exact digits', () => {
-      expect(rowToJsonLine({ l: 9007199254740993n, neg: -(2n ** 63n), d: Decimal.fromString('-12345678901234567890.123456789012345678') })).to.equal(
-        '{"l":9007199254740993,"neg":-9223372036854775808,"d":-12345678901234567890.123456789012345678}',
-      );
+      expect(
+        rowToJsonLine({ l: 9007199254740993n, neg: -(2n ** 63n), d: Decimal.fromString('-12345678901234567890.123456789012345678') }),
+      ).to.equal('{"l":9007199254740993,"neg":-9223372036854775808,"d":-12345678901234567890.123456789012345678}');
       expect(rowToJsonLine({ d: new Decimal(5n, 3), z: new Decimal(0n, 2) })).to.equal('{"d":0.005,"z":0.00}');
     });
 
@@ -469,10 +565,15 @@ describe('connect types and exact values', () => {
     it('prints arrays as arrays, structs and maps as objects, recursively', () => {
       const row = {
         a: [1n, null, new Decimal(15n, 1)] as SparkValue[],
-        m: new Map<SparkValue, SparkValue>([[1, [NaN]], [new SparkDate(0), { x: 2n }]]),
+        m: new Map<SparkValue, SparkValue>([
+          [1, [NaN]],
+          [new SparkDate(0), { x: 2n }],
+        ]),
         st: { inner: { ts: new SparkTimestamp(0n) }, list: [] as SparkValue[] },
       };
-      expect(rowToJsonLine(row)).to.equal('{"a":[1,null,1.5],"m":{"1":["NaN"],"1970-01-01":{"x":2}},"st":{"inner":{"ts":"1970-01-01T00:00:00.000000Z"},"list":[]}}');
+      expect(rowToJsonLine(row)).to.equal(
+        '{"a":[1,null,1.5],"m":{"1":["NaN"],"1970-01-01":{"x":2}},"st":{"inner":{"ts":"1970-01-01T00:00:00.000000Z"},"list":[]}}',
+      );
       const parsed = JSON.parse(rowToJsonLine(row)) as Record<string, unknown>;
       expect(parsed.st).to.deep.equal({ inner: { ts: '1970-01-01T00:00:00.000000Z' }, list: [] });
     });
@@ -497,9 +598,22 @@ describe('connect types and exact values', () => {
 });
 
 describe('SparkTimestamp and Decimal keep 64-bit values as two 32-bit halves @unit', () => {
-  const edges = [0n, 1n, -1n, 2n ** 31n, -(2n ** 31n), 2n ** 32n - 1n, 2n ** 32n, -(2n ** 32n), 1_704_067_200_123_456n, -62_135_596_800_000_000n, 2n ** 63n - 1n, -(2n ** 63n)];
+  const edges = [
+    0n,
+    1n,
+    -1n,
+    2n ** 31n,
+    -(2n ** 31n),
+    2n ** 32n - 1n,
+    2n ** 32n,
+    -(2n ** 32n),
+    1_704_067_200_123_456n,
+    -62_135_596_800_000_000n,
+    2n ** 63n - 1n,
+    -(2n ** 63n),
+  ];
 
-  it('micros and unscaled read back exactly, and the decoder\'s halves give equal (deep-equal) values', () => {
+  it("micros and unscaled read back exactly, and the decoder's halves give equal (deep-equal) values", () => {
     for (const v of edges) {
       const t = new SparkTimestamp(v, v < 0n);
       expect(t.micros, String(v)).to.equal(v);

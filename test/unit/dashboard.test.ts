@@ -62,7 +62,10 @@ describe('dashboard state', () => {
     expect(s.windows.size).to.equal(2);
     s.addAggregate(agg('b', T0 + 70_000, 20, T0 + 79_000), T0);
     expect([...s.windows.keys()]).to.deep.equal(['b']);
-    expect(s.retainedAggregates().map((a) => a.window_start)).to.deep.equal([new Date(T0 + 50_000).toISOString(), new Date(T0 + 70_000).toISOString()]);
+    expect(s.retainedAggregates().map((a) => a.window_start)).to.deep.equal([
+      new Date(T0 + 50_000).toISOString(),
+      new Date(T0 + 70_000).toISOString(),
+    ]);
   });
 
   it('ticks: rates since the last tick, the produce rate from end offsets, latency over the recent window', () => {
@@ -87,11 +90,23 @@ describe('dashboard state', () => {
 
   it('counts DLQ records by reason and unreadable values as such; keeps the newest alerts', () => {
     const s = new DashboardState({ historyMs: 60_000, maxAlerts: 2, maxStats: 5, latencyWindowMs: 10_000 });
-    for (const v of ['{"raw":"x","reason":"not_json"}', '{"reason":"missing_field:ts"}', 'garbage', '{"reason":"not_json"}']) s.addDlq(dlqReason(v));
+    for (const v of ['{"raw":"x","reason":"not_json"}', '{"reason":"missing_field:ts"}', 'garbage', '{"reason":"not_json"}'])
+      s.addDlq(dlqReason(v));
     expect(s.dlq).to.deep.equal({ total: 4, counts: { not_json: 2, 'missing_field:ts': 1, unreadable: 1 } });
     expect(s.takeDlqChange()).to.equal(true);
     expect(s.takeDlqChange()).to.equal(false);
-    for (const seq of [1, 2, 3]) s.addAlert({ sensor_id: 'a', rule: 'zscore', metric: 'temperature', value: 1, ts: T0, seq, zscore: 3.5, window_start: null, window_end: null });
+    for (const seq of [1, 2, 3])
+      s.addAlert({
+        sensor_id: 'a',
+        rule: 'zscore',
+        metric: 'temperature',
+        value: 1,
+        ts: T0,
+        seq,
+        zscore: 3.5,
+        window_start: null,
+        window_end: null,
+      });
     expect(s.alerts.map((a) => a.seq)).to.deep.equal([2, 3]);
     expect(s.totals.alerts).to.equal(3);
   });
@@ -99,7 +114,18 @@ describe('dashboard state', () => {
 
 describe('dashboard model card', () => {
   it('summarizes model.json (n, events, hold-out AUC) and says why when it is absent or not a model', () => {
-    const m = { n: 10, events_applied: 20, events_skipped: 1, tombstones: 0, dlq: 2, table_rows: 12, features: ['a', 'b', 'c'], lambda: 1, metrics: { train: { roc_auc: 0.9 }, holdout: { roc_auc: 0.8 } }, updated_at: 'x' } as unknown as ModelFile;
+    const m = {
+      n: 10,
+      events_applied: 20,
+      events_skipped: 1,
+      tombstones: 0,
+      dlq: 2,
+      table_rows: 12,
+      features: ['a', 'b', 'c'],
+      lambda: 1,
+      metrics: { train: { roc_auc: 0.9 }, holdout: { roc_auc: 0.8 } },
+      updated_at: 'x',
+    } as unknown as ModelFile;
     expect(summarizeModel('/m.json', m)).to.include({ present: true, n: 10, events_applied: 20, auc: 0.8, train_auc: 0.9, features: 3 });
     expect(summarizeModel('/m.json', undefined, 'gone')).to.deep.equal({ path: '/m.json', present: false, error: 'gone' });
     expect(summarizeModel('/m.json', { hello: 1 } as unknown as ModelFile).error).to.match(/not a CDC model/);
@@ -136,12 +162,22 @@ describe('dashboard model card', () => {
 });
 
 describe('dashboard options, topics, reports', () => {
-  const defaults = Object.fromEntries(Object.entries(DASHBOARD_CLI_OPTIONS).filter(([, o]) => 'default' in o).map(([k, o]) => [k, (o as { default: unknown }).default])) as unknown as DashboardArgs;
+  const defaults = Object.fromEntries(
+    Object.entries(DASHBOARD_CLI_OPTIONS)
+      .filter(([, o]) => 'default' in o)
+      .map(([k, o]) => [k, (o as { default: unknown }).default]),
+  ) as unknown as DashboardArgs;
 
   it('listens on 127.0.0.1:4050 by default; only loopback addresses count as loopback', () => {
     const o = resolveDashboardOptions(defaults);
     expect(o).to.include({ host: '127.0.0.1', port: 4050, historyMs: 300_000, fromBeginning: false });
-    expect(o.topics).to.deep.equal({ live: 'sensor_aggregates_live', aggregates: 'sensor_aggregates', alerts: 'sensor_alerts', dlq: 'sensor_data_dlq', data: 'sensor_data' });
+    expect(o.topics).to.deep.equal({
+      live: 'sensor_aggregates_live',
+      aggregates: 'sensor_aggregates',
+      alerts: 'sensor_alerts',
+      dlq: 'sensor_data_dlq',
+      data: 'sensor_data',
+    });
     expect(o.modelFile.endsWith(path.join('models', 'model.json'))).to.equal(true);
     for (const h of ['127.0.0.1', '127.1.2.3', '::1', 'localhost']) expect(isLoopback(h), h).to.equal(true);
     for (const h of ['0.0.0.0', '192.168.1.5', '::', '10.0.0.1']) expect(isLoopback(h), h).to.equal(false);
@@ -151,7 +187,10 @@ describe('dashboard options, topics, reports', () => {
   });
 
   it('reads the live aggregates topic when it exists, else the final one; only existing topics', () => {
-    expect(chooseTopics(new Set(['agg', 'alerts', 'dlq', 'live']), TOPICS)).to.deep.equal({ aggregates: 'live', subscribe: ['live', 'alerts', 'dlq'] });
+    expect(chooseTopics(new Set(['agg', 'alerts', 'dlq', 'live']), TOPICS)).to.deep.equal({
+      aggregates: 'live',
+      subscribe: ['live', 'alerts', 'dlq'],
+    });
     expect(chooseTopics(new Set(['agg', 'dlq']), TOPICS)).to.deep.equal({ aggregates: 'agg', subscribe: ['agg', 'dlq'] });
     expect(chooseTopics(new Set(), TOPICS)).to.deep.equal({ aggregates: null, subscribe: [] });
   });
@@ -210,7 +249,13 @@ describe('dashboard without a broker', function () {
     } as unknown as Kafka;
     const feed = new KafkaFeed(
       { bootstrapServers: '127.0.0.1:1', topics: TOPICS, readFrom: 0, retryMs: 10 },
-      { aggregate: () => undefined, alert: () => undefined, dlq: () => undefined, unreadable: () => undefined, status: (s) => statuses.push(s) },
+      {
+        aggregate: () => undefined,
+        alert: () => undefined,
+        dlq: () => undefined,
+        unreadable: () => undefined,
+        status: (s) => statuses.push(s),
+      },
       () => refusing,
     );
     feed.start();
@@ -240,7 +285,9 @@ describe('dashboard without a broker', function () {
       const page = await get(d.url);
       expect(page.status).to.equal(200);
       expect(page.headers['content-security-policy']).to.match(/default-src 'self'/);
-      expect(page.body).to.contain('/vendor/uPlot.iife.min.js').and.not.match(/https?:\/\/(?!www\.w3)/);
+      expect(page.body)
+        .to.contain('/vendor/uPlot.iife.min.js')
+        .and.not.match(/https?:\/\/(?!www\.w3)/);
       const lib = await get(`${d.url}vendor/uPlot.iife.min.js`);
       expect(lib.status).to.equal(200);
       expect(lib.body).to.contain('uPlot');

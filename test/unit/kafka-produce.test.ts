@@ -3,7 +3,14 @@ import type { Message, PartitionMetadata, ProducerRecord, RecordMetadata } from 
 import { PartialSendError, PerPartitionSender, groupByPartition } from '../../lib/kafka/produce';
 
 const meta = (n: number): PartitionMetadata[] =>
-  Array.from({ length: n }, (_, i) => ({ partitionErrorCode: 0, partitionId: i, leader: i % 3, replicas: [0, 1, 2], isr: [0, 1, 2], offlineReplicas: [] }));
+  Array.from({ length: n }, (_, i) => ({
+    partitionErrorCode: 0,
+    partitionId: i,
+    leader: i % 3,
+    replicas: [0, 1, 2],
+    isr: [0, 1, 2],
+    offlineReplicas: [],
+  }));
 
 /** A producer stand-in that records every request and answers per `answer`. */
 function fakeProducer(answer: (record: ProducerRecord, call: number) => RecordMetadata[] | Error) {
@@ -18,7 +25,9 @@ function fakeProducer(answer: (record: ProducerRecord, call: number) => RecordMe
     },
   };
 }
-const ackOf = (r: ProducerRecord): RecordMetadata[] => [{ topicName: r.topic, partition: r.messages[0].partition!, errorCode: 0, baseOffset: '0' }];
+const ackOf = (r: ProducerRecord): RecordMetadata[] => [
+  { topicName: r.topic, partition: r.messages[0].partition!, errorCode: 0, baseOffset: '0' },
+];
 
 describe('per-partition sending (kafka/produce)', () => {
   const messages: Message[] = Array.from({ length: 60 }, (_, i) => ({ key: `sensor-${i % 7}`, value: `v${i}` }));
@@ -27,10 +36,11 @@ describe('per-partition sending (kafka/produce)', () => {
     const groups = groupByPartition('t', meta(3), messages);
     // The same key always lands on the same partition (kafkajs's DefaultPartitioner, as producer.send used).
     const byKey = new Map<string, number>();
-    for (const [p, list] of groups) for (const m of list) {
-      expect(byKey.get(String(m.key)) ?? p, String(m.key)).to.equal(p);
-      byKey.set(String(m.key), p);
-    }
+    for (const [p, list] of groups)
+      for (const m of list) {
+        expect(byKey.get(String(m.key)) ?? p, String(m.key)).to.equal(p);
+        byKey.set(String(m.key), p);
+      }
     expect([...groups.values()].flat()).to.have.length(60);
     for (const list of groups.values()) {
       const idx = list.map((m) => Number(String(m.value).slice(1)));
@@ -78,7 +88,10 @@ describe('per-partition sending (kafka/produce)', () => {
     const dead = [...groups.keys()][0];
     const producer = fakeProducer((r) => (r.messages[0].partition === dead ? new Error('leader gone') : ackOf(r)));
     const sender = new PerPartitionSender(producer, async () => meta(3), { retryDeadlineMs: 20, retryPauseMs: 5 });
-    const err = await sender.send('t', messages).then(() => undefined, (e: unknown) => e);
+    const err = await sender.send('t', messages).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).to.be.instanceOf(PartialSendError);
     const e = err as PartialSendError;
     expect([...e.failed]).to.deep.equal([[dead, groups.get(dead)!.length]]);

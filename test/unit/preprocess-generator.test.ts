@@ -23,12 +23,16 @@ describe('preprocess generator: defect model', () => {
 
   it('draws from a hash of (seed, key, salt), not from rand(), so partitioning cannot change a value', () => {
     const u = uniformSql(7, 'k', 'income');
-    expect(u).to.contain('xxhash64(CAST(7 AS BIGINT), k, \'income\')').and.not.contain('rand(');
+    expect(u).to.contain("xxhash64(CAST(7 AS BIGINT), k, 'income')").and.not.contain('rand(');
     expect(uniformSql(8, 'k', 'income')).to.not.equal(u);
   });
 
   it('picks categories by cumulative weight', () => {
-    const sql = weightedPickSql('u', [['a', 1], ['b', 1], ['c', 2]]);
+    const sql = weightedPickSql('u', [
+      ['a', 1],
+      ['b', 1],
+      ['c', 2],
+    ]);
     expect(sql).to.equal("CASE WHEN u < 0.250000000000 THEN 'a' WHEN u < 0.500000000000 THEN 'b' ELSE 'c' END");
   });
 
@@ -39,7 +43,10 @@ describe('preprocess generator: defect model', () => {
     expect(s1).to.have.length(3);
     for (const c of INPUT_COLUMN_NAMES) expect(s2.join('\n')).to.contain(`AS \`${c}\``);
     expect(s3).to.have.length(1);
-    expect(s3[0]).to.match(/ AS value$/).and.contain("concat_ws('\\t'").and.contain("'extra'");
+    expect(s3[0])
+      .to.match(/ AS value$/)
+      .and.contain("concat_ws('\\t'")
+      .and.contain("'extra'");
     for (const marker of ["'666666'", 'outlier_year', 'bad_number', 'bad_date', "missing_col = 'Income'"]) expect(s3[0]).to.contain(marker);
   });
 });

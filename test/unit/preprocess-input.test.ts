@@ -52,12 +52,19 @@ describe('preprocess input: schema and header', () => {
     } catch (e) {
       expect(e).to.be.instanceOf(JobInputError);
       const m = (e as Error).message;
-      expect(m).to.contain('expected 29 columns: ID, Year_Birth').and.contain('found 29 columns').and.contain('missing: Income').and.contain('extra: Salary');
+      expect(m)
+        .to.contain('expected 29 columns: ID, Year_Birth')
+        .and.contain('found 29 columns')
+        .and.contain('missing: Income')
+        .and.contain('extra: Salary');
     }
   });
 
   it('says the delimiter is unknown when no candidate splits the header', () => {
-    expect(() => resolveHeader(INPUT_COLUMN_NAMES.join('#'))).to.throw(JobInputError, /could not detect the delimiter.*\n.*expected 29 columns/);
+    expect(() => resolveHeader(INPUT_COLUMN_NAMES.join('#'))).to.throw(
+      JobInputError,
+      /could not detect the delimiter.*\n.*expected 29 columns/,
+    );
   });
 
   it('checks the header against a given delimiter', () => {

@@ -1,5 +1,12 @@
 import { expect } from 'chai';
-import { assertInvariant, formatSummary, invariantViolations, InvariantError, type QualityReport, type ReportCounts } from '../../lib/preprocess/report';
+import {
+  assertInvariant,
+  formatSummary,
+  invariantViolations,
+  InvariantError,
+  type QualityReport,
+  type ReportCounts,
+} from '../../lib/preprocess/report';
 import { buildScaler, normalize, parseScaler, standardize } from '../../lib/preprocess/scaler';
 
 const ok: ReportCounts = {
@@ -14,7 +21,14 @@ const ok: ReportCounts = {
 describe('preprocess quality report and scaler.json', () => {
   it('accepts counts that add up', () => {
     expect(invariantViolations(ok)).to.deep.equal([]);
-    expect(() => assertInvariant({ ...ok, rows_read: 2250, rows_quarantined: 10, quarantine_by_reason: { wrong_field_count: 4, unparseable_number: 6 } })).to.not.throw();
+    expect(() =>
+      assertInvariant({
+        ...ok,
+        rows_read: 2250,
+        rows_quarantined: 10,
+        quarantine_by_reason: { wrong_field_count: 4, unparseable_number: 6 },
+      }),
+    ).to.not.throw();
   });
 
   it('names every term when rows do not add up', () => {
@@ -43,7 +57,11 @@ describe('preprocess quality report and scaler.json', () => {
     const s = formatSummary(report, '/out');
     expect(s.split('\n')).to.have.length(7);
     expect(s).to.contain('2250 rows read -> 2058 written, 10 quarantined, 182 duplicates');
-    expect(s).to.contain('wrong_field_count 4, unparseable_number 6').and.contain('Income 25').and.contain('2014-06-29').and.contain('/out/{customers/');
+    expect(s)
+      .to.contain('wrong_field_count 4, unparseable_number 6')
+      .and.contain('Income 25')
+      .and.contain('2014-06-29')
+      .and.contain('/out/{customers/');
   });
 
   it('scales with min-max and population z-score, and 0 for a constant column', () => {
@@ -61,6 +79,8 @@ describe('preprocess quality report and scaler.json', () => {
     expect(parseScaler(JSON.stringify(s))).to.deep.equal(s);
     expect(() => parseScaler(JSON.stringify({ ...s, reference_date: 'June' }))).to.throw(/reference_date/);
     expect(() => parseScaler(JSON.stringify({ ...s, columns: { Income: { min: 1, max: 0, mean: 0, sd: 1 } } }))).to.throw(/max < min/);
-    expect(() => parseScaler(JSON.stringify({ ...s, columns: { Income: { min: 1, max: 2, mean: null, sd: 1 } } }))).to.throw(/Income\.mean/);
+    expect(() => parseScaler(JSON.stringify({ ...s, columns: { Income: { min: 1, max: 2, mean: null, sd: 1 } } }))).to.throw(
+      /Income\.mean/,
+    );
   });
 });

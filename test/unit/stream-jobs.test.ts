@@ -3,7 +3,12 @@ import streamJob, { parseTrigger } from '../../jobs/stream';
 import produceJob from '../../jobs/stream-produce';
 import watchJob from '../../jobs/stream-watch';
 
-const defaults = (options: Record<string, { default?: unknown }>) => Object.fromEntries(Object.entries(options).filter(([, o]) => o.default !== undefined).map(([k, o]) => [k, o.default]));
+const defaults = (options: Record<string, { default?: unknown }>) =>
+  Object.fromEntries(
+    Object.entries(options)
+      .filter(([, o]) => o.default !== undefined)
+      .map(([k, o]) => [k, o.default]),
+  );
 
 describe('stream jobs: options and validation', () => {
   it('reads --trigger as a Spark trigger and names a bad one', () => {
@@ -15,13 +20,29 @@ describe('stream jobs: options and validation', () => {
 
   it('keeps the option names and defaults the issue pins', () => {
     const s = defaults(streamJob.options);
-    expect(s).to.include({ topic: 'sensor_data', trigger: 'processing-time=1 second', output: 'data/processed/stream/', checkpoint: 'data/checkpoints/stream/', watermark: '10s' });
+    expect(s).to.include({
+      topic: 'sensor_data',
+      trigger: 'processing-time=1 second',
+      output: 'data/processed/stream/',
+      checkpoint: 'data/checkpoints/stream/',
+      watermark: '10s',
+    });
     expect(Object.keys(streamJob.options)).to.include.members(['starting-offsets', 'bootstrap-servers']);
     expect(s).to.include({ 'live-topic': 'sensor_aggregates_live', 'live-trigger': 'processing-time=500ms' });
     expect(defaults(watchJob.options)).to.include({ 'live-topic': 'sensor_aggregates_live' });
     const p = defaults(produceJob.options);
     expect(p).to.include({ topic: 'sensor_data', sensors: 100 });
-    expect(Object.keys(produceJob.options)).to.include.members(['rate', 'count', 'duration', 'seed', 'anomaly-rate', 'late-rate', 'max-lateness', 'malformed-rate', 'bootstrap-servers']);
+    expect(Object.keys(produceJob.options)).to.include.members([
+      'rate',
+      'count',
+      'duration',
+      'seed',
+      'anomaly-rate',
+      'late-rate',
+      'max-lateness',
+      'malformed-rate',
+      'bootstrap-servers',
+    ]);
     expect(streamJob.needs).to.deep.equal(['spark', 'kafka']);
     expect(produceJob.needs).to.deep.equal(['kafka']);
     expect(watchJob.needs).to.deep.equal(['kafka']);

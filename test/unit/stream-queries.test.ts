@@ -16,17 +16,37 @@ describe('stream queries: how each is started (through the recording client)', (
     }
     const client = new OrderedClient();
     let started = 0;
-    client.respond = (plan) => (plan.command?.write_stream_operation_start && events.push(`start ${plan.command.write_stream_operation_start.query_name}`) ? [{ write_stream_operation_start_result: { query_id: { id: `q${++started}`, run_id: 'r' }, name: 'n' } }] : []);
+    client.respond = (plan) =>
+      plan.command?.write_stream_operation_start && events.push(`start ${plan.command.write_stream_operation_start.query_name}`)
+        ? [{ write_stream_operation_start_result: { query_id: { id: `q${++started}`, run_id: 'r' }, name: 'n' } }]
+        : [];
     // The session had shuffle partitions set and no state store provider.
-    client.respondConfig = (op) => (op.get_option ? { pairs: (op.get_option.keys ?? []).map((key) => (key === 'spark.sql.shuffle.partitions' ? { key, value: '2' } : { key })) } : { pairs: [] });
+    client.respondConfig = (op) =>
+      op.get_option
+        ? { pairs: (op.get_option.keys ?? []).map((key) => (key === 'spark.sql.shuffle.partitions' ? { key, value: '2' } : { key })) }
+        : { pairs: [] };
     const spark = await SparkSession.builder().withClient(client).create();
-    const o: StreamPipelineOptions = { bootstrapServers: 'b:9092', topic: 't', startingOffsets: 'earliest', trigger: { processingTime: '1 second' }, output: '/out', checkpoint: '/cp', watermarkMs: 10_000 };
+    const o: StreamPipelineOptions = {
+      bootstrapServers: 'b:9092',
+      topic: 't',
+      startingOffsets: 'earliest',
+      trigger: { processingTime: '1 second' },
+      output: '/out',
+      checkpoint: '/cp',
+      watermarkMs: 10_000,
+    };
     const into: StartedQueries = { queries: new Map(), names: new Map() };
     const offsets = JSON.stringify({ x: { 0: 0 } });
     await startQueries(
       spark,
       o,
-      { topics: outputTopics(), copyStartingOffsets: { aggregates_10s: offsets, aggregates_1m: offsets, alerts: offsets }, live: true, liveTrigger: { processingTime: '500 milliseconds' }, copyTrigger: { processingTime: '5 seconds' } },
+      {
+        topics: outputTopics(),
+        copyStartingOffsets: { aggregates_10s: offsets, aggregates_1m: offsets, alerts: offsets },
+        live: true,
+        liveTrigger: { processingTime: '500 milliseconds' },
+        copyTrigger: { processingTime: '5 seconds' },
+      },
       ['live', 'aggregates_10s'],
       into,
     );
@@ -37,7 +57,9 @@ describe('stream queries: how each is started (through the recording client)', (
     const sets = client.configs.filter((c) => c.set).flatMap((c) => c.set?.pairs ?? []);
     expect(sets.slice(0, keys.length)).to.deep.equal(keys.map((key) => ({ key, value: LIVE_CONF[key] })));
     expect(sets.slice(keys.length)).to.deep.equal([{ key: 'spark.sql.shuffle.partitions', value: '2' }]);
-    expect(client.configs.filter((c) => c.unset).flatMap((c) => c.unset?.keys ?? [])).to.deep.equal(['spark.sql.streaming.stateStore.providerClass']);
+    expect(client.configs.filter((c) => c.unset).flatMap((c) => c.unset?.keys ?? [])).to.deep.equal([
+      'spark.sql.streaming.stateStore.providerClass',
+    ]);
 
     const starts = client.plans.map((p) => p.command?.write_stream_operation_start).filter((s) => s !== undefined);
     expect(starts.map((s) => [s?.query_name, s?.output_mode, s?.processing_time_interval])).to.deep.equal([
@@ -45,6 +67,13 @@ describe('stream queries: how each is started (through the recording client)', (
       ['stream_aggregates_10s', 'append', '5 seconds'],
     ]);
     // The live query was started between the settings and their restoring; the copy after both.
-    expect(events.filter((e) => e !== 'get')).to.deep.equal(['set', 'set', 'start stream_live', 'set', 'unset', 'start stream_aggregates_10s']);
+    expect(events.filter((e) => e !== 'get')).to.deep.equal([
+      'set',
+      'set',
+      'start stream_live',
+      'set',
+      'unset',
+      'start stream_aggregates_10s',
+    ]);
   });
 });

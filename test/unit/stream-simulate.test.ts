@@ -6,7 +6,16 @@ import { PHYSICAL_BOUNDS, READING_FIELDS, type SensorReading } from '../../lib/s
 const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
 
 function run(seed: number, n: number, extra: Partial<ConstructorParameters<typeof SensorSimulator>[0]> = {}) {
-  const sim = new SensorSimulator({ sensors: 20, seed, anomalyRate: 0.01, lateRate: 0.05, maxLatenessMs: 30_000, malformedRate: 0.01, record: true, ...extra });
+  const sim = new SensorSimulator({
+    sensors: 20,
+    seed,
+    anomalyRate: 0.01,
+    lateRate: 0.05,
+    maxLatenessMs: 30_000,
+    malformedRate: 0.01,
+    record: true,
+    ...extra,
+  });
   for (let i = 0; i < n; i++) sim.next(T0 + i * 10);
   return sim;
 }
@@ -35,7 +44,7 @@ describe('stream simulation', () => {
     expect(sim.events).to.have.length(n);
   });
 
-  it('keys messages by sensor_id and numbers each sensor\'s readings in order', () => {
+  it("keys messages by sensor_id and numbers each sensor's readings in order", () => {
     const sim = run(3, 2000);
     const lastSeq = new Map<string, number>();
     for (const e of sim.events) {
@@ -61,7 +70,15 @@ describe('stream simulation', () => {
   });
 
   it('makes late events earlier than their clock by 1 ms .. max lateness, and on-time ones exactly on it', () => {
-    const sim = new SensorSimulator({ sensors: 5, seed: 9, anomalyRate: 0, lateRate: 0.3, maxLatenessMs: 20_000, malformedRate: 0, record: true });
+    const sim = new SensorSimulator({
+      sensors: 5,
+      seed: 9,
+      anomalyRate: 0,
+      lateRate: 0.3,
+      maxLatenessMs: 20_000,
+      malformedRate: 0,
+      record: true,
+    });
     for (let i = 0; i < 3000; i++) {
       const now = T0 + i * 100;
       const e = sim.next(now);
@@ -71,7 +88,15 @@ describe('stream simulation', () => {
   });
 
   it('malformed records are really malformed: not JSON, a missing field, or a wrong-typed field', () => {
-    const sim = new SensorSimulator({ sensors: 5, seed: 11, anomalyRate: 0, lateRate: 0, maxLatenessMs: 1000, malformedRate: 1, record: true });
+    const sim = new SensorSimulator({
+      sensors: 5,
+      seed: 11,
+      anomalyRate: 0,
+      lateRate: 0,
+      maxLatenessMs: 1000,
+      malformedRate: 1,
+      record: true,
+    });
     for (let i = 0; i < 600; i++) sim.next(T0 + i);
     for (const kind of MALFORMED_KINDS) expect(sim.counts[kind], kind).to.be.greaterThan(100);
     for (const e of sim.events) {
@@ -86,7 +111,15 @@ describe('stream simulation', () => {
   });
 
   it('spikes stay in bounds but far from the reading; out-of-bounds anomalies leave the bounds', () => {
-    const sim = new SensorSimulator({ sensors: 5, seed: 12, anomalyRate: 1, lateRate: 0, maxLatenessMs: 1000, malformedRate: 0, record: true });
+    const sim = new SensorSimulator({
+      sensors: 5,
+      seed: 12,
+      anomalyRate: 1,
+      lateRate: 0,
+      maxLatenessMs: 1000,
+      malformedRate: 0,
+      record: true,
+    });
     for (let i = 0; i < 400; i++) sim.next(T0 + i);
     const kinds = new Set<EventKind>(sim.events.map((e) => e.kind));
     expect([...kinds].sort()).to.deep.equal(['out_of_bounds', 'spike']);
@@ -110,8 +143,12 @@ describe('stream simulation', () => {
   });
 
   it('rejects bad options with a message naming them', () => {
-    expect(() => new SensorSimulator({ sensors: 0, seed: 1, anomalyRate: 0, lateRate: 0, maxLatenessMs: 1, malformedRate: 0 })).to.throw(/sensors/);
-    expect(() => new SensorSimulator({ sensors: 1, seed: 1, anomalyRate: 0.6, lateRate: 0.6, maxLatenessMs: 1, malformedRate: 0 })).to.throw(/exceed 1/);
+    expect(() => new SensorSimulator({ sensors: 0, seed: 1, anomalyRate: 0, lateRate: 0, maxLatenessMs: 1, malformedRate: 0 })).to.throw(
+      /sensors/,
+    );
+    expect(
+      () => new SensorSimulator({ sensors: 1, seed: 1, anomalyRate: 0.6, lateRate: 0.6, maxLatenessMs: 1, malformedRate: 0 }),
+    ).to.throw(/exceed 1/);
   });
 
   it('SeededRandom is uniform enough and gaussian has mean 0, sd 1', () => {

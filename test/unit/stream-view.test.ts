@@ -1,5 +1,13 @@
 import { expect } from 'chai';
-import { LiveViewState, aggregateLine, alertLine, parseAggregate, parseAlert, parseLiveAggregate, renderLiveView } from '../../lib/stream/live-view';
+import {
+  LiveViewState,
+  aggregateLine,
+  alertLine,
+  parseAggregate,
+  parseAlert,
+  parseLiveAggregate,
+  renderLiveView,
+} from '../../lib/stream/live-view';
 import { ProgressLog, condenseProgress, percentiles } from '../../lib/stream/metrics';
 import { aggregate, expectedWindows, expectedZscoreAlerts, sampleStddev } from '../../lib/stream/expected';
 import { invalidReasonSql } from '../../lib/stream/pipeline';
@@ -19,7 +27,17 @@ const agg = (sensor: string, start: string, lastTs: number): AggregateMessage =>
   pressure_avg: 1012.4,
   last_event_ts: lastTs,
 });
-const alert: AlertMessage = { sensor_id: 'sensor-002', rule: 'zscore', metric: 'temperature', value: 35.5, ts: Date.UTC(2026, 0, 1, 12, 0, 4), seq: 7, zscore: 18.3, window_start: '2026-01-01T12:00:00.000Z', window_end: '2026-01-01T12:00:10.000Z' };
+const alert: AlertMessage = {
+  sensor_id: 'sensor-002',
+  rule: 'zscore',
+  metric: 'temperature',
+  value: 35.5,
+  ts: Date.UTC(2026, 0, 1, 12, 0, 4),
+  seq: 7,
+  zscore: 18.3,
+  window_start: '2026-01-01T12:00:00.000Z',
+  window_end: '2026-01-01T12:00:10.000Z',
+};
 
 describe('stream live view', () => {
   it('keeps the newest window per sensor, the recent alerts and the latencies', () => {
@@ -70,7 +88,9 @@ describe('stream live view', () => {
   });
 
   it('prints plain lines off a TTY and ignores messages that are not its JSON', () => {
-    expect(aggregateLine(agg('sensor-009', '2026-01-01T12:00:00.000Z', 0), 1234.4)).to.match(/^aggregate sensor-009 2026-01-01T12:00:00.000Z\.\.2026-01-01T12:00:10.000Z readings=10 .*latency_ms=1234$/);
+    expect(aggregateLine(agg('sensor-009', '2026-01-01T12:00:00.000Z', 0), 1234.4)).to.match(
+      /^aggregate sensor-009 2026-01-01T12:00:00.000Z\.\.2026-01-01T12:00:10.000Z readings=10 .*latency_ms=1234$/,
+    );
     expect(alertLine(alert)).to.equal('alert zscore sensor-002 temperature=35.50 z=18.30 ts=2026-01-01T12:00:04.000Z seq=7');
     expect(parseAggregate('not json')).to.equal(undefined);
     expect(parseAggregate('{"sensor_id":"x"}')).to.equal(undefined);
@@ -90,10 +110,20 @@ describe('stream metrics and reference model', () => {
       durationMs: { triggerExecution: 812 },
       eventTime: { watermark: '2026-01-01T00:00:00.000Z' },
       stateOperators: [{ numRowsTotal: 5, numRowsDroppedByWatermark: 1 }],
-      sources: [{ numInputRows: 100, inputRowsPerSecond: 50, processedRowsPerSecond: 120 }, { numInputRows: 20, inputRowsPerSecond: 10, processedRowsPerSecond: 30 }],
+      sources: [
+        { numInputRows: 100, inputRowsPerSecond: 50, processedRowsPerSecond: 120 },
+        { numInputRows: 20, inputRowsPerSecond: 10, processedRowsPerSecond: 30 },
+      ],
     } as unknown as StreamingQueryProgress;
     const c = condenseProgress('aggregates_10s', p);
-    expect(c).to.include({ numInputRows: 120, inputRowsPerSecond: 60, processedRowsPerSecond: 150, batchDurationMs: 812, stateRows: 5, rowsDroppedByWatermark: 1 });
+    expect(c).to.include({
+      numInputRows: 120,
+      inputRowsPerSecond: 60,
+      processedRowsPerSecond: 150,
+      batchDurationMs: 812,
+      stateRows: 5,
+      rowsDroppedByWatermark: 1,
+    });
     const log = new ProgressLog();
     expect(log.add('a', p)).to.not.equal(undefined);
     expect(log.add('a', p)).to.equal(undefined);
@@ -101,11 +131,28 @@ describe('stream metrics and reference model', () => {
     expect(percentiles([1, 2, 3, 4, 5])).to.include({ p50: 3, count: 5, max: 5 });
   });
 
-  it('the reference model drops late rows with the previous batch\'s watermark and emits only closed windows', () => {
-    const r = (ts: number, seq: number): SensorReading => ({ sensor_id: 's', site: 'x', ts, temperature: seq, humidity: 50, pressure: 1000, battery: 90, seq });
+  it("the reference model drops late rows with the previous batch's watermark and emits only closed windows", () => {
+    const r = (ts: number, seq: number): SensorReading => ({
+      sensor_id: 's',
+      site: 'x',
+      ts,
+      temperature: seq,
+      humidity: 50,
+      pressure: 1000,
+      battery: 90,
+      seq,
+    });
     // Batch 0: up to 54 s. Batch 1: up to 60 s (late filter: −∞). Batch 2: 15 s is late against 44 s (dropped), 47 s is not.
-    const windows = expectedWindows([[r(1000, 0), r(54_000, 1)], [r(60_000, 2)], [r(15_000, 3), r(47_000, 4), r(500_000, 5)]], { windowMs: 10_000, watermarkMs: 10_000 });
-    expect(windows.map((w) => `${w.window_start}:${w.readings.map((x) => x.seq).join(',')}`)).to.deep.equal(['0:0', '40000:4', '50000:1', '60000:2']);
+    const windows = expectedWindows([[r(1000, 0), r(54_000, 1)], [r(60_000, 2)], [r(15_000, 3), r(47_000, 4), r(500_000, 5)]], {
+      windowMs: 10_000,
+      watermarkMs: 10_000,
+    });
+    expect(windows.map((w) => `${w.window_start}:${w.readings.map((x) => x.seq).join(',')}`)).to.deep.equal([
+      '0:0',
+      '40000:4',
+      '50000:1',
+      '60000:2',
+    ]);
     const a = aggregate({ sensor_id: 's', window_start: 0, window_end: 10_000, readings: [r(1, 1), r(2, 2), r(3, 6)] });
     expect(a).to.include({ readings: 3, temperature_avg: 3, temperature_min: 1, temperature_max: 6 });
     expect(sampleStddev([1, 2, 6])).to.be.closeTo(Math.sqrt(7), 1e-12);
@@ -118,7 +165,9 @@ describe('stream metrics and reference model', () => {
 
   it('the DLQ rule is one SQL CASE that checks parse, fields, types and bounds in that order', () => {
     const sql = invalidReasonSql();
-    const order = ['THEN NULL', "'not_json'", "'missing_field:sensor_id'", "'wrong_type:ts'", "'out_of_bounds:temperature'"].map((s) => sql.indexOf(s));
+    const order = ['THEN NULL', "'not_json'", "'missing_field:sensor_id'", "'wrong_type:ts'", "'out_of_bounds:temperature'"].map((s) =>
+      sql.indexOf(s),
+    );
     expect(order.every((i) => i >= 0)).to.equal(true);
     expect([...order].sort((x, y) => x - y)).to.deep.equal(order);
   });

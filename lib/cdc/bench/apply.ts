@@ -31,13 +31,20 @@ async function main(): Promise<void> {
   const args = yargs(hideBin(process.argv))
     .option('updates', { type: 'number', default: 1_000_000 })
     .option('snapshot-rows', { type: 'number', describe: 'synthetic snapshot of this size instead of the Kaggle CSV' })
-    .option('csv', { type: 'string', default: process.env.SPARK_TS_KAGGLE_CSV ?? path.resolve(ROOT, '..', 'shared', 'data', 'marketing_campaign.csv') })
+    .option('csv', {
+      type: 'string',
+      default: process.env.SPARK_TS_KAGGLE_CSV ?? path.resolve(ROOT, '..', 'shared', 'data', 'marketing_campaign.csv'),
+    })
     .option('seed', { type: 'number', default: 42 })
     .option('checkpoint-events', { type: 'number', default: 10_000 })
     .option('checkpoint-ms', { type: 'number', default: 5_000 })
-    .option('commit-events', { type: 'number', describe: 'store commit every N events (default: the consumer\'s, 50,000)' })
-    .option('commit-ms', { type: 'number', describe: 'or every M ms (default: the consumer\'s, 1,000)' })
-    .option('until-idle', { type: 'number', default: 5, describe: 'stop after S seconds without events (raise it on a loaded machine, where a fetch can take that long)' })
+    .option('commit-events', { type: 'number', describe: "store commit every N events (default: the consumer's, 50,000)" })
+    .option('commit-ms', { type: 'number', describe: "or every M ms (default: the consumer's, 1,000)" })
+    .option('until-idle', {
+      type: 'number',
+      default: 5,
+      describe: 'stop after S seconds without events (raise it on a loaded machine, where a fetch can take that long)',
+    })
     .option('keep-topic', { type: 'boolean', default: false })
     .option('topic', { type: 'string', describe: 'an existing topic to apply (from an earlier --keep-topic run)' })
     .option('out', { type: 'string', default: 'reports/cdc-bench.json' })
@@ -91,14 +98,19 @@ async function main(): Promise<void> {
   });
   const cpu = process.cpuUsage(cpu0);
   const cpuS = (cpu.user + cpu.system) / 1e6;
-  const dbBytes = ['state.db', 'state.db-wal'].reduce((s, f) => s + (fs.existsSync(path.join(stateDir, f)) ? fs.statSync(path.join(stateDir, f)).size : 0), 0);
+  const dbBytes = ['state.db', 'state.db-wal'].reduce(
+    (s, f) => s + (fs.existsSync(path.join(stateDir, f)) ? fs.statSync(path.join(stateDir, f)).size : 0),
+    0,
+  );
   const result = {
     generated_at: new Date().toISOString(),
     snapshot_rows: rows.length,
     snapshot_source: source,
     changes: args.updates,
     messages: produced.sent,
-    produce: args.topic ? null : { elapsed_s: produced.elapsed_ms / 1000, messages_per_s: Math.round((produced.sent * 1000) / produced.elapsed_ms) },
+    produce: args.topic
+      ? null
+      : { elapsed_s: produced.elapsed_ms / 1000, messages_per_s: Math.round((produced.sent * 1000) / produced.elapsed_ms) },
     apply: {
       events: summary.events_processed,
       busy_s: summary.busy_ms / 1000,
@@ -114,7 +126,13 @@ async function main(): Promise<void> {
       max_lag: Math.max(0, ...samples.map((s) => s.lag)),
       final_lag: samples.length ? samples[samples.length - 1].lag : null,
       state_db_mb: Math.round(dbBytes / 2 ** 20),
-      samples: samples.map((s) => ({ t_s: s.elapsed_ms / 1000, events: s.events, events_per_s: Math.round(s.events_per_s), lag: s.lag, rss_mb: Math.round(s.rss_bytes / 2 ** 20) })),
+      samples: samples.map((s) => ({
+        t_s: s.elapsed_ms / 1000,
+        events: s.events,
+        events_per_s: Math.round(s.events_per_s),
+        lag: s.lag,
+        rss_mb: Math.round(s.rss_bytes / 2 ** 20),
+      })),
     },
     model: {
       n: summary.model.n,
@@ -131,7 +149,9 @@ async function main(): Promise<void> {
   if (!args['keep-topic'] && !args.topic) {
     const admin = createKafka('spark-ts-cdc-bench').admin();
     await admin.connect();
-    await admin.deleteTopics({ topics: [topic, `${topic}_dlq`] }).catch((e: Error) => log(`bench: could not delete ${topic}: ${e.message}`));
+    await admin
+      .deleteTopics({ topics: [topic, `${topic}_dlq`] })
+      .catch((e: Error) => log(`bench: could not delete ${topic}: ${e.message}`));
     await admin.disconnect();
   }
 }

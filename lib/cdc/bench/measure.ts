@@ -16,7 +16,10 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const DEFAULT_KAGGLE_CSV = process.env.SPARK_TS_KAGGLE_CSV ?? path.resolve(ROOT, '..', 'shared', 'data', 'marketing_campaign.csv');
 
 export function readKaggle(file: string): CustomerRow[] {
-  const lines = fs.readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.length);
+  const lines = fs
+    .readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.length);
   const header = lines[0].split('\t');
   const rows = lines.slice(1).map((l) => {
     const cells = l.split('\t');
@@ -27,7 +30,10 @@ export function readKaggle(file: string): CustomerRow[] {
     });
     return row;
   });
-  const incomes = rows.map((r) => r.Income).filter((v): v is number => typeof v === 'number').sort((a, b) => a - b);
+  const incomes = rows
+    .map((r) => r.Income)
+    .filter((v): v is number => typeof v === 'number')
+    .sort((a, b) => a - b);
   const median = incomes[Math.floor(incomes.length / 2)];
   for (const r of rows) if (r.Income === null) r.Income = median;
   return rows;
@@ -46,7 +52,8 @@ export function synthetic(count: number, seed: number): CustomerRow[] {
 /** The Kaggle rows when the file is there (and no synthetic size is asked for), else synthetic rows. */
 export function snapshotRows(opts: { snapshotRows?: number; csv?: string; seed: number }): { rows: CustomerRow[]; source: string } {
   const csv = opts.csv ?? DEFAULT_KAGGLE_CSV;
-  if (opts.snapshotRows !== undefined || !fs.existsSync(csv)) return { rows: synthetic(opts.snapshotRows ?? 2240, opts.seed), source: 'synthetic' };
+  if (opts.snapshotRows !== undefined || !fs.existsSync(csv))
+    return { rows: synthetic(opts.snapshotRows ?? 2240, opts.seed), source: 'synthetic' };
   return { rows: readKaggle(csv), source: path.basename(csv) };
 }
 
@@ -59,12 +66,23 @@ export interface CdcApplyMeasure {
 }
 
 /** Produces snapshot + `updates` changes to a fresh topic, applies them into `stateDir`, deletes the topic. */
-export async function measureCdcApply(opts: { updates: number; stateDir: string; bootstrapServers?: string; seed?: number; log: (line: string) => void }): Promise<CdcApplyMeasure> {
+export async function measureCdcApply(opts: {
+  updates: number;
+  stateDir: string;
+  bootstrapServers?: string;
+  seed?: number;
+  log: (line: string) => void;
+}): Promise<CdcApplyMeasure> {
   const seed = opts.seed ?? 42;
   const { rows, source } = snapshotRows({ seed });
   const topic = `cdc-bench-${randomUUID()}`;
   try {
-    const produced = await produceChanges(generateChanges(rows, { seed, updates: opts.updates }), { topic, rate: 0, partitions: 3, bootstrapServers: opts.bootstrapServers });
+    const produced = await produceChanges(generateChanges(rows, { seed, updates: opts.updates }), {
+      topic,
+      rate: 0,
+      partitions: 3,
+      bootstrapServers: opts.bootstrapServers,
+    });
     const summary = await runCdcConsumer({
       topic,
       stateDir: opts.stateDir,

@@ -30,7 +30,8 @@ async function main(): Promise<void> {
   const rows = readKaggle(args.csv);
   const topic = `cdc-quality-${randomUUID()}`;
   await produceChanges(generateChanges(rows, { seed: args.seed, updates: args.updates }), { topic, rate: 0, partitions: 3 });
-  const features = args.features === undefined ? undefined : args.features === 'raw' ? [...RAW_FEATURE_COLUMNS] : parseFeatureList(args.features);
+  const features =
+    args.features === undefined ? undefined : args.features === 'raw' ? [...RAW_FEATURE_COLUMNS] : parseFeatureList(args.features);
   const summary = await runCdcConsumer({
     topic,
     groupId: topic,
@@ -45,7 +46,9 @@ async function main(): Promise<void> {
     log: (l) => process.stderr.write(l + '\n'),
   });
   const m = summary.model;
-  process.stdout.write(`${m.features.length} features, table ${m.table_rows} rows, n ${m.n}, hold-out ROC AUC ${m.metrics.holdout.roc_auc} → ${args['state-dir']}\n`);
+  process.stdout.write(
+    `${m.features.length} features, table ${m.table_rows} rows, n ${m.n}, hold-out ROC AUC ${m.metrics.holdout.roc_auc} → ${args['state-dir']}\n`,
+  );
   const admin = createKafka('spark-ts-cdc-quality').admin();
   await admin.connect();
   await admin.deleteTopics({ topics: [topic, `${topic}_dlq`] }).catch(() => undefined);

@@ -11,14 +11,25 @@ import type { Io } from '../output';
 /** The runner's own options. They go before the job name, as with spark-submit. */
 export const SUBMIT_OPTIONS = {
   master: { type: 'string', describe: 'Spark master of the server this command starts: local[*] (default), local[N], spark://host:7077' },
-  remote: { type: 'string', describe: 'use this Spark Connect server and start none: sc://host:15002/;token=... (default: SPARK_REMOTE, else the embedded server)' },
-  conf: { type: 'string', array: true, describe: 'a Spark setting key=value (repeatable): static ones apply when a server starts, the others on the session' },
+  remote: {
+    type: 'string',
+    describe: 'use this Spark Connect server and start none: sc://host:15002/;token=... (default: SPARK_REMOTE, else the embedded server)',
+  },
+  conf: {
+    type: 'string',
+    array: true,
+    describe: 'a Spark setting key=value (repeatable): static ones apply when a server starts, the others on the session',
+  },
   'properties-file': { type: 'string', describe: `Spark properties layered over ${relative(DEFAULT_PROPERTIES_FILE)}` },
   'driver-memory': { type: 'string', describe: 'memory of the server JVM this command starts, e.g. 4g' },
   name: { type: 'string', describe: 'application name (default: the job name)' },
   verbose: { type: 'boolean', default: false, describe: 'print the settings and server decisions, and JS stacks on failure' },
   'bootstrap-servers': { type: 'string', describe: 'Kafka bootstrap servers to use instead of the embedded broker' },
-  progress: { type: 'boolean', default: true, describe: 'show Spark execution progress (a bar on a TTY, periodic lines otherwise); --no-progress hides it' },
+  progress: {
+    type: 'boolean',
+    default: true,
+    describe: 'show Spark execution progress (a bar on a TTY, periodic lines otherwise); --no-progress hides it',
+  },
 } satisfies Record<string, Options>;
 
 export interface SubmitOptions {
@@ -36,11 +47,15 @@ export interface SubmitOptions {
 const USAGE =
   '$0 [options] <job> [-- job args]\n\n' +
   'Runs a job: a registered name (see `spark-ts jobs`) or a file such as jobs/preprocess.ts.\n' +
-  '`spark-ts submit <job> --help` shows the job\'s own options.';
+  "`spark-ts submit <job> --help` shows the job's own options.";
 
 /** `submit [runner options] <job> [--] [job args]`: where the runner's options end and the job's begin. */
 export function splitSubmitArgs(argv: string[]): { runner: string[]; job?: string; jobArgs: string[] } {
-  const takesValue = new Set(Object.entries(SUBMIT_OPTIONS).filter(([, o]) => o.type !== 'boolean').map(([k]) => `--${k}`));
+  const takesValue = new Set(
+    Object.entries(SUBMIT_OPTIONS)
+      .filter(([, o]) => o.type !== 'boolean')
+      .map(([k]) => `--${k}`),
+  );
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--') return { runner: argv.slice(0, i), job: argv[i + 1], jobArgs: stripDashDash(argv.slice(i + 2)) };
@@ -125,7 +140,7 @@ export async function parseJobArgs(job: JobDefinition, args: string[], io: Io): 
       if (err) throw err;
       throw new UsageError(`${job.name}: ${msg}${runnerOptionHint(msg, options)}\n(see \`spark-ts submit ${job.name} --help\`)`);
     });
-  if (!('help' in options)) parser.option('help', { type: 'boolean', describe: 'show the job\'s options' });
+  if (!('help' in options)) parser.option('help', { type: 'boolean', describe: "show the job's options" });
   const parsed = (await parser.parseAsync()) as Record<string, unknown>;
   if (parsed.help === true && !('help' in options)) {
     io.out(await parser.getHelp());
@@ -140,6 +155,7 @@ function runnerOptionHint(msg: string, jobOptions: Record<string, Options>): str
   const m = msg.match(/Unknown arguments?: (.*)$/);
   if (!m) return '';
   const misplaced = m[1].split(', ').filter((name) => name in SUBMIT_OPTIONS && !(name in jobOptions));
-  return misplaced.length ? `; ${misplaced.map((n) => `--${n}`).join(', ')} ${misplaced.length > 1 ? 'are' : 'is a'} spark-ts submit option${misplaced.length > 1 ? 's' : ''}: put ${misplaced.length > 1 ? 'them' : 'it'} before the job name` : '';
+  return misplaced.length
+    ? `; ${misplaced.map((n) => `--${n}`).join(', ')} ${misplaced.length > 1 ? 'are' : 'is a'} spark-ts submit option${misplaced.length > 1 ? 's' : ''}: put ${misplaced.length > 1 ? 'them' : 'it'} before the job name`
+    : '';
 }
-

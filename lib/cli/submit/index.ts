@@ -35,7 +35,6 @@ export async function submit(argv: string[], io: Io = processIo): Promise<number
   }
 }
 
-
 /** The job's parameters, parsed once (`parse`), or its arguments after `validate`: a usage error names the job. */
 function jobParams(job: JobDefinition, args: Record<string, unknown>): unknown {
   try {

@@ -20,7 +20,14 @@ function printSettings(settings: ResolvedSettings, log: (line: string) => void):
     Object.entries(o)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([k, v]) => `    ${k}=${SECRET_KEY.test(k) ? '(hidden)' : v}`);
-  log(['static settings (apply when a server starts):', ...show(settings.static), 'session settings (set on the job\'s session):', ...show(settings.session)].join('\n'));
+  log(
+    [
+      'static settings (apply when a server starts):',
+      ...show(settings.static),
+      "session settings (set on the job's session):",
+      ...show(settings.session),
+    ].join('\n'),
+  );
 }
 
 /** A stand-in Spark session for jobs that declare they do not need Spark: any use says so. */
@@ -80,10 +87,19 @@ export async function runJob(
   let outcome: Outcome;
   try {
     if (needs.includes('spark')) {
-      sparkTarget = await acquireSpark({ remote: runner.remote ?? process.env.SPARK_REMOTE, settings, log: say, purpose: `for job ${job.name}` });
+      sparkTarget = await acquireSpark({
+        remote: runner.remote ?? process.env.SPARK_REMOTE,
+        settings,
+        log: say,
+        purpose: `for job ${job.name}`,
+      });
       if (runner.verbose) say(`spark: ${sparkTarget.started ? 'started' : 'using'} ${sparkTarget.endpoint}`);
       if (!controller.signal.aborted) {
-        spark = await SparkSession.builder().remote(sparkTarget.url).appName(runner.name ?? job.name).config(settings.session).getOrCreate();
+        spark = await SparkSession.builder()
+          .remote(sparkTarget.url)
+          .appName(runner.name ?? job.name)
+          .config(settings.session)
+          .getOrCreate();
         if (runner.progress) spark.on('progress', progress.onProgress);
       }
     } else if (runner.verbose && (runner.remote || Object.keys(settings.explicitStatic).length)) {
@@ -131,7 +147,10 @@ export async function runJob(
   await handlers.run(say);
   if (spark) {
     spark.off('progress', progress.onProgress);
-    await withTimeout(spark.stop().catch(() => undefined), 5000);
+    await withTimeout(
+      spark.stop().catch(() => undefined),
+      5000,
+    );
   }
   progress.stop();
   for (const target of [sparkTarget, kafkaTarget]) {

@@ -15,11 +15,24 @@ import type { StructType } from '../types';
 
 // The measures are exported for `make bench` (issue 9); run as a script, this file prints and writes them.
 
-export interface LatencyResult { name: string; runs: number; median_ms: number; p95_ms: number; min_ms: number; max_ms: number }
+export interface LatencyResult {
+  name: string;
+  runs: number;
+  median_ms: number;
+  p95_ms: number;
+  min_ms: number;
+  max_ms: number;
+}
 export interface ThroughputResult {
   rows: number;
   columns: number;
-  path: 'stream (Arrow IPC bytes only)' | 'toArrow()' | 'collect()' | "collect({ rows: 'lazy' })" | 'toColumns()' | 'baseline: whole stream, then rows';
+  path:
+    | 'stream (Arrow IPC bytes only)'
+    | 'toArrow()'
+    | 'collect()'
+    | "collect({ rows: 'lazy' })"
+    | 'toColumns()'
+    | 'baseline: whole stream, then rows';
   seconds: number;
   rows_per_s: number;
   mb_per_s: number;
@@ -49,7 +62,15 @@ export async function latency(name: string, runs: number, fn: () => Promise<unkn
   const samples = [...times];
   times.sort((a, b) => a - b);
   const r = (x: number) => Math.round(x * 100) / 100;
-  return { name, runs, median_ms: r(quantile(times, 0.5)), p95_ms: r(quantile(times, 0.95)), min_ms: r(times[0]!), max_ms: r(times[times.length - 1]!), samples_ms: samples };
+  return {
+    name,
+    runs,
+    median_ms: r(quantile(times, 0.5)),
+    p95_ms: r(quantile(times, 0.95)),
+    min_ms: r(times[0]!),
+    max_ms: r(times[times.length - 1]!),
+    samples_ms: samples,
+  };
 }
 
 /** `SELECT 1` and a three-operation DataFrame (filter, withColumn, groupBy-agg), each `runs` times. */
@@ -67,18 +88,20 @@ export async function roundTrips(spark: SparkSession, runs: number): Promise<Arr
 
 /** n rows × 10 mixed columns generated in the server. */
 export function mixed(spark: SparkSession, n: number): DataFrame {
-  return spark.range(n).selectExpr(
-    'id',
-    'CAST(id % 1000 AS INT) AS i',
-    'id * 0.5D AS d',
-    "concat('name-', CAST(id % 9973 AS STRING)) AS s",
-    'id % 3 = 0 AS b',
-    "date_add(DATE'2000-01-01', CAST(id % 10000 AS INT)) AS dt",
-    "TIMESTAMP'2024-01-01 00:00:00' + make_interval(0, 0, 0, 0, 0, 0, CAST(id % 86400 AS DECIMAL(10,0)) + 0.123456) AS ts",
-    'CAST(id AS DECIMAL(18,2)) / 4 AS dec',
-    'CAST(id % 100 AS FLOAT) / 8 AS f',
-    'CAST(id % 30000 AS SMALLINT) AS sh',
-  );
+  return spark
+    .range(n)
+    .selectExpr(
+      'id',
+      'CAST(id % 1000 AS INT) AS i',
+      'id * 0.5D AS d',
+      "concat('name-', CAST(id % 9973 AS STRING)) AS s",
+      'id % 3 = 0 AS b',
+      "date_add(DATE'2000-01-01', CAST(id % 10000 AS INT)) AS dt",
+      "TIMESTAMP'2024-01-01 00:00:00' + make_interval(0, 0, 0, 0, 0, 0, CAST(id % 86400 AS DECIMAL(10,0)) + 0.123456) AS ts",
+      'CAST(id AS DECIMAL(18,2)) / 4 AS dec',
+      'CAST(id % 100 AS FLOAT) / 8 AS f',
+      'CAST(id % 30000 AS SMALLINT) AS sh',
+    );
 }
 
 /** Collect throughput of n rows × 10 columns: raw Arrow stream, toArrow(), collect(), lazy rows and toColumns(). */
@@ -86,7 +109,15 @@ export async function throughput(spark: SparkSession, n: number, opts: { baselin
   const df = mixed(spark, n);
   const out: ThroughputResult[] = [];
   const record = (p: ThroughputResult['path'], seconds: number, bytes: number) => {
-    out.push({ rows: n, columns: 10, path: p, seconds: Math.round(seconds * 1000) / 1000, rows_per_s: Math.round(n / seconds), mb_per_s: Math.round((bytes / 1e6 / seconds) * 10) / 10, arrow_bytes: bytes });
+    out.push({
+      rows: n,
+      columns: 10,
+      path: p,
+      seconds: Math.round(seconds * 1000) / 1000,
+      rows_per_s: Math.round(n / seconds),
+      mb_per_s: Math.round((bytes / 1e6 / seconds) * 10) / 10,
+      arrow_bytes: bytes,
+    });
   };
 
   // 1. The raw stream: bytes off the wire, no decoding (the ceiling for the two below).
@@ -174,8 +205,18 @@ async function main(): Promise<void> {
     const latTable = new Table({ head: ['round trip', 'runs', 'median ms', 'p95 ms', 'min ms', 'max ms'] });
     for (const l of lat) latTable.push([l.name, l.runs, l.median_ms, l.p95_ms, l.min_ms, l.max_ms]);
     const thrTable = new Table({ head: ['rows × 10 cols', 'path', 'seconds', 'rows/s', 'MB/s (Arrow)', 'Arrow MB'] });
-    for (const t of thr) thrTable.push([t.rows.toLocaleString('en-US'), t.path, t.seconds, t.rows_per_s.toLocaleString('en-US'), t.mb_per_s, Math.round(t.arrow_bytes / 1e5) / 10]);
-    console.log(`Spark ${version} · node ${process.versions.node} ${process.execArgv.filter((a) => a.startsWith('--max')).join(' ')} · ${new Date().toISOString()}`);
+    for (const t of thr)
+      thrTable.push([
+        t.rows.toLocaleString('en-US'),
+        t.path,
+        t.seconds,
+        t.rows_per_s.toLocaleString('en-US'),
+        t.mb_per_s,
+        Math.round(t.arrow_bytes / 1e5) / 10,
+      ]);
+    console.log(
+      `Spark ${version} · node ${process.versions.node} ${process.execArgv.filter((a) => a.startsWith('--max')).join(' ')} · ${new Date().toISOString()}`,
+    );
     console.log(latTable.toString());
     console.log(thrTable.toString());
     const perRound = thr.length / argv.rounds / sizes.length;
@@ -187,7 +228,9 @@ async function main(): Promise<void> {
         `${set[0]!.rows.toLocaleString('en-US')} rows, round ${Math.floor(i / perRound / sizes.length) + 1}, rate relative to toArrow(): collect() ${(rate('collect()') / base).toFixed(2)}×, baseline (old collect) ${(rate('baseline: whole stream, then rows') / base).toFixed(2)}×, lazy rows ${(rate("collect({ rows: 'lazy' })") / base).toFixed(2)}×, toColumns() ${(rate('toColumns()') / base).toFixed(2)}×`,
       );
     }
-    console.log(`client-side decode of ${decodeN.toLocaleString('en-US')} rows: IPC -> Table ${ipcSeconds.toFixed(3)} s, Table -> rows ${rowSeconds.toFixed(3)} s (${Math.round(decodeN / rowSeconds).toLocaleString('en-US')} rows/s)`);
+    console.log(
+      `client-side decode of ${decodeN.toLocaleString('en-US')} rows: IPC -> Table ${ipcSeconds.toFixed(3)} s, Table -> rows ${rowSeconds.toFixed(3)} s (${Math.round(decodeN / rowSeconds).toLocaleString('en-US')} rows/s)`,
+    );
 
     if (argv['json-out']) {
       const file = path.resolve(argv['json-out']);
@@ -203,7 +246,12 @@ async function main(): Promise<void> {
             measured_at: new Date().toISOString(),
             latency: lat.map(({ samples_ms: _samples, ...rest }) => rest),
             throughput: thr,
-            decode_only: { rows: decodeN, ipc_to_table_s: ipcSeconds, table_to_rows_s: rowSeconds, rows_per_s: Math.round(decodeN / rowSeconds) },
+            decode_only: {
+              rows: decodeN,
+              ipc_to_table_s: ipcSeconds,
+              table_to_rows_s: rowSeconds,
+              rows_per_s: Math.round(decodeN / rowSeconds),
+            },
           },
           null,
           2,
@@ -223,10 +271,14 @@ const NODE_FLAGS = [`--max-old-space-size=${HEAP_MB}`, '--max-semi-space-size=64
 
 if (require.main === module) {
   if (v8.getHeapStatistics().heap_size_limit < (HEAP_MB / 2) * 1024 * 1024 && !process.env.SPARK_TS_BENCH_CHILD) {
-    const res = spawnSync(process.execPath, [...NODE_FLAGS, '-r', 'ts-node/register/transpile-only', __filename, ...process.argv.slice(2)], {
-      stdio: 'inherit',
-      env: { ...process.env, SPARK_TS_BENCH_CHILD: '1' },
-    });
+    const res = spawnSync(
+      process.execPath,
+      [...NODE_FLAGS, '-r', 'ts-node/register/transpile-only', __filename, ...process.argv.slice(2)],
+      {
+        stdio: 'inherit',
+        env: { ...process.env, SPARK_TS_BENCH_CHILD: '1' },
+      },
+    );
     process.exit(res.status ?? 1);
   }
   main().catch((err: unknown) => {

@@ -13,7 +13,13 @@ import { parseDDLSchema, type StructType } from '../types';
 type AnalyzeRequest = Parameters<ExecutionClient['analyze']>[0];
 
 /** Canned responses need only the fields a test cares about. */
-export type DeepPartial<T> = T extends Buffer | Uint8Array ? T : T extends Array<infer U> ? Array<DeepPartial<U>> : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+export type DeepPartial<T> = T extends Buffer | Uint8Array
+  ? T
+  : T extends Array<infer U>
+    ? Array<DeepPartial<U>>
+    : T extends object
+      ? { [K in keyof T]?: DeepPartial<T[K]> }
+      : T;
 
 /**
  * A fake client that records what a session sends and answers with canned responses, so DataFrames can
@@ -65,7 +71,13 @@ export class RecordingClient extends EventEmitter<SparkConnectClientEvents> impl
 
   async config(operation: ConfigRequest['operation']): Promise<ConfigResponse__Output> {
     if (operation) this.configs.push(operation);
-    return { session_id: this.sessionId, server_side_session_id: '', pairs: [], warnings: [], ...this.respondConfig(operation ?? {}) } as ConfigResponse__Output;
+    return {
+      session_id: this.sessionId,
+      server_side_session_id: '',
+      pairs: [],
+      warnings: [],
+      ...this.respondConfig(operation ?? {}),
+    } as ConfigResponse__Output;
   }
 
   async interruptOperation(operationId: string): Promise<string[]> {

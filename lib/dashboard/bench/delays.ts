@@ -38,14 +38,29 @@ async function main(): Promise<void> {
     .parse();
   const { state: k, started } = await startKafka();
   const id = randomUUID().slice(0, 8);
-  const topics = { live: `dash-bench-${id}.live`, aggregates: `dash-bench-${id}.aggregates`, alerts: `dash-bench-${id}.alerts`, dlq: `dash-bench-${id}.dlq`, data: `dash-bench-${id}.data` };
+  const topics = {
+    live: `dash-bench-${id}.live`,
+    aggregates: `dash-bench-${id}.aggregates`,
+    alerts: `dash-bench-${id}.alerts`,
+    dlq: `dash-bench-${id}.dlq`,
+    data: `dash-bench-${id}.data`,
+  };
   const kafka = streamKafka('dashboard-bench', k.bootstrap_servers);
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, [topics.aggregates, topics.alerts, topics.dlq], 1);
   const producer = await connectIdempotentProducer(kafka, k.bootstrap_servers);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spark-ts-dashboard-bench-'));
-  const dashboard = await startDashboard({ host: '127.0.0.1', port: 0, bootstrapServers: k.bootstrap_servers, topics, modelFile: path.join(dir, 'model.json'), reportsDir: path.join(dir, 'reports'), historyMs: 3_600_000, fromBeginning: false });
+  const dashboard = await startDashboard({
+    host: '127.0.0.1',
+    port: 0,
+    bootstrapServers: k.bootstrap_servers,
+    topics,
+    modelFile: path.join(dir, 'model.json'),
+    reportsDir: path.join(dir, 'reports'),
+    historyMs: 3_600_000,
+    fromBeginning: false,
+  });
   const browser = await launchChromium();
   const aggregate = (sensor: string, start: number, temp: number) => ({
     sensor_id: sensor,
@@ -65,8 +80,14 @@ async function main(): Promise<void> {
     // The history a page load receives.
     const base = Math.floor(Date.now() / 10_000) * 10_000 - a.windows * 10_000;
     const history = [];
-    for (let w = 0; w < a.windows; w++) for (let s = 0; s < a.sensors; s++) history.push(aggregate(`sensor-${String(s).padStart(3, '0')}`, base + w * 10_000, 20 + Math.sin(w / 3 + s)));
-    await sendBatch(producer, topics.aggregates, history.map((x) => ({ key: x.sensor_id, value: JSON.stringify(x) })));
+    for (let w = 0; w < a.windows; w++)
+      for (let s = 0; s < a.sensors; s++)
+        history.push(aggregate(`sensor-${String(s).padStart(3, '0')}`, base + w * 10_000, 20 + Math.sin(w / 3 + s)));
+    await sendBatch(
+      producer,
+      topics.aggregates,
+      history.map((x) => ({ key: x.sensor_id, value: JSON.stringify(x) })),
+    );
     while (dashboard.state.totals.aggregates < history.length) await new Promise((r) => setTimeout(r, 100));
 
     const fcp: number[] = [];
@@ -76,7 +97,10 @@ async function main(): Promise<void> {
       await page.goto(dashboard.url);
       await page.waitForFunction(() => performance.getEntriesByName('first-aggregate-painted').length > 0, undefined, { timeout: 30_000 });
       const marks = await page.evaluate(() => ({
-        fcp: performance.getEntriesByType('paint' as Parameters<typeof performance.getEntriesByType>[0]).find((p) => p.name === 'first-contentful-paint')?.startTime ?? NaN,
+        fcp:
+          performance
+            .getEntriesByType('paint' as Parameters<typeof performance.getEntriesByType>[0])
+            .find((p) => p.name === 'first-contentful-paint')?.startTime ?? NaN,
         data: performance.getEntriesByName('first-aggregate-painted')[0].startTime,
       }));
       fcp.push(marks.fcp);
@@ -110,7 +134,8 @@ async function main(): Promise<void> {
         buf += c;
         for (const m of buf.matchAll(/event: aggregate\ndata: (.*)\n\n/g)) {
           const v = JSON.parse(m[1]) as { sensor_id: string; temperature_avg: number };
-          if (v.sensor_id === 'probe' && !sseArrivals.has(v.temperature_avg.toFixed(2))) sseArrivals.set(v.temperature_avg.toFixed(2), Date.now());
+          if (v.sensor_id === 'probe' && !sseArrivals.has(v.temperature_avg.toFixed(2)))
+            sseArrivals.set(v.temperature_avg.toFixed(2), Date.now());
         }
         buf = buf.slice(buf.lastIndexOf('\n\n') + 2);
       });
@@ -125,7 +150,13 @@ async function main(): Promise<void> {
       // before this process has handled the produce acknowledgement.
       const sent = Date.now();
       await sendBatch(producer, topics.aggregates, [{ key: 'probe', value: JSON.stringify(x) }]);
-      const seen = (await page.waitForFunction((want) => (globalThis as unknown as Dom).seen[want]?.frame !== undefined && (globalThis as unknown as Dom).seen[want], temp.toFixed(2), { timeout: 10_000 })).jsonValue();
+      const seen = (
+        await page.waitForFunction(
+          (want) => (globalThis as unknown as Dom).seen[want]?.frame !== undefined && (globalThis as unknown as Dom).seen[want],
+          temp.toFixed(2),
+          { timeout: 10_000 },
+        )
+      ).jsonValue();
       const { dom, frame } = (await seen) as { dom: number; frame: number };
       toScreen.push(dom - sent);
       toFrame.push(frame - sent);
@@ -135,7 +166,8 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 200));
     }
     sse.destroy();
-    const round = (p: ReturnType<typeof percentiles>) => Object.fromEntries(Object.entries(p).map(([key, v]) => [key, v === null ? null : Math.round(v * 10) / 10]));
+    const round = (p: ReturnType<typeof percentiles>) =>
+      Object.fromEntries(Object.entries(p).map(([key, v]) => [key, v === null ? null : Math.round(v * 10) / 10]));
     const result = {
       measured_at: new Date().toISOString(),
       chromium: '/usr/bin/chromium (headless)',
@@ -146,8 +178,12 @@ async function main(): Promise<void> {
       send_to_dom_ms: round(percentiles(toScreen)),
       send_to_next_frame_ms: round(percentiles(toFrame)),
     };
-    console.log(`page load with ${history.length} aggregates held (${a.loads} loads): first contentful paint p50 ${result.first_contentful_paint_ms.p50} ms (max ${result.first_contentful_paint_ms.max}); first aggregate on screen p50 ${result.first_aggregate_on_screen_ms.p50} ms (max ${result.first_aggregate_on_screen_ms.max})`);
-    console.log(`event to screen (${a.events} aggregates): send → /events p50 ${result.send_to_sse_ms.p50} ms, p95 ${result.send_to_sse_ms.p95} ms; send → value in the DOM p50 ${result.send_to_dom_ms.p50} ms, p95 ${result.send_to_dom_ms.p95} ms; → the frame that paints it p50 ${result.send_to_next_frame_ms.p50} ms, p95 ${result.send_to_next_frame_ms.p95} ms, max ${result.send_to_next_frame_ms.max} ms`);
+    console.log(
+      `page load with ${history.length} aggregates held (${a.loads} loads): first contentful paint p50 ${result.first_contentful_paint_ms.p50} ms (max ${result.first_contentful_paint_ms.max}); first aggregate on screen p50 ${result.first_aggregate_on_screen_ms.p50} ms (max ${result.first_aggregate_on_screen_ms.max})`,
+    );
+    console.log(
+      `event to screen (${a.events} aggregates): send → /events p50 ${result.send_to_sse_ms.p50} ms, p95 ${result.send_to_sse_ms.p95} ms; send → value in the DOM p50 ${result.send_to_dom_ms.p50} ms, p95 ${result.send_to_dom_ms.p95} ms; → the frame that paints it p50 ${result.send_to_next_frame_ms.p50} ms, p95 ${result.send_to_next_frame_ms.p95} ms, max ${result.send_to_next_frame_ms.max} ms`,
+    );
     fs.mkdirSync(path.dirname(a['json-out']), { recursive: true });
     fs.writeFileSync(a['json-out'], JSON.stringify(result, null, 2) + '\n');
     console.log(`wrote ${path.relative(process.cwd(), a['json-out'])}`);

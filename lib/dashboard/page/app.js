@@ -89,7 +89,13 @@
       data.push(xs.map((s) => (w.has(s) ? w.get(s).temperature_avg : null)));
     }
     if (shown.length) {
-      updateChart('temp', $('temp-chart'), shown.map((id, i) => ({ label: id, stroke: palette(i), width: 1.5, spanGaps: true, points: { size: 4 } })), data, '°C');
+      updateChart(
+        'temp',
+        $('temp-chart'),
+        shown.map((id, i) => ({ label: id, stroke: palette(i), width: 1.5, spanGaps: true, points: { size: 4 } })),
+        data,
+        '°C',
+      );
     }
     $('temp-note').textContent = !ids.length
       ? 'waiting for aggregates: a window appears when the streaming job emits it'
@@ -110,7 +116,13 @@
         { label: 'alerts', stroke: '#a15c00', width: 1.5 },
         { label: 'DLQ', stroke: '#b42318', width: 1.5 },
       ],
-      [t, stats.map((s) => s.in_per_s), stats.map((s) => s.out_per_s.aggregates), stats.map((s) => s.out_per_s.alerts), stats.map((s) => s.out_per_s.dlq)],
+      [
+        t,
+        stats.map((s) => s.in_per_s),
+        stats.map((s) => s.out_per_s.aggregates),
+        stats.map((s) => s.out_per_s.alerts),
+        stats.map((s) => s.out_per_s.dlq),
+      ],
       'msg/s',
     );
     updateChart(
@@ -194,7 +206,8 @@
     const m = model || { present: false };
     const set = (id, text) => ($(id).textContent = text);
     if (!m.present) {
-      for (const id of ['model-n', 'model-events', 'model-skipped', 'model-auc', 'model-train-auc', 'model-features', 'model-updated']) set(id, '–');
+      for (const id of ['model-n', 'model-events', 'model-skipped', 'model-auc', 'model-train-auc', 'model-features', 'model-updated'])
+        set(id, '–');
       set('model-note', `${m.error || 'no model yet'}${m.path ? ` (${m.path})` : ''}`);
       return;
     }
@@ -237,7 +250,9 @@
       badge.textContent = `Kafka unreachable — reconnecting (${kafka.failures} failed attempts): ${kafka.error || ''}`;
     }
     badge.title = kafka.error || '';
-    $('topics').textContent = kafka.topics.length ? `topics: ${kafka.topics.join(', ')}` : 'no topics yet (waiting for the streaming job to create them)';
+    $('topics').textContent = kafka.topics.length
+      ? `topics: ${kafka.topics.join(', ')}`
+      : 'no topics yet (waiting for the streaming job to create them)';
   }
 
   function render() {
@@ -318,7 +333,10 @@
   function renderReports(r) {
     const root = $('reports');
     const sections = [];
-    for (const [key, rep] of [['bench', r.bench], ['run', r.run]]) {
+    for (const [key, rep] of [
+      ['bench', r.bench],
+      ['run', r.run],
+    ]) {
       const sec = document.createElement('section');
       const h = document.createElement('h3');
       sec.appendChild(h);

@@ -36,7 +36,6 @@ export interface PreprocessBenchResult {
   step_seconds: Record<string, number>;
 }
 
-
 /** Samples the server's RSS while `fn` runs; returns fn's result, the seconds it took and the peak seen. */
 async function sampled<T>(pid: number | undefined, fn: () => Promise<T>): Promise<{ value: T; seconds: number; peak: number | null }> {
   const sampler = new RssSampler({ server: pid }, 200).start();
@@ -66,7 +65,7 @@ export async function measurePreprocess(spark: SparkSession, rows: number, seed:
     preprocess_rows_per_s: rows / pre.seconds,
     generate_peak_rss_bytes: gen.peak,
     preprocess_peak_rss_bytes: pre.peak,
-    server_hwm_bytes: pid === undefined ? null : procMemoryBytes(pid, 'VmHWM') ?? null,
+    server_hwm_bytes: pid === undefined ? null : (procMemoryBytes(pid, 'VmHWM') ?? null),
     rows_written: pre.value.report.rows_written,
     rows_quarantined: pre.value.report.rows_quarantined,
     step_seconds: pre.value.timings,
@@ -100,7 +99,9 @@ async function main(): Promise<void> {
     await spark.stop();
     if (!argv.keep) fs.rmSync(dir, { recursive: true, force: true });
   }
-  const table = new Table({ head: ['rows', 'input', 'generate', 'gen rows/s', 'gen peak RSS', 'preprocess', 'prep rows/s', 'prep peak RSS', 'server VmHWM'] });
+  const table = new Table({
+    head: ['rows', 'input', 'generate', 'gen rows/s', 'gen peak RSS', 'preprocess', 'prep rows/s', 'prep peak RSS', 'server VmHWM'],
+  });
   for (const r of results) {
     table.push([
       r.rows.toLocaleString('en-US'),
@@ -115,9 +116,17 @@ async function main(): Promise<void> {
     ]);
   }
   console.log(table.toString());
-  for (const r of results) console.log(`  ${r.rows} rows, preprocess steps (s): ${Object.entries(r.step_seconds).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
-  console.log(`  machine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; the Spark server is shared, so other work can add to its RSS and time`);
-  if (argv['json-out']) fs.writeFileSync(argv['json-out'], JSON.stringify({ created_at: new Date().toISOString(), results }, null, 2) + '\n');
+  for (const r of results)
+    console.log(
+      `  ${r.rows} rows, preprocess steps (s): ${Object.entries(r.step_seconds)
+        .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+        .join(', ')}`,
+    );
+  console.log(
+    `  machine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; the Spark server is shared, so other work can add to its RSS and time`,
+  );
+  if (argv['json-out'])
+    fs.writeFileSync(argv['json-out'], JSON.stringify({ created_at: new Date().toISOString(), results }, null, 2) + '\n');
 }
 
 if (require.main === module) {

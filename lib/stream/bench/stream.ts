@@ -119,7 +119,12 @@ export async function measureStreamAtRate(
   jobOptions: Partial<Pick<StreamRunOptions, 'copyTrigger' | 'liveTrigger' | 'trigger' | 'liveConf'>> = {},
 ): Promise<StreamRateResult> {
   const id = randomUUID().slice(0, 8);
-  const topics = { data: `bench-stream-data-${id}`, dlq: `bench-stream-dlq-${id}`, aggregates: `bench-stream-agg-${id}`, alerts: `bench-stream-alerts-${id}` };
+  const topics = {
+    data: `bench-stream-data-${id}`,
+    dlq: `bench-stream-dlq-${id}`,
+    aggregates: `bench-stream-agg-${id}`,
+    alerts: `bench-stream-alerts-${id}`,
+  };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-stream-${id}-`));
   const ac = new AbortController();
   const shutdown: Array<() => Promise<void> | void> = [];
@@ -150,7 +155,19 @@ export async function measureStreamAtRate(
     let produced: ProduceSummary | undefined;
     const producerStart = Date.now();
     const producer = produceSensorData(
-      { topic: topics.data, bootstrapServers: bootstrap, sensors, seed: 7, rate, durationMs: durationS * 1000, anomalyRate: 0.001, lateRate: 0.01, maxLatenessMs: 30_000, malformedRate: 0.001, maxBatch: 2000 },
+      {
+        topic: topics.data,
+        bootstrapServers: bootstrap,
+        sensors,
+        seed: 7,
+        rate,
+        durationMs: durationS * 1000,
+        anomalyRate: 0.001,
+        lateRate: 0.01,
+        maxLatenessMs: 30_000,
+        malformedRate: 0.001,
+        maxBatch: 2000,
+      },
       { log: (l) => log(`  producer: ${l}`) },
     ).then((s) => (produced = s));
     await producer;
@@ -177,7 +194,9 @@ export async function measureStreamAtRate(
       processed_rows: processed,
       processed_rows_per_s: processed / Math.max(1e-9, runSeconds),
       // Spark's rate counts every branch's source; per source record it is that over the branches.
-      spark_processed_rows_per_s_mean: withData.length ? withData.reduce((a, b) => a + ((b.processedRowsPerSecond as number) * b.sourceRows) / b.numInputRows, 0) / withData.length : null,
+      spark_processed_rows_per_s_mean: withData.length
+        ? withData.reduce((a, b) => a + ((b.processedRowsPerSecond as number) * b.sourceRows) / b.numInputRows, 0) / withData.length
+        : null,
       batches: batches.length,
       batch_duration_ms: percentiles(batches.map((b) => b.batchDurationMs).filter((x): x is number => x !== null)),
       e2e_latency_ms: result.latency.summary().record_timestamp,
@@ -230,7 +249,14 @@ export function liveHeapMiB(pid: number): number | null {
  * The memory run of issue 14: the job fed at `rate` for `durationS`, the Spark server's RSS sampled
  * throughout (state is bounded by the watermark, so RSS should level off rather than grow with time).
  */
-export async function measureStreamMemory(spark: SparkSession, rate: number, durationS: number, bootstrap: string, log: (s: string) => void, everyS = 10): Promise<StreamMemoryResult> {
+export async function measureStreamMemory(
+  spark: SparkSession,
+  rate: number,
+  durationS: number,
+  bootstrap: string,
+  log: (s: string) => void,
+  everyS = 10,
+): Promise<StreamMemoryResult> {
   const pid = readSparkState()?.pid;
   const rss: number[] = [];
   const sample = () => {
@@ -245,10 +271,13 @@ export async function measureStreamMemory(spark: SparkSession, rate: number, dur
     sample();
     timer = setInterval(sample, everyS * 1000);
   }, DEFAULT_STREAM_BENCH_TIMING.startDelayMs);
-  const stopAt = setTimeout(() => {
-    clearInterval(timer);
-    if (pid) heap.end = liveHeapMiB(pid);
-  }, DEFAULT_STREAM_BENCH_TIMING.startDelayMs + Math.max(0, durationS * 1000 - 2000));
+  const stopAt = setTimeout(
+    () => {
+      clearInterval(timer);
+      if (pid) heap.end = liveHeapMiB(pid);
+    },
+    DEFAULT_STREAM_BENCH_TIMING.startDelayMs + Math.max(0, durationS * 1000 - 2000),
+  );
   try {
     const result = await measureStreamAtRate(spark, rate, durationS, 100, bootstrap, log);
     return {
@@ -272,12 +301,31 @@ export async function measureStreamMemory(spark: SparkSession, rate: number, dur
 async function preloadTopic(topic: string, messages: number, bootstrap: string, log: (s: string) => void): Promise<void> {
   let i = 0;
   const base = Date.UTC(2026, 0, 1);
-  const s = await produceSensorData({ topic, bootstrapServers: bootstrap, sensors: 100, seed: 3, rate: 0, count: messages, anomalyRate: 0.001, lateRate: 0.01, maxLatenessMs: 5000, malformedRate: 0.001, maxBatch: 5000, clock: () => base + i++ });
+  const s = await produceSensorData({
+    topic,
+    bootstrapServers: bootstrap,
+    sensors: 100,
+    seed: 3,
+    rate: 0,
+    count: messages,
+    anomalyRate: 0.001,
+    lateRate: 0.01,
+    maxLatenessMs: 5000,
+    malformedRate: 0.001,
+    maxBatch: 5000,
+    clock: () => base + i++,
+  });
   log(`  pre-loaded ${s.sent} readings in ${(s.elapsedMs / 1000).toFixed(1)} s`);
 }
 
 /** The plain single query (the baseline) and then the full job over the same pre-loaded topic. */
-export async function measureThroughput(spark: SparkSession, messages: number, maxOffsetsPerTrigger: number, bootstrap: string, log: (s: string) => void): Promise<ThroughputResult> {
+export async function measureThroughput(
+  spark: SparkSession,
+  messages: number,
+  maxOffsetsPerTrigger: number,
+  bootstrap: string,
+  log: (s: string) => void,
+): Promise<ThroughputResult> {
   const id = randomUUID().slice(0, 8);
   const topic = `bench-stream-1m-${id}`;
   const out = { dlq: `${topic}-dlq`, aggregates: `${topic}-agg`, alerts: `${topic}-alerts`, live: `${topic}-live` };
@@ -301,10 +349,30 @@ export async function measureThroughput(spark: SparkSession, messages: number, m
       .withColumn('event_time', expr('timestamp_millis(ts)'))
       .withWatermark('event_time', '10 seconds')
       .groupBy(window(col('event_time'), '10 seconds').alias('window'), col('sensor_id'))
-      .agg(expr('count(*)').alias('readings'), expr('avg(temperature)').alias('temperature_avg'), expr('min(temperature)').alias('temperature_min'), expr('max(temperature)').alias('temperature_max'))
-      .selectExpr('sensor_id', 'window.start AS window_start', 'window.end AS window_end', 'readings', 'temperature_avg', 'temperature_min', 'temperature_max');
+      .agg(
+        expr('count(*)').alias('readings'),
+        expr('avg(temperature)').alias('temperature_avg'),
+        expr('min(temperature)').alias('temperature_min'),
+        expr('max(temperature)').alias('temperature_max'),
+      )
+      .selectExpr(
+        'sensor_id',
+        'window.start AS window_start',
+        'window.end AS window_end',
+        'readings',
+        'temperature_avg',
+        'temperature_min',
+        'temperature_max',
+      );
     let t0 = Date.now();
-    const q = await plain.writeStream.queryName(`bench_plain_${id}`).outputMode('append').trigger({ availableNow: true }).format('parquet').option('path', path.join(dir, 'plain')).option('checkpointLocation', path.join(dir, 'plain-checkpoint')).start();
+    const q = await plain.writeStream
+      .queryName(`bench_plain_${id}`)
+      .outputMode('append')
+      .trigger({ availableNow: true })
+      .format('parquet')
+      .option('path', path.join(dir, 'plain'))
+      .option('checkpointLocation', path.join(dir, 'plain-checkpoint'))
+      .start();
     await q.awaitTermination();
     const plainS = (Date.now() - t0) / 1000;
     log(`  plain query: ${plainS.toFixed(1)} s, ${Math.round(messages / plainS)} rows/s`);
@@ -329,9 +397,21 @@ export async function measureThroughput(spark: SparkSession, messages: number, m
     );
     const jobS = (Date.now() - t0) / 1000;
     const heavy = result.batches.batches.filter((b) => b.query === 'kafka');
-    const heavyS = heavy.length ? (Date.parse(heavy[heavy.length - 1].timestamp) + (heavy[heavy.length - 1].batchDurationMs ?? 0) - Date.parse(heavy[0].timestamp)) / 1000 : 0;
+    const heavyS = heavy.length
+      ? (Date.parse(heavy[heavy.length - 1].timestamp) + (heavy[heavy.length - 1].batchDurationMs ?? 0) - Date.parse(heavy[0].timestamp)) /
+        1000
+      : 0;
     log(`  full job: ${jobS.toFixed(1)} s (heavy query ${heavyS.toFixed(1)} s), ${Math.round(messages / jobS)} rows/s`);
-    return { messages, max_offsets_per_trigger: maxOffsetsPerTrigger, plain_s: plainS, plain_rows_per_s: messages / plainS, job_s: jobS, job_rows_per_s: messages / jobS, ratio: plainS / jobS, job_heavy_s: heavyS };
+    return {
+      messages,
+      max_offsets_per_trigger: maxOffsetsPerTrigger,
+      plain_s: plainS,
+      plain_rows_per_s: messages / plainS,
+      job_s: jobS,
+      job_rows_per_s: messages / jobS,
+      ratio: plainS / jobS,
+      job_heavy_s: heavyS,
+    };
   } finally {
     await deleteTopics([topic, ...Object.values(out), `${out.aggregates}_1m`], bootstrap);
     fs.rmSync(dir, { recursive: true, force: true });
@@ -368,7 +448,9 @@ export function latencyChartSvg(rates: StreamRateResult[]): string {
     parts.push(`<text x="${m.l - 6}" y="${y(v) + 4}" text-anchor="end">${Math.round(v)}</text>`);
   }
   series.forEach((s, i) => {
-    const pts = s.values.map((v, j) => (v === null ? null : `${x(xs[j]).toFixed(1)},${y(v).toFixed(1)}`)).filter((p): p is string => p !== null);
+    const pts = s.values
+      .map((v, j) => (v === null ? null : `${x(xs[j]).toFixed(1)},${y(v).toFixed(1)}`))
+      .filter((p): p is string => p !== null);
     if (pts.length) parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${pts.join(' ')}"/>`);
     for (const p of pts) parts.push(`<circle cx="${p.split(',')[0]}" cy="${p.split(',')[1]}" r="3" fill="${s.color}"/>`);
     parts.push(`<text x="${m.l + 10}" y="${m.t + 14 + i * 14}" fill="${s.color}">${s.name}</text>`);
@@ -382,9 +464,17 @@ async function main(): Promise<void> {
     .option('messages', { type: 'number', default: 1_000_000, describe: 'readings of the pre-loaded topic (0: skip the throughput part)' })
     .option('max-offsets-per-trigger', { type: 'number', default: 250_000 })
     .option('duration', { type: 'number', default: 60, describe: 'seconds of production per rate' })
-    .option('rates', { type: 'string', default: '5000,10000,20000,40000', describe: 'offered rates (readings/s), comma-separated (empty: skip)' })
+    .option('rates', {
+      type: 'string',
+      default: '5000,10000,20000,40000',
+      describe: 'offered rates (readings/s), comma-separated (empty: skip)',
+    })
     .option('sensors', { type: 'number', default: 100 })
-    .option('memory-run', { type: 'number', default: 0, describe: 'seconds of a memory run at --memory-rate after the rates (0: skip); reports the Spark server RSS' })
+    .option('memory-run', {
+      type: 'number',
+      default: 0,
+      describe: 'seconds of a memory run at --memory-rate after the rates (0: skip); reports the Spark server RSS',
+    })
     .option('memory-rate', { type: 'number', default: 10_000 })
     .option('bootstrap-servers', { type: 'string' })
     .option('json-out', { type: 'string', default: path.join(ROOT, 'reports', 'bench-stream.json') })
@@ -393,7 +483,15 @@ async function main(): Promise<void> {
     .parse();
   const bootstrap = resolveBootstrapServers(argv['bootstrap-servers']);
   const log = (s: string) => process.stderr.write(`${s}\n`);
-  const results: { machine: ReturnType<typeof machineInfo>; load_average_at_start: number[]; load_average_at_end?: number[]; throughput?: ThroughputResult; rates: StreamRateResult[]; highest_rate_sustained?: number | null; memory?: StreamMemoryResult } = {
+  const results: {
+    machine: ReturnType<typeof machineInfo>;
+    load_average_at_start: number[];
+    load_average_at_end?: number[];
+    throughput?: ThroughputResult;
+    rates: StreamRateResult[];
+    highest_rate_sustained?: number | null;
+    memory?: StreamMemoryResult;
+  } = {
     machine: machineInfo(),
     load_average_at_start: os.loadavg(),
     rates: [],
@@ -410,12 +508,22 @@ async function main(): Promise<void> {
       writeReport(argv['json-out'], results);
     }
     for (const rate of argv.rates.split(',').filter(Boolean).map(Number)) {
-      log(`live: ${rate} readings/s for ${argv.duration} s (load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+      log(
+        `live: ${rate} readings/s for ${argv.duration} s (load average ${os
+          .loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')})`,
+      );
       results.rates.push(await measureStreamAtRate(spark, rate, argv.duration, argv.sensors, bootstrap, log));
       writeReport(argv['json-out'], results);
     }
     if (argv['memory-run'] > 0) {
-      log(`memory: ${argv['memory-rate']} readings/s for ${argv['memory-run']} s (load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+      log(
+        `memory: ${argv['memory-rate']} readings/s for ${argv['memory-run']} s (load average ${os
+          .loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')})`,
+      );
       results.memory = await measureStreamMemory(spark, argv['memory-rate'], argv['memory-run'], bootstrap, log);
       writeReport(argv['json-out'], results);
     }
@@ -431,10 +539,29 @@ async function main(): Promise<void> {
     fs.writeFileSync(argv['svg-out'], latencyChartSvg(results.rates));
   }
   const r = (x: number | null | undefined) => (x === null || x === undefined ? '-' : String(Math.round(x)));
-  console.log(`load average at start ${results.load_average_at_start.map((l) => l.toFixed(1)).join(' ')}, at end ${results.load_average_at_end.map((l) => l.toFixed(1)).join(' ')} (${os.cpus().length} cores)`);
+  console.log(
+    `load average at start ${results.load_average_at_start.map((l) => l.toFixed(1)).join(' ')}, at end ${results.load_average_at_end.map((l) => l.toFixed(1)).join(' ')} (${os.cpus().length} cores)`,
+  );
   const t = results.throughput;
-  if (t) console.log(`throughput (${t.messages} readings, maxOffsetsPerTrigger ${t.max_offsets_per_trigger}): plain query ${t.plain_s.toFixed(1)} s = ${r(t.plain_rows_per_s)} rows/s; full job ${t.job_s.toFixed(1)} s = ${r(t.job_rows_per_s)} rows/s; ratio ${t.ratio.toFixed(2)}`);
-  const tb = new Table({ head: ['offered/s', 'achieved/s', 'processed rows/s', 'Spark rows/s', 'lag at end', 'live p50/p95/p99 ms', 'after warm-up p50/p95 ms', 'all live msgs p95 ms', 'final p50/p95 ms', 'closed→Kafka p95 ms', 'sustained (after warm-up)'] });
+  if (t)
+    console.log(
+      `throughput (${t.messages} readings, maxOffsetsPerTrigger ${t.max_offsets_per_trigger}): plain query ${t.plain_s.toFixed(1)} s = ${r(t.plain_rows_per_s)} rows/s; full job ${t.job_s.toFixed(1)} s = ${r(t.job_rows_per_s)} rows/s; ratio ${t.ratio.toFixed(2)}`,
+    );
+  const tb = new Table({
+    head: [
+      'offered/s',
+      'achieved/s',
+      'processed rows/s',
+      'Spark rows/s',
+      'lag at end',
+      'live p50/p95/p99 ms',
+      'after warm-up p50/p95 ms',
+      'all live msgs p95 ms',
+      'final p50/p95 ms',
+      'closed→Kafka p95 ms',
+      'sustained (after warm-up)',
+    ],
+  });
   for (const x of results.rates) {
     tb.push([
       x.target_msgs_per_s,
@@ -452,7 +579,9 @@ async function main(): Promise<void> {
   }
   if (results.rates.length) {
     console.log(tb.toString());
-    console.log(`highest rate sustained (lag < 2 s of input, live p95 <= 2 s): ${results.highest_rate_sustained ?? 'none'}; chart: ${path.relative(process.cwd(), argv['svg-out'])}`);
+    console.log(
+      `highest rate sustained (lag < 2 s of input, live p95 <= 2 s): ${results.highest_rate_sustained ?? 'none'}; chart: ${path.relative(process.cwd(), argv['svg-out'])}`,
+    );
   }
   const m = results.memory;
   if (m) {
