@@ -4,7 +4,7 @@ SPARK_TS := ./bin/spark-ts
 MOCHA := node_modules/.bin/mocha
 TSC := node_modules/.bin/tsc
 
-.PHONY: preprocess stream dashboard cdc cache-bench bench setup up down status spark-up spark-down kafka-up kafka-down postgres-up postgres-down connect-up connect-down typecheck test test-unit test-integration lint test-check run clean cluster-up cluster-down test-cluster
+.PHONY: preprocess stream dashboard cdc cache-bench bench setup up down status spark-up spark-down kafka-up kafka-down postgres-up postgres-down connect-up connect-down typecheck test test-unit test-integration lint format-check test-check run clean cluster-up cluster-down test-cluster
 
 setup:
 	@bash scripts/setup.sh
@@ -43,9 +43,10 @@ typecheck: setup
 	@$(TSC) --noEmit -p .
 
 # The whole suite against real servers: it starts what is not running and stops what it started.
-# First the checks that need no server: types, lint (with the layer rules), and that no test script runs zero tests.
-# The test selection lives in package.json: test = test/unit + test/integration, test:unit, test:integration.
-test: setup typecheck lint test-check
+# First the checks that need no server: types, lint (with the layer rules), formatting (prettier), and that no
+# test script runs zero tests. The test selection lives in package.json: test = test/unit + test/integration,
+# test:unit, test:integration.
+test: setup typecheck lint format-check test-check
 	@npm run -s test
 
 test-unit: setup
@@ -56,6 +57,9 @@ test-integration: setup
 
 lint: setup
 	@npm run -s lint
+
+format-check: setup
+	@npm run -s format:check
 
 test-check: setup
 	@npm run -s test:check
