@@ -340,7 +340,11 @@ describe('@unit cache-bench: REST reader, report files, chart and table', () => 
       expect(line('4,000,000', 'MEMORY_AND_DISK')).to.include('8/8 partitions cached, 50.0 MiB of it spilled to disk');
       expect(line('4,000,000', 'none')).to.include('recomputed every query');
       expect(line('4,000,000', 'parquet')).to.include('files re-read every query');
-      expect(line('4,000,000', 'none')).to.include('3.0–4.0');
+      // The load is the mode's own (its iterations'), not the run's start and end.
+      expect(line('4,000,000', 'none')).to.include('0.5–0.7');
+      const noLoads = sized(4_000_000, 8, 0, 3);
+      noLoads.modes[0].load_average = [];
+      expect(renderScalingTable(scalingRows([noLoads]), true)).to.include('3.0–4.0 (run)');
     });
 
     it('charts bytes held per persisted level against storage memory, with a disk line only where something went to disk', () => {
