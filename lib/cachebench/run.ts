@@ -349,6 +349,8 @@ export async function runCacheBench(spark: SparkSession, opts: CacheBenchOptions
             r.total_partitions = t.numPartitions;
             if (t.rdds === 0) log(`${mode}: the REST API lists no cached RDD for this run (cache not materialized?)`);
             if (spec.level) Object.assign(r, overflowOf(spec.level, r.cached_partitions, r.total_partitions, r.disk_bytes));
+            // In the log too: a long run stopped before its report is written still shows what each level held.
+            log(`${mode}: storage: ${t.numCachedPartitions}/${t.numPartitions} partitions cached, memory ${fmtBytes(t.memoryBytes)} (off-heap ${fmtBytes(t.offHeapBytes)}), disk ${fmtBytes(t.diskBytes)}${r.overflow ? `: ${r.overflow}` : ''}`);
           } else {
             // Nothing is persisted in this mode: the storage list holding nothing of this run is the measurement.
             const ours = await rest.cachedWith(`cachebench[${runId}/`);

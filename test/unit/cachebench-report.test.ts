@@ -8,6 +8,7 @@ import { toCsv, toJson, renderTable, renderMarkdownTable, renderSvg, seriesChart
 import { parseApplications, parseStorageRdds, parseStorageCapacity, totals, SparkRestClient, locateSparkUi, uiUrlCandidates } from '../../lib/cachebench/rest';
 import { csvRows, CSV_COLUMNS, renderReportTable, renderReportMarkdown, renderQueryTable, reportNotes, writeReport, iterationChartSpec, speedupBytesChartSpec } from '../../lib/cachebench/report';
 import type { CacheBenchReport, ModeResult } from '../../lib/cachebench/run';
+import { scalingRows, renderScalingTable, scalingMemoryChartSpec, scalingTimeChartSpec } from '../../lib/cachebench/scaling';
 
 function mode(m: Partial<ModeResult> & Pick<ModeResult, 'mode'>): ModeResult {
   return {
@@ -297,6 +298,67 @@ describe('cache-bench: REST reader, report files, chart and table', () => {
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }
+    });
+  });
+
+  describe('cache-bench scaling (several sizes side by side)', () => {
+    const MiB = 2 ** 20;
+    /** A report at `rows` generated rows: none, a MEMORY_ONLY cache with `cached` of 8 partitions, MEMORY_AND_DISK with `spilled` bytes on disk. */
+    function sized(rows: number, cached: number, spilled: number, load: number): CacheBenchReport {
+      const r = sampleReport();
+      r.rows = rows;
+      r.workload = { ...r.workload, ledger: { ...r.workload.ledger, rows_held: Math.round(rows * 0.9) } };
+      r.load_average = { start: load, end: load + 1 };
+      r.modes = [
+        mode({ mode: 'none', median_ms: rows / 10 }),
+        mode({ mode: 'MEMORY_ONLY', storage_level: 'MEMORY_ONLY', median_ms: rows / 100, speedup: 10, memory_bytes: 100 * MiB * cached, disk_bytes: 0, cached_partitions: cached, total_partitions: 8, ...(cached < 8 ? { fits: false, overflow: 'recomputed' as const } : { fits: true }) }),
+        mode({ mode: 'MEMORY_AND_DISK', storage_level: 'MEMORY_AND_DISK', median_ms: rows / 200, speedup: 20, memory_bytes: 700 * MiB, disk_bytes: spilled, cached_partitions: 8, total_partitions: 8, ...(spilled > 0 ? { fits: false, overflow: 'spilled to disk' as const } : { fits: true }) }),
+        mode({ mode: 'parquet', median_ms: null, first_ms: rows / 300, speedup: 30 }),
+        mode({ mode: 'OFF_HEAP', skipped: 'off-heap storage is disabled' }),
+      ];
+      return r;
+    }
+
+    it('orders the reports by size, keeps the modes that ran, and takes each report\'s held rows, storage memory and load', () => {
+      const rows = scalingRows([sized(4_000_000, 6, 50 * MiB, 3), sized(1_000_000, 8, 0, 1)]);
+      expect(rows.map((r) => `${r.rows}/${r.mode}`)).to.deep.equal([
+        '1000000/none', '1000000/MEMORY_ONLY', '1000000/MEMORY_AND_DISK', '1000000/parquet',
+        '4000000/none', '4000000/MEMORY_ONLY', '4000000/MEMORY_AND_DISK', '4000000/parquet',
+      ]);
+      expect(rows[4].rows_held).to.equal(3_600_000);
+      expect(rows[4].load_average).to.deep.equal({ start: 3, end: 4 });
+      expect(rows[1].storage_memory_on_heap_bytes).to.equal(2e9);
+      // One iteration has no steady state: the first mix time stands in for it.
+      expect(rows[7].median_ms).to.equal(4_000_000 / 300);
+    });
+
+    it('says per size and level what Spark did: fits, the missing partitions recomputed, or spilled to disk', () => {
+      const text = renderScalingTable(scalingRows([sized(1_000_000, 8, 0, 1), sized(4_000_000, 6, 50 * MiB, 3)]), true);
+      const line = (rowsText: string, m: string) => text.split('\n').find((l) => l.includes(rowsText) && l.includes(` ${m} `)) ?? '';
+      expect(line('1,000,000', 'MEMORY_ONLY')).to.include('8/8 partitions cached, fits');
+      expect(line('4,000,000', 'MEMORY_ONLY')).to.include('6/8 partitions cached: the rest recomputed from the CSV on every query');
+      expect(line('4,000,000', 'MEMORY_AND_DISK')).to.include('8/8 partitions cached, 50.0 MiB of it spilled to disk');
+      expect(line('4,000,000', 'none')).to.include('recomputed every query');
+      expect(line('4,000,000', 'parquet')).to.include('files re-read every query');
+      // The load is the mode's own (its iterations'), not the run's start and end.
+      expect(line('4,000,000', 'none')).to.include('0.5–0.7');
+      const noLoads = sized(4_000_000, 8, 0, 3);
+      noLoads.modes[0].load_average = [];
+      expect(renderScalingTable(scalingRows([noLoads]), true)).to.include('3.0–4.0 (run)');
+    });
+
+    it('charts bytes held per persisted level against storage memory, with a disk line only where something went to disk', () => {
+      const rows = scalingRows([sized(1_000_000, 8, 0, 1), sized(4_000_000, 6, 50 * MiB, 3)]);
+      const values = (scalingMemoryChartSpec(rows) as { data: { values: Array<{ series: string; x: number; y: number }> } }).data.values;
+      const at = (series: string, x: number) => values.filter((v) => v.series === series && v.x === x).map((v) => v.y);
+      expect(at('MEMORY_ONLY in memory', 4)).to.deep.equal([600]);
+      expect(at('MEMORY_AND_DISK on disk', 4)).to.deep.equal([50]);
+      expect(at('MEMORY_AND_DISK on disk', 1)).to.deep.equal([]);
+      expect(at('storage memory (on-heap)', 1)).to.deep.equal([Math.round((2e9 / MiB) * 10) / 10]);
+      // none and the file modes hold nothing in the block manager: not in this chart.
+      expect(values.some((v) => v.series.startsWith('none') || v.series.startsWith('parquet'))).to.equal(false);
+      const time = (scalingTimeChartSpec(rows) as { data: { values: Array<{ series: string; x: number }> } }).data.values;
+      expect(time.filter((v) => v.series === 'MEMORY_ONLY').map((v) => v.x)).to.deep.equal([1, 4]);
     });
   });
 });
