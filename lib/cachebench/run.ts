@@ -115,7 +115,14 @@ export interface CacheBenchReport {
     segments: number;
     queries: Array<{ name: string; describe: string }>;
   };
-  baselines: { parquet_bytes: number | null; csv_bytes: number | null; parquet_write_ms: number | null; csv_write_ms: number | null; work_dir: string; kept: boolean };
+  baselines: {
+    parquet_bytes: number | null;
+    csv_bytes: number | null;
+    parquet_write_ms: number | null;
+    csv_write_ms: number | null;
+    work_dir: string;
+    kept: boolean;
+  };
   modes: ModeResult[];
   /** The machine's 1-minute load average before the first mode and after the last (the run shares the machine). */
   load_average: { start: number; end: number | null };
@@ -125,7 +132,13 @@ export interface CacheBenchReport {
 }
 
 const POLL_MS = 250;
-const toFlags = (l: StorageLevel): LevelFlags => ({ useDisk: l.useDisk, useMemory: l.useMemory, useOffHeap: l.useOffHeap, deserialized: l.deserialized, replication: l.replication });
+const toFlags = (l: StorageLevel): LevelFlags => ({
+  useDisk: l.useDisk,
+  useMemory: l.useMemory,
+  useOffHeap: l.useOffHeap,
+  deserialized: l.deserialized,
+  replication: l.replication,
+});
 const fromFlags = (f: LevelFlags) => new StorageLevel(f.useDisk, f.useMemory, f.useOffHeap, f.deserialized, f.replication);
 
 /** The marker in a persisted DataFrame's plan (and so in its RDD name). Brackets delimit it: no mode's marker is a prefix of another's. */
@@ -145,7 +158,8 @@ function emptyResult(mode: ModeName): ModeResult {
     memory_bytes: null,
     disk_bytes: null,
     off_heap_bytes: null,
-    stored_in: MODE_SPECS[mode].kind === 'persisted' ? 'cache' : mode === 'parquet' ? 'parquet files' : mode === 'csv' ? 'csv files' : 'nothing',
+    stored_in:
+      MODE_SPECS[mode].kind === 'persisted' ? 'cache' : mode === 'parquet' ? 'parquet files' : mode === 'csv' ? 'csv files' : 'nothing',
     stored_bytes: null,
     bytes_per_row: null,
     ratio_to_parquet: null,
@@ -205,7 +219,13 @@ const NONE_FLAGS: LevelFlags = { useDisk: false, useMemory: false, useOffHeap: f
  * unpersist(blocking=true), then checks that the storage is freed: the server reports level NONE for the
  * DataFrame, and the REST API lists nothing with its marker. null when the REST API is not reachable.
  */
-async function release(df: DataFrame, rest: SparkRestClient | undefined, marker: string, log: (m: string) => void, mode: string): Promise<boolean | null> {
+async function release(
+  df: DataFrame,
+  rest: SparkRestClient | undefined,
+  marker: string,
+  log: (m: string) => void,
+  mode: string,
+): Promise<boolean | null> {
   try {
     await df.unpersist(true);
     const levelNone = sameFlags(toFlags(await df.storageLevel()), NONE_FLAGS);
@@ -230,7 +250,12 @@ const round1 = (x: number) => Math.round(x * 10) / 10;
 const loadNow = () => Math.round(os.loadavg()[0] * 100) / 100;
 
 /** What Spark did with the part of a persisted DataFrame that did not fit, from the level and the REST figures. */
-export function overflowOf(level: LevelFlags, cachedPartitions: number | null, totalPartitions: number | null, diskBytes: number | null): { fits: boolean | null; overflow: ModeResult['overflow'] } {
+export function overflowOf(
+  level: LevelFlags,
+  cachedPartitions: number | null,
+  totalPartitions: number | null,
+  diskBytes: number | null,
+): { fits: boolean | null; overflow: ModeResult['overflow'] } {
   if (cachedPartitions === null || totalPartitions === null) return { fits: null, overflow: null };
   if (cachedPartitions < totalPartitions) return { fits: false, overflow: 'recomputed' };
   // Memory levels with a disk fallback put on disk what storage memory could not take.
@@ -264,7 +289,9 @@ export async function runCacheBench(spark: SparkSession, opts: CacheBenchOptions
     confOrNull(spark, 'spark.memory.offHeap.size'),
   ]);
   const offHeapOn = offHeapEnabled === 'true' && offHeapSize !== null && offHeapSize !== '0';
-  const capacity = probe.ok ? await rest.storageCapacity().catch(() => ({ onHeapBytes: null, offHeapBytes: null })) : { onHeapBytes: null, offHeapBytes: null };
+  const capacity = probe.ok
+    ? await rest.storageCapacity().catch(() => ({ onHeapBytes: null, offHeapBytes: null }))
+    : { onHeapBytes: null, offHeapBytes: null };
 
   const results: ModeResult[] = [];
   let parquetBytes: number | null = null;
@@ -312,7 +339,11 @@ export async function runCacheBench(spark: SparkSession, opts: CacheBenchOptions
           }
           facts = () => df;
         } else {
-          const level = toFlags(await (mode === 'parquet' ? readParquet(spark, dirs.parquet, ddl) : mode === 'csv' ? readCsv(spark, dirs.csv, ddl) : workload).storageLevel());
+          const level = toFlags(
+            await (
+              mode === 'parquet' ? readParquet(spark, dirs.parquet, ddl) : mode === 'csv' ? readCsv(spark, dirs.csv, ddl) : workload
+            ).storageLevel(),
+          );
           r.storage_level = levelName(level);
           r.storage_level_flags = describeLevel(level);
           if (mode === 'parquet') facts = () => readParquet(spark, dirs.parquet, ddl);
@@ -350,7 +381,9 @@ export async function runCacheBench(spark: SparkSession, opts: CacheBenchOptions
             if (t.rdds === 0) log(`${mode}: the REST API lists no cached RDD for this run (cache not materialized?)`);
             if (spec.level) Object.assign(r, overflowOf(spec.level, r.cached_partitions, r.total_partitions, r.disk_bytes));
             // In the log too: a long run stopped before its report is written still shows what each level held.
-            log(`${mode}: storage: ${t.numCachedPartitions}/${t.numPartitions} partitions cached, memory ${fmtBytes(t.memoryBytes)} (off-heap ${fmtBytes(t.offHeapBytes)}), disk ${fmtBytes(t.diskBytes)}${r.overflow ? `: ${r.overflow}` : ''}`);
+            log(
+              `${mode}: storage: ${t.numCachedPartitions}/${t.numPartitions} partitions cached, memory ${fmtBytes(t.memoryBytes)} (off-heap ${fmtBytes(t.offHeapBytes)}), disk ${fmtBytes(t.diskBytes)}${r.overflow ? `: ${r.overflow}` : ''}`,
+            );
           } else {
             // Nothing is persisted in this mode: the storage list holding nothing of this run is the measurement.
             const ours = await rest.cachedWith(`cachebench[${runId}/`);
@@ -358,7 +391,8 @@ export async function runCacheBench(spark: SparkSession, opts: CacheBenchOptions
             r.disk_bytes = totals(ours).diskBytes;
           }
         }
-        if (spec.kind === 'persisted') r.stored_bytes = r.memory_bytes === null || r.disk_bytes === null ? null : r.memory_bytes + r.disk_bytes;
+        if (spec.kind === 'persisted')
+          r.stored_bytes = r.memory_bytes === null || r.disk_bytes === null ? null : r.memory_bytes + r.disk_bytes;
         else if (mode === 'parquet') r.stored_bytes = parquetBytes;
         else if (mode === 'csv') r.stored_bytes = csvBytes;
         else r.stored_bytes = r.memory_bytes === null ? null : 0;
@@ -393,7 +427,8 @@ export async function runCacheBench(spark: SparkSession, opts: CacheBenchOptions
   for (const m of results) {
     m.speedup = m.skipped || m.error ? null : speedup(m, baseline);
     m.speedup_min = m.skipped || m.error ? null : speedup(m, baseline, 'min');
-    m.break_even_queries = m.skipped || m.error || !baseline || m === baseline ? null : breakEvenQueries(m.setup_ms, perQuery(m), perQuery(baseline));
+    m.break_even_queries =
+      m.skipped || m.error || !baseline || m === baseline ? null : breakEvenQueries(m.setup_ms, perQuery(m), perQuery(baseline));
   }
   const leftover = probe.ok ? (await rest.cachedWith(`cachebench[${runId}/`)).length : null;
 
@@ -416,7 +451,8 @@ export async function runCacheBench(spark: SparkSession, opts: CacheBenchOptions
     },
     rest_api: { url: uiUrl, reachable: probe.ok, app_id: probe.ok ? probe.appId : null, reason: probe.ok ? null : probe.reason },
     workload: {
-      source: 'generate-data CSV -> preprocess plan (parse, quarantine, de-duplicate, validate, impute, features, scaling) -> left join with the segment dimension',
+      source:
+        'generate-data CSV -> preprocess plan (parse, quarantine, de-duplicate, validate, impute, features, scaling) -> left join with the segment dimension',
       rows_generated: opts.rows,
       ledger: prepared?.ledger ?? { rows_read: 0, rows_quarantined: 0, duplicates_removed: 0, duplicate_ids_removed: 0, rows_held: 0 },
       input_bytes: prepared?.input_bytes ?? 0,

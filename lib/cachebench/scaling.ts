@@ -58,7 +58,13 @@ export function scalingRows(reports: readonly CacheBenchReport[]): ScalingRow[] 
 export function scalingTimeChartSpec(rows: readonly ScalingRow[]): TopLevelSpec {
   return seriesChartSpec(
     rows.map((r) => ({ series: r.mode, x: r.rows / 1e6, y: r.median_ms })),
-    { title: 'cache-bench scaling: steady-state query-mix time by size', xTitle: 'generated rows (millions)', yTitle: 'query mix median (ms)', mark: 'line', logY: true },
+    {
+      title: 'cache-bench scaling: steady-state query-mix time by size',
+      xTitle: 'generated rows (millions)',
+      yTitle: 'query mix median (ms)',
+      mark: 'line',
+      logY: true,
+    },
   );
 }
 
@@ -107,7 +113,9 @@ export function renderScalingTable(rows: readonly ScalingRow[], plain?: boolean)
       r.memory_bytes === null ? null : fmtBytes(r.memory_bytes),
       r.disk_bytes === null ? null : fmtBytes(r.disk_bytes),
       what(r),
-      r.mode_load ? `${r.mode_load.min.toFixed(1)}–${r.mode_load.max.toFixed(1)}` : `${r.load_average.start.toFixed(1)}–${r.load_average.end?.toFixed(1) ?? '?'} (run)`,
+      r.mode_load
+        ? `${r.mode_load.min.toFixed(1)}–${r.mode_load.max.toFixed(1)}`
+        : `${r.load_average.start.toFixed(1)}–${r.load_average.end?.toFixed(1) ?? '?'} (run)`,
     ]),
     { alignRight: [0, 1, 3, 4, 5, 6], plain },
   );

@@ -5,8 +5,26 @@ import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import { toCsv, toJson, renderTable, renderMarkdownTable, renderSvg, seriesChartSpec, siblingPath, writeJson } from '../../lib/report';
-import { parseApplications, parseStorageRdds, parseStorageCapacity, totals, SparkRestClient, locateSparkUi, uiUrlCandidates } from '../../lib/cachebench/rest';
-import { csvRows, CSV_COLUMNS, renderReportTable, renderReportMarkdown, renderQueryTable, reportNotes, writeReport, iterationChartSpec, speedupBytesChartSpec } from '../../lib/cachebench/report';
+import {
+  parseApplications,
+  parseStorageRdds,
+  parseStorageCapacity,
+  totals,
+  SparkRestClient,
+  locateSparkUi,
+  uiUrlCandidates,
+} from '../../lib/cachebench/rest';
+import {
+  csvRows,
+  CSV_COLUMNS,
+  renderReportTable,
+  renderReportMarkdown,
+  renderQueryTable,
+  reportNotes,
+  writeReport,
+  iterationChartSpec,
+  speedupBytesChartSpec,
+} from '../../lib/cachebench/report';
 import type { CacheBenchReport, ModeResult } from '../../lib/cachebench/run';
 import { scalingRows, renderScalingTable, scalingMemoryChartSpec, scalingTimeChartSpec } from '../../lib/cachebench/scaling';
 
@@ -60,8 +78,19 @@ function sampleReport(): CacheBenchReport {
     seed: 42,
     partitions: 2,
     machine: {
-      cores: 2, memory_bytes: 1 << 30, cpu_model: 'cpu', os: 'Linux', java: '17', node: '20', spark: '4.0.0', kafka: '4.4.0',
-      spark_version: '4.0.0', spark_master: 'local[*]', off_heap: '1g', storage_memory_on_heap_bytes: 2e9, storage_memory_off_heap_bytes: 1 << 30,
+      cores: 2,
+      memory_bytes: 1 << 30,
+      cpu_model: 'cpu',
+      os: 'Linux',
+      java: '17',
+      node: '20',
+      spark: '4.0.0',
+      kafka: '4.4.0',
+      spark_version: '4.0.0',
+      spark_master: 'local[*]',
+      off_heap: '1g',
+      storage_memory_on_heap_bytes: 2e9,
+      storage_memory_off_heap_bytes: 1 << 30,
     },
     rest_api: { url: 'http://127.0.0.1:4040', reachable: true, app_id: 'local-1', reason: null },
     workload: {
@@ -79,8 +108,45 @@ function sampleReport(): CacheBenchReport {
     baselines: { parquet_bytes: 20_000, csv_bytes: 70_000, parquet_write_ms: 10, csv_write_ms: 20, work_dir: '/tmp/x', kept: false },
     modes: [
       mode({ mode: 'none' }),
-      mode({ mode: 'MEMORY_ONLY', storage_level: 'MEMORY_ONLY', stored_in: 'cache', iterations_ms: [2000, 200, 210], first_ms: 2000, median_ms: 205, speedup: 3.9, memory_bytes: 29_000, stored_bytes: 29_000, bytes_per_row: 29, ratio_to_parquet: 1.45, cached_partitions: 1, total_partitions: 2, storage_freed: true, setup_ms: 1795, break_even_queries: 3, fits: false, overflow: 'recomputed' }),
-      mode({ mode: 'OFF_HEAP', storage_level: null, iterations_ms: [], first_ms: null, median_ms: null, p95_ms: null, min_ms: null, speedup: null, speedup_min: null, memory_bytes: null, disk_bytes: null, stored_bytes: null, bytes_per_row: null, ratio_to_parquet: null, result_digest: null, digest_stable: null, skipped: 'off-heap storage is disabled' }),
+      mode({
+        mode: 'MEMORY_ONLY',
+        storage_level: 'MEMORY_ONLY',
+        stored_in: 'cache',
+        iterations_ms: [2000, 200, 210],
+        first_ms: 2000,
+        median_ms: 205,
+        speedup: 3.9,
+        memory_bytes: 29_000,
+        stored_bytes: 29_000,
+        bytes_per_row: 29,
+        ratio_to_parquet: 1.45,
+        cached_partitions: 1,
+        total_partitions: 2,
+        storage_freed: true,
+        setup_ms: 1795,
+        break_even_queries: 3,
+        fits: false,
+        overflow: 'recomputed',
+      }),
+      mode({
+        mode: 'OFF_HEAP',
+        storage_level: null,
+        iterations_ms: [],
+        first_ms: null,
+        median_ms: null,
+        p95_ms: null,
+        min_ms: null,
+        speedup: null,
+        speedup_min: null,
+        memory_bytes: null,
+        disk_bytes: null,
+        stored_bytes: null,
+        bytes_per_row: null,
+        ratio_to_parquet: null,
+        result_digest: null,
+        digest_stable: null,
+        skipped: 'off-heap storage is disabled',
+      }),
     ],
     load_average: { start: 0.5, end: 0.7 },
     digests_equal: true,
@@ -101,17 +167,52 @@ describe('cache-bench: REST reader, report files, chart and table', () => {
 
     it('reads cached RDDs with memory, disk and the on/off-heap split, and adds them up', () => {
       const rdds = parseStorageRdds([
-        { id: 7, name: '*(1) Project [cachebench[x/OFF_HEAP] AS bench_run#1]', numPartitions: 2, numCachedPartitions: 2, storageLevel: 'Disk Memory OffHeap Serialized 1x Replicated', memoryUsed: 100, diskUsed: 0, dataDistribution: [{ onHeapMemoryUsed: 0, offHeapMemoryUsed: 100 }] },
-        { id: 8, name: 'other', numPartitions: 4, numCachedPartitions: 3, storageLevel: 'Disk Serialized 1x Replicated', memoryUsed: 0, diskUsed: 50 },
+        {
+          id: 7,
+          name: '*(1) Project [cachebench[x/OFF_HEAP] AS bench_run#1]',
+          numPartitions: 2,
+          numCachedPartitions: 2,
+          storageLevel: 'Disk Memory OffHeap Serialized 1x Replicated',
+          memoryUsed: 100,
+          diskUsed: 0,
+          dataDistribution: [{ onHeapMemoryUsed: 0, offHeapMemoryUsed: 100 }],
+        },
+        {
+          id: 8,
+          name: 'other',
+          numPartitions: 4,
+          numCachedPartitions: 3,
+          storageLevel: 'Disk Serialized 1x Replicated',
+          memoryUsed: 0,
+          diskUsed: 50,
+        },
       ]);
       expect(rdds[0]).to.include({ id: 7, memoryUsed: 100, offHeapMemoryUsed: 100, onHeapMemoryUsed: 0 });
       expect(rdds[1].offHeapMemoryUsed).to.equal(null);
-      expect(totals(rdds)).to.deep.equal({ rdds: 2, numPartitions: 6, numCachedPartitions: 5, memoryBytes: 100, diskBytes: 50, offHeapBytes: null });
-      expect(totals([])).to.deep.equal({ rdds: 0, numPartitions: 0, numCachedPartitions: 0, memoryBytes: 0, diskBytes: 0, offHeapBytes: 0 });
+      expect(totals(rdds)).to.deep.equal({
+        rdds: 2,
+        numPartitions: 6,
+        numCachedPartitions: 5,
+        memoryBytes: 100,
+        diskBytes: 50,
+        offHeapBytes: null,
+      });
+      expect(totals([])).to.deep.equal({
+        rdds: 0,
+        numPartitions: 0,
+        numCachedPartitions: 0,
+        memoryBytes: 0,
+        diskBytes: 0,
+        offHeapBytes: 0,
+      });
     });
 
     it('reads the storage capacity of the active executors', () => {
-      expect(parseStorageCapacity([{ id: 'driver', isActive: true, memoryMetrics: { totalOnHeapStorageMemory: 10, totalOffHeapStorageMemory: 4 } }])).to.deep.equal({ onHeapBytes: 10, offHeapBytes: 4 });
+      expect(
+        parseStorageCapacity([
+          { id: 'driver', isActive: true, memoryMetrics: { totalOnHeapStorageMemory: 10, totalOffHeapStorageMemory: 4 } },
+        ]),
+      ).to.deep.equal({ onHeapBytes: 10, offHeapBytes: 4 });
       expect(parseStorageCapacity([{ id: 'driver' }])).to.deep.equal({ onHeapBytes: null, offHeapBytes: null });
     });
 
@@ -175,7 +276,10 @@ describe('cache-bench: REST reader, report files, chart and table', () => {
 
   describe('lib/report helpers', () => {
     it('writes CSV through csv-stringify: header, quoting, empty cells for null, exact bigints', () => {
-      const text = toCsv([{ a: 'x,y', b: null, c: 12345678901234567890n, d: true }, { a: 'line\nbreak', b: 1.5, c: undefined, d: false }]);
+      const text = toCsv([
+        { a: 'x,y', b: null, c: 12345678901234567890n, d: true },
+        { a: 'line\nbreak', b: 1.5, c: undefined, d: false },
+      ]);
       expect(text).to.equal('a,b,c,d\n"x,y",,12345678901234567890,true\n"line\nbreak",1.5,,false\n');
       expect(toCsv([{ a: 1, b: 2 }], ['b'])).to.equal('b\n2\n');
     });
@@ -199,13 +303,29 @@ describe('cache-bench: REST reader, report files, chart and table', () => {
     });
 
     it('prints a table where a missing value shows as — and never as 0', () => {
-      const text = renderTable(['mode', 'memory'], [['none', 0], ['OFF_HEAP', null]], { plain: true, alignRight: [1] });
+      const text = renderTable(
+        ['mode', 'memory'],
+        [
+          ['none', 0],
+          ['OFF_HEAP', null],
+        ],
+        { plain: true, alignRight: [1] },
+      );
       expect(text).to.match(/none\s+│\s+0 │/);
       expect(text).to.match(/OFF_HEAP\s+│\s+— │/);
     });
 
     it('prints Markdown tables with right-aligned numbers, escaped pipes and — for missing values', () => {
-      expect(renderMarkdownTable(['a', 'n'], [['x|y', 1], ['z', null]], { alignRight: [1] })).to.equal('| a | n |\n| --- | ---: |\n| x\\|y | 1 |\n| z | — |\n');
+      expect(
+        renderMarkdownTable(
+          ['a', 'n'],
+          [
+            ['x|y', 1],
+            ['z', null],
+          ],
+          { alignRight: [1] },
+        ),
+      ).to.equal('| a | n |\n| --- | ---: |\n| x\\|y | 1 |\n| z | — |\n');
     });
 
     it('renders a series chart to SVG in Node, leaving null points out and giving integer x ticks only', async () => {
@@ -228,14 +348,33 @@ describe('cache-bench: REST reader, report files, chart and table', () => {
     });
 
     it('renders grouped bars too', async () => {
-      const svg = await renderSvg(seriesChartSpec([{ series: 'a', x: 'p50', y: 1 }, { series: 'b', x: 'p50', y: 2 }], { title: 'B', xTitle: 'x', yTitle: 'y', mark: 'bar' }));
+      const svg = await renderSvg(
+        seriesChartSpec(
+          [
+            { series: 'a', x: 'p50', y: 1 },
+            { series: 'b', x: 'p50', y: 2 },
+          ],
+          { title: 'B', xTitle: 'x', yTitle: 'y', mark: 'bar' },
+        ),
+      );
       expect(svg).to.match(/class="mark-rect/);
     });
   });
 
   describe('cache-bench report', () => {
     it('has the issue’s fields first in the CSV, one row per mode, null as an empty cell', () => {
-      expect(CSV_COLUMNS.slice(0, 10)).to.deep.equal(['mode', 'storage_level', 'first_ms', 'median_ms', 'p95_ms', 'speedup', 'memory_bytes', 'disk_bytes', 'bytes_per_row', 'result_digest']);
+      expect(CSV_COLUMNS.slice(0, 10)).to.deep.equal([
+        'mode',
+        'storage_level',
+        'first_ms',
+        'median_ms',
+        'p95_ms',
+        'speedup',
+        'memory_bytes',
+        'disk_bytes',
+        'bytes_per_row',
+        'result_digest',
+      ]);
       const rows = csvRows(sampleReport());
       expect(rows.map((r) => r.mode)).to.deep.equal(['none', 'MEMORY_ONLY', 'OFF_HEAP']);
       expect(rows[2].memory_bytes).to.equal(null);
@@ -257,8 +396,12 @@ describe('cache-bench: REST reader, report files, chart and table', () => {
 
     it('gives the same table in Markdown', () => {
       const md = renderReportMarkdown(sampleReport()).split('\n');
-      expect(md[0]).to.equal('| mode | level | first ms | median ms | p95 ms | speedup | break-even q | memory | disk | B/row | × parquet | digest |');
-      expect(md[3]).to.match(/^\| MEMORY_ONLY \| MEMORY_ONLY \| 2,000 \| 205 \| 900 \| 3\.90× \| 3 \| 28\.3 KiB \| 0 B \| 29\.0 \| 1\.45 \| abababababab \|$/);
+      expect(md[0]).to.equal(
+        '| mode | level | first ms | median ms | p95 ms | speedup | break-even q | memory | disk | B/row | × parquet | digest |',
+      );
+      expect(md[3]).to.match(
+        /^\| MEMORY_ONLY \| MEMORY_ONLY \| 2,000 \| 205 \| 900 \| 3\.90× \| 3 \| 28\.3 KiB \| 0 B \| 29\.0 \| 1\.45 \| abababababab \|$/,
+      );
       expect(md[4]).to.match(/^\| OFF_HEAP \| skipped \| — \|/);
     });
 
@@ -272,7 +415,9 @@ describe('cache-bench: REST reader, report files, chart and table', () => {
       expect(notes).to.match(/digests: equal in every mode/);
       expect(notes).to.not.match(/machine was shared/);
       expect(notes).to.not.match(/speedup is null/);
-      expect(reportNotes({ ...r, modes: r.modes.slice(1) }).join('\n')).to.match(/speedup is null: it is measured against the none mode, which did not run/);
+      expect(reportNotes({ ...r, modes: r.modes.slice(1) }).join('\n')).to.match(
+        /speedup is null: it is measured against the none mode, which did not run/,
+      );
       r.modes[0].load_average = [0.5, 9.25];
       expect(reportNotes(r).join('\n')).to.match(/machine was shared: 1-minute load average up to 9\.3 on 2 cores/);
     });
@@ -290,7 +435,9 @@ describe('cache-bench: REST reader, report files, chart and table', () => {
         const speedupSvg = fs.readFileSync(out.speedup_svg, 'utf8');
         expect(out.speedup_svg).to.match(/cache-bench\.speedup\.svg$/);
         expect(speedupSvg.startsWith('<svg')).to.equal(true);
-        expect((speedupBytesChartSpec(sampleReport()) as { data: { values: Array<{ series: string }> } }).data.values.map((v) => v.series)).to.deep.equal(['none', 'MEMORY_ONLY']);
+        expect(
+          (speedupBytesChartSpec(sampleReport()) as { data: { values: Array<{ series: string }> } }).data.values.map((v) => v.series),
+        ).to.deep.equal(['none', 'MEMORY_ONLY']);
         const svg = fs.readFileSync(out.svg, 'utf8');
         expect((svg.match(/class="mark-line/g) ?? []).length).to.equal(2);
         expect(svg).to.include('none').and.to.include('MEMORY_ONLY');
@@ -311,19 +458,45 @@ describe('cache-bench: REST reader, report files, chart and table', () => {
       r.load_average = { start: load, end: load + 1 };
       r.modes = [
         mode({ mode: 'none', median_ms: rows / 10 }),
-        mode({ mode: 'MEMORY_ONLY', storage_level: 'MEMORY_ONLY', median_ms: rows / 100, speedup: 10, memory_bytes: 100 * MiB * cached, disk_bytes: 0, cached_partitions: cached, total_partitions: 8, ...(cached < 8 ? { fits: false, overflow: 'recomputed' as const } : { fits: true }) }),
-        mode({ mode: 'MEMORY_AND_DISK', storage_level: 'MEMORY_AND_DISK', median_ms: rows / 200, speedup: 20, memory_bytes: 700 * MiB, disk_bytes: spilled, cached_partitions: 8, total_partitions: 8, ...(spilled > 0 ? { fits: false, overflow: 'spilled to disk' as const } : { fits: true }) }),
+        mode({
+          mode: 'MEMORY_ONLY',
+          storage_level: 'MEMORY_ONLY',
+          median_ms: rows / 100,
+          speedup: 10,
+          memory_bytes: 100 * MiB * cached,
+          disk_bytes: 0,
+          cached_partitions: cached,
+          total_partitions: 8,
+          ...(cached < 8 ? { fits: false, overflow: 'recomputed' as const } : { fits: true }),
+        }),
+        mode({
+          mode: 'MEMORY_AND_DISK',
+          storage_level: 'MEMORY_AND_DISK',
+          median_ms: rows / 200,
+          speedup: 20,
+          memory_bytes: 700 * MiB,
+          disk_bytes: spilled,
+          cached_partitions: 8,
+          total_partitions: 8,
+          ...(spilled > 0 ? { fits: false, overflow: 'spilled to disk' as const } : { fits: true }),
+        }),
         mode({ mode: 'parquet', median_ms: null, first_ms: rows / 300, speedup: 30 }),
         mode({ mode: 'OFF_HEAP', skipped: 'off-heap storage is disabled' }),
       ];
       return r;
     }
 
-    it('orders the reports by size, keeps the modes that ran, and takes each report\'s held rows, storage memory and load', () => {
+    it("orders the reports by size, keeps the modes that ran, and takes each report's held rows, storage memory and load", () => {
       const rows = scalingRows([sized(4_000_000, 6, 50 * MiB, 3), sized(1_000_000, 8, 0, 1)]);
       expect(rows.map((r) => `${r.rows}/${r.mode}`)).to.deep.equal([
-        '1000000/none', '1000000/MEMORY_ONLY', '1000000/MEMORY_AND_DISK', '1000000/parquet',
-        '4000000/none', '4000000/MEMORY_ONLY', '4000000/MEMORY_AND_DISK', '4000000/parquet',
+        '1000000/none',
+        '1000000/MEMORY_ONLY',
+        '1000000/MEMORY_AND_DISK',
+        '1000000/parquet',
+        '4000000/none',
+        '4000000/MEMORY_ONLY',
+        '4000000/MEMORY_AND_DISK',
+        '4000000/parquet',
       ]);
       expect(rows[4].rows_held).to.equal(3_600_000);
       expect(rows[4].load_average).to.deep.equal({ start: 3, end: 4 });
