@@ -102,11 +102,19 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
       if (flushCopies && !batch) {
         failed += await stopQueries(['live', 'kafka']);
         const copies = PARQUET_COPIES.flatMap((n) => queries.get(n) ?? []);
-        const flushed = await Promise.race([
-          Promise.all(copies.map((q) => q.processAllAvailable())).then(() => true),
-          sleep(COPY_FLUSH_MS).then(() => false),
-        ]).catch(() => false);
-        if (!flushed) ctx.log(`the Parquet copies did not catch up within ${COPY_FLUSH_MS / 1000} s; the next run copies the rest`);
+        // Settled either way (a copy that fails here is reported by the poll), and the timer is cancelled once
+        // they caught up, so it neither rejects unhandled later nor keeps the process alive.
+        const caughtUp = Promise.all(copies.map((q) => q.processAllAvailable())).then(
+          () => true,
+          () => false,
+        );
+        const timeout = new AbortController();
+        const flushed = await Promise.race([caughtUp, sleep(COPY_FLUSH_MS, timeout.signal).then(() => false)]);
+        timeout.abort();
+        if (!flushed)
+          ctx.log(
+            `the Parquet copies did not all catch up (a copy failed, or ${COPY_FLUSH_MS / 1000} s passed); the next run copies the rest`,
+          );
       }
       failed += await stopQueries([...queries.keys()]);
       if (failed) ctx.log(`${failed} queries did not stop cleanly`);
