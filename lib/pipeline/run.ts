@@ -13,6 +13,7 @@ export interface PipelineOptions {
   syntheticRows: number;
   streamEvents: number;
   streamRate: number;
+  /** The live view's cap: it reads this run's live and alert topics to their end, at most this long. */
   watchSeconds: number;
   cdcUpdates: number;
   cacheRows: number;
@@ -138,13 +139,14 @@ export function pipelineSteps(opts: PipelineOptions, runId: string): { steps: St
   });
   steps.push({
     name: 'stream-watch',
-    // The live view over this run's aggregates and alerts, from their start, for a bounded time.
+    // The live view over this run's aggregates and alerts, from their start to their end (the job has ended).
     args: [
       'submit',
       'stream-watch',
       '--duration',
       `${opts.watchSeconds}s`,
       '--from-beginning',
+      '--until-end',
       '--live-topic',
       streamTopics[7],
       '--alerts-topic',

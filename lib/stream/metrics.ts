@@ -1,6 +1,7 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import type { StreamingQueryProgress } from '../connect';
 import type { AggregateMessage, LiveAggregateMessage } from './sensors';
+import { READER_MAX_WAIT_MS } from './kafka';
 import { percentiles } from '../measure/stats';
 import { writeJson } from '../util/json';
 
@@ -167,7 +168,10 @@ export class AggregateLatencyTracker {
   }
 
   private async join(offsets: Array<{ partition: number; high: string }>): Promise<void> {
-    this.consumer = this.kafka.consumer({ groupId: `spark-ts-stream-latency-${process.pid}-${Date.now()}` });
+    this.consumer = this.kafka.consumer({
+      groupId: `spark-ts-stream-latency-${process.pid}-${Date.now()}`,
+      maxWaitTimeInMs: READER_MAX_WAIT_MS,
+    });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: false });
     await this.consumer.run({
