@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ROOT } from '../runtime/paths';
+import { describeKaggleCsvCandidates, findKaggleCsv, KAGGLE_FILE } from '../preprocess/input';
 import { readJson as readJsonFile } from '../util/json';
 import { startSpark, stopSpark } from '../runtime/spark-server';
 import { startKafka, stopKafka } from '../runtime/kafka-broker';
@@ -31,8 +32,6 @@ export interface PipelineOptions {
   out: (line: string) => void;
 }
 
-export const DEFAULT_INPUT = path.join(ROOT, 'data', 'raw', 'marketing_campaign.csv');
-
 function readJson(file: string): Record<string, unknown> | undefined {
   return readJsonFile<Record<string, unknown>>(file);
 }
@@ -50,10 +49,12 @@ export function pipelineSteps(opts: PipelineOptions, runId: string): { steps: St
   const notes: string[] = [];
   const processed = opts.processedDir;
   const steps: Step[] = [];
-  let input = opts.input ?? DEFAULT_INPUT;
-  if (!opts.input && (opts.synthetic || !fs.existsSync(DEFAULT_INPUT))) {
-    input = path.join(opts.reportDir, 'synthetic_marketing_campaign.csv');
-    const why = opts.synthetic ? 'synthetic data asked for' : 'data/raw/marketing_campaign.csv not found';
+  // The Kaggle file when it is found (or --input), else synthetic data of the same schema and defects.
+  const found = opts.input ?? (opts.synthetic ? undefined : findKaggleCsv());
+  const input = found ?? path.join(opts.reportDir, 'synthetic_marketing_campaign.csv');
+  if (found && !opts.input) notes.push(`input: ${path.relative(ROOT, found)}`);
+  if (!found) {
+    const why = opts.synthetic ? 'synthetic data asked for' : `no ${KAGGLE_FILE} at ${describeKaggleCsvCandidates()}`;
     notes.push(
       `${why}: using generated data (${opts.syntheticRows.toLocaleString('en-US')} rows, seed 42) at ${path.relative(ROOT, input)}`,
     );
