@@ -370,10 +370,10 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
         // A batch slower than the session timeout (a loaded machine) loses the group membership: the heartbeat then
         // fails with a rebalance error (so does the commit to Kafka, which commitKafka only warns about). That is not
         // fatal: rethrown, it makes kafkajs rejoin the group and fetch again. Nothing is lost or applied twice, because
-        // this batch is entirely in memory and in `next` (a redelivered offset below `next` is skipped uncounted), its
-        // DLQ records are sent, and the store commits it later like any batch. A rebalance error before the batch is
-        // accounted would leave it half-applied, so it stays fatal (a restart resumes exactly from the store); so does
-        // anything else.
+        // this batch is entirely in memory and in `next` (a redelivered offset below `next` is skipped uncounted, and
+        // after a rejoin the fetch starts at `next` anyway, see GROUP_JOIN below), its DLQ records are sent, and the
+        // store commits it later like any batch. A rebalance error before the batch is accounted would leave it
+        // half-applied, so it stays fatal (a restart resumes exactly from the store); so does anything else.
         if (accounted && isRebalanceError(e)) {
           opts.log(
             `cdc-consume: the consumer group is rebalancing (${e.type}: ${e.message}); rejoining. The batch of partition ${batch.partition} (${count} events) is applied and will not be applied again.`,
@@ -388,15 +388,22 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
       }
     };
 
-    consumer.on(consumer.events.GROUP_JOIN, () => {
+    // After every join (the first one and each rejoin after a rebalance), fetch each assigned partition from `next`
+    // (what is applied; the store holds it from its next commit), never from Kafka's copy: commits to Kafka fail
+    // while the group rebalances (commitKafka only warns), so Kafka's offsets can lag, and they are not trusted on
+    // restart either. Without this a rejoin re-reads from Kafka's offset, and every re-read offset is skipped.
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
       lastActivity = Date.now();
+      for (const partition of e.payload.memberAssignment[topic] ?? []) {
+        const offset = next.get(partition);
+        if (offset !== undefined) consumer!.seek({ topic, partition, offset: String(offset) });
+      }
     });
     consumer.on(consumer.events.CRASH, (e) => {
       fatal = fatal ?? (e.payload.error as Error);
       wake();
     });
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, eachBatch });
-    for (const [partition, offset] of next) consumer.seek({ topic, partition, offset: String(offset) });
     opts.log(
       `cdc-consume: ${loaded.created ? 'new state' : `resumed state (${state.tableRows} rows, n=${state.stats.n})`} in ${opts.stateDir}; topic ${topic} (${watermarks.length} partitions), DLQ ${dlqTopic}, group ${groupId}`,
     );
