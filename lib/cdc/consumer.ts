@@ -246,6 +246,8 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
     let stopRequested = false;
     /** True while a batch is being applied (including its DLQ send): the live state is then ahead of the store. */
     let busy = false;
+    /** True from a rebalance error handed back to kafkajs until the group is joined again. */
+    let rejoining = false;
     let wake: () => void = () => undefined;
 
     // What model.json is built from: the state as of the last commit (the loaded state at start).
@@ -378,7 +380,7 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
           opts.log(
             `cdc-consume: the consumer group is rebalancing (${e.type}: ${e.message}); rejoining. The batch of partition ${batch.partition} (${count} events) is applied and will not be applied again.`,
           );
-          lastActivity = Date.now();
+          rejoining = true;
           throw e;
         }
         fatal = e as Error;
@@ -394,10 +396,15 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
     // restart either. Without this a rejoin re-reads from Kafka's offset, and every re-read offset is skipped.
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       lastActivity = Date.now();
+      rejoining = false;
       for (const partition of e.payload.memberAssignment[topic] ?? []) {
         const offset = next.get(partition);
         if (offset !== undefined) consumer!.seek({ topic, partition, offset: String(offset) });
       }
+    });
+    // kafkajs rejoins on its own too when a fetch or its heartbeat between batches meets a rebalance.
+    consumer.on(consumer.events.REBALANCING, () => {
+      rejoining = true;
     });
     consumer.on(consumer.events.CRASH, (e) => {
       fatal = fatal ?? (e.payload.error as Error);
@@ -442,8 +449,9 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
       };
       const tick = setInterval(() => {
         if (fatal) return finish();
-        // A batch in progress is not idleness, however long it takes.
-        if (opts.untilIdleSec !== undefined && !busy && Date.now() - lastActivity >= opts.untilIdleSec * 1000) return finish();
+        // A batch in progress or a rejoin (which can wait for the other members) is not idleness, however long it takes.
+        if (opts.untilIdleSec !== undefined && !busy && !rejoining && Date.now() - lastActivity >= opts.untilIdleSec * 1000)
+          return finish();
         if (Date.now() - lastSampleAt >= progressMs) report(sample());
         try {
           // Never from the live state while a batch is half-applied: commit only between batches.
