@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Consumer, EachBatchPayload, Producer, Admin, Message } from 'kafkajs';
 import { createKafka } from '../kafka/config';
-import { isRebalanceError } from '../kafka/errors';
+import { isRebalanceError, whileCoordinatorLoads } from '../kafka/errors';
 import { ensureTopics } from '../kafka/topics';
 import { writeFileAtomic } from './atomic';
 import { parseMessage } from './envelope';
@@ -184,7 +184,7 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
     const storeExists = fs.existsSync(path.join(opts.stateDir, STORE_FILE));
     if (opts.reset) {
       // Rewind first: a failure (a live member of the group) leaves the store untouched and is reported.
-      await admin.resetOffsets({ groupId, topic, earliest: true }).catch((e: Error) => {
+      await whileCoordinatorLoads(() => admin.resetOffsets({ groupId, topic, earliest: true })).catch((e: Error) => {
         throw new StateStoreError(
           `--reset: could not rewind consumer group ${groupId} on ${topic}: ${e.message} (is another consumer of this group running?); nothing was deleted`,
         );
@@ -195,7 +195,7 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
       );
     } else if (!storeExists) {
       // Kafka remembers that this group consumed the topic: the state that went with it is gone.
-      const group = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const group = await whileCoordinatorLoads(() => admin.fetchOffsets({ groupId, topics: [topic] }));
       if (group.flatMap((t) => t.partitions).some((p) => Number(p.offset) >= 0)) {
         throw new StateStoreError(
           `no state store in ${opts.stateDir}, but consumer group ${groupId} has already consumed ${topic}: refusing to start over silently (pass --reset to rebuild from the beginning of the topic)`,

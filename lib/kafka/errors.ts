@@ -1,4 +1,5 @@
 import { KafkaJSProtocolError } from 'kafkajs';
+import { sleep } from '../runtime/process';
 
 /**
  * The broker's answers that mean "this member must rejoin the consumer group": kafkajs's runner rejoins
@@ -21,4 +22,37 @@ export const REBALANCE_ERROR_TYPES: readonly string[] = [
  */
 export function isRebalanceError(e: unknown): e is KafkaJSProtocolError {
   return e instanceof KafkaJSProtocolError && REBALANCE_ERROR_TYPES.includes(e.type);
+}
+
+/** The group coordinator is still loading the group's state (a broker started moments ago): ask again. */
+// kafkajs's names for codes 14, 15 and 16 (the protocol now calls them COORDINATOR_LOAD_IN_PROGRESS, ...).
+const COORDINATOR_LOADING_TYPES: readonly string[] = [
+  'GROUP_LOAD_IN_PROGRESS',
+  'GROUP_COORDINATOR_NOT_AVAILABLE',
+  'NOT_COORDINATOR_FOR_GROUP',
+];
+
+function errorType(e: unknown): string | undefined {
+  const direct = (e as { type?: unknown } | null)?.type;
+  if (typeof direct === 'string') return direct;
+  // kafkajs wraps a retried error when its own retries run out.
+  const cause = (e as { cause?: unknown } | null)?.cause;
+  return cause === undefined ? undefined : errorType(cause);
+}
+
+/**
+ * Runs a group-coordinator request (fetchOffsets, resetOffsets) until the coordinator has loaded, within
+ * `deadlineMs`: a freshly started broker answers COORDINATOR_LOAD_IN_PROGRESS for a while (seen in the CDC
+ * tests), and kafkajs's admin gives up before it is done. Any other error is thrown at once.
+ */
+export async function whileCoordinatorLoads<T>(request: () => Promise<T>, deadlineMs = 30_000): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
+  for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
+    try {
+      return await request();
+    } catch (e) {
+      if (!COORDINATOR_LOADING_TYPES.includes(errorType(e) ?? '') || Date.now() + delay > deadline) throw e;
+      await sleep(delay);
+    }
+  }
 }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createRequire } from 'node:module';
 import { KafkaJSError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
-import { isRebalanceError, REBALANCE_ERROR_TYPES } from '../../lib/kafka/errors';
+import { isRebalanceError, REBALANCE_ERROR_TYPES, whileCoordinatorLoads } from '../../lib/kafka/errors';
 import { StateStoreError } from '../../lib/cdc/store';
 
 // kafkajs's own decoder of a broker error code: the error exactly as a heartbeat or commit response throws it.
@@ -40,5 +40,33 @@ describe('kafka rebalance errors (kafka/errors)', () => {
     expect(isRebalanceError(new KafkaJSError('The group is rebalancing, so a rejoin is needed'))).to.equal(false);
     expect(isRebalanceError(new StateStoreError('stored offset beyond the partition end'))).to.equal(false);
     for (const v of [undefined, null, 'UNKNOWN_MEMBER_ID', { type: 'REBALANCE_IN_PROGRESS' }]) expect(isRebalanceError(v)).to.equal(false);
+  });
+
+  it('asks a loading group coordinator again, and throws any other error at once', async () => {
+    let calls = 0;
+    const loads = async () => {
+      calls++;
+      if (calls < 3) throw createErrorFromCode(14); // GROUP_LOAD_IN_PROGRESS, as a broker started moments ago answers
+      return 'offsets';
+    };
+    expect(await whileCoordinatorLoads(loads, 5000)).to.equal('offsets');
+    expect(calls).to.equal(3);
+    // Wrapped by kafkajs once its own retries ran out: still the coordinator loading.
+    calls = 0;
+    const wrapped = async () => {
+      if (++calls < 2) throw new KafkaJSNumberOfRetriesExceeded(createErrorFromCode(15) as KafkaJSError, { retryCount: 5, retryTime: 100 });
+      return 'ok';
+    };
+    expect(await whileCoordinatorLoads(wrapped, 5000)).to.equal('ok');
+    calls = 0;
+    const other = async () => {
+      calls++;
+      throw createErrorFromCode(3); // UNKNOWN_TOPIC_OR_PARTITION
+    };
+    await whileCoordinatorLoads(other, 5000).then(
+      () => expect.fail('resolved'),
+      (e: KafkaJSProtocolError) => expect(e.type).to.equal('UNKNOWN_TOPIC_OR_PARTITION'),
+    );
+    expect(calls).to.equal(1);
   });
 });
