@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import cliProgress from 'cli-progress';
 import type { SparkSession } from '../lib/connect';
-import { defineJob, JobInputError } from '../lib/cli/job';
+import { defineJob, JobInputError, UsageError } from '../lib/cli/job';
 import { DEFAULT_TOPIC } from '../lib/cdc/consumer';
 import type { CustomerRow } from '../lib/cdc/features';
 import { generateChanges, normalizeRow } from '../lib/cdc/generator';
@@ -67,17 +67,18 @@ export default defineJob<ProduceArgs>({
     partitions: { type: 'number', default: 3, describe: 'partitions when the topic has to be created' },
     'bootstrap-servers': { type: 'string', describe: 'Kafka bootstrap servers (default: the embedded broker)' },
   },
-  validate(args) {
-    if (!(Number.isInteger(args.updates) && args.updates >= 0)) return `--updates must be a non-negative integer, got ${args.updates}`;
-    if (!(args.rate >= 0)) return `--rate must be >= 0, got ${args.rate}`;
+  parse(args) {
+    if (!(Number.isInteger(args.updates) && args.updates >= 0))
+      return new UsageError(`--updates must be a non-negative integer, got ${args.updates}`);
+    if (!(args.rate >= 0)) return new UsageError(`--rate must be >= 0, got ${args.rate}`);
     for (const k of ['insert-ratio', 'delete-ratio', 'replay-rate', 'malformed-rate'] as const) {
-      if (!(args[k] >= 0 && args[k] <= 1)) return `--${k} must be within [0, 1], got ${args[k]}`;
+      if (!(args[k] >= 0 && args[k] <= 1)) return new UsageError(`--${k} must be within [0, 1], got ${args[k]}`);
     }
-    if (args['insert-ratio'] + args['delete-ratio'] > 1) return '--insert-ratio + --delete-ratio must not exceed 1';
-    if (!Number.isInteger(args.seed)) return `--seed must be an integer, got ${args.seed}`;
+    if (args['insert-ratio'] + args['delete-ratio'] > 1) return new UsageError('--insert-ratio + --delete-ratio must not exceed 1');
+    if (!Number.isInteger(args.seed)) return new UsageError(`--seed must be an integer, got ${args.seed}`);
     if (!(Number.isSafeInteger(args['start-lsn']) && args['start-lsn'] >= 0))
-      return `--start-lsn must be a non-negative integer, got ${args['start-lsn']}`;
-    return undefined;
+      return new UsageError(`--start-lsn must be a non-negative integer, got ${args['start-lsn']}`);
+    return args;
   },
   async run(spark, args, ctx) {
     const input = ctx.resolvePath(args.input);

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import { defineJob } from '../lib/cli/job';
+import { defineJob, UsageError } from '../lib/cli/job';
 import { startPostgres } from '../lib/runtime/postgres';
 import { DEFAULT_SOURCE_TABLE, checkTableName } from '../lib/cdc/postgres-source';
 import { runWorkload } from '../lib/cdc/postgres-workload';
@@ -21,11 +21,13 @@ export default defineJob<WorkloadArgs>({
     updates: { type: 'number', describe: 'changes to make (inserts + updates + deletes); required' },
     seed: { type: 'number', default: DEFAULT_SEED, describe: 'seed: the same table and seed give the same SQL' },
   },
-  validate(args) {
-    if (args.updates === undefined) return '--updates N is required';
-    if (!(Number.isInteger(args.updates) && args.updates >= 0)) return `--updates must be a non-negative integer, got ${args.updates}`;
-    if (!Number.isInteger(args.seed)) return `--seed must be an integer, got ${args.seed}`;
-    return checkTableName(args.table);
+  parse(args) {
+    if (args.updates === undefined) return new UsageError('--updates N is required');
+    if (!(Number.isInteger(args.updates) && args.updates >= 0))
+      return new UsageError(`--updates must be a non-negative integer, got ${args.updates}`);
+    if (!Number.isInteger(args.seed)) return new UsageError(`--seed must be an integer, got ${args.seed}`);
+    const problem = checkTableName(args.table);
+    return problem ? new UsageError(problem) : args;
   },
   async run(_spark, args, ctx) {
     const { state } = await startPostgres();
