@@ -79,7 +79,7 @@ preprocess: setup
 # stop. The job alone: ./bin/spark-ts submit stream -- --help
 stream: setup
 	@node -r ts-node/register/transpile-only lib/dashboard/running.ts
-	@node -r ts-node/register/transpile-only lib/stream/demo.ts $(ARGS)
+	@node -r ts-node/register/transpile-only scripts/stream-demo.ts $(ARGS)
 # Live dashboard in the browser on http://127.0.0.1:4050/ (ARGS='--port 4051 --history 10m'); see lib/dashboard/README.md.
 dashboard: setup
 	@$(SPARK_TS) dashboard $(ARGS)

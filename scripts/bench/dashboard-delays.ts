@@ -3,7 +3,7 @@
 //    'first-aggregate-painted' mark), for a dashboard already holding --sensors × --windows aggregates;
 //  - event to screen: an aggregate sent to Kafka (acks=-1) → its `aggregate` event on /events (a Node SSE
 //    client) and → its value in the page's DOM (checked every animation frame).
-//   node -r ts-node/register/transpile-only lib/dashboard/bench/delays.ts [--loads 5] [--events 30]
+//   node -r ts-node/register/transpile-only scripts/bench/dashboard-delays.ts [--loads 5] [--events 30]
 //        [--sensors 20] [--windows 30] [--json-out reports/bench-dashboard.json]
 // Starts Kafka when it is not running (and stops it again). Prints the figures; writes JSON.
 import fs from 'node:fs';
@@ -12,12 +12,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import yargs from 'yargs';
-import { startKafka, stopKafka } from '../../runtime/kafka-broker';
-import { ROOT } from '../../runtime/paths';
-import { connectIdempotentProducer, ensureTopics, sendBatch, streamKafka } from '../../stream/kafka';
-import { percentiles } from '../../measure/stats';
-import { launchChromium } from '../browser';
-import { startDashboard } from '../server';
+import { startKafka, stopKafka } from '../../lib/runtime/kafka-broker';
+import { ROOT } from '../../lib/runtime/paths';
+import { connectIdempotentProducer, ensureTopics, sendBatch, streamKafka } from '../../lib/stream/kafka';
+import { percentiles } from '../../lib/measure/stats';
+import { launchChromium } from '../../lib/dashboard/browser';
+import { startDashboard } from '../../lib/dashboard/server';
 
 type Dom = {
   document: { querySelector(s: string): { textContent: string | null } | null };
