@@ -63,6 +63,9 @@ export default defineJob<BenchArgs>({
       },
     });
     bar?.stop();
+    // The command line, for docs/performance.md (which says how its figures were made).
+    const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`);
+    results.command = `${process.env.QUICK === '1' ? 'QUICK=1 ' : ''}spark-ts ${process.argv.slice(2).map(quote).join(' ')}`;
     const errors = validateResults(results);
     writeResults(dir, results);
     const charts = await writeBenchCharts(dir, results);
