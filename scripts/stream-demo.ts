@@ -9,6 +9,7 @@ import path from 'node:path';
 import yargs from 'yargs';
 import { ROOT } from '../lib/runtime/paths';
 import { parseDuration } from '../lib/stream/rate';
+import { sleep } from '../lib/connect';
 
 const BIN = path.join(ROOT, 'bin', 'spark-ts');
 
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   while (Date.now() - t0 < 60_000 && job.exitCode === null) {
     if (/started the live query|started \d+ queries/.test(fs.readFileSync(path.join(logs, 'job.log'), 'utf8'))) break;
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
   if (job.exitCode !== null) {
     process.stderr.write(`the streaming job ended early (exit ${job.exitCode}); see ${path.join(logs, 'job.log')}\n`);

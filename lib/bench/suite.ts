@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { SparkSession } from '../connect';
+import { sleep, type SparkSession } from '../connect';
 import { roundTrips, throughput } from '../connect/measure';
 import { measureStreamAtRate, DEFAULT_STREAM_BENCH_TIMING, type StreamBenchTiming } from '../stream/measure';
 import { measurePreprocess } from '../preprocess/measure';
@@ -120,7 +120,7 @@ export async function runBenchSuite(spark: SparkSession, opts: SuiteOptions): Pr
       },
       now.kafka,
     );
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
   }
   rss.start();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'spark-ts-bench-'));

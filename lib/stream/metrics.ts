@@ -1,5 +1,5 @@
 import type { Consumer, Kafka } from 'kafkajs';
-import type { StreamingQueryProgress } from '../connect';
+import { sleep, type StreamingQueryProgress } from '../connect';
 import type { AggregateMessage, LiveAggregateMessage } from './sensors';
 import { percentiles } from '../measure/stats';
 import { writeJson } from '../util/json';
@@ -137,7 +137,7 @@ export async function fetchOffsetsWhenLed(
       return await admin.fetchTopicOffsets(topic);
     } catch (err) {
       if (!((err as { retriable?: boolean }).retriable || /leader/i.test(errorMessage(err))) || attempt >= 60) throw err;
-      await new Promise((r) => setTimeout(r, 250));
+      await sleep(250);
     }
   }
 }
@@ -187,7 +187,7 @@ export class AggregateLatencyTracker {
       } catch (err) {
         await this.stop().catch(() => undefined);
         if (!/leader|retriable|not initialized/i.test(errorMessage(err)) || attempt >= 30) throw err;
-        await new Promise((r) => setTimeout(r, 500));
+        await sleep(500);
       }
     }
   }
@@ -232,7 +232,7 @@ export class AggregateLatencyTracker {
     await admin.connect();
     const ends = await admin.fetchTopicOffsets(this.topic).finally(() => admin.disconnect());
     const behind = () => ends.some((e) => (this.next.get(e.partition) ?? 0) < Number(e.high));
-    while (behind() && Date.now() - t0 < maxMs) await new Promise((r) => setTimeout(r, 50));
+    while (behind() && Date.now() - t0 < maxMs) await sleep(50);
     return !behind();
   }
 

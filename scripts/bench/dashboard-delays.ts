@@ -18,6 +18,7 @@ import { connectIdempotentProducer, ensureTopics, sendBatch, streamKafka } from 
 import { percentiles } from '../../lib/measure/stats';
 import { launchChromium } from '../../lib/dashboard/browser';
 import { startDashboard } from '../../lib/dashboard/server';
+import { sleep } from '../../lib/connect';
 
 type Dom = {
   document: { querySelector(s: string): { textContent: string | null } | null };
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
     last_event_ts: Date.now(),
   });
   try {
-    while (dashboard.feed.currentStatus().state !== 'connected') await new Promise((r) => setTimeout(r, 100));
+    while (dashboard.feed.currentStatus().state !== 'connected') await sleep(100);
     // The history a page load receives.
     const base = Math.floor(Date.now() / 10_000) * 10_000 - a.windows * 10_000;
     const history = [];
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
       topics.aggregates,
       history.map((x) => ({ key: x.sensor_id, value: JSON.stringify(x) })),
     );
-    while (dashboard.state.totals.aggregates < history.length) await new Promise((r) => setTimeout(r, 100));
+    while (dashboard.state.totals.aggregates < history.length) await sleep(100);
 
     const fcp: number[] = [];
     const firstData: number[] = [];
@@ -160,10 +161,10 @@ async function main(): Promise<void> {
       const { dom, frame } = (await seen) as { dom: number; frame: number };
       toScreen.push(dom - sent);
       toFrame.push(frame - sent);
-      for (let j = 0; j < 50 && !sseArrivals.has(temp.toFixed(2)); j++) await new Promise((r) => setTimeout(r, 10));
+      for (let j = 0; j < 50 && !sseArrivals.has(temp.toFixed(2)); j++) await sleep(10);
       const at = sseArrivals.get(temp.toFixed(2));
       if (at !== undefined) toSse.push(at - sent);
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
     }
     sse.destroy();
     const round = (p: ReturnType<typeof percentiles>) =>
