@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { sleep, type SparkSession } from '../connect';
-import { roundTrips, throughput } from '../connect/measure';
+import { roundTrips, throughput } from './connect';
 import { measureStreamAtRate, DEFAULT_STREAM_BENCH_TIMING, type StreamBenchTiming } from '../stream/measure';
 import { measurePreprocess } from '../preprocess/measure';
 import { runCacheBench } from '../cachebench/run';

@@ -11,7 +11,7 @@ import yargs from 'yargs';
 import Table from 'cli-table3';
 import { SparkSession } from '../../lib/connect/index';
 import { rowsFromTable, tableFromBatches } from '../../lib/connect/arrow';
-import { type ThroughputResult, roundTrips, mixed, throughput } from '../../lib/connect/measure';
+import { type ThroughputResult, roundTrips, mixed, throughput } from '../../lib/bench/connect';
 async function main(): Promise<void> {
   const argv = await yargs(process.argv.slice(2))
     .option('remote', { type: 'string', describe: 'sc:// URL of the server (default: SPARK_REMOTE)' })

@@ -1,10 +1,10 @@
-// The measures of scripts/bench/connect-collect.ts (its command line) and of `make bench` (lib/bench/suite.ts).
+// The client's measures (round trips, collect throughput): of `make bench` (lib/bench/suite.ts) and of
+// scripts/bench/connect-collect.ts (its command line, at the larger sizes). Quantiles: lib/measure/stats.
 import { performance } from 'node:perf_hooks';
-import { SparkSession, functions as F, type DataFrame } from './index';
-import { rowsFromTable, tableFromBatches } from './arrow';
-import type { StructType } from './types';
-
-// The measures are exported for `make bench` (issue 9); run as a script, this file prints and writes them.
+import { SparkSession, functions as F, type DataFrame } from '../connect';
+import { rowsFromTable, tableFromBatches } from '../connect/arrow';
+import type { StructType } from '../connect/types';
+import { quantile } from '../measure/stats';
 
 export interface LatencyResult {
   name: string;
@@ -33,11 +33,6 @@ export interface ThroughputResult {
 /** Phase lines on stderr, so a slow or stuck phase shows where it is. */
 function progress(line: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
-}
-
-/** The value at quantile q of sorted numbers (nearest rank). */
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
 /** Round-trip times of `fn` in ms (after up to 10 warm-up calls), with median and p95. */
