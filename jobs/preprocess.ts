@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { defineJob } from '../lib/cli/job';
 import { parseDelimiterOption } from '../lib/preprocess/header';
+import { findKaggleCsv } from '../lib/preprocess/input';
 import { runPreprocess } from '../lib/preprocess/pipeline';
 import { formatSummary } from '../lib/preprocess/report';
 
@@ -17,7 +18,11 @@ export default defineJob<PreprocessArgs, { args: PreprocessArgs; delimiter?: Ret
   name: 'preprocess',
   description: 'clean, quarantine, de-duplicate, impute, engineer and scale the customer file in Spark',
   options: {
-    input: { type: 'string', default: DEFAULT_INPUT, describe: 'the marketing_campaign.csv file' },
+    input: {
+      type: 'string',
+      default: DEFAULT_INPUT,
+      describe: 'the marketing_campaign.csv file (by default: $SPARK_TS_KAGGLE_CSV, else data/raw/, else ../shared/data/)',
+    },
     output: {
       type: 'string',
       default: DEFAULT_OUTPUT,
@@ -33,7 +38,7 @@ export default defineJob<PreprocessArgs, { args: PreprocessArgs; delimiter?: Ret
   },
   async run(spark, { args: a, delimiter }, ctx) {
     // Defaults are project paths; paths given on the command line are relative to where it was typed.
-    const input = path.resolve(a.input === DEFAULT_INPUT ? ctx.root : process.cwd(), a.input);
+    const input = a.input === DEFAULT_INPUT ? (findKaggleCsv() ?? path.resolve(ctx.root, a.input)) : path.resolve(process.cwd(), a.input);
     const output = path.resolve(a.output === DEFAULT_OUTPUT ? ctx.root : process.cwd(), a.output);
     const t0 = Date.now();
     const { report, timings } = await runPreprocess(spark, { input, output, delimiter, log: ctx.log });

@@ -1,6 +1,7 @@
 import { defineJob, UsageError } from '../lib/cli/job';
-import { connectWithin, streamKafka } from '../lib/stream/kafka';
+import { connectWithin, READER_MAX_WAIT_MS, streamKafka } from '../lib/stream/kafka';
 import { LiveViewState, aggregateLine, alertLine, parseAlert, parseLiveAggregate, renderLiveView } from '../lib/stream/live-view';
+import type { Kafka } from 'kafkajs';
 import { sleep } from '../lib/connect';
 import { parseDuration } from '../lib/stream/rate';
 import { TOPICS } from '../lib/stream/sensors';
@@ -12,6 +13,7 @@ interface WatchArgs extends Record<string, unknown> {
   rows: number;
   refresh: string;
   'from-beginning': boolean;
+  'until-end': boolean;
   'bootstrap-servers'?: string;
 }
 
@@ -26,6 +28,11 @@ export default defineJob<WatchArgs, { args: WatchArgs; durationMs?: number; refr
     rows: { type: 'number', default: 20, describe: 'sensors shown in the table' },
     refresh: { type: 'string', default: '1s', describe: 'screen refresh interval (TTY), summary interval otherwise ×5' },
     'from-beginning': { type: 'boolean', default: false, describe: 'read the topics from their start instead of new messages only' },
+    'until-end': {
+      type: 'boolean',
+      default: false,
+      describe: 'with --from-beginning: stop once every message the topics held at the start has been read (--duration still caps it)',
+    },
     'bootstrap-servers': { type: 'string', describe: 'Kafka bootstrap servers (default: the embedded broker)' },
   },
   parse(args) {
@@ -33,12 +40,14 @@ export default defineJob<WatchArgs, { args: WatchArgs; durationMs?: number; refr
     const refreshMs = parseDuration(args.refresh, '--refresh');
     if (refreshMs < 100) return new UsageError('--refresh must be at least 100ms');
     if (!(Number.isInteger(args.rows) && args.rows > 0)) return new UsageError(`--rows must be a positive integer, got ${args.rows}`);
+    if (args['until-end'] && !args['from-beginning'])
+      return new UsageError('--until-end reads what the topics held at the start, so it needs --from-beginning');
     return { args, durationMs, refreshMs };
   },
   async run(_spark, { args, durationMs, refreshMs }, ctx) {
     const bootstrapServers = args['bootstrap-servers'] ?? ctx.bootstrapServers;
     const kafka = streamKafka('spark-ts-stream-watch', bootstrapServers);
-    const consumer = kafka.consumer({ groupId: `spark-ts-stream-watch-${process.pid}-${Date.now()}` });
+    const consumer = kafka.consumer({ groupId: `spark-ts-stream-watch-${process.pid}-${Date.now()}`, maxWaitTimeInMs: READER_MAX_WAIT_MS });
     await connectWithin(bootstrapServers, () => consumer.connect());
     const state = new LiveViewState();
     const interactive = ctx.interactive;
@@ -49,10 +58,16 @@ export default defineJob<WatchArgs, { args: WatchArgs; durationMs?: number; refr
       await consumer.disconnect();
     };
     ctx.onShutdown(stop);
+    const topics = [args['live-topic'], args['alerts-topic']];
+    // --until-end: the topics' end offsets now, and per partition the offset after the last message read.
+    const ends = args['until-end'] ? await endOffsets(kafka, topics) : undefined;
+    const next = new Map<string, number>();
+    const readToEnd = () => ends !== undefined && [...ends].every(([k, end]) => (next.get(k) ?? 0) >= end);
     await consumer.subscribe({ topics: [args['live-topic'], args['alerts-topic']], fromBeginning: args['from-beginning'] });
     await consumer.run({
-      eachMessage: async ({ topic, message }) => {
+      eachMessage: async ({ topic, partition, message }) => {
         const receivedAt = Date.now();
+        next.set(`${topic}/${partition}`, Number(message.offset) + 1);
         const value = message.value?.toString() ?? '';
         if (topic === args['live-topic']) {
           const a = parseLiveAggregate(value);
@@ -68,15 +83,23 @@ export default defineJob<WatchArgs, { args: WatchArgs; durationMs?: number; refr
         }
       },
     });
+    const until = [ends ? 'to the end' : '', durationMs !== undefined ? `for ${durationMs / 1000} s at most` : '']
+      .filter(Boolean)
+      .join(', ');
     ctx.log(
-      `watching ${args['live-topic']} and ${args['alerts-topic']} at ${bootstrapServers}${durationMs !== undefined ? ` for ${durationMs / 1000} s` : ' (Ctrl-C to stop)'}`,
+      `watching ${args['live-topic']} and ${args['alerts-topic']} at ${bootstrapServers}${until ? ` ${until}` : ' (Ctrl-C to stop)'}`,
     );
     const t0 = Date.now();
     let lastSummary = Date.now();
+    let lastDraw = 0;
     let watchedMs = 0;
     try {
-      while (!ctx.signal.aborted && (durationMs === undefined || Date.now() - t0 < durationMs)) {
-        await sleep(Math.min(refreshMs, durationMs === undefined ? refreshMs : Math.max(0, durationMs - (Date.now() - t0))), ctx.signal);
+      while (!ctx.signal.aborted && (durationMs === undefined || Date.now() - t0 < durationMs) && !readToEnd()) {
+        const left = durationMs === undefined ? refreshMs : Math.max(0, durationMs - (Date.now() - t0));
+        // Reading to the end is checked often; the view is still drawn once per refresh.
+        await sleep(Math.min(refreshMs, left, ends ? 100 : refreshMs), ctx.signal);
+        if (Date.now() - lastDraw < refreshMs && !readToEnd()) continue;
+        lastDraw = Date.now();
         if (interactive) {
           // Clear the screen and home the cursor, then draw the whole view.
           process.stdout.write(`\x1b[2J\x1b[H${renderLiveView(state, { rows: args.rows, now: Date.now() })}\n`);
@@ -95,10 +118,23 @@ export default defineJob<WatchArgs, { args: WatchArgs; durationMs?: number; refr
     }
     const l = state.latency();
     ctx.log(
-      `watched ${(watchedMs / 1000).toFixed(0)} s: ${state.aggregatesReceived} live updates, ${state.windowsClosed} windows closed, ${state.alertsReceived} alerts` +
+      `watched ${(watchedMs / 1000).toFixed(ends ? 1 : 0)} s${ends ? (readToEnd() ? ' (to the end)' : ' (NOT to the end)') : ''}: ${state.aggregatesReceived} live updates, ${state.windowsClosed} windows closed, ${state.alertsReceived} alerts` +
         (l.count
           ? `, live latency p50 ${Math.round(l.p50 ?? 0)} ms, p95 ${Math.round(l.p95 ?? 0)} ms, p99 ${Math.round(l.p99 ?? 0)} ms`
           : ''),
     );
   },
 });
+
+/** The end offset of every partition of `topics`, keyed `topic/partition`. */
+async function endOffsets(kafka: Kafka, topics: string[]): Promise<Map<string, number>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const out = new Map<string, number>();
+    for (const topic of topics) for (const p of await admin.fetchTopicOffsets(topic)) out.set(`${topic}/${p.partition}`, Number(p.high));
+    return out;
+  } finally {
+    await admin.disconnect();
+  }
+}

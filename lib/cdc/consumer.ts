@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Consumer, EachBatchPayload, Producer, Admin, Message } from 'kafkajs';
 import { createKafka } from '../kafka/config';
+import { isRebalanceError } from '../kafka/errors';
 import { ensureTopics } from '../kafka/topics';
 import { writeFileAtomic } from './atomic';
 import { parseMessage } from './envelope';
@@ -18,6 +19,8 @@ export const DEFAULT_HOLDOUT_PCT = 20;
 export const DEFAULT_COMMIT_EVENTS = 50_000;
 export const DEFAULT_COMMIT_MS = 1_000;
 export const DEFAULT_DELETE_RETENTION = 100_000;
+export const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 1_000;
 
 export interface ConsumerOptions {
   bootstrapServers?: string;
@@ -56,6 +59,18 @@ export interface ConsumerOptions {
   partitions?: number;
   /** Largest fetch per partition (bytes): bounds a batch (default 4 MiB). */
   maxBytesPerPartition?: number;
+  /**
+   * Consumer-group session timeout (ms, default 10,000): a batch slower than this costs the group membership
+   * (the consumer then rejoins). The broker accepts group.min.session.timeout.ms (6 s by default) and up.
+   */
+  sessionTimeoutMs?: number;
+  /** Heartbeat interval (ms, default 1,000); kafkajs heartbeats between batches only. */
+  heartbeatIntervalMs?: number;
+  /**
+   * For tests: awaited after each batch is applied and counted (and its DLQ records sent), before its commit
+   * and heartbeat. A slow hook is a slow batch.
+   */
+  afterBatch?: (batch: { partition: number; events: number }) => Promise<void>;
 }
 
 /** Refuses a λ the solve cannot take: λ = 0 makes the system singular as soon as two features are collinear. */
@@ -208,8 +223,8 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
     await producer.connect();
     consumer = kafka.consumer({
       groupId,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
+      sessionTimeout: opts.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS,
+      heartbeatInterval: opts.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
       maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 * 1024 * 1024,
     });
     await consumer.connect();
@@ -232,6 +247,8 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
     let stopRequested = false;
     /** True while a batch is being applied (including its DLQ send): the live state is then ahead of the store. */
     let busy = false;
+    /** True from a rebalance error handed back to kafkajs until the group is joined again. */
+    let rejoining = false;
     let wake: () => void = () => undefined;
 
     // What model.json is built from: the state as of the last commit (the loaded state at start).
@@ -286,13 +303,15 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
     const eachBatch = async ({ batch, heartbeat }: EachBatchPayload) => {
       if (fatal || stopRequested) return;
       busy = true;
+      /** Set once this batch's events are applied and accounted (next, pending, processed), or when it has none. */
+      let accounted = false;
+      let count = 0;
       try {
         const batchStart = Date.now();
         const p = batch.partition;
         let expected = next.get(p) ?? 0;
         high.set(p, Number(batch.highWatermark));
         const dlq: Message[] = [];
-        let count = 0;
         for (const m of batch.messages) {
           const offset = Number(m.offset);
           if (offset < expected) continue;
@@ -332,20 +351,39 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
             });
           }
         }
-        if (count === 0) return;
+        if (count === 0) {
+          accounted = true;
+          return;
+        }
         firstBatchAt ??= batchStart;
         next.set(p, expected);
         // The DLQ is written before these events can be committed: a crash in between re-sends (at least once), never loses.
         if (dlq.length) await producer!.send({ topic: dlqTopic, messages: dlq });
         pending += count;
         processed += count;
+        accounted = true;
         lastActivity = Date.now();
+        await opts.afterBatch?.({ partition: p, events: count });
         if (pending >= commitEvents || Date.now() - lastCommitAt >= commitMs) await commitNow();
         lastBatchEnd = Date.now();
         // Idle is counted from the end of the last batch: a long commit (a loaded disk) is not idleness.
         lastActivity = lastBatchEnd;
         await heartbeat();
       } catch (e) {
+        // A batch slower than the session timeout (a loaded machine) loses the group membership: the heartbeat then
+        // fails with a rebalance error (so does the commit to Kafka, which commitKafka only warns about). That is not
+        // fatal: rethrown, it makes kafkajs rejoin the group and fetch again. Nothing is lost or applied twice, because
+        // this batch is entirely in memory and in `next` (a redelivered offset below `next` is skipped uncounted, and
+        // after a rejoin the fetch starts at `next` anyway, see GROUP_JOIN below), its DLQ records are sent, and the
+        // store commits it later like any batch. A rebalance error before the batch is accounted would leave it
+        // half-applied, so it stays fatal (a restart resumes exactly from the store); so does anything else.
+        if (accounted && isRebalanceError(e)) {
+          opts.log(
+            `cdc-consume: the consumer group is rebalancing (${e.type}: ${e.message}); rejoining. The batch of partition ${batch.partition} (${count} events) is applied and will not be applied again.`,
+          );
+          rejoining = true;
+          throw e;
+        }
         fatal = e as Error;
         wake();
       } finally {
@@ -353,15 +391,27 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
       }
     };
 
-    consumer.on(consumer.events.GROUP_JOIN, () => {
+    // After every join (the first one and each rejoin after a rebalance), fetch each assigned partition from `next`
+    // (what is applied; the store holds it from its next commit), never from Kafka's copy: commits to Kafka fail
+    // while the group rebalances (commitKafka only warns), so Kafka's offsets can lag, and they are not trusted on
+    // restart either. Without this a rejoin re-reads from Kafka's offset, and every re-read offset is skipped.
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
       lastActivity = Date.now();
+      rejoining = false;
+      for (const partition of e.payload.memberAssignment[topic] ?? []) {
+        const offset = next.get(partition);
+        if (offset !== undefined) consumer!.seek({ topic, partition, offset: String(offset) });
+      }
+    });
+    // kafkajs rejoins on its own too when a fetch or its heartbeat between batches meets a rebalance.
+    consumer.on(consumer.events.REBALANCING, () => {
+      rejoining = true;
     });
     consumer.on(consumer.events.CRASH, (e) => {
       fatal = fatal ?? (e.payload.error as Error);
       wake();
     });
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, eachBatch });
-    for (const [partition, offset] of next) consumer.seek({ topic, partition, offset: String(offset) });
     opts.log(
       `cdc-consume: ${loaded.created ? 'new state' : `resumed state (${state.tableRows} rows, n=${state.stats.n})`} in ${opts.stateDir}; topic ${topic} (${watermarks.length} partitions), DLQ ${dlqTopic}, group ${groupId}`,
     );
@@ -400,7 +450,9 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
       };
       const tick = setInterval(() => {
         if (fatal) return finish();
-        if (opts.untilIdleSec !== undefined && Date.now() - lastActivity >= opts.untilIdleSec * 1000) return finish();
+        // A batch in progress or a rejoin (which can wait for the other members) is not idleness, however long it takes.
+        if (opts.untilIdleSec !== undefined && !busy && !rejoining && Date.now() - lastActivity >= opts.untilIdleSec * 1000)
+          return finish();
         if (Date.now() - lastSampleAt >= progressMs) report(sample());
         try {
           // Never from the live state while a batch is half-applied: commit only between batches.

@@ -8,6 +8,7 @@ export function isStaticSetting(key: string): boolean {
       key,
     ) ||
     key === 'spark.sql.catalogImplementation' ||
+    key === 'spark.sql.codegen.cache.maxEntries' ||
     key.startsWith('spark.connect.') ||
     key.startsWith('spark.hadoop.')
   );

@@ -16,7 +16,7 @@ export const TOPIC_READY_DEADLINE_MS = 30_000;
  * `createTopics({ waitForLeaders: true })` retries only LEADER_NOT_AVAILABLE and fails on the other, which a
  * busy broker (a large data directory) returns for a while after the create.
  */
-const PROPAGATING = new Set(['LEADER_NOT_AVAILABLE', 'UNKNOWN_TOPIC_OR_PARTITION', 'NOT_LEADER_OR_FOLLOWER']);
+const PROPAGATING = new Set(['LEADER_NOT_AVAILABLE', 'UNKNOWN_TOPIC_OR_PARTITION', 'NOT_LEADER_OR_FOLLOWER', 'NOT_LEADER_FOR_PARTITION']);
 
 function errorType(e: unknown): string | undefined {
   const type = (e as { type?: unknown } | null)?.type;
@@ -25,7 +25,7 @@ function errorType(e: unknown): string | undefined {
 
 /**
  * Creates the topics that do not exist yet and returns once every partition of every listed topic has a
- * leader, so a producer or consumer started next finds them. A topic created meanwhile by another process
+ * leader that serves it (its offsets can be listed), so a producer or consumer started next finds them. A topic created meanwhile by another process
  * counts as existing.
  */
 export async function ensureTopics(
@@ -67,7 +67,12 @@ async function waitForLeaders(admin: Admin, topics: string[], deadlineMs: number
       const meta = await admin.fetchTopicMetadata({ topics });
       const leaderless = meta.topics.flatMap((t) => t.partitions.filter((p) => p.leader < 0).map((p) => `${t.name}[${p.partitionId}]`));
       const absent = topics.filter((t) => !meta.topics.some((m) => m.name === t && m.partitions.length > 0));
-      if (!leaderless.length && !absent.length) return;
+      if (!leaderless.length && !absent.length) {
+        // Metadata can name a leader before that broker serves the partition (ListOffsets then answers
+        // NOT_LEADER_FOR_PARTITION for a while, measured on a busy broker): ask each leader itself.
+        for (const t of topics) await admin.fetchTopicOffsets(t);
+        return;
+      }
       last = `no leader yet for ${[...absent, ...leaderless].join(', ')}`;
     } catch (e) {
       if (!PROPAGATING.has(errorType(e) ?? '')) throw e;

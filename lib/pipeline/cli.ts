@@ -19,7 +19,7 @@ export function runCommand(a: RunCommandArgs, out: (line: string) => void): Prom
     syntheticRows: a.quick ? 500 : 2240,
     streamEvents: a.quick ? 2_000 : 20_000,
     streamRate: a.quick ? 2_000 : 5_000,
-    watchSeconds: a.quick ? 3 : 5,
+    watchSeconds: 30,
     cdcUpdates: a.quick ? 500 : 5_000,
     cacheRows: a.quick ? 5_000 : 20_000,
     cacheIterations: 2,

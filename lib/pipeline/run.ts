@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ROOT } from '../runtime/paths';
+import { describeKaggleCsvCandidates, findKaggleCsv, KAGGLE_FILE } from '../preprocess/input';
 import { readJson as readJsonFile } from '../util/json';
 import { startSpark, stopSpark } from '../runtime/spark-server';
 import { startKafka, stopKafka } from '../runtime/kafka-broker';
@@ -13,6 +14,7 @@ export interface PipelineOptions {
   syntheticRows: number;
   streamEvents: number;
   streamRate: number;
+  /** The live view's cap: it reads this run's live and alert topics to their end, at most this long. */
   watchSeconds: number;
   cdcUpdates: number;
   cacheRows: number;
@@ -29,8 +31,6 @@ export interface PipelineOptions {
   only?: string[];
   out: (line: string) => void;
 }
-
-export const DEFAULT_INPUT = path.join(ROOT, 'data', 'raw', 'marketing_campaign.csv');
 
 function readJson(file: string): Record<string, unknown> | undefined {
   return readJsonFile<Record<string, unknown>>(file);
@@ -49,10 +49,12 @@ export function pipelineSteps(opts: PipelineOptions, runId: string): { steps: St
   const notes: string[] = [];
   const processed = opts.processedDir;
   const steps: Step[] = [];
-  let input = opts.input ?? DEFAULT_INPUT;
-  if (!opts.input && (opts.synthetic || !fs.existsSync(DEFAULT_INPUT))) {
-    input = path.join(opts.reportDir, 'synthetic_marketing_campaign.csv');
-    const why = opts.synthetic ? 'synthetic data asked for' : 'data/raw/marketing_campaign.csv not found';
+  // The Kaggle file when it is found (or --input), else synthetic data of the same schema and defects.
+  const found = opts.input ?? (opts.synthetic ? undefined : findKaggleCsv());
+  const input = found ?? path.join(opts.reportDir, 'synthetic_marketing_campaign.csv');
+  if (found && !opts.input) notes.push(`input: ${path.relative(ROOT, found)}`);
+  if (!found) {
+    const why = opts.synthetic ? 'synthetic data asked for' : `no ${KAGGLE_FILE} at ${describeKaggleCsvCandidates()}`;
     notes.push(
       `${why}: using generated data (${opts.syntheticRows.toLocaleString('en-US')} rows, seed 42) at ${path.relative(ROOT, input)}`,
     );
@@ -138,13 +140,14 @@ export function pipelineSteps(opts: PipelineOptions, runId: string): { steps: St
   });
   steps.push({
     name: 'stream-watch',
-    // The live view over this run's aggregates and alerts, from their start, for a bounded time.
+    // The live view over this run's aggregates and alerts, from their start to their end (the job has ended).
     args: [
       'submit',
       'stream-watch',
       '--duration',
       `${opts.watchSeconds}s`,
       '--from-beginning',
+      '--until-end',
       '--live-topic',
       streamTopics[7],
       '--alerts-topic',

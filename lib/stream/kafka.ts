@@ -17,6 +17,12 @@ export class BrokerUnreachableError extends Error {
   }
 }
 
+/**
+ * The fetch wait of the project's readers (kafkajs's default is 5 s). A consumer's disconnect waits for the
+ * fetch in flight, so with the default every reader's stop took up to 5 s (measured 3.5 s on an idle topic).
+ */
+export const READER_MAX_WAIT_MS = 250;
+
 /** A kafkajs client that gives up connecting quickly (the 10 s rule), with normal retries once connected. */
 export function streamKafka(clientId: string, bootstrapServers?: string): Kafka {
   return createKafka(clientId, bootstrapServers, {
@@ -89,7 +95,7 @@ export async function readTopic(
   }
   const out: Array<{ key: string | null; value: string; timestamp: number; partition: number; offset: string }> = [];
   if (total === 0) return out;
-  const consumer = kafka.consumer({ groupId: `spark-ts-read-${topic}-${process.pid}-${Date.now()}` });
+  const consumer = kafka.consumer({ groupId: `spark-ts-read-${topic}-${process.pid}-${Date.now()}`, maxWaitTimeInMs: READER_MAX_WAIT_MS });
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });

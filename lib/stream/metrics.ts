@@ -1,9 +1,9 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import { sleep, type StreamingQueryProgress } from '../connect';
 import type { AggregateMessage, LiveAggregateMessage } from './sensors';
+import { READER_MAX_WAIT_MS } from './kafka';
 import { percentiles } from '../measure/stats';
 import { writeJson } from '../util/json';
-import { errorMessage } from '../util/errors';
 
 export { percentiles };
 
@@ -122,24 +122,8 @@ export interface LatencySample {
   latency_ms: number;
   /** When this process received it − the window's latest event time. */
   received_latency_ms: number;
-}
-
-/**
- * A topic created a moment ago may not have its partition leaders yet (NOT_LEADER_FOR_PARTITION, which
- * kafkajs marks retriable): ask again for a few seconds before giving up.
- */
-export async function fetchOffsetsWhenLed(
-  admin: ReturnType<Kafka['admin']>,
-  topic: string,
-): Promise<Awaited<ReturnType<ReturnType<Kafka['admin']>['fetchTopicOffsets']>>> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await admin.fetchTopicOffsets(topic);
-    } catch (err) {
-      if (!((err as { retriable?: boolean }).retriable || /leader/i.test(errorMessage(err))) || attempt >= 60) throw err;
-      await sleep(250);
-    }
-  }
+  /** When this process received it (epoch ms). */
+  received_at: number;
 }
 
 /**
@@ -168,9 +152,13 @@ export class AggregateLatencyTracker {
   async start(): Promise<void> {
     const admin = this.kafka.admin();
     await admin.connect();
-    const offsets = await fetchOffsetsWhenLed(admin, this.topic).finally(() => admin.disconnect());
+    // The topic exists with its leaders: the job created it with ensureTopics (lib/kafka/topics.ts) first.
+    const offsets = await admin.fetchTopicOffsets(this.topic).finally(() => admin.disconnect());
     for (const o of offsets) this.next.set(o.partition, Number(o.high));
-    this.joined = this.join(offsets);
+    this.joined = this.join(offsets).catch(async (err: unknown) => {
+      await this.stop().catch(() => undefined);
+      throw err;
+    });
     this.joined.catch(() => undefined); // reported by ready() / drain()
   }
 
@@ -179,21 +167,11 @@ export class AggregateLatencyTracker {
     await this.joined;
   }
 
-  /** The group join; a topic created a moment ago may still be electing its leaders: retried for ~15 s. */
   private async join(offsets: Array<{ partition: number; high: string }>): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.joinOnce(offsets);
-      } catch (err) {
-        await this.stop().catch(() => undefined);
-        if (!/leader|retriable|not initialized/i.test(errorMessage(err)) || attempt >= 30) throw err;
-        await sleep(500);
-      }
-    }
-  }
-
-  private async joinOnce(offsets: Array<{ partition: number; high: string }>): Promise<void> {
-    this.consumer = this.kafka.consumer({ groupId: `spark-ts-stream-latency-${process.pid}-${Date.now()}` });
+    this.consumer = this.kafka.consumer({
+      groupId: `spark-ts-stream-latency-${process.pid}-${Date.now()}`,
+      maxWaitTimeInMs: READER_MAX_WAIT_MS,
+    });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: false });
     await this.consumer.run({
@@ -213,6 +191,7 @@ export class AggregateLatencyTracker {
           window_end: m.window_end,
           latency_ms: Number(message.timestamp) - m.last_event_ts,
           received_latency_ms: received - m.last_event_ts,
+          received_at: received,
         };
         this.samples.push(s);
         this.onSample?.(s, m);
@@ -269,7 +248,7 @@ export class LiveLatencyTracker {
       if (live.final) this.finals.push(s.received_latency_ms);
       else {
         this.updates.push(s.received_latency_ms);
-        this.updatesReceivedAt.push(s.received_latency_ms + live.last_event_ts);
+        this.updatesReceivedAt.push(s.received_at);
       }
       onMessage?.(live, s.received_latency_ms);
     });

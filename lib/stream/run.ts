@@ -4,7 +4,7 @@ import type { Admin } from 'kafkajs';
 import { sleep, type SparkSession, type StreamingQuery, type Trigger } from '../connect';
 import { readJson, writeFileAtomic } from '../util/json';
 import { connectWithin, ensureTopics, streamKafka } from './kafka';
-import { AggregateLatencyTracker, fetchOffsetsWhenLed, LiveLatencyTracker, ProgressLog, writeReport } from './metrics';
+import { AggregateLatencyTracker, LiveLatencyTracker, ProgressLog, writeReport } from './metrics';
 import {
   copySourceTopic,
   outputTopics,
@@ -283,7 +283,7 @@ async function copyOffsets(admin: Admin, checkpoint: string, topics: OutputTopic
   const out = {} as Record<ParquetCopy, string>;
   for (const c of PARQUET_COPIES) {
     const topic = copySourceTopic(c, topics);
-    const offsets = await fetchOffsetsWhenLed(admin, topic);
+    const offsets = await admin.fetchTopicOffsets(topic);
     out[c] = JSON.stringify({ [topic]: Object.fromEntries(offsets.map((p) => [String(p.partition), Number(p.high)])) });
   }
   fs.mkdirSync(checkpoint, { recursive: true });

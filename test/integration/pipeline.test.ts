@@ -50,6 +50,9 @@ describe('the end-to-end run and the benchmark report', function () {
     for (const [i, step] of steps.entries()) expect(r.out).to.include(`[${i + 1}/${steps.length}] ${step} ok`);
     const summary = fs.readFileSync(path.join(dir, 'reports', 'run', 'summary.md'), 'utf8');
     for (const step of steps) expect(summary).to.include(`| ${step} |`);
+    // The live view read this run's topics to their end and stopped there, not at its time cap.
+    const watch = fs.readFileSync(path.join(dir, 'reports', 'run', 'logs', 'stream-watch.log'), 'utf8');
+    expect(watch).to.match(/watched [\d.]+ s \(to the end\): \d+ live updates/);
     const quality = JSON.parse(fs.readFileSync(path.join(dir, 'processed', 'quality-report.json'), 'utf8'));
     expect(quality.rows_read).to.equal(500);
     console.log(`      (make run --quick took ${r.seconds.toFixed(0)} s)`);

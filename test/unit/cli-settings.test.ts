@@ -4,6 +4,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describeMismatches, parseConfArg, resolveSettings, staticMismatches } from '../../lib/cli/settings';
 import { UsageError } from '../../lib/cli/job';
+import { isStaticSetting } from '../../lib/connect/static-settings';
+import { readPropertiesFile } from '../../lib/runtime/conf';
+import { CONF_DIR } from '../../lib/runtime/paths';
 
 describe('cli: settings (defaults file, then --properties-file, then --conf)', () => {
   let dir: string;
@@ -83,5 +86,23 @@ describe('cli: settings (defaults file, then --properties-file, then --conf)', (
     expect(text).to.include('spark.driver.memory=8g (the server has 4g)');
     expect(text).to.include('spark.executor.cores=2 (the server has it unset)');
     expect(text).to.match(/Restart it\.$/);
+  });
+
+  it("classifies the project's own spark-defaults.conf: what Spark fixes at start is static, never set on a session", () => {
+    const keys = Object.keys(readPropertiesFile(path.join(CONF_DIR, 'spark-defaults.conf')));
+    const fixedAtStart = [
+      'spark.master',
+      'spark.driver.memory',
+      'spark.memory.offHeap.size',
+      'spark.scheduler.mode',
+      'spark.scheduler.allocation.file',
+      'spark.sql.codegen.cache.maxEntries',
+    ];
+    expect(keys).to.include.members(fixedAtStart);
+    for (const k of fixedAtStart) expect(isStaticSetting(k), k).to.equal(true);
+    for (const k of ['spark.sql.shuffle.partitions', 'spark.sql.session.timeZone', 'spark.sql.adaptive.enabled']) {
+      expect(keys).to.include(k);
+      expect(isStaticSetting(k), k).to.equal(false);
+    }
   });
 });

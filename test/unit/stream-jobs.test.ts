@@ -59,5 +59,7 @@ describe('stream jobs: options and validation', () => {
     const w = defaults(watchJob.options) as Parameters<NonNullable<typeof watchJob.validate>>[0];
     expect(watchJob.validate?.(w)).to.equal(undefined);
     expect(watchJob.validate?.({ ...w, rows: 0 })).to.match(/--rows/);
+    expect(watchJob.validate?.({ ...w, 'until-end': true })).to.match(/--until-end .*--from-beginning/);
+    expect(watchJob.validate?.({ ...w, 'until-end': true, 'from-beginning': true })).to.equal(undefined);
   });
 });
