@@ -4,7 +4,7 @@ SPARK_TS := ./bin/spark-ts
 MOCHA := node_modules/.bin/mocha
 TSC := node_modules/.bin/tsc
 
-.PHONY: preprocess stream dashboard cdc cache-bench bench setup up down status spark-up spark-down kafka-up kafka-down postgres-up postgres-down connect-up connect-down typecheck test test-unit test-integration lint format-check test-check run clean cluster-up cluster-down test-cluster
+.PHONY: preprocess stream dashboard cdc cache-bench bench performance-doc setup up down status spark-up spark-down kafka-up kafka-down postgres-up postgres-down connect-up connect-down typecheck test test-unit test-integration lint format-check test-check run clean cluster-up cluster-down test-cluster
 
 setup:
 	@bash scripts/setup.sh
@@ -79,7 +79,7 @@ preprocess: setup
 # stop. The job alone: ./bin/spark-ts submit stream -- --help
 stream: setup
 	@node -r ts-node/register/transpile-only lib/dashboard/running.ts
-	@node -r ts-node/register/transpile-only lib/stream/demo.ts $(ARGS)
+	@node -r ts-node/register/transpile-only scripts/stream-demo.ts $(ARGS)
 # Live dashboard in the browser on http://127.0.0.1:4050/ (ARGS='--port 4051 --history 10m'); see lib/dashboard/README.md.
 dashboard: setup
 	@$(SPARK_TS) dashboard $(ARGS)
@@ -89,8 +89,12 @@ cdc: setup
 # Challenge 4: caching measured; reports/cache-bench.{json,csv,svg} (ARGS='--rows 1000000 --iterations 3 --modes none,MEMORY_ONLY,parquet').
 cache-bench: setup
 	@$(SPARK_TS) submit cache-bench $(ARGS)
+# The suite, then docs/performance.md rewritten from its results (make performance-doc: from the newest run).
 bench: setup
 	@$(SPARK_TS) submit bench $(ARGS)
+	@node -r ts-node/register/transpile-only scripts/performance-doc.ts
+performance-doc: setup
+	@node -r ts-node/register/transpile-only scripts/performance-doc.ts
 
 run: setup
 	@bash scripts/run.sh

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
-import { defineJob } from '../lib/cli/job';
+import { defineJob, UsageError } from '../lib/cli/job';
 import { runBenchSuite, QUICK_SIZES, FULL_SIZES } from '../lib/bench/suite';
 import { summaryMarkdown, validateResults, writeResults } from '../lib/bench/results';
 import { writeBenchCharts } from '../lib/bench/charts';
@@ -29,10 +29,10 @@ export default defineJob<BenchArgs>({
     },
     'ui-url': { type: 'string', describe: "Spark UI address for cache sizes (default: the embedded server's)" },
   },
-  validate: (a) =>
+  parse: (a) =>
     !Number.isInteger(a.repetitions) || a.repetitions < 3
-      ? `--repetitions must be an integer of at least 3 (got ${a.repetitions})`
-      : undefined,
+      ? new UsageError(`--repetitions must be an integer of at least 3 (got ${a.repetitions})`)
+      : a,
   async run(spark, args, ctx) {
     const base = ctx.resolvePath(args['output-dir']);
     const stamp = new Date()
@@ -63,6 +63,9 @@ export default defineJob<BenchArgs>({
       },
     });
     bar?.stop();
+    // The command line, for docs/performance.md (which says how its figures were made).
+    const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`);
+    results.command = `${process.env.QUICK === '1' ? 'QUICK=1 ' : ''}spark-ts ${process.argv.slice(2).map(quote).join(' ')}`;
     const errors = validateResults(results);
     writeResults(dir, results);
     const charts = await writeBenchCharts(dir, results);

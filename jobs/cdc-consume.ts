@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { defineJob, JobInputError } from '../lib/cli/job';
+import { defineJob, JobInputError, UsageError } from '../lib/cli/job';
 import {
   DEFAULT_COMMIT_EVENTS,
   DEFAULT_COMMIT_MS,
@@ -11,7 +11,6 @@ import {
 } from '../lib/cdc/consumer';
 import { parseFeatureList } from '../lib/cdc/features';
 import { StateStoreError } from '../lib/cdc/store';
-import { errorMessage } from '../lib/util/errors';
 import { DEFAULT_STATE_DIR, DEFAULT_LAMBDA } from '../lib/cdc/defaults';
 
 interface ConsumeArgs extends Record<string, unknown> {
@@ -35,7 +34,13 @@ interface ConsumeArgs extends Record<string, unknown> {
   'bootstrap-servers'?: string;
 }
 
-export default defineJob<ConsumeArgs>({
+/** What cdc-consume runs with: its arguments and the feature list parsed from them, once. */
+export interface ConsumeParams {
+  args: ConsumeArgs;
+  features?: string[];
+}
+
+export default defineJob<ConsumeArgs, ConsumeParams>({
   name: 'cdc-consume',
   description: 'CDC consumer: keeps the customer table and an exact incremental ridge model from change events (crash-safe, auto-saved)',
   needs: ['kafka'],
@@ -75,31 +80,28 @@ export default defineJob<ConsumeArgs>({
     },
     'bootstrap-servers': { type: 'string', describe: 'Kafka bootstrap servers (default: the embedded broker)' },
   },
-  validate(args) {
+  parse(args) {
     const lambda = lambdaProblem(args.lambda);
-    if (lambda) return lambda;
+    if (lambda) return new UsageError(lambda);
     for (const k of ['commit-events', 'commit-ms', 'delete-retention'] as const) {
       const v = args[k];
-      if (v !== undefined && !(Number.isInteger(v) && v > 0)) return `--${k} must be a positive integer, got ${v}`;
+      if (v !== undefined && !(Number.isInteger(v) && v > 0)) return new UsageError(`--${k} must be a positive integer, got ${v}`);
     }
     const d = args['feature-decimals'];
-    if (d !== undefined && !(Number.isInteger(d) && d >= 0 && d <= 6)) return `--feature-decimals must be an integer in [0, 6], got ${d}`;
+    if (d !== undefined && !(Number.isInteger(d) && d >= 0 && d <= 6))
+      return new UsageError(`--feature-decimals must be an integer in [0, 6], got ${d}`);
     const h = args['holdout-pct'];
-    if (h !== undefined && !(Number.isInteger(h) && h >= 0 && h < 100)) return `--holdout-pct must be an integer in [0, 100), got ${h}`;
-    if (args['until-idle'] !== undefined && !(args['until-idle'] > 0)) return `--until-idle must be > 0 seconds, got ${args['until-idle']}`;
+    if (h !== undefined && !(Number.isInteger(h) && h >= 0 && h < 100))
+      return new UsageError(`--holdout-pct must be an integer in [0, 100), got ${h}`);
+    if (args['until-idle'] !== undefined && !(args['until-idle'] > 0))
+      return new UsageError(`--until-idle must be > 0 seconds, got ${args['until-idle']}`);
     if (!(Number.isInteger(args['checkpoint-events']) && args['checkpoint-events'] > 0))
-      return `--checkpoint-events must be a positive integer`;
-    if (!(args['checkpoint-ms'] > 0)) return `--checkpoint-ms must be > 0`;
-    if (args.features !== undefined) {
-      try {
-        parseFeatureList(args.features);
-      } catch (e) {
-        return errorMessage(e);
-      }
-    }
-    return undefined;
+      return new UsageError(`--checkpoint-events must be a positive integer`);
+    if (!(args['checkpoint-ms'] > 0)) return new UsageError(`--checkpoint-ms must be > 0`);
+    // A bad list throws; parseJobParams reports it as a usage error.
+    return { args, features: args.features !== undefined ? parseFeatureList(args.features) : undefined };
   },
-  async run(_spark, args, ctx) {
+  async run(_spark, { args, features }, ctx) {
     try {
       const summary = await runCdcConsumer({
         bootstrapServers: args['bootstrap-servers'] ?? ctx.bootstrapServers,
@@ -108,7 +110,7 @@ export default defineJob<ConsumeArgs>({
         groupId: args.group,
         stateDir: ctx.resolvePath(args['state-dir']),
         lambda: args.lambda,
-        features: args.features !== undefined ? parseFeatureList(args.features) : undefined,
+        features,
         decimals: args['feature-decimals'],
         holdoutPct: args['holdout-pct'],
         reset: args.reset,

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
-import cliProgress from 'cli-progress';
 import type { SparkSession } from '../lib/connect';
-import { defineJob, JobInputError } from '../lib/cli/job';
+import { defineJob, JobInputError, UsageError } from '../lib/cli/job';
+import { countProgress } from '../lib/cli/count-progress';
 import { DEFAULT_TOPIC } from '../lib/cdc/consumer';
 import type { CustomerRow } from '../lib/cdc/features';
 import { generateChanges, normalizeRow } from '../lib/cdc/generator';
@@ -67,17 +67,18 @@ export default defineJob<ProduceArgs>({
     partitions: { type: 'number', default: 3, describe: 'partitions when the topic has to be created' },
     'bootstrap-servers': { type: 'string', describe: 'Kafka bootstrap servers (default: the embedded broker)' },
   },
-  validate(args) {
-    if (!(Number.isInteger(args.updates) && args.updates >= 0)) return `--updates must be a non-negative integer, got ${args.updates}`;
-    if (!(args.rate >= 0)) return `--rate must be >= 0, got ${args.rate}`;
+  parse(args) {
+    if (!(Number.isInteger(args.updates) && args.updates >= 0))
+      return new UsageError(`--updates must be a non-negative integer, got ${args.updates}`);
+    if (!(args.rate >= 0)) return new UsageError(`--rate must be >= 0, got ${args.rate}`);
     for (const k of ['insert-ratio', 'delete-ratio', 'replay-rate', 'malformed-rate'] as const) {
-      if (!(args[k] >= 0 && args[k] <= 1)) return `--${k} must be within [0, 1], got ${args[k]}`;
+      if (!(args[k] >= 0 && args[k] <= 1)) return new UsageError(`--${k} must be within [0, 1], got ${args[k]}`);
     }
-    if (args['insert-ratio'] + args['delete-ratio'] > 1) return '--insert-ratio + --delete-ratio must not exceed 1';
-    if (!Number.isInteger(args.seed)) return `--seed must be an integer, got ${args.seed}`;
+    if (args['insert-ratio'] + args['delete-ratio'] > 1) return new UsageError('--insert-ratio + --delete-ratio must not exceed 1');
+    if (!Number.isInteger(args.seed)) return new UsageError(`--seed must be an integer, got ${args.seed}`);
     if (!(Number.isSafeInteger(args['start-lsn']) && args['start-lsn'] >= 0))
-      return `--start-lsn must be a non-negative integer, got ${args['start-lsn']}`;
-    return undefined;
+      return new UsageError(`--start-lsn must be a non-negative integer, got ${args['start-lsn']}`);
+    return args;
   },
   async run(spark, args, ctx) {
     const input = ctx.resolvePath(args.input);
@@ -99,30 +100,24 @@ export default defineJob<ProduceArgs>({
     ctx.log(
       `cdc-produce: ${rows.length} snapshot rows from ${args.input}, ${args.updates} changes, seed ${args.seed} → ${args.topic} at ${bootstrapServers}`,
     );
-    let bar: cliProgress.SingleBar | undefined;
-    let lastLine = 0;
-    if (ctx.interactive) {
-      bar = new cliProgress.SingleBar(
-        { format: 'cdc-produce [{bar}] {value}/~{total} messages | {eta_formatted} left', hideCursor: true, stream: process.stderr },
-        cliProgress.Presets.shades_classic,
-      );
-      bar.start(approx, 0);
-    }
+    const progress = countProgress({
+      interactive: ctx.interactive,
+      total: approx,
+      label: 'cdc-produce',
+      format: 'cdc-produce [{bar}] {value}/~{total} messages | {eta_formatted} left',
+      log: ctx.log,
+      plain: (_done, f) => `cdc-produce: sent ${f.sent}/~${approx}`,
+    });
     const summary = await produceChanges(messages, {
       bootstrapServers,
       topic: args.topic,
       rate: args.rate,
       partitions: args.partitions,
       signal: ctx.signal,
-      onProgress: (sent) => {
-        if (bar) bar.update(Math.min(sent, approx));
-        else if (Date.now() - lastLine > 5000) {
-          lastLine = Date.now();
-          ctx.log(`cdc-produce: sent ${sent}/~${approx}`);
-        }
-      },
+      // The total is an estimate: the bar stops at it, the plain line says what was sent.
+      onProgress: (sent) => progress.update(Math.min(sent, approx), { sent }),
     });
-    bar?.stop();
+    progress.stop();
     const k = summary.by_kind;
     ctx.log(
       `cdc-produce: sent ${summary.sent} messages in ${(summary.elapsed_ms / 1000).toFixed(1)} s${summary.interrupted ? ' (interrupted)' : ''}: snapshot ${k.snapshot}, inserts ${k.insert}, updates ${k.update}, deletes ${k.delete}, tombstones ${k.tombstone}, replays ${k.replay}, malformed ${k.malformed}`,

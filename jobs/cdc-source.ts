@@ -1,4 +1,4 @@
-import { defineJob } from '../lib/cli/job';
+import { defineJob, UsageError } from '../lib/cli/job';
 import { ensureCdcSourceServers } from '../lib/cli/servers';
 import { DEFAULT_SOURCE_TABLE, captureTable, checkTableName } from '../lib/cdc/postgres-source';
 import { loadCheckedCustomerRows } from './cdc-produce';
@@ -22,8 +22,9 @@ export default defineJob<SourceArgs>({
       describe: 'table in the spark_ts database (replaced, with its connector, slot and topic)',
     },
   },
-  validate(args) {
-    return checkTableName(args.table);
+  parse(args) {
+    const problem = checkTableName(args.table);
+    return problem ? new UsageError(problem) : args;
   },
   async run(spark, args, ctx) {
     const input = ctx.resolvePath(args.input);

@@ -1,5 +1,5 @@
-import cliProgress from 'cli-progress';
-import { defineJob } from '../lib/cli/job';
+import { defineJob, UsageError } from '../lib/cli/job';
+import { countProgress } from '../lib/cli/count-progress';
 import { startPostgres } from '../lib/runtime/postgres';
 import { DEFAULT_SOURCE_TABLE, checkTableName } from '../lib/cdc/postgres-source';
 import { runWorkload } from '../lib/cdc/postgres-workload';
@@ -21,38 +21,33 @@ export default defineJob<WorkloadArgs>({
     updates: { type: 'number', describe: 'changes to make (inserts + updates + deletes); required' },
     seed: { type: 'number', default: DEFAULT_SEED, describe: 'seed: the same table and seed give the same SQL' },
   },
-  validate(args) {
-    if (args.updates === undefined) return '--updates N is required';
-    if (!(Number.isInteger(args.updates) && args.updates >= 0)) return `--updates must be a non-negative integer, got ${args.updates}`;
-    if (!Number.isInteger(args.seed)) return `--seed must be an integer, got ${args.seed}`;
-    return checkTableName(args.table);
+  parse(args) {
+    if (args.updates === undefined) return new UsageError('--updates N is required');
+    if (!(Number.isInteger(args.updates) && args.updates >= 0))
+      return new UsageError(`--updates must be a non-negative integer, got ${args.updates}`);
+    if (!Number.isInteger(args.seed)) return new UsageError(`--seed must be an integer, got ${args.seed}`);
+    const problem = checkTableName(args.table);
+    return problem ? new UsageError(problem) : args;
   },
   async run(_spark, args, ctx) {
     const { state } = await startPostgres();
-    let bar: cliProgress.SingleBar | undefined;
-    let lastLine = 0;
-    if (ctx.interactive) {
-      bar = new cliProgress.SingleBar(
-        { format: 'cdc-workload [{bar}] {value}/{total} changes | {eta_formatted} left', hideCursor: true, stream: process.stderr },
-        cliProgress.Presets.shades_classic,
-      );
-      bar.start(args.updates, 0);
-    }
+    const progress = countProgress({
+      interactive: ctx.interactive,
+      total: args.updates,
+      label: 'cdc-workload',
+      format: 'cdc-workload [{bar}] {value}/{total} changes | {eta_formatted} left',
+      log: ctx.log,
+      plain: (n) => `cdc-workload: ${n}/${args.updates} changes`,
+    });
     const s = await runWorkload({
       url: state.url,
       table: args.table,
       updates: args.updates,
       seed: args.seed,
       signal: ctx.signal,
-      onProgress: (n) => {
-        if (bar) bar.update(n);
-        else if (Date.now() - lastLine > 5000) {
-          lastLine = Date.now();
-          ctx.log(`cdc-workload: ${n}/${args.updates} changes`);
-        }
-      },
+      onProgress: (n) => progress.update(n, {}),
     });
-    bar?.stop();
+    progress.stop();
     ctx.log(
       `cdc-workload: ${s.inserts} inserts, ${s.updates} updates, ${s.deletes} deletes in ${s.transactions} transactions on public.${args.table} in ${(s.elapsed_ms / 1000).toFixed(1)} s${s.interrupted ? ' (interrupted)' : ''}`,
     );

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { defineJob, JobInputError } from '../lib/cli/job';
+import { defineJob, JobInputError, UsageError, subJobParams } from '../lib/cli/job';
 import { DEFAULT_TOPIC } from '../lib/cdc/consumer';
 import { DEFAULT_SOURCE_TABLE, checkTableName, deleteTopics, topicFor } from '../lib/cdc/postgres-source';
 import produceJob from './cdc-produce';
@@ -30,7 +30,21 @@ async function freshTopics(bootstrapServers: string, topics: string[], log: (l: 
   if (deleted.length) log(`cdc: deleted ${deleted.join(', ')} for a fresh stream`);
 }
 
-export default defineJob<DemoArgs>({
+type ParamsOf<J extends { run(spark: never, params: never, ctx: never): unknown }> = Parameters<J['run']>[1];
+
+/** What the demonstration runs with: its arguments and every step's parameters, parsed before any server starts. */
+interface CdcParams {
+  args: DemoArgs;
+  /** The change-event topic: --topic when simulated, the table's Debezium topic otherwise. */
+  topic: string;
+  feed:
+    | { simulated: true; produce: ParamsOf<typeof produceJob> }
+    | { simulated: false; source: ParamsOf<typeof sourceJob>; workload: ParamsOf<typeof workloadJob> };
+  consume: ParamsOf<typeof consumeJob>;
+  verify: ParamsOf<typeof verifyJob>;
+}
+
+export default defineJob<DemoArgs, CdcParams>({
   name: 'cdc',
   description:
     'CDC demonstration (make cdc): cdc-source (PostgreSQL + Debezium snapshot), cdc-workload (real SQL changes), cdc-consume until idle, cdc-verify; --simulated: cdc-produce instead of the database',
@@ -57,68 +71,69 @@ export default defineJob<DemoArgs>({
     'malformed-rate': { type: 'number', default: 0.002, describe: '--simulated: share of malformed events (to the DLQ)' },
     'bootstrap-servers': { type: 'string', describe: 'Kafka bootstrap servers (default: the embedded broker)' },
   },
-  validate(args) {
-    return args.simulated ? undefined : checkTableName(args.table);
-  },
-  async run(spark, args, ctx) {
-    const input = ctx.resolvePath(args.input);
-    if (!fs.existsSync(input)) throw new JobInputError(`no preprocessed customers at ${input}: run \`make preprocess\` first`);
-    const bootstrapServers = args['bootstrap-servers'] ?? ctx.bootstrapServers;
-    let topic = args.topic;
+  parse(args) {
     if (!args.simulated) {
-      // The real source: the table replaced and captured afresh (a new snapshot), then real SQL changes.
-      topic = topicFor(args.table);
-      await freshTopics(bootstrapServers, [`${topic}_dlq`], ctx.log);
-      const sourced = await sourceJob.run(spark, { input: args.input, table: args.table }, ctx);
-      if (sourced) return sourced;
-      const changed = await workloadJob.run(spark, { table: args.table, updates: args.updates, seed: args.seed }, ctx);
-      if (changed) return changed;
-    } else {
-      await freshTopics(bootstrapServers, [args.topic, `${args.topic}_dlq`], ctx.log);
-      const produced = await produceJob.run(
-        spark,
-        {
-          input: args.input,
-          updates: args.updates,
-          rate: 0,
-          seed: args.seed,
-          'start-lsn': 1,
-          'insert-ratio': 0.1,
-          'delete-ratio': 0.05,
-          'replay-rate': args['replay-rate'],
-          'malformed-rate': args['malformed-rate'],
-          topic: args.topic,
-          partitions: 3,
-          'bootstrap-servers': bootstrapServers,
-        },
-        ctx,
-      );
-      if (produced) return produced;
+      const problem = checkTableName(args.table);
+      if (problem) return new UsageError(problem);
     }
-    const consumed = await consumeJob.run(
-      spark,
-      {
+    // The steps' parameters, parsed here once by their own jobs (their defaults are theirs, not restated here).
+    const topic = args.simulated ? args.topic : topicFor(args.table);
+    const bootstrap = { 'bootstrap-servers': args['bootstrap-servers'] };
+    const feed: CdcParams['feed'] = args.simulated
+      ? {
+          simulated: true,
+          produce: subJobParams(produceJob, {
+            input: args.input,
+            updates: args.updates,
+            seed: args.seed,
+            'replay-rate': args['replay-rate'],
+            'malformed-rate': args['malformed-rate'],
+            topic,
+            ...bootstrap,
+          }),
+        }
+      : {
+          simulated: false,
+          source: subJobParams(sourceJob, { input: args.input, table: args.table }),
+          workload: subJobParams(workloadJob, { table: args.table, updates: args.updates, seed: args.seed }),
+        };
+    return {
+      args,
+      topic,
+      feed,
+      consume: subJobParams(consumeJob, {
         topic,
         'state-dir': args['state-dir'],
         lambda: args.lambda,
         reset: true,
         'until-idle': 5,
-        'checkpoint-events': 10_000,
-        'checkpoint-ms': 5_000,
-        'progress-ms': 2_000,
-        'bootstrap-servers': bootstrapServers,
-      },
-      ctx,
-    );
+        ...bootstrap,
+      }),
+      verify: subJobParams(verifyJob, { 'state-dir': args['state-dir'], report: args.report, 'spark-ml': true }),
+    };
+  },
+  async run(spark, { args, topic, feed, consume, verify }, ctx) {
+    const input = ctx.resolvePath(args.input);
+    if (!fs.existsSync(input)) throw new JobInputError(`no preprocessed customers at ${input}: run \`make preprocess\` first`);
+    const bootstrapServers = args['bootstrap-servers'] ?? ctx.bootstrapServers;
+    if (!feed.simulated) {
+      // The real source: the table replaced and captured afresh (a new snapshot), then real SQL changes.
+      await freshTopics(bootstrapServers, [`${topic}_dlq`], ctx.log);
+      const sourced = await sourceJob.run(spark, feed.source, ctx);
+      if (sourced) return sourced;
+      const changed = await workloadJob.run(spark, feed.workload, ctx);
+      if (changed) return changed;
+    } else {
+      await freshTopics(bootstrapServers, [topic, `${topic}_dlq`], ctx.log);
+      const produced = await produceJob.run(spark, feed.produce, ctx);
+      if (produced) return produced;
+    }
+    const consumed = await consumeJob.run(spark, consume, ctx);
     if (consumed) return consumed;
     if (!args.simulated)
       ctx.log(
         `cdc: connector spark-ts-${args.table} keeps capturing public.${args.table} into ${topic} (\`spark-ts down\` stops Connect, PostgreSQL and Kafka)`,
       );
-    return verifyJob.run(
-      spark,
-      { 'state-dir': args['state-dir'], report: args.report, 'spark-ml': true, 'reg-param': 0, 'max-iter': 100 },
-      ctx,
-    );
+    return verifyJob.run(spark, verify, ctx);
   },
 });

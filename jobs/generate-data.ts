@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { defineJob } from '../lib/cli/job';
+import { defineJob, UsageError } from '../lib/cli/job';
 import { DEFAULT_DEFECT_RATES, validateRates, type DefectRates } from '../lib/preprocess/defects';
 import { runGenerate } from '../lib/preprocess/generate';
 
@@ -31,7 +31,13 @@ function ratesOf(a: GenerateArgs): DefectRates {
   };
 }
 
-export default defineJob<GenerateArgs>({
+/** What generate-data runs with: its arguments and the defect rates read from them, once. */
+export interface GenerateParams {
+  args: GenerateArgs;
+  rates: DefectRates;
+}
+
+export default defineJob<GenerateArgs, GenerateParams>({
   name: 'generate-data',
   description: 'write a synthetic marketing_campaign.csv (same schema and format, configurable defects) in Spark',
   options: {
@@ -46,17 +52,19 @@ export default defineJob<GenerateArgs>({
     'malformed-rate': rate('one field too few or too many', DEFAULT_DEFECT_RATES.malformed),
     partitions: { type: 'number', describe: 'Spark partitions (the output does not depend on it)' },
   },
-  validate(a) {
-    if (!Number.isInteger(a.rows) || a.rows < 0) return `--rows must be a whole number >= 0, got ${a.rows}`;
-    if (!Number.isInteger(a.seed)) return `--seed must be a whole number, got ${a.seed}`;
+  parse(a) {
+    if (!Number.isInteger(a.rows) || a.rows < 0) return new UsageError(`--rows must be a whole number >= 0, got ${a.rows}`);
+    if (!Number.isInteger(a.seed)) return new UsageError(`--seed must be a whole number, got ${a.seed}`);
     if (a.partitions !== undefined && (!Number.isInteger(a.partitions) || a.partitions < 1))
-      return `--partitions must be a whole number >= 1`;
-    return validateRates(ratesOf(a));
+      return new UsageError(`--partitions must be a whole number >= 1`);
+    const rates = ratesOf(a);
+    const problem = validateRates(rates);
+    return problem ? new UsageError(problem) : { args: a, rates };
   },
-  async run(spark, a, ctx) {
+  async run(spark, { args: a, rates }, ctx) {
     const output = path.resolve(a.output === DEFAULT_SYNTHETIC_PATH ? ctx.root : process.cwd(), a.output);
     const t0 = Date.now();
-    const r = await runGenerate(spark, { rows: a.rows, seed: a.seed, output, rates: ratesOf(a), partitions: a.partitions });
+    const r = await runGenerate(spark, { rows: a.rows, seed: a.seed, output, rates, partitions: a.partitions });
     const s = (Date.now() - t0) / 1000;
     ctx.log(
       `generate-data: ${a.rows} rows (seed ${a.seed}; ${r.layout.duplicates} duplicates, ${r.layout.duplicateIds} duplicate IDs) ` +

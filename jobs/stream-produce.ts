@@ -1,6 +1,6 @@
 import { defineJob, UsageError } from '../lib/cli/job';
 import { produceSensorData } from '../lib/stream/producer';
-import { countProgress } from '../lib/stream/progress';
+import { countProgress } from '../lib/cli/count-progress';
 import { parseDuration } from '../lib/stream/rate';
 import { TOPICS } from '../lib/stream/sensors';
 import { DEFAULT_SIMULATION } from '../lib/stream/simulate';

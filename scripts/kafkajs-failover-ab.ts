@@ -10,6 +10,7 @@ import { SensorSimulator } from '../lib/stream/simulate';
 import { groupByPartition } from '../lib/kafka/produce';
 import { readKafkaState } from '../lib/runtime/kafka-broker';
 import { ROOT } from '../lib/runtime/paths';
+import { sleep } from '../lib/connect';
 
 async function trial(variant: 'old' | 'new', n: number) {
   const servers = readKafkaState()!.bootstrap_servers;
@@ -55,7 +56,7 @@ async function trial(variant: 'old' | 'new', n: number) {
       const r = spawnSync(path.join(ROOT, 'bin', 'spark-ts'), ['up', 'kafka', '--brokers', '3'], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(r.stderr);
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   await producer.disconnect();
   const offsets = await admin.fetchTopicOffsets(topic);

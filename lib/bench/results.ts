@@ -10,6 +10,7 @@ import { spread } from '../measure/stats';
  * {
  *   "schema": "spark-ts-bench/1",
  *   "created_at": ISO-8601, "quick": boolean, "repetitions": integer >= 3,
+ *   "command": text (optional: the command line that ran the suite),
  *   "machine": { cores, memory_bytes, cpu_model, os, java, node, spark, kafka },
  *   "figures": [ { "id": "group.name", "group": "latency"|"throughput"|"memory"|"model",
  *                  "title": text, "unit": "ms"|"msg/s"|"rows/s"|"events/s"|"MB/s"|"bytes"|"bytes/row"|"ratio",
@@ -40,6 +41,8 @@ export interface BenchResults {
   created_at: string;
   quick: boolean;
   repetitions: number;
+  /** The command line that ran the suite (absent in runs before it was recorded). */
+  command?: string;
   machine: MachineInfo;
   figures: Figure[];
 }
@@ -99,20 +102,14 @@ export function formatNumber(v: number, unit: string): string {
   return v.toPrecision(3);
 }
 
-/** summary.md: one table per group, median with min–max, workload and machine. */
-export function summaryMarkdown(results: BenchResults, charts: string[] = []): string {
-  const m = results.machine;
-  const lines = [
-    `# spark-ts benchmark${results.quick ? ' (QUICK)' : ''}`,
-    '',
-    `${results.created_at} · ${m.cores} cores, ${(m.memory_bytes / 2 ** 30).toFixed(0)} GiB, ${m.cpu_model} · Java ${m.java} · Node ${m.node} · Spark ${m.spark} · Kafka ${m.kafka} · ${results.repetitions} repetitions per figure`,
-    '',
-  ];
+/** One Markdown table per group (latency, throughput, memory, model): median with min–max, unit and workload. */
+export function figureTables(results: BenchResults, heading = '##'): string[] {
+  const lines: string[] = [];
   for (const group of ['latency', 'throughput', 'memory', 'model'] as const) {
     const figs = results.figures.filter((f) => f.group === group);
     if (!figs.length) continue;
     lines.push(
-      `## ${group[0].toUpperCase()}${group.slice(1)}`,
+      `${heading} ${group[0].toUpperCase()}${group.slice(1)}`,
       '',
       '| figure | median | min – max | unit | workload |',
       '| --- | ---: | ---: | --- | --- |',
@@ -124,6 +121,23 @@ export function summaryMarkdown(results: BenchResults, charts: string[] = []): s
     }
     lines.push('');
   }
+  return lines;
+}
+
+/** The machine a run measured on, in one line: cores, memory, CPU, and the versions. */
+export function machineLine(m: MachineInfo): string {
+  return `${m.cores} cores, ${(m.memory_bytes / 2 ** 30).toFixed(0)} GiB, ${m.cpu_model} · Java ${m.java} · Node ${m.node} · Spark ${m.spark} · Kafka ${m.kafka}`;
+}
+
+/** summary.md: one table per group, median with min–max, workload and machine. */
+export function summaryMarkdown(results: BenchResults, charts: string[] = []): string {
+  const lines = [
+    `# spark-ts benchmark${results.quick ? ' (QUICK)' : ''}`,
+    '',
+    `${results.created_at} · ${machineLine(results.machine)} · ${results.repetitions} repetitions per figure`,
+    '',
+    ...figureTables(results),
+  ];
   for (const c of charts) lines.push(`![${c}](${c})`, '');
   return lines.join('\n');
 }

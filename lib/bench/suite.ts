@@ -2,13 +2,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { SparkSession } from '../connect';
-import { roundTrips, throughput } from '../connect/bench/collect';
-import { measureStreamAtRate, DEFAULT_STREAM_BENCH_TIMING, type StreamBenchTiming } from '../stream/bench/stream';
-import { measurePreprocess } from '../preprocess/bench/preprocess';
+import { sleep, type SparkSession } from '../connect';
+import { roundTrips, throughput } from './connect';
+import { measureStreamAtRate, DEFAULT_STREAM_BENCH_TIMING, type StreamBenchTiming } from '../stream/measure';
+import { measurePreprocess } from '../preprocess/measure';
 import { runCacheBench } from '../cachebench/run';
 import { uiUrlCandidates } from '../cachebench/rest';
-import { measureCdcApply } from '../cdc/bench/measure';
+import { measureCdcApply } from '../cdc/measure';
 import { readStoreReadOnly } from '../cdc/store';
 import { readModelFile } from '../cdc/verify';
 import { sparkLogisticRegression } from '../cdc/quality';
@@ -46,7 +46,7 @@ export const QUICK_SIZES: BenchSizes = {
 };
 
 // Sized so that three repetitions of everything finish in about a quarter of an hour on 2 cores; the
-// per-part scripts (lib/*/bench) go to the issues' larger sizes (10M rows, 1M CDC updates, 50k msg/s).
+// per-part scripts (scripts/bench/) go to the issues' larger sizes (10M rows, 1M CDC updates, 50k msg/s).
 export const FULL_SIZES: BenchSizes = {
   roundTrips: 200,
   collectRows: 1_000_000,
@@ -120,7 +120,7 @@ export async function runBenchSuite(spark: SparkSession, opts: SuiteOptions): Pr
       },
       now.kafka,
     );
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
   }
   rss.start();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'spark-ts-bench-'));

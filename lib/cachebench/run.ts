@@ -263,20 +263,24 @@ export function overflowOf(
   return { fits: true, overflow: null };
 }
 
-/** Runs the benchmark: prepares the workload, writes the baselines, then every mode in turn. Leaves nothing cached on the server. */
-export async function runCacheBench(spark: SparkSession, opts: CacheBenchOptions): Promise<CacheBenchReport> {
-  const { log } = opts;
-  const runId = randomUUID().slice(0, 8);
-  const workDir = path.resolve(opts.workDir ?? path.join(os.tmpdir(), `spark-ts-cache-bench-${runId}`));
-  const dirs = { parquet: path.join(workDir, 'workload.parquet'), csv: path.join(workDir, 'workload.csv') };
-  const checkAbort = () => {
-    if (opts.signal?.aborted) throw new Error('cache-bench interrupted');
-  };
-  const loadStart = loadNow();
+/** What the server is and offers: its UI's REST API (for storage figures), version, master and off-heap settings. */
+interface ServerFacts {
+  uiUrl: string;
+  rest: SparkRestClient;
+  probe: Awaited<ReturnType<SparkRestClient['probe']>>;
+  sparkVersion: string;
+  master: string | null;
+  offHeapEnabled: string | null;
+  offHeapSize: string | null;
+  offHeapOn: boolean;
+  capacity: { onHeapBytes: number | null; offHeapBytes: number | null };
+}
 
+/** Step 1: finds this server's UI and reads the settings the report records. */
+async function inspectServer(spark: SparkSession, uiUrls: readonly string[], log: (m: string) => void): Promise<ServerFacts> {
   // The UI must be this server's: on a shared machine the default port may be another session's server.
   const appId = await confOrNull(spark, 'spark.app.id');
-  const uiUrl = await locateSparkUi(appId, opts.uiUrls);
+  const uiUrl = await locateSparkUi(appId, uiUrls);
   const rest = new SparkRestClient(uiUrl, undefined, appId ?? undefined);
   const probe = await rest.probe();
   if (probe.ok) log(`Spark REST API: ${uiUrl} (application ${probe.appId})`);
@@ -292,133 +296,178 @@ export async function runCacheBench(spark: SparkSession, opts: CacheBenchOptions
   const capacity = probe.ok
     ? await rest.storageCapacity().catch(() => ({ onHeapBytes: null, offHeapBytes: null }))
     : { onHeapBytes: null, offHeapBytes: null };
+  return { uiUrl, rest, probe, sparkVersion, master, offHeapEnabled, offHeapSize, offHeapOn, capacity };
+}
 
-  const results: ModeResult[] = [];
-  let parquetBytes: number | null = null;
-  let csvBytes: number | null = null;
-  let writes: { parquet_write_ms: number | null; csv_write_ms: number | null } = { parquet_write_ms: null, csv_write_ms: null };
-  // Only what this run created is removed afterwards: never a --work-dir's other contents.
-  const createdWorkDir = !fs.existsSync(workDir);
-  const created = [dirs.parquet, dirs.csv, path.join(workDir, 'marketing_campaign.csv'), path.join(workDir, 'preprocessed')];
-  let prepared: Awaited<ReturnType<typeof prepareWorkload>> | undefined;
-  try {
-    prepared = await prepareWorkload(spark, { rows: opts.rows, seed: opts.seed, workDir, partitions: opts.partitions, log });
-    const { facts: workload, schema_ddl: ddl, ledger } = prepared;
-    checkAbort();
-    log(`held DataFrame: ${ledger.rows_held.toLocaleString('en-US')} rows × ${prepared.columns} columns; file baselines under ${workDir}`);
-    writes = await writeBaselines(workload, dirs, { parquet: opts.modes.includes('parquet'), csv: opts.modes.includes('csv') });
-    parquetBytes = writes.parquet_write_ms === null ? null : await dataBytes(spark, dirs.parquet, '.parquet');
-    csvBytes = writes.csv_write_ms === null ? null : await dataBytes(spark, dirs.csv, '.csv');
-    if (writes.parquet_write_ms !== null) log(`baseline: Parquet ${fmtBytes(parquetBytes)} (${writes.parquet_write_ms} ms)`);
-    if (writes.csv_write_ms !== null) log(`baseline: CSV ${fmtBytes(csvBytes)} (${writes.csv_write_ms} ms)`);
+/** The file baselines the parquet and csv modes read, and what writing them cost. */
+interface Baselines {
+  parquetBytes: number | null;
+  csvBytes: number | null;
+  writes: { parquet_write_ms: number | null; csv_write_ms: number | null };
+}
 
-    for (const mode of opts.modes) {
-      checkAbort();
-      const spec = MODE_SPECS[mode];
-      const r = emptyResult(mode);
-      results.push(r);
-      if (mode === 'OFF_HEAP' && !offHeapOn) {
-        r.skipped = `off-heap storage is disabled on this server (spark.memory.offHeap.enabled=${offHeapEnabled ?? 'unset'}, size=${offHeapSize ?? 'unset'}); start it with spark.memory.offHeap.enabled=true and a size`;
-        log(`${mode}: skipped: ${r.skipped}`);
-        continue;
-      }
-      const marker = cacheMarker(runId, mode);
-      let persisted: DataFrame | undefined;
-      try {
-        // What the queries run over in this mode. File modes build a fresh reader each iteration.
-        let facts: () => DataFrame = () => workload;
-        if (spec.kind === 'persisted' && spec.level) {
-          const df = markForCache(workload, marker);
-          persisted = df;
-          await df.persist(fromFlags(spec.level));
-          const confirmed = toFlags(await df.storageLevel());
-          r.storage_level = levelName(confirmed);
-          r.storage_level_flags = describeLevel(confirmed);
-          if (!sameFlags(confirmed, spec.level)) {
-            throw new Error(`the server reports storage level ${describeLevel(confirmed)} after persist(${describeLevel(spec.level)})`);
-          }
-          facts = () => df;
-        } else {
-          const level = toFlags(
-            await (
-              mode === 'parquet' ? readParquet(spark, dirs.parquet, ddl) : mode === 'csv' ? readCsv(spark, dirs.csv, ddl) : workload
-            ).storageLevel(),
-          );
-          r.storage_level = levelName(level);
-          r.storage_level_flags = describeLevel(level);
-          if (mode === 'parquet') facts = () => readParquet(spark, dirs.parquet, ddl);
-          if (mode === 'csv') facts = () => readCsv(spark, dirs.csv, ddl);
-        }
+/** Step 3: writes the Parquet and CSV copies of the workload that the file modes asked for, and sizes them. */
+async function writeFileBaselines(
+  spark: SparkSession,
+  workload: DataFrame,
+  dirs: { parquet: string; csv: string },
+  modes: readonly ModeName[],
+  log: (m: string) => void,
+): Promise<Baselines> {
+  const writes = await writeBaselines(workload, dirs, { parquet: modes.includes('parquet'), csv: modes.includes('csv') });
+  const parquetBytes = writes.parquet_write_ms === null ? null : await dataBytes(spark, dirs.parquet, '.parquet');
+  const csvBytes = writes.csv_write_ms === null ? null : await dataBytes(spark, dirs.csv, '.csv');
+  if (writes.parquet_write_ms !== null) log(`baseline: Parquet ${fmtBytes(parquetBytes)} (${writes.parquet_write_ms} ms)`);
+  if (writes.csv_write_ms !== null) log(`baseline: CSV ${fmtBytes(csvBytes)} (${writes.csv_write_ms} ms)`);
+  return { parquetBytes, csvBytes, writes };
+}
 
-        const digests: string[] = [];
-        for (let i = 0; i < opts.iterations; i++) {
-          checkAbort();
-          const mix = await runQueryMix(facts(), { signal: opts.signal });
-          r.iterations_ms.push(round1(mix.ms));
-          r.load_average.push(loadNow());
-          for (const t of mix.timings as QueryTiming[]) r.query_ms[t.query].push(round1(t.ms));
-          // The ledger says how many rows each mode must hold: a mode that lost or gained rows fails.
-          const counted = mix.results.find((q) => q.query === ROW_COUNT.query);
-          const held = Number(counted?.rows[0]?.[counted.columns.indexOf(ROW_COUNT.column)]);
-          if (held !== ledger.rows_held) throw new Error(`iteration ${i + 1} counted ${held} rows, the ledger says ${ledger.rows_held}`);
-          digests.push(resultDigest(mix.results));
-          log(`${mode}: iteration ${i + 1}/${opts.iterations}: ${Math.round(mix.ms)} ms`);
-        }
-        r.result_digest = digests[0] ?? null;
-        r.digest_stable = digestsAgree(digests);
-        Object.assign(r, summarizeIterations(r.iterations_ms));
-        r.query_stats = Object.fromEntries(QUERIES.map((q) => [q.name, steadyState(r.query_ms[q.name])]));
+/** What every mode runs against: the prepared workload, the baselines, the server's facts. */
+interface ModeContext {
+  spark: SparkSession;
+  opts: CacheBenchOptions;
+  runId: string;
+  server: ServerFacts;
+  workload: DataFrame;
+  ddl: string;
+  ledger: WorkloadLedger;
+  dirs: { parquet: string; csv: string };
+  baselines: Baselines;
+  checkAbort(): void;
+}
 
-        // Storage, as Spark's block manager accounts it.
-        if (probe.ok) {
-          if (spec.kind === 'persisted') {
-            const t = totals(await settledCache(rest, marker));
-            r.memory_bytes = t.memoryBytes;
-            r.disk_bytes = t.diskBytes;
-            r.off_heap_bytes = t.offHeapBytes;
-            r.cached_partitions = t.numCachedPartitions;
-            r.total_partitions = t.numPartitions;
-            if (t.rdds === 0) log(`${mode}: the REST API lists no cached RDD for this run (cache not materialized?)`);
-            if (spec.level) Object.assign(r, overflowOf(spec.level, r.cached_partitions, r.total_partitions, r.disk_bytes));
-            // In the log too: a long run stopped before its report is written still shows what each level held.
-            log(
-              `${mode}: storage: ${t.numCachedPartitions}/${t.numPartitions} partitions cached, memory ${fmtBytes(t.memoryBytes)} (off-heap ${fmtBytes(t.offHeapBytes)}), disk ${fmtBytes(t.diskBytes)}${r.overflow ? `: ${r.overflow}` : ''}`,
-            );
-          } else {
-            // Nothing is persisted in this mode: the storage list holding nothing of this run is the measurement.
-            const ours = await rest.cachedWith(`cachebench[${runId}/`);
-            r.memory_bytes = totals(ours).memoryBytes;
-            r.disk_bytes = totals(ours).diskBytes;
-          }
-        }
-        if (spec.kind === 'persisted')
-          r.stored_bytes = r.memory_bytes === null || r.disk_bytes === null ? null : r.memory_bytes + r.disk_bytes;
-        else if (mode === 'parquet') r.stored_bytes = parquetBytes;
-        else if (mode === 'csv') r.stored_bytes = csvBytes;
-        else r.stored_bytes = r.memory_bytes === null ? null : 0;
-        r.bytes_per_row = perRow(r.stored_bytes, ledger.rows_held);
-        r.memory_bytes_per_row = perRow(r.memory_bytes, ledger.rows_held);
-        r.disk_bytes_per_row = perRow(r.disk_bytes, ledger.rows_held);
-        r.ratio_to_parquet = ratio(r.stored_bytes, parquetBytes);
-        r.ratio_to_csv = ratio(r.stored_bytes, csvBytes);
-        // What holding costs once: the files' write, or (for a cache) the filling iteration's extra time.
-        const fill = r.first_ms !== null && r.median_ms !== null ? Math.max(0, r.first_ms - r.median_ms) : null;
-        r.setup_ms = mode === 'none' ? 0 : mode === 'parquet' ? writes.parquet_write_ms : mode === 'csv' ? writes.csv_write_ms : fill;
-      } catch (e) {
-        if (opts.signal?.aborted) throw e;
-        r.error = errorMessage(e);
-        log(`${mode}: failed: ${r.error}`);
-      } finally {
-        if (persisted) r.storage_freed = await release(persisted, probe.ok ? rest : undefined, marker, log, mode);
-      }
+/**
+ * Holds the workload the mode's way and confirms it on the server: `persisted` (the marked DataFrame of a
+ * persisted mode) at the mode's level, which the server must report back; or the baseline files read afresh
+ * each iteration; or recomputed (none). Returns what the queries run over.
+ */
+async function holdWorkload(c: ModeContext, mode: ModeName, r: ModeResult, persisted: DataFrame | undefined): Promise<() => DataFrame> {
+  const spec = MODE_SPECS[mode];
+  const { spark, workload, dirs, ddl } = c;
+  if (persisted && spec.level) {
+    await persisted.persist(fromFlags(spec.level));
+    const confirmed = toFlags(await persisted.storageLevel());
+    r.storage_level = levelName(confirmed);
+    r.storage_level_flags = describeLevel(confirmed);
+    if (!sameFlags(confirmed, spec.level)) {
+      throw new Error(`the server reports storage level ${describeLevel(confirmed)} after persist(${describeLevel(spec.level)})`);
     }
-  } finally {
-    if (!opts.keepFiles) {
-      for (const d of created) fs.rmSync(d, { recursive: true, force: true });
-      if (createdWorkDir) fs.rmSync(workDir, { recursive: true, force: true });
-    }
+    return () => persisted;
   }
+  const level = toFlags(
+    await (
+      mode === 'parquet' ? readParquet(spark, dirs.parquet, ddl) : mode === 'csv' ? readCsv(spark, dirs.csv, ddl) : workload
+    ).storageLevel(),
+  );
+  r.storage_level = levelName(level);
+  r.storage_level_flags = describeLevel(level);
+  // File modes build a fresh reader each iteration.
+  if (mode === 'parquet') return () => readParquet(spark, dirs.parquet, ddl);
+  if (mode === 'csv') return () => readCsv(spark, dirs.csv, ddl);
+  return () => workload;
+}
 
+/** Runs the query mix `iterations` times over the held workload: times, load, the row count against the ledger, digests. */
+async function runIterations(c: ModeContext, mode: ModeName, r: ModeResult, facts: () => DataFrame): Promise<void> {
+  const { opts, ledger } = c;
+  const digests: string[] = [];
+  for (let i = 0; i < opts.iterations; i++) {
+    c.checkAbort();
+    const mix = await runQueryMix(facts(), { signal: opts.signal });
+    r.iterations_ms.push(round1(mix.ms));
+    r.load_average.push(loadNow());
+    for (const t of mix.timings as QueryTiming[]) r.query_ms[t.query].push(round1(t.ms));
+    // The ledger says how many rows each mode must hold: a mode that lost or gained rows fails.
+    const counted = mix.results.find((q) => q.query === ROW_COUNT.query);
+    const held = Number(counted?.rows[0]?.[counted.columns.indexOf(ROW_COUNT.column)]);
+    if (held !== ledger.rows_held) throw new Error(`iteration ${i + 1} counted ${held} rows, the ledger says ${ledger.rows_held}`);
+    digests.push(resultDigest(mix.results));
+    opts.log(`${mode}: iteration ${i + 1}/${opts.iterations}: ${Math.round(mix.ms)} ms`);
+  }
+  r.result_digest = digests[0] ?? null;
+  r.digest_stable = digestsAgree(digests);
+  Object.assign(r, summarizeIterations(r.iterations_ms));
+  r.query_stats = Object.fromEntries(QUERIES.map((q) => [q.name, steadyState(r.query_ms[q.name])]));
+}
+
+/** Storage, as Spark's block manager accounts it (REST API): the mode's cache, or that this run holds nothing. */
+async function measureStorage(c: ModeContext, mode: ModeName, r: ModeResult, marker: string): Promise<void> {
+  const { rest, probe } = c.server;
+  if (!probe.ok) return;
+  const spec = MODE_SPECS[mode];
+  if (spec.kind === 'persisted') {
+    const t = totals(await settledCache(rest, marker));
+    r.memory_bytes = t.memoryBytes;
+    r.disk_bytes = t.diskBytes;
+    r.off_heap_bytes = t.offHeapBytes;
+    r.cached_partitions = t.numCachedPartitions;
+    r.total_partitions = t.numPartitions;
+    if (t.rdds === 0) c.opts.log(`${mode}: the REST API lists no cached RDD for this run (cache not materialized?)`);
+    if (spec.level) Object.assign(r, overflowOf(spec.level, r.cached_partitions, r.total_partitions, r.disk_bytes));
+    // In the log too: a long run stopped before its report is written still shows what each level held.
+    c.opts.log(
+      `${mode}: storage: ${t.numCachedPartitions}/${t.numPartitions} partitions cached, memory ${fmtBytes(t.memoryBytes)} (off-heap ${fmtBytes(t.offHeapBytes)}), disk ${fmtBytes(t.diskBytes)}${r.overflow ? `: ${r.overflow}` : ''}`,
+    );
+  } else {
+    // Nothing is persisted in this mode: the storage list holding nothing of this run is the measurement.
+    const ours = await rest.cachedWith(`cachebench[${c.runId}/`);
+    r.memory_bytes = totals(ours).memoryBytes;
+    r.disk_bytes = totals(ours).diskBytes;
+  }
+}
+
+/** The figures derived from the storage: bytes held, per row, against the file baselines, and the one-off setup cost. */
+function storageFigures(c: ModeContext, mode: ModeName, r: ModeResult): void {
+  const { parquetBytes, csvBytes, writes } = c.baselines;
+  const rows = c.ledger.rows_held;
+  if (MODE_SPECS[mode].kind === 'persisted')
+    r.stored_bytes = r.memory_bytes === null || r.disk_bytes === null ? null : r.memory_bytes + r.disk_bytes;
+  else if (mode === 'parquet') r.stored_bytes = parquetBytes;
+  else if (mode === 'csv') r.stored_bytes = csvBytes;
+  else r.stored_bytes = r.memory_bytes === null ? null : 0;
+  r.bytes_per_row = perRow(r.stored_bytes, rows);
+  r.memory_bytes_per_row = perRow(r.memory_bytes, rows);
+  r.disk_bytes_per_row = perRow(r.disk_bytes, rows);
+  r.ratio_to_parquet = ratio(r.stored_bytes, parquetBytes);
+  r.ratio_to_csv = ratio(r.stored_bytes, csvBytes);
+  // What holding costs once: the files' write, or (for a cache) the filling iteration's extra time.
+  const fill = r.first_ms !== null && r.median_ms !== null ? Math.max(0, r.first_ms - r.median_ms) : null;
+  r.setup_ms = mode === 'none' ? 0 : mode === 'parquet' ? writes.parquet_write_ms : mode === 'csv' ? writes.csv_write_ms : fill;
+}
+
+/**
+ * Step 4, once per mode: hold the workload, run the iterations, measure the storage, release it. A failing
+ * mode records its error and the run goes on; an interruption ends the run.
+ */
+async function runMode(c: ModeContext, mode: ModeName): Promise<ModeResult> {
+  const { opts, server } = c;
+  const r = emptyResult(mode);
+  if (mode === 'OFF_HEAP' && !server.offHeapOn) {
+    r.skipped = `off-heap storage is disabled on this server (spark.memory.offHeap.enabled=${server.offHeapEnabled ?? 'unset'}, size=${server.offHeapSize ?? 'unset'}); start it with spark.memory.offHeap.enabled=true and a size`;
+    opts.log(`${mode}: skipped: ${r.skipped}`);
+    return r;
+  }
+  const marker = cacheMarker(c.runId, mode);
+  let persisted: DataFrame | undefined;
+  try {
+    const spec = MODE_SPECS[mode];
+    if (spec.kind === 'persisted' && spec.level) persisted = markForCache(c.workload, marker);
+    const facts = await holdWorkload(c, mode, r, persisted);
+    await runIterations(c, mode, r, facts);
+    await measureStorage(c, mode, r, marker);
+    storageFigures(c, mode, r);
+  } catch (e) {
+    if (opts.signal?.aborted) throw e;
+    r.error = errorMessage(e);
+    opts.log(`${mode}: failed: ${r.error}`);
+  } finally {
+    if (persisted) r.storage_freed = await release(persisted, server.probe.ok ? server.rest : undefined, marker, opts.log, mode);
+  }
+  return r;
+}
+
+/** Step 5: every mode against none (the recomputing baseline): speed-ups and the queries after which holding pays. */
+function compareWithBaseline(results: ModeResult[]): void {
   const baseline = results.find((m) => m.mode === 'none' && !m.error && !m.skipped);
   const perQuery = (m: ModeResult) => {
     const t = m.median_ms ?? m.first_ms;
@@ -430,6 +479,49 @@ export async function runCacheBench(spark: SparkSession, opts: CacheBenchOptions
     m.break_even_queries =
       m.skipped || m.error || !baseline || m === baseline ? null : breakEvenQueries(m.setup_ms, perQuery(m), perQuery(baseline));
   }
+}
+
+/**
+ * Runs the benchmark in steps: inspect the server, prepare the workload (generate-data + preprocess), write
+ * the file baselines, run every mode in turn, compare with none. Leaves nothing cached on the server.
+ */
+export async function runCacheBench(spark: SparkSession, opts: CacheBenchOptions): Promise<CacheBenchReport> {
+  const { log } = opts;
+  const runId = randomUUID().slice(0, 8);
+  const workDir = path.resolve(opts.workDir ?? path.join(os.tmpdir(), `spark-ts-cache-bench-${runId}`));
+  const dirs = { parquet: path.join(workDir, 'workload.parquet'), csv: path.join(workDir, 'workload.csv') };
+  const checkAbort = () => {
+    if (opts.signal?.aborted) throw new Error('cache-bench interrupted');
+  };
+  const loadStart = loadNow();
+  const server = await inspectServer(spark, opts.uiUrls, log);
+
+  const results: ModeResult[] = [];
+  let baselines: Baselines = { parquetBytes: null, csvBytes: null, writes: { parquet_write_ms: null, csv_write_ms: null } };
+  // Only what this run created is removed afterwards: never a --work-dir's other contents.
+  const createdWorkDir = !fs.existsSync(workDir);
+  const created = [dirs.parquet, dirs.csv, path.join(workDir, 'marketing_campaign.csv'), path.join(workDir, 'preprocessed')];
+  let prepared: Awaited<ReturnType<typeof prepareWorkload>> | undefined;
+  try {
+    prepared = await prepareWorkload(spark, { rows: opts.rows, seed: opts.seed, workDir, partitions: opts.partitions, log });
+    const { facts: workload, schema_ddl: ddl, ledger } = prepared;
+    checkAbort();
+    log(`held DataFrame: ${ledger.rows_held.toLocaleString('en-US')} rows × ${prepared.columns} columns; file baselines under ${workDir}`);
+    baselines = await writeFileBaselines(spark, workload, dirs, opts.modes, log);
+    const context: ModeContext = { spark, opts, runId, server, workload, ddl, ledger, dirs, baselines, checkAbort };
+    for (const mode of opts.modes) {
+      checkAbort();
+      results.push(await runMode(context, mode));
+    }
+  } finally {
+    if (!opts.keepFiles) {
+      for (const d of created) fs.rmSync(d, { recursive: true, force: true });
+      if (createdWorkDir) fs.rmSync(workDir, { recursive: true, force: true });
+    }
+  }
+
+  compareWithBaseline(results);
+  const { probe, rest } = server;
   const leftover = probe.ok ? (await rest.cachedWith(`cachebench[${runId}/`)).length : null;
 
   return {
@@ -443,13 +535,18 @@ export async function runCacheBench(spark: SparkSession, opts: CacheBenchOptions
     partitions: prepared?.generate_partitions ?? 0,
     machine: {
       ...machineInfo(),
-      spark_version: sparkVersion,
-      spark_master: master,
-      off_heap: offHeapOn ? offHeapSize : null,
-      storage_memory_on_heap_bytes: capacity.onHeapBytes,
-      storage_memory_off_heap_bytes: capacity.offHeapBytes,
+      spark_version: server.sparkVersion,
+      spark_master: server.master,
+      off_heap: server.offHeapOn ? server.offHeapSize : null,
+      storage_memory_on_heap_bytes: server.capacity.onHeapBytes,
+      storage_memory_off_heap_bytes: server.capacity.offHeapBytes,
     },
-    rest_api: { url: uiUrl, reachable: probe.ok, app_id: probe.ok ? probe.appId : null, reason: probe.ok ? null : probe.reason },
+    rest_api: {
+      url: server.uiUrl,
+      reachable: probe.ok,
+      app_id: probe.ok ? probe.appId : null,
+      reason: probe.ok ? null : probe.reason,
+    },
     workload: {
       source:
         'generate-data CSV -> preprocess plan (parse, quarantine, de-duplicate, validate, impute, features, scaling) -> left join with the segment dimension',
@@ -463,7 +560,13 @@ export async function runCacheBench(spark: SparkSession, opts: CacheBenchOptions
       segments: SEGMENT_ROWS.length,
       queries: QUERIES.map((q) => ({ name: q.name, describe: q.describe })),
     },
-    baselines: { parquet_bytes: parquetBytes, csv_bytes: csvBytes, ...writes, work_dir: workDir, kept: !!opts.keepFiles },
+    baselines: {
+      parquet_bytes: baselines.parquetBytes,
+      csv_bytes: baselines.csvBytes,
+      ...baselines.writes,
+      work_dir: workDir,
+      kept: !!opts.keepFiles,
+    },
     modes: results,
     load_average: { start: loadStart, end: loadNow() },
     digests_equal: digestsAgree(results.map((m) => m.result_digest)) && results.every((m) => m.digest_stable !== false),

@@ -12,6 +12,7 @@ import { defaultSpec } from './features';
 import { buildModelFile, evaluateState, type ModelFile, type StampedEvaluation } from './model-file';
 import type { ModelConfig, StateSnapshot } from './state';
 import { MODEL_FILE, STORE_FILE, StateDirLock, StateStore, StateStoreError } from './store';
+import { sleep } from '../connect';
 
 export const DEFAULT_TOPIC = 'customer_updates';
 export const DEFAULT_HOLDOUT_PCT = 20;
@@ -473,7 +474,7 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
     });
     stopRequested = true;
     // Let a batch that is being applied finish (or fail) before the last commit.
-    while (busy) await new Promise((r) => setTimeout(r, 10));
+    while (busy) await sleep(10);
     if (fatal) throw fatal;
     await commitNow(true);
     await consumer.disconnect();

@@ -3,6 +3,7 @@ import { createKafka } from '../kafka/config';
 import { ensureTopics } from '../kafka/topics';
 import { PerPartitionSender, topicPartitions } from '../kafka/produce';
 import type { CdcMessage } from './generator';
+import { sleep } from '../connect';
 
 export interface ProduceOptions {
   bootstrapServers?: string;
@@ -64,7 +65,7 @@ export async function produceChanges(messages: Iterable<CdcMessage>, opts: Produ
     if (opts.rate > 0) {
       const due = t0 + ((sent + batch.length) * 1000) / opts.rate;
       const wait = due - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (wait > 0) await sleep(wait);
     }
     await sender.send(opts.topic, batch);
     sent += batch.length;

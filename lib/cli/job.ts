@@ -60,6 +60,23 @@ export function parseJobParams<A extends Record<string, unknown>, P>(job: Pick<J
   return params;
 }
 
+/** The defaults a job declares in its options, by option name (what yargs fills in when a flag is absent). */
+export function optionDefaults(options: Record<string, Options>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(options)
+      .filter(([, o]) => o.default !== undefined)
+      .map(([k, o]) => [k, o.default]),
+  );
+}
+
+/**
+ * Another job's parameters, for a job made of jobs (jobs/cdc.ts): its declared defaults overridden by `given`,
+ * then parsed once by its own `parse`, so the composing job restates neither the defaults nor the checks.
+ */
+export function subJobParams<A extends Record<string, unknown>, P>(job: JobDefinition<A, P>, given: Partial<A>): P {
+  return parseJobParams(job, { ...optionDefaults(job.options), ...given } as A);
+}
+
 export function defineJob<A extends Record<string, unknown>, P = A>(job: JobDefinition<A, P>): JobDefinition<A, P> {
   if (!job.parse || job.validate) return job;
   return {

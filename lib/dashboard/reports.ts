@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { latestRunDir } from '../report/files';
 
 /** One report directory as the page lists it: links to its files and its SVG charts (shown inline). */
 export interface ReportListing {
@@ -52,18 +53,7 @@ function listing(reportsDir: string, title: string, dir: string, maxDepth: numbe
 }
 
 /** The newest `make bench` run (reports/bench/latest, else the newest timestamped directory). */
-function latestBenchDir(reportsDir: string): string | undefined {
-  const base = path.join(reportsDir, 'bench');
-  const latest = path.join(base, 'latest');
-  if (fs.existsSync(latest)) return fs.realpathSync(latest);
-  if (!fs.existsSync(base)) return undefined;
-  const dirs = fs
-    .readdirSync(base, { withFileTypes: true })
-    .filter((e) => e.isDirectory())
-    .map((e) => e.name)
-    .sort();
-  return dirs.length ? path.join(base, dirs[dirs.length - 1]) : undefined;
-}
+const latestBenchDir = (reportsDir: string) => latestRunDir(path.join(reportsDir, 'bench'));
 
 /** The latest `make bench` and `make run` reports, each null when there is none yet. */
 export function listReports(reportsDir: string): { reports_dir: string; bench: ReportListing | null; run: ReportListing | null } {

@@ -7,6 +7,7 @@ import {
   type Producer,
   type RecordMetadata,
 } from 'kafkajs';
+import { sleep } from '../connect';
 
 /**
  * Sending with one partition per produce request, every ack checked.
@@ -153,7 +154,7 @@ export class PerPartitionSender {
       } catch (e) {
         if (Date.now() >= deadline) throw e;
         this.opts.onRetry?.(topic, partition, e);
-        await new Promise((r) => setTimeout(r, this.opts.retryPauseMs ?? 500));
+        await sleep(this.opts.retryPauseMs ?? 500);
       }
     }
   }

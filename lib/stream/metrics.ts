@@ -1,5 +1,5 @@
 import type { Consumer, Kafka } from 'kafkajs';
-import type { StreamingQueryProgress } from '../connect';
+import { sleep, type StreamingQueryProgress } from '../connect';
 import type { AggregateMessage, LiveAggregateMessage } from './sensors';
 import { READER_MAX_WAIT_MS } from './kafka';
 import { percentiles } from '../measure/stats';
@@ -211,7 +211,7 @@ export class AggregateLatencyTracker {
     await admin.connect();
     const ends = await admin.fetchTopicOffsets(this.topic).finally(() => admin.disconnect());
     const behind = () => ends.some((e) => (this.next.get(e.partition) ?? 0) < Number(e.high));
-    while (behind() && Date.now() - t0 < maxMs) await new Promise((r) => setTimeout(r, 50));
+    while (behind() && Date.now() - t0 < maxMs) await sleep(50);
     return !behind();
   }
 

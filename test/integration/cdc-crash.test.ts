@@ -13,7 +13,7 @@ import { readModelFile } from '../../lib/cdc/verify';
 import { deleteTopics, syntheticCustomers } from './cdc-support';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const ENTRY = path.join(ROOT, 'lib', 'cdc', 'consume-entry.ts');
+const ENTRY = path.join(ROOT, 'test', 'support', 'cdc-consume-entry.ts');
 
 type ChildOptions = Omit<ConsumerOptions, 'log' | 'signal' | 'onProgress'>;
 

@@ -34,7 +34,7 @@ import type { ConnectState } from '../../lib/runtime/kafka-connect';
 import { sleep } from '../../lib/runtime/process';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const ENTRY = path.join(ROOT, 'lib', 'cdc', 'consume-entry.ts');
+const ENTRY = path.join(ROOT, 'test', 'support', 'cdc-consume-entry.ts');
 type ChildOptions = Omit<ConsumerOptions, 'log' | 'signal' | 'onProgress'>;
 
 /** The consumer in a child process; SIGKILLed once it reports `killAt` processed events. */

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { ensureKafka, ensureSpark } from '../support/servers';
 import { SparkSession } from '../../lib/connect/session';
 import { DEFAULT_FEATURES, RAW_FEATURE_COLUMNS, type CustomerRow } from '../../lib/cdc/features';
-import type { JobContext } from '../../lib/cli/job';
+import { parseJobParams, type JobContext } from '../../lib/cli/job';
 import produceJob, { loadCustomerRows } from '../../jobs/cdc-produce';
 import consumeJob from '../../jobs/cdc-consume';
 import verifyJob from '../../jobs/cdc-verify';
@@ -103,7 +103,7 @@ describe('cdc jobs with Spark (produce from Parquet, consume, verify + Spark ML)
       'checkpoint-ms': 1000,
       'progress-ms': 1000,
     };
-    expect(await consumeJob.run(spark, consumeArgs, ctx)).to.equal(0);
+    expect(await consumeJob.run(spark, parseJobParams(consumeJob, consumeArgs), ctx)).to.equal(0);
     const model = readModelFile(stateDir);
     expect(model.n).to.be.above(250);
 

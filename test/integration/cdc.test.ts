@@ -12,7 +12,7 @@ import { produceChanges } from '../../lib/cdc/produce';
 import { relativeDifference, ridgeFromRows } from '../../lib/cdc/ridge';
 import { readStoreReadOnly } from '../../lib/cdc/store';
 import { readModelFile, verifyModel } from '../../lib/cdc/verify';
-import type { JobContext } from '../../lib/cli/job';
+import { parseJobParams, type JobContext } from '../../lib/cli/job';
 import type { SparkSession } from '../../lib/connect';
 import consumeJob from '../../jobs/cdc-consume';
 import { deleteTopics, readTopic, syntheticCustomers } from './cdc-support';
@@ -244,7 +244,7 @@ describe('cdc against real Kafka', function () {
       'progress-ms': 500,
     };
     expect(consumeJob.validate?.(args)).to.equal(undefined);
-    const code = await consumeJob.run(undefined as unknown as SparkSession, args, ctx);
+    const code = await consumeJob.run(undefined as unknown as SparkSession, parseJobParams(consumeJob, args), ctx);
     expect(code).to.equal(0);
     expect(logs.some((l) => /events\/s, lag \d+, n \d+, AUC/.test(l))).to.equal(true);
     const model = readModelFile(stateDir);
@@ -257,7 +257,7 @@ describe('cdc against real Kafka', function () {
     // A second start over the same topic and group without the store: refused, not a silent fresh start.
     fs.rmSync(path.join(stateDir, 'state.db'));
     const failure = (a: typeof args) =>
-      consumeJob.run(undefined as unknown as SparkSession, a, ctx).then(
+      consumeJob.run(undefined as unknown as SparkSession, parseJobParams(consumeJob, a), ctx).then(
         () => undefined,
         (e: Error) => e,
       );
@@ -265,7 +265,9 @@ describe('cdc against real Kafka', function () {
     fs.rmSync(path.join(stateDir, 'model.json'));
     expect((await failure(args))?.message).to.match(/consumer group .* has already consumed/);
     // --reset rebuilds the same state from the beginning of the topic.
-    expect(await consumeJob.run(undefined as unknown as SparkSession, { ...args, reset: true }, ctx)).to.equal(0);
+    expect(await consumeJob.run(undefined as unknown as SparkSession, parseJobParams(consumeJob, { ...args, reset: true }), ctx)).to.equal(
+      0,
+    );
     const again = readModelFile(stateDir);
     expect(again.coefficients).to.deep.equal(model.coefficients);
     expect(again.dlq).to.equal(injected);

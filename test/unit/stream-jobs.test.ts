@@ -3,12 +3,7 @@ import streamJob, { parseTrigger } from '../../jobs/stream';
 import produceJob from '../../jobs/stream-produce';
 import watchJob from '../../jobs/stream-watch';
 
-const defaults = (options: Record<string, { default?: unknown }>) =>
-  Object.fromEntries(
-    Object.entries(options)
-      .filter(([, o]) => o.default !== undefined)
-      .map(([k, o]) => [k, o.default]),
-  );
+import { optionDefaults as defaults } from '../../lib/cli/job';
 
 describe('stream jobs: options and validation', () => {
   it('reads --trigger as a Spark trigger and names a bad one', () => {

@@ -44,10 +44,32 @@ function noSpark(jobName: string): SparkSession {
 }
 
 type Outcome = { kind: 'returned'; code: number } | { kind: 'failed'; error: unknown } | { kind: 'hung' };
+type Trap = ReturnType<typeof trapSignals>;
+
+/** One submitted job on its way: what it was given, and what it acquired (released on every way out). */
+interface JobRun {
+  job: JobDefinition<Record<string, unknown>, unknown>;
+  args: Record<string, unknown>;
+  params: unknown;
+  runner: SubmitOptions;
+  settings: ResolvedSettings;
+  io: Io;
+  controller: AbortController;
+  handlers: ShutdownHandlers;
+  progress: ProgressReporter;
+  log(line: string): void;
+  say(line: string): void;
+  spark?: SparkSession;
+  sparkTarget?: SparkTarget;
+  kafkaTarget?: KafkaTarget;
+  /** The interruption of Spark's work after Ctrl-C, once started. */
+  interruptWork?: Promise<void>;
+}
 
 /**
  * Runs a job whose arguments are parsed (`args`, as yargs gave them; `params`, what its `parse` made of them):
- * resolves the exit code (0 ok, 1 failed, 2 usage, 130/143 interrupted).
+ * resolves the exit code (0 ok, 1 failed, 2 usage, 130/143 interrupted). The steps: trap the signals, acquire
+ * the servers, run the job until it returns (or is interrupted), clean up, and say how it ended.
  */
 export async function runJob(
   job: JobDefinition<Record<string, unknown>, unknown>,
@@ -57,118 +79,148 @@ export async function runJob(
   settings: ResolvedSettings,
   io: Io,
 ): Promise<number> {
-  const needs = job.needs ?? ['spark'];
-  const controller = new AbortController();
-  const handlers = new ShutdownHandlers();
   const progress = new ProgressReporter({ stream: process.stderr, interactive: Boolean(process.stderr.isTTY) });
   const log = (line: string) => progress.log(line);
-  const say = (line: string) => log(`spark-ts: ${line}`);
-  let spark: SparkSession | undefined;
-  let sparkTarget: SparkTarget | undefined;
-  let kafkaTarget: KafkaTarget | undefined;
-  let interruptWork: Promise<void> | undefined;
+  const run: JobRun = {
+    job,
+    args,
+    params,
+    runner,
+    settings,
+    io,
+    controller: new AbortController(),
+    handlers: new ShutdownHandlers(),
+    progress,
+    log,
+    say: (line: string) => log(`spark-ts: ${line}`),
+  };
   let wake: () => void = () => undefined;
   const interrupted = new Promise<void>((resolve) => (wake = resolve));
+  const trap = trapInterrupts(run, wake);
 
-  const trap = trapSignals(
-    (sig) => {
-      say(`${sig === 'SIGINT' ? 'Ctrl-C' : sig}: interrupting job ${job.name} (press Ctrl-C again to exit at once)`);
-      controller.abort(new Error(`interrupted by ${sig}`));
-      interruptWork = interruptSpark(spark, say);
-      wake();
-    },
-    (sig) => {
-      io.err('spark-ts: exiting at once; a server started for this job may still run (`spark-ts status`, `spark-ts down`)');
-      process.exit(signalExitCode(sig));
-    },
-  );
-
-  if (runner.verbose) printSettings(settings, say);
+  if (runner.verbose) printSettings(settings, run.say);
   let outcome: Outcome;
   try {
-    if (needs.includes('spark')) {
-      sparkTarget = await acquireSpark({
-        remote: runner.remote ?? process.env.SPARK_REMOTE,
-        settings,
-        log: say,
-        purpose: `for job ${job.name}`,
-      });
-      if (runner.verbose) say(`spark: ${sparkTarget.started ? 'started' : 'using'} ${sparkTarget.endpoint}`);
-      if (!controller.signal.aborted) {
-        spark = await SparkSession.builder()
-          .remote(sparkTarget.url)
-          .appName(runner.name ?? job.name)
-          .config(settings.session)
-          .getOrCreate();
-        if (runner.progress) spark.on('progress', progress.onProgress);
-      }
-    } else if (runner.verbose && (runner.remote || Object.keys(settings.explicitStatic).length)) {
-      say(`job ${job.name} does not need Spark: --remote and Spark settings are not used`);
-    }
-    if (needs.includes('kafka') && !controller.signal.aborted) {
-      const jobBootstrap = typeof args['bootstrap-servers'] === 'string' ? args['bootstrap-servers'] : undefined;
-      kafkaTarget = await acquireKafka(runner.bootstrapServers ?? jobBootstrap, say);
-      if (runner.verbose) say(`kafka: ${kafkaTarget.started ? 'started' : 'using'} ${kafkaTarget.bootstrapServers}`);
-    }
-    if (controller.signal.aborted) {
-      outcome = { kind: 'returned', code: 0 };
-    } else {
-      const ctx: JobContext = {
-        signal: controller.signal,
-        verbose: runner.verbose,
-        root: ROOT,
-        resolvePath: (p) => path.resolve(ROOT, p),
-        bootstrapServers: kafkaTarget?.bootstrapServers ?? resolveBootstrapServers(runner.bootstrapServers),
-        interactive: Boolean(process.stdout.isTTY),
-        log,
-        onShutdown: (fn) => handlers.add(fn),
-      };
-      const settled: Promise<Outcome> = Promise.resolve()
-        .then(() => job.run(spark ?? noSpark(job.name), params, ctx))
-        .then(
-          (r): Outcome => ({ kind: 'returned', code: typeof r === 'number' ? r : 0 }),
-          (error): Outcome => ({ kind: 'failed', error }),
-        );
-      const first = await Promise.race([settled, interrupted.then(() => undefined)]);
-      if (first) outcome = first;
-      else {
-        // Interrupted: Spark operations are being interrupted and queries stopped; give the job time to return.
-        await interruptWork;
-        const late = await withTimeout(settled, 15_000);
-        outcome = late === TIMED_OUT ? { kind: 'hung' } : late;
-      }
-    }
+    await acquireServers(run);
+    outcome = run.controller.signal.aborted ? { kind: 'returned', code: 0 } : await runToOutcome(run, interrupted);
   } catch (error) {
     outcome = { kind: 'failed', error };
   }
+  await cleanUp(run, trap);
+  trap.dispose();
+  return exitCodeOf(run, outcome, trap.signal);
+}
 
-  if (trap.signal && !interruptWork) interruptWork = interruptSpark(spark, say);
-  await interruptWork;
-  await handlers.run(say);
+/** Ctrl-C (or SIGTERM) once: abort the job's signal and interrupt Spark's work; twice: exit at once. */
+function trapInterrupts(run: JobRun, wake: () => void): Trap {
+  return trapSignals(
+    (sig) => {
+      run.say(`${sig === 'SIGINT' ? 'Ctrl-C' : sig}: interrupting job ${run.job.name} (press Ctrl-C again to exit at once)`);
+      run.controller.abort(new Error(`interrupted by ${sig}`));
+      run.interruptWork = interruptSpark(run.spark, run.say);
+      wake();
+    },
+    (sig) => {
+      run.io.err('spark-ts: exiting at once; a server started for this job may still run (`spark-ts status`, `spark-ts down`)');
+      process.exit(signalExitCode(sig));
+    },
+  );
+}
+
+/** Starts or connects what the job needs (its `needs`): Spark and its session, Kafka. Stops early once interrupted. */
+async function acquireServers(run: JobRun): Promise<void> {
+  const { job, runner, settings, controller, say } = run;
+  const needs = job.needs ?? ['spark'];
+  if (needs.includes('spark')) {
+    run.sparkTarget = await acquireSpark({
+      remote: runner.remote ?? process.env.SPARK_REMOTE,
+      settings,
+      log: say,
+      purpose: `for job ${job.name}`,
+    });
+    if (runner.verbose) say(`spark: ${run.sparkTarget.started ? 'started' : 'using'} ${run.sparkTarget.endpoint}`);
+    if (!controller.signal.aborted) {
+      run.spark = await SparkSession.builder()
+        .remote(run.sparkTarget.url)
+        .appName(runner.name ?? job.name)
+        .config(settings.session)
+        .getOrCreate();
+      if (runner.progress) run.spark.on('progress', run.progress.onProgress);
+    }
+  } else if (runner.verbose && (runner.remote || Object.keys(settings.explicitStatic).length)) {
+    say(`job ${job.name} does not need Spark: --remote and Spark settings are not used`);
+  }
+  if (needs.includes('kafka') && !controller.signal.aborted) {
+    const jobBootstrap = typeof run.args['bootstrap-servers'] === 'string' ? run.args['bootstrap-servers'] : undefined;
+    run.kafkaTarget = await acquireKafka(runner.bootstrapServers ?? jobBootstrap, say);
+    if (runner.verbose) say(`kafka: ${run.kafkaTarget.started ? 'started' : 'using'} ${run.kafkaTarget.bootstrapServers}`);
+  }
+}
+
+/** What the job gets besides its session and parameters. */
+function contextOf(run: JobRun): JobContext {
+  return {
+    signal: run.controller.signal,
+    verbose: run.runner.verbose,
+    root: ROOT,
+    resolvePath: (p) => path.resolve(ROOT, p),
+    bootstrapServers: run.kafkaTarget?.bootstrapServers ?? resolveBootstrapServers(run.runner.bootstrapServers),
+    interactive: Boolean(process.stdout.isTTY),
+    log: run.log,
+    onShutdown: (fn) => run.handlers.add(fn),
+  };
+}
+
+/** Runs the job until it returns or fails; once interrupted, gives it 15 s to return (else it hung). */
+async function runToOutcome(run: JobRun, interrupted: Promise<void>): Promise<Outcome> {
+  const ctx = contextOf(run);
+  const settled: Promise<Outcome> = Promise.resolve()
+    .then(() => run.job.run(run.spark ?? noSpark(run.job.name), run.params, ctx))
+    .then(
+      (r): Outcome => ({ kind: 'returned', code: typeof r === 'number' ? r : 0 }),
+      (error): Outcome => ({ kind: 'failed', error }),
+    );
+  const first = await Promise.race([settled, interrupted.then(() => undefined)]);
+  if (first) return first;
+  // Interrupted: Spark operations are being interrupted and queries stopped; give the job time to return.
+  await run.interruptWork;
+  const late = await withTimeout(settled, 15_000);
+  return late === TIMED_OUT ? { kind: 'hung' } : late;
+}
+
+/** Every way out: Spark's work interrupted (after a signal), the job's shutdown handlers, the session stopped, the servers released. */
+async function cleanUp(run: JobRun, trap: Trap): Promise<void> {
+  const { spark, say } = run;
+  if (trap.signal && !run.interruptWork) run.interruptWork = interruptSpark(spark, say);
+  await run.interruptWork;
+  await run.handlers.run(say);
   if (spark) {
-    spark.off('progress', progress.onProgress);
+    spark.off('progress', run.progress.onProgress);
     await withTimeout(
       spark.stop().catch(() => undefined),
       5000,
     );
   }
-  progress.stop();
-  for (const target of [sparkTarget, kafkaTarget]) {
+  run.progress.stop();
+  for (const target of [run.sparkTarget, run.kafkaTarget]) {
     try {
       await target?.release();
     } catch (err) {
       say(`could not stop a server this job started: ${errorMessage(err)}`);
     }
   }
-  trap.dispose();
+}
 
-  if (trap.signal) {
+/** How the job ended, said and as an exit code (0 ok, 1 failed or hung, 2 usage, 130/143 interrupted). */
+function exitCodeOf(run: JobRun, outcome: Outcome, signal: NodeJS.Signals | undefined): number {
+  const { job, runner, say } = run;
+  if (signal) {
     say(`job ${job.name} interrupted${outcome.kind === 'hung' ? ' (it did not return within 15 s of the interrupt)' : ''}`);
     if (runner.verbose && outcome.kind === 'failed') say(describeFailure(outcome.error, true));
-    return signalExitCode(trap.signal);
+    return signalExitCode(signal);
   }
   if (outcome.kind === 'failed') {
-    io.err(`spark-ts: job ${job.name} failed: ${describeFailure(outcome.error, runner.verbose)}`);
+    run.io.err(`spark-ts: job ${job.name} failed: ${describeFailure(outcome.error, runner.verbose)}`);
     return exitCodeFor(outcome.error) === 2 ? 2 : 1;
   }
   return outcome.kind === 'returned' ? outcome.code : 1;

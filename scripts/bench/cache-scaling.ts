@@ -1,15 +1,15 @@
 // cache-bench scaling (issue 17): several `cache-bench` reports of the same mix at different --rows, side by
 // side: a table, the combined JSON, and two charts (mix time by size per mode; bytes held against storage memory).
-//   node -r ts-node/register/transpile-only lib/cachebench/bench/scaling.ts --reports a.json,b.json,c.json --output reports/cache-scaling.json
+//   node -r ts-node/register/transpile-only scripts/bench/cache-scaling.ts --reports a.json,b.json,c.json --output reports/cache-scaling.json
 // The reports come from runs such as `spark-ts submit cache-bench --rows 1000000 --iterations 2 --output a.json`.
 import * as path from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { siblingPath, writeJson, writeSvg } from '../../report';
-import { readJson } from '../../util/json';
-import type { CacheBenchReport } from '../run';
-import { renderScalingTable, scalingMemoryChartSpec, scalingRows, scalingTimeChartSpec } from '../scaling';
-import { errorMessage } from '../../util/errors';
+import { siblingPath, writeJson, writeSvg } from '../../lib/report';
+import { readJson } from '../../lib/util/json';
+import type { CacheBenchReport } from '../../lib/cachebench/run';
+import { renderScalingTable, scalingMemoryChartSpec, scalingRows, scalingTimeChartSpec } from '../../lib/cachebench/scaling';
+import { errorMessage } from '../../lib/util/errors';
 
 async function main(): Promise<number> {
   const args = await yargs(hideBin(process.argv))

@@ -1,77 +1,18 @@
 // preprocess benchmark (issue 5): generate-data + preprocess at 1M and 10M rows; wall time, rows/s and
 // the Spark server's peak RSS while each step runs.
-//   node -r ts-node/register/transpile-only lib/preprocess/bench/preprocess.ts [--rows 1000000,10000000] [--seed 42] [--json-out FILE] [--keep DIR]
+//   node -r ts-node/register/transpile-only scripts/bench/preprocess.ts [--rows 1000000,10000000] [--seed 42] [--json-out FILE] [--keep DIR]
 // Needs the Spark Connect server (SPARK_REMOTE or .run/spark.json); RSS is read from /proc/<pid>/status of
 // the embedded server's pid (.run/spark.json), so it is reported only when that server runs on this machine.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import yargs from 'yargs';
 import Table from 'cli-table3';
-import { SparkSession } from '../../connect';
-import { readSparkState, sparkRemote } from '../../runtime/spark-server';
-import { procMemoryBytes } from '../../runtime/process';
-import { RssSampler } from '../../measure/rss';
-import { DEFAULT_DEFECT_RATES } from '../defects';
-import { runGenerate } from '../generate';
-import { runPreprocess } from '../pipeline';
-import { errorMessage } from '../../util/errors';
-
-export interface PreprocessBenchResult {
-  rows: number;
-  input_bytes: number;
-  generate_s: number;
-  generate_rows_per_s: number;
-  preprocess_s: number;
-  preprocess_rows_per_s: number;
-  /** Highest VmRSS of the Spark server sampled (every 200 ms) during generate and during preprocess. */
-  generate_peak_rss_bytes: number | null;
-  preprocess_peak_rss_bytes: number | null;
-  /** The server's VmHWM (peak RSS since it started) after the run: an upper bound that includes earlier work. */
-  server_hwm_bytes: number | null;
-  rows_written: number;
-  rows_quarantined: number;
-  step_seconds: Record<string, number>;
-}
-
-/** Samples the server's RSS while `fn` runs; returns fn's result, the seconds it took and the peak seen. */
-async function sampled<T>(pid: number | undefined, fn: () => Promise<T>): Promise<{ value: T; seconds: number; peak: number | null }> {
-  const sampler = new RssSampler({ server: pid }, 200).start();
-  const t0 = performance.now();
-  try {
-    const value = await fn();
-    const seconds = (performance.now() - t0) / 1000;
-    return { value, seconds, peak: sampler.takePeaks().server ?? null };
-  } finally {
-    sampler.stop();
-  }
-}
-
-/** One size: generate the file, preprocess it, measure both. The files live under `dir`. */
-export async function measurePreprocess(spark: SparkSession, rows: number, seed: number, dir: string): Promise<PreprocessBenchResult> {
-  const pid = readSparkState()?.pid;
-  const input = path.join(dir, `customers-${rows}.csv`);
-  const output = path.join(dir, `processed-${rows}`);
-  const gen = await sampled(pid, () => runGenerate(spark, { rows, seed, output: input, rates: DEFAULT_DEFECT_RATES }));
-  const pre = await sampled(pid, () => runPreprocess(spark, { input, output }));
-  return {
-    rows,
-    input_bytes: gen.value.bytes,
-    generate_s: gen.seconds,
-    generate_rows_per_s: rows / gen.seconds,
-    preprocess_s: pre.seconds,
-    preprocess_rows_per_s: rows / pre.seconds,
-    generate_peak_rss_bytes: gen.peak,
-    preprocess_peak_rss_bytes: pre.peak,
-    server_hwm_bytes: pid === undefined ? null : (procMemoryBytes(pid, 'VmHWM') ?? null),
-    rows_written: pre.value.report.rows_written,
-    rows_quarantined: pre.value.report.rows_quarantined,
-    step_seconds: pre.value.timings,
-  };
-}
-
+import { SparkSession } from '../../lib/connect';
+import { sparkRemote } from '../../lib/runtime/spark-server';
+import { errorMessage } from '../../lib/util/errors';
+import { type PreprocessBenchResult, measurePreprocess } from '../../lib/preprocess/measure';
 const mib = (b: number | null): string => (b === null ? 'n/a' : `${(b / 2 ** 20).toFixed(0)} MiB`);
 
 async function main(): Promise<void> {

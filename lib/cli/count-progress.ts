@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
 
-/** Progress of a long count: a cli-progress bar on a TTY, a plain line every `everyMs` otherwise. */
+/** Progress of a long count (a job's messages or changes): a cli-progress bar on a TTY, a plain line every `everyMs` otherwise. */
 export interface CountProgress {
   update(done: number, fields: Record<string, string | number>): void;
   stop(): void;
@@ -11,15 +11,19 @@ export function countProgress(opts: {
   /** The known total, or undefined for an open-ended run (the bar then shows elapsed time instead). */
   total?: number;
   label: string;
+  /** The bar's cli-progress format, instead of the one made from `label` and the fields. */
+  format?: string;
   log: (line: string) => void;
   everyMs?: number;
   /** Plain line text from the fields. */
   plain: (done: number, fields: Record<string, string | number>) => string;
 }): CountProgress {
   if (opts.interactive) {
-    const format = opts.total
-      ? `${opts.label} [{bar}] {percentage}% | {value}/{total} | {fields}`
-      : `${opts.label} {value} | {duration_formatted} | {fields}`;
+    const format =
+      opts.format ??
+      (opts.total
+        ? `${opts.label} [{bar}] {percentage}% | {value}/{total} | {fields}`
+        : `${opts.label} {value} | {duration_formatted} | {fields}`);
     const bar = new cliProgress.SingleBar(
       { format, hideCursor: true, clearOnComplete: false, stream: process.stderr },
       cliProgress.Presets.shades_classic,

@@ -1,14 +1,15 @@
 // `make stream`: the producer, the streaming job and the live view together for a short demonstration,
 // then stops them.
-//   node -r ts-node/register/transpile-only lib/stream/demo.ts [--duration 60s] [--rate 1000] [--sensors 20]
+//   node -r ts-node/register/transpile-only scripts/stream-demo.ts [--duration 60s] [--rate 1000] [--sensors 20]
 // The view takes the terminal; the producer's and the job's output go to reports/stream-demo/*.log.
 // Ctrl-C stops all three (each gets SIGINT and stops cleanly).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import yargs from 'yargs';
-import { ROOT } from '../runtime/paths';
-import { parseDuration } from './rate';
+import { ROOT } from '../lib/runtime/paths';
+import { parseDuration } from '../lib/stream/rate';
+import { sleep } from '../lib/connect';
 
 const BIN = path.join(ROOT, 'bin', 'spark-ts');
 
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   while (Date.now() - t0 < 60_000 && job.exitCode === null) {
     if (/started the live query|started \d+ queries/.test(fs.readFileSync(path.join(logs, 'job.log'), 'utf8'))) break;
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
   if (job.exitCode !== null) {
     process.stderr.write(`the streaming job ended early (exit ${job.exitCode}); see ${path.join(logs, 'job.log')}\n`);

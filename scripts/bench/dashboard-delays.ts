@@ -3,7 +3,7 @@
 //    'first-aggregate-painted' mark), for a dashboard already holding --sensors × --windows aggregates;
 //  - event to screen: an aggregate sent to Kafka (acks=-1) → its `aggregate` event on /events (a Node SSE
 //    client) and → its value in the page's DOM (checked every animation frame).
-//   node -r ts-node/register/transpile-only lib/dashboard/bench/delays.ts [--loads 5] [--events 30]
+//   node -r ts-node/register/transpile-only scripts/bench/dashboard-delays.ts [--loads 5] [--events 30]
 //        [--sensors 20] [--windows 30] [--json-out reports/bench-dashboard.json]
 // Starts Kafka when it is not running (and stops it again). Prints the figures; writes JSON.
 import fs from 'node:fs';
@@ -12,12 +12,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import yargs from 'yargs';
-import { startKafka, stopKafka } from '../../runtime/kafka-broker';
-import { ROOT } from '../../runtime/paths';
-import { connectIdempotentProducer, ensureTopics, sendBatch, streamKafka } from '../../stream/kafka';
-import { percentiles } from '../../measure/stats';
-import { launchChromium } from '../browser';
-import { startDashboard } from '../server';
+import { startKafka, stopKafka } from '../../lib/runtime/kafka-broker';
+import { ROOT } from '../../lib/runtime/paths';
+import { connectIdempotentProducer, ensureTopics, sendBatch, streamKafka } from '../../lib/stream/kafka';
+import { percentiles } from '../../lib/measure/stats';
+import { launchChromium } from '../../lib/dashboard/browser';
+import { startDashboard } from '../../lib/dashboard/server';
+import { sleep } from '../../lib/connect';
 
 type Dom = {
   document: { querySelector(s: string): { textContent: string | null } | null };
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
     last_event_ts: Date.now(),
   });
   try {
-    while (dashboard.feed.currentStatus().state !== 'connected') await new Promise((r) => setTimeout(r, 100));
+    while (dashboard.feed.currentStatus().state !== 'connected') await sleep(100);
     // The history a page load receives.
     const base = Math.floor(Date.now() / 10_000) * 10_000 - a.windows * 10_000;
     const history = [];
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
       topics.aggregates,
       history.map((x) => ({ key: x.sensor_id, value: JSON.stringify(x) })),
     );
-    while (dashboard.state.totals.aggregates < history.length) await new Promise((r) => setTimeout(r, 100));
+    while (dashboard.state.totals.aggregates < history.length) await sleep(100);
 
     const fcp: number[] = [];
     const firstData: number[] = [];
@@ -160,10 +161,10 @@ async function main(): Promise<void> {
       const { dom, frame } = (await seen) as { dom: number; frame: number };
       toScreen.push(dom - sent);
       toFrame.push(frame - sent);
-      for (let j = 0; j < 50 && !sseArrivals.has(temp.toFixed(2)); j++) await new Promise((r) => setTimeout(r, 10));
+      for (let j = 0; j < 50 && !sseArrivals.has(temp.toFixed(2)); j++) await sleep(10);
       const at = sseArrivals.get(temp.toFixed(2));
       if (at !== undefined) toSse.push(at - sent);
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
     }
     sse.destroy();
     const round = (p: ReturnType<typeof percentiles>) =>

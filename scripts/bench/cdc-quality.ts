@@ -2,8 +2,8 @@
  * Builds a consumer state from the Kaggle snapshot (+ optional changes) for the quality comparison, then
  * `cdc-verify --state-dir DIR` reports both models fairly on its hold-out:
  *
- *   node -r ts-node/register/transpile-only lib/cdc/bench/quality.ts --state-dir /tmp/q29
- *   node -r ts-node/register/transpile-only lib/cdc/bench/quality.ts --state-dir /tmp/q21 --features raw
+ *   node -r ts-node/register/transpile-only scripts/bench/cdc-quality.ts --state-dir /tmp/q29
+ *   node -r ts-node/register/transpile-only scripts/bench/cdc-quality.ts --state-dir /tmp/q21 --features raw
  *   ./bin/spark-ts submit cdc-verify --state-dir /tmp/q29 --report reports/cdc-quality.json
  *   options: --updates N (changes after the snapshot, default 0) --seed S --csv PATH --features raw|a,b,c
  */
@@ -11,12 +11,12 @@ import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { createKafka } from '../../kafka/config';
-import { runCdcConsumer } from '../consumer';
-import { parseFeatureList, RAW_FEATURE_COLUMNS } from '../features';
-import { generateChanges } from '../generator';
-import { produceChanges } from '../produce';
-import { DEFAULT_KAGGLE_CSV, readKaggle } from './measure';
+import { createKafka } from '../../lib/kafka/config';
+import { runCdcConsumer } from '../../lib/cdc/consumer';
+import { parseFeatureList, RAW_FEATURE_COLUMNS } from '../../lib/cdc/features';
+import { generateChanges } from '../../lib/cdc/generator';
+import { produceChanges } from '../../lib/cdc/produce';
+import { DEFAULT_KAGGLE_CSV, readKaggle } from '../../lib/cdc/measure';
 
 async function main(): Promise<void> {
   const args = yargs(hideBin(process.argv))

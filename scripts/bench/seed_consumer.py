@@ -2,7 +2,7 @@
 on each change event (no table, no retraction, no exactness), as a plain Python data job would do it.
 
     python3 -m venv .venv-seed && .venv-seed/bin/pip install kafka-python scikit-learn
-    .venv-seed/bin/python lib/cdc/bench/seed_consumer.py --bootstrap 127.0.0.1:9092 --topic T --seconds 60
+    .venv-seed/bin/python scripts/bench/seed_consumer.py --bootstrap 127.0.0.1:9092 --topic T --seconds 60
 
 Reads the topic from the beginning (a fresh group) for --seconds, then prints one JSON line: events,
 wall seconds, events/s, CPU seconds and events per CPU second (of this process).

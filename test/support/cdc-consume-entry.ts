@@ -1,10 +1,10 @@
 /**
  * Runs the CDC consumer in its own process (crash tests, benchmarks): the options come as one JSON
  * argument. Prints log lines on stdout and exits 0 when it stops, 1 on an error.
- *   node -r ts-node/register/transpile-only lib/cdc/consume-entry.ts '{"topic":"t","stateDir":"/tmp/s",...}'
+ *   node -r ts-node/register/transpile-only test/support/cdc-consume-entry.ts '{"topic":"t","stateDir":"/tmp/s",...}'
  */
-import { runCdcConsumer, type ConsumerOptions } from './consumer';
-import { errorMessage } from '../util/errors';
+import { runCdcConsumer, type ConsumerOptions } from '../../lib/cdc/consumer';
+import { errorMessage } from '../../lib/util/errors';
 
 async function main(): Promise<void> {
   const opts = JSON.parse(process.argv[2] ?? '{}') as Omit<ConsumerOptions, 'log' | 'signal'>;

@@ -4,7 +4,7 @@
  * consumer applies them with checkpointing on (SQLite commit per batch, model.json every
  * --checkpoint-events / --checkpoint-ms). Prints the sustained apply rate, RSS and consumer lag.
  *
- *   node -r ts-node/register/transpile-only lib/cdc/bench/apply.ts --updates 1000000
+ *   node -r ts-node/register/transpile-only scripts/bench/cdc-apply.ts --updates 1000000
  *   options: --updates N --snapshot-rows N (synthetic rows instead of the CSV) --csv PATH --seed S
  *            --checkpoint-events N --checkpoint-ms MS --commit-events N --commit-ms MS --keep-topic
  *            --out reports/cdc-bench.json
@@ -18,23 +18,19 @@ import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { createKafka } from '../../kafka/config';
-import { runCdcConsumer, type ProgressSample } from '../consumer';
-import { generateChanges } from '../generator';
-import { snapshotRows } from './measure';
-import { produceChanges } from '../produce';
-import { writeFileAtomic } from '../atomic';
-
-const ROOT = path.resolve(__dirname, '..', '..', '..');
+import { createKafka } from '../../lib/kafka/config';
+import { runCdcConsumer, type ProgressSample } from '../../lib/cdc/consumer';
+import { generateChanges } from '../../lib/cdc/generator';
+import { DEFAULT_KAGGLE_CSV, snapshotRows } from '../../lib/cdc/measure';
+import { produceChanges } from '../../lib/cdc/produce';
+import { writeFileAtomic } from '../../lib/cdc/atomic';
+import { ROOT } from '../../lib/runtime/paths';
 
 async function main(): Promise<void> {
   const args = yargs(hideBin(process.argv))
     .option('updates', { type: 'number', default: 1_000_000 })
     .option('snapshot-rows', { type: 'number', describe: 'synthetic snapshot of this size instead of the Kaggle CSV' })
-    .option('csv', {
-      type: 'string',
-      default: process.env.SPARK_TS_KAGGLE_CSV ?? path.resolve(ROOT, '..', 'shared', 'data', 'marketing_campaign.csv'),
-    })
+    .option('csv', { type: 'string', default: DEFAULT_KAGGLE_CSV })
     .option('seed', { type: 'number', default: 42 })
     .option('checkpoint-events', { type: 'number', default: 10_000 })
     .option('checkpoint-ms', { type: 'number', default: 5_000 })

@@ -1,18 +1,18 @@
 /**
- * The CDC apply measurement shared by lib/cdc/bench/apply.ts (the full-size script) and `make bench`: a
+ * The CDC apply measurement shared by scripts/bench/cdc-apply.ts (the full-size script) and `make bench`: a
  * snapshot (the Kaggle rows, or synthetic ones) plus N changes produced to a fresh topic, then applied by the
  * real consumer with checkpointing on.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { createKafka } from '../../kafka/config';
-import { runCdcConsumer } from '../consumer';
-import { DEFAULT_FEATURES, type CustomerRow } from '../features';
-import { generateChanges, prng } from '../generator';
-import { produceChanges } from '../produce';
+import { createKafka } from '../kafka/config';
+import { runCdcConsumer } from './consumer';
+import { DEFAULT_FEATURES, type CustomerRow } from './features';
+import { generateChanges, prng } from './generator';
+import { produceChanges } from './produce';
+import { ROOT } from '../runtime/paths';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const DEFAULT_KAGGLE_CSV = process.env.SPARK_TS_KAGGLE_CSV ?? path.resolve(ROOT, '..', 'shared', 'data', 'marketing_campaign.csv');
 
 export function readKaggle(file: string): CustomerRow[] {
