@@ -194,7 +194,7 @@ export async function measureStreamAtRate(
     ac.abort();
     for (const fn of shutdown.reverse()) await Promise.resolve(fn()).catch(() => undefined);
     await deleteTopics(Object.values(topics), bootstrap);
-    fs.rmSync(dir, { recursive: true, force: true });
+    removeScratch(dir);
   }
 }
 
@@ -236,6 +236,7 @@ export async function measureStreamMemory(
   bootstrap: string,
   log: (s: string) => void,
   everyS = 10,
+  timing: StreamBenchTiming = DEFAULT_STREAM_BENCH_TIMING,
 ): Promise<StreamMemoryResult> {
   const pid = readSparkState()?.pid;
   const rss: number[] = [];
@@ -250,16 +251,16 @@ export async function measureStreamMemory(
     if (pid) heap.start = liveHeapMiB(pid);
     sample();
     timer = setInterval(sample, everyS * 1000);
-  }, DEFAULT_STREAM_BENCH_TIMING.startDelayMs);
+  }, timing.startDelayMs);
   const stopAt = setTimeout(
     () => {
       clearInterval(timer);
       if (pid) heap.end = liveHeapMiB(pid);
     },
-    DEFAULT_STREAM_BENCH_TIMING.startDelayMs + Math.max(0, durationS * 1000 - 2000),
+    timing.startDelayMs + Math.max(0, durationS * 1000 - 2000),
   );
   try {
-    const result = await measureStreamAtRate(spark, rate, durationS, 100, bootstrap, log);
+    const result = await measureStreamAtRate(spark, rate, durationS, 100, bootstrap, log, timing);
     return {
       rate: result,
       every_s: everyS,
@@ -394,7 +395,7 @@ export async function measureThroughput(
     };
   } finally {
     await deleteTopics([topic, ...Object.values(out), `${out.aggregates}_1m`], bootstrap);
-    fs.rmSync(dir, { recursive: true, force: true });
+    removeScratch(dir);
   }
 }
 
@@ -437,4 +438,12 @@ export function latencyChartSvg(rates: StreamRateResult[]): string {
   });
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
+}
+
+/**
+ * Removes a run's scratch directory. The Spark server may still be finishing a write into a checkpoint when
+ * the queries have stopped (seen at the end of a 10-minute run: ENOTEMPTY), so removal is retried.
+ */
+function removeScratch(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 }
