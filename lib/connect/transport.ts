@@ -46,6 +46,14 @@ export interface UnaryOptions {
  */
 export const KEEPALIVE_TIME_MS = 6 * 60_000;
 
+/**
+ * HTTP/2 flow-control window of the channel (per stream and for the connection). With the 64 KiB default the
+ * server can send only 64 KiB ahead of what the client has read, so it waits while the client decodes a
+ * batch; 16 MiB lets it keep sending. Measured on 1M rows × 10 columns, A/B interleaved on one server:
+ * `collect()` 1.72–2.10 s → 1.18–1.31 s, `toArrow()` 0.96–1.28 s → 0.70–0.96 s.
+ */
+export const FLOW_CONTROL_WINDOW_BYTES = 16 * 2 ** 20;
+
 /** The gRPC layer: channel, credentials, retries and error decoding. Knows nothing of DataFrames. */
 export class GrpcTransport {
   readonly endpoint: string;
@@ -79,6 +87,7 @@ export class GrpcTransport {
       // A refused connection is retried by our own policy, so keep the channel's own backoff short.
       'grpc.initial_reconnect_backoff_ms': 100,
       'grpc.max_reconnect_backoff_ms': 1000,
+      'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW_BYTES,
     });
     this.metadata = new grpc.Metadata();
     for (const [k, v] of Object.entries(options.metadata ?? {})) this.metadata.set(k, v);
