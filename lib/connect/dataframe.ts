@@ -13,6 +13,7 @@ import type { SparkSession } from './session';
 import { GroupedData } from './grouped-data';
 import { DataFrameNaFunctions, type FillValue } from './na-functions';
 import { DataFrameStatFunctions } from './stat-functions';
+import { flat } from './args';
 
 // GroupedData, df.na and df.stat live in their own modules; they are part of this one's API.
 export { GroupedData } from './grouped-data';
@@ -79,10 +80,6 @@ const EXPLAIN_MODES = {
 } as const;
 
 type Cols = Array<ColumnOrName | ColumnOrName[]>;
-function flat<T>(items: Array<T | T[]>): T[] {
-  return items.flatMap((i) => (Array.isArray(i) ? i : [i]));
-}
-
 /**
  * A lazily evaluated relation, as in PySpark. Transformations return new DataFrames and never touch the
  * server; actions (collect, count, show, write...) execute the plan. `relation` is the plan proto.

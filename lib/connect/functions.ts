@@ -8,13 +8,10 @@ import { fn, literalExpr, sqlExpression, type LiteralValue } from './plan';
 import type { DataType } from './types';
 import type { DataFrame } from './dataframe';
 import { parseableTypeString } from './types';
+import { flat } from './args';
 
 function call(name: string, ...args: ColumnOrName[]): Column {
   return new Column(fn(name, args.map(toColumnExpr)));
-}
-
-function flat<T>(items: Array<T | T[]>): T[] {
-  return items.flatMap((i) => (Array.isArray(i) ? i : [i]));
 }
 
 // ---- basics ----

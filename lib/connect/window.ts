@@ -3,6 +3,7 @@ import type { _spark_connect_Expression_Window_WindowFrame as WindowFrame } from
 import type { _spark_connect_Expression_Window_WindowFrame_FrameBoundary as FrameBoundary } from './gen/spark/connect/Expression';
 import { type ColumnOrName, toColumnExpr, toSortOrder } from './column';
 import { literalExpr } from './plan';
+import { flat } from './args';
 
 // PySpark's sentinels: any bound at or beyond them is unbounded.
 const UNBOUNDED_PRECEDING = -(2 ** 63);
@@ -18,11 +19,11 @@ export class WindowSpec {
   ) {}
 
   partitionBy(...cols: Array<ColumnOrName | ColumnOrName[]>): WindowSpec {
-    return new WindowSpec(flatten(cols).map(toColumnExpr), this.orders, this.frame);
+    return new WindowSpec(flat(cols).map(toColumnExpr), this.orders, this.frame);
   }
 
   orderBy(...cols: Array<ColumnOrName | ColumnOrName[]>): WindowSpec {
-    return new WindowSpec(this.partitions, flatten(cols).map(toSortOrder), this.frame);
+    return new WindowSpec(this.partitions, flat(cols).map(toSortOrder), this.frame);
   }
 
   /** Row frame relative to the current row; use Window.unboundedPreceding/currentRow/unboundedFollowing. */
@@ -55,10 +56,6 @@ function boundary(value: number, lower: boolean): FrameBoundary {
   if (value === CURRENT_ROW) return { current_row: true };
   if (lower ? value <= UNBOUNDED_PRECEDING : value >= UNBOUNDED_FOLLOWING) return { unbounded: true };
   return { value: literalExpr(value) };
-}
-
-function flatten<T>(items: Array<T | T[]>): T[] {
-  return items.flatMap((i) => (Array.isArray(i) ? i : [i]));
 }
 
 /** Entry points for window specs, as in PySpark: `Window.partitionBy('k').orderBy('t').rowsBetween(-1, 0)`. */

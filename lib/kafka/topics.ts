@@ -1,5 +1,6 @@
 import type { Admin } from 'kafkajs';
 import { sleep } from '../runtime/process';
+import { errorMessage } from '../util/errors';
 
 /** A topic to create when missing: its partition count (else the caller's default) and replication factor (else the broker's). */
 export interface TopicSpec {
@@ -76,7 +77,7 @@ async function waitForLeaders(admin: Admin, topics: string[], deadlineMs: number
       last = `no leader yet for ${[...absent, ...leaderless].join(', ')}`;
     } catch (e) {
       if (!PROPAGATING.has(errorType(e) ?? '')) throw e;
-      last = (e as Error).message;
+      last = errorMessage(e);
     }
     if (Date.now() + delay > deadline) {
       throw new Error(`topics ${topics.join(', ')} were not ready within ${deadlineMs / 1000} s: ${last}`);

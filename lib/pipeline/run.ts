@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ROOT } from '../runtime/paths';
 import { describeKaggleCsvCandidates, findKaggleCsv, KAGGLE_FILE } from '../preprocess/input';
-import { readJson as readJsonFile } from '../util/json';
+import { readJson } from '../util/json';
 import { startSpark, stopSpark } from '../runtime/spark-server';
 import { startKafka, stopKafka } from '../runtime/kafka-broker';
 import { runStep, StepFailed, type Step, type StepResult } from './steps';
@@ -30,10 +30,6 @@ export interface PipelineOptions {
   /** Run only the steps of these names, e.g. the streaming ones (`stream-produce,stream,stream-watch`). */
   only?: string[];
   out: (line: string) => void;
-}
-
-function readJson(file: string): Record<string, unknown> | undefined {
-  return readJsonFile<Record<string, unknown>>(file);
 }
 
 function lastLine(log: string): string {
@@ -70,11 +66,11 @@ export function pipelineSteps(opts: PipelineOptions, runId: string): { steps: St
     name: 'preprocess',
     args: ['submit', 'preprocess', '--input', input, '--output', processed],
     summarize: () => {
-      const q = readJson(quality) ?? {};
+      const q = readJson<Record<string, unknown>>(quality) ?? {};
       return `read ${num(q.rows_read)} rows: wrote ${num(q.rows_written)}, quarantined ${num(q.rows_quarantined)}, removed ${num(q.duplicates_removed)} duplicates and ${num(q.duplicate_ids_removed)} duplicate IDs`;
     },
     figures: () => {
-      const q = readJson(quality) ?? {};
+      const q = readJson<Record<string, unknown>>(quality) ?? {};
       return {
         rows_read: num(q.rows_read),
         rows_written: num(q.rows_written),
@@ -135,7 +131,7 @@ export function pipelineSteps(opts: PipelineOptions, runId: string): { steps: St
       ...streamTopics,
     ],
     summarize: () => lastLine(path.join(opts.reportDir, 'logs', 'stream.log')),
-    figures: () => flattenNumbers(readJson(streamMetrics) ?? {}, ['latency', 'aggregates_10s']),
+    figures: () => flattenNumbers(readJson<Record<string, unknown>>(streamMetrics) ?? {}, ['latency', 'aggregates_10s']),
     outputs: [streamMetrics, path.join(streamOut, 'aggregates_10s')],
   });
   steps.push({
@@ -180,7 +176,7 @@ export function pipelineSteps(opts: PipelineOptions, runId: string): { steps: St
     name: 'cdc-consume',
     args: ['submit', 'cdc-consume', '--topic', cdcTopic, '--state-dir', stateDir, '--reset', '--until-idle', '5'],
     summarize: () => {
-      const m = readJson(path.join(stateDir, 'model.json')) ?? {};
+      const m = readJson<Record<string, unknown>>(path.join(stateDir, 'model.json')) ?? {};
       return `model over n=${num(m.n)} customers: ${num(m.events_applied)} events applied, ${num(m.events_skipped)} skipped`;
     },
     outputs: [path.join(stateDir, 'model.json')],
@@ -189,7 +185,7 @@ export function pipelineSteps(opts: PipelineOptions, runId: string): { steps: St
     name: 'cdc-verify',
     args: ['submit', 'cdc-verify', '--state-dir', stateDir, '--report', cdcReport],
     summarize: () => {
-      const r = readJson(cdcReport) as
+      const r = readJson<Record<string, unknown>>(cdcReport) as
         | {
             verification?: { max_rel_diff?: number; ok?: boolean };
             ours?: { holdout?: Record<string, number> };
@@ -199,7 +195,7 @@ export function pipelineSteps(opts: PipelineOptions, runId: string): { steps: St
       const auc = (m?: Record<string, number>) => (typeof m?.roc_auc === 'number' ? m.roc_auc.toFixed(3) : '-');
       return `batch refit equals the incremental model (largest relative difference ${r?.verification?.max_rel_diff?.toExponential(1) ?? '?'}); hold-out ROC AUC ${auc(r?.ours?.holdout)} (ours) vs ${auc(r?.spark_ml?.holdout ?? undefined)} (Spark ML LogisticRegression)`;
     },
-    figures: () => flattenNumbers(readJson(cdcReport) ?? {}, ['verification', 'ours', 'spark_ml']),
+    figures: () => flattenNumbers(readJson<Record<string, unknown>>(cdcReport) ?? {}, ['verification', 'ours', 'spark_ml']),
     outputs: [cdcReport],
   });
 
@@ -220,14 +216,14 @@ export function pipelineSteps(opts: PipelineOptions, runId: string): { steps: St
       cacheReport,
     ],
     summarize: () => {
-      const r = readJson(cacheReport);
+      const r = readJson<Record<string, unknown>>(cacheReport);
       const modes = (r?.modes as Array<Record<string, unknown>> | undefined) ?? [];
       const mem = modes.find((m) => m.mode === 'MEMORY_ONLY');
       const digests = new Set(modes.map((m) => m.result_digest).filter(Boolean));
       return `${modes.length} modes on ${num((r?.workload as { ledger?: { rows_held?: number } } | undefined)?.ledger?.rows_held)} cleaned customers: MEMORY_ONLY speedup ${num(mem?.speedup)}× (break-even after ${num(mem?.break_even_queries)} queries), ${num(mem?.bytes_per_row)} bytes/row; ${digests.size === 1 ? 'equal result digests' : 'DIGESTS DIFFER'}`;
     },
     figures: () => {
-      const modes = (readJson(cacheReport)?.modes as Array<Record<string, unknown>>) ?? [];
+      const modes = (readJson<Record<string, unknown>>(cacheReport)?.modes as Array<Record<string, unknown>>) ?? [];
       return Object.fromEntries(modes.map((m) => [`${m.mode} median ms / speedup`, `${num(m.median_ms)} / ${num(m.speedup)}`]));
     },
     outputs: [cacheReport],
