@@ -48,11 +48,13 @@ export const KEEPALIVE_TIME_MS = 6 * 60_000;
 
 /**
  * HTTP/2 flow-control window of the channel (per stream and for the connection). With the 64 KiB default the
- * server can send only 64 KiB ahead of what the client has read, so it waits while the client decodes a
- * batch; 16 MiB lets it keep sending. Measured on 1M rows × 10 columns, A/B interleaved on one server:
- * `collect()` 1.72–2.10 s → 1.18–1.31 s, `toArrow()` 0.96–1.28 s → 0.70–0.96 s.
+ * server can send only 64 KiB ahead of what the client has read, so it waits while the client decodes a batch.
+ * The bound: a reattach resumes after the last response the client processed, and the server keeps only
+ * `spark.connect.execute.reattachable.observerRetryBufferSize` (10 MiB) of responses already sent. So the window
+ * plus one response in flight (an Arrow batch of up to 4 MiB) must stay below that, or a broken stream could
+ * not be resumed: 16 MiB failed the reattach test. 4 MiB keeps most of the gain (numbers in docs/client.md).
  */
-export const FLOW_CONTROL_WINDOW_BYTES = 16 * 2 ** 20;
+export const FLOW_CONTROL_WINDOW_BYTES = 4 * 2 ** 20;
 
 /** The gRPC layer: channel, credentials, retries and error decoding. Knows nothing of DataFrames. */
 export class GrpcTransport {
