@@ -32,12 +32,15 @@ const COORDINATOR_LOADING_TYPES: readonly string[] = [
   'NOT_COORDINATOR_FOR_GROUP',
 ];
 
-function errorType(e: unknown): string | undefined {
+/**
+ * The broker error type of a kafkajs error (`LEADER_NOT_AVAILABLE`, …), looking through the wrapper kafkajs puts
+ * around an error once its own retries run out (KafkaJSNumberOfRetriesExceeded, whose `cause` is the last one).
+ */
+export function kafkaErrorType(e: unknown): string | undefined {
   const direct = (e as { type?: unknown } | null)?.type;
   if (typeof direct === 'string') return direct;
-  // kafkajs wraps a retried error when its own retries run out.
   const cause = (e as { cause?: unknown } | null)?.cause;
-  return cause === undefined ? undefined : errorType(cause);
+  return cause === undefined ? undefined : kafkaErrorType(cause);
 }
 
 /**
@@ -51,7 +54,7 @@ export async function whileCoordinatorLoads<T>(request: () => Promise<T>, deadli
     try {
       return await request();
     } catch (e) {
-      if (!COORDINATOR_LOADING_TYPES.includes(errorType(e) ?? '') || Date.now() + delay > deadline) throw e;
+      if (!COORDINATOR_LOADING_TYPES.includes(kafkaErrorType(e) ?? '') || Date.now() + delay > deadline) throw e;
       await sleep(delay);
     }
   }

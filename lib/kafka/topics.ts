@@ -1,6 +1,7 @@
 import type { Admin } from 'kafkajs';
 import { sleep } from '../runtime/process';
 import { errorMessage } from '../util/errors';
+import { kafkaErrorType } from './errors';
 
 /** A topic to create when missing: its partition count (else the caller's default) and replication factor (else the broker's). */
 export interface TopicSpec {
@@ -18,11 +19,6 @@ export const TOPIC_READY_DEADLINE_MS = 30_000;
  * busy broker (a large data directory) returns for a while after the create.
  */
 const PROPAGATING = new Set(['LEADER_NOT_AVAILABLE', 'UNKNOWN_TOPIC_OR_PARTITION', 'NOT_LEADER_OR_FOLLOWER', 'NOT_LEADER_FOR_PARTITION']);
-
-function errorType(e: unknown): string | undefined {
-  const type = (e as { type?: unknown } | null)?.type;
-  return typeof type === 'string' ? type : undefined;
-}
 
 /**
  * Creates the topics that do not exist yet and returns once every partition of every listed topic has a
@@ -52,7 +48,8 @@ export async function ensureTopics(
     } catch (e) {
       const all = (e as { errors?: unknown[] }).errors;
       const raced =
-        errorType(e) === 'TOPIC_ALREADY_EXISTS' || (Array.isArray(all) && all.every((x) => errorType(x) === 'TOPIC_ALREADY_EXISTS'));
+        kafkaErrorType(e) === 'TOPIC_ALREADY_EXISTS' ||
+        (Array.isArray(all) && all.every((x) => kafkaErrorType(x) === 'TOPIC_ALREADY_EXISTS'));
       if (!raced) throw e;
     }
   }
@@ -76,7 +73,7 @@ async function waitForLeaders(admin: Admin, topics: string[], deadlineMs: number
       }
       last = `no leader yet for ${[...absent, ...leaderless].join(', ')}`;
     } catch (e) {
-      if (!PROPAGATING.has(errorType(e) ?? '')) throw e;
+      if (!PROPAGATING.has(kafkaErrorType(e) ?? '')) throw e;
       last = errorMessage(e);
     }
     if (Date.now() + delay > deadline) {
