@@ -232,31 +232,61 @@ export class AggregateLatencyTracker {
 }
 
 /**
+ * Per sensor, the newest window seen so far, in order of receipt: a message for an older window is an update
+ * reopened by a late reading. Within one micro-batch a sensor's old and new windows may arrive in either
+ * order; an old one received first counts as newest (the conservative side: its latency stays in the
+ * newest-window figures).
+ */
+export class NewestWindows {
+  private readonly newest = new Map<string, string>();
+
+  /** Records a message; true when its window is older than the newest already seen for its sensor. */
+  isOlder(sensorId: string, windowStart: string): boolean {
+    const newest = this.newest.get(sensorId);
+    // Spark writes every window_start in one ISO format, so string order is time order.
+    if (newest !== undefined && windowStart < newest) return true;
+    this.newest.set(sensorId, windowStart);
+    return false;
+  }
+}
+
+/** One sensor_aggregates_live message as the latency tracker saw it. */
+export interface LiveSample {
+  /** Receipt minus the window's last_event_ts (ms). */
+  latency_ms: number;
+  /** When it was received (epoch ms). */
+  received_at: number;
+  final: boolean;
+  /**
+   * An update of a window older than the newest this sensor had already been seen in (a late reading reopened
+   * it): its last_event_ts is the old window's newest reading, so its latency includes how late the reading was.
+   */
+  older_window: boolean;
+}
+
+/**
  * Live latency: every sensor_aggregates_live message of this run, from the newest reading in its window
  * (`last_event_ts`) to its receipt here; and separately the final updates (the closed windows).
  */
 export class LiveLatencyTracker {
   private readonly tracker: AggregateLatencyTracker;
-  readonly updates: number[] = [];
-  /** When each of `updates` was received (epoch ms), so a report can leave out a warm-up. */
-  readonly updatesReceivedAt: number[] = [];
-  readonly finals: number[] = [];
+  readonly samples: LiveSample[] = [];
+  private readonly newestWindows = new NewestWindows();
 
   constructor(kafka: Kafka, topic: string, onMessage?: (m: LiveAggregateMessage, latencyMs: number) => void) {
     this.tracker = new AggregateLatencyTracker(kafka, topic, (s, m) => {
       const live = m as LiveAggregateMessage;
-      if (live.final) this.finals.push(s.received_latency_ms);
-      else {
-        this.updates.push(s.received_latency_ms);
-        this.updatesReceivedAt.push(s.received_at);
-      }
+      const older = this.newestWindows.isOlder(live.sensor_id, live.window_start);
+      this.samples.push({ latency_ms: s.received_latency_ms, received_at: s.received_at, final: live.final === true, older_window: older });
       onMessage?.(live, s.received_latency_ms);
     });
   }
 
-  /** Percentiles of the running updates received at or after `sinceMs` (epoch ms). */
-  updatesSince(sinceMs: number): ReturnType<typeof percentiles> {
-    return percentiles(this.updates.filter((_, i) => this.updatesReceivedAt[i] >= sinceMs));
+  /** Latency percentiles of the running updates (final false) received at or after `sinceMs` (epoch ms). */
+  updatesSince(sinceMs: number, which: 'all' | 'newest_window' = 'all'): ReturnType<typeof percentiles> {
+    return percentiles(
+      this.samples.filter((s) => !s.final && s.received_at >= sinceMs && (which === 'all' || !s.older_window)).map((s) => s.latency_ms),
+    );
   }
 
   start(): Promise<void> {
@@ -279,14 +309,19 @@ export class LiveLatencyTracker {
     basis: string;
     live: ReturnType<typeof percentiles>;
     updates: ReturnType<typeof percentiles>;
+    newest_window_updates: ReturnType<typeof percentiles>;
+    older_window_updates: ReturnType<typeof percentiles>;
     final: ReturnType<typeof percentiles>;
   } {
+    const latencies = (keep: (s: LiveSample) => boolean) => percentiles(this.samples.filter(keep).map((s) => s.latency_ms));
     return {
       basis:
-        'per sensor_aggregates_live message: from last_event_ts (the newest reading in its window) to its receipt by the job; updates = final false, final = the closed window',
-      live: percentiles([...this.updates, ...this.finals]),
-      updates: percentiles(this.updates),
-      final: percentiles(this.finals),
+        "per sensor_aggregates_live message: from last_event_ts (the newest reading in its window) to its receipt by the job; updates = final false, split into updates of the sensor's newest window and of an older one (reopened by a late reading, so its latency includes the reading's lateness); final = the closed window",
+      live: latencies(() => true),
+      updates: latencies((s) => !s.final),
+      newest_window_updates: latencies((s) => !s.final && !s.older_window),
+      older_window_updates: latencies((s) => !s.final && s.older_window),
+      final: latencies((s) => s.final),
     };
   }
 }

@@ -26,6 +26,8 @@ export interface StreamRunOptions extends Omit<StreamPipelineOptions, 'trigger'>
   copyTrigger?: Trigger;
   /** Session settings of the live query (default LIVE_CONF in pipeline.ts). */
   liveConf?: Record<string, string>;
+  /** Session settings of the Parquet copies (default SMALL_STATE_CONF in pipeline.ts). */
+  copyConf?: Record<string, string>;
   /** Kafka bootstrap servers as this process sees them (latency consumer, topic checks). */
   localBootstrapServers: string;
   /** Where the metrics report goes (reports/stream-metrics.json). */
@@ -172,6 +174,7 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
     liveTrigger: o.liveTrigger ?? LIVE_TRIGGER,
     copyTrigger: batch ? o.trigger : (o.copyTrigger ?? COPY_TRIGGER),
     liveConf: o.liveConf,
+    copyConf: o.copyConf,
   };
   try {
     const t0 = Date.now();

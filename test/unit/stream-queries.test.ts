@@ -1,10 +1,17 @@
 import { expect } from 'chai';
 import { SparkSession } from '../../lib/connect';
 import { RecordingClient } from '../../lib/connect/testing/recording-client';
-import { LIVE_CONF, outputTopics, startQueries, type StartedQueries, type StreamPipelineOptions } from '../../lib/stream/pipeline';
+import {
+  LIVE_CONF,
+  SMALL_STATE_CONF,
+  outputTopics,
+  startQueries,
+  type StartedQueries,
+  type StreamPipelineOptions,
+} from '../../lib/stream/pipeline';
 
 describe('stream queries: how each is started (through the recording client)', () => {
-  it('the live query starts with its own settings, restored afterwards; the copies with their own trigger', async () => {
+  it('the live query and the copies start with their small-state settings, restored after each; the copies with their own trigger', async () => {
     // One log of settings and starts, in the order the session sent them.
     const events: string[] = [];
     class OrderedClient extends RecordingClient {
@@ -52,12 +59,19 @@ describe('stream queries: how each is started (through the recording client)', (
     );
     expect([...into.queries.keys()]).to.deep.equal(['live', 'aggregates_10s']);
 
-    // Settings: read, set for the live query, the start, then restored (set back, or unset when they were unset).
+    // Settings: read, set for the live query, the start, then restored (set back, or unset when they were
+    // unset); the same again around the copy.
     const keys = Object.keys(LIVE_CONF);
+    const restored = [{ key: 'spark.sql.shuffle.partitions', value: '2' }];
     const sets = client.configs.filter((c) => c.set).flatMap((c) => c.set?.pairs ?? []);
-    expect(sets.slice(0, keys.length)).to.deep.equal(keys.map((key) => ({ key, value: LIVE_CONF[key] })));
-    expect(sets.slice(keys.length)).to.deep.equal([{ key: 'spark.sql.shuffle.partitions', value: '2' }]);
+    expect(sets).to.deep.equal([
+      ...keys.map((key) => ({ key, value: LIVE_CONF[key] })),
+      ...restored,
+      ...Object.keys(SMALL_STATE_CONF).map((key) => ({ key, value: SMALL_STATE_CONF[key] })),
+      ...restored,
+    ]);
     expect(client.configs.filter((c) => c.unset).flatMap((c) => c.unset?.keys ?? [])).to.deep.equal([
+      'spark.sql.streaming.stateStore.providerClass',
       'spark.sql.streaming.stateStore.providerClass',
     ]);
 
@@ -66,14 +80,18 @@ describe('stream queries: how each is started (through the recording client)', (
       ['stream_live', 'update', '500 milliseconds'],
       ['stream_aggregates_10s', 'append', '5 seconds'],
     ]);
-    // The live query was started between the settings and their restoring; the copy after both.
+    // Each query was started between its settings and their restoring.
     expect(events.filter((e) => e !== 'get')).to.deep.equal([
       'set',
       'set',
       'start stream_live',
       'set',
       'unset',
+      'set',
+      'set',
       'start stream_aggregates_10s',
+      'set',
+      'unset',
     ]);
   });
 });
