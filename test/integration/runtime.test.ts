@@ -123,8 +123,12 @@ describe('runtime: embedded Kafka broker', function () {
     const kafka = createKafka('runtime-test');
     const admin = kafka.admin();
     await admin.connect();
-    expect(await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true })).to.equal(true);
+    // Through the project's topic helper: it waits until every partition's leader serves it (kafkajs's own
+    // waitForLeaders gives up after a few seconds on a broker holding many topics).
+    await ensureTopics(admin, [{ topic, numPartitions: 3, replicationFactor: 1 }]);
+    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
     await admin.disconnect();
+    expect(meta.topics.map((t) => [t.name, t.partitions.length])).to.deep.equal([[topic, 3]]);
 
     const sent = Array.from({ length: 1000 }, (_, i) => ({ key: `k${i % 7}`, value: JSON.stringify({ i, payload: `m-${i}` }) }));
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
