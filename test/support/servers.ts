@@ -1,9 +1,8 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { startSpark, stopSpark, readSparkState, type SparkState } from '../../lib/runtime/spark-server';
 import { startKafka, stopKafka, readKafkaState, type KafkaState } from '../../lib/runtime/kafka-broker';
 import { startPostgres, stopPostgres, readPostgresState, type PostgresState } from '../../lib/runtime/postgres';
 import { startConnect, stopConnect, readConnectState, type ConnectState } from '../../lib/runtime/kafka-connect';
+import { findKaggleCsv } from '../../lib/preprocess/input';
 
 /**
  * The suite's real servers. Each is started on first use, or reused when already running (for example
@@ -65,9 +64,7 @@ export async function stopStartedServers(): Promise<void> {
   startedHere.spark = startedHere.kafka = startedHere.postgres = startedHere.connect = false;
 }
 
-/** SPARK_TS_SHARED_DATA or ../shared/data/marketing_campaign.csv, if present. */
+/** The Kaggle file where the project looks for it (lib/preprocess/input.ts), if present. */
 export function kaggleCsvPath(): string | undefined {
-  const candidate =
-    process.env.SPARK_TS_KAGGLE_CSV ?? path.resolve(__dirname, '..', '..', '..', 'shared', 'data', 'marketing_campaign.csv');
-  return fs.existsSync(candidate) ? candidate : undefined;
+  return findKaggleCsv();
 }
