@@ -1,5 +1,5 @@
 import { KafkaJSProtocolError } from 'kafkajs';
-import { sleep } from '../runtime/process';
+import { retryWithBackoff } from './retry';
 
 /**
  * The broker's answers that mean "this member must rejoin the consumer group": kafkajs's runner rejoins
@@ -48,14 +48,11 @@ export function kafkaErrorType(e: unknown): string | undefined {
  * `deadlineMs`: a freshly started broker answers COORDINATOR_LOAD_IN_PROGRESS for a while (seen in the CDC
  * tests), and kafkajs's admin gives up before it is done. Any other error is thrown at once.
  */
-export async function whileCoordinatorLoads<T>(request: () => Promise<T>, deadlineMs = 30_000): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
-    try {
-      return await request();
-    } catch (e) {
-      if (!COORDINATOR_LOADING_TYPES.includes(kafkaErrorType(e) ?? '') || Date.now() + delay > deadline) throw e;
-      await sleep(delay);
-    }
-  }
+export function whileCoordinatorLoads<T>(request: () => Promise<T>, deadlineMs = 30_000): Promise<T> {
+  return retryWithBackoff(
+    async () => ({ value: await request() }),
+    { firstMs: 100, maxMs: 1000, deadlineMs },
+    (e) => COORDINATOR_LOADING_TYPES.includes(kafkaErrorType(e) ?? ''),
+    (e) => e,
+  );
 }

@@ -1,7 +1,7 @@
 import type { Admin } from 'kafkajs';
-import { sleep } from '../runtime/process';
 import { errorMessage } from '../util/errors';
 import { kafkaErrorType } from './errors';
+import { retryWithBackoff } from './retry';
 
 /** A topic to create when missing: its partition count (else the caller's default) and replication factor (else the broker's). */
 export interface TopicSpec {
@@ -58,27 +58,24 @@ export async function ensureTopics(
 
 /** Polls metadata until every partition of `topics` has a leader; a propagating error is retried, any other thrown. */
 async function waitForLeaders(admin: Admin, topics: string[], deadlineMs: number): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
   let last = 'no metadata yet';
-  for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
-    try {
+  await retryWithBackoff(
+    async () => {
       const meta = await admin.fetchTopicMetadata({ topics });
       const leaderless = meta.topics.flatMap((t) => t.partitions.filter((p) => p.leader < 0).map((p) => `${t.name}[${p.partitionId}]`));
       const absent = topics.filter((t) => !meta.topics.some((m) => m.name === t && m.partitions.length > 0));
-      if (!leaderless.length && !absent.length) {
-        // Metadata can name a leader before that broker serves the partition (ListOffsets then answers
-        // NOT_LEADER_FOR_PARTITION for a while, measured on a busy broker): ask each leader itself.
-        for (const t of topics) await admin.fetchTopicOffsets(t);
-        return;
+      if (leaderless.length || absent.length) {
+        last = `no leader yet for ${[...absent, ...leaderless].join(', ')}`;
+        return undefined;
       }
-      last = `no leader yet for ${[...absent, ...leaderless].join(', ')}`;
-    } catch (e) {
-      if (!PROPAGATING.has(kafkaErrorType(e) ?? '')) throw e;
-      last = errorMessage(e);
-    }
-    if (Date.now() + delay > deadline) {
-      throw new Error(`topics ${topics.join(', ')} were not ready within ${deadlineMs / 1000} s: ${last}`);
-    }
-    await sleep(delay);
-  }
+      // Metadata can name a leader before that broker serves the partition (ListOffsets then answers
+      // NOT_LEADER_FOR_PARTITION for a while, measured on a busy broker): ask each leader itself.
+      for (const t of topics) await admin.fetchTopicOffsets(t);
+      return { value: undefined };
+    },
+    { firstMs: 50, maxMs: 1000, deadlineMs },
+    (e) => PROPAGATING.has(kafkaErrorType(e) ?? ''),
+    (e) =>
+      new Error(`topics ${topics.join(', ')} were not ready within ${deadlineMs / 1000} s: ${e === undefined ? last : errorMessage(e)}`),
+  );
 }
