@@ -2,6 +2,7 @@ import { defineJob, UsageError } from '../lib/cli/job';
 import { connectWithin, READER_MAX_WAIT_MS, streamKafka } from '../lib/stream/kafka';
 import { LiveViewState, aggregateLine, alertLine, parseAlert, parseLiveAggregate, renderLiveView } from '../lib/stream/live-view';
 import type { Kafka } from 'kafkajs';
+import { topicOffsets } from '../lib/kafka/topics';
 import { sleep } from '../lib/connect';
 import { parseDuration } from '../lib/stream/rate';
 import { TOPICS } from '../lib/stream/sensors';
@@ -128,13 +129,5 @@ export default defineJob<WatchArgs, { args: WatchArgs; durationMs?: number; refr
 
 /** The end offset of every partition of `topics`, keyed `topic/partition`. */
 async function endOffsets(kafka: Kafka, topics: string[]): Promise<Map<string, number>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const out = new Map<string, number>();
-    for (const topic of topics) for (const p of await admin.fetchTopicOffsets(topic)) out.set(`${topic}/${p.partition}`, Number(p.high));
-    return out;
-  } finally {
-    await admin.disconnect();
-  }
+  return new Map((await topicOffsets(kafka, topics)).map((p) => [`${p.topic}/${p.partition}`, p.high]));
 }

@@ -1,4 +1,4 @@
-import type { Admin } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { errorMessage } from '../util/errors';
 import { kafkaErrorType } from './errors';
 import { retryWithBackoff } from './retry';
@@ -78,4 +78,28 @@ async function waitForLeaders(admin: Admin, topics: string[], deadlineMs: number
     (e) =>
       new Error(`topics ${topics.join(', ')} were not ready within ${deadlineMs / 1000} s: ${e === undefined ? last : errorMessage(e)}`),
   );
+}
+
+/** One partition's offsets: the first one kept (low) and the next one to be written (high). */
+export interface PartitionOffsets {
+  readonly topic: string;
+  readonly partition: number;
+  readonly low: number;
+  readonly high: number;
+}
+
+/** The offsets of every partition of `topics`, through an admin client of its own (connected, then closed). */
+export async function topicOffsets(kafka: Kafka, topics: readonly string[]): Promise<PartitionOffsets[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const out: PartitionOffsets[] = [];
+    for (const topic of topics) {
+      for (const p of await admin.fetchTopicOffsets(topic))
+        out.push({ topic, partition: p.partition, low: Number(p.low), high: Number(p.high) });
+    }
+    return out;
+  } finally {
+    await admin.disconnect();
+  }
 }

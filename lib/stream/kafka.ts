@@ -1,5 +1,6 @@
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { createKafka, resolveBootstrapServers } from '../kafka/config';
+import { topicOffsets } from '../kafka/topics';
 import { PerPartitionSender, topicPartitions, type PerPartitionSenderOptions } from '../kafka/produce';
 
 /** How long connecting to an unreachable broker may take before a clear error. */
@@ -84,15 +85,7 @@ export async function readTopic(
   topic: string,
   opts: { expected?: number; idleMs?: number; timeoutMs?: number } = {},
 ): Promise<Array<{ key: string | null; value: string; timestamp: number; partition: number; offset: string }>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  let total = 0;
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    total = offsets.reduce((s, o) => s + Number(o.high) - Number(o.low), 0);
-  } finally {
-    await admin.disconnect();
-  }
+  const total = (await topicOffsets(kafka, [topic])).reduce((s, o) => s + o.high - o.low, 0);
   const out: Array<{ key: string | null; value: string; timestamp: number; partition: number; offset: string }> = [];
   if (total === 0) return out;
   const consumer = kafka.consumer({ groupId: `spark-ts-read-${topic}-${process.pid}-${Date.now()}`, maxWaitTimeInMs: READER_MAX_WAIT_MS });

@@ -2,6 +2,7 @@ import type { Consumer, Kafka } from 'kafkajs';
 import { sleep, type StreamingQueryProgress } from '../connect';
 import type { AggregateMessage, LiveAggregateMessage } from './sensors';
 import { READER_MAX_WAIT_MS } from './kafka';
+import { topicOffsets, type PartitionOffsets } from '../kafka/topics';
 import { percentiles } from '../measure/stats';
 import { writeJson } from '../util/json';
 
@@ -150,11 +151,9 @@ export class AggregateLatencyTracker {
    * consumer then seeks to these offsets. `ready()` or `drain()` wait for it.
    */
   async start(): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
     // The topic exists with its leaders: the job created it with ensureTopics (lib/kafka/topics.ts) first.
-    const offsets = await admin.fetchTopicOffsets(this.topic).finally(() => admin.disconnect());
-    for (const o of offsets) this.next.set(o.partition, Number(o.high));
+    const offsets = await topicOffsets(this.kafka, [this.topic]);
+    for (const o of offsets) this.next.set(o.partition, o.high);
     this.joined = this.join(offsets).catch(async (err: unknown) => {
       await this.stop().catch(() => undefined);
       throw err;
@@ -167,7 +166,7 @@ export class AggregateLatencyTracker {
     await this.joined;
   }
 
-  private async join(offsets: Array<{ partition: number; high: string }>): Promise<void> {
+  private async join(offsets: readonly PartitionOffsets[]): Promise<void> {
     this.consumer = this.kafka.consumer({
       groupId: `spark-ts-stream-latency-${process.pid}-${Date.now()}`,
       maxWaitTimeInMs: READER_MAX_WAIT_MS,
@@ -197,7 +196,7 @@ export class AggregateLatencyTracker {
         this.onSample?.(s, m);
       },
     });
-    for (const o of offsets) this.consumer.seek({ topic: this.topic, partition: o.partition, offset: o.high });
+    for (const o of offsets) this.consumer.seek({ topic: this.topic, partition: o.partition, offset: String(o.high) });
   }
 
   /**
@@ -207,10 +206,8 @@ export class AggregateLatencyTracker {
   async drain(maxMs = 15_000): Promise<boolean> {
     const t0 = Date.now();
     await this.joined;
-    const admin = this.kafka.admin();
-    await admin.connect();
-    const ends = await admin.fetchTopicOffsets(this.topic).finally(() => admin.disconnect());
-    const behind = () => ends.some((e) => (this.next.get(e.partition) ?? 0) < Number(e.high));
+    const ends = await topicOffsets(this.kafka, [this.topic]);
+    const behind = () => ends.some((e) => (this.next.get(e.partition) ?? 0) < e.high);
     while (behind() && Date.now() - t0 < maxMs) await sleep(50);
     return !behind();
   }
