@@ -9,6 +9,9 @@ export function isStaticSetting(key: string): boolean {
     ) ||
     key === 'spark.sql.catalogImplementation' ||
     key === 'spark.sql.codegen.cache.maxEntries' ||
+    // Read once, by the UI's listeners created with the server's shared state.
+    key.startsWith('spark.sql.ui.') ||
+    key.startsWith('spark.sql.streaming.ui.') ||
     key.startsWith('spark.connect.') ||
     key.startsWith('spark.hadoop.')
   );

@@ -97,6 +97,8 @@ describe('cli: settings (defaults file, then --properties-file, then --conf)', (
       'spark.scheduler.mode',
       'spark.scheduler.allocation.file',
       'spark.sql.codegen.cache.maxEntries',
+      'spark.ui.retainedJobs',
+      'spark.sql.ui.retainedExecutions',
     ];
     expect(keys).to.include.members(fixedAtStart);
     for (const k of fixedAtStart) expect(isStaticSetting(k), k).to.equal(true);
