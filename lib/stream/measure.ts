@@ -429,6 +429,11 @@ export function latencyChartSvg(rates: StreamRateResult[]): string {
     { name: 'live p50', color: '#1b9e77', values: rates.map((r) => r.live_latency_ms.p50) },
     { name: 'live p95', color: '#d95f02', values: rates.map((r) => r.live_latency_ms.p95) },
     { name: 'live p99', color: '#7570b3', values: rates.map((r) => r.live_latency_ms.p99) },
+    {
+      name: 'newest-window p95 (after warm-up)',
+      color: '#e7298a',
+      values: rates.map((r) => r.live_newest_window_latency_ms_after_warmup.p95),
+    },
     { name: 'final window p95', color: '#999999', values: rates.map((r) => r.final_latency_ms.p95) },
   ];
   const yMax = Math.max(2500, ...series.flatMap((s) => s.values.filter((v): v is number => v !== null))) * 1.05;
