@@ -1,7 +1,7 @@
 // The client's measures (round trips, collect throughput): of `make bench` (lib/bench/suite.ts) and of
 // scripts/bench/connect-collect.ts (its command line, at the larger sizes). Quantiles: lib/measure/stats.
 import { PerformanceObserver, performance } from 'node:perf_hooks';
-import { SparkSession, functions as F, type DataFrame } from '../connect';
+import { SparkSession, functions as F, type DataFrame, type LazyRow } from '../connect';
 import { rowsFromTable, tableFromBatches } from '../connect/arrow';
 import type { StructType } from '../connect/types';
 import { quantile } from '../measure/stats';
@@ -132,9 +132,10 @@ export async function throughput(spark: SparkSession, n: number, opts: { baselin
 
     // 2. toArrow(): an apache-arrow Table.
     t0 = start();
-    const table = await df.toArrow();
+    let table: Awaited<ReturnType<DataFrame['toArrow']>> | null = await df.toArrow();
     await record('toArrow()', t0, bytes);
     if (table.numRows !== n) throw new Error(`toArrow returned ${table.numRows} rows, expected ${n}`);
+    table = null; // a suspended async function keeps its locals: results are dropped by hand between paths
 
     // 3. collect(): every row as an object of exact JS values.
     t0 = start();
@@ -149,20 +150,23 @@ export async function throughput(spark: SparkSession, n: number, opts: { baselin
       const all: Uint8Array[] = [];
       let schema: StructType | undefined;
       for await (const b of spark.executeArrow(df.plan, {}, (s) => (schema = s))) all.push(b);
-      const before = rowsFromTable(tableFromBatches(all, schema), schema);
+      let before: unknown[] | null = rowsFromTable(tableFromBatches(all, schema), schema);
       await record('baseline: whole stream, then rows', t0, bytes);
       if (before.length !== n) throw new Error(`baseline returned ${before.length} rows, expected ${n}`);
+      before = null;
+      all.length = 0;
     }
 
     // 4. Lazy rows: one object per row, columns decoded when read (here: every value of every row is read,
     // so this is the worst case for them).
     t0 = start();
-    const lazy = await df.collect({ rows: 'lazy' });
+    let lazy: LazyRow[] | null = await df.collect({ rows: 'lazy' });
     const names = ['id', 'i', 'd', 's', 'b', 'dt', 'ts', 'dec', 'f', 'sh'];
     let touched = 0;
     for (const row of lazy) for (const k of names) if (row[k] !== undefined) touched++;
     await record("collect({ rows: 'lazy' })", t0, bytes);
     if (lazy.length !== n || touched !== n * names.length) throw new Error(`lazy collect returned ${lazy.length} rows, ${touched} values`);
+    lazy = null;
 
     // 5. toColumns(): typed arrays + validity, no per-row objects.
     t0 = start();
