@@ -1,7 +1,7 @@
 // The client's measures (round trips, collect throughput): of `make bench` (lib/bench/suite.ts) and of
 // scripts/bench/connect-collect.ts (its command line, at the larger sizes). Quantiles: lib/measure/stats.
-import { performance } from 'node:perf_hooks';
-import { SparkSession, functions as F, type DataFrame } from '../connect';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
+import { SparkSession, functions as F, type DataFrame, type LazyRow } from '../connect';
 import { rowsFromTable, tableFromBatches } from '../connect/arrow';
 import type { StructType } from '../connect/types';
 import { quantile } from '../measure/stats';
@@ -28,6 +28,10 @@ export interface ThroughputResult {
   rows_per_s: number;
   mb_per_s: number;
   arrow_bytes: number;
+  /** CPU time of this process during the path (main thread, GC helper threads, gRPC), seconds. */
+  client_cpu_s: number;
+  /** Time the main thread stood in GC pauses during the path, seconds. */
+  gc_pause_s: number;
 }
 
 /** Phase lines on stderr, so a slow or stuck phase shows where it is. */
@@ -94,7 +98,18 @@ export function mixed(spark: SparkSession, n: number): DataFrame {
 export async function throughput(spark: SparkSession, n: number, opts: { baseline?: boolean } = {}): Promise<ThroughputResult[]> {
   const df = mixed(spark, n);
   const out: ThroughputResult[] = [];
-  const record = (p: ThroughputResult['path'], seconds: number, bytes: number) => {
+  // Where the client's time goes: its CPU (a path that decodes more burns more of the two cores the server
+  // also needs) and its GC pauses (every row object and value survives until the result is returned).
+  let gcPauseMs = 0;
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcPauseMs += e.duration;
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+  const start = () => ({ t: performance.now(), cpu: process.cpuUsage(), gc: gcPauseMs });
+  const record = async (p: ThroughputResult['path'], from: ReturnType<typeof start>, bytes: number) => {
+    const seconds = (performance.now() - from.t) / 1000;
+    const cpu = process.cpuUsage(from.cpu);
+    await new Promise((resolve) => setTimeout(resolve, 0)); // GC entries are delivered asynchronously
     out.push({
       rows: n,
       columns: 10,
@@ -103,54 +118,63 @@ export async function throughput(spark: SparkSession, n: number, opts: { baselin
       rows_per_s: Math.round(n / seconds),
       mb_per_s: Math.round((bytes / 1e6 / seconds) * 10) / 10,
       arrow_bytes: bytes,
+      client_cpu_s: Math.round((cpu.user + cpu.system) / 1000) / 1000,
+      gc_pause_s: Math.round(gcPauseMs - from.gc) / 1000,
     });
   };
+  try {
+    // 1. The raw stream: bytes off the wire, no decoding (the ceiling for the two below).
+    progress(`throughput: ${n.toLocaleString('en-US')} rows: stream, toArrow(), collect()`);
+    let bytes = 0;
+    let t0 = start();
+    for await (const b of spark.executeArrow(df.plan)) bytes += b.byteLength;
+    await record('stream (Arrow IPC bytes only)', t0, bytes);
 
-  // 1. The raw stream: bytes off the wire, no decoding (the ceiling for the two below).
-  progress(`throughput: ${n.toLocaleString('en-US')} rows: stream, toArrow(), collect()`);
-  let bytes = 0;
-  let t0 = performance.now();
-  for await (const b of spark.executeArrow(df.plan)) bytes += b.byteLength;
-  record('stream (Arrow IPC bytes only)', (performance.now() - t0) / 1000, bytes);
+    // 2. toArrow(): an apache-arrow Table.
+    t0 = start();
+    let table: Awaited<ReturnType<DataFrame['toArrow']>> | null = await df.toArrow();
+    await record('toArrow()', t0, bytes);
+    if (table.numRows !== n) throw new Error(`toArrow returned ${table.numRows} rows, expected ${n}`);
+    table = null; // a suspended async function keeps its locals: results are dropped by hand between paths
 
-  // 2. toArrow(): an apache-arrow Table.
-  t0 = performance.now();
-  const table = await df.toArrow();
-  record('toArrow()', (performance.now() - t0) / 1000, bytes);
-  if (table.numRows !== n) throw new Error(`toArrow returned ${table.numRows} rows, expected ${n}`);
+    // 3. collect(): every row as an object of exact JS values.
+    t0 = start();
+    let rows: unknown[] | null = await df.collect();
+    await record('collect()', t0, bytes);
+    if (rows.length !== n) throw new Error(`collect returned ${rows.length} rows, expected ${n}`);
+    rows = null;
 
-  // 3. collect(): every row as an object of exact JS values.
-  t0 = performance.now();
-  let rows: unknown[] | null = await df.collect();
-  record('collect()', (performance.now() - t0) / 1000, bytes);
-  if (rows.length !== n) throw new Error(`collect returned ${rows.length} rows, expected ${n}`);
-  rows = null;
+    // 3b. The collect() before issue 15, for a side-by-side baseline: the whole stream first, then rows.
+    if (opts.baseline) {
+      t0 = start();
+      const all: Uint8Array[] = [];
+      let schema: StructType | undefined;
+      for await (const b of spark.executeArrow(df.plan, {}, (s) => (schema = s))) all.push(b);
+      let before: unknown[] | null = rowsFromTable(tableFromBatches(all, schema), schema);
+      await record('baseline: whole stream, then rows', t0, bytes);
+      if (before.length !== n) throw new Error(`baseline returned ${before.length} rows, expected ${n}`);
+      before = null;
+      all.length = 0;
+    }
 
-  // 3b. The collect() before issue 15, for a side-by-side baseline: the whole stream first, then rows.
-  if (opts.baseline) {
-    t0 = performance.now();
-    const all: Uint8Array[] = [];
-    let schema: StructType | undefined;
-    for await (const b of spark.executeArrow(df.plan, {}, (s) => (schema = s))) all.push(b);
-    const before = rowsFromTable(tableFromBatches(all, schema), schema);
-    record('baseline: whole stream, then rows', (performance.now() - t0) / 1000, bytes);
-    if (before.length !== n) throw new Error(`baseline returned ${before.length} rows, expected ${n}`);
+    // 4. Lazy rows: one object per row, columns decoded when read (here: every value of every row is read,
+    // so this is the worst case for them).
+    t0 = start();
+    let lazy: LazyRow[] | null = await df.collect({ rows: 'lazy' });
+    const names = ['id', 'i', 'd', 's', 'b', 'dt', 'ts', 'dec', 'f', 'sh'];
+    let touched = 0;
+    for (const row of lazy) for (const k of names) if (row[k] !== undefined) touched++;
+    await record("collect({ rows: 'lazy' })", t0, bytes);
+    if (lazy.length !== n || touched !== n * names.length) throw new Error(`lazy collect returned ${lazy.length} rows, ${touched} values`);
+    lazy = null;
+
+    // 5. toColumns(): typed arrays + validity, no per-row objects.
+    t0 = start();
+    const cols = await df.toColumns();
+    await record('toColumns()', t0, bytes);
+    if (cols.numRows !== n) throw new Error(`toColumns returned ${cols.numRows} rows, expected ${n}`);
+    return out;
+  } finally {
+    gcObserver.disconnect();
   }
-
-  // 4. Lazy rows: one object per row, columns decoded when read (here: every value of every row is read,
-  // so this is the worst case for them).
-  t0 = performance.now();
-  const lazy = await df.collect({ rows: 'lazy' });
-  const names = ['id', 'i', 'd', 's', 'b', 'dt', 'ts', 'dec', 'f', 'sh'];
-  let touched = 0;
-  for (const row of lazy) for (const k of names) if (row[k] !== undefined) touched++;
-  record("collect({ rows: 'lazy' })", (performance.now() - t0) / 1000, bytes);
-  if (lazy.length !== n || touched !== n * names.length) throw new Error(`lazy collect returned ${lazy.length} rows, ${touched} values`);
-
-  // 5. toColumns(): typed arrays + validity, no per-row objects.
-  t0 = performance.now();
-  const cols = await df.toColumns();
-  record('toColumns()', (performance.now() - t0) / 1000, bytes);
-  if (cols.numRows !== n) throw new Error(`toColumns returned ${cols.numRows} rows, expected ${n}`);
-  return out;
 }

@@ -47,7 +47,9 @@ async function main(): Promise<void> {
 
     const latTable = new Table({ head: ['round trip', 'runs', 'median ms', 'p95 ms', 'min ms', 'max ms'] });
     for (const l of lat) latTable.push([l.name, l.runs, l.median_ms, l.p95_ms, l.min_ms, l.max_ms]);
-    const thrTable = new Table({ head: ['rows × 10 cols', 'path', 'seconds', 'rows/s', 'MB/s (Arrow)', 'Arrow MB'] });
+    const thrTable = new Table({
+      head: ['rows × 10 cols', 'path', 'seconds', 'rows/s', 'MB/s (Arrow)', 'Arrow MB', 'client CPU s', 'GC pause s'],
+    });
     for (const t of thr)
       thrTable.push([
         t.rows.toLocaleString('en-US'),
@@ -56,6 +58,8 @@ async function main(): Promise<void> {
         t.rows_per_s.toLocaleString('en-US'),
         t.mb_per_s,
         Math.round(t.arrow_bytes / 1e5) / 10,
+        t.client_cpu_s,
+        t.gc_pause_s,
       ]);
     console.log(
       `Spark ${version} · node ${process.versions.node} ${process.execArgv.filter((a) => a.startsWith('--max')).join(' ')} · ${new Date().toISOString()}`,
@@ -67,8 +71,9 @@ async function main(): Promise<void> {
       const set = thr.slice(i, i + perRound);
       const rate = (p: ThroughputResult['path']) => set.find((t) => t.path === p)?.rows_per_s ?? NaN;
       const base = rate('toArrow()');
+      const get = (p: ThroughputResult['path'], k: 'client_cpu_s' | 'gc_pause_s') => set.find((t) => t.path === p)?.[k] ?? NaN;
       console.log(
-        `${set[0]!.rows.toLocaleString('en-US')} rows, round ${Math.floor(i / perRound / sizes.length) + 1}, rate relative to toArrow(): collect() ${(rate('collect()') / base).toFixed(2)}×, baseline (old collect) ${(rate('baseline: whole stream, then rows') / base).toFixed(2)}×, lazy rows ${(rate("collect({ rows: 'lazy' })") / base).toFixed(2)}×, toColumns() ${(rate('toColumns()') / base).toFixed(2)}×`,
+        `${set[0]!.rows.toLocaleString('en-US')} rows, round ${Math.floor(i / perRound / sizes.length) + 1}, rate relative to toArrow(): collect() ${(rate('collect()') / base).toFixed(2)}×, baseline (old collect) ${(rate('baseline: whole stream, then rows') / base).toFixed(2)}×, lazy rows ${(rate("collect({ rows: 'lazy' })") / base).toFixed(2)}×, toColumns() ${(rate('toColumns()') / base).toFixed(2)}×; collect() used ${(get('collect()', 'client_cpu_s') - get('toArrow()', 'client_cpu_s')).toFixed(2)} s more client CPU than toArrow() (GC pauses ${get('collect()', 'gc_pause_s').toFixed(2)} s vs ${get('toArrow()', 'gc_pause_s').toFixed(2)} s)`,
       );
     }
     console.log(
