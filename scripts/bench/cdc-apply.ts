@@ -36,6 +36,11 @@ async function main(): Promise<void> {
     .option('checkpoint-ms', { type: 'number', default: 5_000 })
     .option('commit-events', { type: 'number', describe: "store commit every N events (default: the consumer's, 50,000)" })
     .option('commit-ms', { type: 'number', describe: "or every M ms (default: the consumer's, 1,000)" })
+    .option('max-bytes', { type: 'number', describe: "largest fetch response in bytes (default: the consumer's, 10 MiB)" })
+    .option('max-bytes-per-partition', {
+      type: 'number',
+      describe: "largest fetch per partition in bytes (default: the consumer's, 4 MiB)",
+    })
     .option('until-idle', {
       type: 'number',
       default: 5,
@@ -71,6 +76,7 @@ async function main(): Promise<void> {
     log(`bench: produced ${produced.sent} messages in ${(produced.elapsed_ms / 1000).toFixed(1)} s`);
   }
   const cpu0 = process.cpuUsage();
+  const load0 = os.loadavg();
 
   const samples: ProgressSample[] = [];
   let peakRss = process.memoryUsage.rss();
@@ -85,6 +91,8 @@ async function main(): Promise<void> {
     checkpointMs: args['checkpoint-ms'],
     commitEvents: args['commit-events'],
     commitMs: args['commit-ms'],
+    maxBytes: args['max-bytes'],
+    maxBytesPerPartition: args['max-bytes-per-partition'],
     progressMs: 2000,
     log,
     onProgress: (s) => {
@@ -113,11 +121,17 @@ async function main(): Promise<void> {
       events_per_s: Math.round((summary.events_processed * 1000) / Math.max(1, summary.busy_ms)),
       cpu_s: Math.round(cpuS * 10) / 10,
       events_per_cpu_s: Math.round(summary.events_processed / cpuS),
+      // CPU from the first applied batch to the end of the last (start-up, group join and the idle tail excluded).
+      busy_cpu_s: Math.round(summary.busy_cpu_ms / 100) / 10,
+      events_per_busy_cpu_s: Math.round((summary.events_processed * 1000) / Math.max(1, summary.busy_cpu_ms)),
+      load_average_start_end: [load0[0], os.loadavg()[0]].map((l) => Math.round(l * 100) / 100),
       checkpoints: summary.checkpoints,
       checkpoint_events: args['checkpoint-events'],
       checkpoint_ms: args['checkpoint-ms'],
       commit_events: args['commit-events'] ?? null,
       commit_ms: args['commit-ms'] ?? null,
+      max_bytes: args['max-bytes'] ?? null,
+      max_bytes_per_partition: args['max-bytes-per-partition'] ?? null,
       peak_rss_mb: Math.round(peakRss / 2 ** 20),
       max_lag: Math.max(0, ...samples.map((s) => s.lag)),
       final_lag: samples.length ? samples[samples.length - 1].lag : null,
