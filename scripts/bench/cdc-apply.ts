@@ -16,6 +16,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { createKafka } from '../../lib/kafka/config';
@@ -75,6 +76,17 @@ async function main(): Promise<void> {
     });
     log(`bench: produced ${produced.sent} messages in ${(produced.elapsed_ms / 1000).toFixed(1)} s`);
   }
+  // Garbage collection during the apply: pause time by kind (scavenges of the young generation, mark-compacts of the old).
+  const gc = { minor_ms: 0, major_ms: 0, count: 0 };
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) gc.minor_ms += e.duration;
+      else gc.major_ms += e.duration;
+      gc.count++;
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const cpu0 = process.cpuUsage();
   const load0 = os.loadavg();
 
@@ -101,6 +113,7 @@ async function main(): Promise<void> {
     },
   });
   const cpu = process.cpuUsage(cpu0);
+  gcObserver.disconnect();
   const cpuS = (cpu.user + cpu.system) / 1e6;
   const dbBytes = ['state.db', 'state.db-wal'].reduce(
     (s, f) => s + (fs.existsSync(path.join(stateDir, f)) ? fs.statSync(path.join(stateDir, f)).size : 0),
@@ -132,6 +145,7 @@ async function main(): Promise<void> {
       commit_ms: args['commit-ms'] ?? null,
       max_bytes: args['max-bytes'] ?? null,
       max_bytes_per_partition: args['max-bytes-per-partition'] ?? null,
+      gc: { count: gc.count, minor_ms: Math.round(gc.minor_ms), major_ms: Math.round(gc.major_ms) },
       peak_rss_mb: Math.round(peakRss / 2 ** 20),
       max_lag: Math.max(0, ...samples.map((s) => s.lag)),
       final_lag: samples.length ? samples[samples.length - 1].lag : null,
