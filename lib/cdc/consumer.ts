@@ -59,6 +59,8 @@ export interface ConsumerOptions {
   partitions?: number;
   /** Largest fetch per partition (bytes): bounds a batch (default 4 MiB). */
   maxBytesPerPartition?: number;
+  /** Largest fetch response (bytes, all partitions; default kafkajs's 10 MiB). */
+  maxBytes?: number;
   /**
    * Consumer-group session timeout (ms, default 10,000): a batch slower than this costs the group membership
    * (the consumer then rejoins). The broker accepts group.min.session.timeout.ms (6 s by default) and up.
@@ -143,6 +145,12 @@ export interface ConsumerSummary {
   elapsed_ms: number;
   /** Wall-clock span from the start of the first applied batch to the end of the last one (ms). */
   busy_ms: number;
+  /** This process's CPU time (user + system) over that span (ms): what the events cost, start-up and idle tail excluded. */
+  busy_cpu_ms: number;
+}
+
+function cpuMsBetween(a: NodeJS.CpuUsage | undefined, b: NodeJS.CpuUsage | undefined): number {
+  return a && b ? (b.user - a.user + b.system - a.system) / 1000 : 0;
 }
 
 /**
@@ -226,6 +234,7 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
       sessionTimeout: opts.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS,
       heartbeatInterval: opts.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
       maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 * 1024 * 1024,
+      maxBytes: opts.maxBytes ?? 10 * 1024 * 1024,
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
@@ -242,6 +251,8 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
     let lastActivity = Date.now();
     let firstBatchAt: number | undefined;
     let lastBatchEnd = 0;
+    let firstBatchCpu: NodeJS.CpuUsage | undefined;
+    let lastBatchCpu: NodeJS.CpuUsage | undefined;
     let kafkaCommitWarned = false;
     let fatal: Error | undefined;
     let stopRequested = false;
@@ -308,6 +319,7 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
       let count = 0;
       try {
         const batchStart = Date.now();
+        const batchCpu = firstBatchCpu === undefined ? process.cpuUsage() : undefined;
         const p = batch.partition;
         let expected = next.get(p) ?? 0;
         high.set(p, Number(batch.highWatermark));
@@ -356,6 +368,7 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
           return;
         }
         firstBatchAt ??= batchStart;
+        firstBatchCpu ??= batchCpu;
         next.set(p, expected);
         // The DLQ is written before these events can be committed: a crash in between re-sends (at least once), never loses.
         if (dlq.length) await producer!.send({ topic: dlqTopic, messages: dlq });
@@ -366,6 +379,7 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
         await opts.afterBatch?.({ partition: p, events: count });
         if (pending >= commitEvents || Date.now() - lastCommitAt >= commitMs) await commitNow();
         lastBatchEnd = Date.now();
+        lastBatchCpu = process.cpuUsage();
         // Idle is counted from the end of the last batch: a long commit (a loaded disk) is not idleness.
         lastActivity = lastBatchEnd;
         await heartbeat();
@@ -487,6 +501,7 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
       checkpoints,
       elapsed_ms: Date.now() - t0,
       busy_ms: firstBatchAt === undefined ? 0 : lastBatchEnd - firstBatchAt,
+      busy_cpu_ms: cpuMsBetween(firstBatchCpu, lastBatchCpu),
     };
   } finally {
     await consumer?.disconnect().catch(() => undefined);

@@ -57,6 +57,24 @@ export class ExactSums {
     }
   }
 
+  /**
+   * Adds a1·b1 − a0·b0 (safe integers) to slot i, exactly: one float update when both products, their
+   * difference and the new sum are safe integers (then every step is exact), else addProduct twice.
+   */
+  addSwap(i: number, a0: number, b0: number, a1: number, b1: number): void {
+    const p1 = a1 * b1;
+    const p0 = a0 * b0;
+    if (Math.abs(p1) <= Number.MAX_SAFE_INTEGER && Math.abs(p0) <= Number.MAX_SAFE_INTEGER) {
+      const s = this.lo[i] + (p1 - p0);
+      if (Math.abs(p1 - p0) <= Number.MAX_SAFE_INTEGER && Math.abs(s) <= Number.MAX_SAFE_INTEGER) {
+        this.lo[i] = s;
+        return;
+      }
+    }
+    if (a1 !== 0 && b1 !== 0) this.addProduct(i, a1, b1, 1);
+    if (a0 !== 0 && b0 !== 0) this.addProduct(i, a0, b0, -1);
+  }
+
   get(i: number): bigint {
     return this.hi[i] + BigInt(this.lo[i]);
   }

@@ -161,6 +161,33 @@ export function encodeRow(row: CustomerRow, spec: FeatureSpec): EncodeResult {
   return { ok: true, row: { x, y } };
 }
 
+/**
+ * A row encoder for one spec, the same function as `encodeRow` but faster on the common case: with
+ * decimals = 0 it is generated code reading each column by its literal name (monomorphic on the fast
+ * envelope path's fixed-shape rows) that accepts a row only when every feature is a safe integer and the
+ * target 0, 1 or null, where encodeRow's result is that row; anything else (and decimals > 0) is left to
+ * encodeRow, which also gives the reason.
+ */
+export function compileEncoder(spec: FeatureSpec): (row: CustomerRow) => EncodeResult {
+  const generic = (row: CustomerRow) => encodeRow(row, spec);
+  const names = [...spec.features, spec.target];
+  if (spec.decimals !== 0 || names.includes('__proto__')) return generic;
+  const lines = spec.features.map((name, j) => {
+    const n = JSON.stringify(name);
+    const derive = Object.prototype.hasOwnProperty.call(DERIVED_FEATURES, name) ? `if (v === undefined) v = D[${n}](row); ` : '';
+    return `v = row[${n}]; ${derive}if (typeof v !== 'number' || !Number.isSafeInteger(v)) return undefined; x[${j}] = v;`;
+  });
+  // eslint-disable-next-line no-new-func -- code generated from JSON-quoted column names, for speed
+  const fast = new Function(
+    'D',
+    `return function (row) { const x = new Array(${spec.features.length}); let v; ${lines.join(' ')}
+      const y = row[${JSON.stringify(spec.target)}];
+      if (y !== null && y !== 0 && y !== 1) return undefined;
+      return { ok: true, row: { x, y } }; };`,
+  )(DERIVED_FEATURES) as (row: CustomerRow) => EncodeResult | undefined;
+  return (row) => fast(row) ?? generic(row);
+}
+
 /** The columns each derived feature reads (a source that renames columns must map these too). */
 export const DERIVED_FEATURE_INPUTS: Readonly<Record<string, readonly string[]>> = {
   Tenure_Days: ['Dt_Customer'],

@@ -2,7 +2,21 @@
  * The deterministic hold-out split of customer IDs: FNV-1a (32-bit) of the decimal ID, bucket = hash mod
  * 100; an ID is held out when its bucket is below `holdoutPct`. Stable across runs, machines and order.
  */
+const DIGITS = new Float64Array(16);
+
 export function idBucket(id: number): number {
+  // Non-negative safe integers (every real ID): the digits arithmetically, without building the string.
+  if (Number.isSafeInteger(id) && id > 0) {
+    const digits = DIGITS;
+    let n = 0;
+    for (let v = id; v > 0; v = Math.floor(v / 10)) digits[n++] = v % 10;
+    let h = 0x811c9dc5;
+    while (n > 0) {
+      h ^= 0x30 + digits[--n];
+      h = Math.imul(h, 0x01000193) >>> 0;
+    }
+    return h % 100;
+  }
   const s = String(id);
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {

@@ -1,5 +1,5 @@
 import type { ChangeEvent } from './envelope';
-import { decodeFeatures, decodeRow, encodeRow, type CustomerRow, type FeatureSpec } from './features';
+import { compileEncoder, decodeFeatures, decodeRow, type CustomerRow, type EncodeResult, type FeatureSpec } from './features';
 import { evaluateScores, rocAuc, type Evaluation } from './metrics';
 import { ridgeFromStats, score, type RidgeModel } from './ridge';
 import { isHoldout } from './split';
@@ -78,6 +78,8 @@ export class CdcState {
   private readonly deleteQueues = new Map<number, Array<{ offset: number; id: number; lsn: number }>>();
   private live = 0;
   private unlabeled = 0;
+  /** encodeRow for this config, compiled once. */
+  private readonly encode: (row: CustomerRow) => EncodeResult;
 
   constructor(
     readonly config: ModelConfig,
@@ -85,6 +87,7 @@ export class CdcState {
   ) {
     this.stats = stats ?? new SufficientStats(config.features.length);
     this.scales = config.features.map(() => 10 ** config.decimals);
+    this.encode = compileEncoder(config);
   }
 
   isTraining(id: number): boolean {
@@ -147,7 +150,7 @@ export class CdcState {
     let newRow: EncodedRow | null = null;
     let invalid: string | undefined;
     if (event.op !== 'd') {
-      const enc = encodeRow(event.after as CustomerRow, this.config);
+      const enc = this.encode(event.after as CustomerRow);
       if (enc.ok) newRow = enc.row;
       else invalid = enc.reason;
     }

@@ -22,12 +22,16 @@ export interface StatsJson {
 export class SufficientStats {
   n = 0;
   readonly sums: ExactSums;
+  private readonly changed: Int32Array;
+  private readonly isChanged: Uint8Array;
 
   constructor(
     readonly p: number,
     sums?: ExactSums,
   ) {
     this.sums = sums ?? new ExactSums(SufficientStats.slots(p));
+    this.changed = new Int32Array(p);
+    this.isChanged = new Uint8Array(p);
     if (this.sums.size !== SufficientStats.slots(p))
       throw new Error(`statistics for ${p} features need ${SufficientStats.slots(p)} sums, got ${this.sums.size}`);
   }
@@ -58,34 +62,45 @@ export class SufficientStats {
     const x1 = row.x;
     const y0 = old.y;
     const y1 = row.y;
-    const changed: number[] = [];
-    for (let j = 0; j < p; j++) if (x0[j] !== x1[j]) changed.push(j);
-    if (changed.length === 0 && y0 === y1) return;
-    for (const j of changed) s.add(j, x1[j] - x0[j]);
+    // Scratch lists (no allocation per update): the changed columns, and a mark per column (cleared below).
+    const changed = this.changed;
+    const isChanged = this.isChanged;
+    let nc = 0;
+    for (let j = 0; j < p; j++) if (x0[j] !== x1[j]) changed[nc++] = j;
+    if (nc === 0 && y0 === y1) return;
+    for (let c = 0; c < nc; c++) {
+      const j = changed[c];
+      const d = x1[j] - x0[j];
+      if (Number.isSafeInteger(d)) s.add(j, d);
+      else {
+        s.add(j, x1[j]);
+        s.add(j, -x0[j]);
+      }
+      isChanged[j] = 1;
+    }
     if (y1 !== y0) s.add(p, y1 - y0);
     for (let j = 0; j < p; j++) {
       if (y0 === y1 && x0[j] === x1[j]) continue;
-      if (y1 !== 0 && x1[j] !== 0) s.addProduct(p + 1 + j, x1[j], y1, 1);
-      if (y0 !== 0 && x0[j] !== 0) s.addProduct(p + 1 + j, x0[j], y0, -1);
+      s.addSwap(p + 1 + j, x0[j], y0, x1[j], y1);
     }
-    if (changed.length === 0) return;
-    const isChanged = new Uint8Array(p);
-    for (const j of changed) isChanged[j] = 1;
     const base = 2 * p + 1;
     // Pair (j, l), j ≤ l, sits at base + j·p − j(j−1)/2 + (l − j).
-    for (let j = 0; j < p; j++) {
-      const rowStart = base + j * p - (j * (j - 1)) / 2 - j;
-      if (isChanged[j]) {
-        for (let l = j; l < p; l++) this.swapProduct(rowStart + l, x0[j], x0[l], x1[j], x1[l]);
-      } else {
-        for (const l of changed) if (l > j) this.swapProduct(rowStart + l, x0[j], x0[l], x1[j], x1[l]);
+    if (nc > 0) {
+      for (let j = 0; j < p; j++) {
+        const rowStart = base + j * p - (j * (j - 1)) / 2 - j;
+        const a0 = x0[j];
+        const a1 = x1[j];
+        if (isChanged[j]) {
+          for (let l = j; l < p; l++) s.addSwap(rowStart + l, a0, x0[l], a1, x1[l]);
+        } else {
+          for (let c = 0; c < nc; c++) {
+            const l = changed[c];
+            if (l > j) s.addSwap(rowStart + l, a0, x0[l], a1, x1[l]);
+          }
+        }
       }
     }
-  }
-
-  private swapProduct(k: number, a0: number, b0: number, a1: number, b1: number): void {
-    if (a1 !== 0 && b1 !== 0) this.sums.addProduct(k, a1, b1, 1);
-    if (a0 !== 0 && b0 !== 0) this.sums.addProduct(k, a0, b0, -1);
+    for (let c = 0; c < nc; c++) isChanged[changed[c]] = 0;
   }
 
   private update({ x, y }: EncodedRow, sign: 1 | -1): void {

@@ -16,6 +16,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { createKafka } from '../../lib/kafka/config';
@@ -36,6 +37,11 @@ async function main(): Promise<void> {
     .option('checkpoint-ms', { type: 'number', default: 5_000 })
     .option('commit-events', { type: 'number', describe: "store commit every N events (default: the consumer's, 50,000)" })
     .option('commit-ms', { type: 'number', describe: "or every M ms (default: the consumer's, 1,000)" })
+    .option('max-bytes', { type: 'number', describe: "largest fetch response in bytes (default: the consumer's, 10 MiB)" })
+    .option('max-bytes-per-partition', {
+      type: 'number',
+      describe: "largest fetch per partition in bytes (default: the consumer's, 4 MiB)",
+    })
     .option('until-idle', {
       type: 'number',
       default: 5,
@@ -70,7 +76,19 @@ async function main(): Promise<void> {
     });
     log(`bench: produced ${produced.sent} messages in ${(produced.elapsed_ms / 1000).toFixed(1)} s`);
   }
+  // Garbage collection during the apply: pause time by kind (scavenges of the young generation, mark-compacts of the old).
+  const gc = { minor_ms: 0, major_ms: 0, count: 0 };
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) gc.minor_ms += e.duration;
+      else gc.major_ms += e.duration;
+      gc.count++;
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const cpu0 = process.cpuUsage();
+  const load0 = os.loadavg();
 
   const samples: ProgressSample[] = [];
   let peakRss = process.memoryUsage.rss();
@@ -85,6 +103,8 @@ async function main(): Promise<void> {
     checkpointMs: args['checkpoint-ms'],
     commitEvents: args['commit-events'],
     commitMs: args['commit-ms'],
+    maxBytes: args['max-bytes'],
+    maxBytesPerPartition: args['max-bytes-per-partition'],
     progressMs: 2000,
     log,
     onProgress: (s) => {
@@ -93,6 +113,7 @@ async function main(): Promise<void> {
     },
   });
   const cpu = process.cpuUsage(cpu0);
+  gcObserver.disconnect();
   const cpuS = (cpu.user + cpu.system) / 1e6;
   const dbBytes = ['state.db', 'state.db-wal'].reduce(
     (s, f) => s + (fs.existsSync(path.join(stateDir, f)) ? fs.statSync(path.join(stateDir, f)).size : 0),
@@ -113,11 +134,18 @@ async function main(): Promise<void> {
       events_per_s: Math.round((summary.events_processed * 1000) / Math.max(1, summary.busy_ms)),
       cpu_s: Math.round(cpuS * 10) / 10,
       events_per_cpu_s: Math.round(summary.events_processed / cpuS),
+      // CPU from the first applied batch to the end of the last (start-up, group join and the idle tail excluded).
+      busy_cpu_s: Math.round(summary.busy_cpu_ms / 100) / 10,
+      events_per_busy_cpu_s: Math.round((summary.events_processed * 1000) / Math.max(1, summary.busy_cpu_ms)),
+      load_average_start_end: [load0[0], os.loadavg()[0]].map((l) => Math.round(l * 100) / 100),
       checkpoints: summary.checkpoints,
       checkpoint_events: args['checkpoint-events'],
       checkpoint_ms: args['checkpoint-ms'],
       commit_events: args['commit-events'] ?? null,
       commit_ms: args['commit-ms'] ?? null,
+      max_bytes: args['max-bytes'] ?? null,
+      max_bytes_per_partition: args['max-bytes-per-partition'] ?? null,
+      gc: { count: gc.count, minor_ms: Math.round(gc.minor_ms), major_ms: Math.round(gc.major_ms) },
       peak_rss_mb: Math.round(peakRss / 2 ** 20),
       max_lag: Math.max(0, ...samples.map((s) => s.lag)),
       final_lag: samples.length ? samples[samples.length - 1].lag : null,

@@ -214,9 +214,11 @@ describe('cdc consumer fixes', () => {
   it('throughput: replace(old, new) touches only changed terms and equals remove + add exactly', () => {
     const r = prng(7);
     const p = 6;
-    const big = (j: number) => (j === 0 ? 2 ** 40 : 1000);
+    // Column 0 past 2^53 in products, columns 1–2 signed near 2^26.5 (products and sums around 2^53), the rest small.
+    const big = (j: number) => (j === 0 ? 2 ** 40 : j < 3 ? 2 ** 26.5 : 1000);
+    const draw = (j: number) => Math.floor(r() * big(j)) * (j === 1 || j === 2 ? (r() < 0.5 ? -1 : 1) : 1);
     const rows = Array.from({ length: 50 }, () => ({
-      x: Array.from({ length: p }, (_, j) => Math.floor(r() * big(j)) * (r() < 0.2 ? 0 : 1)),
+      x: Array.from({ length: p }, (_, j) => draw(j) * (r() < 0.2 ? 0 : 1)),
       y: r() < 0.3 ? 1 : 0,
     }));
     const a = new SufficientStats(p);
@@ -228,7 +230,7 @@ describe('cdc consumer fixes', () => {
       const x = old.x.slice();
       for (let c = 0; c < 1 + Math.floor(r() * 3); c++) {
         const j = Math.floor(r() * p);
-        x[j] = r() < 0.2 ? 0 : Math.floor(r() * big(j));
+        x[j] = r() < 0.2 ? 0 : draw(j);
       }
       const row = { x, y: r() < 0.1 ? 1 - old.y : old.y };
       a.replace(old, row);

@@ -3,7 +3,8 @@ import { ExactSums } from '../../lib/cdc/exact';
 import { SufficientStats } from '../../lib/cdc/stats';
 import { ridgeFromRows, ridgeFromStats, relativeDifference } from '../../lib/cdc/ridge';
 import { parseMessage, keyOf } from '../../lib/cdc/envelope';
-import { encodeRow, type CustomerRow } from '../../lib/cdc/features';
+import { compileEncoder, defaultSpec, encodeRow, type CustomerRow } from '../../lib/cdc/features';
+import { idBucket } from '../../lib/cdc/split';
 import { CdcState } from '../../lib/cdc/state';
 import { rocAuc, chooseThreshold, classificationMetrics } from '../../lib/cdc/metrics';
 import { generateChanges, prng, MALFORMED_KINDS, normalizeRow } from '../../lib/cdc/generator';
@@ -153,6 +154,74 @@ describe('cdc core', () => {
       const held = st.liveRows().filter((r) => isHoldout(r.id, 50)).length;
       expect(held).to.be.within(60, 140);
       expect(st.stats.n).to.equal(200 - held);
+    });
+  });
+
+  describe('compiled encoder and id buckets', () => {
+    it("compileEncoder gives encodeRow's result on good and bad rows (default and custom specs, decimals 0 and 2)", () => {
+      const r = prng(11);
+      const values: unknown[] = [
+        0,
+        -0,
+        1,
+        7,
+        -3,
+        2.5,
+        0.01,
+        2 ** 53,
+        2 ** 31,
+        -(2 ** 31) - 1,
+        NaN,
+        Infinity,
+        null,
+        undefined,
+        '4',
+        true,
+        {},
+      ];
+      const pick = () => (r() < 0.995 ? Math.floor(r() * 2000) - 1000 : values[Math.floor(r() * values.length)]);
+      const specs = [
+        defaultSpec(),
+        { ...defaultSpec(), decimals: 2 },
+        { features: ['a', 'Tenure_Days', 'Marital_Single', 'b'], target: 'y', decimals: 0 },
+        { features: ['a', 'Education_Level'], target: 'Education_Level', decimals: 0 },
+      ];
+      const dates = ['2014-06-30', '30-06-2014', 16000, 'not a date', null, 1.5];
+      const levels = ['Graduation', 'PhD', 'Basic', 'Nope', 3, null];
+      const marital = ['Married', 'Alone', 'YOLO', 'Single', 7, null];
+      let ok = 0;
+      for (const spec of specs) {
+        const enc = compileEncoder(spec);
+        for (let i = 0; i < 3000; i++) {
+          const row: CustomerRow = {};
+          for (const f of [...spec.features, 'a', 'b']) if (r() < 0.998) row[f] = pick() as number;
+          if (r() < 0.5) delete row.Tenure_Days;
+          for (const f of ['Education_Level', 'Marital_Single', 'Marital_Married', 'Marital_Together', 'Marital_Divorced', 'Marital_Widow'])
+            if (r() < 0.9) delete row[f];
+          row.Dt_Customer = dates[Math.floor(r() * dates.length)] as string;
+          row.Education = levels[Math.floor(r() * levels.length)] as string;
+          row.Marital_Status = marital[Math.floor(r() * marital.length)] as string;
+          const y = r();
+          if (y < 0.9) row[spec.target] = y < 0.3 ? 0 : y < 0.6 ? 1 : y < 0.8 ? null : (pick() as number);
+          const want = encodeRow(row, spec);
+          expect(enc(row)).to.deep.equal(want);
+          if (want.ok) ok++;
+        }
+      }
+      // Both outcomes are exercised, on every spec together.
+      expect(ok).to.be.within(1000, 11000);
+    });
+
+    it('idBucket is FNV-1a of the decimal text for any number', () => {
+      const fnv = (id: number) => {
+        const s = String(id);
+        let h = 0x811c9dc5;
+        for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+        return h % 100;
+      };
+      const ids = [0, -0, 1, 9, 10, 99, 100, 2 ** 31, 2 ** 53 - 1, 2 ** 53, 1e21, -5, 1.5, NaN];
+      for (let i = 0; i < 5000; i++) ids.push(Math.floor(Math.random() * 10 ** (1 + (i % 15))));
+      for (const id of ids) expect(idBucket(id), String(id)).to.equal(fnv(id));
     });
   });
 

@@ -3,7 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { StateStore, StateStoreError, readStoreReadOnly } from '../../lib/cdc/store';
+import Database from 'better-sqlite3';
+import { StateStore, StateStoreError, readStoreReadOnly, type StoreTuning } from '../../lib/cdc/store';
+import { CdcState } from '../../lib/cdc/state';
 import { writeFileAtomic } from '../../lib/cdc/atomic';
 import type { ModelConfig } from '../../lib/cdc/state';
 
@@ -57,8 +59,8 @@ describe('cdc state store', () => {
     expect(readStoreReadOnly(dir).state.liveRows()).to.have.length(1);
   });
 
-  it('commits hundreds of keys per commit (multi-row statements and their remainders) and reloads every key exactly', () => {
-    const a = StateStore.open(dir, { config: {}, defaults, topic: 't' });
+  const manyCommits = (tuning?: StoreTuning) => {
+    const a = StateStore.open(dir, { config: {}, defaults, topic: 't', tuning });
     const st = a.state;
     let lsn = 0;
     let offset = 0;
@@ -89,6 +91,60 @@ describe('cdc state store', () => {
     expect(new Map([...b.state.keys].sort((x, y) => x[0] - y[0]))).to.deep.equal(new Map([...st.keys].sort((x, y) => x[0] - y[0])));
     expect(b.state.stats.equals(st.stats)).to.equal(true);
     b.store.close();
+    return a.store.writes;
+  };
+
+  it('commits hundreds of keys per commit (one delta segment each) and reloads every key exactly', () => {
+    const w = manyCommits();
+    expect(w.compactions).to.equal(0);
+    expect(w.deltas).to.equal(6);
+  });
+
+  it('compacts the segment chain into a new base when the deltas outgrow it, and reloads every key exactly', () => {
+    // Compact as soon as the deltas exceed the base: several compactions over the six commits.
+    const w = manyCommits({ compactFactor: 1, compactMinBytes: 0 });
+    expect(w.compactions).to.be.at.least(2);
+    expect(w.deltas).to.be.at.least(1);
+  });
+
+  it('reads a version 2 store (one SQLite row per key) and converts it to segments, exactly', () => {
+    fs.mkdirSync(dir, { recursive: true });
+    const db = new Database(path.join(dir, 'state.db'));
+    db.exec(`
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE rows (id INTEGER PRIMARY KEY, lsn INTEGER NOT NULL, x BLOB, y INTEGER, del_partition INTEGER, del_offset INTEGER);
+      CREATE TABLE offsets (topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL, PRIMARY KEY (topic, partition));
+    `);
+    const st = new CdcState(defaults);
+    st.apply(1, ev(1, { ID: 1, a: 3, b: 4, y: 1 }));
+    st.apply(2, ev(2, { ID: 2, a: 2 ** 40, b: -6, y: 0 }));
+    st.apply(3, ev(3, { ID: 3, a: 1, b: 1, y: 1 }));
+    st.apply(3, ev(4, null, 'd'), { partition: 0, offset: 9 });
+    const put = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
+    put.run('schema_version', '2');
+    put.run('config', JSON.stringify(defaults));
+    put.run('topic', 't');
+    put.run('stats', JSON.stringify(st.stats.toJSON()));
+    put.run('counters', JSON.stringify(st.counters));
+    const vec = (x: number[], wide: boolean) => {
+      const a = wide ? Float64Array.from(x) : Int32Array.from(x);
+      return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    };
+    const row = db.prepare('INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?)');
+    row.run(1, 1, vec([3, 4], false), 1, null, null);
+    row.run(2, 2, vec([2 ** 40, -6], true), 0, null, null);
+    row.run(3, 4, null, null, 0, 9);
+    db.prepare('INSERT INTO offsets VALUES (?, ?, ?)').run('t', 0, 10);
+    db.close();
+    for (let i = 0; i < 2; i++) {
+      // The first open converts, the second reads the segments.
+      const b = StateStore.open(dir, { config: {}, defaults, topic: 't' });
+      expect(new Map([...b.state.keys].sort((x, y) => x[0] - y[0]))).to.deep.equal(st.keys);
+      expect(b.state.stats.equals(st.stats)).to.equal(true);
+      expect([...b.offsets]).to.deep.equal([[0, 10]]);
+      b.store.close();
+    }
+    expect(readStoreReadOnly(dir).state.liveRows()).to.have.length(2);
   });
 
   it('refuses a corrupt store, a missing store next to model.json, and a changed feature list; --reset starts over', () => {
