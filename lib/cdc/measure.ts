@@ -3,6 +3,7 @@
  * snapshot (the Kaggle rows, or synthetic ones) plus N changes produced to a fresh topic, then applied by the
  * real consumer with checkpointing on.
  */
+import { findKaggleCsv } from '../preprocess/input';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -11,9 +12,6 @@ import { runCdcConsumer } from './consumer';
 import { DEFAULT_FEATURES, type CustomerRow } from './features';
 import { generateChanges, prng } from './generator';
 import { produceChanges } from './produce';
-import { ROOT } from '../runtime/paths';
-
-export const DEFAULT_KAGGLE_CSV = process.env.SPARK_TS_KAGGLE_CSV ?? path.resolve(ROOT, '..', 'shared', 'data', 'marketing_campaign.csv');
 
 export function readKaggle(file: string): CustomerRow[] {
   const lines = fs
@@ -51,8 +49,9 @@ export function synthetic(count: number, seed: number): CustomerRow[] {
 
 /** The Kaggle rows when the file is there (and no synthetic size is asked for), else synthetic rows. */
 export function snapshotRows(opts: { snapshotRows?: number; csv?: string; seed: number }): { rows: CustomerRow[]; source: string } {
-  const csv = opts.csv ?? DEFAULT_KAGGLE_CSV;
-  if (opts.snapshotRows !== undefined || !fs.existsSync(csv))
+  // Where the project looks for the Kaggle file (lib/preprocess/input.ts), unless a path is given.
+  const csv = opts.csv ?? findKaggleCsv();
+  if (opts.snapshotRows !== undefined || csv === undefined || !fs.existsSync(csv))
     return { rows: synthetic(opts.snapshotRows ?? 2240, opts.seed), source: 'synthetic' };
   return { rows: readKaggle(csv), source: path.basename(csv) };
 }

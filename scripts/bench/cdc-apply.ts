@@ -22,7 +22,7 @@ import { hideBin } from 'yargs/helpers';
 import { createKafka } from '../../lib/kafka/config';
 import { runCdcConsumer, type ProgressSample } from '../../lib/cdc/consumer';
 import { generateChanges } from '../../lib/cdc/generator';
-import { DEFAULT_KAGGLE_CSV, snapshotRows } from '../../lib/cdc/measure';
+import { snapshotRows } from '../../lib/cdc/measure';
 import { produceChanges } from '../../lib/cdc/produce';
 import { writeFileAtomic } from '../../lib/cdc/atomic';
 import { ROOT } from '../../lib/runtime/paths';
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const args = yargs(hideBin(process.argv))
     .option('updates', { type: 'number', default: 1_000_000 })
     .option('snapshot-rows', { type: 'number', describe: 'synthetic snapshot of this size instead of the Kaggle CSV' })
-    .option('csv', { type: 'string', default: DEFAULT_KAGGLE_CSV })
+    .option('csv', { type: 'string', describe: 'the Kaggle file (default: where the project looks for it, lib/preprocess/input.ts)' })
     .option('seed', { type: 'number', default: 42 })
     .option('checkpoint-events', { type: 'number', default: 10_000 })
     .option('checkpoint-ms', { type: 'number', default: 5_000 })

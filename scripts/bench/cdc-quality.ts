@@ -16,18 +16,21 @@ import { runCdcConsumer } from '../../lib/cdc/consumer';
 import { parseFeatureList, RAW_FEATURE_COLUMNS } from '../../lib/cdc/features';
 import { generateChanges } from '../../lib/cdc/generator';
 import { produceChanges } from '../../lib/cdc/produce';
-import { DEFAULT_KAGGLE_CSV, readKaggle } from '../../lib/cdc/measure';
+import { readKaggle } from '../../lib/cdc/measure';
+import { describeKaggleCsvCandidates, findKaggleCsv } from '../../lib/preprocess/input';
 
 async function main(): Promise<void> {
   const args = yargs(hideBin(process.argv))
     .option('state-dir', { type: 'string', demandOption: true })
     .option('updates', { type: 'number', default: 0 })
     .option('seed', { type: 'number', default: 42 })
-    .option('csv', { type: 'string', default: DEFAULT_KAGGLE_CSV })
+    .option('csv', { type: 'string', describe: 'the Kaggle file (default: where the project looks for it, lib/preprocess/input.ts)' })
     .option('features', { type: 'string', describe: '"raw" for the 21 raw numeric columns, or a list (default: the consumer default)' })
     .strict()
     .parseSync();
-  const rows = readKaggle(args.csv);
+  const csv = args.csv ?? findKaggleCsv();
+  if (csv === undefined) throw new Error(`the Kaggle file is needed: not found at ${describeKaggleCsvCandidates()}; give --csv PATH`);
+  const rows = readKaggle(csv);
   const topic = `cdc-quality-${randomUUID()}`;
   await produceChanges(generateChanges(rows, { seed: args.seed, updates: args.updates }), { topic, rate: 0, partitions: 3 });
   const features =
