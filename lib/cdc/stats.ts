@@ -86,8 +86,8 @@ export class SufficientStats {
     const base = 2 * p + 1;
     // Pair (j, l), j ≤ l, sits at base + j·p − j(j−1)/2 + (l − j).
     if (nc > 0) {
-      for (let j = 0; j < p; j++) {
-        const rowStart = base + j * p - (j * (j - 1)) / 2 - j;
+      // rowStart = base + j·p − j(j−1)/2 − j, stepped by p − j − 1.
+      for (let j = 0, rowStart = base; j < p; rowStart += p - j - 1, j++) {
         const a0 = x0[j];
         const a1 = x1[j];
         if (isChanged[j]) {
