@@ -367,6 +367,11 @@ function skipValueAt(b: Buffer, i: number, end: number, depth: number): number {
     if (i < end && (b[i] === 0x2e || b[i] === 0x65 || b[i] === 0x45)) return skipNumber(b, start, end);
     return i;
   }
+  if (c === 0x30) {
+    // A zero (common: flags and counts), as skipNumber takes it: a fraction or exponent goes through the grammar.
+    const d = i + 1 < end ? b[i + 1] : 0;
+    return d === 0x2e || d === 0x65 || d === 0x45 ? skipNumber(b, i, end) : i + 1;
+  }
   if (c !== LBRACE && c !== LBRACKET) return skipScalarAt(b, i, end);
   if (depth > 32) return -1;
   const close = c === LBRACE ? RBRACE : 0x5d;
