@@ -561,7 +561,8 @@ function readRow(
       } else {
         if (values[slot] !== undefined) throw FALLBACK; // a duplicated column: JSON.parse's order rules, leave to the slow path
         s.pos = i;
-        let v = b[i] === Q ? internedString(s) : s.scalar();
+        const c0 = b[i];
+        let v = c0 === Q ? internedString(s) : c0 === MINUS || (c0 >= 0x30 && c0 <= 0x39) ? s.number() : s.scalar();
         if (typeof v === 'string') {
           const scale = col.scale;
           if (scale >= 0) v = decimalAt(b, i + 1, s.pos - 1, scale);
