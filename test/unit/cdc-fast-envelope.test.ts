@@ -358,7 +358,7 @@ describe('CDC fast envelope path', () => {
       { ...base, Response: 2 },
       { ...base, Income: NEG0 },
       { ...base, Income: 1.5 },
-      { ...base, Income: 9007199254740993 },
+      { ...base, Income: 2 ** 53 },
       { ...base, Income: null },
     ];
     const fullRow = (r: Record<string, unknown>) => {
