@@ -6,7 +6,7 @@ import { isRebalanceError, whileCoordinatorLoads } from '../kafka/errors';
 import { ensureTopics } from '../kafka/topics';
 import { writeFileAtomic } from './atomic';
 import { parseMessage } from './envelope';
-import { parseForModel } from './fast-envelope';
+import { parseEncodedForModel, parseForModel, type FastEncoded } from './fast-envelope';
 import { applyTruncate } from './truncate';
 import { defaultSpec } from './features';
 import { buildModelFile, evaluateState, type ModelFile, type StampedEvaluation } from './model-file';
@@ -311,6 +311,9 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
       return commitKafka(committed.offsets);
     };
 
+    /** The fast path's result, reused for every message. */
+    const fast: FastEncoded = { kind: 'event', id: null, op: 'd', lsn: -1, row: null };
+
     const eachBatch = async ({ batch, heartbeat }: EachBatchPayload) => {
       if (fatal || stopRequested) return;
       busy = true;
@@ -324,13 +327,20 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
         let expected = next.get(p) ?? 0;
         high.set(p, Number(batch.highWatermark));
         const dlq: Message[] = [];
+        const config = state.config;
         for (const m of batch.messages) {
           const offset = Number(m.offset);
           if (offset < expected) continue;
           expected = offset + 1;
           count++;
-          // The byte-level fast path for plain envelopes; anything else (or anything doubtful) goes through parseMessage.
-          const parsed = parseForModel(m.key, m.value, state.config) ?? parseMessage(m.key, m.value, state.config);
+          // The byte-level fast path fused with the row encoder (the common case), then the fast path alone; anything
+          // else (or anything doubtful) goes through parseMessage.
+          if (parseEncodedForModel(m.key, m.value, config, fast)) {
+            if (fast.kind === 'tombstone') state.counters.tombstones++;
+            else state.applyEncoded(fast.id!, fast.lsn, fast.row, p, offset);
+            continue;
+          }
+          const parsed = parseForModel(m.key, m.value, config) ?? parseMessage(m.key, m.value, config);
           if (parsed.kind === 'tombstone') {
             state.counters.tombstones++;
             continue;

@@ -75,6 +75,16 @@ export class ExactSums {
     if (a0 !== 0 && b0 !== 0) this.addProduct(i, a0, b0, -1);
   }
 
+  /**
+   * addSwap when the caller knows |a0·b0|, |a1·b1| ≤ 2^52 (so both products and their difference are exact):
+   * one float update when the new sum is a safe integer (then it is exact), else addSwap.
+   */
+  addSwapSmall(i: number, a0: number, b0: number, a1: number, b1: number): void {
+    const s = this.lo[i] + (a1 * b1 - a0 * b0);
+    if (s <= Number.MAX_SAFE_INTEGER && s >= -Number.MAX_SAFE_INTEGER) this.lo[i] = s;
+    else this.addSwap(i, a0, b0, a1, b1);
+  }
+
   get(i: number): bigint {
     return this.hi[i] + BigInt(this.lo[i]);
   }

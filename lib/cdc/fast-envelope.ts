@@ -20,7 +20,8 @@
  */
 import { CUSTOMER_COLUMNS, type ParsedMessage } from './envelope';
 import { DECIMAL_SCHEMA, fieldSchema, type ConnectSchema } from './debezium';
-import { DERIVED_FEATURE_INPUTS, type CustomerRow, type FeatureSpec } from './features';
+import { DERIVED_FEATURES, DERIVED_FEATURE_INPUTS, type CustomerRow, type FeatureSpec } from './features';
+import type { EncodedRow } from './stats';
 
 const Q = 0x22; // "
 const BS = 0x5c; // backslash
@@ -304,6 +305,45 @@ class Scanner {
 
 const scanner = new Scanner();
 
+/**
+ * String values of read columns, interned: a row's strings repeat (Education, Marital_Status, a few hundred
+ * dates), so a string is made once per distinct byte sequence (a direct-mapped cache by a hash of the bytes,
+ * compared byte for byte on a hit) instead of once per message. The same value as `asciiString()`: a string
+ * without escapes or control bytes, ASCII only (anything else falls back), at most 64 bytes cached.
+ */
+const INTERN_SIZE = 4096;
+const internBytes: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(INTERN_SIZE).fill(undefined);
+const internStrings: string[] = new Array<string>(INTERN_SIZE).fill('');
+function internedString(s: Scanner): string {
+  const b = s.buf;
+  const start = s.stringRange();
+  const endQ = s.pos - 1;
+  const len = endQ - start;
+  let h = len;
+  for (let k = start; k < endQ; k++) {
+    const c = b[k];
+    if (c >= 0x80) throw FALLBACK;
+    h = (Math.imul(h, 31) + c) | 0;
+  }
+  if (len > 64) return b.toString('latin1', start, endQ);
+  const slot = (h ^ (h >>> 12)) & (INTERN_SIZE - 1);
+  const cached = internBytes[slot];
+  if (cached !== undefined && cached.length === len) {
+    let same = true;
+    for (let k = 0; k < len; k++) {
+      if (cached[k] !== b[start + k]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return internStrings[slot];
+  }
+  const str = b.toString('latin1', start, endQ);
+  internBytes[slot] = Uint8Array.prototype.slice.call(b, start, endQ);
+  internStrings[slot] = str;
+  return str;
+}
+
 /** A string's body from `i` (after its opening quote): a plain run inline, escapes and control bytes to skipStringBody. */
 function skipStringFast(b: Buffer, i: number, end: number): number {
   for (; i < end; i++) {
@@ -326,6 +366,11 @@ function skipValueAt(b: Buffer, i: number, end: number, depth: number): number {
     while (i < end && b[i] >= 0x30 && b[i] <= 0x39) i++;
     if (i < end && (b[i] === 0x2e || b[i] === 0x65 || b[i] === 0x45)) return skipNumber(b, start, end);
     return i;
+  }
+  if (c === 0x30) {
+    // A zero (common: flags and counts), as skipNumber takes it: a fraction or exponent goes through the grammar.
+    const d = i + 1 < end ? b[i + 1] : 0;
+    return d === 0x2e || d === 0x65 || d === 0x45 ? skipNumber(b, i, end) : i + 1;
   }
   if (c !== LBRACE && c !== LBRACKET) return skipScalarAt(b, i, end);
   if (depth > 32) return -1;
@@ -516,7 +561,8 @@ function readRow(
       } else {
         if (values[slot] !== undefined) throw FALLBACK; // a duplicated column: JSON.parse's order rules, leave to the slow path
         s.pos = i;
-        let v = s.scalar();
+        const c0 = b[i];
+        let v = c0 === Q ? internedString(s) : c0 === MINUS || (c0 >= 0x30 && c0 <= 0x39) ? s.number() : s.scalar();
         if (typeof v === 'string') {
           const scale = col.scale;
           if (scale >= 0) v = decimalAt(b, i + 1, s.pos - 1, scale);
@@ -649,23 +695,68 @@ function readSchema(s: Scanner): SchemaEntry {
   return entry;
 }
 
-/** The predicted column tables of a plan: `after`, `before`, and unwrapped records. */
+type Row = Array<string | number | boolean | null | undefined>;
+
+/**
+ * Per plan: the predicted column tables (`after`, `before`, unwrapped records), scratch arrays for the
+ * values read from a row (cleared before each use; `upsert` copies them into the row it returns) and the
+ * encoder of parseEncodedForModel.
+ */
 interface Tables {
   after: Predicted[];
   before: Predicted[];
   flat: Predicted[];
+  row: Row;
+  key: Row;
+  /** undefined: not compiled yet; null: none for this spec (decimals > 0). */
+  encoder: ValuesEncoder | null | undefined;
 }
 const tables = new WeakMap<FastPlan, Tables>();
 function tablesOf(plan: FastPlan): Tables {
   let t = tables.get(plan);
   if (!t) {
-    t = { after: plan.predicted, before: [], flat: [] };
+    t = {
+      after: plan.predicted,
+      before: [],
+      flat: [],
+      row: new Array(plan.names.length),
+      key: new Array(plan.names.length),
+      encoder: undefined,
+    };
     tables.set(plan, t);
   }
   return t;
 }
 
-type Row = Array<string | number | boolean | null | undefined>;
+// The last spec's plan and tables (a consumer asks with the same spec for every message: no WeakMap lookups then).
+let lastSpec: FeatureSpec | undefined;
+let lastPlan: FastPlan | undefined;
+let lastTables: Tables | undefined;
+function planOf(spec: FeatureSpec): FastPlan {
+  if (spec !== lastSpec || !lastPlan) {
+    lastPlan = fastPlan(spec);
+    lastTables = tablesOf(lastPlan);
+    lastSpec = spec;
+  }
+  return lastPlan;
+}
+
+/** A scratch row of a plan, cleared. */
+function scratch(row: Row): Row {
+  row.fill(undefined);
+  return row;
+}
+
+/**
+ * Encoded mode (parseEncodedForModel): `upsert` does not build the row but returns UPSERT and leaves its
+ * fields here (the values stay in the scratch array `upsertValues` until the next message).
+ */
+let encodedMode = false;
+const UPSERT: ParsedMessage = { kind: 'tombstone', id: null };
+let upsertId = 0;
+let upsertOp = 0;
+let upsertLsn = 0;
+let upsertValues: Row = [];
 
 /**
  * The fast path: a ParsedMessage for a plain envelope, a JsonConverter-wrapped one, or an
@@ -673,8 +764,147 @@ type Row = Array<string | number | boolean | null | undefined>;
  * `parseMessage`.
  */
 export function parseForModel(key: Buffer | null, value: Buffer | null, spec: FeatureSpec): ParsedMessage | undefined {
-  const plan = fastPlan(spec);
+  const plan = planOf(spec);
   if (!plan.build) return undefined;
+  return parseCore(key, value, plan);
+}
+
+/** What the consumer applies of a message the fast path read and encoded (parseEncodedForModel). */
+export interface FastEncoded {
+  kind: 'event' | 'tombstone';
+  /** The event's ID; a tombstone's key ID (or null). */
+  id: number | null;
+  /** The event's op (a tombstone: 'd', unused). */
+  op: 'r' | 'c' | 'u' | 'd';
+  /** The event's source lsn (a tombstone: -1, unused). */
+  lsn: number;
+  /** The row encoded as `encodeRow` encodes it (null: a delete or a tombstone); reused by the next call, copy what you keep. */
+  row: EncodedRow | null;
+}
+
+const OPS: Record<number, 'r' | 'c' | 'u'> = { 0x72: 'r', 0x63: 'c', 0x75: 'u' };
+
+/**
+ * The fast path fused with the row encoder: fills `out` with what `parseMessage` then `encodeRow` give
+ * for the message (kind, id, op, lsn, the encoded row) and returns true, without building the row object;
+ * or returns false (out untouched) when the fast path does not take the message, the spec has decimals,
+ * or the row is not one that `compileEncoder`'s fast code accepts (every feature a safe integer, the
+ * target 0, 1 or null): the caller then goes through parseForModel / parseMessage and the state's encoder.
+ */
+export function parseEncodedForModel(key: Buffer | null, value: Buffer | null, spec: FeatureSpec, out: FastEncoded): boolean {
+  const plan = planOf(spec);
+  if (!plan.build) return false;
+  const t = lastTables!;
+  if (t.encoder === undefined) t.encoder = compileValuesEncoder(plan, spec);
+  const encode = t.encoder;
+  if (encode === null) return false;
+  encodedMode = true;
+  let p: ParsedMessage | undefined;
+  try {
+    p = parseCore(key, value, plan);
+  } finally {
+    encodedMode = false;
+  }
+  if (p === undefined) return false;
+  if (p === UPSERT) {
+    const row = encode(upsertValues);
+    if (row === undefined) return false;
+    out.kind = 'event';
+    out.id = upsertId;
+    out.op = OPS[upsertOp];
+    out.lsn = upsertLsn;
+    out.row = row;
+    return true;
+  }
+  if (p.kind === 'tombstone') {
+    out.kind = 'tombstone';
+    out.id = p.id;
+    out.op = 'd';
+    out.lsn = -1;
+    out.row = null;
+    return true;
+  }
+  if (p.kind !== 'event' || p.event.op !== 'd') return false;
+  out.kind = 'event';
+  out.id = p.id;
+  out.op = 'd';
+  out.lsn = p.event.source.lsn;
+  out.row = null;
+  return true;
+}
+
+type ValuesEncoder = (values: Row) => EncodedRow | undefined;
+
+/**
+ * `compileEncoder`'s fast code for decimals = 0, reading the plan's values instead of a row object: a
+ * column of a feature's name wins, else a derived feature is computed from its input columns (its
+ * DERIVED_FEATURE_INPUTS, all a derived feature reads), else the feature is missing. Accepts exactly the
+ * rows that code accepts, with the same result; undefined otherwise (and null for decimals > 0).
+ */
+function compileValuesEncoder(plan: FastPlan, spec: FeatureSpec): ValuesEncoder | null {
+  if (spec.decimals !== 0) return null;
+  const p = spec.features.length;
+  const slotOf = (n: string) => {
+    const k = plan.names.indexOf(n);
+    if (k < 0) throw new Error(`fast path: ${n} is not read`);
+    return k;
+  };
+  const slots = Int32Array.from(spec.features, slotOf);
+  const derive = spec.features.map((f) =>
+    Object.prototype.hasOwnProperty.call(DERIVED_FEATURES, f) ? deriverOf(plan, f, slotOf) : undefined,
+  );
+  const ySlot = slotOf(spec.target);
+  // The row returned, reused for every message (the caller copies what it keeps).
+  const x = new Array<number>(p).fill(0);
+  const out: EncodedRow = { x, y: null };
+  return (v) => {
+    for (let j = 0; j < p; j++) {
+      let t = v[slots[j]];
+      if (t === undefined) {
+        const d = derive[j];
+        if (d !== undefined) t = d(v);
+      }
+      if (typeof t !== 'number' || !Number.isSafeInteger(t)) return undefined;
+      x[j] = t;
+    }
+    const y = v[ySlot];
+    if (y !== null && y !== 0 && y !== 1) return undefined;
+    out.y = y;
+    return out;
+  };
+}
+
+/**
+ * A derived feature from the values: its function called on a row holding its input columns. With one
+ * input the result is cached by that input's value (a few hundred dates, a handful of statuses; bounded;
+ * -0 is not cached, a Map would not tell it from 0).
+ */
+function deriverOf(plan: FastPlan, f: string, slotOf: (n: string) => number): (v: Row) => number | string {
+  const fn = DERIVED_FEATURES[f];
+  const inputs = DERIVED_FEATURE_INPUTS[f] ?? [];
+  const slots = inputs.map(slotOf);
+  if (inputs.length === 1) {
+    const name = inputs[0];
+    const s0 = slots[0];
+    const cache = new Map<unknown, number | string>();
+    return (v) => {
+      const a = v[s0];
+      let r = cache.get(a);
+      if (r === undefined) {
+        r = fn({ [name]: a } as CustomerRow);
+        if (cache.size < 10_000 && !Object.is(a, -0)) cache.set(a, r);
+      }
+      return r;
+    };
+  }
+  return (v) => {
+    const row: Record<string, unknown> = {};
+    for (let k = 0; k < inputs.length; k++) row[inputs[k]] = v[slots[k]];
+    return fn(row as CustomerRow);
+  };
+}
+
+function parseCore(key: Buffer | null, value: Buffer | null, plan: FastPlan): ParsedMessage | undefined {
   try {
     const keyId = readKey(key);
     if (value === null || value.length === 0) return { kind: 'tombstone', id: keyId };
@@ -718,14 +948,14 @@ export function parseForModel(key: Buffer | null, value: Buffer | null, spec: Fe
 
 /** The event object (the scanner is at its opening brace, `open`; it ends after the closing one). */
 function readPayload(plan: FastPlan, s: Scanner, open: number, keyId: number | null, schema: SchemaEntry | undefined): ParsedMessage {
-  const t = tablesOf(plan);
+  const t = plan === lastPlan ? lastTables! : tablesOf(plan);
   let op = 0;
   let lsn = -1;
   let beforeAt = -1;
   let afterAt = -1;
   let seen = 0;
   let metaSeen = false;
-  const values: Row = new Array(plan.names.length);
+  const values = scratch(t.row);
   s.expect(LBRACE);
   if (s.peek() === RBRACE) throw FALLBACK;
   for (;;) {
@@ -786,7 +1016,7 @@ function readPayload(plan: FastPlan, s: Scanner, open: number, keyId: number | n
     let bid: number | undefined;
     if (s.buf[beforeAt] === LBRACE) {
       s.pos = beforeAt;
-      const key: Row = new Array(plan.names.length);
+      const key = scratch(t.key);
       readRow(plan, s, key, true, t.before, schema?.before);
       const v = key[0];
       if (v !== undefined && (typeof v !== 'number' || !Number.isSafeInteger(v))) throw FALLBACK;
@@ -814,6 +1044,13 @@ function upsert(plan: FastPlan, values: Row, op: number, lsn: number, keyId: num
   const aid = values[0];
   if (typeof aid !== 'number' || !Number.isSafeInteger(aid)) throw FALLBACK;
   if (keyId !== null && keyId !== aid) throw FALLBACK;
+  if (encodedMode) {
+    upsertId = aid;
+    upsertOp = op;
+    upsertLsn = lsn;
+    upsertValues = values;
+    return UPSERT;
+  }
   const after = plan.build!(values);
   return {
     kind: 'event',

@@ -44,6 +44,8 @@ export interface EventPosition {
 }
 
 export type ApplyOutcome = { status: 'applied' | 'skipped' } | { status: 'invalid'; reason: string; retracted: boolean };
+const APPLIED: ApplyOutcome = Object.freeze({ status: 'applied' });
+const SKIPPED: ApplyOutcome = Object.freeze({ status: 'skipped' });
 
 /** The committed figures a checkpoint is built from, copied at commit time. */
 export interface StateSnapshot {
@@ -72,8 +74,11 @@ export class CdcState {
     offsets_lost: 0,
   };
   readonly scales: number[];
-  /** Keys changed (or pruned) since the last takeDirty(). */
-  private dirty = new Set<number>();
+  /**
+   * Keys changed (or pruned) since the last takeDirty(), in the order of their first change, repeats allowed
+   * (an array push per event instead of a Set insertion; takeDirty removes the repeats).
+   */
+  private dirty: number[] = [];
   /** Deletes in read order per partition: the pruning queue. */
   private readonly deleteQueues = new Map<number, Array<{ offset: number; id: number; lsn: number }>>();
   private live = 0;
@@ -115,7 +120,19 @@ export class CdcState {
   }
 
   private setRow(id: number, lsn: number, row: EncodedRow | null, at?: EventPosition): void {
-    const prev = this.keys.get(id);
+    this.setRowAfter(this.keys.get(id), id, lsn, row, at ? at.partition : -1, at ? at.offset : 0);
+  }
+
+  /** setRow with the key's current state `prev` already looked up; `partition` -1: no position to record. */
+  private setRowAfter(
+    prev: KeyState | undefined,
+    id: number,
+    lsn: number,
+    row: EncodedRow | null,
+    partition: number,
+    offset: number,
+    borrowed = false,
+  ): void {
     const training = this.isTraining(id);
     const prevIn = Boolean(prev?.row && prev.row.y !== null && training);
     const nextIn = Boolean(row && row.y !== null && training);
@@ -128,16 +145,32 @@ export class CdcState {
       this.live--;
       if (prev.row.y === null) this.unlabeled--;
     }
-    const k: KeyState = { lsn, row };
     if (row) {
       this.live++;
       if (row.y === null) this.unlabeled++;
-    } else if (at) {
-      k.deletedAt = [at.partition, at.offset];
+      if (prev !== undefined && prev.deletedAt === undefined) {
+        // A live (or never deleted) key's new row: its entry is updated in place (one allocation and one Map write
+        // fewer), and a borrowed row is copied into the key's own row (no allocation at all for an update).
+        prev.lsn = lsn;
+        const own = prev.row;
+        if (borrowed && own !== null && own.x.length === row.x.length) {
+          const x = own.x;
+          const nx = row.x;
+          for (let j = 0; j < x.length; j++) x[j] = nx[j];
+          own.y = row.y;
+        } else prev.row = borrowed ? { x: row.x.slice(), y: row.y } : row;
+        this.markDirty(id);
+        return;
+      }
+      if (borrowed) row = { x: row.x.slice(), y: row.y };
+    }
+    const k: KeyState = { lsn, row };
+    if (!row && partition >= 0) {
+      k.deletedAt = [partition, offset];
       this.queueDelete(id, lsn, k.deletedAt);
     }
     this.keys.set(id, k);
-    this.dirty.add(id);
+    this.markDirty(id);
   }
 
   /**
@@ -166,11 +199,28 @@ export class CdcState {
     }
     if (stale) {
       this.counters.events_skipped++;
-      return { status: 'skipped' };
+      return SKIPPED;
     }
-    this.setRow(id, lsn, newRow, at);
+    this.setRowAfter(prev, id, lsn, newRow, at ? at.partition : -1, at ? at.offset : 0);
     this.counters.events_applied++;
-    return { status: 'applied' };
+    return APPLIED;
+  }
+
+  /**
+   * What `apply` does with a valid event, for one the fast path has already encoded
+   * (parseEncodedForModel): `row` is the event's encoded row, null for a delete, which is recorded at
+   * (partition, offset) for pruning. The row is borrowed: it is copied, never kept (the fast path reuses
+   * it). Returns true when applied, false when stale (skipped).
+   */
+  applyEncoded(id: number, lsn: number, row: EncodedRow | null, partition: number, offset: number): boolean {
+    const prev = this.keys.get(id);
+    if (prev !== undefined && lsn <= prev.lsn) {
+      this.counters.events_skipped++;
+      return false;
+    }
+    this.setRowAfter(prev, id, lsn, row, partition, offset, true);
+    this.counters.events_applied++;
+    return true;
   }
 
   /**
@@ -192,7 +242,7 @@ export class CdcState {
         const k = this.keys.get(id);
         if (k && k.row === null && k.lsn === lsn) {
           this.keys.delete(id);
-          this.dirty.add(id);
+          this.markDirty(id);
           pruned++;
         }
       }
@@ -202,11 +252,18 @@ export class CdcState {
     return pruned;
   }
 
+  private markDirty(id: number): void {
+    const d = this.dirty;
+    d.push(id);
+    // Without commits for a long time, repeats are dropped now and then (the list stays within a few times the table).
+    if (d.length > 4 * this.keys.size + 65_536) this.dirty = [...new Set(d)];
+  }
+
   /** The keys changed since the last call, with their state (null: pruned, remove from the store). */
   takeDirty(): Map<number, KeyState | null> {
     const out = new Map<number, KeyState | null>();
-    for (const id of this.dirty) out.set(id, this.keys.get(id) ?? null);
-    this.dirty = new Set();
+    for (const id of this.dirty) if (!out.has(id)) out.set(id, this.keys.get(id) ?? null);
+    this.dirty = [];
     return out;
   }
 
@@ -254,10 +311,15 @@ export class CdcState {
     for (const { id, row } of this.liveEncoded()) {
       if (row.y === null) continue;
       const part = isHoldout(id, this.config.holdoutPct) ? ho : tr;
-      part.s.push(score(model, decodeFeatures(row, this.config)));
+      part.s.push(score(model, this.featuresOf(row)));
       part.y.push(row.y);
     }
     return evaluateScores(tr, ho);
+  }
+
+  /** A row's feature values for scoring: decodeFeatures' values (the row's own integers when there are no decimals: not copied, score only reads them). */
+  private featuresOf(row: EncodedRow): number[] {
+    return this.config.decimals === 0 ? row.x : decodeFeatures(row, this.config);
   }
 
   /** ROC AUC on the labeled held-out rows only (the progress line: cheap, no threshold). */
@@ -266,7 +328,7 @@ export class CdcState {
     const y: number[] = [];
     for (const [id, k] of this.keys) {
       if (!k.row || k.row.y === null || !isHoldout(id, this.config.holdoutPct)) continue;
-      s.push(score(model, decodeFeatures(k.row, this.config)));
+      s.push(score(model, this.featuresOf(k.row)));
       y.push(k.row.y);
     }
     return rocAuc(s, y);

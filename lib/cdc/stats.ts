@@ -19,6 +19,9 @@ export interface StatsJson {
  *
  * Slot layout in `sums`: [0, p) Σx_j; p Σy; [p+1, 2p+1) Σx_j·y; then Σx_j·x_k for j ≤ k, row by row.
  */
+/** 2^26: values within ±SMALL have exact products (±2^52) and exact differences of products (±2^53). */
+const SMALL = 67_108_864;
+
 export class SufficientStats {
   n = 0;
   readonly sums: ExactSums;
@@ -66,7 +69,15 @@ export class SufficientStats {
     const changed = this.changed;
     const isChanged = this.isChanged;
     let nc = 0;
-    for (let j = 0; j < p; j++) if (x0[j] !== x1[j]) changed[nc++] = j;
+    // small: every value of both rows within ±2^26, so every product a·b (and y is 0 or 1) is within ±2^52 and a
+    // difference of two within ±2^53, all exact: addSwapSmall then needs one check (the sum's).
+    let small = true;
+    for (let j = 0; j < p; j++) {
+      const a = x0[j];
+      const b = x1[j];
+      if (a !== b) changed[nc++] = j;
+      if (a > SMALL || a < -SMALL || b > SMALL || b < -SMALL) small = false;
+    }
     if (nc === 0 && y0 === y1) return;
     for (let c = 0; c < nc; c++) {
       const j = changed[c];
@@ -81,21 +92,25 @@ export class SufficientStats {
     if (y1 !== y0) s.add(p, y1 - y0);
     for (let j = 0; j < p; j++) {
       if (y0 === y1 && x0[j] === x1[j]) continue;
-      s.addSwap(p + 1 + j, x0[j], y0, x1[j], y1);
+      if (small) s.addSwapSmall(p + 1 + j, x0[j], y0, x1[j], y1);
+      else s.addSwap(p + 1 + j, x0[j], y0, x1[j], y1);
     }
     const base = 2 * p + 1;
     // Pair (j, l), j ≤ l, sits at base + j·p − j(j−1)/2 + (l − j).
     if (nc > 0) {
-      for (let j = 0; j < p; j++) {
-        const rowStart = base + j * p - (j * (j - 1)) / 2 - j;
+      // rowStart = base + j·p − j(j−1)/2 − j, stepped by p − j − 1.
+      for (let j = 0, rowStart = base; j < p; rowStart += p - j - 1, j++) {
         const a0 = x0[j];
         const a1 = x1[j];
         if (isChanged[j]) {
-          for (let l = j; l < p; l++) s.addSwap(rowStart + l, a0, x0[l], a1, x1[l]);
+          if (small) for (let l = j; l < p; l++) s.addSwapSmall(rowStart + l, a0, x0[l], a1, x1[l]);
+          else for (let l = j; l < p; l++) s.addSwap(rowStart + l, a0, x0[l], a1, x1[l]);
         } else {
           for (let c = 0; c < nc; c++) {
             const l = changed[c];
-            if (l > j) s.addSwap(rowStart + l, a0, x0[l], a1, x1[l]);
+            if (l <= j) continue;
+            if (small) s.addSwapSmall(rowStart + l, a0, x0[l], a1, x1[l]);
+            else s.addSwap(rowStart + l, a0, x0[l], a1, x1[l]);
           }
         }
       }

@@ -211,6 +211,35 @@ describe('cdc consumer fixes', () => {
     expect(s.equals(new SufficientStats(3))).to.equal(true);
   });
 
+  it('throughput: replace(old, new) with every value within ±2^26 (one-check updates) stays exact as sums cross 2^53', () => {
+    const r = prng(17);
+    const p = 5;
+    const LIM = 2 ** 26;
+    // Values up to the bound itself (products up to 2^52): a few rows take a sum past 2^53.
+    const draw = () => (r() < 0.1 ? (r() < 0.5 ? -LIM : LIM) : Math.floor((r() * 2 - 1) * LIM));
+    const rows = Array.from({ length: 40 }, () => ({ x: Array.from({ length: p }, draw), y: r() < 0.5 ? 1 : 0 }));
+    const a = new SufficientStats(p);
+    const b = new SufficientStats(p);
+    rows.forEach((row) => (a.add(row), b.add(row)));
+    for (let i = 0; i < 3000; i++) {
+      const k = Math.floor(r() * rows.length);
+      const old = rows[k];
+      const x = old.x.slice();
+      for (let c = 0; c < 1 + Math.floor(r() * 3); c++) x[Math.floor(r() * p)] = draw();
+      const row = { x, y: r() < 0.2 ? 1 - old.y : old.y };
+      a.replace(old, row);
+      b.remove(old);
+      b.add(row);
+      rows[k] = row;
+    }
+    expect(a.equals(b)).to.equal(true);
+    const fresh = new SufficientStats(p);
+    rows.forEach((row) => fresh.add(row));
+    expect(a.equals(fresh)).to.equal(true);
+    // The sums did leave the float range (the BigInt part was used).
+    expect([...Array(SufficientStats.slots(p)).keys()].some((i) => a.sums.get(i) > BigInt(Number.MAX_SAFE_INTEGER))).to.equal(true);
+  });
+
   it('throughput: replace(old, new) touches only changed terms and equals remove + add exactly', () => {
     const r = prng(7);
     const p = 6;

@@ -219,7 +219,7 @@ describe('cdc core', () => {
         for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
         return h % 100;
       };
-      const ids = [0, -0, 1, 9, 10, 99, 100, 2 ** 31, 2 ** 53 - 1, 2 ** 53, 1e21, -5, 1.5, NaN];
+      const ids = [0, -0, 1, 9, 10, 99, 100, 2 ** 31 - 1, 2 ** 31, 2 ** 31 + 1, 2 ** 32 + 7, 2 ** 53 - 1, 2 ** 53, 1e21, -5, 1.5, NaN];
       for (let i = 0; i < 5000; i++) ids.push(Math.floor(Math.random() * 10 ** (1 + (i % 15))));
       for (const id of ids) expect(idBucket(id), String(id)).to.equal(fnv(id));
     });

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { parseMessage, type ParsedMessage } from '../../lib/cdc/envelope';
-import { parseForModel } from '../../lib/cdc/fast-envelope';
-import { defaultSpec, encodeRow, type FeatureSpec } from '../../lib/cdc/features';
+import { parseEncodedForModel, parseForModel, type FastEncoded } from '../../lib/cdc/fast-envelope';
+import { defaultSpec, encodeRow, type EncodeResult, type FeatureSpec } from '../../lib/cdc/features';
 import { generateChanges, prng } from '../../lib/cdc/generator';
+import { CdcState } from '../../lib/cdc/state';
 import { syntheticCustomers } from '../integration/cdc-support';
 
 /** What the consumer takes from a parsed message: kind, id, op, lsn and the encoded row (or its refusal). */
@@ -20,12 +21,40 @@ const SPECS: FeatureSpec[] = [
   { features: ['Income', 'Tenure_Days', 'Marital_Single', 'Recency'], target: 'Response', decimals: 0 },
 ];
 
-/** Compares the fast path with parseMessage; returns whether the fast path took the message. */
+/** The same for the fused path's result. */
+function encodedOutcome(e: FastEncoded): unknown {
+  if (e.kind === 'tombstone') return { kind: e.kind, id: e.id };
+  return { kind: e.kind, id: e.id, op: e.op, lsn: e.lsn, row: e.op === 'd' ? null : { ok: true, row: e.row } };
+}
+
+/** How often the fused path (parse + encode) took a message the fast path took. */
+const fused = { taken: 0, total: 0 };
+
+/**
+ * Compares the fast path with parseMessage, and the fused path (parseEncodedForModel) with parseMessage then
+ * encodeRow; returns whether the fast path took the message. The fused path takes a message only when the
+ * fast path does, and (decimals 0) leaves it only when encodeRow refuses its row.
+ */
 function check(key: Buffer | null, value: Buffer | null, spec: FeatureSpec, label: string): boolean {
   const fast = parseForModel(key, value, spec);
-  if (fast === undefined) return false;
+  const out: FastEncoded = { kind: 'event', id: null, op: 'd', lsn: -1, row: null };
+  const took = parseEncodedForModel(key, value, spec, out);
+  const what = `${label}: ${value?.toString().slice(0, 300)}`;
+  if (fast === undefined) {
+    expect(took, `fused path took what the fast path left, ${what}`).to.equal(false);
+    return false;
+  }
   const slow = parseMessage(key, value, spec);
-  expect(outcome(fast, spec), `${label}: ${value?.toString().slice(0, 300)}`).to.deep.equal(outcome(slow, spec));
+  const want = outcome(slow, spec);
+  expect(outcome(fast, spec), what).to.deep.equal(want);
+  fused.total++;
+  if (took) {
+    fused.taken++;
+    expect(encodedOutcome(out), `fused, ${what}`).to.deep.equal(want);
+  } else {
+    const row = (want as { row?: EncodeResult | null }).row;
+    expect(spec.decimals !== 0 || row?.ok === false, `fused path left an encodable row, ${what}`).to.equal(true);
+  }
   return true;
 }
 
@@ -250,9 +279,112 @@ describe('CDC fast envelope path', () => {
         }
       }
     }
-    // Everything but the malformed events is a plain envelope: the fast path must take nearly all of it.
+    // Everything but the malformed events is a plain envelope: the fast path must take nearly all of it,
+    // and the fused path all of that but the decimals spec (a third of the checks) and unencodable rows.
     expect(accepted / total).to.be.greaterThan(0.95);
     expect(variantsTaken / variantsTotal).to.be.greaterThan(0.95);
+    expect(fused.taken / fused.total).to.be.greaterThan(0.6);
+  });
+
+  it('a state fed through the fused path and applyEncoded equals one fed through parseMessage and apply', () => {
+    const rows = syntheticCustomers(400, 5);
+    const config = { ...defaultSpec(), holdoutPct: 20 };
+    const viaFast = new CdcState(config);
+    const viaSlow = new CdcState(config);
+    const out: FastEncoded = { kind: 'event', id: null, op: 'd', lsn: -1, row: null };
+    let offset = 0;
+    let taken = 0;
+    for (const m of generateChanges(rows, { seed: 21, updates: 6000, replayRate: 0.05, malformedRate: 0.02, deleteRatio: 0.15 })) {
+      const key = m.key === null ? null : Buffer.from(m.key);
+      const value = m.value === null ? null : Buffer.from(m.value);
+      const at = { partition: 0, offset: offset++ };
+      for (const [state, fast] of [
+        [viaFast, true],
+        [viaSlow, false],
+      ] as const) {
+        if (fast && parseEncodedForModel(key, value, config, out)) {
+          taken++;
+          if (out.kind === 'tombstone') state.counters.tombstones++;
+          else state.applyEncoded(out.id!, out.lsn, out.row, at.partition, at.offset);
+          continue;
+        }
+        const p = parseMessage(key, value, config);
+        if (p.kind === 'tombstone') state.counters.tombstones++;
+        else if (p.kind === 'event') {
+          const r = state.apply(p.id, p.event, at);
+          if (r.status === 'invalid') state.counters.dlq++;
+        } else state.counters.dlq++;
+      }
+    }
+    expect(taken).to.be.greaterThan(6000);
+    expect(viaFast.stats.equals(viaSlow.stats)).to.equal(true);
+    expect(viaFast.counters).to.deep.equal(viaSlow.counters);
+    expect(viaFast.tableRows).to.equal(viaSlow.tableRows);
+    expect([...viaFast.keys].sort((a, b) => a[0] - b[0])).to.deep.equal([...viaSlow.keys].sort((a, b) => a[0] - b[0]));
+    expect([...viaFast.takeDirty().keys()].sort()).to.deep.equal([...viaSlow.takeDirty().keys()].sort());
+    expect(viaFast.pruneDeleted(new Map([[0, offset]]), 100)).to.equal(viaSlow.pruneDeleted(new Map([[0, offset]]), 100));
+    expect([...viaFast.keys.keys()].sort()).to.deep.equal([...viaSlow.keys.keys()].sort());
+  });
+
+  it('the fused path: derived features from their cached inputs, -0, a column named like a derived feature, missing and odd values', () => {
+    const spec = defaultSpec();
+    // JSON.stringify writes -0 as 0: this marker becomes the text -0.
+    const NEG0 = '__NEG0__';
+    const text = (after: Record<string, unknown>) =>
+      JSON.stringify({ before: null, after, op: 'c', ts_ms: 1, source: { lsn: 3 } }).replace(/"__NEG0__"/g, '-0');
+    const base = {
+      ID: 5,
+      Year_Birth: 1970,
+      Education: 'PhD',
+      Marital_Status: 'Together',
+      Income: 4,
+      Dt_Customer: '2013-02-03',
+      Response: 0,
+    };
+    const rows: Array<Record<string, unknown>> = [
+      base,
+      { ...base, Dt_Customer: '03-02-2013' },
+      { ...base, Dt_Customer: 15739 },
+      { ...base, Dt_Customer: 0 },
+      { ...base, Dt_Customer: NEG0 },
+      { ...base, Dt_Customer: '2013-02-30' },
+      { ...base, Tenure_Days: 12 },
+      { ...base, Tenure_Days: NEG0, Education: 'Basic' },
+      { ...base, Marital_Status: 'Alone' },
+      { ...base, Marital_Status: 'YOLO', Education: '2n Cycle' },
+      { ...base, Marital_Status: 3 },
+      { ...base, Education: 'constructor' },
+      { ...base, Response: null },
+      { ...base, Response: 2 },
+      { ...base, Income: NEG0 },
+      { ...base, Income: 1.5 },
+      { ...base, Income: 2 ** 53 },
+      { ...base, Income: null },
+    ];
+    const fullRow = (r: Record<string, unknown>) => {
+      const full: Record<string, unknown> = { ...r };
+      for (const f of spec.features)
+        if (!(f in full) && !f.startsWith('Tenure') && !f.startsWith('Education') && !f.startsWith('Marital')) full[f] = 1;
+      return full;
+    };
+    const seen = { taken: 0, left: 0 };
+    // Twice: the second round reads the derived features' cache.
+    for (let round = 0; round < 2; round++) {
+      for (const r of rows) {
+        const v = Buffer.from(text(fullRow(r)));
+        const before = fused.taken;
+        expect(check(Buffer.from('{"ID":5}'), v, spec, JSON.stringify(r)), JSON.stringify(r)).to.equal(true);
+        if (fused.taken > before) seen.taken++;
+        else seen.left++;
+      }
+    }
+    expect(seen.taken).to.be.greaterThan(0);
+    expect(seen.left).to.be.greaterThan(0);
+    // -0 in a feature is -0 in the encoded row, as encodeRow has it.
+    const out: FastEncoded = { kind: 'event', id: null, op: 'd', lsn: -1, row: null };
+    const v = Buffer.from(text(fullRow({ ...base, Income: NEG0 })));
+    expect(parseEncodedForModel(null, v, spec, out)).to.equal(true);
+    expect(Object.is(out.row!.x[spec.features.indexOf('Income')], -0)).to.equal(true);
   });
 
   it("gives parseMessage's result on randomly mutated messages (or leaves them to it)", () => {
