@@ -218,24 +218,15 @@ describe('cdc consumer fixes', () => {
     // Values up to the bound itself (products up to 2^52): a few rows take a sum past 2^53.
     const draw = () => (r() < 0.1 ? (r() < 0.5 ? -LIM : LIM) : Math.floor((r() * 2 - 1) * LIM));
     const rows = Array.from({ length: 40 }, () => ({ x: Array.from({ length: p }, draw), y: r() < 0.5 ? 1 : 0 }));
-    const a = new SufficientStats(p);
-    const b = new SufficientStats(p);
-    rows.forEach((row) => (a.add(row), b.add(row)));
-    for (let i = 0; i < 3000; i++) {
-      const k = Math.floor(r() * rows.length);
-      const old = rows[k];
-      const x = old.x.slice();
-      for (let c = 0; c < 1 + Math.floor(r() * 3); c++) x[Math.floor(r() * p)] = draw();
-      const row = { x, y: r() < 0.2 ? 1 - old.y : old.y };
-      a.replace(old, row);
-      b.remove(old);
-      b.add(row);
-      rows[k] = row;
-    }
-    expect(a.equals(b)).to.equal(true);
-    const fresh = new SufficientStats(p);
-    rows.forEach((row) => fresh.add(row));
-    expect(a.equals(fresh)).to.equal(true);
+    const a = replaceEqualsRemoveAdd(
+      rows,
+      3000,
+      r,
+      (x) => {
+        for (let c = 0; c < 1 + Math.floor(r() * 3); c++) x[Math.floor(r() * p)] = draw();
+      },
+      0.2,
+    );
     // The sums did leave the float range (the BigInt part was used).
     expect([...Array(SufficientStats.slots(p)).keys()].some((i) => a.sums.get(i) > BigInt(Number.MAX_SAFE_INTEGER))).to.equal(true);
   });
@@ -250,27 +241,18 @@ describe('cdc consumer fixes', () => {
       x: Array.from({ length: p }, (_, j) => draw(j) * (r() < 0.2 ? 0 : 1)),
       y: r() < 0.3 ? 1 : 0,
     }));
-    const a = new SufficientStats(p);
-    const b = new SufficientStats(p);
-    rows.forEach((row) => (a.add(row), b.add(row)));
-    for (let i = 0; i < 2000; i++) {
-      const k = Math.floor(r() * rows.length);
-      const old = rows[k];
-      const x = old.x.slice();
-      for (let c = 0; c < 1 + Math.floor(r() * 3); c++) {
-        const j = Math.floor(r() * p);
-        x[j] = r() < 0.2 ? 0 : draw(j);
-      }
-      const row = { x, y: r() < 0.1 ? 1 - old.y : old.y };
-      a.replace(old, row);
-      b.remove(old);
-      b.add(row);
-      rows[k] = row;
-    }
-    expect(a.equals(b)).to.equal(true);
-    const fresh = new SufficientStats(p);
-    rows.forEach((row) => fresh.add(row));
-    expect(a.equals(fresh)).to.equal(true);
+    replaceEqualsRemoveAdd(
+      rows,
+      2000,
+      r,
+      (x) => {
+        for (let c = 0; c < 1 + Math.floor(r() * 3); c++) {
+          const j = Math.floor(r() * p);
+          x[j] = r() < 0.2 ? 0 : draw(j);
+        }
+      },
+      0.1,
+    );
   });
 
   it('quality: integer encodings of date, education and marital status; PR AUC, Brier and the majority baseline', () => {
@@ -309,3 +291,37 @@ describe('cdc consumer fixes', () => {
     expect(base.brier).to.be.closeTo((0.0625 * 3 + 0.5625) / 4, 1e-12);
   });
 });
+
+/**
+ * Replaces random rows `steps` times (a copy of the old features changed by `mutate`, the label flipped with
+ * probability `flip`) in one SufficientStats through replace() and in another through remove() + add();
+ * checks both equal each other and a fresh fit of the final rows. Returns the replace() side.
+ */
+function replaceEqualsRemoveAdd(
+  rows: Array<{ x: number[]; y: number }>,
+  steps: number,
+  r: () => number,
+  mutate: (x: number[]) => void,
+  flip: number,
+): SufficientStats {
+  const p = rows[0].x.length;
+  const a = new SufficientStats(p);
+  const b = new SufficientStats(p);
+  rows.forEach((row) => (a.add(row), b.add(row)));
+  for (let i = 0; i < steps; i++) {
+    const k = Math.floor(r() * rows.length);
+    const old = rows[k];
+    const x = old.x.slice();
+    mutate(x);
+    const row = { x, y: r() < flip ? 1 - old.y : old.y };
+    a.replace(old, row);
+    b.remove(old);
+    b.add(row);
+    rows[k] = row;
+  }
+  expect(a.equals(b)).to.equal(true);
+  const fresh = new SufficientStats(p);
+  rows.forEach((row) => fresh.add(row));
+  expect(a.equals(fresh)).to.equal(true);
+  return a;
+}
