@@ -43,6 +43,7 @@ export interface StreamRateResult {
    * latency includes the reading's lateness, up to the watermark: no pipeline can bring it under 2 s).
    */
   live_newest_window_latency_ms_after_warmup: ReturnType<typeof percentiles>;
+  /** How many of the running updates after the warm-up were of an older window. */
   live_older_window_updates: number;
   /** The producer's share of late readings (event time 1 ms..30 s in the past). */
   late_rate: number;
@@ -200,7 +201,7 @@ export async function measureStreamAtRate(
       live_latency_ms_after_warmup: afterWarmup,
       warmup_s: timing.warmupMs / 1000,
       live_newest_window_latency_ms_after_warmup: newestWindow,
-      live_older_window_updates: live.older_window_updates.count,
+      live_older_window_updates: result.live.updatesSince(producerStart + timing.warmupMs, 'older_window').count,
       late_rate: lateRate,
       live_all_latency_ms: live.live,
       final_latency_ms: live.final,

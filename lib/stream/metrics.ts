@@ -280,9 +280,11 @@ export class LiveLatencyTracker {
   }
 
   /** Latency percentiles of the running updates (final false) received at or after `sinceMs` (epoch ms). */
-  updatesSince(sinceMs: number, which: 'all' | 'newest_window' = 'all'): ReturnType<typeof percentiles> {
+  updatesSince(sinceMs: number, which: 'all' | 'newest_window' | 'older_window' = 'all'): ReturnType<typeof percentiles> {
     return percentiles(
-      this.samples.filter((s) => !s.final && s.received_at >= sinceMs && (which === 'all' || !s.older_window)).map((s) => s.latency_ms),
+      this.samples
+        .filter((s) => !s.final && s.received_at >= sinceMs && (which === 'all' || s.older_window === (which === 'older_window')))
+        .map((s) => s.latency_ms),
     );
   }
 

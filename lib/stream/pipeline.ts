@@ -507,9 +507,6 @@ export const SMALL_STATE_CONF: Record<string, string> = {
   'spark.sql.streaming.stateStore.providerClass': 'org.apache.spark.sql.execution.streaming.state.HDFSBackedStateStoreProvider',
 };
 
-/** The live query's settings (SMALL_STATE_CONF). */
-export const LIVE_CONF: Record<string, string> = SMALL_STATE_CONF;
-
 /** Starts some of the queries (each with its own checkpoint directory under `checkpoint`). */
 export async function startQueries(
   spark: SparkSession,
@@ -543,7 +540,7 @@ export async function startQueries(
       sink === 'kafka'
         ? w.format('kafka').option('kafka.bootstrap.servers', o.bootstrapServers).option('kafka.acks', 'all')
         : w.format('parquet').option('path', sink.parquet);
-    const conf = name === 'live' ? (s.liveConf ?? LIVE_CONF) : name === 'kafka' ? undefined : (s.copyConf ?? SMALL_STATE_CONF);
+    const conf = name === 'live' ? (s.liveConf ?? SMALL_STATE_CONF) : name === 'kafka' ? undefined : (s.copyConf ?? SMALL_STATE_CONF);
     const query = conf ? await withSessionConf(spark, conf, () => w.start()) : await w.start();
     into.queries.set(name, query);
     into.names.set(serverName, name);

@@ -24,7 +24,7 @@ export interface StreamRunOptions extends Omit<StreamPipelineOptions, 'trigger'>
   liveTrigger?: Trigger;
   /** Trigger of the Parquet copies (processing-time runs only); default 5 s. */
   copyTrigger?: Trigger;
-  /** Session settings of the live query (default LIVE_CONF in pipeline.ts). */
+  /** Session settings of the live query (default SMALL_STATE_CONF in pipeline.ts). */
   liveConf?: Record<string, string>;
   /** Session settings of the Parquet copies (default SMALL_STATE_CONF in pipeline.ts). */
   copyConf?: Record<string, string>;

@@ -1,14 +1,7 @@
 import { expect } from 'chai';
 import { SparkSession } from '../../lib/connect';
 import { RecordingClient } from '../../lib/connect/testing/recording-client';
-import {
-  LIVE_CONF,
-  SMALL_STATE_CONF,
-  outputTopics,
-  startQueries,
-  type StartedQueries,
-  type StreamPipelineOptions,
-} from '../../lib/stream/pipeline';
+import { SMALL_STATE_CONF, outputTopics, startQueries, type StartedQueries, type StreamPipelineOptions } from '../../lib/stream/pipeline';
 
 describe('stream queries: how each is started (through the recording client)', () => {
   it('the live query and the copies start with their small-state settings, restored after each; the copies with their own trigger', async () => {
@@ -61,11 +54,11 @@ describe('stream queries: how each is started (through the recording client)', (
 
     // Settings: read, set for the live query, the start, then restored (set back, or unset when they were
     // unset); the same again around the copy.
-    const keys = Object.keys(LIVE_CONF);
+    const keys = Object.keys(SMALL_STATE_CONF);
     const restored = [{ key: 'spark.sql.shuffle.partitions', value: '2' }];
     const sets = client.configs.filter((c) => c.set).flatMap((c) => c.set?.pairs ?? []);
     expect(sets).to.deep.equal([
-      ...keys.map((key) => ({ key, value: LIVE_CONF[key] })),
+      ...keys.map((key) => ({ key, value: SMALL_STATE_CONF[key] })),
       ...restored,
       ...Object.keys(SMALL_STATE_CONF).map((key) => ({ key, value: SMALL_STATE_CONF[key] })),
       ...restored,
