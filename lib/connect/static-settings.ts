@@ -9,6 +9,8 @@ export function isStaticSetting(key: string): boolean {
     ) ||
     key === 'spark.sql.catalogImplementation' ||
     key === 'spark.sql.codegen.cache.maxEntries' ||
+    // Read by the SparkContext when it starts (RDD and local-mode parallelism).
+    key === 'spark.default.parallelism' ||
     // Read once, by the UI's listeners created with the server's shared state.
     key.startsWith('spark.sql.ui.') ||
     key.startsWith('spark.sql.streaming.ui.') ||

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { CONF_DIR, JARS_DIR, LOG_DIR, ROOT, RUN_DIR, SPARK_STATE_FILE } from './paths';
@@ -64,6 +65,25 @@ export function sparkStaticSettings(opts: SparkStartOptions = {}): Record<string
   const st = splitSettings(merged).static;
   st['spark.connect.grpc.binding.port'] = String(opts.port ?? st['spark.connect.grpc.binding.port'] ?? DEFAULT_SPARK_PORT);
   return st;
+}
+
+/**
+ * The embedded local server's task slots: `local[*]` becomes one slot more than the machine has cores
+ * (`SPARK_TS_EXTRA_TASK_SLOTS`, default 1; 0 gives plain `local[*]`), with `spark.default.parallelism` kept
+ * at the core count so every job splits its data as before. Why: the streaming job runs five queries on one
+ * server, and with one slot per core the live query's 500 ms batches waited for the heavy query's tasks to
+ * free a slot. Measured at 10k readings/s (newest-window live p95, stream bench, same hour): 1.73 s with one
+ * extra slot against 3.48 s without. Other masters, and a parallelism set by the user, are left alone.
+ */
+export function localTaskSlots(conf: Record<string, string>, cores: number, extra: string | undefined): Record<string, string> {
+  const n = extra === undefined || extra === '' ? 1 : Number(extra);
+  if (!Number.isInteger(n) || n < 0)
+    throw new RuntimeError(`SPARK_TS_EXTRA_TASK_SLOTS must be a whole number >= 0, got ${JSON.stringify(extra)}`);
+  if ((conf['spark.master'] ?? 'local[*]') !== 'local[*]' || n === 0) return {};
+  return {
+    'spark.master': `local[${cores + n}]`,
+    ...(conf['spark.default.parallelism'] === undefined ? { 'spark.default.parallelism': String(cores) } : {}),
+  };
 }
 
 export function readSparkState(): SparkState | undefined {
@@ -135,9 +155,11 @@ export async function startSpark(opts: SparkStartOptions = {}): Promise<StartRes
   const log = path.join(LOG_DIR, 'spark.log');
   fs.writeFileSync(log, '');
   const token = randomBytes(32).toString('hex');
-  const master = conf['spark.master'] ?? 'local[*]';
+  const local = localTaskSlots(conf, os.availableParallelism(), process.env.SPARK_TS_EXTRA_TASK_SLOTS);
+  const master = local['spark.master'] ?? conf['spark.master'] ?? 'local[*]';
   const sysProps: Record<string, string> = {
     ...conf,
+    ...local,
     'spark.master': master,
     'spark.app.name': conf['spark.app.name'] ?? 'spark-ts',
     'spark.connect.grpc.binding.address': '127.0.0.1',

@@ -102,6 +102,8 @@ describe('cli: settings (defaults file, then --properties-file, then --conf)', (
     ];
     expect(keys).to.include.members(fixedAtStart);
     for (const k of fixedAtStart) expect(isStaticSetting(k), k).to.equal(true);
+    // Not in the file, but read by the SparkContext at start (the runtime sets it beside local[cores + 1]).
+    expect(isStaticSetting('spark.default.parallelism')).to.equal(true);
     for (const k of ['spark.sql.shuffle.partitions', 'spark.sql.session.timeZone', 'spark.sql.adaptive.enabled']) {
       expect(keys).to.include(k);
       expect(isStaticSetting(k), k).to.equal(false);

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import * as path from 'node:path';
 import { clusterDriverSettings, jobJars } from '../../lib/runtime/spark-cluster';
 import { kafkaClusterPorts } from '../../lib/runtime/kafka-broker';
+import { localTaskSlots } from '../../lib/runtime/spark-server';
 
 describe('cluster settings', () => {
   describe('clusterDriverSettings', () => {
@@ -60,6 +61,30 @@ describe('cluster settings', () => {
       expect(() => kafkaClusterPorts(3)).to.throw('SPARK_TS_KAFKA_CONTROLLER_PORTS names 2 port(s) but 3 brokers need 3');
       process.env.SPARK_TS_KAFKA_CONTROLLER_PORTS = '9197,9198,9199';
       expect(kafkaClusterPorts(3)).to.deep.equal({ ports: [9194, 9195, 9196], controllerPorts: [9197, 9198, 9199] });
+    });
+  });
+
+  describe('localTaskSlots', () => {
+    it('gives local[*] one task slot more than the cores, keeping the parallelism at the core count', () => {
+      expect(localTaskSlots({ 'spark.master': 'local[*]' }, 2, undefined)).to.deep.equal({
+        'spark.master': 'local[3]',
+        'spark.default.parallelism': '2',
+      });
+      expect(localTaskSlots({}, 8, '2')).to.deep.equal({ 'spark.master': 'local[10]', 'spark.default.parallelism': '8' });
+    });
+
+    it('leaves other masters, SPARK_TS_EXTRA_TASK_SLOTS=0 and a parallelism set by the user alone', () => {
+      expect(localTaskSlots({ 'spark.master': 'local[2]' }, 2, undefined)).to.deep.equal({});
+      expect(localTaskSlots({ 'spark.master': 'spark://127.0.0.1:7077' }, 2, '1')).to.deep.equal({});
+      expect(localTaskSlots({ 'spark.master': 'local[*]' }, 2, '0')).to.deep.equal({});
+      expect(localTaskSlots({ 'spark.master': 'local[*]', 'spark.default.parallelism': '6' }, 2, '')).to.deep.equal({
+        'spark.master': 'local[3]',
+      });
+    });
+
+    it('rejects a count that is not a whole number >= 0, naming the variable', () => {
+      for (const bad of ['-1', '1.5', 'two'])
+        expect(() => localTaskSlots({}, 2, bad)).to.throw(/SPARK_TS_EXTRA_TASK_SLOTS must be a whole number >= 0/);
     });
   });
 });
