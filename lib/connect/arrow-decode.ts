@@ -217,6 +217,9 @@ function decimal128(u32: Uint32Array, words: BigUint64Array, i: number, scale: n
 
 const ROW_HELPERS = { SparkTimestamp, decimal128, sparkDate };
 
+/** V8's SlicedString::kMinLength: a shorter substring is a copy, a longer one keeps its parent string alive. */
+const SHORT_STRING = 13;
+
 type SliceBuffer = Buffer & { latin1Slice?: (start: number, end: number) => string; utf8Slice?: (start: number, end: number) => string };
 
 /** True when every byte is ASCII (then latin1 and UTF-8 decode the same, and latin1 is much cheaper). */
@@ -279,8 +282,23 @@ function columnReader(data: Data, spark: DataType | undefined): ColumnReader {
         const bytes = data.values as Uint8Array;
         const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as SliceBuffer;
         if (typeof buf.latin1Slice === 'function' && typeof buf.utf8Slice === 'function') {
-          const slice = isAscii(bytes) ? 'latin1Slice' : 'utf8Slice';
-          return plain(`s${slice[0]}`, buf, (c) => `v${c}.${slice}(o${c}[r], o${c}[r + 1])`, { o: data.valueOffsets });
+          const ascii = isAscii(bytes);
+          const offsets = data.valueOffsets as Int32Array;
+          if (ascii && data.length > 0 && offsets[data.length]! - offsets[0]! < SHORT_STRING * data.length) {
+            // Short ASCII values: one JS string of the whole column, and each value a substring of it. V8
+            // copies a substring under 13 characters (nothing keeps the column's string alive) without the
+            // native call per value that latin1Slice costs; longer values still take latin1Slice.
+            const column = buf.latin1Slice(offsets[0]!, offsets[data.length]!);
+            return plain(
+              'sa',
+              buf,
+              (c) =>
+                `(o${c}[r + 1] - o${c}[r] < ${SHORT_STRING} ? x${c}.substring(o${c}[r] - o${c}[0], o${c}[r + 1] - o${c}[0]) : v${c}.latin1Slice(o${c}[r], o${c}[r + 1]))`,
+              { o: offsets, x: column },
+            );
+          }
+          const slice = ascii ? 'latin1Slice' : 'utf8Slice';
+          return plain(`s${slice[0]}`, buf, (c) => `v${c}.${slice}(o${c}[r], o${c}[r + 1])`, { o: offsets });
         }
         break;
       }

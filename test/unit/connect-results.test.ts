@@ -157,6 +157,22 @@ describe('connect one-pass row decoding', () => {
     expect(Object.keys(got[1]!)).to.deep.equal(['id', 'n', 'x', 'ok', 's', 'd', 'ts', 'tn', 'dec', 'arr', 'sh']);
   });
 
+  it('reads ASCII text, short values from one column string and long ones apart, whole and sliced', () => {
+    const textSchema = structType([structField('k', { type: 'integer' }), structField('t', { type: 'string' })]);
+    const long = 'a value of more than 13 characters';
+    const texts = ['x', 'name-1234', '', null, 'exactly-13-ch', long, 'twelve-chars'];
+    const batch = tableFromIPC(
+      encodeLocalRelation(
+        texts.map((t, k) => [k, t]),
+        textSchema,
+      ),
+    ).batches[0]!;
+    for (const b of [batch, batch.slice(2, 6)]) {
+      const got = rowsFromBatch(b, textSchema);
+      expect(got.map((r) => r.t)).to.deep.equal(b === batch ? texts : texts.slice(2, 6));
+    }
+  });
+
   it('reads a sliced batch (non-zero offset) at the right rows and validity bits', () => {
     const batch = tableFromIPC(encodeLocalRelation(rows, schema)).batches[0]!.slice(1, 4);
     const got = rowsFromBatch(batch, schema);
