@@ -6,28 +6,21 @@ const DIGITS = new Float64Array(16);
 
 export function idBucket(id: number): number {
   // Non-negative safe integers (every real ID): the digits arithmetically, without building the string.
-  if (id > 0 && id <= 0x7fffffff && (id | 0) === id) {
-    // Below 2^31: the same digits in int32 arithmetic (no float division).
+  if (Number.isSafeInteger(id) && id > 0) {
     let n = 0;
-    for (let v = id; v > 0;) {
-      const q = (v / 10) | 0;
-      DIGITS[n++] = v - q * 10;
-      v = q;
+    // Below 2^31 in int32 arithmetic (no float division), above it in floats.
+    if (id <= 0x7fffffff) {
+      for (let v = id; v > 0;) {
+        const q = (v / 10) | 0;
+        DIGITS[n++] = v - q * 10;
+        v = q;
+      }
+    } else {
+      for (let v = id; v > 0; v = Math.floor(v / 10)) DIGITS[n++] = v % 10;
     }
     let h = 0x811c9dc5;
     while (n > 0) {
       h ^= 0x30 + DIGITS[--n];
-      h = Math.imul(h, 0x01000193) >>> 0;
-    }
-    return h % 100;
-  }
-  if (Number.isSafeInteger(id) && id > 0) {
-    const digits = DIGITS;
-    let n = 0;
-    for (let v = id; v > 0; v = Math.floor(v / 10)) digits[n++] = v % 10;
-    let h = 0x811c9dc5;
-    while (n > 0) {
-      h ^= 0x30 + digits[--n];
       h = Math.imul(h, 0x01000193) >>> 0;
     }
     return h % 100;
