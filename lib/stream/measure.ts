@@ -11,6 +11,7 @@ import { percentiles } from './metrics';
 import { produceSensorData, type ProduceSummary } from './producer';
 import { runStreamJob, STREAM_CONF, type StreamRunOptions } from './run';
 import { READING_SCHEMA_DDL } from './sensors';
+import { KAFKA_SOURCE_OPTIONS } from './pipeline';
 import { readSparkState } from '../runtime/spark-server';
 import { rssBytes } from '../runtime/process';
 
@@ -345,6 +346,8 @@ export async function measureThroughput(
       .option('subscribe', topic)
       .option('startingOffsets', 'earliest')
       .option('maxOffsetsPerTrigger', maxOffsetsPerTrigger)
+      // The job's consumer settings: the baseline is the machine's cost of one pass, read the same way.
+      .options(KAFKA_SOURCE_OPTIONS)
       .load()
       .select(from_json(expr('CAST(value AS STRING)'), READING_SCHEMA_DDL).alias('r'))
       .selectExpr('r.*')
