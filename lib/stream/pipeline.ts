@@ -34,10 +34,10 @@ const { col, expr, window } = functions;
  * valid reading x of a sensor in its 10 s tumbling window with n ≥ 3 readings, z = (x − mean₋ₓ) /
  * max(sd₋ₓ, floor), where mean₋ₓ and sd₋ₓ (sample) are those of the window's other n − 1 readings
  * (leave-one-out: with x included |z| can never exceed (n−1)/√n, so one spike among 10 readings could never
- * reach 3). The 10 s aggregation that gives the aggregates also keeps each window's mean, variance and the
- * list of its readings; the leave-one-out statistics follow from the window's own mean and variance with Welford's
- * removal formula, M2₋ₓ = M2 − (x − mean)(x − mean₋ₓ), so one aggregation gives every reading its z (no
- * self-join). An alert is emitted when the window closes (the watermark passes its end), like the aggregates.
+ * reach 3). The 10 s aggregation that gives the aggregates also keeps each window's sums and the list of
+ * its readings; the leave-one-out statistics follow from the window's own mean and M2 (sum of squared
+ * deviations) with Welford's removal formula, M2₋ₓ = M2 − (x − mean)(x − mean₋ₓ), so one aggregation gives
+ * every reading its z (no self-join). An alert is emitted when the window closes (the watermark passes its end), like the aggregates.
  */
 
 export interface StreamPipelineOptions {
@@ -183,20 +183,24 @@ export function windowAggregates(valid: DataFrame, windowDuration: string, slide
 /** The metrics a window sums: those of the pinned averages, which are also the z-score rules' metrics. */
 const WINDOW_METRICS: ReadonlyArray<(typeof ZSCORE_RULES)[number]['metric']> = ['temperature', 'humidity', 'pressure'];
 
+/** SQL: the sum of squared deviations M2 = Σx² − (Σx)²/n from a window's sums (clamped at 0 against rounding). */
+const m2Sql = (sum: string, sq: string, n: string) => `greatest(${sq} - ${sum} * ${sum} / ${n}, 0D)`;
+/** SQL: the sample standard deviation from M2, NULL for one reading (as Spark's stddev_samp). */
+const stddevSql = (m2: string, n: string) => `CASE WHEN ${n} > 1 THEN sqrt(${m2} / (${n} - 1)) END`;
+
 /**
  * The 10 s tumbling windows, ONE stateful aggregation for both the aggregates and the z-scores: the window's
  * count, extremes and newest reading, per metric its sum and sum of squares, and the list of its readings
  * (every reading's z needs the window's final statistics, so the readings wait in the state until it
- * closes). Means and variances follow from the sums in a projection: one cheap aggregate per figure instead
- * of avg, stddev_samp and var_samp each keeping their own moments (profiled: the aggregation's per-row
- * update, collect_list included, was about a quarter of the heavy query's samples). Sums of 1/16-quantized readings are exact, so a mean is the exact
- * sum over n, as Spark's avg gives it, and the variance (Σx² − (Σx)²/n)/(n − 1) agrees with stddev_samp's to
- * rounding.
+ * closes). Means and M2 follow from the sums in a projection: one cheap aggregate per figure instead of avg,
+ * stddev_samp and var_samp each keeping their own moments (profiled: the aggregation's per-row update,
+ * collect_list included, was 24–27 % of the heavy query's samples). Sums of 1/16-quantized readings are
+ * exact, so a mean is the exact sum over n, as Spark's avg gives it, and the variance M2/(n − 1) agrees with
+ * stddev_samp's to rounding. The sums stay in the row: the 1 min windows are merged from them.
  */
 export function tenSecondWindows(valid: DataFrame): DataFrame {
   const sums = WINDOW_METRICS.flatMap((m) => [expr(`sum(${m})`).alias(`${m}_sum`), expr(`sum(${m} * ${m})`).alias(`${m}_sq`)]);
   const readings = `collect_list(named_struct('ts', ts, 'seq', seq, ${ZSCORE_RULES.map((r) => `'${r.metric}', ${r.metric}`).join(', ')}))`;
-  const variance = (m: string) => `(${m}_sq - ${m}_sum * ${m}_sum / readings) / (readings - 1)`;
   return valid
     .groupBy(window(col('event_time'), '10 seconds').alias('window'), col('sensor_id'))
     .agg(
@@ -208,27 +212,10 @@ export function tenSecondWindows(valid: DataFrame): DataFrame {
       expr(readings).alias('window_readings'),
     )
     .selectExpr(
-      'window',
-      'sensor_id',
-      'readings',
-      'temperature_sum / readings AS temperature_avg',
-      'temperature_min',
-      'temperature_max',
-      `CASE WHEN readings > 1 THEN sqrt(greatest(${variance('temperature')}, 0D)) END AS temperature_stddev`,
-      'humidity_sum / readings AS humidity_avg',
-      'pressure_sum / readings AS pressure_avg',
-      'last_event_ts',
-      ...ZSCORE_RULES.flatMap((r) => [
-        `${r.metric}_sum / readings AS ${r.metric}_mean`,
-        `CASE WHEN readings > 1 THEN greatest(${variance(r.metric)}, 0D) ELSE 0D END AS ${r.metric}_var`,
-      ]),
-      // The window's partial sums, from which the 1 min windows are merged (windowMessages).
-      'temperature_sum AS t_sum',
-      'temperature_sq AS t_sq',
-      'humidity_sum AS h_sum',
-      'pressure_sum AS p_sum',
-      'window_readings',
-    );
+      '*',
+      ...WINDOW_METRICS.flatMap((m) => [`${m}_sum / readings AS ${m}_avg`, `${m2Sql(`${m}_sum`, `${m}_sq`, 'readings')} AS ${m}_m2`]),
+    )
+    .withColumn('temperature_stddev', expr(stddevSql('temperature_m2', 'readings')));
 }
 
 const ALERT_COLUMNS = ['sensor_id', 'rule', 'metric', 'value', 'ts', 'seq', 'zscore', 'window_start', 'window_end'];
@@ -292,9 +279,9 @@ const AGGREGATE_FIELDS: Array<[string, string]> = [
 /** SQL: reading r's leave-one-out z for one rule, over a row of `tenSecondWindows` (NULL below ZSCORE_MIN_READINGS). */
 function zscoreSql(rule: (typeof ZSCORE_RULES)[number]): string {
   const x = `r.${rule.metric}`;
-  const mean = `${rule.metric}_mean`;
+  const mean = `${rule.metric}_avg`;
   const meanLoo = `((readings * ${mean} - ${x}) / (readings - 1))`;
-  const m2Loo = `(${rule.metric}_var * (readings - 1) - (${x} - ${mean}) * (${x} - ${meanLoo}))`;
+  const m2Loo = `(${rule.metric}_m2 - (${x} - ${mean}) * (${x} - ${meanLoo}))`;
   const sdLoo = `sqrt(greatest(${m2Loo} / (readings - 2), 0D))`;
   // Guarded: with ANSI on, the divisions above fail for windows of one or two readings.
   return `CASE WHEN readings >= ${ZSCORE_MIN_READINGS} THEN (${x} - ${meanLoo}) / greatest(${sdLoo}, ${rule.stddevFloor}D) END`;
@@ -335,7 +322,7 @@ function windowMessages(windows: DataFrame, topics: OutputTopics): DataFrame {
       topics.alerts,
     )} END`;
   // The window's partial sums ride on its first message (position 0 of its first reading) only.
-  const partial = `named_struct('n', readings, 't_sum', t_sum, 't_sq', t_sq, 't_min', temperature_min, 't_max', temperature_max, 'h_sum', h_sum, 'p_sum', p_sum, 'last_ts', last_event_ts)`;
+  const partial = `named_struct('n', readings, 't_sum', temperature_sum, 't_sq', temperature_sq, 't_min', temperature_min, 't_max', temperature_max, 'h_sum', humidity_sum, 'p_sum', pressure_sum, 'last_ts', last_event_ts)`;
   const tenSecond = windows
     .selectExpr('*', 'posexplode(window_readings) AS (pos, r)')
     .selectExpr('*', ...ZSCORE_RULES.map((rule) => `${zscoreSql(rule)} AS z_${rule.metric}`))
@@ -379,7 +366,7 @@ function windowMessages(windows: DataFrame, topics: OutputTopics): DataFrame {
       ['temperature_avg', 't_sum / readings'],
       ['temperature_min', 'temperature_min'],
       ['temperature_max', 'temperature_max'],
-      ['temperature_stddev', 'CASE WHEN readings > 1 THEN sqrt(greatest((t_sq - t_sum * t_sum / readings) / (readings - 1), 0D)) END'],
+      ['temperature_stddev', stddevSql(m2Sql('t_sum', 't_sq', 'readings'), 'readings')],
       ['humidity_avg', 'h_sum / readings'],
       ['pressure_avg', 'p_sum / readings'],
       ['last_event_ts', 'last_event_ts'],
