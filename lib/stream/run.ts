@@ -276,11 +276,6 @@ export const STREAM_CONF: Record<string, string> = {
   // a task Spark gives up its hash map and sorts every row by group instead, and a 250k-reading batch has
   // thousands of groups (profiled: sorting and merging the sorted groups took 30 % of the heavy query's samples).
   'spark.sql.objectHashAggregate.sortBased.fallbackThreshold': '65536',
-  // Spark caches generated classes by their source text, which names the stage's number. A no-data batch
-  // (the one that closes the last windows) plans fewer stages, so the same code got new numbers and was
-  // compiled and JIT-compiled again: the heavy query's largest stage twice per run. Without the number
-  // the batch reuses the classes (measured: that batch 0.87-1.09 s against 1.37-1.45 s).
-  'spark.sql.codegen.useIdInClassName': 'false',
 };
 
 /**
