@@ -326,6 +326,9 @@ function windowMessages(windows: DataFrame, topics: OutputTopics): DataFrame {
   const tenSecond = windows
     .selectExpr('*', 'posexplode(window_readings) AS (pos, r)')
     .selectExpr('*', ...ZSCORE_RULES.map((rule) => `${zscoreSql(rule)} AS z_${rule.metric}`))
+    // Only a window's first reading and the readings that alert make messages: filtered before the explode
+    // below, which would otherwise turn every reading into one row per possible message.
+    .filter(['pos = 0', ...ZSCORE_RULES.map((rule) => `abs(z_${rule.metric}) > ${rule.threshold}D`)].join(' OR '))
     .selectExpr(
       'window',
       'sensor_id',
