@@ -299,7 +299,8 @@ function zscoreSql(rule: (typeof ZSCORE_RULES)[number], x = `r.${rule.metric}`):
  * row of `tenSecondWindows` per closed window):
  *  - per 10 s window its sensor_aggregates message and its final sensor_aggregates_live message, and per
  *    reading its zscore alerts (see the header). The window's readings are exploded (`posexplode`, the
- *    window's own messages on position 0) and each reading's z is plain arithmetic in a projection: Spark
+ *    window's own messages on position 0; only the first reading unless the window's extremes may alert,
+ *    below) and each reading's z is plain arithmetic in a projection: Spark
  *    compiles both, while higher-order functions over the readings array are interpreted (measured: they were
  *    half the heavy query's CPU);
  *  - the 1 min windows sliding by 10 s, merged from the 10 s windows' partial sums (six per minute) in a
