@@ -1,6 +1,8 @@
 // The client's measures (round trips, collect throughput): of `make bench` (lib/bench/suite.ts) and of
 // scripts/bench/connect-collect.ts (its command line, at the larger sizes). Quantiles: lib/measure/stats.
 import { PerformanceObserver, performance } from 'node:perf_hooks';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import { SparkSession, functions as F, type DataFrame, type LazyRow } from '../connect';
 import { rowsFromTable, tableFromBatches } from '../connect/arrow';
 import type { StructType } from '../connect/types';
@@ -94,6 +96,19 @@ export function mixed(spark: SparkSession, n: number): DataFrame {
     );
 }
 
+/**
+ * A full garbage collection, untimed, before each measured path: otherwise a path pays for collecting what
+ * the path before it dropped (a million rows after collect()), and the path after the cheapest one pays most.
+ */
+function collectGarbage(): void {
+  if (!fullGc) {
+    v8.setFlagsFromString('--expose-gc');
+    fullGc = vm.runInNewContext('gc') as () => void;
+  }
+  fullGc();
+}
+let fullGc: (() => void) | undefined;
+
 /** Collect throughput of n rows × 10 columns: raw Arrow stream, toArrow(), collect(), lazy rows and toColumns(). */
 export async function throughput(spark: SparkSession, n: number, opts: { baseline?: boolean } = {}): Promise<ThroughputResult[]> {
   const df = mixed(spark, n);
@@ -105,8 +120,12 @@ export async function throughput(spark: SparkSession, n: number, opts: { baselin
     for (const e of list.getEntries()) gcPauseMs += e.duration;
   });
   gcObserver.observe({ entryTypes: ['gc'] });
-  const start = () => ({ t: performance.now(), cpu: process.cpuUsage(), gc: gcPauseMs });
-  const record = async (p: ThroughputResult['path'], from: ReturnType<typeof start>, bytes: number) => {
+  const start = async () => {
+    collectGarbage();
+    await new Promise((resolve) => setTimeout(resolve, 0)); // its GC entry is delivered before the clock starts
+    return { t: performance.now(), cpu: process.cpuUsage(), gc: gcPauseMs };
+  };
+  const record = async (p: ThroughputResult['path'], from: Awaited<ReturnType<typeof start>>, bytes: number) => {
     const seconds = (performance.now() - from.t) / 1000;
     const cpu = process.cpuUsage(from.cpu);
     await new Promise((resolve) => setTimeout(resolve, 0)); // GC entries are delivered asynchronously
@@ -126,19 +145,19 @@ export async function throughput(spark: SparkSession, n: number, opts: { baselin
     // 1. The raw stream: bytes off the wire, no decoding (the ceiling for the two below).
     progress(`throughput: ${n.toLocaleString('en-US')} rows: stream, toArrow(), collect()`);
     let bytes = 0;
-    let t0 = start();
+    let t0 = await start();
     for await (const b of spark.executeArrow(df.plan)) bytes += b.byteLength;
     await record('stream (Arrow IPC bytes only)', t0, bytes);
 
     // 2. toArrow(): an apache-arrow Table.
-    t0 = start();
+    t0 = await start();
     let table: Awaited<ReturnType<DataFrame['toArrow']>> | null = await df.toArrow();
     await record('toArrow()', t0, bytes);
     if (table.numRows !== n) throw new Error(`toArrow returned ${table.numRows} rows, expected ${n}`);
     table = null; // a suspended async function keeps its locals: results are dropped by hand between paths
 
     // 3. collect(): every row as an object of exact JS values.
-    t0 = start();
+    t0 = await start();
     let rows: unknown[] | null = await df.collect();
     await record('collect()', t0, bytes);
     if (rows.length !== n) throw new Error(`collect returned ${rows.length} rows, expected ${n}`);
@@ -146,7 +165,7 @@ export async function throughput(spark: SparkSession, n: number, opts: { baselin
 
     // 3b. The collect() before issue 15, for a side-by-side baseline: the whole stream first, then rows.
     if (opts.baseline) {
-      t0 = start();
+      t0 = await start();
       const all: Uint8Array[] = [];
       let schema: StructType | undefined;
       for await (const b of spark.executeArrow(df.plan, {}, (s) => (schema = s))) all.push(b);
@@ -159,7 +178,7 @@ export async function throughput(spark: SparkSession, n: number, opts: { baselin
 
     // 4. Lazy rows: one object per row, columns decoded when read (here: every value of every row is read,
     // so this is the worst case for them).
-    t0 = start();
+    t0 = await start();
     let lazy: LazyRow[] | null = await df.collect({ rows: 'lazy' });
     const names = ['id', 'i', 'd', 's', 'b', 'dt', 'ts', 'dec', 'f', 'sh'];
     let touched = 0;
@@ -169,7 +188,7 @@ export async function throughput(spark: SparkSession, n: number, opts: { baselin
     lazy = null;
 
     // 5. toColumns(): typed arrays + validity, no per-row objects.
-    t0 = start();
+    t0 = await start();
     const cols = await df.toColumns();
     await record('toColumns()', t0, bytes);
     if (cols.numRows !== n) throw new Error(`toColumns returned ${cols.numRows} rows, expected ${n}`);

@@ -76,6 +76,26 @@ async function main(): Promise<void> {
         `${set[0]!.rows.toLocaleString('en-US')} rows, round ${Math.floor(i / perRound / sizes.length) + 1}, rate relative to toArrow(): collect() ${(rate('collect()') / base).toFixed(2)}×, baseline (old collect) ${(rate('baseline: whole stream, then rows') / base).toFixed(2)}×, lazy rows ${(rate("collect({ rows: 'lazy' })") / base).toFixed(2)}×, toColumns() ${(rate('toColumns()') / base).toFixed(2)}×; collect() used ${(get('collect()', 'client_cpu_s') - get('toArrow()', 'client_cpu_s')).toFixed(2)} s more client CPU than toArrow() (GC pauses ${get('collect()', 'gc_pause_s').toFixed(2)} s vs ${get('toArrow()', 'gc_pause_s').toFixed(2)} s)`,
       );
     }
+    // One round is noisy on a machine the server shares (either path can lose a core to the server for a
+    // while), so with several rounds the median ratio per size is the figure to quote.
+    const collectRatios = sizes.map((n) => {
+      const ratios: number[] = [];
+      for (let i = 0; i < thr.length; i += perRound) {
+        const set = thr.slice(i, i + perRound);
+        if (set[0]!.rows !== n) continue;
+        const rate = (p: ThroughputResult['path']) => set.find((t) => t.path === p)?.rows_per_s ?? NaN;
+        ratios.push(rate('collect()') / rate('toArrow()'));
+      }
+      const sorted = [...ratios].sort((a, b) => a - b);
+      const mid = sorted.length / 2;
+      const median = sorted.length % 2 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+      return { rows: n, rounds: ratios.length, median, min: sorted[0]!, max: sorted[sorted.length - 1]! };
+    });
+    if (argv.rounds > 1)
+      for (const r of collectRatios)
+        console.log(
+          `${r.rows.toLocaleString('en-US')} rows, ${r.rounds} rounds: collect() / toArrow() rate median ${r.median.toFixed(2)}× (${r.min.toFixed(2)}–${r.max.toFixed(2)}×)`,
+        );
     console.log(
       `client-side decode of ${decodeN.toLocaleString('en-US')} rows: IPC -> Table ${ipcSeconds.toFixed(3)} s, Table -> rows ${rowSeconds.toFixed(3)} s (${Math.round(decodeN / rowSeconds).toLocaleString('en-US')} rows/s)`,
     );
@@ -94,6 +114,7 @@ async function main(): Promise<void> {
             measured_at: new Date().toISOString(),
             latency: lat.map(({ samples_ms: _samples, ...rest }) => rest),
             throughput: thr,
+            collect_to_arrow_ratio: collectRatios,
             decode_only: {
               rows: decodeN,
               ipc_to_table_s: ipcSeconds,
