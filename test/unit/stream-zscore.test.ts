@@ -1,22 +1,17 @@
 import { expect } from 'chai';
 import { expectedZscoreAlerts, type ExpectedWindow } from '../../lib/stream/expected';
 import { ZSCORE_MIN_READINGS, ZSCORE_RULES, type SensorReading } from '../../lib/stream/sensors';
+import { SeededRandom } from '../../lib/stream/simulate';
 
 // The heavy query explodes a closed window's readings only when the leave-one-out z of its minimum or maximum
 // comes within 1e-6 of the threshold (pipeline.ts, windowMessages): a reading's |z| grows with its distance
 // from the mean, so the extremes bound it. These tests check that premise against the reference model, with
 // the z computed from the window's sums as the Spark plan computes it.
 
-/** A deterministic PRNG (mulberry32), so a failure names a reproducible window. */
+/** A deterministic generator, so a failure names a reproducible window. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new SeededRandom(seed);
+  return () => random.next();
 }
 
 /** The plan's z of value x over a window (n, sum, sum of squares), as in zscoreSql. */
