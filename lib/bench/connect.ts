@@ -3,7 +3,7 @@
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
-import { SparkSession, functions as F, type DataFrame, type LazyRow } from '../connect';
+import { SparkSession, functions as F, sleep, type DataFrame, type LazyRow } from '../connect';
 import { rowsFromTable, tableFromBatches } from '../connect/arrow';
 import type { StructType } from '../connect/types';
 import { quantile } from '../measure/stats';
@@ -98,7 +98,7 @@ export function mixed(spark: SparkSession, n: number): DataFrame {
 
 /**
  * A full garbage collection, untimed, before each measured path: otherwise a path pays for collecting what
- * the path before it dropped (a million rows after collect()), and the path after the cheapest one pays most.
+ * the path before it dropped (a million rows after collect()).
  */
 function collectGarbage(): void {
   if (!fullGc) {
@@ -122,13 +122,13 @@ export async function throughput(spark: SparkSession, n: number, opts: { baselin
   gcObserver.observe({ entryTypes: ['gc'] });
   const start = async () => {
     collectGarbage();
-    await new Promise((resolve) => setTimeout(resolve, 0)); // its GC entry is delivered before the clock starts
+    await sleep(0); // its GC entry is delivered before the clock starts
     return { t: performance.now(), cpu: process.cpuUsage(), gc: gcPauseMs };
   };
   const record = async (p: ThroughputResult['path'], from: Awaited<ReturnType<typeof start>>, bytes: number) => {
     const seconds = (performance.now() - from.t) / 1000;
     const cpu = process.cpuUsage(from.cpu);
-    await new Promise((resolve) => setTimeout(resolve, 0)); // GC entries are delivered asynchronously
+    await sleep(0); // GC entries are delivered asynchronously
     out.push({
       rows: n,
       columns: 10,

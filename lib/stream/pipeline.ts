@@ -294,6 +294,9 @@ function zscoreSql(rule: (typeof ZSCORE_RULES)[number], x = `r.${rule.metric}`):
   return `CASE WHEN readings >= ${ZSCORE_MIN_READINGS} THEN (${x} - ${meanLoo}) / greatest(${sdLoo}, ${rule.stddevFloor}D) END`;
 }
 
+/** windowMessages explodes a window's readings when the z of its min or max is within this fraction of a threshold. */
+export const ZSCORE_EXTREMES_MARGIN = 1e-6;
+
 /**
  * The messages of the closed 10 s windows and of the 1 min windows, from ONE 10 s aggregation (`windows`, a
  * row of `tenSecondWindows` per closed window):
@@ -337,7 +340,7 @@ function windowMessages(windows: DataFrame, topics: OutputTopics): DataFrame {
   // reading alerts, and only the first reading is exploded (it carries the window's own messages).
   // test/unit/stream-zscore.test.ts checks that premise against the reference model.
   const mayAlert = ZSCORE_RULES.flatMap((rule) =>
-    ['min', 'max'].map((e) => `abs(${zscoreSql(rule, `${rule.metric}_${e}`)}) > ${rule.threshold * (1 - 1e-6)}D`),
+    ['min', 'max'].map((e) => `abs(${zscoreSql(rule, `${rule.metric}_${e}`)}) > ${rule.threshold * (1 - ZSCORE_EXTREMES_MARGIN)}D`),
   ).join(' OR ');
   const tenSecond = windows
     .selectExpr('*', `posexplode(CASE WHEN ${mayAlert} THEN window_readings ELSE slice(window_readings, 1, 1) END) AS (pos, r)`)

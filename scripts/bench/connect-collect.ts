@@ -12,6 +12,7 @@ import Table from 'cli-table3';
 import { SparkSession } from '../../lib/connect/index';
 import { rowsFromTable, tableFromBatches } from '../../lib/connect/arrow';
 import { type ThroughputResult, roundTrips, mixed, throughput } from '../../lib/bench/connect';
+import { spread } from '../../lib/measure/stats';
 async function main(): Promise<void> {
   const argv = await yargs(process.argv.slice(2))
     .option('remote', { type: 'string', describe: 'sc:// URL of the server (default: SPARK_REMOTE)' })
@@ -67,10 +68,12 @@ async function main(): Promise<void> {
     console.log(latTable.toString());
     console.log(thrTable.toString());
     const perRound = thr.length / argv.rounds / sizes.length;
+    const ratiosBySize = new Map<number, number[]>(sizes.map((n) => [n, []]));
     for (let i = 0; i < thr.length; i += perRound) {
       const set = thr.slice(i, i + perRound);
       const rate = (p: ThroughputResult['path']) => set.find((t) => t.path === p)?.rows_per_s ?? NaN;
       const base = rate('toArrow()');
+      ratiosBySize.get(set[0]!.rows)!.push(rate('collect()') / base);
       const get = (p: ThroughputResult['path'], k: 'client_cpu_s' | 'gc_pause_s') => set.find((t) => t.path === p)?.[k] ?? NaN;
       console.log(
         `${set[0]!.rows.toLocaleString('en-US')} rows, round ${Math.floor(i / perRound / sizes.length) + 1}, rate relative to toArrow(): collect() ${(rate('collect()') / base).toFixed(2)}×, baseline (old collect) ${(rate('baseline: whole stream, then rows') / base).toFixed(2)}×, lazy rows ${(rate("collect({ rows: 'lazy' })") / base).toFixed(2)}×, toColumns() ${(rate('toColumns()') / base).toFixed(2)}×; collect() used ${(get('collect()', 'client_cpu_s') - get('toArrow()', 'client_cpu_s')).toFixed(2)} s more client CPU than toArrow() (GC pauses ${get('collect()', 'gc_pause_s').toFixed(2)} s vs ${get('toArrow()', 'gc_pause_s').toFixed(2)} s)`,
@@ -79,17 +82,8 @@ async function main(): Promise<void> {
     // One round is noisy on a machine the server shares (either path can lose a core to the server for a
     // while), so with several rounds the median ratio per size is the figure to quote.
     const collectRatios = sizes.map((n) => {
-      const ratios: number[] = [];
-      for (let i = 0; i < thr.length; i += perRound) {
-        const set = thr.slice(i, i + perRound);
-        if (set[0]!.rows !== n) continue;
-        const rate = (p: ThroughputResult['path']) => set.find((t) => t.path === p)?.rows_per_s ?? NaN;
-        ratios.push(rate('collect()') / rate('toArrow()'));
-      }
-      const sorted = [...ratios].sort((a, b) => a - b);
-      const mid = sorted.length / 2;
-      const median = sorted.length % 2 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-      return { rows: n, rounds: ratios.length, median, min: sorted[0]!, max: sorted[sorted.length - 1]! };
+      const { min, median, max, n: rounds } = spread(ratiosBySize.get(n)!);
+      return { rows: n, rounds, median, min, max };
     });
     if (argv.rounds > 1)
       for (const r of collectRatios)
