@@ -333,6 +333,27 @@ describe('cluster: the same jobs on a Spark standalone cluster and 3 Kafka broke
     // moment its executor runs tasks.
     const api = `${s.ui_url}/api/v1/applications`;
     const get = async <T>(url: string): Promise<T> => (await fetch(url, { signal: AbortSignal.timeout(5000) })).json() as Promise<T>;
+    const activeTasksOf = async (execId: string): Promise<number> => {
+      const [app] = await get<Array<{ id: string }>>(api);
+      const execs = await get<Array<{ id: string; activeTasks: number }>>(`${api}/${app.id}/executors`);
+      return execs.find((x) => x.id === execId)?.activeTasks ?? 0;
+    };
+    // The UI's count of running tasks lags the executor: a task it shows may have ended already, and a kill
+    // between tasks reschedules nothing (one CI run met exactly that). So the worker and its executor are
+    // frozen first (SIGSTOP): frozen, the executor can neither end nor start a task. Once the count has
+    // settled (the same twice, 0.5 s apart: the driver has processed what the executor sent before), a count
+    // above 0 is tasks the kill interrupts; otherwise the worker is resumed and the test waits for another.
+    const frozenActiveTasks = async (execId: string): Promise<number> => {
+      let last = -1;
+      for (let i = 0; i < 20; i++) {
+        await sleep(500);
+        const n = await activeTasksOf(execId);
+        if (n === last) return n;
+        last = n;
+      }
+      return 0;
+    };
+    const workerGroup = -c.workers[1].pid;
     let victim: string | undefined;
     let tasksAtKill = 0;
     const t0 = Date.now();
@@ -340,19 +361,24 @@ describe('cluster: the same jobs on a Spark standalone cluster and 3 Kafka broke
       const done = await Promise.race([run, sleep(200).then(() => undefined)]);
       if (done) break;
       if (!run.stderrSoFar().includes('none: iteration 1/1')) continue;
+      let frozen = false;
       try {
         const appDir = fs.readdirSync(c.workers[1].work_dir).find((d) => d.startsWith('app-'));
         const execId = appDir && fs.readdirSync(path.join(c.workers[1].work_dir, appDir))[0];
-        const [app] = await get<Array<{ id: string }>>(api);
-        const execs = await get<Array<{ id: string; activeTasks: number }>>(`${api}/${app.id}/executors`);
-        const e = execs.find((x) => x.id === execId);
-        if (e && e.activeTasks > 0) {
-          process.kill(-c.workers[1].pid, 'SIGKILL');
-          victim = e.id;
-          tasksAtKill = e.activeTasks;
+        if (!execId || (await activeTasksOf(execId)) === 0) continue;
+        process.kill(workerGroup, 'SIGSTOP');
+        frozen = true;
+        const running = await frozenActiveTasks(execId);
+        if (running > 0) {
+          process.kill(workerGroup, 'SIGKILL');
+          frozen = false;
+          victim = execId;
+          tasksAtKill = running;
         }
       } catch {
         /* the UI may be busy; ask again */
+      } finally {
+        if (frozen) process.kill(workerGroup, 'SIGCONT');
       }
     }
     expect(victim, 'worker 2 was killed while its executor ran tasks').to.be.a('string');
