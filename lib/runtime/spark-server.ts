@@ -68,6 +68,21 @@ export function sparkStaticSettings(opts: SparkStartOptions = {}): Record<string
 }
 
 /**
+ * The JVM options of `spark.driver.extraJavaOptions`, which the server's JVM takes as spark-submit gives them
+ * to a client-mode driver (the server is the driver), e.g. `-XX:+UseParallelGC` or a profiler agent. Split on
+ * whitespace; a quoted option (a value with spaces) is refused rather than split wrongly.
+ */
+export function driverJavaOptions(conf: Readonly<Record<string, string>>): string[] {
+  const value = conf['spark.driver.extraJavaOptions'] ?? '';
+  if (/["']/.test(value)) {
+    throw new RuntimeError(
+      `spark.driver.extraJavaOptions: quoted options are not supported here (${value}); give each option without quotes and without spaces in its value`,
+    );
+  }
+  return value.split(/\s+/).filter(Boolean);
+}
+
+/**
  * The embedded local server's task slots: `local[*]` becomes one slot more than the machine has cores
  * (`SPARK_TS_EXTRA_TASK_SLOTS`, default 1; 0 gives plain `local[*]`), with `spark.default.parallelism` kept
  * at the core count so every job splits its data as before. Why: the streaming job runs five queries on one
@@ -171,6 +186,7 @@ export async function startSpark(opts: SparkStartOptions = {}): Promise<StartRes
   const args = [
     ...JAVA_MODULE_OPTIONS,
     `-Xmx${conf['spark.driver.memory'] ?? '2g'}`,
+    ...driverJavaOptions(conf),
     `-Dlog4j2.configurationFile=${path.join(CONF_DIR, 'log4j2.properties')}`,
     ...(clusterDriver?.jvmArgs ?? []),
     ...Object.entries(sysProps).map(([k, v]) => `-D${k}=${v}`),

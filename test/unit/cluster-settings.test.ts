@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as path from 'node:path';
 import { clusterDriverSettings, jobJars } from '../../lib/runtime/spark-cluster';
 import { kafkaClusterPorts } from '../../lib/runtime/kafka-broker';
-import { localTaskSlots } from '../../lib/runtime/spark-server';
+import { driverJavaOptions, localTaskSlots } from '../../lib/runtime/spark-server';
 
 describe('cluster settings', () => {
   describe('clusterDriverSettings', () => {
@@ -85,6 +85,20 @@ describe('cluster settings', () => {
     it('rejects a count that is not a whole number >= 0, naming the variable', () => {
       for (const bad of ['-1', '1.5', 'two'])
         expect(() => localTaskSlots({}, 2, bad)).to.throw(/SPARK_TS_EXTRA_TASK_SLOTS must be a whole number >= 0/);
+    });
+  });
+
+  describe('driverJavaOptions', () => {
+    it('gives the server JVM the options of spark.driver.extraJavaOptions, one argument each', () => {
+      expect(driverJavaOptions({})).to.deep.equal([]);
+      expect(driverJavaOptions({ 'spark.driver.extraJavaOptions': '  -XX:+UseParallelGC\t-Dfoo=bar ' })).to.deep.equal([
+        '-XX:+UseParallelGC',
+        '-Dfoo=bar',
+      ]);
+    });
+
+    it('refuses a quoted option instead of splitting it wrongly', () => {
+      expect(() => driverJavaOptions({ 'spark.driver.extraJavaOptions': '-Dname="a b"' })).to.throw(/quoted options are not supported/);
     });
   });
 });
