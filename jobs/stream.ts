@@ -48,6 +48,9 @@ export default defineJob<StreamArgs, StreamParams>({
   name: 'stream',
   description: 'Spark Structured Streaming over Kafka sensor data: DLQ, 10 s / 1 min window aggregates, alerts, metrics',
   needs: ['spark', 'kafka'],
+  // Ctrl-C: the job stops the heavy and live queries, lets the copies catch up (at most 30 s), then drains the
+  // latency consumers (at most 10 s); the runner stopping every query at once would leave the Parquet output short.
+  interruptGraceMs: 60_000,
   options: {
     topic: { type: 'string', default: TOPICS.data, describe: 'source Kafka topic' },
     'starting-offsets': {

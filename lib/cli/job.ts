@@ -34,6 +34,12 @@ export interface JobDefinition<A extends Record<string, unknown> = Record<string
   /** What the job needs; the runner starts or connects only these. Default: ['spark']. */
   needs?: Array<'spark' | 'kafka'>;
   /**
+   * For a job that stops its own streaming queries when `signal` aborts, in the order its output needs (the
+   * stream job lets its Parquet copies catch up first): after Ctrl-C the runner waits up to this long for the
+   * job to return before it stops the session's queries and interrupts its operations itself. Default 0: at once.
+   */
+  interruptGraceMs?: number;
+  /**
    * Checks and converts the arguments once, before any server starts: the job's parameters, or a UsageError
    * (exit 2 with its message; a thrown UsageError counts the same). Without it, `run` gets the arguments as parsed.
    */

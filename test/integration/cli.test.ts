@@ -277,32 +277,40 @@ describe('cli: spark-ts submit, sql and jobs against the real server', function 
     });
   });
 
-  it("Ctrl-C interrupts the running operation, stops the job's streaming queries, runs its shutdown handlers and exits 130", async function () {
-    this.timeout(90_000);
-    const name = `cli_test_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-    const child = spawn(CLI, ['submit', '--remote', remote, 'fixture-interruptible', '--query', name], {
+  /** Submits a fixture job and resolves once it printed `ready`, with its output so far and its exit. */
+  async function submitUntilReady(args: string[]) {
+    const child = spawn(CLI, ['submit', '--remote', remote, ...args], {
       cwd: ROOT,
       env: { ...process.env, SPARK_TS_JOBS_PATH: FIXTURES },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let stdout = '';
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const out = { stdout: '', stderr: '' };
+    child.stderr.on('data', (d: Buffer) => (out.stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the job never said ready:\n${stdout}\n${stderr}`)), 60_000);
+      const timer = setTimeout(() => reject(new Error(`the job never said ready:\n${out.stdout}\n${out.stderr}`)), 60_000);
       child.stdout.on('data', (d: Buffer) => {
-        stdout += d.toString();
-        if (stdout.includes('ready')) {
+        out.stdout += d.toString();
+        if (out.stdout.includes('ready')) {
           clearTimeout(timer);
           resolve();
         }
       });
     });
+    return { child, out, exited };
+  }
+
+  const queryName = () => `cli_test_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+
+  it("Ctrl-C interrupts the running operation, stops the job's streaming queries, runs its shutdown handlers and exits 130", async function () {
+    this.timeout(90_000);
+    const name = queryName();
+    const { child, out, exited } = await submitUntilReady(['fixture-interruptible', '--query', name]);
     await new Promise((r) => setTimeout(r, 500)); // the long operation is on the server now
     const t0 = Date.now();
     child.kill('SIGINT');
     const code = await exited;
+    const { stdout, stderr } = out;
     expect(code, stderr).to.equal(130);
     expect(Date.now() - t0).to.be.below(30_000);
     expect(stderr).to.include('interrupting job fixture-interruptible');
@@ -310,6 +318,33 @@ describe('cli: spark-ts submit, sql and jobs against the real server', function 
     expect(stderr, stderr).to.include(`stopped streaming query "${name}"`);
     expect(stdout).to.include('shutdown handler ran');
     expect(stdout).to.not.include('was not interrupted');
+  });
+
+  it('Ctrl-C leaves the queries of a job with a grace period (interruptGraceMs) to the job: it stops them itself', async function () {
+    this.timeout(90_000);
+    const name = queryName();
+    const { child, out, exited } = await submitUntilReady(['fixture-graceful', '--query', name]);
+    child.kill('SIGINT');
+    expect(await exited, out.stderr).to.equal(130);
+    expect(out.stdout, out.stderr).to.include('active after the interrupt: true');
+    expect(out.stdout).to.include('stopped its own query');
+    expect(out.stderr, out.stderr).to.not.include(`stopped streaming query "${name}"`);
+    expect(out.stderr).to.not.include('did not return within');
+  });
+
+  it('Ctrl-C stops the queries of a job with a grace period that does not return within it', async function () {
+    this.timeout(90_000);
+    const name = queryName();
+    const { child, out, exited } = await submitUntilReady(['fixture-graceful', '--query', name, '--ignore-signal']);
+    const t0 = Date.now();
+    child.kill('SIGINT');
+    expect(await exited, out.stderr).to.equal(130);
+    expect(Date.now() - t0, 'the grace period (3 s) is waited for').to.be.at.least(3000);
+    expect(out.stderr, out.stderr).to.include(
+      'job fixture-graceful did not return within 3 s of the interrupt; stopping what it left running',
+    );
+    expect(out.stderr).to.include(`stopped streaming query "${name}"`);
+    expect(out.stdout).to.include('the query ended');
   });
 });
 

@@ -64,6 +64,8 @@ interface JobRun {
   kafkaTarget?: KafkaTarget;
   /** The interruption of Spark's work after Ctrl-C, once started. */
   interruptWork?: Promise<void>;
+  /** How the job ended, once it runs. */
+  settled?: Promise<Outcome>;
 }
 
 /**
@@ -117,7 +119,7 @@ function trapInterrupts(run: JobRun, wake: () => void): Trap {
     (sig) => {
       run.say(`${sig === 'SIGINT' ? 'Ctrl-C' : sig}: interrupting job ${run.job.name} (press Ctrl-C again to exit at once)`);
       run.controller.abort(new Error(`interrupted by ${sig}`));
-      run.interruptWork = interruptSpark(run.spark, run.say);
+      run.interruptWork = interruptAfterGrace(run);
       wake();
     },
     (sig) => {
@@ -171,6 +173,9 @@ function contextOf(run: JobRun): JobContext {
   };
 }
 
+/** How long a job has to return once Spark's work is interrupted after Ctrl-C; then it counts as hung. */
+const RETURN_AFTER_INTERRUPT_MS = 15_000;
+
 /** Runs the job until it returns or fails; once interrupted, gives it 15 s to return (else it hung). */
 async function runToOutcome(run: JobRun, interrupted: Promise<void>): Promise<Outcome> {
   const ctx = contextOf(run);
@@ -180,11 +185,13 @@ async function runToOutcome(run: JobRun, interrupted: Promise<void>): Promise<Ou
       (r): Outcome => ({ kind: 'returned', code: typeof r === 'number' ? r : 0 }),
       (error): Outcome => ({ kind: 'failed', error }),
     );
+  run.settled = settled;
   const first = await Promise.race([settled, interrupted.then(() => undefined)]);
   if (first) return first;
-  // Interrupted: Spark operations are being interrupted and queries stopped; give the job time to return.
+  // Interrupted: the job had its grace period, Spark operations are being interrupted and queries stopped;
+  // give the job time to return.
   await run.interruptWork;
-  const late = await withTimeout(settled, 15_000);
+  const late = await withTimeout(settled, RETURN_AFTER_INTERRUPT_MS);
   return late === TIMED_OUT ? { kind: 'hung' } : late;
 }
 
@@ -215,7 +222,8 @@ async function cleanUp(run: JobRun, trap: Trap): Promise<void> {
 function exitCodeOf(run: JobRun, outcome: Outcome, signal: NodeJS.Signals | undefined): number {
   const { job, runner, say } = run;
   if (signal) {
-    say(`job ${job.name} interrupted${outcome.kind === 'hung' ? ' (it did not return within 15 s of the interrupt)' : ''}`);
+    const waited = ((job.interruptGraceMs ?? 0) + RETURN_AFTER_INTERRUPT_MS) / 1000;
+    say(`job ${job.name} interrupted${outcome.kind === 'hung' ? ` (it did not return within ${waited} s of the interrupt)` : ''}`);
     if (runner.verbose && outcome.kind === 'failed') say(describeFailure(outcome.error, true));
     return signalExitCode(signal);
   }
@@ -224,6 +232,20 @@ function exitCodeOf(run: JobRun, outcome: Outcome, signal: NodeJS.Signals | unde
     return exitCodeFor(outcome.error) === 2 ? 2 : 1;
   }
   return outcome.kind === 'returned' ? outcome.code : 1;
+}
+
+/**
+ * Ctrl-C with the job running: a job that stops its own queries (`interruptGraceMs`) gets that long to return
+ * first; then, or at once for any other job, what is left on the server is stopped and interrupted.
+ */
+async function interruptAfterGrace(run: JobRun): Promise<void> {
+  const grace = run.job.interruptGraceMs ?? 0;
+  if (grace > 0 && run.settled) {
+    const ended = await withTimeout(run.settled, grace);
+    if (ended === TIMED_OUT)
+      run.say(`job ${run.job.name} did not return within ${grace / 1000} s of the interrupt; stopping what it left running`);
+  }
+  await interruptSpark(run.spark, run.say);
 }
 
 /**
