@@ -28,6 +28,8 @@ import type { AddArtifactsResponse__Output } from './gen/spark/connect/AddArtifa
 
 /** Artifact upload chunk: far below any server's message limit (128 MiB by default). */
 const ARTIFACT_CHUNK_BYTES = 4 * 1024 * 1024;
+/** An empty result stream the server held open at least this long ended at its length limit, not in a failure. */
+const SERVER_HELD_STREAM_MS = 1000;
 
 export const CLIENT_TYPE = 'spark-ts';
 
@@ -154,12 +156,14 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
     if (signal?.aborted) throw interrupted();
     this.checkOpen();
     await this.uploadsDone();
+    if (signal?.aborted) throw interrupted(); // aborted during the uploads: nothing was sent yet
     let lastResponseId: string | undefined;
     let complete = false;
     let executeSent = false;
     let reattaches = 0;
     let iterator: AsyncIterator<ExecutePlanResponse__Output> | undefined;
     let yieldedOnStream = 0;
+    let streamOpenedAt = 0;
     const releaser = new ResponseReleaser((responseId) =>
       this.tracked(
         this.transport.unary(
@@ -171,6 +175,7 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
     );
     const open = (): AsyncIterator<ExecutePlanResponse__Output> => {
       yieldedOnStream = 0;
+      streamOpenedAt = Date.now();
       if (!executeSent) {
         executeSent = true;
         this.emit('request', { method: 'ExecutePlan', operationId });
@@ -223,11 +228,14 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
       }
       if (r.done) {
         const progressed = yieldedOnStream > 0;
+        const heldMs = Date.now() - streamOpenedAt;
         drop();
         if (complete) return undefined;
-        // A stream that ended after progress is the server's stream-length limit: reattach now. An empty
-        // one backs off like an error.
-        if (progressed) return undefined;
+        // A stream that ended after progress, or that the server held open with nothing to send (a wait on
+        // the server such as awaitTermination: it ends a stream after its length limit, 2 min by default),
+        // is the server's stream limit: reattach now, with the retry budget untouched. An empty stream that
+        // ended at once backs off like an error (no hot loop against a server that closes every stream).
+        if (progressed || heldMs >= SERVER_HELD_STREAM_MS) return undefined;
         throw new RetryableStreamEnd(operationId);
       }
       yieldedOnStream++;
@@ -258,7 +266,7 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
         } catch (err) {
           failed = true;
           if (signal?.aborted) throw interrupted();
-          throw await this.transport.toSparkError(err, (id) => this.fetchErrorDetails(id));
+          throw this.noteSessionLost(await this.transport.toSparkError(err, (id) => this.fetchErrorDetails(id)));
         }
         if (response === undefined) continue;
         this.checkServerSession(response.server_side_session_id);
@@ -374,6 +382,12 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
     }
   }
 
+  /** A SESSION_CHANGED error from the server (it checks the id this client observed) closes the client too. */
+  private noteSessionLost(err: Error): Error {
+    if (err instanceof SessionChangedError) this.closedBecause ??= err;
+    return err;
+  }
+
   /** True once the server lost this session (see SessionChangedError): every call fails. */
   get closed(): boolean {
     return this.closedBecause !== undefined;
@@ -473,7 +487,9 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
   ): Promise<Res> {
     this.checkOpen();
     if (method === 'AnalyzePlan') await this.uploadsDone();
-    const res = await this.transport.unary<object, Res>(method, request);
+    const res = await this.transport.unary<object, Res>(method, request).catch((err: Error) => {
+      throw this.noteSessionLost(err);
+    });
     this.checkServerSession(res.server_side_session_id);
     return res;
   }

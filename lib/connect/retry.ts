@@ -190,6 +190,7 @@ export async function withRetries<T>(
       if (Date.now() - started + delayMs > policy.maxElapsedMs) throw err;
       onRetry?.({ attempt: i + 1, delayMs, error: err });
       await sleep(delayMs, signal);
+      if (signal?.aborted) throw err; // aborted during the wait: no further try
     }
   }
 }

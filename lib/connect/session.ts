@@ -93,9 +93,16 @@ export class SparkSessionBuilder {
     if (statics.length) {
       throw new Error(`static Spark settings cannot be set on a session (they apply when the server starts): ${statics.join(', ')}`);
     }
+    const ownClient = this.client === undefined;
     const client = this.client ?? new SparkConnectClient(this.connectionOptions(), this.retry);
     const session = new SparkSession(client);
-    if (Object.keys(this.settings).length) await session.conf.setAll(this.settings);
+    try {
+      if (Object.keys(this.settings).length) await session.conf.setAll(this.settings);
+    } catch (err) {
+      // A setting the server refuses (or an unreachable server) fails the creation: release what it opened.
+      if (ownClient) await client.releaseSession().catch(() => undefined);
+      throw err;
+    }
     return session;
   }
 

@@ -144,12 +144,15 @@ export class GrpcTransport {
     const fn = (this.client as unknown as Record<string, Function>)[method].bind(this.client);
     const call: grpc.ClientReadableStream<Res> = fn(request, this.metadata, {});
     const onAbort = () => call.cancel();
-    signal?.addEventListener('abort', onAbort, { once: true });
+    // An already-aborted signal never fires 'abort' again.
+    if (signal?.aborted) call.cancel();
+    else signal?.addEventListener('abort', onAbort, { once: true });
     try {
       for await (const response of call as AsyncIterable<Res>) {
         this.established = true;
         yield response;
       }
+      this.established = true; // ended with status OK: the server answered, even if with nothing
     } finally {
       signal?.removeEventListener('abort', onAbort);
       call.cancel();

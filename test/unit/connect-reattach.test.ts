@@ -2,9 +2,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
+import * as protobuf from 'protobufjs';
 import { SparkConnectClient } from '../../lib/connect/client';
+import { protoDir } from '../../lib/connect/proto';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../lib/connect/retry';
-import { AnalysisException, SparkConnectError } from '../../lib/connect/errors';
+import { AnalysisException, OperationInterruptedError, SessionChangedError, SparkConnectError } from '../../lib/connect/errors';
 import type { ExecutePlanResponse__Output } from '../../lib/connect/gen/spark/connect/ExecutePlanResponse';
 
 interface Recorded {
@@ -33,14 +35,18 @@ const response = (id: string, extra: Partial<ExecutePlanResponse__Output> = {}) 
   ({ response_id: id, server_side_session_id: 'srv-1', ...extra }) as ExecutePlanResponse__Output;
 const complete = (id: string) => response(id, { result_complete: {} } as Partial<ExecutePlanResponse__Output>);
 
-type Step = Array<ExecutePlanResponse__Output | Error>;
+/** The server holding the stream open this long with nothing to send. */
+interface Hold {
+  holdMs: number;
+}
+type Step = Array<ExecutePlanResponse__Output | Error | Hold>;
 
 /**
  * A client whose streams play a script: each ExecutePlan/ReattachExecute call takes the next step (responses
  * in order, an Error thrown where it stands). Unary calls (ReleaseExecute, FetchErrorDetails) are recorded.
  */
-function scripted(steps: Step[]) {
-  const fast: RetryPolicy = { ...DEFAULT_RETRY_POLICY, initialBackoffMs: 1, maxBackoffMs: 2, jitterMs: 0, maxRetries: 5 };
+function scripted(steps: Step[], policy: Partial<RetryPolicy> = {}) {
+  const fast: RetryPolicy = { ...DEFAULT_RETRY_POLICY, initialBackoffMs: 1, maxBackoffMs: 2, jitterMs: 0, maxRetries: 5, ...policy };
   const client = new SparkConnectClient(
     { host: '127.0.0.1', port: 1, userId: 'u', useSsl: false, sessionId: '00000000-0000-4000-8000-000000000000', userAgent: 't' },
     { retryPolicy: fast, firstConnectRetryPolicy: fast },
@@ -53,7 +59,8 @@ function scripted(steps: Step[]) {
     const step = steps.shift() ?? [];
     for (const item of step) {
       if (item instanceof Error) throw item;
-      yield item;
+      if ('holdMs' in item) await new Promise((r) => setTimeout(r, item.holdMs));
+      else yield item;
     }
   };
   t.unary = async (method: string) => {
@@ -114,6 +121,56 @@ describe('connect reattach semantics (scripted streams)', () => {
     expect(await drain(client)).to.deep.equal(['r1', 'r2']);
     expect(calls.map((c) => c.method)).to.deep.equal(['ExecutePlan', 'ReattachExecute', 'ReattachExecute']);
     expect(retries).to.have.length(1);
+  });
+
+  it('an empty stream the server held open (a wait on the server) reattaches at once, without spending the retry budget', async function () {
+    this.timeout(10_000);
+    // One retry allowed in all: two held streams in a row must still not fail the operation.
+    const { client, calls } = scripted([[{ holdMs: 1100 }], [{ holdMs: 1100 }], [complete('r1')]], { maxRetries: 1 });
+    const retries: unknown[] = [];
+    client.on('retry', (e) => retries.push(e));
+    expect(await drain(client)).to.deep.equal(['r1']);
+    expect(calls.map((c) => c.method)).to.deep.equal(['ExecutePlan', 'ReattachExecute', 'ReattachExecute']);
+    expect(retries).to.have.length(0);
+  });
+
+  it('SESSION_CHANGED from the server closes the client', async () => {
+    // As the server sends it: INTERNAL with the error class in a google.rpc.ErrorInfo status detail.
+    const root = new protobuf.Root();
+    root.resolvePath = (_origin, target) => path.join(protoDir(), target);
+    root.loadSync(['google/rpc/status.proto', 'google/rpc/error_details.proto']);
+    const info = root.lookupType('google.rpc.ErrorInfo').encode({
+      reason: 'org.apache.spark.SparkSQLException',
+      domain: 'org.apache.spark',
+      metadata: { errorClass: 'INVALID_HANDLE.SESSION_CHANGED', classes: '["org.apache.spark.SparkSQLException"]' },
+    });
+    const details = '[INVALID_HANDLE.SESSION_CHANGED] The handle is invalid. The existing Spark server driver instance has restarted.';
+    const status = root.lookupType('google.rpc.Status').encode({
+      code: grpc.status.INTERNAL,
+      message: details,
+      details: [{ type_url: 'type.googleapis.com/google.rpc.ErrorInfo', value: info.finish() }],
+    });
+    const metadata = new grpc.Metadata();
+    metadata.set('grpc-status-details-bin', Buffer.from(status.finish()));
+    const changed = Object.assign(new Error(details), { code: grpc.status.INTERNAL, details, metadata });
+    const { client, calls } = scripted([[changed]]);
+    const err = await drain(client).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(SessionChangedError);
+    expect(client.closed).to.equal(true);
+    const again = await drain(client).catch((e: unknown) => e);
+    expect(again).to.be.instanceOf(SessionChangedError);
+    expect(calls).to.have.length(1); // the closed client sends nothing more
+  });
+
+  it('an abort during a retry backoff sends no further attempt', async () => {
+    const { client, calls } = scripted([[unavailable()], [complete('r1')]], { initialBackoffMs: 300, maxBackoffMs: 300 });
+    const abort = new AbortController();
+    client.on('retry', () => setTimeout(() => abort.abort(), 20));
+    const err = await (async () => {
+      for await (const _ of client.execute({ root: { range: { start: '0', end: '1', step: '1' } } }, { signal: abort.signal })) void _;
+    })().catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(OperationInterruptedError);
+    expect(calls.map((c) => c.method)).to.deep.equal(['ExecutePlan']);
   });
 
   it('a changed server-side session id fails and closes the client', async () => {
