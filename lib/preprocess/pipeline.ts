@@ -91,10 +91,12 @@ function readInput(spark: SparkSession, file: string, layout: InputLayout): Data
  * Why a row is set aside (null when it is not): a wrong number of fields, a date or a number that does not
  * parse, or no ID. The raw line is split again to tell them apart, because Spark only says "malformed".
  */
-function quarantineReason(delimiter: string): Column {
+function quarantineReason(layout: InputLayout): Column {
+  const { delimiter } = layout;
   const rawLine = F.regexp_replace(col(CORRUPT_COLUMN), '\r$', '');
   const fields = F.split(rawLine, regexEscape(delimiter), -1);
-  const dateIndex = INPUT_COLUMN_NAMES.indexOf('Dt_Customer') + 1;
+  // The field's place in this file's header (any column order is accepted), 1-based for element_at.
+  const dateIndex = layout.columns.indexOf('Dt_Customer') + 1;
   const dateText = F.coalesce(F.when(col(CORRUPT_COLUMN).isNotNull(), F.element_at(fields, dateIndex)), col('Dt_Customer'));
   const emptyDate = dateText.isNull().or(F.trim(dateText).eq(''));
   const [wrongCount, badDate, badNumber, missingId] = QUARANTINE_REASONS;
@@ -139,7 +141,7 @@ export function parsedRows(spark: SparkSession, input: string, layout: InputLayo
   return readInput(spark, input, layout).select(
     ...INPUT_COLUMN_NAMES.map((c) => col(c)),
     F.regexp_replace(col(CORRUPT_COLUMN), '\r$', '').alias('raw_record'),
-    quarantineReason(layout.delimiter).alias('reason'),
+    quarantineReason(layout).alias('reason'),
   );
 }
 
@@ -304,6 +306,8 @@ interface Run {
   /** The output directory, and its _work directory for intermediate Parquet. */
   out: string;
   work: string;
+  /** Where the outputs are written first (under _work); they replace the previous ones only once checked. */
+  staged: string;
   /** Records the seconds since the previous lap under `name` (the timings of the result). */
   lap(name: string): void;
 }
@@ -318,7 +322,8 @@ async function preprocessSteps(spark: SparkSession, params: PreprocessParams): P
   };
   const layout = inspectInput(params.input, params.delimiter);
   const out = params.output;
-  const run: Run = { spark, params, layout, out, work: path.join(out, '_work'), lap };
+  const work = path.join(out, '_work');
+  const run: Run = { spark, params, layout, out, work, staged: path.join(work, 'out'), lap };
   fs.mkdirSync(out, { recursive: true });
   fs.rmSync(run.work, { recursive: true, force: true });
   log(`preprocess: ${params.input} (${describeDelimiter(layout.delimiter)}-separated, ${layout.lineEnding}) -> ${out}`);
@@ -362,8 +367,9 @@ async function preprocessSteps(spark: SparkSession, params: PreprocessParams): P
   };
   assertInvariant(report);
   const scaler = buildScaler(deduped.referenceDate, rowsWritten, scaled.featureStats);
-  writeJson(path.join(out, 'scaler.json'), scaler);
-  writeJson(path.join(out, 'quality-report.json'), report);
+  writeJson(path.join(run.staged, 'scaler.json'), scaler);
+  writeJson(path.join(run.staged, 'quality-report.json'), report);
+  publishOutputs(run);
   fs.rmSync(run.work, { recursive: true, force: true });
   lap('verify');
   return { report, scaler, timings };
@@ -373,7 +379,7 @@ async function preprocessSteps(spark: SparkSession, params: PreprocessParams): P
 async function parseAndQuarantine(
   run: Run,
 ): Promise<{ rows: DataFrame; rowsRead: number; goodRows: number; rowsQuarantined: number; quarantineByReason: Record<string, number> }> {
-  const { spark, params, out } = run;
+  const { spark, params } = run;
   const parsedDir = path.join(run.work, 'parsed');
   await parsedRows(spark, params.input, run.layout).write.mode('overwrite').parquet(parsedDir);
   const parsed = spark.read.parquet(parsedDir);
@@ -397,7 +403,7 @@ async function parseAndQuarantine(
     .select(col('reason'), col('raw_record'), ...INPUT_COLUMN_NAMES.map((c) => col(c)))
     .orderBy('reason', 'raw_record', 'ID')
     .write.mode('overwrite')
-    .parquet(path.join(out, 'quarantine'));
+    .parquet(path.join(run.staged, 'quarantine'));
   run.lap('quarantine');
   return { rows: parsed, rowsRead, goodRows, rowsQuarantined, quarantineByReason };
 }
@@ -547,16 +553,31 @@ async function scale(features: DataFrame): Promise<{ sorted: DataFrame; featureS
 
 /** 7. Outputs, sorted by ID so the same input always gives the same files; returns the written Parquet. */
 async function writeOutputs(run: Run, sorted: DataFrame): Promise<DataFrame> {
-  const customersDir = path.join(run.out, 'customers');
+  const customersDir = path.join(run.staged, 'customers');
   await sorted.write.mode('overwrite').parquet(customersDir);
   const written = run.spark.read.parquet(customersDir);
   // One CSV file: Spark writes the sorted rows in parallel as range-partitioned parts (part-00000 holds
   // the lowest IDs); Node puts the header first and joins the parts in order.
   const csvDir = path.join(run.work, 'csv');
   await sorted.write.mode('overwrite').option('header', false).csv(csvDir);
-  await concatParts(csvDir, '.csv', path.join(run.out, 'customers.csv'), (await sorted.columns()).join(',') + '\n');
+  await concatParts(csvDir, '.csv', path.join(run.staged, 'customers.csv'), (await sorted.columns()).join(',') + '\n');
   run.lap('write');
   return written;
+}
+
+/** What a run leaves in its output directory. */
+export const PREPROCESS_OUTPUTS = ['quarantine', 'customers', 'customers.csv', 'scaler.json', 'quality-report.json'] as const;
+
+/**
+ * 9. The checked outputs replace the previous ones, each by a rename within the output directory: a run that
+ * failed before this point left the previous run's outputs as they were, never a mix of old and new.
+ */
+function publishOutputs(run: Run): void {
+  for (const name of PREPROCESS_OUTPUTS) {
+    const target = path.join(run.out, name);
+    fs.rmSync(target, { recursive: true, force: true });
+    fs.renameSync(path.join(run.staged, name), target);
+  }
 }
 
 /** 8. The job checks itself: count what was written, and that no imputed column kept a null. Returns the count. */

@@ -221,6 +221,39 @@ describe('preprocess job (Spark)', function () {
       expect(r.report.rows_written).to.equal(result.report.rows_written);
       expect(r.report.quarantine_by_reason).to.deep.equal(result.report.quarantine_by_reason);
     });
+
+    it('gives the same reasons when the columns come in another order', async () => {
+      const reversed = path.join(tmp, 'dirty-reversed.csv');
+      const header = [...INPUT_COLUMN_NAMES].reverse().join('\t') + '\r\n';
+      fs.writeFileSync(reversed, header + rows.map((r) => [...r.fields].reverse().join('\t') + (r.eol ?? '\r\n')).join(''));
+      const r = await runPreprocess(spark, { input: reversed, output: path.join(tmp, 'reversed-out') });
+      expect(r.report.quarantine_by_reason).to.deep.equal(result.report.quarantine_by_reason);
+      expect(r.report.rows_written).to.equal(result.report.rows_written);
+    });
+
+    it('a run that fails leaves the previous outputs as they were', async () => {
+      const keep = path.join(tmp, 'dirty-keep');
+      fs.cpSync(out, keep, { recursive: true });
+      const snapshot = () =>
+        Object.fromEntries(
+          (fs.readdirSync(keep, { recursive: true }) as string[])
+            .sort()
+            .map((f) => [f, fs.statSync(path.join(keep, f)).isFile() ? fs.readFileSync(path.join(keep, f)).toString('base64') : 'dir']),
+        );
+      const before = snapshot();
+      // Every Dt_Customer empty: the rows parse (and the quarantine is written), then no reference date exists.
+      const noDates = path.join(tmp, 'dirty-no-dates.csv');
+      const at = INPUT_COLUMN_NAMES.indexOf('Dt_Customer');
+      const lines = rows.map((r) => r.fields.map((v, i) => (i === at && r.fields.length === INPUT_COLUMN_NAMES.length ? '' : v)));
+      fs.writeFileSync(noDates, INPUT_COLUMN_NAMES.join('\t') + '\r\n' + lines.map((l) => l.join('\t') + '\r\n').join(''));
+      const err = await runPreprocess(spark, { input: noDates, output: keep }).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(err).to.be.instanceOf(JobInputError);
+      expect(err!.message).to.contain('no row has a valid Dt_Customer');
+      expect(snapshot()).to.deep.equal(before);
+    });
   });
 
   describe('bad input', () => {
