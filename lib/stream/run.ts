@@ -133,7 +133,9 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
     for (const [name, q] of queries) {
       const last = await q.lastProgress().catch(() => null);
       const seen = lastBatch.get(name);
-      const gap = last && seen !== undefined && Number(last.batchId) > seen + 1;
+      // Before the first report seen, every earlier batch is a gap too (the live query runs several while the
+      // others start; recentProgress keeps only the last 100).
+      const gap = last && Number(last.batchId) > (seen ?? -1) + 1;
       const reports = all || gap ? await q.recentProgress().catch(() => []) : last ? [last] : [];
       for (const p of reports) progress.add(name, p);
       if (last) lastBatch.set(name, Number(last.batchId));
