@@ -60,6 +60,8 @@ export async function produceChanges(messages: Iterable<CdcMessage>, opts: Produ
   let interrupted = false;
   const batchSize = opts.rate > 0 ? Math.max(1, Math.min(BATCH, Math.floor(opts.rate / 10))) : BATCH;
   let batch: Message[] = [];
+  let batchKinds: CdcMessage['kind'][] = [];
+  // Kinds are counted once their batch is acknowledged, so by_kind always adds up to `sent`.
   const flush = async () => {
     if (!batch.length) return;
     if (opts.rate > 0) {
@@ -69,7 +71,9 @@ export async function produceChanges(messages: Iterable<CdcMessage>, opts: Produ
     }
     await sender.send(opts.topic, batch);
     sent += batch.length;
+    for (const kind of batchKinds) byKind[kind]++;
     batch = [];
+    batchKinds = [];
     opts.onProgress?.(sent, byKind);
   };
   try {
@@ -79,7 +83,7 @@ export async function produceChanges(messages: Iterable<CdcMessage>, opts: Produ
         break;
       }
       batch.push({ key: m.key, value: m.value });
-      byKind[m.kind]++;
+      batchKinds.push(m.kind);
       if (batch.length >= batchSize) await flush();
     }
     if (!interrupted) await flush();

@@ -212,6 +212,24 @@ describe('cdc against real Kafka', function () {
     ]);
   });
 
+  it('an interrupted producer counts by kind only what it sent', async () => {
+    const topic = `cdc-stop-${randomUUID()}`;
+    topics.push(topic);
+    const abort = new AbortController();
+    const summary = await produceChanges(generateChanges(syntheticCustomers(200, 3), { seed: 4, updates: 5000 }), {
+      topic,
+      rate: 0,
+      signal: abort.signal,
+      onProgress: (sent) => {
+        if (sent >= 1000) abort.abort();
+      },
+    });
+    expect(summary.interrupted).to.equal(true);
+    expect(summary.sent).to.be.at.least(1000).and.below(5000);
+    expect(Object.values(summary.by_kind).reduce((a, b) => a + b, 0)).to.equal(summary.sent);
+    expect((await readTopic(topic, summary.sent)).length).to.equal(summary.sent);
+  });
+
   it('the DLQ count equals the malformed events injected by the producer (through the cdc-consume job)', async () => {
     const topic = `cdc-dlq-${randomUUID()}`;
     topics.push(topic);
