@@ -127,7 +127,7 @@ export default defineJob<ConsumeArgs, ConsumeParams>({
       });
       const m = summary.model;
       ctx.log(
-        `cdc-consume: stopped after ${summary.events_processed} messages in ${(summary.elapsed_ms / 1000).toFixed(1)} s; table ${m.table_rows} rows (${m.unlabeled_rows} unlabeled), n ${m.n} (training), applied ${m.events_applied}, skipped ${m.events_skipped}, tombstones ${m.tombstones}, dlq ${m.dlq} (${m.dlq_retracted} retracted a row), pruned deletes ${m.deletes_pruned}; hold-out AUC ${m.metrics.holdout.roc_auc ?? '-'}; model in ${path.join(args['state-dir'], 'model.json')}`,
+        `cdc-consume: stopped after ${summary.events_processed} messages in ${(summary.elapsed_ms / 1000).toFixed(1)} s; table ${m.table_rows} rows (${m.unlabeled_rows} unlabeled), n ${m.n} (training), applied ${m.events_applied}, skipped ${m.events_skipped}, tombstones ${m.tombstones}, dlq ${m.dlq} (${m.dlq_retracted} retracted a row), pruned deletes ${m.deletes_pruned}${m.offsets_lost ? `, LOST to retention ${m.offsets_lost} (never seen)` : ''}; hold-out AUC ${m.metrics.holdout.roc_auc ?? '-'}; model in ${path.join(args['state-dir'], 'model.json')}`,
       );
       return 0;
     } catch (e) {

@@ -463,7 +463,7 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
       opts.onProgress?.(s);
       const c = state.counters;
       opts.log(
-        `cdc-consume: ${s.events} events, ${Math.round(s.events_per_s)} events/s, lag ${s.lag}, n ${s.n}, AUC ${s.auc === null ? '-' : s.auc.toFixed(4)}, applied ${c.events_applied}, skipped ${c.events_skipped}, dlq ${c.dlq} (${c.dlq_retracted} retracted a row), pruned deletes ${c.deletes_pruned}`,
+        `cdc-consume: ${s.events} events, ${Math.round(s.events_per_s)} events/s, lag ${s.lag}, n ${s.n}, AUC ${s.auc === null ? '-' : s.auc.toFixed(4)}, applied ${c.events_applied}, skipped ${c.events_skipped}, dlq ${c.dlq} (${c.dlq_retracted} retracted a row), pruned deletes ${c.deletes_pruned}${c.offsets_lost ? `, LOST to retention ${c.offsets_lost}` : ''}`,
       );
     };
 

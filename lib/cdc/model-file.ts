@@ -22,6 +22,8 @@ export interface ModelFile {
   dlq_retracted: number;
   /** Deleted keys forgotten under the delete-retention rule. */
   deletes_pruned: number;
+  /** Offsets gone from the topic (retention) that a start with --allow-retention-gap skipped: events never seen. */
+  offsets_lost: number;
   /** Next offset to consume per partition, as committed with this state. */
   offsets: Record<string, number>;
   topic: string;
@@ -79,6 +81,7 @@ export function buildModelFile(
     dlq: c.dlq,
     dlq_retracted: c.dlq_retracted,
     deletes_pruned: c.deletes_pruned,
+    offsets_lost: c.offsets_lost,
     offsets: Object.fromEntries([...offsets].sort((a, b) => a[0] - b[0]).map(([p, o]) => [String(p), o])),
     topic,
     feature_decimals: config.decimals,

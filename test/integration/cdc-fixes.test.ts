@@ -122,6 +122,7 @@ describe('cdc consumer fixes against real Kafka', function () {
     expect(gap.model.offsets).to.deep.equal({ 0: Number(high) });
     expect(logs.some((l) => /WARNING: .*deleted by retention/.test(l))).to.equal(true);
     expect(readStoreReadOnly(stateDir).state.counters.offsets_lost).to.equal(Number(high) - 5 - stored);
+    expect(gap.model.offsets_lost, 'model.json reports the gap too').to.equal(Number(high) - 5 - stored);
     // A store that is ahead of the topic (the topic was recreated): refused.
     const db = new Database(path.join(stateDir, 'state.db'));
     db.prepare('UPDATE offsets SET next_offset = next_offset + 1000').run();
