@@ -116,24 +116,29 @@ export default defineJob<DemoArgs, CdcParams>({
     const input = ctx.resolvePath(args.input);
     if (!fs.existsSync(input)) throw new JobInputError(`no preprocessed customers at ${input}: run \`make preprocess\` first`);
     const bootstrapServers = args['bootstrap-servers'] ?? ctx.bootstrapServers;
-    if (!feed.simulated) {
-      // The real source: the table replaced and captured afresh (a new snapshot), then real SQL changes.
-      await freshTopics(bootstrapServers, [`${topic}_dlq`], ctx.log);
-      const sourced = await sourceJob.run(spark, feed.source, ctx);
-      if (sourced) return sourced;
-      const changed = await workloadJob.run(spark, feed.workload, ctx);
-      if (changed) return changed;
-    } else {
-      await freshTopics(bootstrapServers, [topic, `${topic}_dlq`], ctx.log);
-      const produced = await produceJob.run(spark, feed.produce, ctx);
-      if (produced) return produced;
+    const steps: Array<() => Promise<void | number>> = feed.simulated
+      ? [() => freshTopics(bootstrapServers, [topic, `${topic}_dlq`], ctx.log), () => produceJob.run(spark, feed.produce, ctx)]
+      : [
+          // The real source: the table replaced and captured afresh (a new snapshot), then real SQL changes.
+          () => freshTopics(bootstrapServers, [`${topic}_dlq`], ctx.log),
+          () => sourceJob.run(spark, feed.source, ctx),
+          () => workloadJob.run(spark, feed.workload, ctx),
+        ];
+    steps.push(
+      () => consumeJob.run(spark, consume, ctx),
+      async () => {
+        if (!args.simulated)
+          ctx.log(
+            `cdc: connector spark-ts-${args.table} keeps capturing public.${args.table} into ${topic} (\`spark-ts down\` stops Connect, PostgreSQL and Kafka)`,
+          );
+        return verifyJob.run(spark, verify, ctx);
+      },
+    );
+    // A failed step ends the demonstration with its code; Ctrl-C ends it after the step it interrupted.
+    for (const step of steps) {
+      if (ctx.signal.aborted) return;
+      const code = await step();
+      if (code) return code;
     }
-    const consumed = await consumeJob.run(spark, consume, ctx);
-    if (consumed) return consumed;
-    if (!args.simulated)
-      ctx.log(
-        `cdc: connector spark-ts-${args.table} keeps capturing public.${args.table} into ${topic} (\`spark-ts down\` stops Connect, PostgreSQL and Kafka)`,
-      );
-    return verifyJob.run(spark, verify, ctx);
   },
 });
