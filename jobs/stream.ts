@@ -68,7 +68,7 @@ export default defineJob<StreamArgs, StreamParams>({
       describe: 'Kafka bootstrap servers as the Spark server sees them (default: --bootstrap-servers)',
     },
     watermark: { type: 'string', default: '10s', describe: 'event-time watermark delay' },
-    duration: { type: 'string', describe: 'stop after this long (default: until Ctrl-C, or when available-now is done)' },
+    duration: { type: 'string', describe: 'stop after this long (processing-time runs; default: until Ctrl-C)' },
     'max-offsets-per-trigger': { type: 'number', describe: 'rate limit: Kafka offsets per micro-batch' },
     'shuffle-partitions': {
       type: 'number',
@@ -99,6 +99,8 @@ export default defineJob<StreamArgs, StreamParams>({
     if (!('processingTime' in copyTrigger)) return new UsageError('--copy-trigger must be processing-time=<interval>');
     const watermarkMs = parseDuration(args.watermark, '--watermark');
     const durationMs = args.duration !== undefined ? parseDuration(args.duration, '--duration') : undefined;
+    if (durationMs !== undefined && 'availableNow' in trigger)
+      return new UsageError('--duration applies to processing-time runs; an available-now run ends once it has processed what was there');
     if (!['earliest', 'latest'].includes(args['starting-offsets']))
       return new UsageError(`--starting-offsets must be earliest or latest, got "${args['starting-offsets']}"`);
     if (

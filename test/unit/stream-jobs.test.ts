@@ -50,12 +50,19 @@ describe('stream jobs: options and validation', () => {
     expect(streamJob.validate?.({ ...s, watermark: 'soon' })).to.match(/--watermark/);
     expect(streamJob.validate?.({ ...s, 'starting-offsets': 'middle' })).to.match(/--starting-offsets/);
     expect(streamJob.validate?.({ ...s, 'live-trigger': 'available-now' })).to.match(/--live-trigger/);
+    expect(streamJob.validate?.({ ...s, trigger: 'available-now', duration: '30s' })).to.match(
+      /--duration applies to processing-time runs/,
+    );
     const p = defaults(produceJob.options) as Parameters<NonNullable<typeof produceJob.validate>>[0];
     expect(produceJob.validate?.(p)).to.equal(undefined);
     expect(produceJob.validate?.({ ...p, rate: -1 })).to.match(/--rate/);
     expect(produceJob.validate?.({ ...p, sensors: 0 })).to.match(/--sensors/);
     expect(produceJob.validate?.({ ...p, 'late-rate': 0.7, 'malformed-rate': 0.5 })).to.match(/must not exceed 1/);
     expect(produceJob.validate?.({ ...p, duration: 'forever' })).to.match(/--duration/);
+    expect(produceJob.validate?.({ ...p, seed: Number.NaN })).to.match(/--seed must be a non-negative integer/);
+    expect(produceJob.validate?.({ ...p, seed: 1.5 })).to.match(/--seed/);
+    expect(produceJob.validate?.({ ...p, partitions: 0 })).to.match(/--partitions must be a positive integer, got 0/);
+    expect(produceJob.validate?.({ ...p, partitions: -1 })).to.match(/--partitions/);
     const w = defaults(watchJob.options) as Parameters<NonNullable<typeof watchJob.validate>>[0];
     expect(watchJob.validate?.(w)).to.equal(undefined);
     expect(watchJob.validate?.({ ...w, rows: 0 })).to.match(/--rows/);
