@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { defineJob, JobInputError, UsageError } from '../lib/cli/job';
+import { defineJob, integerOptionProblem, JobInputError, UsageError } from '../lib/cli/job';
 import {
   DEFAULT_COMMIT_EVENTS,
   DEFAULT_COMMIT_MS,
@@ -98,6 +98,8 @@ export default defineJob<ConsumeArgs, ConsumeParams>({
     if (!(Number.isInteger(args['checkpoint-events']) && args['checkpoint-events'] > 0))
       return new UsageError(`--checkpoint-events must be a positive integer`);
     if (!(args['checkpoint-ms'] > 0)) return new UsageError(`--checkpoint-ms must be > 0`);
+    const progress = integerOptionProblem('progress-ms', args['progress-ms'], 1);
+    if (progress) return progress;
     // A bad list throws; parseJobParams reports it as a usage error.
     return { args, features: args.features !== undefined ? parseFeatureList(args.features) : undefined };
   },

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import type { SparkSession } from '../lib/connect';
-import { defineJob, JobInputError, UsageError } from '../lib/cli/job';
+import { defineJob, integerOptionProblem, JobInputError, UsageError } from '../lib/cli/job';
 import { countProgress } from '../lib/cli/count-progress';
 import { DEFAULT_TOPIC } from '../lib/cdc/consumer';
 import type { CustomerRow } from '../lib/cdc/features';
@@ -76,6 +76,8 @@ export default defineJob<ProduceArgs>({
     }
     if (args['insert-ratio'] + args['delete-ratio'] > 1) return new UsageError('--insert-ratio + --delete-ratio must not exceed 1');
     if (!Number.isInteger(args.seed)) return new UsageError(`--seed must be an integer, got ${args.seed}`);
+    const partitions = integerOptionProblem('partitions', args.partitions, 1);
+    if (partitions) return partitions;
     if (!(Number.isSafeInteger(args['start-lsn']) && args['start-lsn'] >= 0))
       return new UsageError(`--start-lsn must be a non-negative integer, got ${args['start-lsn']}`);
     return args;

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { defineJob, JobInputError } from '../lib/cli/job';
+import { defineJob, integerOptionProblem, JobInputError, UsageError } from '../lib/cli/job';
 import { writeFileAtomic } from '../lib/cdc/atomic';
 import { qualityOfState, qualityTable, sparkLogisticRegression, type SparkMlResult } from '../lib/cdc/quality';
 import { readStoreReadOnly, StateStoreError } from '../lib/cdc/store';
@@ -30,6 +30,10 @@ export default defineJob<VerifyArgs>({
     },
     'reg-param': { type: 'number', default: 0.0, describe: 'Spark ML LogisticRegression regParam' },
     'max-iter': { type: 'number', default: 100, describe: 'Spark ML LogisticRegression maxIter' },
+  },
+  parse(args) {
+    if (!(args['reg-param'] >= 0)) return new UsageError(`--reg-param must be >= 0, got ${args['reg-param']}`);
+    return integerOptionProblem('max-iter', args['max-iter'], 1) ?? args;
   },
   async run(spark, args, ctx) {
     const stateDir = ctx.resolvePath(args['state-dir']);

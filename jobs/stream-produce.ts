@@ -1,4 +1,4 @@
-import { defineJob, UsageError } from '../lib/cli/job';
+import { defineJob, integerOptionProblem, UsageError } from '../lib/cli/job';
 import { produceSensorData } from '../lib/stream/producer';
 import { countProgress } from '../lib/cli/count-progress';
 import { parseDuration } from '../lib/stream/rate';
@@ -54,6 +54,8 @@ export default defineJob<ProduceArgs, { args: ProduceArgs; durationMs?: number; 
     if (!Number.isInteger(args.sensors) || args.sensors < 1)
       return new UsageError(`--sensors must be a positive integer, got ${args.sensors}`);
     if (!(args.rate >= 0)) return new UsageError(`--rate must be >= 0, got ${args.rate}`);
+    const integers = integerOptionProblem('seed', args.seed, 0) ?? integerOptionProblem('partitions', args.partitions, 1);
+    if (integers) return integers;
     if (args.count !== undefined && !(Number.isInteger(args.count) && args.count >= 0))
       return new UsageError(`--count must be a non-negative integer, got ${args.count}`);
     for (const k of ['anomaly-rate', 'late-rate', 'malformed-rate'] as const) {

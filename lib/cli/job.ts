@@ -53,6 +53,16 @@ export interface JobDefinition<A extends Record<string, unknown> = Record<string
   run(spark: SparkSession, params: P, ctx: JobContext): Promise<void | number>;
 }
 
+/**
+ * The usage error of a numeric option that is not an integer of at least `min`, or undefined (an absent
+ * optional option passes): the check most jobs' `parse` needs, with one wording.
+ */
+export function integerOptionProblem(name: string, value: number | undefined, min: number): UsageError | undefined {
+  if (value === undefined || (Number.isSafeInteger(value) && value >= min)) return undefined;
+  const wanted = min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : `an integer >= ${min}`;
+  return new UsageError(`--${name} must be ${wanted}, got ${String(value)}`);
+}
+
 /** The job's parameters from its parsed arguments: `parse` (its returned or thrown UsageError rethrown), or the arguments. */
 export function parseJobParams<A extends Record<string, unknown>, P>(job: Pick<JobDefinition<A, P>, 'parse'>, args: A): P {
   if (!job.parse) return args as unknown as P;

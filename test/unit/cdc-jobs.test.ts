@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import cdcJob from '../../jobs/cdc';
 import consumeJob from '../../jobs/cdc-consume';
 import generateJob from '../../jobs/generate-data';
+import produceJob from '../../jobs/cdc-produce';
+import verifyJob from '../../jobs/cdc-verify';
 import { optionDefaults, parseJobParams, subJobParams } from '../../lib/cli/job';
 
 type CdcArgs = Parameters<NonNullable<typeof cdcJob.parse>>[0];
@@ -40,5 +42,16 @@ describe('cdc jobs: parsed once, the steps with their own defaults', () => {
     const g = subJobParams(generateJob, { rows: 10 });
     expect(g.rates.missing).to.equal(g.args['missing-rate']);
     expect(generateJob.validate?.({ ...g.args, rows: -1 })).to.match(/--rows/);
+  });
+
+  it('integer options are checked: cdc-produce --partitions, cdc-consume --progress-ms, cdc-verify --max-iter and --reg-param', () => {
+    const p = subJobParams(produceJob, {});
+    expect(produceJob.validate?.({ ...p, partitions: 0 })).to.match(/--partitions must be a positive integer, got 0/);
+    const c = subJobParams(consumeJob, { topic: 't', 'state-dir': 'd' });
+    expect(consumeJob.validate?.({ ...c.args, 'progress-ms': Number.NaN })).to.match(/--progress-ms must be a positive integer, got NaN/);
+    const v = subJobParams(verifyJob, {});
+    expect(verifyJob.validate?.(v)).to.equal(undefined);
+    expect(verifyJob.validate?.({ ...v, 'max-iter': -1 })).to.match(/--max-iter must be a positive integer, got -1/);
+    expect(verifyJob.validate?.({ ...v, 'reg-param': -1 })).to.match(/--reg-param must be >= 0/);
   });
 });

@@ -51,9 +51,12 @@ describe('cli: submit arguments, job loading and errors', () => {
       options: { n: { type: 'number', default: 1 } },
       run: async () => undefined,
     });
-    const args = await parseJobArgs(job, ['--n', '5', 'pos'], io);
+    const args = await parseJobArgs(job, ['--n', '5'], io);
     expect(args).to.include({ n: 5 });
-    expect((args as { _: unknown[] })._).to.deep.equal(['pos']);
+    let stray: unknown;
+    await parseJobArgs(job, ['--n', '5', 'pos'], io).catch((e) => (stray = e));
+    expect(stray, 'a word without a flag is refused, not ignored').to.be.instanceOf(UsageError);
+    expect((stray as Error).message).to.include('unexpected argument "pos"');
     let err: unknown;
     await parseJobArgs(job, ['--verbose'], io).catch((e) => (err = e));
     expect(err).to.be.instanceOf(UsageError);

@@ -146,6 +146,12 @@ export async function parseJobArgs(job: JobDefinition, args: string[], io: Io): 
     io.out(await parser.getHelp());
     return 'help';
   }
+  // A word without a flag is a mistake (a value given twice, a forgotten --name), never silently ignored.
+  const stray = (parsed._ as unknown[] | undefined) ?? [];
+  if (stray.length)
+    throw new UsageError(
+      `${job.name}: unexpected argument${stray.length > 1 ? 's' : ''} ${stray.map((s) => `"${String(s)}"`).join(', ')}: every option is --name value\n(see \`spark-ts submit ${job.name} --help\`)`,
+    );
   delete parsed.$0;
   return parsed;
 }
