@@ -63,7 +63,8 @@ export default defineJob<WatchArgs, { args: WatchArgs; durationMs?: number; refr
     // --until-end: the topics' end offsets now, and per partition the offset after the last message read.
     const ends = args['until-end'] ? await endOffsets(kafka, topics) : undefined;
     const next = new Map<string, number>();
-    const readToEnd = () => ends !== undefined && [...ends].every(([k, end]) => (next.get(k) ?? 0) >= end);
+    // A partition nothing is read from starts at its low offset: empty, or emptied by retention, it is read already.
+    const readToEnd = () => ends !== undefined && [...ends].every(([k, { low, high }]) => (next.get(k) ?? low) >= high);
     await consumer.subscribe({ topics: [args['live-topic'], args['alerts-topic']], fromBeginning: args['from-beginning'] });
     await consumer.run({
       eachMessage: async ({ topic, partition, message }) => {
@@ -128,6 +129,6 @@ export default defineJob<WatchArgs, { args: WatchArgs; durationMs?: number; refr
 });
 
 /** The end offset of every partition of `topics`, keyed `topic/partition`. */
-async function endOffsets(kafka: Kafka, topics: string[]): Promise<Map<string, number>> {
-  return new Map((await topicOffsets(kafka, topics)).map((p) => [`${p.topic}/${p.partition}`, p.high]));
+async function endOffsets(kafka: Kafka, topics: string[]): Promise<Map<string, { low: number; high: number }>> {
+  return new Map((await topicOffsets(kafka, topics)).map((p) => [`${p.topic}/${p.partition}`, { low: p.low, high: p.high }]));
 }
