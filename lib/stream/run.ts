@@ -86,8 +86,14 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
   const startedAt = new Date();
   const latency = new AggregateLatencyTracker(kafka, topics.aggregates);
   const live = new LiveLatencyTracker(kafka, topics.live);
-  await latency.start();
-  await live.start();
+  try {
+    await latency.start();
+    await live.start();
+  } catch (e) {
+    // Neither consumer may outlive a failed start (an in-process caller, such as the benchmark, goes on).
+    await Promise.allSettled([latency.stop(), live.stop()]);
+    throw e;
+  }
   const progress = new ProgressLog();
   const started: StartedQueries = { queries: new Map(), names: new Map() };
   const queries = started.queries;
