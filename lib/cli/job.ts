@@ -40,6 +40,11 @@ export interface JobDefinition<A extends Record<string, unknown> = Record<string
    */
   interruptGraceMs?: number;
   /**
+   * What the job's positional arguments are (after its options, as spark-submit's application arguments;
+   * they reach `run` as `_`), shown in its usage. Without it the job takes none, and a stray word is refused.
+   */
+  positionalArgs?: string;
+  /**
    * Checks and converts the arguments once, before any server starts: the job's parameters, or a UsageError
    * (exit 2 with its message; a thrown UsageError counts the same). Without it, `run` gets the arguments as parsed.
    */

@@ -57,6 +57,8 @@ describe('cli: submit arguments, job loading and errors', () => {
     await parseJobArgs(job, ['--n', '5', 'pos'], io).catch((e) => (stray = e));
     expect(stray, 'a word without a flag is refused, not ignored').to.be.instanceOf(UsageError);
     expect((stray as Error).message).to.include('unexpected argument "pos"');
+    const withArgs = defineJob<{ n: number }>({ ...job, positionalArgs: 'files...' });
+    expect(await parseJobArgs(withArgs, ['--n', '5', 'a', 'b'], io)).to.deep.include({ _: ['a', 'b'] });
     let err: unknown;
     await parseJobArgs(job, ['--verbose'], io).catch((e) => (err = e));
     expect(err).to.be.instanceOf(UsageError);

@@ -130,7 +130,7 @@ export async function parseJobArgs(job: JobDefinition, args: string[], io: Io): 
   const options = job.options as Record<string, Options>;
   const parser = yargs(args)
     .scriptName(`spark-ts submit ${job.name}`)
-    .usage(`$0 [options]${job.description ? `\n\n${job.description}` : ''}`)
+    .usage(`$0 [options]${job.positionalArgs ? ` [${job.positionalArgs}]` : ''}${job.description ? `\n\n${job.description}` : ''}`)
     .options(options)
     .strictOptions()
     .version(false)
@@ -148,9 +148,9 @@ export async function parseJobArgs(job: JobDefinition, args: string[], io: Io): 
   }
   // A word without a flag is a mistake (a value given twice, a forgotten --name), never silently ignored.
   const stray = (parsed._ as unknown[] | undefined) ?? [];
-  if (stray.length)
+  if (stray.length && !job.positionalArgs)
     throw new UsageError(
-      `${job.name}: unexpected argument${stray.length > 1 ? 's' : ''} ${stray.map((s) => `"${String(s)}"`).join(', ')}: every option is --name value\n(see \`spark-ts submit ${job.name} --help\`)`,
+      `${job.name}: unexpected argument${stray.length > 1 ? 's' : ''} ${stray.map((s) => `"${String(s)}"`).join(', ')}: the job takes no positional arguments (every option is --name value)\n(see \`spark-ts submit ${job.name} --help\`)`,
     );
   delete parsed.$0;
   return parsed;
