@@ -56,6 +56,12 @@ export const KEEPALIVE_TIME_MS = 6 * 60_000;
  */
 export const FLOW_CONTROL_WINDOW_BYTES = 4 * 2 ** 20;
 
+/**
+ * Until the server has answered once, each try waits at most this long for a connection. The OS gives a
+ * connection to a filtered port or an unroutable host about 2 minutes; a refused one fails at once anyway.
+ */
+export const FIRST_CONNECT_WAIT_MS = 3000;
+
 /** The gRPC layer: channel, credentials, retries and error decoding. Knows nothing of DataFrames. */
 export class GrpcTransport {
   readonly endpoint: string;
@@ -101,6 +107,11 @@ export class GrpcTransport {
     return this.established ? this.retryPolicy : this.firstConnectRetryPolicy;
   }
 
+  /** Whether the server has ever answered on this channel. */
+  get reached(): boolean {
+    return this.established;
+  }
+
   /** Marks the server as reached (a stream's first response does this too). */
   markEstablished(): void {
     this.established = true;
@@ -124,7 +135,32 @@ export class GrpcTransport {
     }
   }
 
-  private unaryOnce<Req, Res>(method: UnaryMethod, request: Req, timeoutMs?: number): Promise<Res> {
+  /**
+   * Before the server has answered once: resolves when the channel is connected, or has failed (the call then
+   * fails at once with the channel's own reason, such as a refused connection); rejects as UNAVAILABLE, naming
+   * the endpoint, when no connection came within FIRST_CONNECT_WAIT_MS (a filtered port, an unroutable host).
+   */
+  private async connected(): Promise<void> {
+    if (this.established) return;
+    const channel = this.client.getChannel();
+    const deadline = Date.now() + FIRST_CONNECT_WAIT_MS;
+    const { READY, TRANSIENT_FAILURE, SHUTDOWN } = grpc.connectivityState;
+    for (;;) {
+      const state = channel.getConnectivityState(true);
+      if (state === READY || state === TRANSIENT_FAILURE || state === SHUTDOWN) return;
+      const changed = await new Promise<boolean>((resolve) => channel.watchConnectivityState(state, deadline, (err) => resolve(!err)));
+      if (!changed) {
+        throw Object.assign(new Error(`no connection within ${FIRST_CONNECT_WAIT_MS / 1000} s`), {
+          code: grpc.status.UNAVAILABLE,
+          details: `no connection within ${FIRST_CONNECT_WAIT_MS / 1000} s (a filtered port or an unreachable host?)`,
+          metadata: new grpc.Metadata(),
+        });
+      }
+    }
+  }
+
+  private async unaryOnce<Req, Res>(method: UnaryMethod, request: Req, timeoutMs?: number): Promise<Res> {
+    await this.connected();
     return new Promise<Res>((resolve, reject) => {
       const options: grpc.CallOptions = timeoutMs ? { deadline: Date.now() + timeoutMs } : {};
       const fn = (this.client as unknown as Record<string, Function>)[method].bind(this.client);
@@ -141,6 +177,7 @@ export class GrpcTransport {
    * (reattachable execution) decides what is retried, then converts with `toSparkError`.
    */
   async *stream<Req, Res>(method: StreamMethod, request: Req, signal?: AbortSignal): AsyncGenerator<Res> {
+    await this.connected();
     const fn = (this.client as unknown as Record<string, Function>)[method].bind(this.client);
     const call: grpc.ClientReadableStream<Res> = fn(request, this.metadata, {});
     const onAbort = () => call.cancel();

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { ensureSpark } from '../support/servers';
 import { FaultProxy } from '../support/fault-proxy';
+import { BlackholePort } from '../support/blackhole';
 import {
   SparkSession,
   ConnectionError,
@@ -97,6 +98,24 @@ describe('connect client over a faulty network (live server)', function () {
     expect(await spark.range(10).count()).to.equal(10);
     expect(Date.now() - t0).to.be.at.least(900);
     expect(events.filter((e) => e.kind === 'retry').length).to.be.greaterThan(0);
+  });
+
+  it('a port that drops connections (a firewall) fails within 5 s, naming the endpoint, instead of the OS timeout', async () => {
+    const hole = new BlackholePort();
+    const port = await hole.start();
+    try {
+      const s = await SparkSession.builder().remote(`sc://127.0.0.1:${port}`).create();
+      for (const attempt of [() => s.version(), () => s.range(1).collect()]) {
+        const t0 = Date.now();
+        const err = await failure(attempt());
+        expect(Date.now() - t0).to.be.below(5000);
+        expect(err).to.be.instanceOf(ConnectionError);
+        expect(err.message).to.include(`127.0.0.1:${port}`).and.include('no connection within');
+      }
+      await s.stop();
+    } finally {
+      await hole.close();
+    }
   });
 
   it('a server never reached fails within 5 s, naming the endpoint', async () => {
