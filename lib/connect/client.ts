@@ -99,8 +99,11 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
   private serverSideSessionId?: string;
   /** ReleaseExecute calls still in flight: ReleaseSession waits for them (else the server refuses them, the session gone). */
   private readonly cleanups = new Set<Promise<unknown>>();
-  /** Background uploads of cached artifacts, by hash. */
-  private readonly uploads = new Map<string, Promise<void>>();
+  /**
+   * Background uploads of cached local relations, by hash. The bytes stay until the upload succeeded, so an
+   * action that needs a failed one can upload it again.
+   */
+  private readonly uploads = new Map<string, { done: Promise<void>; bytes?: Uint8Array }>();
   /** Set when the server lost the session: every later call fails with it. */
   private closedBecause?: SessionChangedError;
   /** Test hook: end each ExecutePlan/Reattach stream after this many responses, as a server's stream limit would. */
@@ -155,7 +158,7 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
     const interrupted = () => new OperationInterruptedError(`operation ${operationId} interrupted`, { endpoint: this.endpoint });
     if (signal?.aborted) throw interrupted();
     this.checkOpen();
-    await this.uploadsDone();
+    await this.uploadsFor(plan);
     if (signal?.aborted) throw interrupted(); // aborted during the uploads: nothing was sent yet
     let lastResponseId: string | undefined;
     let complete = false;
@@ -316,12 +319,19 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
    */
   cacheArtifact(bytes: Uint8Array): string {
     const hash = createHash('sha256').update(bytes).digest('hex');
-    if (!this.uploads.has(hash)) {
-      const upload = this.uploadArtifact(`cache/${hash}`, bytes);
-      upload.catch(() => this.uploads.delete(hash)); // a failed upload is reported by the action, then may be tried again
-      this.uploads.set(hash, upload);
-    }
+    if (!this.uploads.has(hash)) this.startUpload(hash, bytes);
     return hash;
+  }
+
+  private startUpload(hash: string, bytes: Uint8Array): Promise<void> {
+    const entry: { done: Promise<void>; bytes?: Uint8Array } = { done: this.uploadArtifact(`cache/${hash}`, bytes), bytes };
+    // Reported by the actions that need it (uploadsFor), never as an unhandled rejection.
+    entry.done.then(
+      () => (entry.bytes = undefined),
+      () => undefined,
+    );
+    this.uploads.set(hash, entry);
+    return entry.done;
   }
 
   private async uploadArtifact(name: string, bytes: Uint8Array): Promise<void> {
@@ -361,9 +371,27 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
     }
   }
 
-  /** Waits for background uploads (cached local relations) so the plans that name them can run. */
-  private async uploadsDone(): Promise<void> {
-    if (this.uploads.size) await Promise.all(this.uploads.values());
+  /**
+   * Waits for the background uploads a request names (cached local relations), so its plan never arrives
+   * before its data; another relation's failed upload is not this request's business. A failed upload is
+   * tried once more for each request that needs it, and its error is that request's error.
+   */
+  private async uploadsFor(request: object): Promise<void> {
+    if (!this.uploads.size) return;
+    await Promise.all(
+      cachedRelationHashes(request).map(async (hash) => {
+        const entry = this.uploads.get(hash);
+        if (!entry) return; // not uploaded by this client: the server says whether it has it
+        try {
+          await entry.done;
+        } catch (err) {
+          const current = this.uploads.get(hash);
+          if (current && current !== entry) return current.done; // another request is uploading it again
+          if (!entry.bytes) throw err;
+          await this.startUpload(hash, entry.bytes);
+        }
+      }),
+    );
   }
 
   /** A changed server-side session id means the server lost this session: fail and close, never continue silently. */
@@ -462,7 +490,8 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
 
   async releaseSession(): Promise<void> {
     try {
-      if (this.closedBecause) return;
+      // A server that never answered holds no session of this client: nothing to release (and no wait for it).
+      if (this.closedBecause || !this.transport.reached) return;
       // The last operations' ReleaseExecute (sent in the background once a result is complete) go first,
       // as PySpark's close() waits for its release pool: after ReleaseSession the server refuses them.
       while (this.cleanups.size > 0) await Promise.allSettled([...this.cleanups]);
@@ -486,7 +515,7 @@ export class SparkConnectClient extends EventEmitter<SparkConnectClientEvents> {
     request: object,
   ): Promise<Res> {
     this.checkOpen();
-    if (method === 'AnalyzePlan') await this.uploadsDone();
+    if (method === 'AnalyzePlan') await this.uploadsFor(request);
     const res = await this.transport.unary<object, Res>(method, request).catch((err: Error) => {
       throw this.noteSessionLost(err);
     });
@@ -525,4 +554,18 @@ class ResponseReleaser {
   stop(): void {
     this.stopped = true;
   }
+}
+
+/** The hashes of every cached local relation in a request (a walk of its plan, byte arrays skipped). */
+export function cachedRelationHashes(value: unknown, out: string[] = []): string[] {
+  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return out;
+  if (Array.isArray(value)) {
+    for (const v of value) cachedRelationHashes(v, out);
+    return out;
+  }
+  for (const [k, v] of Object.entries(value)) {
+    if (k === 'cached_local_relation' && v && typeof (v as { hash?: unknown }).hash === 'string') out.push((v as { hash: string }).hash);
+    else cachedRelationHashes(v, out);
+  }
+  return out;
 }

@@ -173,6 +173,24 @@ describe('connect reattach semantics (scripted streams)', () => {
     expect(calls.map((c) => c.method)).to.deep.equal(['ExecutePlan']);
   });
 
+  it('a failed upload of a cached relation fails no unrelated request; the next request naming it uploads it again', async () => {
+    const { client } = scripted([[complete('a')], [complete('b')]]);
+    const t = client.transport as unknown as Record<string, unknown>;
+    const unary = t.unary as (m: string, ...rest: unknown[]) => Promise<unknown>;
+    t.unary = async (m: string, ...rest: unknown[]) => (m === 'ArtifactStatus' ? { statuses: {} } : unary(m, ...rest));
+    let sends = 0;
+    t.clientStream = async (_m: string, requests: Array<{ batch: { artifacts: Array<{ name: string }> } }>) => {
+      sends++; // the first upload arrives corrupted, the second intact
+      return { artifacts: [{ name: requests[0].batch.artifacts[0].name, is_crc_successful: sends > 1 }] };
+    };
+    const hash = client.cacheArtifact(new Uint8Array([1, 2, 3]));
+    expect(await drain(client)).to.deep.equal(['a']);
+    const ids: string[] = [];
+    for await (const r of client.execute({ root: { cached_local_relation: { hash } } })) ids.push(r.response_id);
+    expect(ids).to.deep.equal(['b']);
+    expect(sends).to.equal(2);
+  });
+
   it('a changed server-side session id fails and closes the client', async () => {
     const { client } = scripted([
       [response('r1'), response('r2', { server_side_session_id: 'srv-2' } as Partial<ExecutePlanResponse__Output>)],
