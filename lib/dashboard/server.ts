@@ -6,6 +6,7 @@ import { KafkaFeed, type FeedTopics } from './feed';
 import { watchModel } from './model-watch';
 import { listReports, resolveReportFile } from './reports';
 import { DashboardState, type KafkaStatus, type ModelSummary } from './state';
+import { errorMessage } from '../util/errors';
 
 export interface DashboardOptions {
   host: string;
@@ -106,8 +107,14 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
     reports_dir: opts.reportsDir,
   });
 
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://dashboard');
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://dashboard');
+    } catch {
+      res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' }).end('bad request path\n');
+      return;
+    }
     res.setHeader('X-Content-Type-Options', 'nosniff');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD' }).end();
@@ -145,7 +152,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
         'Cache-Control': 'no-store',
         'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'",
       });
-      fs.createReadStream(found.file).pipe(res);
+      sendFile(res, found.file);
       return;
     }
     const asset = STATIC[url.pathname];
@@ -154,7 +161,16 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
       return;
     }
     res.writeHead(200, { 'Content-Type': asset.type, 'Cache-Control': 'no-cache', 'Content-Security-Policy': PAGE_CSP });
-    fs.createReadStream(asset.file).pipe(res);
+    sendFile(res, asset.file);
+  };
+  // One bad request (a file gone mid-read, a report directory being replaced) answers 500; it never stops the server.
+  const server = http.createServer((req, res) => {
+    try {
+      handle(req, res);
+    } catch (err) {
+      if (res.headersSent) res.destroy();
+      else res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`dashboard: ${errorMessage(err)}\n`);
+    }
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -192,4 +208,11 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
       await feed.stop();
     },
   };
+}
+
+/** Streams a file as the response body; a read error (the file went away) ends the response instead of the process. */
+function sendFile(res: http.ServerResponse, file: string): void {
+  const stream = fs.createReadStream(file);
+  stream.on('error', () => res.destroy());
+  stream.pipe(res);
 }

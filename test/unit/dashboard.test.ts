@@ -294,6 +294,9 @@ describe('dashboard without a broker', function () {
       expect((await get(`${d.url}app.js`)).status).to.equal(200);
       expect((await get(`${d.url}package.json`)).status).to.equal(404);
       expect((await get(`${d.url}reports/../package.json`)).status).to.equal(404);
+      // A path that is not a URL path answers 400, and the server goes on serving.
+      expect((await get(`${d.url}/`)).status).to.equal(400);
+      expect((await get(d.url)).status).to.equal(200);
       const events = await new Promise<string>((resolve, reject) => {
         http
           .get(`${d.url}events`, (res) => {
