@@ -226,7 +226,8 @@ export class Column {
 
 /** A column from a name; `'*'` and `'t.*'` become stars. */
 export function colExpr(name: string, planId?: number): Expression {
-  if (name === '*') return { unresolved_star: {} };
+  // df.col('*') is that DataFrame's columns only (after a join, one side's), as PySpark's df["*"].
+  if (name === '*') return { unresolved_star: planId !== undefined ? { plan_id: planId } : {} };
   if (name.endsWith('.*')) return { unresolved_star: { unparsed_target: name } };
   return attribute(name, planId);
 }

@@ -224,7 +224,8 @@ export function sum_distinct(c: ColumnOrName): Column {
   return new Column(fn('sum', [toColumnExpr(c)], true));
 }
 export const avg = (c: ColumnOrName): Column => call('avg', c);
-export const mean = (c: ColumnOrName): Column => call('avg', c);
+// Spark's own alias: the column is named mean(x), as PySpark's F.mean gives it.
+export const mean = (c: ColumnOrName): Column => call('mean', c);
 export const min = (c: ColumnOrName): Column => call('min', c);
 export const max = (c: ColumnOrName): Column => call('max', c);
 export const stddev = (c: ColumnOrName): Column => call('stddev', c);

@@ -50,6 +50,20 @@ export type LiteralValue = null | undefined | boolean | number | bigint | string
 
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * An integer as the decimal string of a proto int64; one outside the 64-bit range is refused (protobuf would
+ * wrap it silently: 2^63 became -2^63), as PySpark refuses it (VALUE_NOT_BETWEEN).
+ */
+export function int64String(value: number | bigint, what: string): string {
+  if (typeof value === 'number' && !Number.isSafeInteger(value))
+    throw new RangeError(`${what}: ${value} is not an integer a JS number holds exactly (use a bigint)`);
+  const big = BigInt(value);
+  if (big < INT64_MIN || big > INT64_MAX) throw new RangeError(`${what}: ${big} is outside the 64-bit range of a LongType`);
+  return big.toString();
+}
 
 /**
  * The literal proto for a JS value, typed as PySpark types Python values: an integral number within int32
@@ -58,9 +72,10 @@ const INT32_MAX = 2 ** 31 - 1;
 export function literalProto(value: LiteralValue): Literal {
   if (value === null || value === undefined) return { null: { null: {} } };
   if (typeof value === 'boolean') return { boolean: value };
-  if (typeof value === 'bigint') return { long: value.toString() };
+  if (typeof value === 'bigint') return { long: int64String(value, 'lit()') };
   if (typeof value === 'number') {
-    if (Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX && !Object.is(value, -0)) return { integer: value };
+    if (Object.is(value, -0)) return { double: -0 }; // an integer literal would lose the sign
+    if (Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX) return { integer: value };
     if (Number.isSafeInteger(value)) return { long: String(value) };
     return { double: value };
   }

@@ -12,7 +12,7 @@ import type { Command } from './gen/spark/connect/Command';
 import type { Plan } from './gen/spark/connect/Plan';
 import type { Expression } from './gen/spark/connect/Expression';
 import type { ExecutePlanResponse__Output } from './gen/spark/connect/ExecutePlanResponse';
-import { PlanIdGenerator, commandPlan, literalExpr, withPlanId, type LiteralValue } from './plan';
+import { PlanIdGenerator, commandPlan, int64String, literalExpr, withPlanId, type LiteralValue } from './plan';
 import { Column } from './column';
 import { DataFrame, type ActionOptions } from './dataframe';
 import { DataFrameReader, DataStreamReader } from './reader';
@@ -265,18 +265,21 @@ export class SparkSession {
     const relation = this.newRelation({ sql: sqlRelationBody(query, args) });
     const responses = await this.executeCommand({ sql_command: { input: relation } }, opts);
     const result = responses.find((r) => r.sql_command_result)?.sql_command_result?.relation;
-    return new DataFrame(this, result ? (result as Relation) : relation);
+    // The server's relation has no plan id; one of our own lets its columns be told apart in a self-join (as
+    // PySpark's CachedRelation does). Set after the spread: the decoded relation carries `common: null`.
+    return new DataFrame(this, result ? ({ ...result, common: { plan_id: this.planIds.next() } } as Relation) : relation);
   }
 
   /** `range(end)` or `range(start, end, step, numPartitions)`; the column is `id` (bigint). */
   range(startOrEnd: number | bigint, end?: number | bigint, step: number | bigint = 1, numPartitions?: number): DataFrame {
     const [start, stop] = end === undefined ? [0, startOrEnd] : [startOrEnd, end];
-    if (BigInt(step) === 0n) throw new RangeError('range: step must not be 0');
+    const stepText = int64String(step, 'range(): step');
+    if (stepText === '0') throw new RangeError('range: step must not be 0');
     return this.dataFrame({
       range: {
-        start: String(start),
-        end: String(stop),
-        step: String(step),
+        start: int64String(start, 'range(): start'),
+        end: int64String(stop, 'range(): end'),
+        step: stepText,
         ...(numPartitions !== undefined ? { num_partitions: numPartitions } : {}),
       },
     });

@@ -148,8 +148,9 @@ export class DataFrameWriter extends BaseWriter {
     await this.save(undefined, opts);
   }
 
-  async insertInto(name: string, overwrite = false, opts: ActionOptions = {}): Promise<void> {
-    if (overwrite) this.saveMode = 'overwrite';
+  /** As PySpark: `overwrite` given sets the mode (true overwrite, false append); omitted keeps `mode()`'s. */
+  async insertInto(name: string, overwrite?: boolean, opts: ActionOptions = {}): Promise<void> {
+    if (overwrite !== undefined) this.saveMode = overwrite ? 'overwrite' : 'append';
     await this.df.session.executeCommand({ write_operation: this.toProto({ table: name, insert: true }) }, opts);
   }
 }

@@ -468,6 +468,33 @@ describe('connect plans', () => {
     expect(client.lastPlan.command?.write_operation?.options).to.deep.equal({ truncate: 'true', url, dbtable: 'out_t' });
   });
 
+  it('as PySpark: 64-bit literals checked, -0 stays a double, df.col("*") bound to its plan, sql() results get a plan id, insertInto(t, false) appends, F.mean named mean', async () => {
+    expect(() => F.lit(2n ** 63n)).to.throw(RangeError, /outside the 64-bit range/);
+    expect(F.lit(2n ** 63n - 1n).expr).to.deep.equal({ literal: { long: '9223372036854775807' } });
+    expect(() => spark.range(0, 2n ** 64n)).to.throw(RangeError, /range\(\): end/);
+    expect(() => spark.range(1e21)).to.throw(RangeError, /exactly/);
+    expect(F.lit(-0).expr).to.deep.equal({ literal: { double: -0 } });
+    expect(F.lit(0).expr).to.deep.equal({ literal: { integer: 0 } });
+
+    const l = spark.range(3);
+    expect(l.col('*').expr).to.deep.equal({ unresolved_star: { plan_id: l.relation.common?.plan_id } });
+    expect(F.col('*').expr).to.deep.equal({ unresolved_star: {} });
+
+    client.respond = () => [{ sql_command_result: { relation: { sql: { query: 'SELECT 1 AS k' }, common: null } } }];
+    const a = await spark.sql('SELECT 1 AS k');
+    const b = await spark.sql('SELECT 1 AS k');
+    expect(a.relation.common?.plan_id).to.be.a('number');
+    expect(a.relation.common?.plan_id).to.not.equal(b.relation.common?.plan_id);
+    expect(a.col('k').expr).to.deep.equal({ unresolved_attribute: { unparsed_identifier: 'k', plan_id: a.relation.common?.plan_id } });
+
+    await base.write.mode('overwrite').insertInto('t2', false);
+    expect(client.lastPlan.command?.write_operation?.mode).to.equal('SAVE_MODE_APPEND');
+    await base.write.mode('overwrite').insertInto('t2');
+    expect(client.lastPlan.command?.write_operation?.mode).to.equal('SAVE_MODE_OVERWRITE');
+
+    expect(F.mean('x').expr).to.deep.equal(fn('mean', attr('x')));
+  });
+
   it('writeTo builds WriteOperationV2 with provider, options, properties, transforms and the mode of each call', async () => {
     const w = () =>
       base.writeTo('cat.db.t').using('iceberg').option('x', 1).tableProperty('p', 'v').partitionedBy(F.years('ts'), F.bucket(4, 'id'), 'k');
