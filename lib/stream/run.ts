@@ -4,6 +4,7 @@ import type { Admin } from 'kafkajs';
 import { sleep, type SparkSession, type StreamingQuery, type Trigger } from '../connect';
 import { readJson, writeFileAtomic } from '../util/json';
 import { connectWithin, ensureTopics, streamKafka } from './kafka';
+import { topicOffsets } from '../kafka/topics';
 import { AggregateLatencyTracker, LiveLatencyTracker, ProgressLog, writeReport } from './metrics';
 import {
   copySourceTopic,
@@ -58,6 +59,11 @@ export interface StreamMetricsReport {
   queries: ReturnType<ProgressLog['summary']>;
   end_to_end_latency_ms: ReturnType<AggregateLatencyTracker['summary']>;
   live_latency_ms: ReturnType<LiveLatencyTracker['summary']>;
+  /**
+   * Messages this run wrote per output topic (its end offsets after the run minus before; a replayed batch
+   * counts again, and so would another writer of the same topic). null when the offsets could not be read.
+   */
+  topic_messages_written: Record<string, number> | null;
   batches: ProgressLog['batches'];
 }
 
@@ -75,9 +81,12 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
   // An unreachable broker fails here, within 10 s, instead of deep inside Spark's Kafka source much later.
   await connectWithin(o.localBootstrapServers, () => admin.connect());
   let copyStartingOffsets: Record<ParquetCopy, string>;
+  const outputs = [topics.dlq, topics.aggregates, topics.aggregates1m, topics.alerts, topics.live];
+  let endsBefore: Map<string, number> | undefined;
   try {
-    await ensureTopics(admin, [o.topic, topics.dlq, topics.aggregates, topics.alerts, topics.live, topics.aggregates1m]);
+    await ensureTopics(admin, [o.topic, ...outputs]);
     copyStartingOffsets = await copyOffsets(admin, o.checkpoint, topics);
+    endsBefore = await topicEnds(kafka, outputs);
   } finally {
     await admin.disconnect();
   }
@@ -147,6 +156,7 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
       if (last) lastBatch.set(name, Number(last.batchId));
     }
   };
+  let written: Record<string, number> | null = null;
   const writeMetrics = (): StreamMetricsReport => {
     const report: StreamMetricsReport = {
       started_at: startedAt.toISOString(),
@@ -168,6 +178,7 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
       queries: progress.summary(),
       end_to_end_latency_ms: latency.summary(),
       live_latency_ms: live.summary(),
+      topic_messages_written: written,
       batches: progress.batches,
     };
     writeReport(o.metricsFile, report);
@@ -245,9 +256,12 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
         ctx.log('latency consumers: not every output message was received within 10 s; the latency figures cover those received');
     }
     await Promise.all([latency.stop(), live.stop()]);
+    written = await messagesWritten(kafka, endsBefore).catch(() => null);
   }
   const report = writeMetrics();
   ctx.log(`metrics: ${path.relative(process.cwd(), o.metricsFile) || o.metricsFile}; ${statusLine(progress, latency, live)}`);
+  const accounts = accountingLine(progress, written, topics);
+  if (accounts) ctx.log(accounts);
   if (failure) throw failure;
   return { batches: progress, latency, live, report };
 }
@@ -304,6 +318,36 @@ async function copyOffsets(admin: Admin, checkpoint: string, topics: OutputTopic
   fs.mkdirSync(checkpoint, { recursive: true });
   writeFileAtomic(file, `${JSON.stringify(out, null, 2)}\n`);
   return out;
+}
+
+/** Per topic, the sum of its partitions' end offsets. */
+async function topicEnds(kafka: ReturnType<typeof streamKafka>, topics: string[]): Promise<Map<string, number>> {
+  const ends = new Map<string, number>(topics.map((t) => [t, 0]));
+  for (const p of await topicOffsets(kafka, topics)) ends.set(p.topic, (ends.get(p.topic) ?? 0) + p.high);
+  return ends;
+}
+
+async function messagesWritten(
+  kafka: ReturnType<typeof streamKafka>,
+  before: Map<string, number> | undefined,
+): Promise<Record<string, number> | null> {
+  if (!before) return null;
+  const after = await topicEnds(kafka, [...before.keys()]);
+  return Object.fromEntries([...before].map(([t, n]) => [t, (after.get(t) ?? n) - n]));
+}
+
+/**
+ * What came in and where it went: the source records the heavy query read, those set aside to the DLQ (one
+ * message per invalid record) and the valid rest; the closed windows and alerts written.
+ */
+function accountingLine(progress: ProgressLog, written: Record<string, number> | null, topics: OutputTopics): string | undefined {
+  const read = progress.summary().kafka?.source_rows;
+  if (read === undefined || !written) return undefined;
+  const dlq = written[topics.dlq];
+  return (
+    `records: read ${read}, valid ${read - dlq}, set aside ${dlq} (${topics.dlq}, each with its reason); ` +
+    `wrote ${written[topics.aggregates]} closed 10 s windows, ${written[topics.aggregates1m]} closed 1 min windows, ${written[topics.alerts]} alerts`
+  );
 }
 
 function statusLine(progress: ProgressLog, latency: AggregateLatencyTracker, live: LiveLatencyTracker): string {
