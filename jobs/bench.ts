@@ -6,6 +6,7 @@ import { runBenchSuite, QUICK_SIZES, FULL_SIZES } from '../lib/bench/suite';
 import { summaryMarkdown, validateResults, writeResults } from '../lib/bench/results';
 import { writeBenchCharts } from '../lib/bench/charts';
 import { readSparkState } from '../lib/runtime/spark-server';
+import { redactArgs } from '../lib/util/secrets';
 
 interface BenchArgs extends Record<string, unknown> {
   quick: boolean;
@@ -65,7 +66,8 @@ export default defineJob<BenchArgs>({
     bar?.stop();
     // The command line, for docs/performance.md (which says how its figures were made).
     const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`);
-    results.command = `${process.env.QUICK === '1' ? 'QUICK=1 ' : ''}spark-ts ${process.argv.slice(2).map(quote).join(' ')}`;
+    // Secrets (a --remote URL's token, a password setting) never reach results.json or docs/performance.md.
+    results.command = `${process.env.QUICK === '1' ? 'QUICK=1 ' : ''}spark-ts ${redactArgs(process.argv.slice(2)).map(quote).join(' ')}`;
     const errors = validateResults(results);
     writeResults(dir, results);
     const charts = await writeBenchCharts(dir, results);

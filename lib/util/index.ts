@@ -5,3 +5,4 @@
 export { JobInputError, UsageError, errorMessage } from './errors';
 export { writeFileAtomic, writeJson, readJson, toJson, type WriteFileOptions } from './json';
 export { formatBytes } from './bytes';
+export { SECRET_KEY, redactArgs, redactText } from './secrets';

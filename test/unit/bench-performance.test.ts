@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { redactArgs } from '../../lib/util/secrets';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -71,5 +72,35 @@ describe('docs/performance.md generator', () => {
     fs.symlinkSync('20261130T140024Z', path.join(bench, 'latest'));
     expect(writePerformanceDoc(bench, doc, tmp)).to.equal(path.join(bench, '20261130T140024Z'));
     expect(fs.readFileSync(doc, 'utf8')).to.include('Spark 4.1.0');
+  });
+});
+
+describe('secrets in recorded command lines', () => {
+  it('hides a Spark Connect token, a secret --conf value and the word after a secret flag; nothing else', () => {
+    expect(
+      redactArgs([
+        'submit',
+        '--remote',
+        'sc://h:15002/;token=SECRET1;user_id=me',
+        '--conf',
+        'spark.ssl.keyPassword=SECRET2',
+        '--token',
+        'SECRET3',
+        '--conf',
+        'spark.sql.shuffle.partitions=4',
+        'bench',
+      ]),
+    ).to.deep.equal([
+      'submit',
+      '--remote',
+      'sc://h:15002/;token=(hidden);user_id=me',
+      '--conf',
+      'spark.ssl.keyPassword=(hidden)',
+      '--token',
+      '(hidden)',
+      '--conf',
+      'spark.sql.shuffle.partitions=4',
+      'bench',
+    ]);
   });
 });

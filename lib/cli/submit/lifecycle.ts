@@ -11,9 +11,8 @@ import type { ResolvedSettings } from '../settings';
 import { describeFailure, exitCodeFor, type Io } from '../output';
 import { ShutdownHandlers, TIMED_OUT, signalExitCode, trapSignals, withTimeout } from '../shutdown';
 import { errorMessage } from '../../util/errors';
+import { SECRET_KEY } from '../../util/secrets';
 import type { SubmitOptions } from './args';
-
-const SECRET_KEY = /token|secret|password|credential/i;
 
 function printSettings(settings: ResolvedSettings, log: (line: string) => void): void {
   const show = (o: Record<string, string>) =>
