@@ -16,6 +16,7 @@ import {
   tail,
   recordStart,
   waitUntilReady,
+  withStartLock,
 } from './process';
 import { readJson, writeJson } from '../util/json';
 import type { StartResult } from './spark-server';
@@ -75,7 +76,12 @@ function classpath(): string {
 }
 
 /** Starts the single-node KRaft broker (formatting its storage on first start), or reuses a healthy one. */
-export async function startKafka(opts: KafkaStartOptions = {}): Promise<StartResult<KafkaState>> {
+/** Starts the embedded broker(s), or reuses running ones; one command at a time (withStartLock). */
+export function startKafka(opts: KafkaStartOptions = {}): Promise<StartResult<KafkaState>> {
+  return withStartLock(KAFKA_STATE_FILE, () => startKafkaLocked(opts));
+}
+
+async function startKafkaLocked(opts: KafkaStartOptions): Promise<StartResult<KafkaState>> {
   const existing = await kafkaStatus();
   // A job reuses running brokers as they are; `up kafka --brokers N` also restarts the dead ones.
   if (opts.brokers === undefined && existing.running && existing.state?.brokers) return { state: existing.state, started: false };

@@ -1,7 +1,18 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CONF_DIR, CONNECT_STATE_FILE, JARS_DIR, LOG_DIR, RUN_DIR } from './paths';
-import { RuntimeError, checkJava, isPortFree, isRunning, spawnDaemon, stopProcess, tail, recordStart, waitUntilReady } from './process';
+import {
+  RuntimeError,
+  checkJava,
+  isPortFree,
+  isRunning,
+  spawnDaemon,
+  stopProcess,
+  tail,
+  recordStart,
+  waitUntilReady,
+  withStartLock,
+} from './process';
 import { readJson } from '../util/json';
 import { readKafkaState } from './kafka-broker';
 import type { StartResult } from './spark-server';
@@ -56,9 +67,18 @@ function dirs(): { classpath: string; pluginPath: string } {
  * broker (default: the embedded one, which must be running), with the Debezium PostgreSQL connector on
  * its plugin path; or reuses a healthy running worker.
  */
-export async function startConnect(
+export function startConnect(
   opts: { port?: number; bootstrapServers?: string; heap?: string; readyTimeoutMs?: number } = {},
 ): Promise<StartResult<ConnectState>> {
+  return withStartLock(CONNECT_STATE_FILE, () => startConnectLocked(opts));
+}
+
+async function startConnectLocked(opts: {
+  port?: number;
+  bootstrapServers?: string;
+  heap?: string;
+  readyTimeoutMs?: number;
+}): Promise<StartResult<ConnectState>> {
   const existing = await connectStatus();
   if (existing.running && existing.state) {
     if (

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { Client } from 'pg';
 import { CACHE_DIR, LOG_DIR, POSTGRES_STATE_FILE, RUN_DIR } from './paths';
-import { RuntimeError, isPortFree, isRunning, sleep, spawnDaemon, tail, recordStart, waitUntilReady } from './process';
+import { RuntimeError, isPortFree, isRunning, sleep, spawnDaemon, tail, recordStart, waitUntilReady, withStartLock } from './process';
 import { readJson, writeJson } from '../util/json';
 import type { StartResult } from './spark-server';
 
@@ -160,7 +160,11 @@ export async function pingPostgres(url: string, timeoutMs: number): Promise<bool
  * Starts PostgreSQL on 127.0.0.1 (initdb into .run/postgres on first start; wal_level=logical for
  * Debezium), creates the `spark_ts` database, or reuses a healthy running server.
  */
-export async function startPostgres(opts: { port?: number; readyTimeoutMs?: number } = {}): Promise<StartResult<PostgresState>> {
+export function startPostgres(opts: { port?: number; readyTimeoutMs?: number } = {}): Promise<StartResult<PostgresState>> {
+  return withStartLock(POSTGRES_STATE_FILE, () => startPostgresLocked(opts));
+}
+
+async function startPostgresLocked(opts: { port?: number; readyTimeoutMs?: number }): Promise<StartResult<PostgresState>> {
   const existing = await postgresStatus();
   if (existing.running && existing.state) {
     if (

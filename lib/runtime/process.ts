@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { sleep } from '../connect/retry';
 import { writeJson } from '../util/json';
@@ -9,7 +10,10 @@ export function spawnDaemon(command: string, args: string[], opts: { env?: NodeJ
   const fd = fs.openSync(opts.logFile, 'a');
   try {
     const child = spawn(command, args, { cwd: opts.cwd, env: opts.env, detached: true, stdio: ['ignore', fd, fd] });
-    if (child.pid === undefined) throw new Error(`could not start ${command}`);
+    // A failed spawn (ENOENT, EAGAIN, a missing cwd) also emits 'error': without a listener Node would crash on
+    // it a tick later, after the clear error below, and the caller's cleanup would never finish.
+    child.once('error', () => undefined);
+    if (child.pid === undefined) throw new RuntimeError(`could not start ${command}${opts.cwd ? ` in ${opts.cwd}` : ''}`);
     child.unref();
     return child.pid;
   } finally {
@@ -102,6 +106,45 @@ export async function recordStart(
     await (stop ? stop() : stopProcess(d.pid, d.marker, 5000));
     fs.rmSync(stateFile, { force: true });
     throw err;
+  }
+}
+
+/**
+ * Runs `fn` (a server's start) holding `<stateFile>.lock`, created exclusively with our pid in it: two commands
+ * starting the same server at once take turns, so the second finds the first one's server and reuses it,
+ * instead of starting a rival that fails to bind and, cleaning up, removes the running one's state file. A
+ * lock whose holder is gone is taken over.
+ */
+export async function withStartLock<T>(stateFile: string, fn: () => Promise<T>, waitMs = 300_000): Promise<T> {
+  const lock = `${stateFile}.lock`;
+  fs.mkdirSync(path.dirname(lock), { recursive: true });
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    let holder = NaN;
+    try {
+      holder = Number(fs.readFileSync(lock, 'utf8'));
+    } catch {
+      continue; // released meanwhile: try again at once
+    }
+    // An empty file is a lock being written this instant; a pid that is gone left a stale lock.
+    if (holder > 0 && !isRunning(holder)) {
+      fs.rmSync(lock, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline)
+      throw new RuntimeError(`another command (pid ${holder}) has been starting this server for ${waitMs / 1000} s (lock ${lock})`);
+    await sleep(holder > 0 ? 200 : 20);
+  }
+  try {
+    return await fn();
+  } finally {
+    fs.rmSync(lock, { force: true });
   }
 }
 

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CLUSTER_STATE_FILE, JARS_DIR, LOG_DIR, RUN_DIR } from './paths';
 import { JAVA_MODULE_OPTIONS } from './jvm';
-import { RuntimeError, checkJava, isPortFree, isRunning, sleep, spawnDaemon, stopProcess, tail } from './process';
+import { RuntimeError, checkJava, isPortFree, isRunning, sleep, spawnDaemon, stopProcess, tail, withStartLock } from './process';
 import { readJson, writeJson } from '../util/json';
 
 /**
@@ -125,7 +125,11 @@ function daemonArgs(secretArgs: string, heap: string, home: string): string[] {
  * Starts the master and N workers (or reuses a running cluster with at least that many live workers) and
  * waits until the master sees them all alive.
  */
-export async function startCluster(opts: ClusterStartOptions): Promise<{ state: ClusterState; started: boolean }> {
+export function startCluster(opts: ClusterStartOptions): Promise<{ state: ClusterState; started: boolean }> {
+  return withStartLock(CLUSTER_STATE_FILE, () => startClusterLocked(opts));
+}
+
+async function startClusterLocked(opts: ClusterStartOptions): Promise<{ state: ClusterState; started: boolean }> {
   if (!Number.isInteger(opts.workers) || opts.workers < 1)
     throw new RuntimeError(`--workers must be a whole number of at least 1, got ${opts.workers}`);
   const existing = await clusterStatus();

@@ -16,6 +16,7 @@ import {
   tail,
   recordStart,
   waitUntilReady,
+  withStartLock,
 } from './process';
 import { readJson, writeJson } from '../util/json';
 import { SparkConnectClient } from '../connect/client';
@@ -129,7 +130,11 @@ export async function sparkStatus(): Promise<{ running: boolean; healthy: boolea
 }
 
 /** Starts the Spark Connect server, or reuses the one already running and healthy. */
-export async function startSpark(opts: SparkStartOptions = {}): Promise<StartResult<SparkState>> {
+export function startSpark(opts: SparkStartOptions = {}): Promise<StartResult<SparkState>> {
+  return withStartLock(SPARK_STATE_FILE, () => startSparkLocked(opts));
+}
+
+async function startSparkLocked(opts: SparkStartOptions): Promise<StartResult<SparkState>> {
   const existing = await sparkStatus();
   if (existing.running && existing.healthy && existing.state) return { state: existing.state, started: false };
   if (existing.running && existing.state) {
