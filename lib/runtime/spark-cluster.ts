@@ -213,8 +213,11 @@ async function startClusterLocked(opts: ClusterStartOptions): Promise<{ state: C
   };
   writeJson(CLUSTER_STATE_FILE, state, { mode: 0o600 });
   try {
-    for (let i = 1; i <= opts.workers; i++) state.workers.push(startWorker(state, i, cores, memory));
-    writeJson(CLUSTER_STATE_FILE, state, { mode: 0o600 });
+    // Recorded after each worker: if a later one fails to start, stopCluster (from the file) stops those running.
+    for (let i = 1; i <= opts.workers; i++) {
+      state.workers.push(startWorker(state, i, cores, memory));
+      writeJson(CLUSTER_STATE_FILE, state, { mode: 0o600 });
+    }
     await waitForWorkers(state, opts.workers, opts.readyTimeoutMs ?? 120_000);
   } catch (err) {
     await stopCluster();
@@ -308,6 +311,8 @@ export function clusterDriverSettings(
 export function killWorker(index: number): WorkerState {
   const w = readClusterState()?.workers.find((x) => x.index === index);
   if (!w) throw new RuntimeError(`no worker ${index} in the local cluster`);
+  // A stale state file's pid may belong to another process group by now.
+  if (!isRunning(w.pid, WORKER_MAIN_CLASS)) throw new RuntimeError(`worker ${index} (pid ${w.pid}) is not running`);
   try {
     process.kill(-w.pid, 'SIGKILL');
   } catch {
