@@ -219,8 +219,10 @@ export function pipelineSteps(opts: PipelineOptions, runId: string): { steps: St
       const r = readJson<Record<string, unknown>>(cacheReport);
       const modes = (r?.modes as Array<Record<string, unknown>> | undefined) ?? [];
       const mem = modes.find((m) => m.mode === 'MEMORY_ONLY');
-      const digests = new Set(modes.map((m) => m.result_digest).filter(Boolean));
-      return `${modes.length} modes on ${num((r?.workload as { ledger?: { rows_held?: number } } | undefined)?.ledger?.rows_held)} cleaned customers: MEMORY_ONLY speedup ${num(mem?.speedup)}× (break-even after ${num(mem?.break_even_queries)} queries), ${num(mem?.bytes_per_row)} bytes/row; ${digests.size === 1 ? 'equal result digests' : 'DIGESTS DIFFER'}`;
+      // The report's own verdict (every mode's digest equal AND stable across its iterations), not a recount.
+      const equal = r?.digests_equal;
+      const digests = equal === true ? 'equal result digests' : equal === false ? 'DIGESTS DIFFER' : 'digests not compared';
+      return `${modes.length} modes on ${num((r?.workload as { ledger?: { rows_held?: number } } | undefined)?.ledger?.rows_held)} cleaned customers: MEMORY_ONLY speedup ${num(mem?.speedup)}× (break-even after ${num(mem?.break_even_queries)} queries), ${num(mem?.bytes_per_row)} bytes/row; ${digests}`;
     },
     figures: () => {
       const modes = (readJson<Record<string, unknown>>(cacheReport)?.modes as Array<Record<string, unknown>>) ?? [];
@@ -258,18 +260,35 @@ export async function runPipeline(opts: PipelineOptions): Promise<number> {
   fs.rmSync(opts.reportDir, { recursive: true, force: true });
   const logDir = path.join(opts.reportDir, 'logs');
   for (const n of notes) opts.out(`run: ${n}`);
-  const spark = await startSpark();
-  const kafka = await startKafka();
-  opts.out(
-    `run: spark ${spark.started ? 'started' : 'reused'} at ${spark.state.url}; kafka ${kafka.started ? 'started' : 'reused'} at ${kafka.state.bootstrap_servers}`,
-  );
   const results: StepResult[] = [];
   const t0 = performance.now();
   let failure: StepFailed | undefined;
+  // Ctrl-C reaches the running step too (same process group): the step stops itself and no further step
+  // starts. SIGTERM is passed on to the step. Either way the servers this run started are stopped; a second
+  // signal exits at once.
+  let interrupted: NodeJS.Signals | undefined;
+  const stopSteps = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (interrupted) process.exit(sig === 'SIGTERM' ? 143 : 130);
+    interrupted = sig;
+    opts.out(`run: ${sig}: stopping (the current step ends, then the servers this run started; again to exit at once)`);
+    if (sig === 'SIGTERM') stopSteps.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let started = { spark: false, kafka: false };
   try {
+    const spark = await startSpark();
+    started = { ...started, spark: spark.started };
+    const kafka = await startKafka();
+    started = { ...started, kafka: kafka.started };
+    opts.out(
+      `run: spark ${spark.started ? 'started' : 'reused'} at ${spark.state.url}; kafka ${kafka.started ? 'started' : 'reused'} at ${kafka.state.bootstrap_servers}`,
+    );
     for (const [i, step] of steps.entries()) {
+      if (interrupted) break;
       try {
-        const r = await runStep(step, cli, logDir);
+        const r = await runStep(step, cli, logDir, process.env, stopSteps.signal);
         results.push(r);
         opts.out(`[${i + 1}/${steps.length}] ${step.name} ok (${r.seconds.toFixed(1)} s): ${r.line}`);
       } catch (err) {
@@ -280,12 +299,21 @@ export async function runPipeline(opts: PipelineOptions): Promise<number> {
       }
     }
   } finally {
-    if (spark.started) await stopSpark();
-    if (kafka.started) await stopKafka();
+    // Started here, stopped here, on every way out (a failed start of the other server included).
+    if (started.spark) await stopSpark();
+    if (started.kafka) await stopKafka();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
   const total = (performance.now() - t0) / 1000;
   fs.mkdirSync(opts.reportDir, { recursive: true });
   fs.writeFileSync(path.join(opts.reportDir, 'summary.md'), summaryMarkdown(opts.reportDir, results, notes, total, failure));
+  if (interrupted) {
+    opts.out(
+      `run: interrupted after ${results.length} of ${steps.length} steps; summary in ${path.relative(ROOT, path.join(opts.reportDir, 'summary.md'))}`,
+    );
+    return interrupted === 'SIGTERM' ? 143 : 130;
+  }
   if (failure) {
     opts.out(failure.message);
     return 1;

@@ -36,15 +36,24 @@ export class StepFailed extends Error {
 }
 
 /** Runs a step as a child process (argument array, no shell), logging its output, and summarizes it. */
-export async function runStep(step: Step, cli: string, logDir: string, env: NodeJS.ProcessEnv = process.env): Promise<StepResult> {
+export async function runStep(
+  step: Step,
+  cli: string,
+  logDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+  signal?: AbortSignal,
+): Promise<StepResult> {
   fs.mkdirSync(logDir, { recursive: true });
   const log = path.join(logDir, `${step.name}.log`);
   const fd = fs.openSync(log, 'w');
   const t0 = performance.now();
   const code = await new Promise<number | null>((resolve) => {
-    const child = spawn(cli, step.args, { stdio: ['ignore', fd, fd], env });
-    child.on('exit', (c, signal) => resolve(signal ? 128 : c));
-    child.on('error', () => resolve(127));
+    // `signal` aborted: the step is sent SIGTERM, and it ends as the job's own interrupt handling ends it.
+    const child = spawn(cli, step.args, { stdio: ['ignore', fd, fd], env, signal, killSignal: 'SIGTERM' });
+    child.on('exit', (c, sig) => resolve(sig ? 128 : c));
+    child.on('error', (e) => {
+      if (e.name !== 'AbortError') resolve(127); // not started; an abort is answered by its 'exit'
+    });
   });
   fs.closeSync(fd);
   if (code !== 0) throw new StepFailed(step.name, log, code);
