@@ -54,8 +54,27 @@ export class DataFrameStatFunctions {
     return this.derive({ freq_items: { input: this.df.relation, cols, ...(support !== undefined ? { support } : {}) } });
   }
 
-  sampleBy(col: ColumnOrName, fractions: Record<string, number> | Array<[LiteralValue, number]>, seed?: number): DataFrame {
-    const entries: Array<[LiteralValue, number]> = Array.isArray(fractions) ? fractions : Object.entries(fractions);
+  /**
+   * A stratified sample: `fractions` per stratum value, as a Map or [value, fraction] pairs (any literal
+   * value), or a plain object for string strata. An object's keys are always strings in JS, so `{0: 0.5}`
+   * would match no integer stratum (Spark compares "0" with 0): a numeric-looking key is refused there.
+   */
+  sampleBy(
+    col: ColumnOrName,
+    fractions: Record<string, number> | Map<LiteralValue, number> | Array<[LiteralValue, number]>,
+    seed?: number,
+  ): DataFrame {
+    let entries: Array<[LiteralValue, number]>;
+    if (Array.isArray(fractions)) entries = fractions;
+    else if (fractions instanceof Map) entries = [...fractions];
+    else {
+      entries = Object.entries(fractions);
+      const numeric = entries.filter(([k]) => /^-?\d+(\.\d+)?$/.test(String(k)));
+      if (numeric.length)
+        throw new TypeError(
+          `sampleBy: the key ${numeric[0][0]} of a plain object is the string "${numeric[0][0]}"; for numeric strata pass a Map or [value, fraction] pairs`,
+        );
+    }
     return this.derive({
       sample_by: {
         input: this.df.relation,

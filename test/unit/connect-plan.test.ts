@@ -205,6 +205,12 @@ describe('connect plans', () => {
     });
     expect(body(base.stat.crosstab('a', 'b'))).to.deep.equal({ crosstab: { input: input(), col1: 'a', col2: 'b' } });
     expect(body(base.stat.freqItems(['a'], 0.4))).to.deep.equal({ freq_items: { input: input(), cols: ['a'], support: 0.4 } });
+    // Numeric strata: a Map or pairs keep the values' types; a plain object's numeric-looking keys are refused.
+    const strata = (df: DataFrame) => (shape(df.relation) as { sample_by: { fractions: unknown[] } }).sample_by.fractions;
+    expect(strata(base.stat.sampleBy('k', new Map([[0, 0.1]]), 7))).to.deep.equal([{ stratum: { integer: 0 }, fraction: 0.1 }]);
+    expect(strata(base.stat.sampleBy('k', [[1, 0.2]], 7))).to.deep.equal([{ stratum: { integer: 1 }, fraction: 0.2 }]);
+    expect(strata(base.stat.sampleBy('k', { a: 0.3 }, 7))).to.deep.equal([{ stratum: { string: 'a' }, fraction: 0.3 }]);
+    expect(() => base.stat.sampleBy('k', { 0: 0.1 }, 7)).to.throw(TypeError, /pass a Map or \[value, fraction\] pairs/);
     expect(body(base.withWatermark('ts', '10 seconds'))).to.deep.equal({
       with_watermark: { input: input(), event_time: 'ts', delay_threshold: '10 seconds' },
     });
