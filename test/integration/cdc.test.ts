@@ -12,10 +12,11 @@ import { produceChanges } from '../../lib/cdc/produce';
 import { relativeDifference, ridgeFromRows } from '../../lib/cdc/ridge';
 import { readStoreReadOnly } from '../../lib/cdc/store';
 import { readModelFile, verifyModel } from '../../lib/cdc/verify';
-import { parseJobParams, type JobContext } from '../../lib/cli/job';
+import { parseJobParams } from '../../lib/cli/job';
 import type { SparkSession } from '../../lib/connect';
 import consumeJob from '../../jobs/cdc-consume';
 import { deleteTopics, readTopic, syntheticCustomers } from './cdc-support';
+import { testJobContext } from '../support/job-context';
 
 describe('cdc against real Kafka', function () {
   this.timeout(180_000);
@@ -241,16 +242,7 @@ describe('cdc against real Kafka', function () {
     expect(injected).to.be.above(10);
     const stateDir = tmpDir();
     const logs: string[] = [];
-    const ctx: JobContext = {
-      signal: new AbortController().signal,
-      verbose: false,
-      root: process.cwd(),
-      resolvePath: (p: string) => path.resolve(process.cwd(), p),
-      bootstrapServers: (await ensureKafka()).bootstrap_servers,
-      interactive: false,
-      log: (l) => logs.push(l),
-      onShutdown: () => undefined,
-    };
+    const ctx = testJobContext((await ensureKafka()).bootstrap_servers, logs);
     const args = {
       topic,
       'state-dir': stateDir,

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { ensureKafka } from '../support/servers';
 import { createKafka } from '../../lib/kafka/config';
-import { parseJobParams, type JobContext } from '../../lib/cli/job';
+import { parseJobParams } from '../../lib/cli/job';
+import { testJobContext } from '../support/job-context';
 import type { SparkSession } from '../../lib/connect';
 import watchJob from '../../jobs/stream-watch';
 
@@ -37,16 +37,7 @@ describe('stream-watch against real Kafka', function () {
       expect([p.low, p.high]).to.deep.equal(['3', '3']);
 
       const logs: string[] = [];
-      const ctx: JobContext = {
-        signal: new AbortController().signal,
-        verbose: false,
-        root: process.cwd(),
-        resolvePath: (f: string) => path.resolve(process.cwd(), f),
-        bootstrapServers: bootstrap,
-        interactive: false,
-        log: (l: string) => logs.push(l),
-        onShutdown: () => undefined,
-      };
+      const ctx = testJobContext(bootstrap, logs);
       const params = parseJobParams(watchJob, {
         ...(Object.fromEntries(Object.entries(watchJob.options).map(([k, o]) => [k, o.default])) as Parameters<
           typeof watchJob.run
