@@ -15,7 +15,10 @@ const BIN = path.join(ROOT, 'bin', 'spark-ts');
 
 function submit(job: string, args: string[], log: string | 'inherit'): ChildProcess {
   const out = log === 'inherit' ? 'inherit' : fs.openSync(log, 'w');
-  return spawn(BIN, ['submit', job, '--', ...args], { cwd: ROOT, stdio: ['ignore', out, out] });
+  // Detached (a process group of its own): a Ctrl-C at the terminal reaches only this script, which passes
+  // exactly one SIGINT on. In the terminal's group each child got two (the terminal's and ours), and a
+  // second Ctrl-C means "exit at once" to the runner: the job skipped its clean stop and Parquet flush.
+  return spawn(BIN, ['submit', job, '--', ...args], { cwd: ROOT, stdio: ['ignore', out, out], detached: true });
 }
 
 const exited = (c: ChildProcess) =>
