@@ -57,13 +57,26 @@ export function sseMessage(event: string, data: unknown): string {
  * (node:http: one page, a few static files and one SSE stream need no framework). Nothing it serves comes
  * from the Spark server's state, so the Spark Connect token cannot reach the page.
  */
+/** Bytes queued for one SSE client beyond which it counts as gone (a page reads far less than this per second). */
+export const SSE_CLIENT_BUFFER_LIMIT = 8 * 2 ** 20;
+
 export async function startDashboard(opts: DashboardOptions): Promise<RunningDashboard> {
   const startedAt = new Date().toISOString();
   const state = new DashboardState({ historyMs: opts.historyMs, maxAlerts: 200, maxStats: 600, latencyWindowMs: 10_000 });
   const clients = new Set<http.ServerResponse>();
+  // A page that stops reading (a frozen tab, a stalled proxy) must not make the server buffer without end:
+  // past the limit it is disconnected, and its EventSource reconnects to the retained state.
+  const send = (res: http.ServerResponse, text: string) => {
+    if (res.writableLength > SSE_CLIENT_BUFFER_LIMIT) {
+      clients.delete(res);
+      res.destroy();
+      return;
+    }
+    res.write(text);
+  };
   const broadcast = (event: string, data: unknown) => {
     const msg = sseMessage(event, data);
-    for (const res of clients) res.write(msg);
+    for (const res of clients) send(res, msg);
   };
   const feed = new KafkaFeed(
     { bootstrapServers: opts.bootstrapServers, topics: opts.topics, readFrom: opts.fromBeginning ? 0 : Date.now() - opts.historyMs },
@@ -96,7 +109,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
   }, 1000);
   // SSE comments keep idle connections (and proxies) from timing out.
   const keepalive = setInterval(() => {
-    for (const res of clients) res.write(': keepalive\n\n');
+    for (const res of clients) send(res, ': keepalive\n\n');
   }, 15_000);
 
   const hello = () => ({
