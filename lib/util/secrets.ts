@@ -1,5 +1,6 @@
+const SECRET_WORDS = 'token|secret|password|credential';
 /** Setting and parameter names whose values are secrets: never printed, never written to a report. */
-export const SECRET_KEY = /token|secret|password|credential/i;
+export const SECRET_KEY = new RegExp(SECRET_WORDS, 'i');
 
 /**
  * A command line as it may be shown or recorded: the value of every secret-looking `key=value` (a Spark
@@ -21,7 +22,10 @@ export function redactArgs(args: readonly string[]): string[] {
   return out;
 }
 
+// The same words as SECRET_KEY, as the key of a `key=value`.
+const SECRET_ASSIGNMENT = new RegExp(`([\\w.-]*(?:${SECRET_WORDS})[\\w.-]*=)[^;&\\s]*`, 'gi');
+
 /** `text` with the value of every secret-looking `key=value` (separated by `;`, `&`, whitespace or the end) hidden. */
 export function redactText(text: string): string {
-  return text.replace(/([\w.-]*(?:token|secret|password|credential)[\w.-]*=)[^;&\s]*/gi, '$1(hidden)');
+  return text.replace(SECRET_ASSIGNMENT, '$1(hidden)');
 }
