@@ -15,14 +15,25 @@ import {
   Schema,
   Struct,
   Table,
+  TimeNanosecond,
   TimestampMicrosecond,
   Type,
   makeVector,
   tableFromIPC,
 } from 'apache-arrow';
 import { DateUnit, IntervalUnit, TimeUnit } from 'apache-arrow/enum';
-import { arrayType, decimalType, mapType, structField, structType, type DataType, type StructType } from './types';
-import { Decimal, SparkDate, SparkTimestamp, setOwn, type CalendarInterval, type SparkValue } from './values';
+import { arrayType, mapType, structField, structType, type DataType, type StructType } from './types';
+import {
+  Decimal,
+  SparkDate,
+  SparkGeography,
+  SparkGeometry,
+  SparkTime,
+  SparkTimestamp,
+  setOwn,
+  type CalendarInterval,
+  type SparkValue,
+} from './values';
 import { decodeVariant } from './variant';
 import { toArrowSchema } from './arrow-encode';
 
@@ -215,7 +226,17 @@ function decimal128(u32: Uint32Array, words: BigUint64Array, i: number, scale: n
   return new Decimal(readTwosComplement(words, 2 * i, 2), scale);
 }
 
-const ROW_HELPERS = { SparkTimestamp, decimal128, sparkDate };
+/** A TIME from the 32-bit halves of its int64 nanoseconds (below 2^47: exact as a number). */
+function timeOfHalves(lo: number, hi: number): SparkTime {
+  return new SparkTime(hi * 4294967296 + (lo >>> 0));
+}
+
+/** The int64 values of a 64-bit column as signed 32-bit halves (little-endian: low half first). */
+function int64Halves(values: ArrayBufferView, length: number): Int32Array {
+  return new Int32Array(values.buffer, values.byteOffset, length * 2);
+}
+
+const ROW_HELPERS = { SparkTimestamp, decimal128, sparkDate, timeOfHalves };
 
 /** V8's SlicedString::kMinLength: a shorter substring is a copy, a longer one keeps its parent string alive. */
 const SHORT_STRING = 13;
@@ -267,6 +288,12 @@ function columnReader(data: Data, spark: DataType | undefined): ColumnReader {
           const micros = data.values as BigInt64Array;
           const halves = new Int32Array(micros.buffer, micros.byteOffset, micros.length * 2);
           return plain(`ts${ntz ? 'n' : ''}`, halves, (c) => `h.SparkTimestamp.fromHalves(v${c}[2 * r], v${c}[2 * r + 1], ${ntz})`);
+        }
+        break;
+      case Type.Time:
+        if ((t as TimeNanosecond).unit === TimeUnit.NANOSECOND && (t as TimeNanosecond).bitWidth === 64) {
+          const halves = int64Halves(data.values as ArrayBufferView, data.length);
+          return plain('time', halves, (c) => `h.timeOfHalves(v${c}[2 * r], v${c}[2 * r + 1])`);
         }
         break;
       case Type.Decimal: {
@@ -335,7 +362,10 @@ export function dataTypeFromArrowType(t: ArrowDataType): DataType {
     case Type.Float:
       return { type: (t as Float32).precision === 1 ? 'float' : 'double' };
     case Type.Decimal:
-      return decimalType((t as ArrowDecimal).precision, (t as ArrowDecimal).scale);
+      // Not decimalType(): Spark's legacy negative scales are read as they come.
+      return { type: 'decimal', precision: (t as ArrowDecimal).precision, scale: (t as ArrowDecimal).scale };
+    case Type.Time:
+      return { type: 'time', precision: 6 };
     case Type.Utf8:
     case Type.LargeUtf8:
       return { type: 'string' };
@@ -364,9 +394,12 @@ export function dataTypeFromArrowType(t: ArrowDataType): DataType {
       const [k, v] = entries.children;
       return mapType(dataTypeFromArrowType(k!.type), dataTypeFromArrowType(v!.type), v!.nullable);
     }
-    case Type.Struct:
+    case Type.Struct: {
       if (isArrowVariant(t as Struct)) return { type: 'variant' };
+      const spatial = arrowSpatial(t as Struct);
+      if (spatial) return spatial;
       return structType(t.children.map((f: Field) => structField(f.name, dataTypeFromArrowType(f.type), f.nullable)));
+    }
     case Type.Dictionary:
       return dataTypeFromArrowType((t as unknown as { dictionary: ArrowDataType }).dictionary);
     default:
@@ -494,6 +527,17 @@ export function decodeData(data: Data, spark?: DataType): SparkValue[] {
       }
       return mapValues(data, (i) => new SparkTimestamp(floorDivBig(values[i]! * mul, div), ntz));
     }
+    case Type.Time: {
+      // Spark sends Time64(NANOSECOND); the other units are scaled to nanoseconds.
+      const tt = t as TimeNanosecond;
+      const perUnit = [1e9, 1e6, 1e3, 1][tt.unit]!;
+      if (tt.bitWidth === 32) {
+        const ints = data.values as Int32Array;
+        return mapValues(data, (i) => new SparkTime(ints[i]! * perUnit));
+      }
+      const halves = int64Halves(data.values as ArrayBufferView, n);
+      return mapValues(data, (i) => new SparkTime((halves[2 * i + 1]! * 4294967296 + (halves[2 * i]! >>> 0)) * perUnit));
+    }
     case Type.Duration: {
       const values = data.values as BigInt64Array;
       const { mul, div } = microsFactor((t as DurationMicrosecond).unit);
@@ -567,6 +611,15 @@ export function decodeData(data: Data, spark?: DataType): SparkValue[] {
       });
     }
     case Type.Struct: {
+      const spatial = spark?.type === 'geometry' || spark?.type === 'geography' ? spark : arrowSpatial(t as Struct);
+      if (spatial) {
+        // ArrowUtils' struct<srid: int32, wkb: binary>; the SRID is per value (GEOMETRY(ANY) mixes them).
+        const fields = (t as Struct).children;
+        const srids = decodeData(data.children[fields.findIndex((f: Field) => f.name === 'srid')]!) as Array<number | null>;
+        const wkbs = decodeData(data.children[fields.findIndex((f: Field) => f.name === 'wkb')]!) as Array<Uint8Array | null>;
+        const Cls = spatial.type === 'geometry' ? SparkGeometry : SparkGeography;
+        return mapValues(data, (i) => new Cls(srids[i] ?? spatial.srid, wkbs[i] ?? new Uint8Array(0)));
+      }
       if (spark?.type === 'variant' || isArrowVariant(t as Struct)) {
         const fields = (t as Struct).children;
         const valueIdx = fields.findIndex((f: Field) => f.name === 'value');
@@ -601,6 +654,21 @@ function isArrowVariant(t: Struct): boolean {
     fields.some((f: Field) => f.name === 'value') &&
     fields.some((f: Field) => f.name === 'metadata' && f.metadata.get('variant') === 'true')
   );
+}
+
+/**
+ * GEOMETRY/GEOGRAPHY as ArrowUtils writes them: struct<srid, wkb> whose wkb field has the metadata
+ * geometry|geography = "true" and the type's srid.
+ */
+function arrowSpatial(t: Struct): { type: 'geometry' | 'geography'; srid: number } | undefined {
+  const fields = t.children;
+  if (fields.length !== 2 || !fields.some((f: Field) => f.name === 'srid')) return undefined;
+  const wkb = fields.find((f: Field) => f.name === 'wkb');
+  if (!wkb) return undefined;
+  const type = wkb.metadata.get('geometry') === 'true' ? 'geometry' : wkb.metadata.get('geography') === 'true' ? 'geography' : undefined;
+  if (!type) return undefined;
+  const srid = Number(wkb.metadata.get('srid') ?? NaN);
+  return { type, srid: Number.isInteger(srid) ? srid : -1 };
 }
 
 function toSparkValueLoose(v: unknown): SparkValue {

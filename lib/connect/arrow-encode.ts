@@ -24,12 +24,22 @@ import {
   Schema,
   Struct,
   Table,
+  TimeNanosecond,
   TimestampMicrosecond,
   Utf8,
   makeData,
 } from 'apache-arrow';
-import { arrayType, dataTypeToJson, mapType, structType, type DataType, type StructField, type StructType } from './types';
-import { Decimal, SparkDate, SparkTimestamp, type CalendarInterval } from './values';
+import {
+  arrayType,
+  dataTypeToJson,
+  mapType,
+  structType,
+  type DataType,
+  type SpatialType,
+  type StructField,
+  type StructType,
+} from './types';
+import { Decimal, SparkDate, SparkGeography, SparkGeometry, SparkTime, SparkTimestamp, type CalendarInterval } from './values';
 
 /** The Arrow type Spark's ArrowUtils reads back as `dt`. */
 export function toArrowType(dt: DataType): ArrowDataType {
@@ -64,6 +74,12 @@ export function toArrowType(dt: DataType): ArrowDataType {
       return new TimestampMicrosecond('UTC');
     case 'timestamp_ntz':
       return new TimestampMicrosecond(null);
+    case 'time':
+      // ArrowUtils: TimeType <-> Time(NANOSECOND, 64) whatever the precision.
+      return new TimeNanosecond();
+    case 'geometry':
+    case 'geography':
+      return spatialArrowType(dt);
     case 'day_time_interval':
       return new DurationMicrosecond();
     case 'year_month_interval':
@@ -92,6 +108,25 @@ export function toArrowType(dt: DataType): ArrowDataType {
     case 'variant':
       throw new Error('sending VARIANT values to Spark is not supported; send a JSON string and use parse_json()');
   }
+}
+
+/**
+ * ArrowUtils' form of GEOMETRY/GEOGRAPHY: struct<srid: int32, wkb: binary>, the wkb field marked with
+ * metadata {geometry|geography: "true", srid: "<type srid>"} (which is how the reader tells it from a struct).
+ */
+function spatialArrowType(dt: SpatialType): Struct {
+  return new Struct([
+    new Field('srid', new Int32(), false),
+    new Field(
+      'wkb',
+      new Binary(),
+      false,
+      new Map([
+        [dt.type, 'true'],
+        ['srid', String(dt.srid)],
+      ]),
+    ),
+  ]);
 }
 
 export function toArrowSchema(schema: StructType): Schema {
@@ -217,6 +252,33 @@ function toMicros(v: unknown, ntz: boolean, at: () => string): bigint {
   throw new EncodeError(at(), `expected a SparkTimestamp, Date, ISO-8601 string or bigint microseconds, got ${describeValue(v)}`);
 }
 
+/** Nanoseconds of the day for TIME(precision); more fractional digits than the precision are refused, not cut. */
+function toTimeNanos(v: unknown, precision: number, at: () => string): bigint {
+  let t: SparkTime;
+  try {
+    if (v instanceof SparkTime) t = v;
+    else if (typeof v === 'string') t = SparkTime.fromString(v);
+    else throw new TypeError(`expected a SparkTime or an 'HH:MM[:SS[.fffffffff]]' string, got ${describeValue(v)}`);
+  } catch (err) {
+    throw new EncodeError(at(), (err as Error).message);
+  }
+  const unit = 10 ** (9 - precision);
+  if (t.nanosecond % unit !== 0)
+    throw new EncodeError(
+      at(),
+      `${t.toString()} has more than ${precision} fractional digits for time(${precision}); it would be truncated`,
+    );
+  return BigInt(t.nanosOfDay);
+}
+
+function toSpatial(v: unknown, dt: SpatialType, at: () => string): { srid: number; wkb: Uint8Array } {
+  const Cls = dt.type === 'geometry' ? SparkGeometry : SparkGeography;
+  if (!(v instanceof Cls)) throw new EncodeError(at(), `expected a ${Cls.name} for ${dt.type}, got ${describeValue(v)}`);
+  // A fixed-SRID type takes only values of its SRID (Spark's GEO_ENCODER_SRID_MISMATCH_ERROR).
+  if (dt.srid !== -1 && v.srid !== dt.srid) throw new EncodeError(at(), `a value of SRID ${v.srid} in a ${dt.type}(${dt.srid}) column`);
+  return { srid: v.srid, wkb: v.wkb };
+}
+
 function utf8Data(
   type: ArrowDataType,
   strings: readonly unknown[],
@@ -327,6 +389,29 @@ export function encodeColumn(dt: DataType, values: readonly unknown[], nullable:
       const arr = new BigInt64Array(n);
       for (let i = 0; i < n; i++) if (values[i] != null) arr[i] = toMicros(values[i], dt.type === 'timestamp_ntz', at(i));
       return makeData({ type: type as TimestampMicrosecond, ...common, data: arr });
+    }
+    case 'time': {
+      const arr = new BigInt64Array(n);
+      for (let i = 0; i < n; i++) if (values[i] != null) arr[i] = toTimeNanos(values[i], dt.precision, at(i));
+      return makeData({ type: type as TimeNanosecond, ...common, data: arr });
+    }
+    case 'geometry':
+    case 'geography': {
+      const srids = new Int32Array(n);
+      const wkbs: Array<Uint8Array> = new Array(n);
+      for (let i = 0; i < n; i++) {
+        if (values[i] == null || parentNull?.[i]) {
+          wkbs[i] = new Uint8Array(0);
+          continue;
+        }
+        const g = toSpatial(values[i], dt, at(i));
+        srids[i] = g.srid;
+        wkbs[i] = g.wkb;
+      }
+      const struct = type as Struct;
+      const sridData = makeData({ type: struct.children[0]!.type as Int32, length: n, nullCount: 0, data: srids });
+      const wkbData = utf8Data(struct.children[1]!.type, wkbs, { length: n, nullCount: 0 }, `${path}.wkb`, true);
+      return makeData({ type: struct, ...common, children: [sridData, wkbData] });
     }
     case 'day_time_interval': {
       const arr = new BigInt64Array(n);

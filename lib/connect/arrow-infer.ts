@@ -1,6 +1,6 @@
 // Schema inference for createDataFrame(rows) without a schema.
 import { arrayType, decimalType, mapType, structField, structType, type DataType, type StructType } from './types';
-import { Decimal, SparkDate, SparkTimestamp } from './values';
+import { Decimal, SparkDate, SparkGeography, SparkGeometry, SparkTime, SparkTimestamp } from './values';
 import { EncodeError, describeValue } from './arrow-encode';
 
 function inferValueType(v: unknown, path: string): DataType | null {
@@ -14,6 +14,9 @@ function inferValueType(v: unknown, path: string): DataType | null {
   if (v instanceof SparkDate) return { type: 'date' };
   if (v instanceof SparkTimestamp) return { type: v.ntz ? 'timestamp_ntz' : 'timestamp' };
   if (v instanceof Date) return { type: 'timestamp' };
+  if (v instanceof SparkTime) return { type: 'time', precision: 6 };
+  if (v instanceof SparkGeometry) return { type: 'geometry', srid: v.srid };
+  if (v instanceof SparkGeography) return { type: 'geography', srid: v.srid };
   if (Array.isArray(v)) {
     let el: DataType | null = null;
     v.forEach((item, i) => {

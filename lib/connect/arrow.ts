@@ -4,7 +4,7 @@
 //
 // This module is the one entry to them: decoding (arrow-decode.ts), encoding for LocalRelation
 // (arrow-encode.ts) and schema inference for createDataFrame (arrow-infer.ts).
-export { Decimal, SparkDate, SparkTimestamp } from './values';
+export { Decimal, SparkDate, SparkTimestamp, SparkTime, SparkGeometry, SparkGeography } from './values';
 export type { CalendarInterval, SparkValue } from './values';
 export {
   type Row,

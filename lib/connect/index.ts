@@ -12,7 +12,9 @@
  *   `await spark.sql(...)` — SQL runs eagerly as in PySpark, so DDL takes effect);
  * - operators are methods: `col('a').plus(1).gt(col('b')).and(col('c').isNotNull())`;
  * - values are exact: LongType → bigint, DecimalType → Decimal, DateType → SparkDate, TimestampType →
- *   SparkTimestamp (microseconds), BinaryType → Uint8Array; `toArrow()` gives an apache-arrow Table;
+ *   SparkTimestamp (microseconds), TimeType → SparkTime (nanoseconds of the day), GeometryType /
+ *   GeographyType → SparkGeometry / SparkGeography (srid + WKB), BinaryType → Uint8Array; `toArrow()` gives
+ *   an apache-arrow Table;
  * - every action takes `{ signal }` (an AbortSignal interrupts the operation on the server);
  * - `spark.on('progress', e => ...)` reports execution progress, `spark.on('reattach', ...)` resumed streams.
  *
@@ -65,7 +67,16 @@ export { LogisticRegression, LogisticRegressionModel, VectorAssembler, type Logi
 export type { LiteralValue } from './plan';
 
 // Values, types and Arrow (the results layer).
-export { Decimal, SparkDate, SparkTimestamp, type SparkValue, type CalendarInterval } from './values';
+export {
+  Decimal,
+  SparkDate,
+  SparkTimestamp,
+  SparkTime,
+  SparkGeometry,
+  SparkGeography,
+  type SparkValue,
+  type CalendarInterval,
+} from './values';
 export type { Row } from './arrow';
 export type { LazyRow, ResultColumn, ResultColumns, TypedValues } from './results';
 export * as types from './types';

@@ -4,7 +4,7 @@
 // - dates: YYYY-MM-DD; binary: base64; arrays: JSON arrays; structs and maps: JSON objects
 // - NaN / Infinity / -Infinity: the strings "NaN", "Infinity", "-Infinity"; null: null
 import type { DataType, StructType } from './types';
-import { Decimal, SparkDate, SparkTimestamp, setOwn, type SparkValue } from './values';
+import { Decimal, SparkDate, SparkGeography, SparkGeometry, SparkTime, SparkTimestamp, setOwn, type SparkValue } from './values';
 
 /** A JSON number given as its exact text (a bigint or a decimal), so no double ever rounds it. */
 export class JsonNumber {
@@ -41,7 +41,7 @@ function keyText(k: SparkValue): string {
   if (typeof k === 'string') return k;
   if (typeof k === 'number') return nonFinite(k) ?? String(k);
   if (typeof k === 'bigint' || typeof k === 'boolean') return String(k);
-  if (k instanceof Decimal || k instanceof SparkDate) return k.toString();
+  if (k instanceof Decimal || k instanceof SparkDate || k instanceof SparkTime) return k.toString();
   if (k instanceof SparkTimestamp) return k.toISOString();
   if (k instanceof Uint8Array) return Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('base64');
   return jsonText(toJsonValue(k));
@@ -69,7 +69,9 @@ export function toJsonValue(v: SparkValue, dataType?: DataType): JsonValue {
   }
   if (v instanceof Decimal) return new JsonNumber(v.toString());
   if (v instanceof SparkTimestamp) return v.toISOString();
-  if (v instanceof SparkDate) return v.toString();
+  if (v instanceof SparkDate || v instanceof SparkTime) return v.toString();
+  // { srid, wkb (base64, as binary values) }
+  if (v instanceof SparkGeometry || v instanceof SparkGeography) return v.toJSON();
   if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
   if (Array.isArray(v)) {
     const el = dataType?.type === 'array' ? dataType.elementType : undefined;

@@ -1,5 +1,5 @@
 import type { _spark_connect_Expression_Literal__Output as LiteralOut } from './gen/spark/connect/Expression';
-import { Decimal, SparkDate, SparkTimestamp, type SparkValue } from './values';
+import { Decimal, SparkDate, SparkTime, SparkTimestamp, type SparkValue } from './values';
 
 /**
  * Metrics observed while an action runs, as PySpark's `Observation`:
@@ -53,5 +53,6 @@ export function literalValue(l: LiteralOut | undefined): SparkValue {
   if (l.date !== undefined) return new SparkDate(l.date);
   if (l.timestamp !== undefined) return new SparkTimestamp(BigInt(l.timestamp));
   if (l.timestamp_ntz !== undefined) return new SparkTimestamp(BigInt(l.timestamp_ntz), true);
+  if (l.time) return new SparkTime(Number(l.time.nano));
   return JSON.stringify(l);
 }

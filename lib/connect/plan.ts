@@ -8,7 +8,7 @@ import type { Plan } from './gen/spark/connect/Plan';
 import type { Expression } from './gen/spark/connect/Expression';
 import type { _spark_connect_Expression_Literal as Literal } from './gen/spark/connect/Expression';
 import type { DataType as DataTypeProto } from './gen/spark/connect/DataType';
-import { Decimal, SparkDate, SparkTimestamp } from './values';
+import { Decimal, SparkDate, SparkTime, SparkTimestamp } from './values';
 
 export type RelationProto = Relation;
 export type CommandProto = Command;
@@ -46,7 +46,8 @@ export function commandPlan(command: Command): Plan {
 }
 
 /** A value that can become a literal: JS primitives, bigint (LongType), Date (timestamp), bytes, exact Spark values. */
-export type LiteralValue = null | undefined | boolean | number | bigint | string | Date | Uint8Array | Decimal | SparkDate | SparkTimestamp;
+export type LiteralValue =
+  null | undefined | boolean | number | bigint | string | Date | Uint8Array | Decimal | SparkDate | SparkTimestamp | SparkTime;
 
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
@@ -90,6 +91,13 @@ export function literalProto(value: LiteralValue): Literal {
   if (value instanceof SparkDate) return { date: value.days };
   if (value instanceof SparkTimestamp)
     return value.ntz ? { timestamp_ntz: value.micros.toString() } : { timestamp: value.micros.toString() };
+  // TIME(6) as Spark's own literals default to; nanoseconds below the microsecond need precision 9, which
+  // Spark does not support, so they are refused rather than cut.
+  if (value instanceof SparkTime) {
+    if (value.nanosecond % 1000 !== 0)
+      throw new RangeError(`lit(): ${value.toString()} has sub-microsecond digits; Spark's TIME holds microseconds`);
+    return { time: { nano: String(value.nanosOfDay), precision: 6 } };
+  }
   if (Array.isArray(value)) throw new TypeError('lit(): arrays are built with array(lit(a), lit(b), ...)');
   throw new TypeError(`lit(): unsupported value ${String(value)}`);
 }

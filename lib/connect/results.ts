@@ -102,8 +102,9 @@ export type TypedValues = Int8Array | Int16Array | Int32Array | BigInt64Array | 
  * One result column. Fixed-width types come as one typed array for the whole result (`values[i]` is
  * meaningless where `valid[i]` is 0): byte/short/int → Int8/16/32Array, long → BigInt64Array,
  * float/double → Float32/64Array, boolean → Uint8Array (0/1), date → Int32Array (days since 1970-01-01),
- * timestamp → BigInt64Array (microseconds since the epoch: UTC for timestamp, wall clock for timestamp_ntz). Other types come as exact values
- * (SparkValue[], null where invalid).
+ * timestamp → BigInt64Array (microseconds since the epoch: UTC for timestamp, wall clock for timestamp_ntz),
+ * time → BigInt64Array (nanoseconds since midnight, as `SparkTime.nanosOfDay`). Other types come as exact values
+ * (SparkValue[], null where invalid): decimals, strings, binary, geometry/geography, nested types.
  */
 export interface ResultColumn {
   name: string;
@@ -138,6 +139,8 @@ function typedKind(data: Data, spark?: DataType): TypedCtor | 'bool' | undefined
       return t.unit === 0 ? Int32Array : undefined; // DateUnit.DAY
     case Type.Timestamp:
       return t.unit === 2 ? BigInt64Array : undefined; // TimeUnit.MICROSECOND, what Spark sends
+    case Type.Time:
+      return t.unit === 3 && t.bitWidth === 64 ? BigInt64Array : undefined; // TimeUnit.NANOSECOND, what Spark sends
     default:
       return undefined;
   }

@@ -31,6 +31,19 @@ export interface CharType {
   type: 'char' | 'varchar';
   length: number;
 }
+/** TIME(p) (Spark 4.1+): a time of day with p fractional digits of the second (0..6). */
+export interface TimeType {
+  type: 'time';
+  precision: number;
+}
+/**
+ * GEOMETRY(srid) / GEOGRAPHY(srid) (Spark 4.1+). `srid` -1 is Spark's mixed form, GEOMETRY(ANY): each value
+ * carries its own SRID.
+ */
+export interface SpatialType {
+  type: 'geometry' | 'geography';
+  srid: number;
+}
 /** startField/endField: DAY=0 HOUR=1 MINUTE=2 SECOND=3 (day-time); YEAR=0 MONTH=1 (year-month). */
 export interface IntervalType {
   type: 'day_time_interval' | 'year_month_interval';
@@ -70,7 +83,8 @@ export interface UserDefinedType {
   pythonClass?: string;
 }
 
-export type DataType = AtomicType | DecimalType | CharType | IntervalType | ArrayType | MapType | StructType | UserDefinedType;
+export type DataType =
+  AtomicType | DecimalType | CharType | IntervalType | TimeType | SpatialType | ArrayType | MapType | StructType | UserDefinedType;
 
 // ---------- constructors ----------
 
@@ -90,12 +104,38 @@ export const TimestampNTZType: AtomicType = { type: 'timestamp_ntz' };
 export const CalendarIntervalType: AtomicType = { type: 'calendar_interval' };
 export const VariantType: AtomicType = { type: 'variant' };
 
+/**
+ * DECIMAL(precision, scale). A negative scale exists only under Spark's
+ * `spark.sql.legacy.allowNegativeScaleOfDecimal` (the server refuses it otherwise); it is accepted here so such
+ * results and schemas can be read.
+ */
 export function decimalType(precision = 10, scale = 0): DecimalType {
   if (!Number.isInteger(precision) || precision < 1 || precision > 38)
     throw new RangeError(`decimal precision must be 1..38, got ${precision}`);
-  if (!Number.isInteger(scale) || scale < 0 || scale > precision)
-    throw new RangeError(`decimal scale must be 0..precision (${precision}), got ${scale}`);
+  if (!Number.isInteger(scale) || scale > precision)
+    throw new RangeError(`decimal scale must be an integer up to the precision (${precision}), got ${scale}`);
   return { type: 'decimal', precision, scale };
+}
+/** TIME(precision): Spark's default precision is 6 (microseconds), the most it supports. */
+export function timeType(precision = 6): TimeType {
+  if (!Number.isInteger(precision) || precision < 0 || precision > 6) throw new RangeError(`time precision must be 0..6, got ${precision}`);
+  return { type: 'time', precision };
+}
+/** The SRID Spark uses for GEOMETRY(ANY) / GEOGRAPHY(ANY) (SpatialType.MIXED_SRID). */
+export const MIXED_SRID = -1;
+/** GEOMETRY(srid); 'ANY' is the mixed form. Spark checks the SRID against its registry; this does not. */
+export function geometryType(srid: number | 'ANY'): SpatialType {
+  return spatialType('geometry', srid);
+}
+/** GEOGRAPHY(srid), by default 4326 (WGS 84, what Spark supports today); 'ANY' is the mixed form. */
+export function geographyType(srid: number | 'ANY' = 4326): SpatialType {
+  return spatialType('geography', srid);
+}
+function spatialType(type: SpatialType['type'], srid: number | 'ANY'): SpatialType {
+  if (srid === 'ANY') return { type, srid: MIXED_SRID };
+  if (!Number.isInteger(srid) || srid < MIXED_SRID)
+    throw new RangeError(`${type} srid must be a non-negative integer or 'ANY', got ${srid}`);
+  return { type, srid };
 }
 export function charType(length: number): CharType {
   return { type: 'char', length };
@@ -170,6 +210,13 @@ export function dataTypeFromProto(proto: DataTypeProtoOutput): DataType {
       const d = proto.decimal!;
       return { type: 'decimal', precision: d.precision ?? 10, scale: d.scale ?? 0 };
     }
+    case 'time':
+      // An absent precision means the default, TIME(6) (types.proto).
+      return { type: 'time', precision: proto.time!.precision ?? 6 };
+    case 'geometry':
+      return { type: 'geometry', srid: proto.geometry!.srid };
+    case 'geography':
+      return { type: 'geography', srid: proto.geography!.srid };
     case 'char':
       return { type: 'char', length: proto.char!.length };
     case 'var_char':
@@ -292,6 +339,12 @@ export function dataTypeToProto(dt: DataType): DataTypeProto {
       return { variant: {} };
     case 'decimal':
       return { decimal: { precision: dt.precision, scale: dt.scale } };
+    case 'time':
+      return { time: { precision: dt.precision } };
+    case 'geometry':
+      return { geometry: { srid: dt.srid } };
+    case 'geography':
+      return { geography: { srid: dt.srid } };
     case 'char':
       return { char: { length: dt.length } };
     case 'varchar':
@@ -387,6 +440,12 @@ function typeText(dt: DataType, quote: boolean): string {
   switch (dt.type) {
     case 'decimal':
       return `decimal(${dt.precision},${dt.scale})`;
+    case 'time':
+      return `time(${dt.precision})`;
+    case 'geometry':
+    case 'geography':
+      // Spark's typeName: the SRID, or "any" for the mixed form.
+      return `${dt.type}(${dt.srid === MIXED_SRID ? 'any' : dt.srid})`;
     case 'char':
       return `char(${dt.length})`;
     case 'varchar':
@@ -501,9 +560,33 @@ export function dataTypeToJsonValue(dt: DataType): SparkJsonType {
       return 'short';
     case 'byte':
       return 'byte';
+    // Spark's jsonValue names the CRS (as Parquet, Delta and Iceberg store it), not the SRID.
+    case 'geometry':
+      return `geometry(${spatialCrs(dt.srid)})`;
+    case 'geography':
+      return `geography(${spatialCrs(dt.srid)}, SPHERICAL)`;
     default:
       return parseableTypeString(dt);
   }
+}
+
+/** SRIDs whose CRS Spark names by an OGC id rather than EPSG:<srid> (its srs_registry). */
+const OGC_CRS: Record<number, string> = { 4326: 'OGC:CRS84', 4267: 'OGC:CRS27', 4269: 'OGC:CRS83' };
+
+/** The CRS text Spark's JSON form uses for an SRID: SRID:0, OGC:CRS84, EPSG:3857, SRID:ANY. */
+export function spatialCrs(srid: number): string {
+  if (srid === MIXED_SRID) return 'SRID:ANY';
+  if (srid === 0) return 'SRID:0';
+  return OGC_CRS[srid] ?? `EPSG:${srid}`;
+}
+
+/** The SRID of a CRS text (the inverse of spatialCrs); undefined when it is not one of those forms. */
+export function sridOfCrs(crs: string): number | undefined {
+  const upper = crs.toUpperCase();
+  if (upper === 'SRID:ANY') return MIXED_SRID;
+  for (const [srid, name] of Object.entries(OGC_CRS)) if (name === upper) return Number(srid);
+  const m = /^(?:SRID|EPSG):(\d+)$/.exec(upper);
+  return m ? Number(m[1]) : undefined;
 }
 
 /** Spark's JSON schema text (DataType.json), e.g. for LocalRelation.schema. */
@@ -617,8 +700,9 @@ function tokenize(input: string): Token[] {
       i = j + 1;
       continue;
     }
-    if (/[0-9]/.test(c)) {
-      let j = i;
+    // A '-' only starts a number (a negative decimal scale, SRID:-1); it is no punctuation of type strings.
+    if (/[0-9]/.test(c) || (c === '-' && /[0-9]/.test(input[i + 1] ?? ''))) {
+      let j = i + 1;
       while (j < input.length && /[0-9]/.test(input[j]!)) j++;
       tokens.push({ kind: 'number', text: input.slice(i, j), pos: i });
       i = j;
@@ -681,6 +765,36 @@ class TypeParser {
     }
     return Number(t.text);
   }
+  /** `(srid)`, `(any)` or Spark's JSON form `(CRS[, algorithm])` (OGC:CRS84, EPSG:3857, SRID:0, SRID:ANY). */
+  private spatial(type: SpatialType['type']): SpatialType {
+    this.expectPunct('(');
+    let srid: number | undefined;
+    const t = this.next();
+    if (t.kind === 'number' && !this.isPunct(':')) srid = Number(t.text);
+    else if (t.kind === 'ident' && t.text.toLowerCase() === 'any') srid = MIXED_SRID;
+    else if (t.kind === 'ident' && this.isPunct(':')) {
+      this.i++;
+      const code = this.next();
+      srid = sridOfCrs(`${t.text}:${code.text}`);
+      if (srid === undefined) {
+        this.i--;
+        this.fail(`unknown CRS ${JSON.stringify(`${t.text}:${code.text}`)}`);
+      }
+    } else {
+      this.i--;
+      this.fail('expected an SRID, ANY or a CRS');
+    }
+    if (type === 'geography' && this.isPunct(',')) {
+      this.i++;
+      const alg = this.next();
+      if (alg.kind !== 'ident' || alg.text.toLowerCase() !== 'spherical') {
+        this.i--;
+        this.fail('expected the edge interpolation algorithm SPHERICAL');
+      }
+    }
+    this.expectPunct(')');
+    return spatialType(type, srid === MIXED_SRID ? 'ANY' : srid);
+  }
   done(): boolean {
     return this.i >= this.tokens.length;
   }
@@ -737,6 +851,16 @@ class TypeParser {
         this.expectPunct(')');
         return decimalType(p, s);
       }
+      case 'time': {
+        if (!this.isPunct('(')) return timeType();
+        this.i++;
+        const p = this.expectNumber();
+        this.expectPunct(')');
+        return timeType(p);
+      }
+      case 'geometry':
+      case 'geography':
+        return this.spatial(word);
       case 'char':
       case 'character':
       case 'varchar': {

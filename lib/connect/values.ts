@@ -1,10 +1,15 @@
 // Exact JavaScript representations of Spark values that JS numbers/Dates cannot hold without loss:
-// Decimal (unscaled bigint + scale), SparkDate (days since epoch), SparkTimestamp (microseconds since epoch).
+// Decimal (unscaled bigint + scale), SparkDate (days since epoch), SparkTimestamp (microseconds since epoch),
+// SparkTime (nanoseconds since midnight); spatial values (SparkGeometry, SparkGeography) keep the server's WKB.
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
-/** A Spark decimal, exact: value = unscaled × 10^-scale. toString() prints every digit (Spark's toPlainString). */
+/**
+ * A Spark decimal, exact: value = unscaled × 10^-scale. toString() prints every digit (Spark's toPlainString).
+ * The scale is negative only for decimals made under `spark.sql.legacy.allowNegativeScaleOfDecimal`
+ * (1.5E10BD is unscaled 15, scale -9).
+ */
 export class Decimal {
   // The unscaled value as two signed 32-bit halves (small integers: no heap object per value) when it fits
   // in 64 bits, as most do, else as a bigint in `big`; one form per value, so equal decimals compare equal.
@@ -14,7 +19,7 @@ export class Decimal {
   readonly scale: number;
 
   constructor(unscaled: bigint, scale: number) {
-    if (!Number.isInteger(scale) || scale < 0) throw new RangeError(`decimal scale must be a non-negative integer, got ${scale}`);
+    if (!Number.isInteger(scale)) throw new RangeError(`decimal scale must be an integer, got ${scale}`);
     this.scale = scale;
     if (unscaled !== 0n) {
       if (unscaled >= INT64_MIN && unscaled <= INT64_MAX) {
@@ -95,6 +100,7 @@ export class Decimal {
     const neg = this.unscaled < 0n;
     const digits = (neg ? -this.unscaled : this.unscaled).toString();
     if (this.scale === 0) return (neg ? '-' : '') + digits;
+    if (this.scale < 0) return digits === '0' ? '0' : (neg ? '-' : '') + digits + '0'.repeat(-this.scale);
     const padded = digits.padStart(this.scale + 1, '0');
     const cut = padded.length - this.scale;
     return (neg ? '-' : '') + padded.slice(0, cut) + '.' + padded.slice(cut);
@@ -341,6 +347,130 @@ export class SparkTimestamp {
   }
 }
 
+const NANOS_PER_DAY = 86_400_000_000_000;
+const TIME_RE = /^\s*(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?\s*$/;
+
+/**
+ * A Spark TIME (Spark 4.1+): a time of day without a date or zone, as nanoseconds since midnight. The count
+ * is below 2^47, so a JS number holds it exactly. TIME(p) only limits the fractional digits Spark keeps (p ≤ 6
+ * today); the value itself does not carry p.
+ */
+export class SparkTime {
+  /** Nanoseconds since 00:00:00 (0 .. 86,399,999,999,999). */
+  readonly nanosOfDay: number;
+
+  constructor(nanosOfDay: number) {
+    if (!Number.isSafeInteger(nanosOfDay) || nanosOfDay < 0 || nanosOfDay >= NANOS_PER_DAY)
+      throw new RangeError(`time nanoseconds of the day must be an integer in 0..${NANOS_PER_DAY - 1}, got ${nanosOfDay}`);
+    this.nanosOfDay = nanosOfDay;
+  }
+
+  /** From hours, minutes, seconds and nanoseconds within the second. */
+  static fromParts(hour: number, minute: number, second = 0, nanosecond = 0): SparkTime {
+    const ok = (v: number, max: number) => Number.isInteger(v) && v >= 0 && v <= max;
+    if (!ok(hour, 23) || !ok(minute, 59) || !ok(second, 59) || !ok(nanosecond, 999_999_999))
+      throw new RangeError(`not a valid time: ${hour}:${minute}:${second}.${nanosecond}`);
+    return new SparkTime(((hour * 60 + minute) * 60 + second) * 1e9 + nanosecond);
+  }
+
+  /** Parse 'HH:MM[:SS[.fffffffff]]' (what Spark's TIME literal and CAST(... AS TIME) accept in that form). */
+  static fromString(text: string): SparkTime {
+    const m = TIME_RE.exec(text);
+    if (!m) throw new SyntaxError(`not a time (HH:MM[:SS[.fffffffff]]): ${JSON.stringify(text)}`);
+    const nanos = Number((m[4] ?? '').padEnd(9, '0'));
+    return SparkTime.fromParts(Number(m[1]), Number(m[2]), Number(m[3] ?? 0), nanos);
+  }
+
+  /** From microseconds since midnight (a bigint or an integral number). */
+  static fromMicros(micros: number | bigint): SparkTime {
+    return new SparkTime(Number(micros) * 1000);
+  }
+
+  get hour(): number {
+    return Math.floor(this.nanosOfDay / 3_600_000_000_000);
+  }
+  get minute(): number {
+    return Math.floor(this.nanosOfDay / 60_000_000_000) % 60;
+  }
+  get second(): number {
+    return Math.floor(this.nanosOfDay / 1_000_000_000) % 60;
+  }
+  /** Nanoseconds within the second (0..999,999,999). */
+  get nanosecond(): number {
+    return this.nanosOfDay % 1_000_000_000;
+  }
+  /** Microseconds since midnight, truncated (what Spark's TIME(6) holds). */
+  get microsOfDay(): number {
+    return Math.floor(this.nanosOfDay / 1000);
+  }
+
+  /**
+   * 'HH:MM:SS' plus the fraction without trailing zeros, as Spark prints a TIME (CAST(t AS STRING)):
+   * 12:34:56.789, 00:00:00, 23:59:59.999999.
+   */
+  toString(): string {
+    const base = `${pad2(this.hour)}:${pad2(this.minute)}:${pad2(this.second)}`;
+    const ns = this.nanosecond;
+    return ns === 0 ? base : `${base}.${String(ns).padStart(9, '0').replace(/0+$/, '')}`;
+  }
+  toJSON(): string {
+    return this.toString();
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `SparkTime(${this.toString()})`;
+  }
+  equals(other: SparkTime): boolean {
+    return this.nanosOfDay === other.nanosOfDay;
+  }
+}
+
+/**
+ * A Spark GEOMETRY or GEOGRAPHY value (Spark 4.1+) as the server sends it: the spatial reference id and the
+ * shape as OGC Well-Known Binary. No geometry library is involved; parse `wkb` with one if needed.
+ */
+abstract class SpatialValue {
+  constructor(
+    /** Spatial reference id of this value (per value: a GEOMETRY(ANY) column mixes them). */
+    readonly srid: number,
+    /** The shape as OGC Well-Known Binary, exactly the server's bytes. */
+    readonly wkb: Uint8Array,
+  ) {
+    if (!Number.isInteger(srid)) throw new RangeError(`srid must be an integer, got ${srid}`);
+  }
+  protected abstract get kind(): string;
+  /** The WKB as hex text (WKB has no canonical text form without a geometry library). */
+  get wkbHex(): string {
+    return Buffer.from(this.wkb.buffer, this.wkb.byteOffset, this.wkb.byteLength).toString('hex');
+  }
+  toString(): string {
+    return `${this.kind}(srid=${this.srid}, wkb=${this.wkbHex})`;
+  }
+  /** `{ srid, wkb }` with the WKB in base64, as binary values are in JSON. */
+  toJSON(): { srid: number; wkb: string } {
+    return { srid: this.srid, wkb: Buffer.from(this.wkb.buffer, this.wkb.byteOffset, this.wkb.byteLength).toString('base64') };
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+  equals(other: SpatialValue): boolean {
+    return this.kind === other.kind && this.srid === other.srid && Buffer.compare(this.wkb, other.wkb) === 0;
+  }
+}
+
+/** A Spark GEOMETRY value (Cartesian coordinates). */
+export class SparkGeometry extends SpatialValue {
+  protected get kind(): string {
+    return 'Geometry';
+  }
+}
+
+/** A Spark GEOGRAPHY value (longitude/latitude on the sphere). */
+export class SparkGeography extends SpatialValue {
+  protected get kind(): string {
+    return 'Geography';
+  }
+}
+
 /**
  * Set an own property, also for the key "__proto__" (which plain assignment would turn into a prototype
  * change): Spark column names and JSON keys can be any string.
@@ -357,7 +487,7 @@ export type CalendarInterval = { months: number; days: number; microseconds: big
  * A value as it comes back from Spark:
  * null | boolean | number (tinyint, smallint, int, float, double, year-month interval months) |
  * bigint (bigint, day-time interval microseconds) | string | Uint8Array (binary) | Decimal | SparkDate |
- * SparkTimestamp | arrays | Map (map) | plain object (struct).
+ * SparkTimestamp | SparkTime | SparkGeometry | SparkGeography | arrays | Map (map) | plain object (struct).
  */
 export type SparkValue =
   | null
@@ -369,6 +499,9 @@ export type SparkValue =
   | Decimal
   | SparkDate
   | SparkTimestamp
+  | SparkTime
+  | SparkGeometry
+  | SparkGeography
   | SparkValue[]
   | Map<SparkValue, SparkValue>
   | { [key: string]: SparkValue };

@@ -8,10 +8,10 @@ import type { Relation } from '../../lib/connect/gen/spark/connect/Relation';
 import { localRelation, rowsFromTable, tableFromBatches, type Row } from '../../lib/connect/arrow';
 import { rowToJsonLine } from '../../lib/connect/json';
 import { dataTypeFromProto, parseDDLSchema, simpleString, treeString, type StructType } from '../../lib/connect/types';
-import { Decimal, SparkDate, SparkTimestamp, type SparkValue } from '../../lib/connect/values';
+import { Decimal, SparkDate, SparkGeography, SparkGeometry, SparkTime, SparkTimestamp, type SparkValue } from '../../lib/connect/values';
 import type { SparkState } from '../../lib/runtime/spark-server';
 import { sparkRemote } from '../../lib/runtime/spark-server';
-import { SparkSession, VectorAssembler } from '../../lib/connect';
+import { SparkSession, VectorAssembler, functions as F, type DataFrame } from '../../lib/connect';
 
 interface Result {
   rows: Row[];
@@ -419,5 +419,208 @@ describe('connect types: exact round trip through SparkSession (sql, createDataF
     expect(table.getChild('l')!.data[0]!.values[0]).to.equal(9007199254740993n);
     expect(table.getChild('ts')!.data[0]!.values[0]).to.equal(-1n);
     expect(rowsFromTable(table)).to.deep.equal([{ l: 9007199254740993n, ts: new SparkTimestamp(-1n) }]);
+  });
+});
+
+describe('connect types: TIME, GEOMETRY, GEOGRAPHY and negative-scale decimals (Spark 4.1+)', function () {
+  let spark: SparkSession;
+  // POINT(1 2) and LINESTRING(0 0, 1 1) as little-endian WKB.
+  const POINT = '0101000000000000000000F03F0000000000000040';
+  const LINE = '01020000000200000000000000000000000000000000000000000000000000F03F000000000000F03F';
+  const bytes = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'));
+
+  before(async function () {
+    this.timeout(240_000);
+    await ensureSpark();
+    spark = await SparkSession.builder().remote(sparkRemote()).appName('connect-types-new').create();
+    // Both are session settings on Spark 4.2: TIME values are refused (UNSUPPORTED_TIME_TYPE) without the first.
+    await spark.conf.set('spark.sql.timeType.enabled', 'true');
+    await spark.conf.set('spark.sql.legacy.allowNegativeScaleOfDecimal', 'true');
+  });
+
+  after(async () => {
+    await spark?.stop();
+  });
+
+  /** Every result path of a DataFrame: they must agree with collect(). */
+  async function everyPath(df: DataFrame): Promise<{ rows: Row[]; lazy: Row[]; iterated: Row[] }> {
+    const rows = await df.collect();
+    const lazy = (await df.collect({ rows: 'lazy' })).map((r) => r.toObject());
+    const iterated: Row[] = [];
+    for await (const r of df.toLocalIterator()) iterated.push(r);
+    return { rows, lazy, iterated };
+  }
+
+  async function expectServerTree(df: DataFrame): Promise<void> {
+    const server = await spark.client.analyze({ tree_string: { plan: df.plan } });
+    expect(treeString(await df.schema())).to.equal(server.tree_string!.tree_string);
+  }
+
+  it('TIME: schema, collect, lazy rows, toColumns and toLocalIterator agree; nulls, midnight, 23:59:59.999999, precision 0/3/6', async () => {
+    const df = await spark.sql(
+      'SELECT t, CAST(t AS TIME(0)) AS t0, CAST(t AS TIME(3)) AS t3, CAST(t AS STRING) AS s FROM VALUES ' +
+        "(TIME'12:34:56.789'), (TIME'00:00:00'), (TIME'23:59:59.999999'), (TIME'00:00:00.000001'), (NULL) AS v(t)",
+    );
+    const schema = await df.schema();
+    expect(schema.fields.map((f) => [f.name, simpleString(f.dataType)])).to.deep.equal([
+      ['t', 'time(6)'],
+      ['t0', 'time(0)'],
+      ['t3', 'time(3)'],
+      ['s', 'string'],
+    ]);
+    expect(schema.fields[0]!.dataType).to.deep.equal({ type: 'time', precision: 6 });
+    await expectServerTree(df);
+
+    const T = (text: string) => SparkTime.fromString(text);
+    const expected: Row[] = [
+      { t: T('12:34:56.789'), t0: T('12:34:56'), t3: T('12:34:56.789'), s: '12:34:56.789' },
+      { t: T('00:00:00'), t0: T('00:00:00'), t3: T('00:00:00'), s: '00:00:00' },
+      { t: T('23:59:59.999999'), t0: T('23:59:59'), t3: T('23:59:59.999'), s: '23:59:59.999999' },
+      { t: T('00:00:00.000001'), t0: T('00:00:00'), t3: T('00:00:00'), s: '00:00:00.000001' },
+      { t: null, t0: null, t3: null, s: null },
+    ];
+    const { rows, lazy, iterated } = await everyPath(df);
+    expect(rows).to.deep.equal(expected);
+    expect(lazy).to.deep.equal(expected);
+    expect(iterated).to.deep.equal(expected);
+    // The client prints a TIME as the server does.
+    for (const r of rows) if (r.t) expect(String(r.t)).to.equal(r.s);
+    const last = rows[2]!.t as SparkTime;
+    expect([last.hour, last.minute, last.second, last.nanosecond, last.nanosOfDay]).to.deep.equal([
+      23, 59, 59, 999_999_000, 86_399_999_999_000,
+    ]);
+    expect(JSON.stringify(rows[0])).to.equal('{"t":"12:34:56.789","t0":"12:34:56","t3":"12:34:56.789","s":"12:34:56.789"}');
+
+    const cols = await df.toColumns();
+    for (const name of ['t', 't0', 't3']) {
+      const c = cols.column(name)!;
+      expect(c.values).to.be.instanceOf(BigInt64Array);
+      expect(Array.from(c.valid)).to.deep.equal([1, 1, 1, 1, 0]);
+      for (let i = 0; i < 4; i++) expect(c.values[i], `${name}[${i}]`).to.equal(BigInt((expected[i]![name] as SparkTime).nanosOfDay));
+    }
+  });
+
+  it('TIME goes out: lit(SparkTime) and createDataFrame with TIME(6) and TIME(0) columns', async () => {
+    const lit = await spark
+      .range(1)
+      .select(F.lit(SparkTime.fromString('01:02:03.000004')).alias('t'))
+      .selectExpr('t', 'CAST(t AS STRING) AS s', 'typeof(t) AS ty')
+      .collect();
+    expect(lit).to.deep.equal([{ t: SparkTime.fromString('01:02:03.000004'), s: '01:02:03.000004', ty: 'time(6)' }]);
+
+    const df = spark.createDataFrame(
+      [
+        { t: SparkTime.fromString('23:59:59.999999'), u: '00:00' },
+        { t: SparkTime.fromParts(0, 0), u: null },
+        { t: null, u: SparkTime.fromString('12:00:01') },
+      ],
+      't TIME(6), u TIME(0)',
+    );
+    expect((await df.schema()).fields.map((f) => simpleString(f.dataType))).to.deep.equal(['time(6)', 'time(0)']);
+    expect(await df.selectExpr('t', 'u', 'CAST(t AS STRING) AS s').collect()).to.deep.equal([
+      { t: SparkTime.fromString('23:59:59.999999'), u: SparkTime.fromString('00:00:00'), s: '23:59:59.999999' },
+      { t: SparkTime.fromString('00:00:00'), u: null, s: '00:00:00' },
+      { t: null, u: SparkTime.fromString('12:00:01'), s: null },
+    ]);
+    // TIME(0) cannot hold a fraction: refused on the client rather than cut.
+    expect(() => spark.createDataFrame([{ u: SparkTime.fromString('00:00:00.5') }], 'u TIME(0)')).to.throw(/more than 0 fractional digits/);
+  });
+
+  it('GEOMETRY / GEOGRAPHY: srid and WKB through every result path; fixed, 3857 and mixed (ANY) SRIDs; nulls', async () => {
+    const df = await spark.sql(
+      'SELECT ST_GeomFromWKB(b) AS g, ST_SetSrid(ST_GeomFromWKB(b), 3857) AS g3857, ST_GeogFromWKB(b) AS h, ' +
+        'CASE WHEN i = 0 THEN ST_GeomFromWKB(b) ELSE ST_SetSrid(ST_GeomFromWKB(b), 3857) END AS mixed ' +
+        `FROM VALUES (0, X'${POINT}'), (1, NULL), (2, X'${LINE}') AS v(i, b) ORDER BY i`,
+    );
+    const schema = await df.schema();
+    expect(schema.fields.map((f) => f.dataType)).to.deep.equal([
+      { type: 'geometry', srid: 0 },
+      { type: 'geometry', srid: 3857 },
+      { type: 'geography', srid: 4326 },
+      { type: 'geometry', srid: -1 },
+    ]);
+    expect(schema.fields.map((f) => simpleString(f.dataType))).to.deep.equal([
+      'geometry(0)',
+      'geometry(3857)',
+      'geography(4326)',
+      'geometry(any)',
+    ]);
+    await expectServerTree(df);
+
+    const expected: Row[] = [
+      {
+        g: new SparkGeometry(0, bytes(POINT)),
+        g3857: new SparkGeometry(3857, bytes(POINT)),
+        h: new SparkGeography(4326, bytes(POINT)),
+        mixed: new SparkGeometry(0, bytes(POINT)),
+      },
+      { g: null, g3857: null, h: null, mixed: null },
+      {
+        g: new SparkGeometry(0, bytes(LINE)),
+        g3857: new SparkGeometry(3857, bytes(LINE)),
+        h: new SparkGeography(4326, bytes(LINE)),
+        mixed: new SparkGeometry(3857, bytes(LINE)),
+      },
+    ];
+    const { rows, lazy, iterated } = await everyPath(df);
+    expect(rows).to.deep.equal(expected);
+    expect(lazy).to.deep.equal(expected);
+    expect(iterated).to.deep.equal(expected);
+    expect(rows[0]!.h).to.be.instanceOf(SparkGeography);
+    expect((rows[2]!.mixed as SparkGeometry).equals(new SparkGeometry(3857, bytes(LINE)))).to.equal(true);
+
+    const cols = await df.toColumns();
+    for (const name of ['g', 'g3857', 'h', 'mixed']) {
+      const c = cols.column(name)!;
+      expect(Array.from(c.valid)).to.deep.equal([1, 0, 1]);
+      expect(c.values, name).to.deep.equal(expected.map((r) => r[name]));
+    }
+
+    // The server's own view of the same values: the WKB and SRID are the ones it holds.
+    const check = await df.selectExpr('hex(ST_AsBinary(g)) AS wkb', 'ST_Srid(mixed) AS srid').collect();
+    expect(check).to.deep.equal([
+      { wkb: POINT, srid: 0 },
+      { wkb: null, srid: null },
+      { wkb: LINE, srid: 3857 },
+    ]);
+  });
+
+  it('GEOMETRY / GEOGRAPHY go out with createDataFrame', async () => {
+    const df = spark.createDataFrame(
+      [
+        { g: new SparkGeometry(0, bytes(POINT)), h: new SparkGeography(4326, bytes(LINE)) },
+        { g: null, h: null },
+      ],
+      'g GEOMETRY(0), h GEOGRAPHY(4326)',
+    );
+    expect(await df.selectExpr('g', 'h', 'hex(ST_AsBinary(g)) AS wkb', 'ST_Srid(h) AS srid').collect()).to.deep.equal([
+      { g: new SparkGeometry(0, bytes(POINT)), h: new SparkGeography(4326, bytes(LINE)), wkb: POINT, srid: 4326 },
+      { g: null, h: null, wkb: null, srid: null },
+    ]);
+    expect(() => spark.createDataFrame([{ g: new SparkGeometry(3857, bytes(POINT)) }], 'g GEOMETRY(0)')).to.throw(/SRID 3857/);
+  });
+
+  it('decimals with a negative scale (spark.sql.legacy.allowNegativeScaleOfDecimal) decode exactly on every path', async () => {
+    const df = await spark.sql(
+      'SELECT -1.5E10BD AS a, 1E+3BD AS b, CAST(-1.5E10BD AS STRING) AS s, CAST(NULL AS DECIMAL(10,0)) * 1E3BD AS n',
+    );
+    const schema = await df.schema();
+    expect(schema.fields.map((f) => simpleString(f.dataType))).to.deep.equal([
+      'decimal(2,-9)',
+      'decimal(1,-3)',
+      'string',
+      'decimal(12,-3)',
+    ]);
+    await expectServerTree(df);
+    const expected: Row[] = [{ a: new Decimal(-15n, -9), b: new Decimal(1n, -3), s: '-15000000000', n: null }];
+    const { rows, lazy, iterated } = await everyPath(df);
+    expect(rows).to.deep.equal(expected);
+    expect(lazy).to.deep.equal(expected);
+    expect(iterated).to.deep.equal(expected);
+    expect(String(rows[0]!.a)).to.equal('-15000000000');
+    expect((rows[0]!.a as Decimal).equals(Decimal.fromString('-15000000000'))).to.equal(true);
+    const cols = await df.toColumns();
+    expect(cols.column('a')!.values).to.deep.equal([new Decimal(-15n, -9)]);
+    expect(Array.from(cols.column('n')!.valid)).to.deep.equal([0]);
   });
 });

@@ -56,6 +56,11 @@ import {
 import type { DataType__Output } from '../../lib/connect/gen/spark/connect/DataType';
 import { decodeVariant, VariantFormatError } from '../../lib/connect/variant';
 import { Decimal, SparkDate, SparkTimestamp, civilFromDays, daysFromCivil, type SparkValue } from '../../lib/connect/values';
+import { Decimal as ArrowDecimal, Struct, TimeMillisecond, makeVector, tableToIPC } from 'apache-arrow';
+import { columnsFromTable, lazyRowsFromBatch } from '../../lib/connect/results';
+import { literalProto } from '../../lib/connect/plan';
+import { geographyType, geometryType, spatialCrs, sridOfCrs, timeType } from '../../lib/connect/types';
+import { SparkGeography, SparkGeometry, SparkTime } from '../../lib/connect/values';
 
 /** Every type string Spark prints, in its printed form (so parse -> print is the identity). */
 const TYPE_STRINGS = [
@@ -639,5 +644,213 @@ describe('SparkTimestamp and Decimal keep 64-bit values as two 32-bit halves @un
     expect(d).to.deep.equal(Decimal.fromString(d.toString()));
     expect(inspect(d)).to.equal(`Decimal(${d.toString()})`);
     expect(inspect(new SparkTimestamp(0n, true))).to.equal('SparkTimestamp(1970-01-01T00:00:00.000000)');
+  });
+});
+
+describe('TIME, GEOMETRY, GEOGRAPHY and negative-scale decimals (Spark 4.1+) @unit', () => {
+  const POINT = new Uint8Array(Buffer.from('0101000000000000000000F03F0000000000000040', 'hex'));
+
+  /** Every decoding path of a Table: rows, lazy rows, columns; they must agree. */
+  function everyPath(table: Table, schema?: StructType): { rows: Row[]; lazy: Row[]; columns: unknown[][] } {
+    const rows = rowsFromTable(table, schema);
+    const lazy = table.batches.flatMap((b) => lazyRowsFromBatch(b, schema).map((r) => r.toObject()));
+    const cols = columnsFromTable(table, schema);
+    return { rows, lazy, columns: cols.columns.map((c) => Array.from(c.values as ArrayLike<unknown>, (v, i) => (c.valid[i] ? v : null))) };
+  }
+
+  describe('types', () => {
+    it('proto round trips through the real types.proto; an absent TIME precision is TIME(6)', () => {
+      for (const dt of [
+        timeType(0),
+        timeType(3),
+        timeType(),
+        geometryType(0),
+        geometryType(3857),
+        geometryType('ANY'),
+        geographyType(),
+        geographyType('ANY'),
+        { type: 'decimal', precision: 2, scale: -9 } as DataType,
+        structType([structField('t', timeType(0)), structField('g', arrayType(geometryType(4326)))]),
+      ])
+        expect(protoRoundTrip(dt), simpleString(dt)).to.deep.equal(dt);
+      expect(dataTypeFromProto({ time: { type_variation_reference: 0 }, kind: 'time' } as DataType__Output)).to.deep.equal(timeType(6));
+      expect(dataTypeToProto(geometryType('ANY'))).to.deep.equal({ geometry: { srid: -1 } });
+    });
+
+    it("type strings, DDL, JSON and the schema tree in Spark's forms", () => {
+      const cases: Array<[string, DataType]> = [
+        ['time(0)', timeType(0)],
+        ['time(6)', timeType(6)],
+        ['geometry(0)', geometryType(0)],
+        ['geometry(3857)', geometryType(3857)],
+        ['geometry(any)', geometryType('ANY')],
+        ['geography(4326)', geographyType(4326)],
+        ['geography(any)', geographyType('ANY')],
+        ['decimal(2,-9)', { type: 'decimal', precision: 2, scale: -9 }],
+      ];
+      for (const [text, dt] of cases) {
+        expect(parseTypeString(text), text).to.deep.equal(dt);
+        expect(simpleString(dt)).to.equal(text);
+      }
+      expect(parseTypeString('TIME')).to.deep.equal(timeType(6));
+      expect(parseTypeString('GEOMETRY(ANY)')).to.deep.equal(geometryType('ANY'));
+      // Spark's JSON names the CRS (DataType.json), and reads SRID forms too.
+      expect(dataTypeToJson(geometryType(0))).to.equal('"geometry(SRID:0)"');
+      expect(dataTypeToJson(geometryType(4326))).to.equal('"geometry(OGC:CRS84)"');
+      expect(dataTypeToJson(geometryType(3857))).to.equal('"geometry(EPSG:3857)"');
+      expect(dataTypeToJson(geometryType('ANY'))).to.equal('"geometry(SRID:ANY)"');
+      expect(dataTypeToJson(geographyType())).to.equal('"geography(OGC:CRS84, SPHERICAL)"');
+      expect(dataTypeToJson(timeType(3))).to.equal('"time(3)"');
+      for (const dt of [geometryType(0), geometryType(3857), geometryType('ANY'), geographyType(), timeType(0)])
+        expect(dataTypeFromJson(dataTypeToJson(dt))).to.deep.equal(dt);
+      expect(dataTypeFromJson('"geography(OGC:CRS84)"')).to.deep.equal(geographyType(4326));
+      expect([spatialCrs(4269), sridOfCrs('ogc:crs27'), sridOfCrs('EPSG:2000'), sridOfCrs('nope:1')]).to.deep.equal([
+        'OGC:CRS83',
+        4267,
+        2000,
+        undefined,
+      ]);
+      expect(() => parseTypeString('geometry(FOO:BAR)')).to.throw(SyntaxError, /unknown CRS/);
+      expect(() => parseTypeString('geography(4326, flat)')).to.throw(SyntaxError, /SPHERICAL/);
+      expect(() => parseTypeString('time(7)')).to.throw(RangeError);
+
+      const schema = parseDDLSchema('t TIME(0) NOT NULL, g GEOMETRY(ANY), h GEOGRAPHY(4326), d DECIMAL(2, -9)');
+      expect(toDDL(schema)).to.equal('`t` time(0) NOT NULL,`g` geometry(any),`h` geography(4326),`d` decimal(2,-9)');
+      expect(parseDDLSchema(toDDL(schema))).to.deep.equal(schema);
+      expect(treeString(schema)).to.equal(
+        'root\n |-- t: time(0) (nullable = false)\n |-- g: geometry(any) (nullable = true)\n' +
+          ' |-- h: geography(4326) (nullable = true)\n |-- d: decimal(2,-9) (nullable = true)\n',
+      );
+    });
+  });
+
+  describe('values', () => {
+    it("SparkTime: exact nanoseconds of the day, accessors, Spark's text form", () => {
+      const t = SparkTime.fromString('23:59:59.999999');
+      expect([t.hour, t.minute, t.second, t.nanosecond, t.microsOfDay]).to.deep.equal([23, 59, 59, 999_999_000, 86_399_999_999]);
+      expect(t.nanosOfDay).to.equal(86_399_999_999_000);
+      expect(String(SparkTime.fromString('12:34:56.789'))).to.equal('12:34:56.789');
+      expect(String(SparkTime.fromString('7:05'))).to.equal('07:05:00');
+      expect(String(new SparkTime(0))).to.equal('00:00:00');
+      expect(String(new SparkTime(86_399_999_999_999))).to.equal('23:59:59.999999999');
+      expect(JSON.stringify({ t: SparkTime.fromParts(1, 2, 3, 4000) })).to.equal('{"t":"01:02:03.000004"}');
+      expect(SparkTime.fromMicros(1n).nanosOfDay).to.equal(1000);
+      expect(inspect(SparkTime.fromString('10:00'))).to.equal('SparkTime(10:00:00)');
+      expect(SparkTime.fromString('10:00').equals(SparkTime.fromParts(10, 0))).to.equal(true);
+      expect(() => new SparkTime(86_400_000_000_000)).to.throw(RangeError);
+      expect(() => new SparkTime(-1)).to.throw(RangeError);
+      expect(() => SparkTime.fromString('24:00')).to.throw(RangeError);
+      expect(() => SparkTime.fromString('12:00 PM')).to.throw(SyntaxError);
+    });
+
+    it('SparkGeometry / SparkGeography: srid, WKB, text and JSON forms', () => {
+      const g = new SparkGeometry(3857, POINT);
+      expect(String(g)).to.equal('Geometry(srid=3857, wkb=0101000000000000000000f03f0000000000000040)');
+      expect(JSON.stringify(new SparkGeography(4326, POINT))).to.equal(`{"srid":4326,"wkb":"${Buffer.from(POINT).toString('base64')}"}`);
+      expect(rowToJsonLine({ g })).to.equal(`{"g":{"srid":3857,"wkb":"${Buffer.from(POINT).toString('base64')}"}}`);
+      expect(g.equals(new SparkGeometry(3857, POINT.slice()))).to.equal(true);
+      expect(g.equals(new SparkGeography(3857, POINT))).to.equal(false);
+    });
+
+    it('Decimal with a negative scale: value = unscaled × 10^-scale, printed in full', () => {
+      const d = new Decimal(-15n, -9);
+      expect([d.toString(), d.scale, d.unscaled, d.precision]).to.deep.equal(['-15000000000', -9, -15n, 2]);
+      expect(new Decimal(0n, -3).toString()).to.equal('0');
+      expect(d.equals(Decimal.fromString('-1.5E10'))).to.equal(true);
+      expect(d.withScale(0).unscaled).to.equal(-15000000000n);
+      expect(Decimal.fromString('15000000000', -9).unscaled).to.equal(15n);
+      expect(() => Decimal.fromString('15000000001', -9)).to.throw(RangeError, /rounded/);
+    });
+
+    it('lit(SparkTime) is a TIME(6) literal; sub-microsecond digits are refused', () => {
+      expect(literalProto(SparkTime.fromString('01:02:03.000004'))).to.deep.equal({ time: { nano: '3723000004000', precision: 6 } });
+      expect(() => literalProto(new SparkTime(1))).to.throw(RangeError, /sub-microsecond/);
+    });
+  });
+
+  describe('Arrow decoding (no server)', () => {
+    it('decimal128 with a negative scale, as Spark sends 1E+3BD and -1.5E10BD: exact on every path', () => {
+      // Unscaled values 1, -15 and a null, two's complement in 128-bit little-endian words.
+      const words = new BigUint64Array([1n, 0n, BigInt.asUintN(64, -15n), 0xffffffffffffffffn, 0n, 0n]);
+      const data = makeData({
+        type: new ArrowDecimal(-9, 2, 128),
+        length: 3,
+        nullCount: 1,
+        nullBitmap: Uint8Array.of(0b011),
+        data: new Uint32Array(words.buffer),
+      });
+      // Through IPC, so the negative scale survives the flatbuffer schema as it does from the server.
+      const table = tableFromIPC(tableToIPC(new Table({ d: makeVector(data) }), 'stream'));
+      const expected = [new Decimal(1n, -9), new Decimal(-15n, -9), null];
+      expect(structTypeFromArrowSchema(table.schema).fields[0]!.dataType).to.deep.equal({ type: 'decimal', precision: 2, scale: -9 });
+      const schema = structType([structField('d', { type: 'decimal', precision: 2, scale: -9 })]);
+      for (const s of [undefined, schema]) {
+        const { rows, lazy, columns } = everyPath(table, s);
+        expect(rows.map((r) => r.d)).to.deep.equal(expected);
+        expect(lazy.map((r) => r.d)).to.deep.equal(expected);
+        expect(columns[0]).to.deep.equal(expected);
+      }
+      expect(decodeData(table.batches[0]!.data.children[0]!).map(String)).to.deep.equal(['1000000000', '-15000000000', 'null']);
+      // A decimal beyond 64 bits takes the bigint path.
+      const big = new Decimal(-(10n ** 30n), -5);
+      expect(roundTrip([{ d: big }], structType([structField('d', { type: 'decimal', precision: 31, scale: -5 })]))).to.deep.equal([
+        { d: big },
+      ]);
+    });
+
+    it('TIME as Time64(NANOSECOND) (what Spark sends) and the other units; the Spark type is implied by the Arrow type', () => {
+      const schema = structType([structField('t', timeType(6)), structField('t0', timeType(0), false)]);
+      const input = [
+        { t: SparkTime.fromString('12:34:56.789'), t0: '00:00' },
+        { t: null, t0: SparkTime.fromString('23:59:59') },
+        { t: SparkTime.fromString('23:59:59.999999'), t0: SparkTime.fromString('00:00:01') },
+      ];
+      const table = tableFromBatches([encodeLocalRelation(input, schema)]);
+      expect(String(table.schema.fields[0]!.type)).to.equal('Time64<NANOSECOND>');
+      const expected = input.map((r) => ({ t: r.t, t0: typeof r.t0 === 'string' ? SparkTime.fromString(r.t0) : r.t0 }));
+      for (const s of [undefined, schema]) {
+        const { rows, lazy, columns } = everyPath(table, s);
+        expect(rows).to.deep.equal(expected);
+        expect(lazy).to.deep.equal(expected);
+        expect(columns[0]).to.deep.equal([45_296_789_000_000n, null, 86_399_999_999_000n]);
+      }
+      expect(columnsFromTable(table).columns[0]!.values).to.be.instanceOf(BigInt64Array);
+      expect(structTypeFromArrowSchema(table.schema).fields.map((f) => f.dataType)).to.deep.equal([timeType(6), timeType(6)]);
+      expect(() => encodeLocalRelation([{ t0: '00:00:00.1' }], schema)).to.throw(/more than 0 fractional digits/);
+
+      const millis = makeData({ type: new TimeMillisecond(), length: 2, nullCount: 0, data: Int32Array.of(0, 86_399_999) });
+      expect(decodeData(millis).map(String)).to.deep.equal(['00:00:00', '23:59:59.999']);
+    });
+
+    it('GEOMETRY / GEOGRAPHY as ArrowUtils writes them (struct<srid, wkb> marked by field metadata)', () => {
+      const schema = structType([structField('g', geometryType('ANY')), structField('h', geographyType())]);
+      const input = [
+        { g: new SparkGeometry(0, POINT), h: new SparkGeography(4326, POINT) },
+        { g: null, h: null },
+        { g: new SparkGeometry(3857, POINT), h: new SparkGeography(4326, new Uint8Array(0)) },
+      ];
+      const table = tableFromBatches([encodeLocalRelation(input, schema)]);
+      const wkbField = (table.schema.fields[0]!.type as Struct).children[1]!;
+      expect([...wkbField.metadata]).to.deep.equal([
+        ['geometry', 'true'],
+        ['srid', '-1'],
+      ]);
+      // Without the Spark schema the metadata tells a spatial struct from any struct<srid, wkb>.
+      expect(structTypeFromArrowSchema(table.schema)).to.deep.equal(
+        structType([structField('g', geometryType('ANY')), structField('h', geographyType())]),
+      );
+      for (const s of [undefined, schema]) {
+        const { rows, lazy, columns } = everyPath(table, s);
+        expect(rows).to.deep.equal(input);
+        expect(lazy).to.deep.equal(input);
+        expect(columns[0]).to.deep.equal(input.map((r) => r.g));
+        expect(rows[0]!.h).to.be.instanceOf(SparkGeography);
+      }
+      const plain = tableFromBatches([
+        encodeLocalRelation([{ s: { srid: 1, wkb: POINT } }], parseDDLSchema('s STRUCT<srid: INT, wkb: BINARY>')),
+      ]);
+      expect(rowsFromTable(plain)).to.deep.equal([{ s: { srid: 1, wkb: POINT } }]);
+      expect(() => encodeLocalRelation([{ h: new SparkGeometry(4326, POINT) }], schema)).to.throw(/expected a SparkGeography/);
+    });
   });
 });
