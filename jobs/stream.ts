@@ -1,4 +1,4 @@
-import { defineJob, UsageError } from '../lib/cli/job';
+import { defineJob, integerOptionProblem, UsageError } from '../lib/cli/job';
 import type { Trigger } from '../lib/connect';
 import { parseDuration, sparkInterval } from '../lib/stream/rate';
 import { runStreamJob } from '../lib/stream/run';
@@ -103,14 +103,10 @@ export default defineJob<StreamArgs, StreamParams>({
       return new UsageError('--duration applies to processing-time runs; an available-now run ends once it has processed what was there');
     if (!['earliest', 'latest'].includes(args['starting-offsets']))
       return new UsageError(`--starting-offsets must be earliest or latest, got "${args['starting-offsets']}"`);
-    if (
-      args['max-offsets-per-trigger'] !== undefined &&
-      !(Number.isInteger(args['max-offsets-per-trigger']) && args['max-offsets-per-trigger'] > 0)
-    ) {
-      return new UsageError(`--max-offsets-per-trigger must be a positive integer, got ${args['max-offsets-per-trigger']}`);
-    }
-    if (!(Number.isInteger(args['shuffle-partitions']) && args['shuffle-partitions'] > 0))
-      return new UsageError(`--shuffle-partitions must be a positive integer, got ${args['shuffle-partitions']}`);
+    const countProblem =
+      integerOptionProblem('max-offsets-per-trigger', args['max-offsets-per-trigger'], 1) ??
+      integerOptionProblem('shuffle-partitions', args['shuffle-partitions'], 1);
+    if (countProblem) return countProblem;
     return {
       args,
       trigger,

@@ -50,6 +50,10 @@ describe('stream jobs: options and validation', () => {
     expect(streamJob.validate?.({ ...s, watermark: 'soon' })).to.match(/--watermark/);
     expect(streamJob.validate?.({ ...s, 'starting-offsets': 'middle' })).to.match(/--starting-offsets/);
     expect(streamJob.validate?.({ ...s, 'live-trigger': 'available-now' })).to.match(/--live-trigger/);
+    expect(streamJob.validate?.({ ...s, 'shuffle-partitions': 0 })).to.match(/--shuffle-partitions must be a positive integer, got 0/);
+    expect(streamJob.validate?.({ ...s, 'max-offsets-per-trigger': 2.5 })).to.match(/--max-offsets-per-trigger must be a positive integer/);
+    expect(streamJob.validate?.({ ...s, 'max-offsets-per-trigger': 2 ** 60 })).to.match(/--max-offsets-per-trigger/);
+    expect(streamJob.validate?.({ ...s, 'max-offsets-per-trigger': 250_000 })).to.equal(undefined);
     expect(streamJob.validate?.({ ...s, trigger: 'available-now', duration: '30s' })).to.match(
       /--duration applies to processing-time runs/,
     );
