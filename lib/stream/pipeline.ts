@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { functions, type DataFrame, type SparkSession, type StreamingQuery, type Trigger } from '../connect';
+import { functions, type DataFrame, type DataStreamWriter, type SparkSession, type StreamingQuery, type Trigger } from '../connect';
 import {
   AGGREGATE_COLUMNS,
   PHYSICAL_BOUNDS,
@@ -559,7 +559,11 @@ export const SMALL_STATE_CONF: Record<string, string> = {
   'spark.sql.streaming.stateStore.providerClass': 'org.apache.spark.sql.execution.streaming.state.HDFSBackedStateStoreProvider',
 };
 
-/** Starts some of the queries (each with its own checkpoint directory under `checkpoint`). */
+/**
+ * Starts some of the queries (each with its own checkpoint directory under `checkpoint`), in the order given;
+ * consecutive queries with the same session settings start together (a start is a server round trip of
+ * analysis and setup: the three copies of an available-now run used to wait for each other's).
+ */
 export async function startQueries(
   spark: SparkSession,
   o: StreamPipelineOptions,
@@ -567,48 +571,69 @@ export async function startQueries(
   which: readonly QueryName[],
   into: StartedQueries,
 ): Promise<void> {
+  const confOf = (name: QueryName) =>
+    name === 'live' ? (s.liveConf ?? SMALL_STATE_CONF) : name === 'kafka' ? undefined : (s.copyConf ?? SMALL_STATE_CONF);
+  const groups: Array<{ conf: Record<string, string> | undefined; names: QueryName[] }> = [];
   for (const name of which) {
-    const serverName = `${o.queryPrefix ?? 'stream'}_${name}`;
-    let df: DataFrame;
-    let mode: 'append' | 'update' = 'append';
-    let trigger = o.trigger;
-    let sink: 'kafka' | { parquet: string } = 'kafka';
-    if (name === 'kafka') df = heavyPlan(spark, o, s.topics, await sharedClassified(spark, o, `${serverName}_classified`));
-    else if (name === 'live') {
-      df = livePlan(spark, o).selectExpr('key', 'value', `${q(s.topics.live)} AS topic`);
-      mode = 'update';
-      trigger = s.liveTrigger;
-    } else {
-      df = copyPlan(spark, o, name, s.topics, s.copyStartingOffsets[name]);
-      sink = { parquet: path.join(o.output, name) };
-      trigger = s.copyTrigger ?? o.trigger;
-    }
-    let w = df.writeStream
-      .queryName(serverName)
-      .outputMode(mode)
-      .trigger(trigger)
-      .option('checkpointLocation', path.join(o.checkpoint, name));
-    w =
-      sink === 'kafka'
-        ? w.format('kafka').option('kafka.bootstrap.servers', o.bootstrapServers).option('kafka.acks', 'all')
-        : w.format('parquet').option('path', sink.parquet);
-    const conf = name === 'live' ? (s.liveConf ?? SMALL_STATE_CONF) : name === 'kafka' ? undefined : (s.copyConf ?? SMALL_STATE_CONF);
-    const query = conf ? await withSessionConf(spark, conf, () => w.start()) : await w.start();
-    into.queries.set(name, query);
-    into.names.set(serverName, name);
+    const conf = confOf(name);
+    const last = groups.at(-1);
+    if (last && last.conf === conf) last.names.push(name);
+    else groups.push({ conf, names: [name] });
   }
+  for (const { conf, names } of groups) {
+    const writers = await Promise.all(names.map((name) => queryWriter(spark, o, s, name)));
+    const startAll = () => Promise.allSettled(writers.map((w) => w.start()));
+    const results = conf ? await withSessionConf(spark, conf, startAll) : await startAll();
+    // Those that started are recorded before a failure is thrown, so the caller stops them.
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') return;
+      into.queries.set(names[i]!, r.value);
+      into.names.set(`${o.queryPrefix ?? 'stream'}_${names[i]!}`, names[i]!);
+    });
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+}
+
+/** One query's plan and sink, ready to start. */
+async function queryWriter(spark: SparkSession, o: StreamPipelineOptions, s: StartOptions, name: QueryName): Promise<DataStreamWriter> {
+  const serverName = `${o.queryPrefix ?? 'stream'}_${name}`;
+  let df: DataFrame;
+  let mode: 'append' | 'update' = 'append';
+  let trigger = o.trigger;
+  let sink: 'kafka' | { parquet: string } = 'kafka';
+  if (name === 'kafka') df = heavyPlan(spark, o, s.topics, await sharedClassified(spark, o, `${serverName}_classified`));
+  else if (name === 'live') {
+    df = livePlan(spark, o).selectExpr('key', 'value', `${q(s.topics.live)} AS topic`);
+    mode = 'update';
+    trigger = s.liveTrigger;
+  } else {
+    df = copyPlan(spark, o, name, s.topics, s.copyStartingOffsets[name]);
+    sink = { parquet: path.join(o.output, name) };
+    trigger = s.copyTrigger ?? o.trigger;
+  }
+  const w = df.writeStream
+    .queryName(serverName)
+    .outputMode(mode)
+    .trigger(trigger)
+    .option('checkpointLocation', path.join(o.checkpoint, name));
+  return sink === 'kafka'
+    ? w.format('kafka').option('kafka.bootstrap.servers', o.bootstrapServers).option('kafka.acks', 'all')
+    : w.format('parquet').option('path', sink.parquet);
 }
 
 /** Runs `fn` with some session settings changed, then restores them (a query started inside keeps them). */
 async function withSessionConf<T>(spark: SparkSession, conf: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const before = new Map<string, string | null>();
-  for (const [k, v] of Object.entries(conf)) {
-    before.set(k, await spark.conf.getOption(k));
-    await spark.conf.set(k, v);
-  }
+  const keys = Object.keys(conf);
+  const before = await Promise.all(keys.map((k) => spark.conf.getOption(k)));
+  await spark.conf.setAll(conf);
   try {
     return await fn();
   } finally {
-    for (const [k, v] of before) await (v === null ? spark.conf.unset(k) : spark.conf.set(k, v));
+    const restore = Object.fromEntries(keys.flatMap((k, i) => (before[i] === null ? [] : [[k, before[i]!]])));
+    await Promise.all([
+      Object.keys(restore).length ? spark.conf.setAll(restore) : undefined,
+      ...keys.filter((_, i) => before[i] === null).map((k) => spark.conf.unset(k)),
+    ]);
   }
 }
