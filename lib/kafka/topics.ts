@@ -93,12 +93,10 @@ export async function topicOffsets(kafka: Kafka, topics: readonly string[]): Pro
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const out: PartitionOffsets[] = [];
-    for (const topic of topics) {
-      for (const p of await admin.fetchTopicOffsets(topic))
-        out.push({ topic, partition: p.partition, low: Number(p.low), high: Number(p.high) });
-    }
-    return out;
+    const offsets = await Promise.all(topics.map((topic) => admin.fetchTopicOffsets(topic)));
+    return topics.flatMap((topic, i) =>
+      offsets[i]!.map((p) => ({ topic, partition: p.partition, low: Number(p.low), high: Number(p.high) })),
+    );
   } finally {
     await admin.disconnect();
   }

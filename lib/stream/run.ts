@@ -85,13 +85,14 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
   let endsBefore: Map<string, number> | undefined;
   try {
     await ensureTopics(admin, [o.topic, ...outputs]);
-    copyStartingOffsets = await copyOffsets(admin, o.checkpoint, topics);
-    endsBefore = await topicEnds(kafka, outputs);
+    // One read of the output topics' ends serves both the copies' first offsets and the run's message counts.
+    const ends = await partitionEnds(admin, outputs);
+    copyStartingOffsets = copyOffsets(o.checkpoint, topics, ends);
+    endsBefore = new Map([...ends].map(([t, parts]) => [t, parts.reduce((a, p) => a + p.high, 0)]));
   } finally {
     await admin.disconnect();
   }
-  for (const [k, v] of Object.entries(STREAM_CONF)) await spark.conf.set(k, v);
-  await spark.conf.set('spark.sql.shuffle.partitions', String(o.shufflePartitions ?? 2));
+  await spark.conf.setAll({ ...STREAM_CONF, 'spark.sql.shuffle.partitions': String(o.shufflePartitions ?? 2) });
   const startedAt = new Date();
   const latency = new AggregateLatencyTracker(kafka, topics.aggregates);
   const live = new LiveLatencyTracker(kafka, topics.live);
@@ -236,7 +237,7 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
         }
         if (Date.now() - lastStatus >= every) {
           lastStatus = Date.now();
-          ctx.log(statusLine(progress, latency, live));
+          ctx.log(statusLine(progress.summary(), latency.summary(), live.summary()));
         }
         if (o.durationMs !== undefined && Date.now() - t0 >= o.durationMs) break;
       }
@@ -259,8 +260,10 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
     written = await messagesWritten(kafka, endsBefore).catch(() => null);
   }
   const report = writeMetrics();
-  ctx.log(`metrics: ${path.relative(process.cwd(), o.metricsFile) || o.metricsFile}; ${statusLine(progress, latency, live)}`);
-  const accounts = accountingLine(progress, written, topics);
+  ctx.log(
+    `metrics: ${path.relative(process.cwd(), o.metricsFile) || o.metricsFile}; ${statusLine(report.queries, report.end_to_end_latency_ms, report.live_latency_ms)}`,
+  );
+  const accounts = accountingLine(report.queries, written, topics);
   if (accounts) ctx.log(accounts);
   if (failure) throw failure;
   return { batches: progress, latency, live, report };
@@ -305,19 +308,26 @@ export const STREAM_CONF: Record<string, string> = {
  * query of this checkpoint first ran, kept in `<checkpoint>/copy-offsets.json` so that a restart (even with
  * a copy's own checkpoint missing) copies exactly what this job wrote, not older runs' messages.
  */
-async function copyOffsets(admin: Admin, checkpoint: string, topics: OutputTopics): Promise<Record<ParquetCopy, string>> {
+function copyOffsets(checkpoint: string, topics: OutputTopics, ends: TopicEnds): Record<ParquetCopy, string> {
   const file = path.join(checkpoint, 'copy-offsets.json');
   const kept = readJson<Record<ParquetCopy, string>>(file);
   if (kept && PARQUET_COPIES.every((c) => typeof kept[c] === 'string')) return kept;
   const out = {} as Record<ParquetCopy, string>;
   for (const c of PARQUET_COPIES) {
     const topic = copySourceTopic(c, topics);
-    const offsets = await admin.fetchTopicOffsets(topic);
-    out[c] = JSON.stringify({ [topic]: Object.fromEntries(offsets.map((p) => [String(p.partition), Number(p.high)])) });
+    out[c] = JSON.stringify({ [topic]: Object.fromEntries((ends.get(topic) ?? []).map((p) => [String(p.partition), p.high])) });
   }
   fs.mkdirSync(checkpoint, { recursive: true });
   writeFileAtomic(file, `${JSON.stringify(out, null, 2)}\n`);
   return out;
+}
+
+/** Per topic, the end offset of each partition. */
+type TopicEnds = Map<string, Array<{ partition: number; high: number }>>;
+
+async function partitionEnds(admin: Admin, topics: string[]): Promise<TopicEnds> {
+  const offsets = await Promise.all(topics.map((t) => admin.fetchTopicOffsets(t)));
+  return new Map(topics.map((t, i) => [t, offsets[i]!.map((p) => ({ partition: p.partition, high: Number(p.high) }))]));
 }
 
 /** Per topic, the sum of its partitions' end offsets. */
@@ -340,8 +350,12 @@ async function messagesWritten(
  * What came in and where it went: the source records the heavy query read, those set aside to the DLQ (one
  * message per invalid record) and the valid rest; the closed windows and alerts written.
  */
-function accountingLine(progress: ProgressLog, written: Record<string, number> | null, topics: OutputTopics): string | undefined {
-  const read = progress.summary().kafka?.source_rows;
+function accountingLine(
+  queries: ReturnType<ProgressLog['summary']>,
+  written: Record<string, number> | null,
+  topics: OutputTopics,
+): string | undefined {
+  const read = queries.kafka?.source_rows;
   if (read === undefined || !written) return undefined;
   const dlq = written[topics.dlq];
   return (
@@ -350,11 +364,14 @@ function accountingLine(progress: ProgressLog, written: Record<string, number> |
   );
 }
 
-function statusLine(progress: ProgressLog, latency: AggregateLatencyTracker, live: LiveLatencyTracker): string {
-  const s = progress.summary();
-  const a = s.kafka;
-  const l = latency.summary().record_timestamp;
-  const v = live.summary().live;
+function statusLine(
+  queries: ReturnType<ProgressLog['summary']>,
+  latency: ReturnType<AggregateLatencyTracker['summary']>,
+  live: ReturnType<LiveLatencyTracker['summary']>,
+): string {
+  const a = queries.kafka;
+  const l = latency.record_timestamp;
+  const v = live.live;
   const fmt = (x: number | null | undefined) => (x === null || x === undefined ? '-' : Math.round(x).toString());
   return (
     `job: ${a?.batches ?? 0} batches, ${a?.input_rows ?? 0} rows, ${fmt(a?.processed_rows_per_s_mean)} rows/s, batch p50 ${fmt(a?.batch_duration_ms.p50)} ms` +
