@@ -14,6 +14,7 @@ interface StreamArgs extends Record<string, unknown> {
   'spark-bootstrap-servers'?: string;
   watermark: string;
   duration?: string;
+  'until-records'?: number;
   'max-offsets-per-trigger'?: number;
   'shuffle-partitions': number;
   'dlq-topic': string;
@@ -69,6 +70,11 @@ export default defineJob<StreamArgs, StreamParams>({
     },
     watermark: { type: 'string', default: '10s', describe: 'event-time watermark delay' },
     duration: { type: 'string', describe: 'stop after this long (processing-time runs; default: until Ctrl-C)' },
+    'until-records': {
+      type: 'number',
+      describe:
+        'stop once this many source records have been read and the windows the watermark passed are closed (processing-time runs; a producer sending a known count beside the job)',
+    },
     'max-offsets-per-trigger': { type: 'number', describe: 'rate limit: Kafka offsets per micro-batch' },
     'shuffle-partitions': {
       type: 'number',
@@ -101,11 +107,16 @@ export default defineJob<StreamArgs, StreamParams>({
     const durationMs = args.duration !== undefined ? parseDuration(args.duration, '--duration') : undefined;
     if (durationMs !== undefined && 'availableNow' in trigger)
       return new UsageError('--duration applies to processing-time runs; an available-now run ends once it has processed what was there');
+    if (args['until-records'] !== undefined && 'availableNow' in trigger)
+      return new UsageError(
+        '--until-records applies to processing-time runs; an available-now run ends once it has processed what was there',
+      );
     if (!['earliest', 'latest'].includes(args['starting-offsets']))
       return new UsageError(`--starting-offsets must be earliest or latest, got "${args['starting-offsets']}"`);
     const countProblem =
       integerOptionProblem('max-offsets-per-trigger', args['max-offsets-per-trigger'], 1) ??
-      integerOptionProblem('shuffle-partitions', args['shuffle-partitions'], 1);
+      integerOptionProblem('shuffle-partitions', args['shuffle-partitions'], 1) ??
+      integerOptionProblem('until-records', args['until-records'], 1);
     if (countProblem) return countProblem;
     return {
       args,
@@ -131,6 +142,7 @@ export default defineJob<StreamArgs, StreamParams>({
         localBootstrapServers: local,
         watermarkMs,
         durationMs,
+        untilRecords: args['until-records'],
         maxOffsetsPerTrigger: args['max-offsets-per-trigger'],
         shufflePartitions: args['shuffle-partitions'],
         topics: { dlq: args['dlq-topic'], aggregates: args['aggregates-topic'], alerts: args['alerts-topic'], live: args['live-topic'] },

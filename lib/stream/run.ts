@@ -5,7 +5,7 @@ import { sleep, type SparkSession, type StreamingQuery, type Trigger } from '../
 import { readJson, writeFileAtomic } from '../util/json';
 import { connectWithin, ensureTopics, streamKafka } from './kafka';
 import { topicOffsets } from '../kafka/topics';
-import { AggregateLatencyTracker, LiveLatencyTracker, ProgressLog, writeReport } from './metrics';
+import { AggregateLatencyTracker, LiveLatencyTracker, ProgressLog, writeReport, type BatchMetrics } from './metrics';
 import {
   copySourceTopic,
   outputTopics,
@@ -35,6 +35,11 @@ export interface StreamRunOptions extends Omit<StreamPipelineOptions, 'trigger'>
   metricsFile: string;
   /** Stop after this long (processing-time trigger); default: until the signal aborts. */
   durationMs?: number;
+  /**
+   * Stop once this run has read this many source records (processing-time trigger): a producer sending a
+   * known count beside the job, as `make run` does. See `untilRecordsState`.
+   */
+  untilRecords?: number;
   /** How often progress is polled and a status line printed (ms). */
   statusEveryMs?: number;
 }
@@ -107,28 +112,44 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
   const progress = new ProgressLog();
   const started: StartedQueries = { queries: new Map(), names: new Map() };
   const queries = started.queries;
+  const startOptions = {
+    topics,
+    copyStartingOffsets,
+    live: !batch,
+    liveTrigger: o.liveTrigger ?? LIVE_TRIGGER,
+    copyTrigger: batch ? o.trigger : (o.copyTrigger ?? COPY_TRIGGER),
+    liveConf: o.liveConf,
+    copyConf: o.copyConf,
+  };
   let stopping: Promise<void> | undefined;
   const stopQueries = async (names: QueryName[]) => {
     const results = await Promise.allSettled(names.map((n) => queries.get(n)?.stop()));
     return results.filter((r) => r.status === 'rejected').length;
   };
+  const flushCopies = async () => {
+    await startQueries(spark, o, { ...startOptions, copyTrigger: { availableNow: true } }, PARQUET_COPIES, started);
+    const copies = PARQUET_COPIES.flatMap((n) => queries.get(n) ?? []);
+    const deadline = Date.now() + COPY_FLUSH_MS;
+    const pending = new Set(copies);
+    while (pending.size && Date.now() < deadline) {
+      for (const q of [...pending]) if (await q.awaitTermination(200)) pending.delete(q);
+    }
+    return pending.size === 0 && (await Promise.all(copies.map((q) => q.exception()))).every((e) => !e);
+  };
   // A clean stop of a processing-time run first stops the queries that read the source, then lets the copies
-  // take what those wrote (their trigger is slow), so the Parquet output is complete up to the stop.
-  const stopAll = (flushCopies = false) =>
+  // take what those wrote, so the Parquet output is complete up to the stop.
+  const stopAll = (flush = false) =>
     (stopping ??= (async () => {
       let failed = 0;
-      if (flushCopies && !batch) {
+      if (flush && !batch) {
         failed += await stopQueries(['live', 'kafka']);
-        const copies = PARQUET_COPIES.flatMap((n) => queries.get(n) ?? []);
-        // Settled either way (a copy that fails here is reported by the poll), and the timer is cancelled once
-        // they caught up, so it neither rejects unhandled later nor keeps the process alive.
-        const caughtUp = Promise.all(copies.map((q) => q.processAllAvailable())).then(
-          () => true,
-          () => false,
-        );
-        const timeout = new AbortController();
-        const flushed = await Promise.race([caughtUp, sleep(COPY_FLUSH_MS, timeout.signal).then(() => false)]);
-        timeout.abort();
+        // A copy's next trigger can be seconds away (its trigger is slow): each is restarted from its checkpoint
+        // with available-now instead, which takes at once what the heavy query wrote and then ends.
+        failed += await stopQueries([...PARQUET_COPIES]);
+        const flushed = await flushCopies().catch((e: Error) => {
+          ctx.log(`the Parquet copies could not be flushed: ${e.message}`);
+          return false;
+        });
         if (!flushed)
           ctx.log(
             `the Parquet copies did not all catch up (a copy failed, or ${COPY_FLUSH_MS / 1000} s passed); the next run copies the rest`,
@@ -170,6 +191,8 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
         checkpoint: o.checkpoint,
         watermark_ms: o.watermarkMs,
         max_offsets_per_trigger: o.maxOffsetsPerTrigger ?? null,
+        duration_ms: o.durationMs ?? null,
+        until_records: o.untilRecords ?? null,
         shuffle_partitions: o.shufflePartitions ?? 2,
         live_trigger: batch ? null : (o.liveTrigger ?? LIVE_TRIGGER),
         copy_trigger: batch ? o.trigger : (o.copyTrigger ?? COPY_TRIGGER),
@@ -187,19 +210,11 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
   };
 
   let failure: unknown;
-  const startOptions = {
-    topics,
-    copyStartingOffsets,
-    live: !batch,
-    liveTrigger: o.liveTrigger ?? LIVE_TRIGGER,
-    copyTrigger: batch ? o.trigger : (o.copyTrigger ?? COPY_TRIGGER),
-    liveConf: o.liveConf,
-    copyConf: o.copyConf,
-  };
   try {
     const t0 = Date.now();
     const every = o.statusEveryMs ?? 5000;
     let lastStatus = Date.now();
+    let closingSince: number | undefined;
     if (batch) {
       // Available-now: the heavy query first; the copies then read what it wrote (each query ends by itself
       // once it has processed what was available at its start).
@@ -240,6 +255,15 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
           ctx.log(statusLine(progress.summary(), latency.summary(), live.summary()));
         }
         if (o.durationMs !== undefined && Date.now() - t0 >= o.durationMs) break;
+        if (o.untilRecords !== undefined) {
+          const state = untilRecordsState(progress.batches, o.untilRecords, queries.has('live'));
+          if (state === 'done' || (state === 'closing' && (closingSince ??= Date.now()) <= Date.now() - CLOSING_WAIT_MS)) {
+            ctx.log(
+              `read ${o.untilRecords} source records${state === 'done' ? ' and closed the windows the watermark passed' : ''}: stopping`,
+            );
+            break;
+          }
+        }
       }
     }
   } catch (e) {
@@ -268,6 +292,31 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
   if (failure) throw failure;
   return { batches: progress, latency, live, report };
 }
+
+/**
+ * Where a run with `untilRecords` stands. `reading`: the heavy query (and the live query, when it runs)
+ * has read fewer records than that. `closing`: both have read them; the heavy query has yet to run the batch
+ * without input that follows, in which the watermark the last data batch set closes its windows (an
+ * available-now run ends with the same batch). `done`: that batch ran. A last data batch that did not move
+ * the watermark is followed by no such batch, so the job also stops after CLOSING_WAIT_MS in `closing`.
+ */
+export function untilRecordsState(batches: readonly BatchMetrics[], records: number, live: boolean): 'reading' | 'closing' | 'done' {
+  let heavyRows = 0;
+  let liveRows = 0;
+  let closedAfter = false;
+  for (const b of batches) {
+    if (b.query === 'live') liveRows += b.sourceRows;
+    else if (b.query === 'kafka') {
+      if (heavyRows >= records && b.numInputRows === 0) closedAfter = true;
+      heavyRows += b.sourceRows;
+    }
+  }
+  if (heavyRows < records || (live && liveRows < records)) return 'reading';
+  return closedAfter ? 'done' : 'closing';
+}
+
+/** How long a run with `untilRecords` waits for the closing batch (see untilRecordsState). */
+const CLOSING_WAIT_MS = 5_000;
 
 /** The live query's default trigger: short, its batches are small. */
 export const LIVE_TRIGGER: Trigger = { processingTime: '500 milliseconds' };

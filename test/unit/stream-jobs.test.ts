@@ -57,6 +57,12 @@ describe('stream jobs: options and validation', () => {
     expect(streamJob.validate?.({ ...s, trigger: 'available-now', duration: '30s' })).to.match(
       /--duration applies to processing-time runs/,
     );
+    expect(streamJob.validate?.({ ...s, 'until-records': 0 })).to.match(/--until-records must be a positive integer, got 0/);
+    expect(streamJob.validate?.({ ...s, 'until-records': 1.5 })).to.match(/--until-records/);
+    expect(streamJob.validate?.({ ...s, trigger: 'available-now', 'until-records': 10 })).to.match(
+      /--until-records applies to processing-time runs/,
+    );
+    expect(streamJob.validate?.({ ...s, 'until-records': 20_000 })).to.equal(undefined);
     const p = defaults(produceJob.options) as Parameters<NonNullable<typeof produceJob.validate>>[0];
     expect(produceJob.validate?.(p)).to.equal(undefined);
     expect(produceJob.validate?.({ ...p, rate: -1 })).to.match(/--rate/);
