@@ -28,7 +28,11 @@ export default defineJob<WatchArgs, { args: WatchArgs; durationMs?: number; refr
     duration: { type: 'string', describe: 'stop after this long: 30s, 5m (default: until Ctrl-C)' },
     rows: { type: 'number', default: 20, describe: 'sensors shown in the table' },
     refresh: { type: 'string', default: '1s', describe: 'screen refresh interval (TTY), summary interval otherwise ×5' },
-    'from-beginning': { type: 'boolean', default: false, describe: 'read the topics from their start instead of new messages only' },
+    'from-beginning': {
+      type: 'boolean',
+      default: false,
+      describe: 'read the topics from their start instead of new messages only (a message already there is timed at its write time)',
+    },
     'until-end': {
       type: 'boolean',
       default: false,
@@ -60,15 +64,24 @@ export default defineJob<WatchArgs, { args: WatchArgs; durationMs?: number; refr
     };
     ctx.onShutdown(stop);
     const topics = [args['live-topic'], args['alerts-topic']];
-    // --until-end: the topics' end offsets now, and per partition the offset after the last message read.
-    const ends = args['until-end'] ? await endOffsets(kafka, topics) : undefined;
+    // --from-beginning: the topics' end offsets now (--until-end reads to them), and per partition the offset
+    // after the last message read.
+    const startEnds = args['from-beginning'] ? await endOffsets(kafka, topics) : undefined;
+    const ends = args['until-end'] ? startEnds : undefined;
+    // A message already in its topic when the view started (read from the backlog) is timed at its write
+    // time, when a live reader would have had it: its time of reading here says only how old it is.
+    let backlog = 0;
+    const inBacklog = (topic: string, partition: number, offset: string) =>
+      startEnds !== undefined && Number(offset) < (startEnds.get(`${topic}/${partition}`)?.high ?? 0);
     const next = new Map<string, number>();
     // A partition nothing is read from starts at its low offset: empty, or emptied by retention, it is read already.
     const readToEnd = () => ends !== undefined && [...ends].every(([k, { low, high }]) => (next.get(k) ?? low) >= high);
     await consumer.subscribe({ topics: [args['live-topic'], args['alerts-topic']], fromBeginning: args['from-beginning'] });
     await consumer.run({
       eachMessage: async ({ topic, partition, message }) => {
-        const receivedAt = Date.now();
+        const old = inBacklog(topic, partition, message.offset);
+        const receivedAt = old ? Number(message.timestamp) : Date.now();
+        if (old && topic === args['live-topic']) backlog++;
         next.set(`${topic}/${partition}`, Number(message.offset) + 1);
         const value = message.value?.toString() ?? '';
         if (topic === args['live-topic']) {
@@ -122,7 +135,8 @@ export default defineJob<WatchArgs, { args: WatchArgs; durationMs?: number; refr
     ctx.log(
       `watched ${(watchedMs / 1000).toFixed(ends ? 1 : 0)} s${ends ? (readToEnd() ? ' (to the end)' : ' (NOT to the end)') : ''}: ${state.aggregatesReceived} live updates, ${state.windowsClosed} windows closed, ${state.alertsReceived} alerts` +
         (l.count
-          ? `, live latency p50 ${Math.round(l.p50 ?? 0)} ms, p95 ${Math.round(l.p95 ?? 0)} ms, p99 ${Math.round(l.p99 ?? 0)} ms`
+          ? `, live latency p50 ${Math.round(l.p50 ?? 0)} ms, p95 ${Math.round(l.p95 ?? 0)} ms, p99 ${Math.round(l.p99 ?? 0)} ms` +
+            (backlog ? ` (${backlog} messages read from the backlog, timed at their write time)` : '')
           : ''),
     );
   },

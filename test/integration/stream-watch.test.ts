@@ -55,4 +55,56 @@ describe('stream-watch against real Kafka', function () {
       await admin.disconnect();
     }
   });
+
+  it('--from-beginning times the messages already in the topic at their write time, not at the time it reads them', async () => {
+    const bootstrap = (await ensureKafka()).bootstrap_servers;
+    const kafka = createKafka('stream-watch-test', bootstrap);
+    const live = `watch-live-${randomUUID()}`;
+    const alerts = `watch-alerts-${randomUUID()}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({
+        topics: [{ topic: live }, { topic: alerts }].map((t) => ({ ...t, numPartitions: 1 })),
+        waitForLeaders: true,
+      });
+      // Two updates written 400 and 600 ms after their newest reading (the record timestamp is the write time).
+      const written = Date.now() - 60_000;
+      const update = (sensor: string, lagMs: number) => ({
+        timestamp: String(written),
+        value: JSON.stringify({
+          sensor_id: sensor,
+          window_start: new Date(written - 5_000).toISOString(),
+          window_end: new Date(written + 5_000).toISOString(),
+          readings: 3,
+          last_event_ts: written - lagMs,
+          final: false,
+        }),
+      });
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({ topic: live, messages: [update('s1', 400), update('s2', 600)] });
+      await producer.disconnect();
+
+      const logs: string[] = [];
+      const params = parseJobParams(watchJob, {
+        ...(Object.fromEntries(Object.entries(watchJob.options).map(([k, o]) => [k, o.default])) as Parameters<
+          typeof watchJob.run
+        >[1]['args']),
+        'live-topic': live,
+        'alerts-topic': alerts,
+        'from-beginning': true,
+        'until-end': true,
+        duration: '30s',
+      });
+      await watchJob.run(undefined as unknown as SparkSession, params, testJobContext(bootstrap, logs));
+      // A minute old when read; 400 and 600 ms late when written.
+      expect(logs.at(-1), logs.join('\n')).to.match(
+        /\(to the end\): 2 live updates, .*live latency p50 500 ms, p95 590 ms, .*\(2 messages read from the backlog, timed at their write time\)/,
+      );
+    } finally {
+      await admin.deleteTopics({ topics: [live, alerts] }).catch(() => undefined);
+      await admin.disconnect();
+    }
+  });
 });
