@@ -14,6 +14,11 @@ export interface Step {
   figures?(): Record<string, string | number>;
   /** Files the summary links to. */
   outputs?: string[];
+  /**
+   * Runs beside the step after it instead of before it (the producer feeding the stream job): the run goes on
+   * once both have ended, and a failure of either stops the other.
+   */
+  alongsideNext?: boolean;
 }
 
 export interface StepResult {
@@ -59,4 +64,59 @@ export async function runStep(
   if (code !== 0) throw new StepFailed(step.name, log, code);
   const seconds = (performance.now() - t0) / 1000;
   return { name: step.name, seconds, line: step.summarize(), log, figures: step.figures?.() ?? {}, outputs: step.outputs ?? [] };
+}
+
+/** Steps in run order, grouped: a step marked alongsideNext runs together with the one after it. */
+export function stepGroups(steps: readonly Step[]): Step[][] {
+  const groups: Step[][] = [];
+  for (const step of steps) {
+    const last = groups.at(-1);
+    if (last?.at(-1)?.alongsideNext) last.push(step);
+    else groups.push([step]);
+  }
+  return groups;
+}
+
+/**
+ * Runs a group of steps together, reporting each as it ends. The first to fail stops the others (SIGTERM:
+ * each ends as its own interrupt handling ends it), and so does `signal`. Results come in the group's order.
+ */
+export async function runStepGroup(
+  group: readonly Step[],
+  cli: string,
+  logDir: string,
+  env: NodeJS.ProcessEnv,
+  signal: AbortSignal,
+  report: (index: number, outcome: StepResult | StepFailed) => void,
+): Promise<{ results: StepResult[]; failure?: StepFailed }> {
+  const stopGroup = new AbortController();
+  const onStop = () => stopGroup.abort();
+  signal.addEventListener('abort', onStop);
+  if (signal.aborted) stopGroup.abort();
+  let failure: StepFailed | undefined;
+  try {
+    const outcomes = await Promise.allSettled(
+      group.map((step, k) =>
+        runStep(step, cli, logDir, env, stopGroup.signal).then(
+          (r) => {
+            report(k, r);
+            return r;
+          },
+          (err: unknown) => {
+            if (err instanceof StepFailed) {
+              report(k, err);
+              failure ??= err;
+            }
+            stopGroup.abort();
+            throw err;
+          },
+        ),
+      ),
+    );
+    const unexpected = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected' && !(o.reason instanceof StepFailed));
+    if (unexpected) throw unexpected.reason;
+    return { results: outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : [])), failure };
+  } finally {
+    signal.removeEventListener('abort', onStop);
+  }
 }
