@@ -443,12 +443,16 @@ describe('connect types: TIME, GEOMETRY, GEOGRAPHY and negative-scale decimals (
   });
 
   /** Every result path of a DataFrame: they must agree with collect(). */
-  async function everyPath(df: DataFrame): Promise<{ rows: Row[]; lazy: Row[]; iterated: Row[] }> {
+  /** The rows of every result path (collect, lazy rows, the local iterator), each expected to equal `expected`. */
+  async function expectEveryPath(df: DataFrame, expected: Row[]): Promise<Row[]> {
     const rows = await df.collect();
     const lazy = (await df.collect({ rows: 'lazy' })).map((r) => r.toObject());
     const iterated: Row[] = [];
     for await (const r of df.toLocalIterator()) iterated.push(r);
-    return { rows, lazy, iterated };
+    expect(rows, 'collect()').to.deep.equal(expected);
+    expect(lazy, "collect({ rows: 'lazy' })").to.deep.equal(expected);
+    expect(iterated, 'toLocalIterator()').to.deep.equal(expected);
+    return rows;
   }
 
   async function expectServerTree(df: DataFrame): Promise<void> {
@@ -479,10 +483,7 @@ describe('connect types: TIME, GEOMETRY, GEOGRAPHY and negative-scale decimals (
       { t: T('00:00:00.000001'), t0: T('00:00:00'), t3: T('00:00:00'), s: '00:00:00.000001' },
       { t: null, t0: null, t3: null, s: null },
     ];
-    const { rows, lazy, iterated } = await everyPath(df);
-    expect(rows).to.deep.equal(expected);
-    expect(lazy).to.deep.equal(expected);
-    expect(iterated).to.deep.equal(expected);
+    const rows = await expectEveryPath(df, expected);
     // The client prints a TIME as the server does.
     for (const r of rows) if (r.t) expect(String(r.t)).to.equal(r.s);
     const last = rows[2]!.t as SparkTime;
@@ -562,10 +563,7 @@ describe('connect types: TIME, GEOMETRY, GEOGRAPHY and negative-scale decimals (
         mixed: new SparkGeometry(3857, bytes(LINE)),
       },
     ];
-    const { rows, lazy, iterated } = await everyPath(df);
-    expect(rows).to.deep.equal(expected);
-    expect(lazy).to.deep.equal(expected);
-    expect(iterated).to.deep.equal(expected);
+    const rows = await expectEveryPath(df, expected);
     expect(rows[0]!.h).to.be.instanceOf(SparkGeography);
     expect((rows[2]!.mixed as SparkGeometry).equals(new SparkGeometry(3857, bytes(LINE)))).to.equal(true);
 
@@ -613,10 +611,7 @@ describe('connect types: TIME, GEOMETRY, GEOGRAPHY and negative-scale decimals (
     ]);
     await expectServerTree(df);
     const expected: Row[] = [{ a: new Decimal(-15n, -9), b: new Decimal(1n, -3), s: '-15000000000', n: null }];
-    const { rows, lazy, iterated } = await everyPath(df);
-    expect(rows).to.deep.equal(expected);
-    expect(lazy).to.deep.equal(expected);
-    expect(iterated).to.deep.equal(expected);
+    const rows = await expectEveryPath(df, expected);
     expect(String(rows[0]!.a)).to.equal('-15000000000');
     expect((rows[0]!.a as Decimal).equals(Decimal.fromString('-15000000000'))).to.equal(true);
     const cols = await df.toColumns();
