@@ -24,6 +24,7 @@ interface ConsumeArgs extends Record<string, unknown> {
   'holdout-pct'?: number;
   reset: boolean;
   'until-idle'?: number;
+  'until-end'?: boolean;
   'checkpoint-events': number;
   'checkpoint-ms': number;
   'progress-ms': number;
@@ -61,6 +62,11 @@ export default defineJob<ConsumeArgs, ConsumeParams>({
     'holdout-pct': { type: 'number', describe: `percent of customer IDs held out for metrics, by hash (default ${DEFAULT_HOLDOUT_PCT})` },
     reset: { type: 'boolean', default: false, describe: 'delete the state store and model.json and start from the beginning of the topic' },
     'until-idle': { type: 'number', describe: 'stop after this many seconds without new events (default: run until Ctrl-C)' },
+    'until-end': {
+      type: 'boolean',
+      default: false,
+      describe: 'stop once every event the topic held at the start is applied (with --until-idle: whichever comes first)',
+    },
     'checkpoint-events': { type: 'number', default: 10_000, describe: 'write model.json after this many events' },
     'checkpoint-ms': { type: 'number', default: 5_000, describe: 'write model.json at least this often (ms) while events arrive' },
     'progress-ms': { type: 'number', default: 2_000, describe: 'progress line interval (ms)' },
@@ -117,6 +123,7 @@ export default defineJob<ConsumeArgs, ConsumeParams>({
         holdoutPct: args['holdout-pct'],
         reset: args.reset,
         untilIdleSec: args['until-idle'],
+        untilEnd: args['until-end'],
         checkpointEvents: args['checkpoint-events'],
         checkpointMs: args['checkpoint-ms'],
         progressMs: args['progress-ms'],

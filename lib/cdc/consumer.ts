@@ -21,6 +21,7 @@ export const DEFAULT_COMMIT_MS = 1_000;
 export const DEFAULT_DELETE_RETENTION = 100_000;
 export const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 1_000;
+const FETCH_MAX_WAIT_MS = 500;
 
 export interface ConsumerOptions {
   bootstrapServers?: string;
@@ -39,6 +40,12 @@ export interface ConsumerOptions {
   reset?: boolean;
   /** Stop after this many seconds without new events (undefined: run until aborted). */
   untilIdleSec?: number;
+  /**
+   * Stop once every event the topic held at the start is applied (a producer that has finished, as in
+   * `make run`). The end is reached through the events' offsets: a topic ending in a transaction marker never
+   * reaches it, so `untilIdleSec` remains the stop there.
+   */
+  untilEnd?: boolean;
   checkpointEvents: number;
   checkpointMs: number;
   /** Commit the state store after this many events (across partitions; default 50,000)... */
@@ -192,12 +199,23 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
     lock = StateDirLock.acquire(opts.stateDir);
     const storeExists = fs.existsSync(path.join(opts.stateDir, STORE_FILE));
     if (opts.reset) {
-      // Rewind first: a failure (a live member of the group) leaves the store untouched and is reported.
-      await whileCoordinatorLoads(() => admin.resetOffsets({ groupId, topic, earliest: true })).catch((e: Error) => {
-        throw new StateStoreError(
-          `--reset: could not rewind consumer group ${groupId} on ${topic}: ${e.message} (is another consumer of this group running?); nothing was deleted`,
+      // Rewind first: a failure (a live member of the group) leaves the store untouched and is reported. A group
+      // with no committed offset on the topic (a new one) has nothing to rewind; kafkajs's rewind joins the group
+      // with a consumer and waits out one fetch (5 s) even then.
+      const refused = (why: string) =>
+        new StateStoreError(
+          `--reset: could not rewind consumer group ${groupId} on ${topic}: ${why} (is another consumer of this group running?); nothing was deleted`,
         );
-      });
+      const [described, committed] = await Promise.all([
+        whileCoordinatorLoads(() => admin.describeGroups([groupId])),
+        whileCoordinatorLoads(() => admin.fetchOffsets({ groupId, topics: [topic] })),
+      ]);
+      const members = described.groups.find((g) => g.groupId === groupId)?.members.length ?? 0;
+      if (members > 0) throw refused(`the group has ${members} live member${members === 1 ? '' : 's'}`);
+      if (committed.flatMap((t) => t.partitions).some((p) => Number(p.offset) >= 0))
+        await whileCoordinatorLoads(() => admin.resetOffsets({ groupId, topic, earliest: true })).catch((e: Error) => {
+          throw refused(e.message);
+        });
     } else if (!storeExists && fs.existsSync(modelPath)) {
       throw new StateStoreError(
         `state store ${path.join(opts.stateDir, STORE_FILE)} is missing but ${modelPath} exists: refusing to start over existing data (pass --reset to start from the beginning of the topic)`,
@@ -225,6 +243,8 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
     const next = checked.next;
     if (checked.lost) state.counters.offsets_lost += checked.lost;
     const high = new Map(watermarks.map((w) => [w.partition, w.high]));
+    const endAtStart = watermarks.map((w) => [w.partition, w.high] as const);
+    const readToEnd = () => endAtStart.every(([p, h]) => (next.get(p) ?? 0) >= h);
     const lagNow = () => [...high].reduce((s, [p, h]) => s + Math.max(0, h - (next.get(p) ?? 0)), 0);
 
     producer = kafka.producer({ allowAutoTopicCreation: false });
@@ -233,6 +253,9 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
       groupId,
       sessionTimeout: opts.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS,
       heartbeatInterval: opts.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
+      // A fetch waits this long for data when the topic is quiet, and a stop waits for the fetch in flight: the
+      // default (5 s) made every stop take 5 s. A fetch with data returns at once either way.
+      maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
       maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 * 1024 * 1024,
       maxBytes: opts.maxBytes ?? 10 * 1024 * 1024,
     });
@@ -477,6 +500,7 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
         // A batch in progress or a rejoin (which can wait for the other members) is not idleness, however long it takes.
         if (opts.untilIdleSec !== undefined && !busy && !rejoining && Date.now() - lastActivity >= opts.untilIdleSec * 1000)
           return finish();
+        if (opts.untilEnd && !busy && readToEnd()) return finish();
         if (Date.now() - lastSampleAt >= progressMs) report(sample());
         try {
           // Never from the live state while a batch is half-applied: commit only between batches.

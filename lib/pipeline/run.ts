@@ -184,7 +184,8 @@ export function pipelineSteps(opts: PipelineOptions, runId: string): { steps: St
   });
   steps.push({
     name: 'cdc-consume',
-    args: ['submit', 'cdc-consume', '--topic', cdcTopic, '--state-dir', stateDir, '--reset', '--until-idle', '5'],
+    // The producer has finished: the consumer stops at the topic's end (idle 5 s only if it could not get there).
+    args: ['submit', 'cdc-consume', '--topic', cdcTopic, '--state-dir', stateDir, '--reset', '--until-end', '--until-idle', '5'],
     summarize: () => {
       const m = readJson<Record<string, unknown>>(path.join(stateDir, 'model.json')) ?? {};
       return `model over n=${num(m.n)} customers: ${num(m.events_applied)} events applied, ${num(m.events_skipped)} skipped`;

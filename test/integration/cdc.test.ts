@@ -129,11 +129,14 @@ describe('cdc against real Kafka', function () {
       stateDir,
       lambda: 1.0,
       holdoutPct: 0,
-      untilIdleSec: 3,
+      // It stops at the topic's end; the idle limit is only the fallback, far off.
+      untilEnd: true,
+      untilIdleSec: 30,
       checkpointEvents: 25,
       checkpointMs: 500,
       log: () => undefined,
     });
+    expect(result.elapsed_ms, 'stopped at the end of the topic, not after 30 s idle').to.be.below(30_000);
 
     // The expected table: for each key, its event with the highest lsn; a delete means no row, and so does
     // a newer event that went to the DLQ (the non-numeric update of key 1 retracts its row). Rows as the
