@@ -106,6 +106,9 @@ export default defineJob<DemoArgs, CdcParams>({
         'state-dir': args['state-dir'],
         lambda: args.lambda,
         reset: true,
+        // Simulated: the producer has finished, so the topic's end is the end. From PostgreSQL, Debezium may still
+        // be delivering the workload's changes: 5 s without an event is the end there.
+        'until-end': args.simulated,
         'until-idle': 5,
         ...bootstrap,
       }),
