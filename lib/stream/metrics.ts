@@ -138,6 +138,8 @@ export class AggregateLatencyTracker {
   private joined?: Promise<void>;
   /** Per partition, the offset after the last message received. */
   private readonly next = new Map<number, number>();
+  /** Readings per closed window received, by `sensor_id|window_start` (a replayed batch's copy counts once). */
+  private readonly windowReadings = new Map<string, number>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -185,6 +187,7 @@ export class AggregateLatencyTracker {
           return;
         }
         if (typeof m.last_event_ts !== 'number') return;
+        if (typeof m.readings === 'number') this.windowReadings.set(`${m.sensor_id}|${m.window_start}`, m.readings);
         const s: LatencySample = {
           sensor_id: m.sensor_id,
           window_end: m.window_end,
@@ -210,6 +213,13 @@ export class AggregateLatencyTracker {
     const behind = () => ends.some((e) => (this.next.get(e.partition) ?? 0) < e.high);
     while (behind() && Date.now() - t0 < maxMs) await sleep(50);
     return !behind();
+  }
+
+  /** The valid readings the closed windows received so far hold (each window counted once). */
+  readingsInClosedWindows(): number {
+    let n = 0;
+    for (const r of this.windowReadings.values()) n += r;
+    return n;
   }
 
   async stop(): Promise<void> {

@@ -69,6 +69,13 @@ export interface StreamMetricsReport {
    * counts again, and so would another writer of the same topic). null when the offsets could not be read.
    */
   topic_messages_written: Record<string, number> | null;
+  /**
+   * Valid readings held by the closed 10 s windows this run wrote (their `readings`, each window once). The
+   * other valid readings are in windows still open at the end (a later run closes them) or came later than
+   * the watermark and were dropped: Spark counts no total of those (its numRowsDroppedByWatermark counts
+   * partial aggregates, not readings).
+   */
+  readings_in_closed_windows: number;
   batches: ProgressLog['batches'];
 }
 
@@ -203,6 +210,7 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
       end_to_end_latency_ms: latency.summary(),
       live_latency_ms: live.summary(),
       topic_messages_written: written,
+      readings_in_closed_windows: latency.readingsInClosedWindows(),
       batches: progress.batches,
     };
     writeReport(o.metricsFile, report);
@@ -287,7 +295,7 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
   ctx.log(
     `metrics: ${path.relative(process.cwd(), o.metricsFile) || o.metricsFile}; ${statusLine(report.queries, report.end_to_end_latency_ms, report.live_latency_ms)}`,
   );
-  const accounts = accountingLine(report.queries, written, topics);
+  const accounts = accountingLine(report.queries, written, topics, report.readings_in_closed_windows);
   if (accounts) ctx.log(accounts);
   if (failure) throw failure;
   return { batches: progress, latency, live, report };
@@ -403,13 +411,16 @@ function accountingLine(
   queries: ReturnType<ProgressLog['summary']>,
   written: Record<string, number> | null,
   topics: OutputTopics,
+  inClosedWindows: number,
 ): string | undefined {
   const read = queries.kafka?.source_rows;
   if (read === undefined || !written) return undefined;
   const dlq = written[topics.dlq];
+  const valid = read - dlq;
   return (
-    `records: read ${read}, valid ${read - dlq}, set aside ${dlq} (${topics.dlq}, each with its reason); ` +
-    `wrote ${written[topics.aggregates]} closed 10 s windows, ${written[topics.aggregates1m]} closed 1 min windows, ${written[topics.alerts]} alerts`
+    `records: read ${read}, valid ${valid}, set aside ${dlq} (${topics.dlq}, each with its reason); ` +
+    `wrote ${written[topics.aggregates]} closed 10 s windows, ${written[topics.aggregates1m]} closed 1 min windows, ${written[topics.alerts]} alerts; ` +
+    `valid readings: ${inClosedWindows} in closed 10 s windows, ${valid - inClosedWindows} in windows still open at the end or later than the watermark`
   );
 }
 

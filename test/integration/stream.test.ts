@@ -304,6 +304,8 @@ describe('stream job (Kafka + Spark, available-now)', function () {
     expect(metrics.queries.aggregates_10s.input_rows).to.equal(expected10.length);
     expect(metrics.queries.kafka.batch_duration_ms.count).to.be.greaterThan(1);
     expect(metrics.end_to_end_latency_ms.record_timestamp.count).to.equal(expected10.length);
+    // The closed windows hold the valid readings the reference model counts in them (late ones excluded).
+    expect(metrics.readings_in_closed_windows).to.equal(expected10.reduce((n, w) => n + w.readings.length, 0));
     // What came in and where it went adds up: every record read is valid or set aside to the DLQ.
     expect(metrics.topic_messages_written).to.include({
       [topics.dlq]: injected.length,
