@@ -243,8 +243,8 @@ export async function runCdcConsumer(opts: ConsumerOptions): Promise<ConsumerSum
     const next = checked.next;
     if (checked.lost) state.counters.offsets_lost += checked.lost;
     const high = new Map(watermarks.map((w) => [w.partition, w.high]));
-    const endAtStart = watermarks.map((w) => [w.partition, w.high] as const);
-    const readToEnd = () => endAtStart.every(([p, h]) => (next.get(p) ?? 0) >= h);
+    // Against the ends at the start (`watermarks`), not `high`, which follows the topic as events arrive.
+    const readToEnd = () => watermarks.every((w) => (next.get(w.partition) ?? 0) >= w.high);
     const lagNow = () => [...high].reduce((s, [p, h]) => s + Math.max(0, h - (next.get(p) ?? 0)), 0);
 
     producer = kafka.producer({ allowAutoTopicCreation: false });

@@ -90,33 +90,27 @@ export async function runStepGroup(
   report: (index: number, outcome: StepResult | StepFailed) => void,
 ): Promise<{ results: StepResult[]; failure?: StepFailed }> {
   const stopGroup = new AbortController();
-  const onStop = () => stopGroup.abort();
-  signal.addEventListener('abort', onStop);
-  if (signal.aborted) stopGroup.abort();
+  const stop = AbortSignal.any([signal, stopGroup.signal]);
   let failure: StepFailed | undefined;
-  try {
-    const outcomes = await Promise.allSettled(
-      group.map((step, k) =>
-        runStep(step, cli, logDir, env, stopGroup.signal).then(
-          (r) => {
-            report(k, r);
-            return r;
-          },
-          (err: unknown) => {
-            if (err instanceof StepFailed) {
-              report(k, err);
-              failure ??= err;
-            }
-            stopGroup.abort();
-            throw err;
-          },
-        ),
+  const outcomes = await Promise.allSettled(
+    group.map((step, k) =>
+      runStep(step, cli, logDir, env, stop).then(
+        (r) => {
+          report(k, r);
+          return r;
+        },
+        (err: unknown) => {
+          if (err instanceof StepFailed) {
+            report(k, err);
+            failure ??= err;
+          }
+          stopGroup.abort();
+          throw err;
+        },
       ),
-    );
-    const unexpected = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected' && !(o.reason instanceof StepFailed));
-    if (unexpected) throw unexpected.reason;
-    return { results: outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : [])), failure };
-  } finally {
-    signal.removeEventListener('abort', onStop);
-  }
+    ),
+  );
+  const unexpected = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected' && !(o.reason instanceof StepFailed));
+  if (unexpected) throw unexpected.reason;
+  return { results: outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : [])), failure };
 }
