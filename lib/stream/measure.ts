@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { SparkSession, sleep } from '../connect';
 import { streamKafka } from './kafka';
 import { functions } from '../connect';
-import { percentiles } from './metrics';
+import { percentiles, slopePerMinute } from './metrics';
 import { produceSensorData, type ProduceSummary } from './producer';
 import { runStreamJob, STREAM_CONF, type StreamRunOptions } from './run';
 import { READING_SCHEMA_DDL } from './sensors';
@@ -229,6 +229,13 @@ export interface StreamMemoryResult {
   rss_mib_end: number | null;
   rss_mib_max: number | null;
   /**
+   * The RSS once the server has settled (the sample at MEMORY_WARMUP_S: the JVM sizes its heap to the
+   * allocation rate and the state fills in the first minute), and the trend from there to the end: the
+   * least-squares slope of the later samples, MiB per minute. A flat run has a slope near 0.
+   */
+  rss_mib_after_warmup: number | null;
+  rss_growth_mib_per_min_after_warmup: number | null;
+  /**
    * Java heap in use right after a full GC (`jcmd <pid> GC.run`, then `GC.heap_info`): the live objects,
    * at the producer's start and just before its end. RSS alone also grows while the JVM expands its heap
    * towards -Xmx, which is not a leak; the live heap tells the two apart.
@@ -236,6 +243,9 @@ export interface StreamMemoryResult {
   live_heap_mib_start: number | null;
   live_heap_mib_end: number | null;
 }
+
+/** Seconds of a memory run before its RSS counts as settled (see StreamMemoryResult). */
+export const MEMORY_WARMUP_S = 60;
 
 /** The Java heap in use after a full GC, in MiB (null when jcmd is not available or its output is not understood). */
 export function liveHeapMiB(pid: number): number | null {
@@ -283,6 +293,7 @@ export async function measureStreamMemory(
   );
   try {
     const result = await measureStreamAtRate(spark, rate, durationS, 100, bootstrap, log, timing);
+    const settled = rss.slice(Math.round(MEMORY_WARMUP_S / everyS));
     return {
       rate: result,
       every_s: everyS,
@@ -290,6 +301,8 @@ export async function measureStreamMemory(
       rss_mib_start: rss[0] ?? null,
       rss_mib_end: rss[rss.length - 1] ?? null,
       rss_mib_max: rss.length ? Math.max(...rss) : null,
+      rss_mib_after_warmup: settled[0] ?? null,
+      rss_growth_mib_per_min_after_warmup: slopePerMinute(settled, everyS),
       live_heap_mib_start: heap.start,
       live_heap_mib_end: heap.end,
     };

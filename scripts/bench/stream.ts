@@ -35,6 +35,7 @@ import {
   DEFAULT_STREAM_BENCH_TIMING,
   type StreamMemoryResult,
   measureStreamMemory,
+  MEMORY_WARMUP_S,
   measureThroughput,
   latencyChartSvg,
 } from '../../lib/stream/measure';
@@ -190,7 +191,8 @@ async function main(): Promise<void> {
   if (m) {
     console.log(
       `memory run (${m.rate.target_msgs_per_s} readings/s offered, ${m.rate.duration_s} s, achieved ${r(m.rate.achieved_msgs_per_s)}/s, processed ${r(m.rate.processed_rows_per_s)} rows/s): ` +
-        `Spark server RSS ${m.rss_mib_start} MiB at start, ${m.rss_mib_end} MiB at end, ${m.rss_mib_max} MiB at most (every ${m.every_s} s: ${m.rss_mib.join(' ')}); ` +
+        `Spark server RSS ${m.rss_mib_start} MiB at start, ${m.rss_mib_after_warmup ?? '-'} MiB after ${MEMORY_WARMUP_S} s, ${m.rss_mib_end} MiB at end, ${m.rss_mib_max} MiB at most, ` +
+        `from ${MEMORY_WARMUP_S} s on ${m.rss_growth_mib_per_min_after_warmup === null ? '-' : m.rss_growth_mib_per_min_after_warmup.toFixed(1)} MiB/min (every ${m.every_s} s: ${m.rss_mib.join(' ')}); ` +
         `Java heap live after a full GC ${m.live_heap_mib_start ?? '-'} MiB at start, ${m.live_heap_mib_end ?? '-'} MiB at end`,
     );
   }

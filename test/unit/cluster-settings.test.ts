@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as path from 'node:path';
 import { clusterDriverSettings, jobJars } from '../../lib/runtime/spark-cluster';
 import { kafkaClusterPorts } from '../../lib/runtime/kafka-broker';
-import { driverJavaOptions, localTaskSlots } from '../../lib/runtime/spark-server';
+import { driverJavaOptions, localTaskSlots, mallocArenaMax } from '../../lib/runtime/spark-server';
 
 describe('cluster settings', () => {
   describe('clusterDriverSettings', () => {
@@ -85,6 +85,14 @@ describe('cluster settings', () => {
     it('rejects a count that is not a whole number >= 0, naming the variable', () => {
       for (const bad of ['-1', '1.5', 'two'])
         expect(() => localTaskSlots({}, 2, bad)).to.throw(/SPARK_TS_EXTRA_TASK_SLOTS must be a whole number >= 0/);
+    });
+  });
+
+  describe('mallocArenaMax', () => {
+    it("caps the server JVM's malloc arenas at 2 unless the user set MALLOC_ARENA_MAX", () => {
+      expect(mallocArenaMax({})).to.equal('2');
+      expect(mallocArenaMax({ MALLOC_ARENA_MAX: ' ' })).to.equal('2');
+      expect(mallocArenaMax({ MALLOC_ARENA_MAX: '8' })).to.equal('8');
     });
   });
 
