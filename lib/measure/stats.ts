@@ -47,6 +47,21 @@ export function spread(samples: readonly number[]): Spread {
   return { min: Math.min(...samples), median: median(samples), max: Math.max(...samples), n: samples.length };
 }
 
+/** Least-squares slope of evenly spaced samples, per minute; null for fewer than 2 samples. */
+export function slopePerMinute(samples: readonly number[], everyS: number): number | null {
+  const n = samples.length;
+  if (n < 2) return null;
+  const meanX = (n - 1) / 2;
+  const meanY = samples.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  samples.forEach((y, i) => {
+    num += (i - meanX) * (y - meanY);
+    den += (i - meanX) ** 2;
+  });
+  return (num / den) * (60 / everyS);
+}
+
 /** Runs `fn` `times` times, sequentially, and returns what each run returned. */
 export async function repeat<T>(times: number, fn: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = [];

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { figure, validateResults, RESULTS_SCHEMA, summaryMarkdown, type BenchResults } from '../../lib/bench/results';
 import { compareResults } from '../../lib/bench/compare';
-import { quantile, spread } from '../../lib/measure/stats';
+import { quantile, slopePerMinute, spread } from '../../lib/measure/stats';
 
 const machine = {
   cores: 2,
@@ -50,5 +50,17 @@ describe('bench results', () => {
     expect(onlyA).to.deep.equal(['only-a']);
     expect(onlyB).to.deep.equal([]);
     expect(summaryMarkdown(a)).to.include('| t | 10.0 |');
+  });
+});
+
+describe('measure stats: trend', () => {
+  it('gives the least-squares slope of evenly spaced samples per minute', () => {
+    // 10 s apart, +5 MiB per sample: 30 MiB per minute.
+    expect(slopePerMinute([100, 105, 110, 115], 10)).to.be.closeTo(30, 1e-9);
+    expect(slopePerMinute([200, 200, 200], 10)).to.equal(0);
+    // One step up in the middle of a flat run is spread over the run, not read as its size.
+    expect(slopePerMinute([0, 0, 0, 60, 60, 60], 60)).to.be.closeTo(270 / 17.5, 1e-9);
+    expect(slopePerMinute([42], 10)).to.equal(null);
+    expect(slopePerMinute([], 10)).to.equal(null);
   });
 });
