@@ -8,6 +8,20 @@ import { writeJson } from '../util/json';
 
 export { percentiles };
 
+/**
+ * A latency for a status line, in the unit that reads best: ms under 10 s, then s, min, h and d (events
+ * replayed from an old backlog are days old at receipt). '-' when there is no figure.
+ */
+export function formatLatency(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '-';
+  const s = ms / 1000;
+  if (Math.abs(ms) < 10_000) return `${Math.round(ms)} ms`;
+  if (Math.abs(s) < 120) return `${s.toFixed(1)} s`;
+  if (Math.abs(s) < 7200) return `${(s / 60).toFixed(1)} min`;
+  if (Math.abs(s) < 172_800) return `${(s / 3600).toFixed(1)} h`;
+  return `${(s / 86_400).toFixed(1)} d`;
+}
+
 /** One micro-batch of one query, condensed from StreamingQuery.lastProgress. */
 export interface BatchMetrics {
   query: string;

@@ -5,7 +5,7 @@ import { sleep, type SparkSession, type StreamingQuery, type Trigger } from '../
 import { readJson, writeFileAtomic } from '../util/json';
 import { connectWithin, ensureTopics, streamKafka } from './kafka';
 import { topicOffsets } from '../kafka/topics';
-import { AggregateLatencyTracker, LiveLatencyTracker, ProgressLog, writeReport, type BatchMetrics } from './metrics';
+import { AggregateLatencyTracker, LiveLatencyTracker, ProgressLog, formatLatency, writeReport, type BatchMetrics } from './metrics';
 import {
   copySourceTopic,
   outputTopics,
@@ -260,7 +260,7 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
         }
         if (Date.now() - lastStatus >= every) {
           lastStatus = Date.now();
-          ctx.log(statusLine(progress.summary(), latency.summary(), live.summary()));
+          ctx.log(statusLine(progress.summary(), latency.summary(), live.summary(), !batch));
         }
         if (o.durationMs !== undefined && Date.now() - t0 >= o.durationMs) break;
         if (o.untilRecords !== undefined) {
@@ -293,7 +293,7 @@ export async function runStreamJob(spark: SparkSession, o: StreamRunOptions, ctx
   }
   const report = writeMetrics();
   ctx.log(
-    `metrics: ${path.relative(process.cwd(), o.metricsFile) || o.metricsFile}; ${statusLine(report.queries, report.end_to_end_latency_ms, report.live_latency_ms)}`,
+    `metrics: ${path.relative(process.cwd(), o.metricsFile) || o.metricsFile}; ${statusLine(report.queries, report.end_to_end_latency_ms, report.live_latency_ms, !batch)}`,
   );
   const accounts = accountingLine(report.queries, written, topics, report.readings_in_closed_windows);
   if (accounts) ctx.log(accounts);
@@ -424,18 +424,26 @@ function accountingLine(
   );
 }
 
-function statusLine(
+/**
+ * The job's status line. A run without a live query (available-now: a backfill) has no live latency to
+ * show: its only `sensor_aggregates_live` messages are the final rows, and their latency is the age of the
+ * events replayed, so the line says so instead (in days when the backlog is that old).
+ */
+export function statusLine(
   queries: ReturnType<ProgressLog['summary']>,
   latency: ReturnType<AggregateLatencyTracker['summary']>,
   live: ReturnType<LiveLatencyTracker['summary']>,
+  liveQuery: boolean,
 ): string {
   const a = queries.kafka;
   const l = latency.record_timestamp;
   const v = live.live;
   const fmt = (x: number | null | undefined) => (x === null || x === undefined ? '-' : Math.round(x).toString());
+  const pct = (p: { p50: number | null; p95: number | null; p99: number | null }) =>
+    `p50 ${formatLatency(p.p50)} p95 ${formatLatency(p.p95)} p99 ${formatLatency(p.p99)}`;
   return (
     `job: ${a?.batches ?? 0} batches, ${a?.input_rows ?? 0} rows, ${fmt(a?.processed_rows_per_s_mean)} rows/s, batch p50 ${fmt(a?.batch_duration_ms.p50)} ms` +
-    ` | live latency (${v.count} updates) p50 ${fmt(v.p50)} p95 ${fmt(v.p95)} p99 ${fmt(v.p99)} ms` +
-    ` | closed windows (${l.count}) p50 ${fmt(l.p50)} p95 ${fmt(l.p95)} p99 ${fmt(l.p99)} ms`
+    (liveQuery ? ` | live latency (${v.count} updates) ${pct(v)}` : ' | no live query (available-now)') +
+    ` | closed windows (${l.count}) ${liveQuery ? '' : 'event age at receipt '}${pct(l)}`
   );
 }

@@ -8,7 +8,8 @@ import {
   parseLiveAggregate,
   renderLiveView,
 } from '../../lib/stream/live-view';
-import { ProgressLog, condenseProgress, percentiles } from '../../lib/stream/metrics';
+import { ProgressLog, condenseProgress, formatLatency, percentiles } from '../../lib/stream/metrics';
+import { statusLine } from '../../lib/stream/run';
 import { aggregate, expectedWindows, expectedZscoreAlerts, sampleStddev } from '../../lib/stream/expected';
 import { invalidReasonSql } from '../../lib/stream/pipeline';
 import type { AggregateMessage, AlertMessage, SensorReading } from '../../lib/stream/sensors';
@@ -129,6 +130,35 @@ describe('stream metrics and reference model', () => {
     expect(log.add('a', p)).to.equal(undefined);
     expect(log.summary().a.input_rows).to.equal(120);
     expect(percentiles([1, 2, 3, 4, 5])).to.include({ p50: 3, count: 5, max: 5 });
+  });
+
+  it('formats latencies in the unit that reads best, and says a run without a live query has no live latency', () => {
+    expect([null, 0, 547.4, 9_999, 13_600, 119_000, 7_199_000, 90_000_000, 29_056_670_238].map(formatLatency)).to.deep.equal([
+      '-',
+      '0 ms',
+      '547 ms',
+      '9999 ms',
+      '13.6 s',
+      '119.0 s',
+      '120.0 min',
+      '25.0 h',
+      '336.3 d',
+    ]);
+    const none = percentiles([]);
+    const ages = percentiles([29_056_670_238, 29_057_104_365]);
+    const live = {
+      basis: '',
+      live: percentiles([400, 600]),
+      updates: none,
+      newest_window_updates: none,
+      older_window_updates: none,
+      final: none,
+    };
+    const closed = { basis: '', record_timestamp: ages, received: ages };
+    const backfill = statusLine({}, closed, { ...live, live: ages }, false);
+    expect(backfill).to.contain('| no live query (available-now) |').and.contain('closed windows (2) event age at receipt p50 336.3 d');
+    expect(backfill).to.not.contain('live latency');
+    expect(statusLine({}, closed, live, true)).to.contain('| live latency (2 updates) p50 500 ms p95 590 ms p99 598 ms |');
   });
 
   it("the reference model drops late rows with the previous batch's watermark and emits only closed windows", () => {
