@@ -2,7 +2,8 @@
 //   throughput: a pre-loaded topic of --messages readings (100 sensors, 10 readings per sensor per second of
 //     event time); first one plain query (Kafka → from_json → watermark 10 s → 10 s window per sensor with
 //     count/avg/min/max → Parquet: the machine's cost of one pass), then the full job; both available-now with
-//     the same maxOffsetsPerTrigger; rows/s of each and their ratio;
+//     the same maxOffsetsPerTrigger; rows/s of each and their ratio. The same pair over --warmup-messages
+//     readings runs first, untimed, so that neither pays a freshly started server's warm-up;
 //   live: for each --rates value, the producer at that rate for --duration seconds with the job running
 //     (processing-time): achieved rate, processed rows/s, lag, live latency p50/p95/p99 (receipt of a
 //     running sensor_aggregates_live update − its last_event_ts), the same over every live message, and the
@@ -12,7 +13,7 @@
 //     those carry the reading's lateness); the highest rate sustained (lag under 2 s of input, live p95 ≤ 2 s);
 //     a chart of latency against offered rate (SVG).
 //   node -r ts-node/register/transpile-only scripts/bench/stream.ts [--messages 1000000]
-//        [--max-offsets-per-trigger 250000] [--rates 5000,10000,20000,40000] [--duration 60] [--late-rate 0.01]
+//        [--max-offsets-per-trigger 250000] [--warmup-messages 200000] [--rates 5000,10000,20000,40000] [--duration 60] [--late-rate 0.01]
 //        [--memory-run 600 --memory-rate 10000] [--json-out reports/bench-stream.json] [--svg-out reports/bench-stream-latency.svg]
 // Needs the Spark Connect server and the Kafka broker (`spark-ts up`). Prints tables; writes JSON and SVG.
 import fs from 'node:fs';
@@ -37,12 +38,19 @@ import {
   measureStreamMemory,
   MEMORY_WARMUP_S,
   measureThroughput,
+  DEFAULT_THROUGHPUT_WARMUP_MESSAGES,
   latencyChartSvg,
 } from '../../lib/stream/measure';
 async function main(): Promise<void> {
   const argv = await yargs(process.argv.slice(2))
     .option('messages', { type: 'number', default: 1_000_000, describe: 'readings of the pre-loaded topic (0: skip the throughput part)' })
     .option('max-offsets-per-trigger', { type: 'number', default: 250_000 })
+    .option('warmup-messages', {
+      type: 'number',
+      default: DEFAULT_THROUGHPUT_WARMUP_MESSAGES,
+      describe:
+        "readings of an untimed plain-query-and-job pair run first, so neither measured query pays a fresh server's warm-up (0: none)",
+    })
     .option('duration', { type: 'number', default: 60, describe: 'seconds of production per rate' })
     .option('rates', {
       type: 'string',
@@ -87,7 +95,14 @@ async function main(): Promise<void> {
     if (argv.messages > 0) {
       log(`throughput: ${argv.messages} pre-loaded readings, available-now, maxOffsetsPerTrigger ${argv['max-offsets-per-trigger']}`);
       try {
-        results.throughput = await measureThroughput(spark, argv.messages, argv['max-offsets-per-trigger'], bootstrap, log);
+        results.throughput = await measureThroughput(
+          spark,
+          argv.messages,
+          argv['max-offsets-per-trigger'],
+          bootstrap,
+          log,
+          argv['warmup-messages'],
+        );
       } catch (e) {
         log(`  throughput failed: ${errorMessage(e)}`);
       }
@@ -145,7 +160,10 @@ async function main(): Promise<void> {
   const t = results.throughput;
   if (t)
     console.log(
-      `throughput (${t.messages} readings, maxOffsetsPerTrigger ${t.max_offsets_per_trigger}): plain query ${t.plain_s.toFixed(1)} s = ${r(t.plain_rows_per_s)} rows/s; full job ${t.job_s.toFixed(1)} s = ${r(t.job_rows_per_s)} rows/s; ratio ${t.ratio.toFixed(2)}`,
+      `throughput (${t.messages} readings, maxOffsetsPerTrigger ${t.max_offsets_per_trigger}): plain query ${t.plain_s.toFixed(1)} s = ${r(t.plain_rows_per_s)} rows/s; full job ${t.job_s.toFixed(1)} s = ${r(t.job_rows_per_s)} rows/s; ratio ${t.ratio.toFixed(2)}` +
+        (t.warmup
+          ? ` (after an untimed warm-up over ${t.warmup.messages} readings: plain ${t.warmup.plain_s.toFixed(1)} s, job ${t.warmup.job_s.toFixed(1)} s)`
+          : ' (no warm-up)'),
     );
   const tb = new Table({
     head: [
