@@ -338,7 +338,7 @@ async function preloadTopic(topic: string, messages: number, bootstrap: string, 
 }
 
 /**
- * Rows of a throughput warm-up: the plain query and the job over a small topic first, not in the ratio. On a
+ * Readings of the throughput warm-up: the plain query and the job over a small topic first, not in the ratio. On a
  * server started just before, the first query pays the JVM's warm-up of Spark's own code (the Kafka client,
  * the planner, the code generator), which the query after it gets for free: measured, the ratio of a fresh
  * server's first run was 0.53–0.72, and 0.34–0.42 from its second run on (lib/stream/README.md).
