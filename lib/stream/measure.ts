@@ -3,12 +3,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
 import { SparkSession, sleep } from '../connect';
 import { streamKafka } from './kafka';
 import { functions } from '../connect';
 import { percentiles } from './metrics';
 import { slopePerMinute } from '../measure/stats';
+import { heapSize, liveHeapMiB } from '../measure/jvm';
 import { produceSensorData, type ProduceSummary } from './producer';
 import { runStreamJob, STREAM_CONF, type StreamRunOptions } from './run';
 import { READING_SCHEMA_DDL } from './sensors';
@@ -239,26 +239,21 @@ export interface StreamMemoryResult {
   rss_mib_after_warmup: number | null;
   rss_growth_mib_per_min_after_warmup: number | null;
   /**
-   * Java heap in use right after a full GC (`jcmd <pid> GC.run`, then `GC.heap_info`): the live objects,
-   * at the producer's start and just before its end. RSS alone also grows while the JVM expands its heap
-   * towards -Xmx, which is not a leak; the live heap tells the two apart.
+   * The Java heap's committed size at each RSS sample (`jcmd GC.heap_info`, no GC; null where jcmd did not
+   * answer), and the two parts of the RSS trend after the warm-up: the committed heap's (G1 grows the heap
+   * towards -Xmx as the allocation rate asks, and every committed page is soon touched, so it all counts in
+   * RSS) and everything else's (RSS − committed heap: metaspace, code cache, threads, the native memory of
+   * RocksDB and the Kafka clients). A leak shows in the live heap or in the second; the first stops at -Xmx.
    */
+  heap_committed_mib: Array<number | null>;
+  heap_committed_growth_mib_per_min_after_warmup: number | null;
+  rss_outside_heap_growth_mib_per_min_after_warmup: number | null;
   live_heap_mib_start: number | null;
   live_heap_mib_end: number | null;
 }
 
 /** Seconds of a memory run before its RSS counts as settled (see StreamMemoryResult). */
 export const MEMORY_WARMUP_S = 60;
-
-/** The Java heap in use after a full GC, in MiB (null when jcmd is not available or its output is not understood). */
-export function liveHeapMiB(pid: number): number | null {
-  const jcmd = (...args: string[]) => spawnSync('jcmd', [String(pid), ...args], { encoding: 'utf8', timeout: 60_000 });
-  if (jcmd('GC.run').status !== 0) return null;
-  const info = jcmd('GC.heap_info');
-  // "garbage-first heap   total reserved 4194304K, committed 262144K, used 123456K [..." (the wording varies by JDK)
-  const m = /heap\b[^\n]*?used (\d+)K/.exec(info.stdout ?? '');
-  return m ? Math.round(Number(m[1]) / 1024) : null;
-}
 
 /**
  * The memory run of issue 14: the job fed at `rate` for `durationS`, the Spark server's RSS sampled
@@ -274,29 +269,38 @@ export async function measureStreamMemory(
   timing: StreamBenchTiming = DEFAULT_STREAM_BENCH_TIMING,
 ): Promise<StreamMemoryResult> {
   const pid = readSparkState()?.pid;
-  const rss: number[] = [];
+  const samples: Array<Promise<{ rss: number; heap: number | null }>> = [];
   const sample = () => {
     const b = pid ? rssBytes(pid) : undefined;
-    if (b !== undefined) rss.push(Math.round(b / 2 ** 20));
+    if (pid && b !== undefined) {
+      const rss = Math.round(b / 2 ** 20);
+      samples.push(heapSize(pid).then((h) => ({ rss, heap: h?.committedMiB ?? null })));
+    }
   };
   let timer: NodeJS.Timeout | undefined;
-  const heap: { start: number | null; end: number | null } = { start: null, end: null };
+  let heapStart: Promise<number | null> = Promise.resolve(null);
+  let heapEnd: Promise<number | null> = Promise.resolve(null);
   // Sampling starts when the producer does (after the bench's start delay), and stops with it.
   const start = setTimeout(() => {
-    if (pid) heap.start = liveHeapMiB(pid);
+    if (pid) heapStart = liveHeapMiB(pid);
     sample();
     timer = setInterval(sample, everyS * 1000);
   }, timing.startDelayMs);
   const stopAt = setTimeout(
     () => {
       clearInterval(timer);
-      if (pid) heap.end = liveHeapMiB(pid);
+      if (pid) heapEnd = liveHeapMiB(pid);
     },
     timing.startDelayMs + Math.max(0, durationS * 1000 - 2000),
   );
   try {
     const result = await measureStreamAtRate(spark, rate, durationS, 100, bootstrap, log, timing);
-    const settled = rss.slice(Math.round(MEMORY_WARMUP_S / everyS));
+    const taken = await Promise.all(samples);
+    const rss = taken.map((x) => x.rss);
+    const settled = taken.slice(Math.round(MEMORY_WARMUP_S / everyS));
+    const withHeap = settled.filter((x): x is { rss: number; heap: number } => x.heap !== null);
+    // The split needs every settled sample's heap: a gap would shift the samples' spacing.
+    const split = withHeap.length === settled.length;
     return {
       rate: result,
       every_s: everyS,
@@ -304,10 +308,26 @@ export async function measureStreamMemory(
       rss_mib_start: rss[0] ?? null,
       rss_mib_end: rss[rss.length - 1] ?? null,
       rss_mib_max: rss.length ? Math.max(...rss) : null,
-      rss_mib_after_warmup: settled[0] ?? null,
-      rss_growth_mib_per_min_after_warmup: slopePerMinute(settled, everyS),
-      live_heap_mib_start: heap.start,
-      live_heap_mib_end: heap.end,
+      rss_mib_after_warmup: settled[0]?.rss ?? null,
+      rss_growth_mib_per_min_after_warmup: slopePerMinute(
+        settled.map((x) => x.rss),
+        everyS,
+      ),
+      heap_committed_mib: taken.map((x) => x.heap),
+      heap_committed_growth_mib_per_min_after_warmup: split
+        ? slopePerMinute(
+            withHeap.map((x) => x.heap),
+            everyS,
+          )
+        : null,
+      rss_outside_heap_growth_mib_per_min_after_warmup: split
+        ? slopePerMinute(
+            withHeap.map((x) => x.rss - x.heap),
+            everyS,
+          )
+        : null,
+      live_heap_mib_start: await heapStart,
+      live_heap_mib_end: await heapEnd,
     };
   } finally {
     clearTimeout(start);

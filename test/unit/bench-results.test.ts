@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { figure, validateResults, RESULTS_SCHEMA, summaryMarkdown, type BenchResults } from '../../lib/bench/results';
 import { compareResults } from '../../lib/bench/compare';
 import { quantile, slopePerMinute, spread } from '../../lib/measure/stats';
+import { histogramTotalMiB, parseHeapInfo } from '../../lib/measure/jvm';
 
 const machine = {
   cores: 2,
@@ -62,5 +63,31 @@ describe('measure stats: trend', () => {
     expect(slopePerMinute([0, 0, 0, 60, 60, 60], 60)).to.be.closeTo(270 / 17.5, 1e-9);
     expect(slopePerMinute([42], 10)).to.equal(null);
     expect(slopePerMinute([], 10)).to.equal(null);
+  });
+});
+
+describe('measure jvm: jcmd output', () => {
+  it('reads the live heap from the total line of a class histogram', () => {
+    const histogram = [
+      '11892:',
+      ' num     #instances         #bytes  class name (module)',
+      '-------------------------------------------------------',
+      '   1:        240246       49474944  [B (java.base@17.0.15)',
+      'Total       2942639      161957360',
+      '',
+    ].join('\n');
+    expect(histogramTotalMiB(histogram)).to.equal(154);
+    expect(histogramTotalMiB('11892:\nCommand executed successfully\n')).to.equal(null);
+  });
+
+  it('reads the committed and used heap from GC.heap_info without a GC', () => {
+    const info = [
+      '11892:',
+      ' garbage-first heap   total 520192K, used 153111K [0x0000000700000000, 0x0000000800000000)',
+      '  region size 2048K, 1 young (2048K), 0 survivors (0K)',
+      ' Metaspace       used 180000K, committed 190000K, reserved 1245184K',
+    ].join('\n');
+    expect(parseHeapInfo(info)).to.deep.equal({ committedMiB: 508, usedMiB: 150 });
+    expect(parseHeapInfo('11892:\n')).to.equal(null);
   });
 });
