@@ -2,7 +2,7 @@ import type { Consumer, Kafka } from 'kafkajs';
 import { sleep, type StreamingQueryProgress } from '../connect';
 import type { AggregateMessage, LiveAggregateMessage } from './sensors';
 import { READER_MAX_WAIT_MS } from './kafka';
-import { topicOffsets, type PartitionOffsets } from '../kafka/topics';
+import { topicOffsets } from '../kafka/topics';
 import { percentiles } from '../measure/stats';
 import { writeJson } from '../util/json';
 
@@ -170,7 +170,7 @@ export class AggregateLatencyTracker {
     // The topic exists with its leaders: the job created it with ensureTopics (lib/kafka/topics.ts) first.
     const offsets = await topicOffsets(this.kafka, [this.topic]);
     for (const o of offsets) this.next.set(o.partition, o.high);
-    this.joined = this.join(offsets).catch(async (err: unknown) => {
+    this.joined = this.join().catch(async (err: unknown) => {
       await this.stop().catch(() => undefined);
       throw err;
     });
@@ -182,14 +182,31 @@ export class AggregateLatencyTracker {
     await this.joined;
   }
 
-  private async join(offsets: readonly PartitionOffsets[]): Promise<void> {
-    this.consumer = this.kafka.consumer({
+  /**
+   * Joins the group and resolves at the first join. It seeks on EVERY join, to the offset after the last message
+   * received (at first, the ends that start() took): when a join fails (it can time out on a loaded machine),
+   * kafkajs restarts the consumer, run() has already returned without a group, and a seek after run() failed
+   * with "Consumer group was not initialized" (twentieth session: a memory run lost all its latency figures).
+   * A crash that kafkajs does not restart from rejects.
+   */
+  private async join(): Promise<void> {
+    const consumer = this.kafka.consumer({
       groupId: `spark-ts-stream-latency-${process.pid}-${Date.now()}`,
       maxWaitTimeInMs: READER_MAX_WAIT_MS,
     });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.topic, fromBeginning: false });
-    await this.consumer.run({
+    this.consumer = consumer;
+    const firstJoin = new Promise<void>((resolve, reject) => {
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        for (const [partition, offset] of this.next) consumer.seek({ topic: this.topic, partition, offset: String(offset) });
+        resolve();
+      });
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        if (!payload.restart) reject(payload.error);
+      });
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.topic, fromBeginning: false });
+    await consumer.run({
       eachMessage: async ({ partition, message }) => {
         const received = Date.now();
         this.next.set(partition, Math.max(this.next.get(partition) ?? 0, Number(message.offset) + 1));
@@ -213,7 +230,7 @@ export class AggregateLatencyTracker {
         this.onSample?.(s, m);
       },
     });
-    for (const o of offsets) this.consumer.seek({ topic: this.topic, partition: o.partition, offset: String(o.high) });
+    await firstJoin;
   }
 
   /**
@@ -222,7 +239,13 @@ export class AggregateLatencyTracker {
    */
   async drain(maxMs = 15_000): Promise<boolean> {
     const t0 = Date.now();
-    await this.joined;
+    // A consumer still restarting after failed joins must not hold the job's end up.
+    const gaveUp = new AbortController();
+    const joined = await Promise.race([
+      (this.joined ?? Promise.resolve()).then(() => true),
+      sleep(maxMs, gaveUp.signal).then(() => false),
+    ]).finally(() => gaveUp.abort());
+    if (!joined) return false;
     const ends = await topicOffsets(this.kafka, [this.topic]);
     const behind = () => ends.some((e) => (this.next.get(e.partition) ?? 0) < e.high);
     while (behind() && Date.now() - t0 < maxMs) await sleep(50);
