@@ -30,19 +30,37 @@ export function histogramTotalMiB(text: string): number | null {
   return m ? Math.round(Number(m[1]) / 2 ** 20) : null;
 }
 
-/** The heap's committed size and use (MiB), as `GC.heap_info` reports them: no GC, no pause. */
-export interface HeapSize {
-  committedMiB: number;
-  usedMiB: number;
+/**
+ * What the JVM holds, in MiB, read without a GC or a pause: the heap's committed size and use and metaspace's
+ * committed size (`GC.heap_info`), and the JIT's code cache in use (`Compiler.codecache`, all its code heaps).
+ * Metaspace and the code cache grow with every class the server compiles (Spark generates classes at run time),
+ * and both are in the RSS outside the heap. A figure its jcmd did not give is null.
+ */
+export interface JvmMemory {
+  heapCommittedMiB: number | null;
+  heapUsedMiB: number | null;
+  metaspaceCommittedMiB: number | null;
+  codeCacheUsedMiB: number | null;
 }
 
-export async function heapSize(pid: number): Promise<HeapSize | null> {
-  const text = await jcmd(pid, 'GC.heap_info');
-  return text === null ? null : parseHeapInfo(text);
+export async function jvmMemory(pid: number): Promise<JvmMemory> {
+  const [heap, code] = await Promise.all([jcmd(pid, 'GC.heap_info'), jcmd(pid, 'Compiler.codecache')]);
+  return { ...parseHeapInfo(heap ?? ''), codeCacheUsedMiB: code === null ? null : parseCodeCache(code) };
 }
 
-/** " garbage-first heap   total 520192K, used 153111K [..." (G1 and Parallel print the same words). */
-export function parseHeapInfo(text: string): HeapSize | null {
-  const m = /heap\s+total (\d+)K, used (\d+)K/.exec(text);
-  return m ? { committedMiB: Math.round(Number(m[1]) / 1024), usedMiB: Math.round(Number(m[2]) / 1024) } : null;
+/**
+ * From `GC.heap_info`: " garbage-first heap   total 520192K, used 153111K [..." (G1 and Parallel print the same
+ * words) and " Metaspace       used 180000K, committed 190000K, reserved 1245184K".
+ */
+export function parseHeapInfo(text: string): Omit<JvmMemory, 'codeCacheUsedMiB'> {
+  const heap = /heap\s+total (\d+)K, used (\d+)K/.exec(text);
+  const meta = /Metaspace\s+used \d+K, committed (\d+)K/.exec(text);
+  const mib = (k: string | undefined) => (k === undefined ? null : Math.round(Number(k) / 1024));
+  return { heapCommittedMiB: mib(heap?.[1]), heapUsedMiB: mib(heap?.[2]), metaspaceCommittedMiB: mib(meta?.[1]) };
+}
+
+/** From `Compiler.codecache`: the sum of every code heap's "used=NKb" (segmented or not), or null. */
+export function parseCodeCache(text: string): number | null {
+  const used = [...text.matchAll(/\bused=(\d+)Kb/g)].map((m) => Number(m[1]));
+  return used.length ? Math.round(used.reduce((a, b) => a + b, 0) / 1024) : null;
 }

@@ -8,7 +8,7 @@ import { streamKafka } from './kafka';
 import { functions } from '../connect';
 import { percentiles } from './metrics';
 import { slopePerMinute } from '../measure/stats';
-import { heapSize, liveHeapMiB } from '../measure/jvm';
+import { jvmMemory, liveHeapMiB, type JvmMemory } from '../measure/jvm';
 import { produceSensorData, type ProduceSummary } from './producer';
 import { runStreamJob, STREAM_CONF, type StreamRunOptions } from './run';
 import { READING_SCHEMA_DDL } from './sensors';
@@ -248,6 +248,13 @@ export interface StreamMemoryResult {
   heap_committed_mib: Array<number | null>;
   heap_committed_growth_mib_per_min_after_warmup: number | null;
   rss_outside_heap_growth_mib_per_min_after_warmup: number | null;
+  /**
+   * Two parts of the RSS outside the heap at each sample: metaspace (committed) and the JIT's code cache (in
+   * use). Both grow with the classes Spark generates, one per stateful operator and micro-batch at least (its
+   * watermark predicate); the code cache stops at its reserve.
+   */
+  metaspace_committed_mib: Array<number | null>;
+  code_cache_used_mib: Array<number | null>;
   live_heap_mib_start: number | null;
   live_heap_mib_end: number | null;
 }
@@ -269,12 +276,12 @@ export async function measureStreamMemory(
   timing: StreamBenchTiming = DEFAULT_STREAM_BENCH_TIMING,
 ): Promise<StreamMemoryResult> {
   const pid = readSparkState()?.pid;
-  const samples: Array<Promise<{ rss: number; heap: number | null }>> = [];
+  const samples: Array<Promise<{ rss: number; heap: number | null; jvm: JvmMemory }>> = [];
   const sample = () => {
     const b = pid ? rssBytes(pid) : undefined;
     if (pid && b !== undefined) {
       const rss = Math.round(b / 2 ** 20);
-      samples.push(heapSize(pid).then((h) => ({ rss, heap: h?.committedMiB ?? null })));
+      samples.push(jvmMemory(pid).then((jvm) => ({ rss, heap: jvm.heapCommittedMiB, jvm })));
     }
   };
   let timer: NodeJS.Timeout | undefined;
@@ -298,7 +305,7 @@ export async function measureStreamMemory(
     const taken = await Promise.all(samples);
     const rss = taken.map((x) => x.rss);
     const settled = taken.slice(Math.round(MEMORY_WARMUP_S / everyS));
-    const withHeap = settled.filter((x): x is { rss: number; heap: number } => x.heap !== null);
+    const withHeap = settled.filter((x): x is typeof x & { heap: number } => x.heap !== null);
     // The split needs every settled sample's heap: a gap would shift the samples' spacing.
     const split = withHeap.length === settled.length;
     return {
@@ -314,6 +321,8 @@ export async function measureStreamMemory(
         everyS,
       ),
       heap_committed_mib: taken.map((x) => x.heap),
+      metaspace_committed_mib: taken.map((x) => x.jvm.metaspaceCommittedMiB),
+      code_cache_used_mib: taken.map((x) => x.jvm.codeCacheUsedMiB),
       heap_committed_growth_mib_per_min_after_warmup: split
         ? slopePerMinute(
             withHeap.map((x) => x.heap),

@@ -208,12 +208,15 @@ async function main(): Promise<void> {
   const m = results.memory;
   if (m) {
     const perMin = (x: number | null) => (x === null ? '-' : `${x.toFixed(1)} MiB/min`);
+    const fromWarmupToEnd = (xs: Array<number | null>) =>
+      `${xs[Math.round(MEMORY_WARMUP_S / m.every_s)] ?? '-'} → ${xs[xs.length - 1] ?? '-'}`;
     console.log(
       `memory run (${m.rate.target_msgs_per_s} readings/s offered, ${m.rate.duration_s} s, achieved ${r(m.rate.achieved_msgs_per_s)}/s, processed ${r(m.rate.processed_rows_per_s)} rows/s): ` +
         `Spark server RSS ${m.rss_mib_start} MiB at start, ${m.rss_mib_after_warmup ?? '-'} MiB after ${MEMORY_WARMUP_S} s, ${m.rss_mib_end} MiB at end, ${m.rss_mib_max} MiB at most, ` +
         `from ${MEMORY_WARMUP_S} s on ${perMin(m.rss_growth_mib_per_min_after_warmup)} (every ${m.every_s} s: ${m.rss_mib.join(' ')}); ` +
         `of that trend, the committed Java heap ${perMin(m.heap_committed_growth_mib_per_min_after_warmup)} and the rest of the RSS ${perMin(m.rss_outside_heap_growth_mib_per_min_after_warmup)} ` +
         `(committed heap every ${m.every_s} s: ${m.heap_committed_mib.map((x) => x ?? '-').join(' ')}); ` +
+        `from ${MEMORY_WARMUP_S} s to the end, metaspace ${fromWarmupToEnd(m.metaspace_committed_mib)} MiB and code cache ${fromWarmupToEnd(m.code_cache_used_mib)} MiB; ` +
         `live Java heap (a full GC's class histogram) ${m.live_heap_mib_start ?? '-'} MiB at start, ${m.live_heap_mib_end ?? '-'} MiB at end`,
     );
   }

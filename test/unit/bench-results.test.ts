@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { figure, validateResults, RESULTS_SCHEMA, summaryMarkdown, type BenchResults } from '../../lib/bench/results';
 import { compareResults } from '../../lib/bench/compare';
 import { quantile, slopePerMinute, spread } from '../../lib/measure/stats';
-import { histogramTotalMiB, parseHeapInfo } from '../../lib/measure/jvm';
+import { histogramTotalMiB, parseCodeCache, parseHeapInfo } from '../../lib/measure/jvm';
 
 const machine = {
   cores: 2,
@@ -80,14 +80,28 @@ describe('measure jvm: jcmd output', () => {
     expect(histogramTotalMiB('11892:\nCommand executed successfully\n')).to.equal(null);
   });
 
-  it('reads the committed and used heap from GC.heap_info without a GC', () => {
+  it('reads the committed and used heap and the committed metaspace from GC.heap_info, without a GC', () => {
     const info = [
       '11892:',
       ' garbage-first heap   total 520192K, used 153111K [0x0000000700000000, 0x0000000800000000)',
       '  region size 2048K, 1 young (2048K), 0 survivors (0K)',
       ' Metaspace       used 180000K, committed 190000K, reserved 1245184K',
     ].join('\n');
-    expect(parseHeapInfo(info)).to.deep.equal({ committedMiB: 508, usedMiB: 150 });
-    expect(parseHeapInfo('11892:\n')).to.equal(null);
+    expect(parseHeapInfo(info)).to.deep.equal({ heapCommittedMiB: 508, heapUsedMiB: 150, metaspaceCommittedMiB: 186 });
+    expect(parseHeapInfo('11892:\n')).to.deep.equal({ heapCommittedMiB: null, heapUsedMiB: null, metaspaceCommittedMiB: null });
+  });
+
+  it('sums the code cache in use over every code heap', () => {
+    const segmented = [
+      '13040:',
+      "CodeHeap 'non-profiled nmethods': size=120036Kb used=38872Kb max_used=38872Kb free=81163Kb",
+      ' bounds [0x00007f11fcec7000, 0x00007f11ff4c7000, 0x00007f1204400000]',
+      "CodeHeap 'profiled nmethods': size=120032Kb used=70061Kb max_used=71350Kb free=49970Kb",
+      "CodeHeap 'non-nmethods': size=5692Kb used=2010Kb max_used=2099Kb free=3681Kb",
+      ' total_blobs=41364 nmethods=39881 adapters=1392',
+    ].join('\n');
+    expect(parseCodeCache(segmented)).to.equal(Math.round((38872 + 70061 + 2010) / 1024));
+    expect(parseCodeCache('CodeCache: size=245760Kb used=51200Kb max_used=51200Kb free=194560Kb')).to.equal(50);
+    expect(parseCodeCache('13040:\n')).to.equal(null);
   });
 });
