@@ -12,7 +12,7 @@ import { jvmMemory, liveHeapMiB, type JvmMemory } from '../measure/jvm';
 import { produceSensorData, type ProduceSummary } from './producer';
 import { runStreamJob, STREAM_CONF, type StreamRunOptions } from './run';
 import { READING_SCHEMA_DDL } from './sensors';
-import { KAFKA_SOURCE_OPTIONS } from './pipeline';
+import { KAFKA_SOURCE_OPTIONS, outputTopics } from './pipeline';
 import { readSparkState } from '../runtime/spark-server';
 import { rssBytes } from '../runtime/process';
 
@@ -124,6 +124,8 @@ export async function measureStreamAtRate(
     dlq: `bench-stream-dlq-${id}`,
     aggregates: `bench-stream-agg-${id}`,
     alerts: `bench-stream-alerts-${id}`,
+    // Its own live topic: the default is the users' sensor_aggregates_live, which make stream and the dashboard read.
+    live: `bench-stream-live-${id}`,
   };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-stream-${id}-`));
   const ac = new AbortController();
@@ -218,7 +220,7 @@ export async function measureStreamAtRate(
   } finally {
     ac.abort();
     for (const fn of shutdown.reverse()) await Promise.resolve(fn()).catch(() => undefined);
-    await deleteTopics(Object.values(topics), bootstrap);
+    await deleteTopics(Object.values(outputTopics(topics)).concat(topics.data), bootstrap);
     removeScratch(dir);
   }
 }

@@ -86,8 +86,9 @@ describe('stream faults (Kafka + Spark)', function () {
       dlq: `test-kill-dlq-${id}`,
       aggregates: `test-kill-agg-${id}`,
       alerts: `test-kill-alerts-${id}`,
+      live: `test-kill-live-${id}`,
     };
-    suite.trackTopics(...Object.values(topics));
+    suite.trackTopics(...Object.values(topics), `${topics.aggregates}_1m`);
     const kafka = streamKafka('stream-kill-test');
     const admin = kafka.admin();
     await admin.connect();
@@ -130,6 +131,8 @@ describe('stream faults (Kafka + Spark)', function () {
         topics.aggregates,
         '--alerts-topic',
         topics.alerts,
+        '--live-topic',
+        topics.live,
         '--starting-offsets',
         'earliest',
         '--trigger',

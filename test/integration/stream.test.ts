@@ -143,8 +143,9 @@ describe('stream job (Kafka + Spark, available-now)', function () {
       dlq: `test-stream-dlq-${id}`,
       aggregates: `test-stream-agg-${id}`,
       alerts: `test-stream-alerts-${id}`,
+      live: `test-stream-live-${id}`,
     };
-    suite.trackTopics(...Object.values(topics));
+    suite.trackTopics(...Object.values(topics), `${topics.aggregates}_1m`);
     const admin = kafka.admin();
     await admin.connect();
     try {
