@@ -278,12 +278,12 @@ export async function measureStreamMemory(
   timing: StreamBenchTiming = DEFAULT_STREAM_BENCH_TIMING,
 ): Promise<StreamMemoryResult> {
   const pid = readSparkState()?.pid;
-  const samples: Array<Promise<{ rss: number; heap: number | null; jvm: JvmMemory }>> = [];
+  const samples: Array<Promise<{ rss: number; jvm: JvmMemory }>> = [];
   const sample = () => {
     const b = pid ? rssBytes(pid) : undefined;
     if (pid && b !== undefined) {
       const rss = Math.round(b / 2 ** 20);
-      samples.push(jvmMemory(pid).then((jvm) => ({ rss, heap: jvm.heapCommittedMiB, jvm })));
+      samples.push(jvmMemory(pid).then((jvm) => ({ rss, jvm })));
     }
   };
   let timer: NodeJS.Timeout | undefined;
@@ -307,7 +307,7 @@ export async function measureStreamMemory(
     const taken = await Promise.all(samples);
     const rss = taken.map((x) => x.rss);
     const settled = taken.slice(Math.round(MEMORY_WARMUP_S / everyS));
-    const withHeap = settled.filter((x): x is typeof x & { heap: number } => x.heap !== null);
+    const withHeap = settled.flatMap((x) => (x.jvm.heapCommittedMiB === null ? [] : [{ rss: x.rss, heap: x.jvm.heapCommittedMiB }]));
     // The split needs every settled sample's heap: a gap would shift the samples' spacing.
     const split = withHeap.length === settled.length;
     return {
@@ -322,7 +322,7 @@ export async function measureStreamMemory(
         settled.map((x) => x.rss),
         everyS,
       ),
-      heap_committed_mib: taken.map((x) => x.heap),
+      heap_committed_mib: taken.map((x) => x.jvm.heapCommittedMiB),
       metaspace_committed_mib: taken.map((x) => x.jvm.metaspaceCommittedMiB),
       code_cache_used_mib: taken.map((x) => x.jvm.codeCacheUsedMiB),
       heap_committed_growth_mib_per_min_after_warmup: split
@@ -502,7 +502,7 @@ async function timePlainThenJob(
     log(`  full job: ${jobS.toFixed(1)} s (heavy query ${heavyS.toFixed(1)} s), ${Math.round(messages / jobS)} rows/s`);
     return { plain_s: plainS, job_s: jobS, job_heavy_s: heavyS };
   } finally {
-    await deleteTopics([topic, ...Object.values(out), `${out.aggregates}_1m`], bootstrap);
+    await deleteTopics([topic, ...Object.values(outputTopics(out))], bootstrap);
     removeScratch(dir);
   }
 }
